@@ -1,1 +1,5 @@
-export {};
+export { createDb, type Db } from "./client.ts";
+export { checkDatabaseConnection, DatabaseUnreachableError, describeDatabaseHost } from "./connection.ts";
+export * from "./generated/enums.ts";
+export type { ApiToken, AuditEvent, LoginAttempt, Session, User } from "./generated/client.ts";
+export { Prisma } from "./generated/client.ts";

