@@ -1,4 +1,5 @@
 export { createDb, type Db } from "./client.ts";
+export { createLiveBus, LIVE_BUS_MAX_PAYLOAD, type LiveBus, type LiveMessage } from "./bus.ts";
 export { checkDatabaseConnection, DatabaseUnreachableError, describeDatabaseHost } from "./connection.ts";
 export * from "./generated/enums.ts";
 export type { ApiToken, AuditEvent, LoginAttempt, Session, User } from "./generated/client.ts";

@@ -1,0 +1,18 @@
+import type { Actor, AppError, RequestOrigin } from "@tapfleet/core";
+import type { Db, LiveBus } from "@tapfleet/db";
+
+/** What every procedure receives. Built per request by the server. */
+export interface ApiContext {
+  db: Db;
+  bus: LiveBus;
+  actor: Actor;
+  /** Set when the request carried credentials that were refused (malformed, unknown, expired, revoked token). */
+  authError: AppError | undefined;
+  origin: RequestOrigin;
+  requestId: string;
+  /** Whom the audit log should name for this call, when it differs from `actor` (after a login). */
+  auditActor?: Actor;
+  setSessionCookie(value: string, expiresAt: Date): void;
+  clearSessionCookie(): void;
+  system: { version: string; database: "embedded" | "external" };
+}

@@ -1,0 +1,93 @@
+// Input and output schemas of the API. zod only, so the dashboard can import
+// them for client-side validation without pulling in server code.
+import { z } from "zod";
+
+export const ZRoleSchema = z.enum(["viewer", "operator", "admin"]);
+export type RoleName = z.infer<typeof ZRoleSchema>;
+
+export const ZUsernameSchema = z
+  .string()
+  .trim()
+  .min(3, "must be at least 3 characters")
+  .max(64, "must be at most 64 characters")
+  .regex(/^[a-zA-Z0-9._-]+$/, "may contain only letters, digits, '.', '_' and '-'");
+
+export const ZPasswordSchema = z
+  .string()
+  .min(12, "must be at least 12 characters")
+  .max(256, "must be at most 256 characters");
+
+export const ZIdSchema = z.uuid("must be a UUID");
+
+export const ZLoginInputSchema = z.object({
+  username: z.string().trim().min(1, "is required").max(64, "must be at most 64 characters"),
+  password: z.string().min(1, "is required").max(256, "must be at most 256 characters"),
+});
+
+export const ZUserSchema = z.object({
+  id: z.string(),
+  username: z.string(),
+  displayName: z.string().nullable(),
+  role: ZRoleSchema,
+  createdAt: z.string(),
+  disabled: z.boolean(),
+});
+export type UserOutput = z.infer<typeof ZUserSchema>;
+
+export const ZCreateUserInputSchema = z.object({
+  username: ZUsernameSchema,
+  displayName: z.string().trim().max(128, "must be at most 128 characters").nullish(),
+  role: ZRoleSchema,
+  password: ZPasswordSchema,
+});
+
+export const ZUpdateUserInputSchema = z
+  .object({
+    id: ZIdSchema,
+    role: ZRoleSchema.optional(),
+    displayName: z.string().trim().max(128, "must be at most 128 characters").nullish(),
+    disabled: z.boolean().optional(),
+  })
+  .strict();
+
+export const ZTokenSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: ZRoleSchema,
+  prefix: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  createdBy: z.object({ id: z.string(), username: z.string() }),
+});
+export type TokenOutput = z.infer<typeof ZTokenSchema>;
+
+export const ZCreateTokenInputSchema = z.object({
+  name: z.string().trim().min(1, "is required").max(100, "must be at most 100 characters"),
+  role: ZRoleSchema,
+  expiresAt: z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" }).nullish(),
+});
+
+export const ZAuditEventSchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  actorType: z.enum(["user", "token", "system", "anonymous"]),
+  actorName: z.string(),
+  action: z.string(),
+  target: z.string().nullable(),
+  ip: z.string().nullable(),
+  outcome: z.enum(["success", "failure"]),
+  errorCode: z.string().nullable(),
+});
+export type AuditEventOutput = z.infer<typeof ZAuditEventSchema>;
+
+export const ZAuditListInputSchema = z.object({
+  cursor: z.string().regex(/^\d{1,19}$/, "must be a cursor returned by a previous page").optional(),
+  limit: z.coerce.number().int("must be an integer").min(1, "must be at least 1").max(200, "must be at most 200").default(50),
+  action: z.string().max(100).optional(),
+  actor: z.string().max(100).optional(),
+  outcome: z.enum(["success", "failure"]).optional(),
+});
+
+export const ZOkSchema = z.object({ ok: z.literal(true) });

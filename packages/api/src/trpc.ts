@@ -1,0 +1,131 @@
+import { AppError, APP_ERROR_CODES, isAppError, recordAuditEvent, roleAtLeast, type Role } from "@tapfleet/core";
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import { z, ZodError } from "zod";
+import type { ApiContext } from "./context.ts";
+
+export interface ProcedureMeta extends OpenApiMeta {
+  /** The smallest role that may call the procedure; absent means public. */
+  role?: Role;
+  /** Names the object a mutation acts on, for the audit log. */
+  auditTarget?: (input: unknown) => string | undefined;
+}
+
+const t = initTRPC
+  .context<ApiContext>()
+  .meta<ProcedureMeta>()
+  .create({
+    errorFormatter({ shape, error }) {
+      const appError = isAppError(error.cause) ? error.cause : undefined;
+      const zodError = error.cause instanceof ZodError ? error.cause : undefined;
+      const internal = error.code === "INTERNAL_SERVER_ERROR" && !appError;
+      const fieldErrors = zodError ? z.flattenError(zodError).fieldErrors : undefined;
+      return {
+        ...shape,
+        // Internal errors keep their detail in the server log, not in the answer.
+        message: internal
+          ? "Internal server error."
+          : zodError
+            ? describeZodError(zodError)
+            : (appError?.userMessage ?? shape.message),
+        data: {
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          path: shape.data.path,
+          appCode: appError?.code ?? (zodError ? "INVALID_INPUT" : internal ? "INTERNAL" : trpcToAppCode(error.code)),
+          retryAfterSeconds: appError?.retryAfterSeconds ?? null,
+          zodError: fieldErrors ? { fieldErrors } : null,
+        },
+      };
+    },
+  });
+
+/** "username: too short; role: invalid option" — names each field and what is wrong. */
+function describeZodError(error: ZodError): string {
+  return error.issues
+    .slice(0, 10)
+    .map((issue) => `${issue.path.length ? issue.path.join(".") : "input"}: ${issue.message}`)
+    .join("; ");
+}
+
+function trpcToAppCode(code: TRPCError["code"]): string {
+  const found = Object.entries(APP_ERROR_CODES).find(([, v]) => v.trpc === code);
+  return found ? found[0] : code;
+}
+
+export function toTRPCError(error: AppError): TRPCError {
+  return new TRPCError({ code: APP_ERROR_CODES[error.code].trpc, message: error.userMessage, cause: error });
+}
+
+function targetOf(input: unknown, meta: ProcedureMeta | undefined): string | undefined {
+  if (meta?.auditTarget) return meta.auditTarget(input);
+  if (input && typeof input === "object") {
+    const record = input as Record<string, unknown>;
+    for (const key of ["id", "username", "name"]) if (typeof record[key] === "string") return record[key];
+  }
+  return undefined;
+}
+
+/**
+ * Turns AppErrors into tRPC errors with the right status, and writes one
+ * audit event for every mutation, successful or not.
+ */
+const errorsAndAudit = t.middleware(async ({ ctx, type, path, meta, next, getRawInput }) => {
+  const result = await next();
+  let error = result.ok ? undefined : result.error;
+  if (error && isAppError(error.cause)) error = toTRPCError(error.cause);
+  if (type === "mutation") {
+    const input = await getRawInput().catch(() => undefined);
+    const actor = ctx.auditActor ?? ctx.actor;
+    const claimedName =
+      actor.type === "anonymous" && input && typeof input === "object" && "username" in input
+        ? String((input as { username: unknown }).username).slice(0, 64)
+        : undefined;
+    await recordAuditEvent({
+      db: ctx.db,
+      actor,
+      action: path,
+      target: targetOf(input, meta),
+      ip: ctx.origin.ip,
+      outcome: error ? "failure" : "success",
+      errorCode: error ? (isAppError(error.cause) ? error.cause.code : error.code) : null,
+      detail: input,
+      claimedName,
+    });
+  }
+  if (error) throw error;
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** No credentials needed. */
+export const publicProcedure = t.procedure.use(errorsAndAudit);
+
+function requireRole(role: Role) {
+  return t.middleware(({ ctx, next }) => {
+    if (ctx.authError) throw toTRPCError(ctx.authError);
+    if (ctx.actor.type === "anonymous") {
+      throw new TRPCError({
+        code: "UNAUTHORIZED",
+        message: "Sign in, or send an API token as Authorization: Bearer <token>.",
+        cause: new AppError("UNAUTHENTICATED", {
+          userMessage: "Sign in, or send an API token as Authorization: Bearer <token>.",
+        }),
+      });
+    }
+    if (!roleAtLeast(ctx.actor.role, role)) {
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message: `This needs the ${role} role; you have ${ctx.actor.role}.`,
+        cause: new AppError("FORBIDDEN", { userMessage: `This needs the ${role} role; you have ${ctx.actor.role}.` }),
+      });
+    }
+    return next({ ctx: { ...ctx, actor: ctx.actor } });
+  });
+}
+
+export const viewerProcedure = publicProcedure.meta({ role: "viewer" }).use(requireRole("viewer"));
+export const operatorProcedure = publicProcedure.meta({ role: "operator" }).use(requireRole("operator"));
+export const adminProcedure = publicProcedure.meta({ role: "admin" }).use(requireRole("admin"));

@@ -1,0 +1,50 @@
+// The one application error type. Services throw AppError; the API maps the
+// code to a tRPC code and an HTTP status through APP_ERROR_CODES.
+
+/**
+ * Every code an AppError may carry, with the tRPC code and HTTP status it maps to.
+ * Clients may rely on these strings (`error.data.appCode`).
+ */
+export const APP_ERROR_CODES = {
+  /** No credentials, or credentials that are unknown, malformed, expired or revoked. */
+  UNAUTHENTICATED: { trpc: "UNAUTHORIZED", http: 401 },
+  /** Wrong username or password at login. */
+  INVALID_CREDENTIALS: { trpc: "UNAUTHORIZED", http: 401 },
+  /** Authenticated, but the role is too small. */
+  FORBIDDEN: { trpc: "FORBIDDEN", http: 403 },
+  /** Too many attempts; retry later. */
+  RATE_LIMITED: { trpc: "TOO_MANY_REQUESTS", http: 429 },
+  NOT_FOUND: { trpc: "NOT_FOUND", http: 404 },
+  /** A unique value (user name, token name…) is already taken. */
+  CONFLICT: { trpc: "CONFLICT", http: 409 },
+  /** Input that passed the schema but breaks a rule of the domain. */
+  INVALID_INPUT: { trpc: "BAD_REQUEST", http: 400 },
+  /** The database or another dependency is unreachable. */
+  UNAVAILABLE: { trpc: "SERVICE_UNAVAILABLE", http: 503 },
+  INTERNAL: { trpc: "INTERNAL_SERVER_ERROR", http: 500 },
+} as const;
+
+export type AppErrorCode = keyof typeof APP_ERROR_CODES;
+
+export class AppError extends Error {
+  readonly code: AppErrorCode;
+  /** Safe to show to the caller; `message` may hold more detail for logs. */
+  readonly userMessage: string;
+  /** Seconds after which a RATE_LIMITED caller may retry. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    code: AppErrorCode,
+    options: { message?: string; userMessage: string; cause?: unknown; retryAfterSeconds?: number },
+  ) {
+    super(options.message ?? options.userMessage, { cause: options.cause });
+    this.name = "AppError";
+    this.code = code;
+    this.userMessage = options.userMessage;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}

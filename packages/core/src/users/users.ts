@@ -1,0 +1,148 @@
+import { randomBytes } from "node:crypto";
+import { Prisma, type Db, type User } from "@tapfleet/db";
+import { hashPassword } from "../auth/passwords.ts";
+import { AppError } from "../errors.ts";
+import type { Role } from "../roles.ts";
+
+export interface UserView {
+  id: string;
+  username: string;
+  displayName: string | null;
+  role: Role;
+  createdAt: Date;
+  disabled: boolean;
+}
+
+export function toUserView(user: User): UserView {
+  return {
+    id: user.id,
+    username: user.username,
+    displayName: user.displayName,
+    role: user.role,
+    createdAt: user.createdAt,
+    disabled: user.disabledAt !== null,
+  };
+}
+
+export async function listUsers(options: { db: Db }): Promise<UserView[]> {
+  const users = await options.db.user.findMany({ orderBy: { username: "asc" } });
+  return users.map(toUserView);
+}
+
+export async function createUser(options: {
+  db: Db;
+  username: string;
+  displayName?: string | null | undefined;
+  role: Role;
+  password: string;
+}): Promise<UserView> {
+  const username = options.username.trim().toLowerCase();
+  try {
+    const user = await options.db.user.create({
+      data: {
+        username,
+        displayName: options.displayName?.trim() || null,
+        role: options.role,
+        passwordHash: await hashPassword(options.password),
+      },
+    });
+    return toUserView(user);
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+      throw new AppError("CONFLICT", { userMessage: `A user named "${username}" already exists.`, cause: error });
+    }
+    throw error;
+  }
+}
+
+async function getUserOrThrow(db: Db, id: string): Promise<User> {
+  const user = await db.user.findUnique({ where: { id } });
+  if (!user) throw new AppError("NOT_FOUND", { userMessage: "No such user." });
+  return user;
+}
+
+/** Refuses a change that would leave no enabled admin: someone must be able to administer. */
+async function assertAnotherAdminRemains(db: Db, userId: string): Promise<void> {
+  const others = await db.user.count({ where: { role: "admin", disabledAt: null, id: { not: userId } } });
+  if (others === 0) {
+    throw new AppError("INVALID_INPUT", {
+      userMessage: "This is the last enabled admin; make another user admin first.",
+    });
+  }
+}
+
+export async function updateUser(options: {
+  db: Db;
+  id: string;
+  role?: Role | undefined;
+  displayName?: string | null | undefined;
+  disabled?: boolean | undefined;
+  now?: Date;
+}): Promise<UserView> {
+  const { db } = options;
+  return db.$transaction(async (tx) => {
+    const user = await getUserOrThrow(tx as Db, options.id);
+    const losesAdmin =
+      user.role === "admin" && !user.disabledAt && ((options.role && options.role !== "admin") || options.disabled === true);
+    if (losesAdmin) await assertAnotherAdminRemains(tx as Db, user.id);
+    const disabledAt =
+      options.disabled === undefined ? undefined : options.disabled ? (user.disabledAt ?? options.now ?? new Date()) : null;
+    const updated = await tx.user.update({
+      where: { id: user.id },
+      data: {
+        ...(options.role ? { role: options.role } : {}),
+        ...(options.displayName !== undefined ? { displayName: options.displayName?.trim() || null } : {}),
+        ...(disabledAt !== undefined ? { disabledAt } : {}),
+      },
+    });
+    // A disabled user is signed out everywhere at once.
+    if (options.disabled === true) await tx.session.deleteMany({ where: { userId: user.id } });
+    return toUserView(updated);
+  });
+}
+
+export async function setUserPassword(options: { db: Db; id: string; password: string }): Promise<void> {
+  const user = await getUserOrThrow(options.db, options.id);
+  const passwordHash = await hashPassword(options.password);
+  await options.db.$transaction([
+    options.db.user.update({ where: { id: user.id }, data: { passwordHash } }),
+    options.db.session.deleteMany({ where: { userId: user.id } }),
+  ]);
+}
+
+export async function deleteUser(options: { db: Db; id: string; actingUserId?: string | undefined }): Promise<void> {
+  if (options.id === options.actingUserId) {
+    throw new AppError("INVALID_INPUT", { userMessage: "You cannot delete your own account." });
+  }
+  await options.db.$transaction(async (tx) => {
+    const user = await getUserOrThrow(tx as Db, options.id);
+    if (user.role === "admin" && !user.disabledAt) await assertAnotherAdminRemains(tx as Db, user.id);
+    await tx.user.delete({ where: { id: user.id } });
+  });
+}
+
+/**
+ * On a database with no users, creates `admin` with the given password or a
+ * generated one. Returns the generated password (to print once) or null.
+ * Safe to call from several replicas at once: the unique user name decides.
+ */
+export async function ensureInitialAdmin(options: {
+  db: Db;
+  password?: string | undefined;
+}): Promise<{ created: false } | { created: true; username: string; generatedPassword: string | null }> {
+  if ((await options.db.user.count()) > 0) return { created: false };
+  const generatedPassword = options.password ? null : randomBytes(18).toString("base64url");
+  try {
+    await createUser({
+      db: options.db,
+      username: "admin",
+      displayName: "Administrator",
+      role: "admin",
+      password: options.password ?? generatedPassword!,
+    });
+  } catch (error) {
+    if (error instanceof AppError && error.code === "CONFLICT") return { created: false };
+    throw error;
+  }
+  return { created: true, username: "admin", generatedPassword };
+}

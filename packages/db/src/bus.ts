@@ -1,0 +1,74 @@
+// The live bus: messages published by any server replica reach the
+// subscribers of every replica, through PostgreSQL LISTEN/NOTIFY.
+import { EventEmitter, on } from "node:events";
+import pg from "pg";
+
+const CHANNEL = "tapfleet_live";
+/** NOTIFY payloads are limited to 8000 bytes; larger messages are refused rather than cut. */
+export const LIVE_BUS_MAX_PAYLOAD = 7900;
+
+export interface LiveMessage {
+  topic: string;
+  data: unknown;
+}
+
+export interface LiveBus {
+  publish(topic: string, data: unknown): Promise<void>;
+  /** Messages on `topic` until `signal` aborts. */
+  subscribe(topic: string, signal?: AbortSignal): AsyncIterable<unknown>;
+  close(): Promise<void>;
+}
+
+export async function createLiveBus(options: { url: string; onError?: (error: Error) => void }): Promise<LiveBus> {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  const publisher = new pg.Pool({ connectionString: options.url, max: 2 });
+  publisher.on("error", (error) => options.onError?.(error));
+  let listener: pg.Client | undefined;
+  let closed = false;
+
+  const connectListener = async (): Promise<void> => {
+    const client = new pg.Client({ connectionString: options.url });
+    client.on("notification", (message) => {
+      if (message.channel !== CHANNEL || !message.payload) return;
+      try {
+        const parsed = JSON.parse(message.payload) as LiveMessage;
+        emitter.emit(parsed.topic, parsed.data);
+      } catch (error) {
+        options.onError?.(new Error("malformed live bus message", { cause: error }));
+      }
+    });
+    client.on("error", (error) => {
+      options.onError?.(new Error("live bus listener lost its connection; reconnecting", { cause: error }));
+      void client.end().catch(() => undefined);
+      if (!closed) setTimeout(() => void connectListener().catch((e: Error) => options.onError?.(e)), 1000).unref();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${CHANNEL}`);
+    listener = client;
+  };
+  await connectListener();
+
+  return {
+    async publish(topic, data) {
+      const payload = JSON.stringify({ topic, data } satisfies LiveMessage);
+      if (Buffer.byteLength(payload) > LIVE_BUS_MAX_PAYLOAD) {
+        throw new Error(`live bus message on ${topic} is ${Buffer.byteLength(payload)} bytes; the limit is ${LIVE_BUS_MAX_PAYLOAD}`);
+      }
+      await publisher.query("SELECT pg_notify($1, $2)", [CHANNEL, payload]);
+    },
+    async *subscribe(topic, signal) {
+      try {
+        for await (const [data] of on(emitter, topic, signal ? { signal } : {})) yield data as unknown;
+      } catch (error) {
+        if ((error as Error).name !== "AbortError") throw error;
+      }
+    },
+    async close() {
+      closed = true;
+      emitter.removeAllListeners();
+      await listener?.end().catch(() => undefined);
+      await publisher.end();
+    },
+  };
+}
