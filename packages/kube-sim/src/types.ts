@@ -72,6 +72,14 @@ export const systemClock: Clock = {
   },
 };
 
+// NOTE(kube-sim-core): `createObjectStore` (store.ts) returns `SimObjectStore`, which
+// extends ObjectStore compatibly: delete options (propagationPolicy, preconditions),
+// deleteCollection, eventsSince(rv, resource?) (throws a 410 Expired ApiError),
+// expireHistory(), compileFilter(resource, listOptions) for filtering watch events,
+// podsOnNode(). Objects it returns (get/list/events) are deeply frozen and shared:
+// clone (structuredClone) before modifying. The resource table is RESOURCES in
+// resources.ts (re-exported from store.ts), including services and leases.
+
 /**
  * The in-memory object store of one simulated cluster. Synchronous, in-process.
  * Every write assigns a new global resourceVersion and emits one StoreEvent.

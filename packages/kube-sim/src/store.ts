@@ -1,0 +1,554 @@
+// The in-memory object store of a simulated cluster: the registry part of an API
+// server. One global, increasing resourceVersion; one event per committed write;
+// a bounded history for watch replay; owner-reference garbage collection.
+//
+// Objects handed out (get/list/events) are deeply frozen and shared: clone before
+// modifying. Objects passed in are cloned, so callers may keep mutating theirs.
+
+import { randomUUID } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
+import type { Clock, KubeObject, ListOptions, ObjectStore, OwnerReference, ResourceName, StoreEvent } from "./types.ts";
+import { systemClock } from "./types.ts";
+import { ApiError, alreadyExists, badRequest, conflict, expired, forbidden, invalid, notFound } from "./errors.ts";
+import { applyDefaults, initialStatus } from "./defaults.ts";
+import { apiVersionOf, fieldGetter, hasStatusSubresource, lookupResource, resourceName, type ResourceInfo } from "./resources.ts";
+import { matchesFieldRequirements, matchesLabelRequirements, parseFieldSelector, parseLabelSelector } from "./selectors.ts";
+import { validateName, validateObject } from "./validation.ts";
+
+export { RESOURCES, lookupResource, resourceName, apiVersionOf, resourceForKind, type ResourceInfo } from "./resources.ts";
+
+/** Namespaces every cluster starts with; the first three may not be deleted. */
+export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
+
+/** DeleteOptions the store honours. */
+export interface DeleteOptions {
+  /** `Background` (default) and `Foreground` delete dependents; `Orphan` strips their ownerReferences. */
+  propagationPolicy?: "Background" | "Foreground" | "Orphan" | undefined;
+  preconditions?: { uid?: string | undefined; resourceVersion?: string | undefined } | undefined;
+}
+
+export interface ObjectStoreOptions {
+  clock?: Clock;
+  /** How many events `eventsSince` can replay; older versions are Expired (410). Default 10,000. */
+  historyLimit?: number;
+  /** Namespaces created at start. Default: default, kube-system, kube-public, kube-node-lease. */
+  namespaces?: readonly string[];
+}
+
+/** The store with the simulator's extras beyond the shared `ObjectStore` interface. */
+export interface SimObjectStore extends ObjectStore {
+  delete(resource: ResourceName, namespace: string | undefined, name: string, options?: DeleteOptions): KubeObject;
+  /** Deletes every object `list` would return for these options; returns them. */
+  deleteCollection(resource: ResourceName, options?: ListOptions & DeleteOptions): KubeObject[];
+  /**
+   * Events strictly after `resourceVersion`, oldest first, optionally for one resource.
+   * Throws a 410 `Expired` ApiError when that version is older than the retained history.
+   * Call it and `subscribe` in the same tick so no event falls between them.
+   */
+  eventsSince(resourceVersion: string, resource?: ResourceName): StoreEvent[];
+  /** Fault injection: forget the history, so any watch from an older version gets 410. */
+  expireHistory(): void;
+  /** Whether an object (or label/field selection) matches list options; lets watchers filter live events. */
+  matches(resource: ResourceName, object: KubeObject, options: ListOptions): boolean;
+  /** Checks selectors up front (400 on unsupported fields) and returns a reusable predicate. */
+  compileFilter(resource: ResourceName, options: ListOptions): (object: KubeObject) => boolean;
+  /** Pods bound to a node, without scanning all pods. */
+  podsOnNode(nodeName: string): KubeObject[];
+  /** Objects that name `ownerUid` in their ownerReferences. */
+  dependentsOf(ownerUid: string): { resource: ResourceName; object: KubeObject }[];
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** RFC 3339 with second precision, as metav1.Time serialises. */
+export function formatTimestamp(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+}
+
+// utilrand.String's alphabet: no vowels and no confusable digits, so generated names never spell words.
+const NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+
+function randomSuffix(length = 5): string {
+  let s = "";
+  for (let i = 0; i < length; i++) s += NAME_ALPHABET[Math.floor(Math.random() * NAME_ALPHABET.length)];
+  return s;
+}
+
+function qualified(info: ResourceInfo): { group: string; resource: string } {
+  return { group: info.group, resource: info.plural };
+}
+
+interface Slot {
+  info: ResourceInfo;
+  /** namespace ("" for cluster-scoped) → name → object */
+  byNamespace: Map<string, Map<string, KubeObject>>;
+}
+
+interface HistoryEntry {
+  rv: number;
+  event: StoreEvent;
+}
+
+// ---------------------------------------------------------------------------
+
+/** Creates an empty store (plus the system namespaces). */
+export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectStore {
+  const clock = options.clock ?? systemClock;
+  const historyLimit = Math.max(1, options.historyLimit ?? 10_000);
+
+  const slots = new Map<ResourceName, Slot>();
+  const listeners = new Set<(event: StoreEvent) => void>();
+  /** uid → where the object lives, for owner lookups. */
+  const byUid = new Map<string, { resource: ResourceName; namespace: string; name: string }>();
+  /** owner uid → dependent uids. */
+  const dependents = new Map<string, Set<string>>();
+  /** node name → pod keys "ns/name". */
+  const podsByNode = new Map<string, Set<string>>();
+
+  let revision = 0;
+  // History ring: entry for rv r lives at r % historyLimit while r > revision - historyCount.
+  const history: (HistoryEntry | undefined)[] = new Array<HistoryEntry | undefined>(historyLimit);
+  let historyCount = 0;
+
+  function slotFor(resource: ResourceName): Slot {
+    const info = lookupResource(resource);
+    const key = resourceName(info);
+    let slot = slots.get(key);
+    if (!slot) {
+      slot = { info, byNamespace: new Map() };
+      slots.set(key, slot);
+    }
+    return slot;
+  }
+
+  function nsKey(info: ResourceInfo, namespace: string | undefined): string {
+    return info.namespaced ? (namespace ?? "") : "";
+  }
+
+  function read(slot: Slot, namespace: string | undefined, name: string): KubeObject | undefined {
+    return slot.byNamespace.get(nsKey(slot.info, namespace))?.get(name);
+  }
+
+  // --- indexes ------------------------------------------------------------
+
+  function indexAdd(resource: ResourceName, o: KubeObject): void {
+    const uid = o.metadata.uid!;
+    byUid.set(uid, { resource, namespace: o.metadata.namespace ?? "", name: o.metadata.name! });
+    for (const ref of o.metadata.ownerReferences ?? []) {
+      let set = dependents.get(ref.uid);
+      if (!set) dependents.set(ref.uid, (set = new Set()));
+      set.add(uid);
+    }
+    if (o.kind === "Pod") {
+      const node = o.spec?.nodeName;
+      if (typeof node === "string" && node !== "") {
+        let set = podsByNode.get(node);
+        if (!set) podsByNode.set(node, (set = new Set()));
+        set.add(`${o.metadata.namespace}/${o.metadata.name}`);
+      }
+    }
+  }
+
+  function indexRemove(o: KubeObject): void {
+    const uid = o.metadata.uid!;
+    byUid.delete(uid);
+    for (const ref of o.metadata.ownerReferences ?? []) {
+      const set = dependents.get(ref.uid);
+      set?.delete(uid);
+      if (set?.size === 0) dependents.delete(ref.uid);
+    }
+    if (o.kind === "Pod") {
+      const node = o.spec?.nodeName;
+      if (typeof node === "string") {
+        const set = podsByNode.get(node);
+        set?.delete(`${o.metadata.namespace}/${o.metadata.name}`);
+        if (set?.size === 0) podsByNode.delete(node);
+      }
+    }
+  }
+
+  // --- commit -------------------------------------------------------------
+
+  function commit(slot: Slot, type: StoreEvent["type"], next: KubeObject, previous: KubeObject | undefined): KubeObject {
+    revision++;
+    next.metadata.resourceVersion = String(revision);
+    deepFreeze(next);
+    const ns = nsKey(slot.info, next.metadata.namespace);
+    const name = next.metadata.name!;
+    if (previous) indexRemove(previous);
+    if (type === "DELETED") {
+      const bucket = slot.byNamespace.get(ns);
+      bucket?.delete(name);
+      if (bucket?.size === 0) slot.byNamespace.delete(ns);
+    } else {
+      let bucket = slot.byNamespace.get(ns);
+      if (!bucket) slot.byNamespace.set(ns, (bucket = new Map<string, KubeObject>()));
+      bucket.set(name, next);
+      indexAdd(resourceName(slot.info), next);
+    }
+    const event: StoreEvent = { type, resource: resourceName(slot.info), object: next };
+    history[revision % historyLimit] = { rv: revision, event };
+    historyCount = Math.min(historyCount + 1, historyLimit);
+    for (const listener of [...listeners]) {
+      try {
+        listener(event);
+      } catch (err) {
+        // A failing listener must not undo a committed write or starve the others.
+        queueMicrotask(() => {
+          throw new Error(`store listener failed on ${type} ${event.resource} ${name}`, { cause: err });
+        });
+      }
+    }
+    return next;
+  }
+
+  // --- selectors ------------------------------------------------------------
+
+  function compileFilter(resource: ResourceName, opts: ListOptions): (o: KubeObject) => boolean {
+    const info = lookupResource(resource);
+    const labels = parseLabelSelector(opts.labelSelector);
+    const fields = parseFieldSelector(opts.fieldSelector);
+    const getters = new Map<string, (o: KubeObject) => string>();
+    for (const f of fields) {
+      const getter = fieldGetter(info, f.field);
+      if (typeof getter === "string") throw badRequest(getter);
+      getters.set(f.field, getter);
+    }
+    const namespace = info.namespaced && opts.namespace ? opts.namespace : undefined;
+    return (o) =>
+      (namespace === undefined || o.metadata.namespace === namespace) &&
+      matchesLabelRequirements(labels, o.metadata.labels) &&
+      matchesFieldRequirements(fields, (field) => getters.get(field)!(o));
+  }
+
+  // --- namespace checks ------------------------------------------------------
+
+  function requireNamespace(info: ResourceInfo, namespace: string | undefined): string | undefined {
+    if (!info.namespaced) return undefined;
+    if (namespace === undefined || namespace === "") throw badRequest("an empty namespace may not be set during creation");
+    if (!read(slotFor("namespaces"), undefined, namespace)) throw notFound({ group: "", resource: "namespaces" }, namespace);
+    return namespace;
+  }
+
+  // --- public API -------------------------------------------------------------
+
+  function get(resource: ResourceName, namespace: string | undefined, name: string): KubeObject | undefined {
+    return read(slotFor(resource), namespace, name);
+  }
+
+  function list(resource: ResourceName, opts: ListOptions = {}): { items: KubeObject[]; resourceVersion: string } {
+    const slot = slotFor(resource);
+    const filter = compileFilter(resource, opts);
+    const items: KubeObject[] = [];
+    const collect = (bucket: Map<string, KubeObject> | undefined): void => {
+      if (bucket) for (const o of bucket.values()) if (filter(o)) items.push(o);
+    };
+    // Fast path: pods by node, the way kubelets list.
+    const nodeTerm = slot.info.kind === "Pod" ? /^spec\.nodeName==?([^,!\\]+)$/.exec(opts.fieldSelector ?? "") : null;
+    if (nodeTerm) {
+      for (const key of podsByNode.get(nodeTerm[1]!) ?? []) {
+        const [ns, name] = key.split("/") as [string, string];
+        const o = slot.byNamespace.get(ns)?.get(name);
+        if (o && filter(o)) items.push(o);
+      }
+    } else if (slot.info.namespaced && opts.namespace) {
+      collect(slot.byNamespace.get(opts.namespace));
+    } else {
+      for (const bucket of slot.byNamespace.values()) collect(bucket);
+    }
+    // etcd returns keys in order: namespace, then name.
+    items.sort((a, b) => {
+      const an = a.metadata.namespace ?? "";
+      const bn = b.metadata.namespace ?? "";
+      if (an !== bn) return an < bn ? -1 : 1;
+      return a.metadata.name! < b.metadata.name! ? -1 : a.metadata.name! > b.metadata.name! ? 1 : 0;
+    });
+    return { items, resourceVersion: String(revision) };
+  }
+
+  function create(resource: ResourceName, input: KubeObject): KubeObject {
+    const slot = slotFor(resource);
+    const info = slot.info;
+    const o = structuredClone(input);
+    o.apiVersion = apiVersionOf(info);
+    o.kind = info.kind;
+    o.metadata = o.metadata ?? {};
+    const meta = o.metadata;
+    const namespace = requireNamespace(info, meta.namespace);
+    if (namespace === undefined) delete meta.namespace;
+    else meta.namespace = namespace;
+
+    if ((meta.name === undefined || meta.name === "") && meta.generateName) {
+      // Retry like the API server does (RetryGenerateName) so collisions stay invisible.
+      for (let attempt = 0; attempt < 8; attempt++) {
+        meta.name = meta.generateName + randomSuffix();
+        if (!read(slot, namespace, meta.name)) break;
+      }
+    }
+    const nameErrors = validateName(info, meta.name);
+    if (nameErrors.length > 0) throw invalid({ group: info.group, kind: info.kind }, meta.name ?? "", nameErrors);
+    const name = meta.name!;
+    if (read(slot, namespace, name)) throw alreadyExists(qualified(info), name);
+
+    meta.uid = randomUUID();
+    meta.creationTimestamp = formatTimestamp(clock.now());
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.resourceVersion;
+    // Leaving managedFields out keeps kubectl from migrating client-side apply state.
+    delete meta.managedFields;
+    delete meta.selfLink;
+    if (info.hasGeneration) meta.generation = 1;
+    else delete meta.generation;
+    if (info.kind === "DaemonSet") {
+      meta.annotations = { ...meta.annotations, "deprecated.daemonset.template.generation": "1" };
+    }
+    applyDefaults(info.kind, o);
+    if (hasStatusSubresource(info)) {
+      const status = initialStatus(info.kind, o);
+      if (status === undefined) delete o.status;
+      else o.status = status;
+    }
+    const errors = validateObject(info, o, undefined);
+    if (errors.length > 0) throw invalid({ group: info.group, kind: info.kind }, name, errors);
+    return commit(slot, "ADDED", o, undefined);
+  }
+
+  function update(resource: ResourceName, input: KubeObject, opts: { subresource?: "status" } = {}): KubeObject {
+    const slot = slotFor(resource);
+    const info = slot.info;
+    const name = input.metadata?.name ?? "";
+    const namespace = info.namespaced ? input.metadata?.namespace : undefined;
+    const existing = read(slot, namespace, name);
+    if (!existing) throw notFound(qualified(info), name);
+    const wantedRv = input.metadata.resourceVersion;
+    if (wantedRv !== undefined && wantedRv !== "" && wantedRv !== existing.metadata.resourceVersion) {
+      throw conflict(qualified(info), name);
+    }
+    const wantedUid = input.metadata.uid;
+    if (wantedUid !== undefined && wantedUid !== "" && wantedUid !== existing.metadata.uid) {
+      throw conflict(qualified(info), name, `Precondition failed: UID in precondition: ${wantedUid}, UID in object meta: ${existing.metadata.uid}`);
+    }
+
+    let next: KubeObject;
+    if (opts.subresource === "status") {
+      if (!hasStatusSubresource(info)) throw notFound(qualified(info), name);
+      // ResetObjectMetaForStatus: a status write changes nothing but status.
+      next = structuredClone(existing);
+      const status = structuredClone(input.status);
+      if (status === undefined) delete next.status;
+      else next.status = status;
+    } else {
+      next = structuredClone(input);
+      next.apiVersion = existing.apiVersion;
+      next.kind = existing.kind;
+      const meta = next.metadata;
+      const old = existing.metadata;
+      // System-owned metadata is not the client's to change.
+      meta.name = old.name;
+      if (old.namespace === undefined) delete meta.namespace;
+      else meta.namespace = old.namespace;
+      meta.uid = old.uid;
+      meta.creationTimestamp = old.creationTimestamp;
+      for (const key of ["deletionTimestamp", "deletionGracePeriodSeconds", "generation"] as const) {
+        if (old[key] === undefined) delete meta[key];
+        else (meta as Record<string, unknown>)[key] = old[key];
+      }
+      delete meta.managedFields;
+      delete meta.selfLink;
+      if (old.generateName === undefined) delete meta.generateName;
+      else meta.generateName = old.generateName;
+      if (hasStatusSubresource(info)) {
+        if (existing.status === undefined) delete next.status;
+        else next.status = structuredClone(existing.status);
+      }
+      applyDefaults(info.kind, next);
+      if (info.kind === "DaemonSet") {
+        const templateGeneration = Number(old.annotations?.["deprecated.daemonset.template.generation"] ?? "1");
+        const templateChanged = !isDeepStrictEqual(next.spec?.template, existing.spec?.template);
+        meta.annotations = {
+          ...meta.annotations,
+          "deprecated.daemonset.template.generation": String(templateChanged ? templateGeneration + 1 : templateGeneration),
+        };
+      }
+      if (info.hasGeneration && !isDeepStrictEqual(next.spec, existing.spec)) {
+        meta.generation = (old.generation ?? 0) + 1;
+      }
+      const errors = validateObject(info, next, existing);
+      if (errors.length > 0) throw invalid({ group: info.group, kind: info.kind }, name, errors);
+    }
+
+    // A write that changes nothing is not a write: same resourceVersion, no event.
+    next.metadata.resourceVersion = existing.metadata.resourceVersion;
+    if (isDeepStrictEqual(next, existing)) return existing;
+
+    // The last finalizer removed from an object being deleted completes the deletion.
+    if (next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0) {
+      // The real registry turns this update into the deletion: one DELETED event, no MODIFIED.
+      return removeNow(slot, next, existing, { propagationPolicy: "Background" });
+    }
+    return commit(slot, "MODIFIED", next, existing);
+  }
+
+  /** Removes the object for good, then collects its dependents. */
+  function removeNow(slot: Slot, final: KubeObject, existing: KubeObject, opts: DeleteOptions): KubeObject {
+    const gone = Object.isFrozen(final) ? structuredClone(final) : final;
+    const removed = commit(slot, "DELETED", gone, existing);
+    collectGarbage(existing.metadata.uid!, opts.propagationPolicy ?? "Background");
+    return removed;
+  }
+
+  function collectGarbage(ownerUid: string, policy: NonNullable<DeleteOptions["propagationPolicy"]>): void {
+    const dependentUids = [...(dependents.get(ownerUid) ?? [])];
+    for (const uid of dependentUids) {
+      const where = byUid.get(uid);
+      if (!where) continue;
+      const slot = slotFor(where.resource);
+      const dependent = read(slot, where.namespace, where.name);
+      if (!dependent) continue;
+      const refs: OwnerReference[] = dependent.metadata.ownerReferences ?? [];
+      const liveOwners = refs.filter((r) => r.uid !== ownerUid && byUid.has(r.uid));
+      if (policy === "Orphan" || liveOwners.length > 0) {
+        // Keep the dependent; drop the dangling reference as the garbage collector does.
+        const next = structuredClone(dependent);
+        next.metadata.ownerReferences = refs.filter((r) => r.uid !== ownerUid);
+        if (next.metadata.ownerReferences.length === 0) delete next.metadata.ownerReferences;
+        commit(slot, "MODIFIED", next, dependent);
+      } else {
+        deleteObject(slot, dependent, { propagationPolicy: "Background" });
+      }
+    }
+  }
+
+  function deleteObject(slot: Slot, existing: KubeObject, opts: DeleteOptions): KubeObject {
+    const info = slot.info;
+    const name = existing.metadata.name!;
+    const pre = opts.preconditions;
+    if (pre?.uid !== undefined && pre.uid !== existing.metadata.uid) {
+      throw conflict(qualified(info), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata.uid}`);
+    }
+    if (pre?.resourceVersion !== undefined && pre.resourceVersion !== existing.metadata.resourceVersion) {
+      throw conflict(
+        qualified(info),
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion}`,
+      );
+    }
+    if (info.kind === "Namespace") {
+      // The namespace controller empties a namespace before it goes away.
+      for (const [key, other] of slots) {
+        if (!other.info.namespaced) continue;
+        for (const o of [...(other.byNamespace.get(name)?.values() ?? [])]) {
+          if (read(other, o.metadata.namespace, o.metadata.name!)) deleteObject(slotFor(key), o, { propagationPolicy: "Background" });
+        }
+      }
+    }
+    if ((existing.metadata.finalizers ?? []).length > 0) {
+      if (existing.metadata.deletionTimestamp !== undefined) return existing;
+      const next = structuredClone(existing);
+      next.metadata.deletionTimestamp = formatTimestamp(clock.now());
+      next.metadata.deletionGracePeriodSeconds = 0;
+      return commit(slot, "MODIFIED", next, existing);
+    }
+    return removeNow(slot, existing, existing, opts);
+  }
+
+  function del(resource: ResourceName, namespace: string | undefined, name: string, opts: DeleteOptions = {}): KubeObject {
+    const slot = slotFor(resource);
+    const existing = read(slot, namespace, name);
+    if (!existing) throw notFound(qualified(slot.info), name);
+    if (slot.info.kind === "Namespace" && (["default", "kube-system", "kube-public"] as string[]).includes(name)) {
+      throw forbidden(qualified(slot.info), name, "this namespace may not be deleted");
+    }
+    return deleteObject(slot, existing, opts);
+  }
+
+  function deleteCollection(resource: ResourceName, opts: ListOptions & DeleteOptions = {}): KubeObject[] {
+    const { items } = list(resource, opts);
+    const slot = slotFor(resource);
+    const out: KubeObject[] = [];
+    for (const o of items) {
+      // An earlier deletion may have garbage-collected this one already.
+      const current = read(slot, o.metadata.namespace, o.metadata.name!);
+      if (current) out.push(deleteObject(slot, current, opts));
+    }
+    return out;
+  }
+
+  function eventsSince(resourceVersion: string, resource?: ResourceName): StoreEvent[] {
+    if (!/^\d+$/.test(resourceVersion)) throw badRequest(`invalid resource version: ${JSON.stringify(resourceVersion)}`);
+    const since = Number(resourceVersion);
+    if (since >= revision) return [];
+    const oldest = revision - historyCount + 1;
+    if (since + 1 < oldest) throw expired(resourceVersion, String(oldest - 1));
+    const wanted = resource === undefined ? undefined : resourceName(lookupResource(resource));
+    const out: StoreEvent[] = [];
+    for (let rv = since + 1; rv <= revision; rv++) {
+      const entry = history[rv % historyLimit];
+      if (entry?.rv !== rv) throw new Error(`store history lost revision ${rv}`);
+      if (wanted === undefined || entry.event.resource === wanted) out.push(entry.event);
+    }
+    return out;
+  }
+
+  function dependentsOf(ownerUid: string): { resource: ResourceName; object: KubeObject }[] {
+    const out: { resource: ResourceName; object: KubeObject }[] = [];
+    for (const uid of dependents.get(ownerUid) ?? []) {
+      const where = byUid.get(uid);
+      if (!where) continue;
+      const o = read(slotFor(where.resource), where.namespace, where.name);
+      if (o) out.push({ resource: where.resource, object: o });
+    }
+    return out;
+  }
+
+  const store: SimObjectStore = {
+    get,
+    list,
+    create,
+    update,
+    delete: del,
+    deleteCollection,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    currentResourceVersion: () => String(revision),
+    eventsSince,
+    expireHistory() {
+      historyCount = 0;
+      history.fill(undefined);
+    },
+    matches(resource, object, opts) {
+      return compileFilter(resource, opts)(object);
+    },
+    compileFilter,
+    podsOnNode(nodeName) {
+      const slot = slotFor("pods");
+      const out: KubeObject[] = [];
+      for (const key of podsByNode.get(nodeName) ?? []) {
+        const [ns, name] = key.split("/") as [string, string];
+        const o = slot.byNamespace.get(ns)?.get(name);
+        if (o) out.push(o);
+      }
+      return out;
+    },
+    dependentsOf,
+  };
+
+  for (const ns of options.namespaces ?? SYSTEM_NAMESPACES) {
+    store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+  }
+  return store;
+}
+
+export { ApiError };
