@@ -1,0 +1,21 @@
+import type { NextConfig } from "next";
+
+const config: NextConfig = {
+  // The API package points at its TypeScript source (house style), so Next must compile it;
+  // the dashboard itself only imports its types.
+  transpilePackages: ["@tapfleet/api"],
+  // A type error must fail the build: the server's `npm start` runs it, so drift between the
+  // router and the dashboard shows up before anyone clicks on a broken page.
+  typescript: { ignoreBuildErrors: false },
+  // Tabler ships one module per icon; this keeps builds and bundles small.
+  experimental: { optimizePackageImports: ["@tabler/icons-react", "@mantine/core", "@mantine/hooks"] },
+  // Temporary (307) so the landing pages can change without browsers caching the old ones.
+  // /settings goes to tokens, the one settings page every role can use.
+  redirects: () =>
+    Promise.resolve([
+      { source: "/", destination: "/fleet", permanent: false },
+      { source: "/settings", destination: "/settings/tokens", permanent: false },
+    ]),
+};
+
+export default config;

@@ -1,0 +1,130 @@
+"use client";
+
+import { Anchor, AppShell, Badge, Burger, Button, Center, Group, ScrollArea, Text } from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
+import { IconLogout, IconRadar } from "@tabler/icons-react";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useEffect, type ReactNode } from "react";
+import { roleColors, roleLabels } from "@/lib/roles";
+import { useTRPC } from "@/lib/trpc";
+import { ColorSchemeToggle } from "./color-scheme-toggle";
+import { CurrentUserProvider, type CurrentUser } from "./current-user";
+import { NavLinks } from "./nav-links";
+import { LoadingBlock, QueryError } from "./status-blocks";
+
+/**
+ * The frame of every signed-in page. It owns the session check: nothing below it renders until
+ * `auth.me` says who is signed in, and a missing session sends the browser to /login?next=….
+ */
+export function DashboardShell({ children }: { children: ReactNode }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const user = me.data?.user;
+
+  useEffect(() => {
+    if (me.data && me.data.user === null) {
+      // Read from window rather than useSearchParams: the shell wraps statically rendered pages
+      // and this only ever runs in the browser.
+      const next = `${window.location.pathname}${window.location.search}`;
+      router.replace(`/login?next=${encodeURIComponent(next)}`);
+    }
+  }, [me.data, router]);
+
+  if (me.isPending) return <LoadingBlock label="Checking your session…" />;
+  if (me.isError) {
+    return (
+      <Center p="xl">
+        <QueryError title="Could not check your session" error={me.error} onRetry={() => void me.refetch()} />
+      </Center>
+    );
+  }
+  if (!user) return <LoadingBlock label="Redirecting to sign in…" />;
+  return (
+    <CurrentUserProvider value={user}>
+      <Frame user={user}>{children}</Frame>
+    </CurrentUserProvider>
+  );
+}
+
+function Frame({ user, children }: { user: CurrentUser; children: ReactNode }) {
+  const trpc = useTRPC();
+  const [navbarOpened, navbar] = useDisclosure(false);
+  const systemInfo = useQuery(trpc.system.info.queryOptions(undefined, { staleTime: Infinity }));
+  const logout = useMutation(
+    trpc.auth.logout.mutationOptions({
+      // A full page load rather than client navigation: it drops every cached answer that
+      // belonged to this session.
+      onSuccess: () => window.location.assign("/login"),
+    }),
+  );
+
+  return (
+    <AppShell
+      header={{ height: 60 }}
+      navbar={{ width: 248, breakpoint: "sm", collapsed: { mobile: !navbarOpened } }}
+      padding="lg"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Burger
+              opened={navbarOpened}
+              onClick={navbar.toggle}
+              hiddenFrom="sm"
+              size="sm"
+              aria-label="Toggle navigation"
+            />
+            <Anchor component={Link} href="/fleet" c="inherit" underline="never">
+              <Group gap={8} wrap="nowrap">
+                <IconRadar size={24} aria-hidden />
+                <Text span fw={700} size="lg">
+                  Tapfleet
+                </Text>
+              </Group>
+            </Anchor>
+          </Group>
+          <Group gap="sm" wrap="nowrap">
+            <Group gap={8} wrap="nowrap" data-testid="current-user" visibleFrom="xs">
+              <Text size="sm" fw={500}>
+                {user.displayName ?? user.username}
+              </Text>
+              <Badge color={roleColors[user.role]} aria-label={`Role: ${roleLabels[user.role]}`}>
+                {roleLabels[user.role]}
+              </Badge>
+            </Group>
+            <ColorSchemeToggle />
+            <Button
+              variant="default"
+              leftSection={<IconLogout size={16} />}
+              loading={logout.isPending}
+              onClick={() => logout.mutate()}
+            >
+              Sign out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+
+      <AppShell.Navbar p="sm" aria-label="Main navigation">
+        <AppShell.Section grow component={ScrollArea}>
+          <NavLinks role={user.role} onNavigate={navbar.close} />
+        </AppShell.Section>
+        <AppShell.Section pt="sm">
+          <Text size="xs" c="dimmed">
+            {systemInfo.data
+              ? `Tapfleet ${systemInfo.data.version} · ${systemInfo.data.database} database`
+              : "Tapfleet"}
+          </Text>
+        </AppShell.Section>
+      </AppShell.Navbar>
+
+      <AppShell.Main>
+        {logout.isError ? <QueryError title="Could not sign out" error={logout.error} /> : null}
+        {children}
+      </AppShell.Main>
+    </AppShell>
+  );
+}

@@ -1,0 +1,81 @@
+"use client";
+
+import { NavLink } from "@mantine/core";
+import {
+  IconAccessPoint,
+  IconAdjustmentsHorizontal,
+  IconBell,
+  IconHistory,
+  IconKey,
+  IconRadar,
+  IconRocket,
+  IconServer2,
+  IconSettings,
+  IconUsers,
+  type Icon,
+} from "@tabler/icons-react";
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+import { roleAtLeast, type Role } from "@/lib/roles";
+
+interface NavItem {
+  label: string;
+  href: string;
+  icon: Icon;
+  /** Hidden from roles below this one: the page would only say "you need the admin role". */
+  minimumRole?: Role;
+}
+
+const mainItems: NavItem[] = [
+  { label: "Fleet", href: "/fleet", icon: IconRadar },
+  { label: "Clusters", href: "/clusters", icon: IconServer2 },
+  { label: "Sensors", href: "/sensors", icon: IconAccessPoint },
+  { label: "Configuration", href: "/configuration", icon: IconAdjustmentsHorizontal },
+  { label: "Rollouts", href: "/rollouts", icon: IconRocket },
+  { label: "Alerts", href: "/alerts", icon: IconBell },
+];
+
+const settingsItems: NavItem[] = [
+  { label: "Users", href: "/settings/users", icon: IconUsers, minimumRole: "admin" },
+  { label: "API tokens", href: "/settings/tokens", icon: IconKey },
+  { label: "Audit log", href: "/settings/audit", icon: IconHistory, minimumRole: "admin" },
+];
+
+function isActive(pathname: string, href: string): boolean {
+  return pathname === href || pathname.startsWith(`${href}/`);
+}
+
+export function NavLinks({ role, onNavigate }: { role: Role; onNavigate: () => void }) {
+  const pathname = usePathname();
+  const visible = (item: NavItem) => !item.minimumRole || roleAtLeast(role, item.minimumRole);
+  const link = (item: NavItem) => {
+    const active = isActive(pathname, item.href);
+    return (
+      <NavLink
+        key={item.href}
+        component={Link}
+        href={item.href}
+        label={item.label}
+        leftSection={<item.icon size={18} stroke={1.6} />}
+        active={active}
+        aria-current={active ? "page" : undefined}
+        onClick={onNavigate}
+      />
+    );
+  };
+  return (
+    <>
+      {mainItems.filter(visible).map(link)}
+      {/* Settings stays expanded by default: its sub-pages are where day-one work (users, tokens) happens. */}
+      <NavLink
+        label="Settings"
+        leftSection={<IconSettings size={18} stroke={1.6} />}
+        defaultOpened
+        active={isActive(pathname, "/settings")}
+        variant="subtle"
+      >
+        {settingsItems.filter(visible).map(link)}
+      </NavLink>
+    </>
+  );
+}

@@ -1,0 +1,88 @@
+"use client";
+
+import { Button, Fieldset, Group, Modal, PasswordInput, Stack, Text } from "@mantine/core";
+import { useMutation } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { FormError } from "@/components/status-blocks";
+import { minPasswordLength, validatePassword } from "@/lib/account-rules";
+import { fieldErrors } from "@/lib/api-errors";
+import { useTRPC } from "@/lib/trpc";
+
+export function ResetPasswordModal({
+  user,
+  onClose,
+}: {
+  user: { id: string; username: string } | null;
+  onClose: () => void;
+}) {
+  const trpc = useTRPC();
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<string | undefined>();
+  const [done, setDone] = useState(false);
+  const setPasswordMutation = useMutation(
+    trpc.users.setPassword.mutationOptions({
+      onSuccess: () => setDone(true),
+      onError: (err) => setError(fieldErrors(err).password),
+    }),
+  );
+
+  function close() {
+    setPassword("");
+    setError(undefined);
+    setDone(false);
+    setPasswordMutation.reset();
+    onClose();
+  }
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!user) return;
+    const problem = validatePassword(password);
+    setError(problem ?? undefined);
+    if (!problem) setPasswordMutation.mutate({ id: user.id, password });
+  }
+
+  return (
+    <Modal opened={user !== null} onClose={close} title={`Reset password for ${user?.username ?? ""}`}>
+      {done ? (
+        <Stack gap="md">
+          <Text size="sm" role="status">
+            The password of {user?.username} has been changed. Give them the new one over a safe channel.
+          </Text>
+          <Group justify="flex-end">
+            <Button onClick={close}>Done</Button>
+          </Group>
+        </Stack>
+      ) : (
+        <form onSubmit={submit} noValidate>
+          <Fieldset variant="unstyled" disabled={setPasswordMutation.isPending}>
+            <Stack gap="md">
+              <PasswordInput
+                label="New password"
+                description={`At least ${minPasswordLength} characters.`}
+                required
+                autoComplete="new-password"
+                data-autofocus
+                value={password}
+                error={error}
+                onChange={(event) => {
+                  setPassword(event.currentTarget.value);
+                  setError(undefined);
+                }}
+              />
+              <FormError error={setPasswordMutation.isError && !error ? setPasswordMutation.error : null} />
+              <Group justify="flex-end" gap="sm">
+                <Button variant="default" onClick={close}>
+                  Cancel
+                </Button>
+                <Button type="submit" loading={setPasswordMutation.isPending}>
+                  Set password
+                </Button>
+              </Group>
+            </Stack>
+          </Fieldset>
+        </form>
+      )}
+    </Modal>
+  );
+}

@@ -1,0 +1,82 @@
+// The dashboard's only way to the server: tRPC over same-origin HTTP. Types come from the
+// router; nothing of the server is imported at runtime.
+import type { AppRouter } from "@tapfleet/api";
+import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  isTRPCClientError,
+  splitLink,
+  type TRPCClientErrorLike,
+} from "@trpc/client";
+import { createTRPCContext } from "@trpc/tanstack-react-query";
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+
+export type { AppRouter };
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type ApiError = TRPCClientErrorLike<AppRouter>;
+
+export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
+
+// Served by the same Fastify process, so a relative URL keeps cookies first-party and needs no CORS.
+const trpcUrl = "/trpc";
+
+export function createApiClient() {
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        // Server-sent events; EventSource sends same-origin cookies by default.
+        true: httpSubscriptionLink({ url: trpcUrl }),
+        false: httpBatchLink({
+          url: trpcUrl,
+          fetch: (url, init) => fetch(url, { ...init, credentials: "same-origin" }),
+        }),
+      }),
+    ],
+  });
+}
+
+/** Codes for which asking again cannot help: do not retry, show the error (or redirect) at once. */
+const finalCodes = new Set([
+  "UNAUTHORIZED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "BAD_REQUEST",
+  "CONFLICT",
+  "TOO_MANY_REQUESTS",
+]);
+
+/** Key prefix of `auth.me`, the query the dashboard shell watches to decide whether to show /login. */
+const sessionQueryKey = [["auth", "me"]];
+
+function isFinal(error: unknown): boolean {
+  return (
+    isTRPCClientError(error) && finalCodes.has(String((error.data as { code?: unknown } | undefined)?.code))
+  );
+}
+
+function isUnauthorized(error: unknown): boolean {
+  return isTRPCClientError(error) && (error.data as { code?: unknown } | undefined)?.code === "UNAUTHORIZED";
+}
+
+export function createQueryClient() {
+  // A session can end while a page is open (expiry, sign-out elsewhere, user disabled). Any
+  // UNAUTHORIZED answer re-checks the session; the shell then sends the person to /login.
+  const onError = (error: unknown) => {
+    if (isUnauthorized(error)) void queryClient.invalidateQueries({ queryKey: sessionQueryKey });
+  };
+  const queryClient: QueryClient = new QueryClient({
+    queryCache: new QueryCache({ onError }),
+    mutationCache: new MutationCache({ onError }),
+    defaultOptions: {
+      queries: {
+        staleTime: 10_000,
+        retry: (failureCount, error) => !isFinal(error) && failureCount < 2,
+      },
+    },
+  });
+  return queryClient;
+}
