@@ -1,0 +1,482 @@
+// The resource endpoints: list/watch/get/create/update/patch/delete on the
+// store, with the query parameters real clients send (selectors, pagination,
+// dryRun, fieldValidation, fieldManager, propagationPolicy) and Table output.
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { badRequest, notFound } from "../errors.ts";
+import {
+  applyJsonPatch,
+  jsonMergePatch,
+  KIND_SCHEMAS,
+  parseApplyBody,
+  serverSideApply,
+  strategicMergePatch,
+  type JsonObject,
+} from "../patch/index.ts";
+import { apiVersionOf, resourceName, type ResourceInfo } from "../resources.ts";
+import type { DeleteOptions, SimObjectStore } from "../store.ts";
+import type { KubeObject } from "../types.ts";
+import { decodeObject, decodePatchJson, mediaType, readBody } from "./body.ts";
+import { findUnknownFields, parseFieldValidation, pruneUnknownFields, type FieldValidation } from "./field-validation.ts";
+import type { Verb } from "./faults.ts";
+import { serveLogs, type LogSource } from "./logs.ts";
+import { failure, methodNotAllowed, sendJson } from "./respond.ts";
+import type { Route } from "./router.ts";
+import { toTable, wantsTable, type IncludeObject } from "./tables.ts";
+import type { WatchHub } from "./watch.ts";
+
+export interface ApiContext {
+  store: SimObjectStore;
+  watches: WatchHub;
+  logs: LogSource | undefined;
+}
+
+type ResourceRoute = Extract<Route, { type: "resource" }>;
+
+const isTrue = (value: string | null): boolean => value === "true" || value === "1";
+
+/** The verb a request maps to (for fault matching and method checks). */
+export function verbOf(method: string, route: ResourceRoute, query: URLSearchParams): Verb | undefined {
+  const item = route.name !== undefined;
+  switch (method) {
+    case "GET":
+      if (route.legacyWatch || isTrue(query.get("watch"))) return "watch";
+      return item ? "get" : "list";
+    case "POST":
+      return item ? undefined : "create";
+    case "PUT":
+      return item ? "update" : undefined;
+    case "PATCH":
+      return item ? "patch" : undefined;
+    case "DELETE":
+      return item ? "delete" : "deletecollection";
+    default:
+      return undefined;
+  }
+}
+
+/** Handles one request on a resource path; throws ApiError for failures. */
+export async function handleResource(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: ResourceRoute,
+  query: URLSearchParams,
+): Promise<void> {
+  const verb = verbOf(req.method ?? "GET", route, query);
+  if (verb === undefined) throw methodNotAllowed();
+  const sub = route.subresource;
+  if (sub !== undefined && !(sub === "status" && route.info.subresources.includes("status")) && !(sub === "log" && route.info.kind === "Pod")) {
+    throw failure(404, "NotFound", "the server could not find the requested resource", {});
+  }
+  if (sub === "log") {
+    if (verb !== "get") throw methodNotAllowed();
+    await serveLogs(ctx, res, route.namespace, route.name!, query);
+    return;
+  }
+  if (sub === "status" && !["get", "update", "patch"].includes(verb)) throw methodNotAllowed();
+
+  switch (verb) {
+    case "list":
+      return list(ctx, req, res, route, query);
+    case "watch":
+      return watch(ctx, req, res, route, query);
+    case "get":
+      return get(ctx, req, res, route, query);
+    case "create":
+      return create(ctx, req, res, route, query);
+    case "update":
+      return update(ctx, req, res, route, query);
+    case "patch":
+      return patch(ctx, req, res, route, query);
+    case "delete":
+      return remove(ctx, req, res, route, query);
+    case "deletecollection":
+      return removeCollection(ctx, req, res, route, query);
+  }
+}
+
+// ---- reads -----------------------------------------------------------------
+
+function includeObject(query: URLSearchParams): IncludeObject {
+  const value = query.get("includeObject");
+  if (value === null || value === "") return "Metadata";
+  if (value === "None" || value === "Metadata" || value === "Object") return value;
+  throw badRequest(`includeObject: Unsupported value: "${value}": supported values: "Metadata", "None", "Object"`);
+}
+
+interface ContinueToken {
+  rv: string;
+  start: string;
+}
+
+function decodeContinue(token: string): ContinueToken {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as Partial<ContinueToken>;
+    if (typeof parsed.rv === "string" && typeof parsed.start === "string") return { rv: parsed.rv, start: parsed.start };
+  } catch {
+    // fall through to the error below
+  }
+  throw badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+}
+
+const objectKey = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name ?? ""}`;
+
+function list(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): void {
+  const resource = resourceName(route.info);
+  const result = ctx.store.list(resource, {
+    namespace: route.namespace,
+    labelSelector: query.get("labelSelector") ?? undefined,
+    fieldSelector: query.get("fieldSelector") ?? undefined,
+  });
+  let items = result.items;
+  let resourceVersion = result.resourceVersion;
+  let nextToken: string | undefined;
+  let remaining: number | undefined;
+
+  // Pagination: the token is opaque to clients (base64 JSON of the list's
+  // resourceVersion and the last key served). Later pages are cut from the
+  // current state, not from a snapshot at the first page's version.
+  const continueParam = query.get("continue");
+  if (continueParam) {
+    const token = decodeContinue(continueParam);
+    items = items.filter((o) => objectKey(o) > token.start);
+    resourceVersion = token.rv;
+  }
+  const limit = Number(query.get("limit") ?? "0");
+  if (Number.isInteger(limit) && limit > 0 && items.length > limit) {
+    remaining = items.length - limit;
+    items = items.slice(0, limit);
+    nextToken = Buffer.from(JSON.stringify({ rv: resourceVersion, start: objectKey(items[items.length - 1]!) })).toString("base64url");
+  }
+
+  if (wantsTable(req.headers.accept)) {
+    sendJson(res, 200, toTable(route.info.kind, items, { resourceVersion, continue: nextToken, includeObject: includeObject(query), now: Date.now() }));
+    return;
+  }
+  sendJson(res, 200, {
+    kind: `${route.info.kind}List`,
+    apiVersion: apiVersionOf(route.info),
+    metadata: {
+      resourceVersion,
+      ...(nextToken ? { continue: nextToken } : {}),
+      ...(remaining !== undefined ? { remainingItemCount: remaining } : {}),
+    },
+    items,
+  });
+}
+
+function watch(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): void {
+  const timeout = query.get("timeoutSeconds");
+  ctx.watches.serve(req, res, {
+    info: route.info,
+    namespace: route.namespace,
+    labelSelector: query.get("labelSelector") ?? undefined,
+    fieldSelector: query.get("fieldSelector") ?? undefined,
+    resourceVersion: query.get("resourceVersion") ?? undefined,
+    allowWatchBookmarks: isTrue(query.get("allowWatchBookmarks")),
+    sendInitialEvents: isTrue(query.get("sendInitialEvents")),
+    timeoutSeconds: timeout !== null && Number(timeout) > 0 ? Number(timeout) : undefined,
+    table: wantsTable(req.headers.accept) ? { includeObject: includeObject(query) } : undefined,
+  });
+}
+
+function qualified(info: ResourceInfo): { group: string; resource: string } {
+  return { group: info.group, resource: info.plural };
+}
+
+function mustGet(ctx: ApiContext, route: ResourceRoute): KubeObject {
+  const object = ctx.store.get(resourceName(route.info), route.namespace, route.name!);
+  if (!object) throw notFound(qualified(route.info), route.name!);
+  return object;
+}
+
+function get(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): void {
+  const object = mustGet(ctx, route);
+  if (wantsTable(req.headers.accept)) {
+    sendJson(res, 200, toTable(route.info.kind, [object], { resourceVersion: object.metadata.resourceVersion, includeObject: includeObject(query), now: Date.now() }));
+    return;
+  }
+  sendJson(res, 200, object);
+}
+
+// ---- writes ------------------------------------------------------------------
+
+interface WriteOptions {
+  dryRun: boolean;
+  fieldValidation: FieldValidation;
+}
+
+function writeOptions(query: URLSearchParams): WriteOptions {
+  const dryRun = query.getAll("dryRun");
+  if (dryRun.some((value) => value !== "All")) {
+    throw badRequest(`dryRun: Unsupported value: "${dryRun.find((v) => v !== "All")}": supported values: "All"`);
+  }
+  const fieldValidation = parseFieldValidation(query.get("fieldValidation"));
+  if (!fieldValidation) {
+    throw badRequest(`fieldValidation: Unsupported value: "${query.get("fieldValidation")}": supported values: "Ignore", "Strict", "Warn"`);
+  }
+  const fieldManager = query.get("fieldManager");
+  if (fieldManager !== null && fieldManager.length > 128) {
+    throw badRequest(`fieldManager: Too long: may not be more than 128 bytes`);
+  }
+  return { dryRun: dryRun.length > 0, fieldValidation };
+}
+
+/**
+ * Applies fieldValidation to a decoded body: Strict → 400 with the decoder's
+ * message; Warn → drop the fields and return a Warning header; Ignore → drop them.
+ * `alreadyUnknown` lists unknown paths already present before a patch.
+ */
+function validateFields(
+  kind: string,
+  object: unknown,
+  mode: FieldValidation,
+  alreadyUnknown: ReadonlySet<string> = new Set(),
+): Record<string, string> {
+  const introduced = findUnknownFields(kind, object).filter((path) => !alreadyUnknown.has(path));
+  if (introduced.length === 0) return {};
+  if (mode === "Strict") {
+    throw badRequest(`strict decoding error: ${introduced.map((p) => `unknown field "${p}"`).join(", ")}`);
+  }
+  pruneUnknownFields(kind, object, alreadyUnknown);
+  if (mode === "Ignore") return {};
+  return { Warning: introduced.map((p) => `299 - "unknown field \\"${p}\\""`).join(", ") };
+}
+
+/** Checks apiVersion/kind of a body against the URL's resource; fills them when absent. */
+function checkTypeMeta(info: ResourceInfo, object: Record<string, unknown>): void {
+  const apiVersion = apiVersionOf(info);
+  if (object.kind === undefined || object.kind === "") object.kind = info.kind;
+  if (object.apiVersion === undefined || object.apiVersion === "") object.apiVersion = apiVersion;
+  if (object.kind !== info.kind || object.apiVersion !== apiVersion) {
+    throw badRequest(
+      `the API version in the data (${String(object.apiVersion)}) does not match the expected API version (${apiVersion})`,
+    );
+  }
+}
+
+function metadataOf(object: Record<string, unknown>): Record<string, unknown> {
+  const metadata = object.metadata;
+  if (metadata === undefined || metadata === null) {
+    const created: Record<string, unknown> = {};
+    object.metadata = created;
+    return created;
+  }
+  if (typeof metadata !== "object" || Array.isArray(metadata)) throw badRequest("metadata must be an object");
+  return metadata as Record<string, unknown>;
+}
+
+function checkNamespace(route: ResourceRoute, metadata: Record<string, unknown>): void {
+  if (!route.info.namespaced) return;
+  const inBody = metadata.namespace;
+  if (inBody === undefined || inBody === "") metadata.namespace = route.namespace;
+  else if (inBody !== route.namespace) {
+    throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+  }
+}
+
+function checkName(route: ResourceRoute, metadata: Record<string, unknown>): void {
+  const inBody = metadata.name;
+  if (inBody === undefined || inBody === "") metadata.name = route.name;
+  else if (inBody !== route.name) {
+    throw badRequest(`the name of the object (${typeof inBody === "string" ? inBody : JSON.stringify(inBody)}) does not match the name on the URL (${route.name})`);
+  }
+}
+
+/** What a dry-run create returns: the object as the store would store it, without storing it. */
+function dryRunCreate(ctx: ApiContext, info: ResourceInfo, object: KubeObject): KubeObject {
+  const copy = structuredClone(object);
+  const meta = copy.metadata;
+  if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${Math.random().toString(36).slice(2, 7)}`;
+  if (meta.name && ctx.store.get(resourceName(info), meta.namespace, meta.name)) {
+    // Let the store produce the AlreadyExists error text.
+    ctx.store.create(resourceName(info), object);
+  }
+  meta.uid = crypto.randomUUID();
+  meta.creationTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  if (info.hasGeneration) meta.generation = 1;
+  delete meta.resourceVersion;
+  return copy;
+}
+
+async function create(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
+  const options = writeOptions(query);
+  const body = decodeObject(await readBody(req), req.headers["content-type"]);
+  checkTypeMeta(route.info, body);
+  const metadata = metadataOf(body);
+  checkNamespace(route, metadata);
+  const headers = validateFields(route.info.kind, body, options.fieldValidation);
+  const object = body as KubeObject;
+  const created = options.dryRun ? dryRunCreate(ctx, route.info, object) : ctx.store.create(resourceName(route.info), object);
+  sendJson(res, 201, created, headers);
+}
+
+async function update(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
+  const options = writeOptions(query);
+  const body = decodeObject(await readBody(req), req.headers["content-type"]);
+  checkTypeMeta(route.info, body);
+  const metadata = metadataOf(body);
+  checkName(route, metadata);
+  checkNamespace(route, metadata);
+  const headers = validateFields(route.info.kind, body, options.fieldValidation);
+  const existing = mustGet(ctx, route);
+  const object = body as KubeObject;
+  const subresource = route.subresource === "status" ? ({ subresource: "status" } as const) : {};
+  const updated = options.dryRun ? previewUpdate(route, existing, object) : ctx.store.update(resourceName(route.info), object, subresource);
+  sendJson(res, 200, updated, headers);
+}
+
+/** The dry-run answer for updates and patches: the new content on the stored identity. */
+function previewUpdate(route: ResourceRoute, existing: KubeObject, next: KubeObject): KubeObject {
+  const preview = structuredClone(next);
+  if (route.subresource === "status") {
+    const kept = structuredClone(existing);
+    kept.status = preview.status;
+    return kept;
+  }
+  if (route.info.subresources.includes("status")) preview.status = structuredClone(existing.status);
+  preview.metadata = { ...preview.metadata, uid: existing.metadata.uid, creationTimestamp: existing.metadata.creationTimestamp };
+  return preview;
+}
+
+const PATCH_TYPES = [
+  "application/json-patch+json",
+  "application/merge-patch+json",
+  "application/apply-patch+yaml",
+  "application/strategic-merge-patch+json",
+];
+
+async function patch(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
+  const type = mediaType(req.headers["content-type"]);
+  if (!PATCH_TYPES.includes(type)) {
+    throw failure(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(", ")}`, {});
+  }
+  const options = writeOptions(query);
+  const text = await readBody(req);
+  const resource = resourceName(route.info);
+  const existing = ctx.store.get(resource, route.namespace, route.name!);
+  const kind = route.info.kind;
+  const schema = KIND_SCHEMAS[kind];
+
+  if (type === "application/apply-patch+yaml") {
+    const fieldManager = query.get("fieldManager");
+    if (!fieldManager) throw badRequest("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
+    const applied = parseApplyBody(text);
+    checkTypeMeta(route.info, applied);
+    const metadata = metadataOf(applied);
+    checkName(route, metadata);
+    checkNamespace(route, metadata);
+    const headers = validateFields(kind, applied, options.fieldValidation);
+    if (!existing) {
+      if (route.subresource === "status") throw notFound(qualified(route.info), route.name!);
+      const object = applied as KubeObject;
+      const created = options.dryRun ? dryRunCreate(ctx, route.info, object) : ctx.store.create(resource, object);
+      sendJson(res, 201, created, headers);
+      return;
+    }
+    // The merged object keeps the stored resourceVersion unless the configuration names one (a precondition).
+    const merged = serverSideApply(structuredClone(existing) as unknown as JsonObject, applied, schema);
+    commitPatch(ctx, res, route, existing, merged, options, headers);
+    return;
+  }
+
+  if (!existing) throw notFound(qualified(route.info), route.name!);
+  const body = decodePatchJson(text);
+  const original = structuredClone(existing) as unknown as JsonObject;
+  let patched: JsonObject;
+  switch (type) {
+    case "application/json-patch+json":
+      patched = applyJsonPatch(original, body);
+      break;
+    case "application/merge-patch+json":
+      if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("the merge patch must be a JSON object");
+      patched = jsonMergePatch(original, body as JsonObject) as JsonObject;
+      break;
+    default:
+      if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("the strategic merge patch must be a JSON object");
+      patched = strategicMergePatch(original, body as JsonObject, schema);
+  }
+  const alreadyUnknown = new Set(findUnknownFields(kind, existing));
+  const headers = validateFields(kind, patched, options.fieldValidation, alreadyUnknown);
+  commitPatch(ctx, res, route, existing, patched, options, headers);
+}
+
+function commitPatch(
+  ctx: ApiContext,
+  res: ServerResponse,
+  route: ResourceRoute,
+  existing: KubeObject,
+  patched: JsonObject,
+  options: WriteOptions,
+  headers: Record<string, string>,
+): void {
+  const object = patched as unknown as KubeObject;
+  if (typeof object.metadata !== "object" || object.metadata === null) throw badRequest("metadata must be an object");
+  if (object.metadata.name !== existing.metadata.name) {
+    throw badRequest(`the name of the object (${String(object.metadata.name)}) does not match the name on the URL (${route.name})`);
+  }
+  const subresource = route.subresource === "status" ? ({ subresource: "status" } as const) : {};
+  const updated = options.dryRun ? previewUpdate(route, existing, object) : ctx.store.update(resourceName(route.info), object, subresource);
+  sendJson(res, 200, updated, headers);
+}
+
+// ---- deletes -------------------------------------------------------------------
+
+async function deleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions & { dryRun: boolean }> {
+  const text = await readBody(req);
+  let body: Record<string, unknown> = {};
+  if (text.trim() !== "") body = decodeObject(text, "application/json");
+  const policy = (body.propagationPolicy as string | undefined) ?? query.get("propagationPolicy") ?? undefined;
+  if (policy !== undefined && !["Background", "Foreground", "Orphan"].includes(policy)) {
+    throw badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`);
+  }
+  const preconditions = body.preconditions as DeleteOptions["preconditions"];
+  const dryRun = Array.isArray(body.dryRun) ? body.dryRun.length > 0 : query.getAll("dryRun").length > 0;
+  return { propagationPolicy: policy as DeleteOptions["propagationPolicy"], preconditions, dryRun };
+}
+
+async function remove(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
+  const options = await deleteOptions(req, query);
+  const existing = mustGet(ctx, route);
+  if (options.dryRun) {
+    sendJson(res, 200, existing);
+    return;
+  }
+  const result = ctx.store.delete(resourceName(route.info), route.namespace, route.name!, options);
+  if (ctx.store.get(resourceName(route.info), route.namespace, route.name!)) {
+    // Still there (finalizers pending): the API server answers with the object.
+    sendJson(res, 200, result);
+    return;
+  }
+  // Deleted at once: the API server answers with a Success Status naming it.
+  sendJson(res, 200, {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Success",
+    details: {
+      name: route.name,
+      ...(route.info.group ? { group: route.info.group } : {}),
+      kind: route.info.plural,
+      uid: existing.metadata.uid,
+    },
+  });
+}
+
+async function removeCollection(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
+  const options = await deleteOptions(req, query);
+  const filter = {
+    namespace: route.namespace,
+    labelSelector: query.get("labelSelector") ?? undefined,
+    fieldSelector: query.get("fieldSelector") ?? undefined,
+  };
+  const resource = resourceName(route.info);
+  const items = options.dryRun ? ctx.store.list(resource, filter).items : ctx.store.deleteCollection(resource, { ...filter, ...options });
+  sendJson(res, 200, {
+    kind: `${route.info.kind}List`,
+    apiVersion: apiVersionOf(route.info),
+    metadata: { resourceVersion: ctx.store.currentResourceVersion() },
+    items,
+  });
+}

@@ -1,0 +1,55 @@
+// Request bodies: bounded reading and decoding of JSON or YAML objects, with
+// the API server's 400/413/415 answers for what cannot be decoded.
+
+import type { IncomingMessage } from "node:http";
+import { parse as parseYaml } from "yaml";
+import { badRequest } from "../errors.ts";
+import { failure } from "./respond.ts";
+
+/** The API server's default request body limit is 3 MiB. */
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw failure(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728", {});
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** The media type without parameters, lower-cased. */
+export function mediaType(header: string | undefined): string {
+  return (header ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+/**
+ * Decodes a create/update body. JSON and YAML are accepted, as the API server
+ * does (`application/yaml`); anything that is not an object is a 400.
+ */
+export function decodeObject(text: string, contentType: string | undefined): Record<string, unknown> {
+  const type = mediaType(contentType);
+  let value: unknown;
+  try {
+    value = type === "application/yaml" ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
+    throw badRequest(`the object provided is unrecognized: couldn't decode the request body: ${detail}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw badRequest("the object provided is unrecognized: the request body must be a JSON or YAML object");
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Decodes a PATCH body that must be JSON (all patch types but apply). */
+export function decodePatchJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw badRequest(`error decoding patch: ${detail}`);
+  }
+}

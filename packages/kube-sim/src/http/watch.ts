@@ -1,0 +1,164 @@
+// Watch streaming, in the API server's wire format: 200 with headers sent at
+// once, chunked, one `{"type":…,"object":…}` JSON document per line. Replay
+// comes from the store's history (`eventsSince`); a version older than the
+// history gets one ERROR event with a 410 Expired Status and the stream ends,
+// as client libraries expect in order to relist.
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ApiError } from "../errors.ts";
+import { apiVersionOf, resourceName, type ResourceInfo } from "../resources.ts";
+import type { SimObjectStore } from "../store.ts";
+import type { KubeObject, StoreEvent } from "../types.ts";
+import { toApiError } from "./respond.ts";
+import { toTable, type IncludeObject } from "./tables.ts";
+
+export interface WatchRequest {
+  info: ResourceInfo;
+  namespace: string | undefined;
+  labelSelector: string | undefined;
+  fieldSelector: string | undefined;
+  /** Unset, "" or "0": start with synthetic ADDED events for the current state. */
+  resourceVersion: string | undefined;
+  allowWatchBookmarks: boolean;
+  /** `sendInitialEvents=true` (watch-list): ADDED for the current state, then a BOOKMARK marking their end. */
+  sendInitialEvents: boolean;
+  timeoutSeconds: number | undefined;
+  /** Set when the client asked for Table output (`kubectl get -w`). */
+  table: { includeObject: IncludeObject } | undefined;
+}
+
+type WireEventType = StoreEvent["type"] | "BOOKMARK" | "ERROR";
+
+/** Tracks open watches of one server so faults can drop them and `stop()` can end them. */
+export class WatchHub {
+  private readonly open = new Set<(mode: "close" | "reset") => void>();
+
+  constructor(
+    private readonly store: SimObjectStore,
+    private readonly options: { bookmarkIntervalMs: number; defaultTimeoutSeconds: number },
+  ) {}
+
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  /** Ends every open watch stream (clients see the stream close and re-watch). Returns how many. */
+  dropAll(mode: "close" | "reset" = "close"): number {
+    const closers = [...this.open];
+    for (const close of closers) close(mode);
+    return closers.length;
+  }
+
+  /** Streams one watch. Throws (before any header is sent) for bad selectors or versions. */
+  serve(_req: IncomingMessage, res: ServerResponse, watch: WatchRequest): void {
+    const { store } = this;
+    const resource = resourceName(watch.info);
+    const apiVersion = apiVersionOf(watch.info);
+    // Throws 400 for unsupported selectors before any header is sent.
+    const matches = store.compileFilter(resource, {
+      namespace: watch.namespace,
+      labelSelector: watch.labelSelector,
+      fieldSelector: watch.fieldSelector,
+    });
+
+    const rv = watch.resourceVersion;
+    const fromNow = rv === undefined || rv === "" || rv === "0" || watch.sendInitialEvents;
+    let replay: StoreEvent[] = [];
+    let expiredError: ApiError | undefined;
+    const known = new Set<string>();
+    const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name ?? ""}`;
+
+    if (fromNow) {
+      const { items } = store.list(resource, { namespace: watch.namespace });
+      replay = items.filter(matches).map((object) => ({ type: "ADDED", resource, object }));
+    } else {
+      try {
+        replay = store.eventsSince(rv, resource);
+      } catch (error) {
+        const apiError = toApiError(error);
+        if (apiError.status.code !== 410) throw apiError;
+        expiredError = apiError;
+      }
+      // Objects matching now are taken as known to the client, so that a later
+      // change moving one out of the selection is sent as DELETED.
+      for (const object of store.list(resource, { namespace: watch.namespace }).items) if (matches(object)) known.add(keyOf(object));
+    }
+
+    res.writeHead(200, {
+      "Content-Type": "application/json",
+      "Cache-Control": "no-cache, private",
+      "Transfer-Encoding": "chunked",
+    });
+    res.flushHeaders();
+
+    const write = (type: WireEventType, object: object): void => {
+      if (res.writableEnded || res.destroyed) return;
+      res.write(`${JSON.stringify({ type, object })}\n`);
+    };
+    const present = (object: KubeObject): object => {
+      const full = object.kind && object.apiVersion ? object : { ...object, kind: watch.info.kind, apiVersion };
+      return watch.table ? toTable(watch.info.kind, [full], { includeObject: watch.table.includeObject, now: Date.now() }) : full;
+    };
+
+    if (expiredError) {
+      write("ERROR", expiredError.status);
+      res.end();
+      return;
+    }
+
+    /** Applies selector transitions: a change into the selection is ADDED, out of it DELETED. */
+    const deliver = (event: StoreEvent): void => {
+      const key = keyOf(event.object);
+      const isMatch = matches(event.object);
+      if (event.type === "DELETED") {
+        if (isMatch || known.has(key)) write("DELETED", present(event.object));
+        known.delete(key);
+        return;
+      }
+      if (isMatch) {
+        write(known.has(key) ? "MODIFIED" : "ADDED", present(event.object));
+        known.add(key);
+      } else if (known.has(key)) {
+        write("DELETED", present(event.object));
+        known.delete(key);
+      }
+    };
+
+    const bookmark = (annotations?: Record<string, string>): void =>
+      write("BOOKMARK", {
+        kind: watch.info.kind,
+        apiVersion,
+        metadata: { resourceVersion: store.currentResourceVersion(), ...(annotations ? { annotations } : {}) },
+      });
+
+    // Subscribe in the same tick as the replay was computed, so no event falls in between.
+    const unsubscribe = store.subscribe((event) => {
+      if (event.resource === resource) deliver(event);
+    });
+    for (const event of replay) deliver(event);
+    if (watch.sendInitialEvents && watch.allowWatchBookmarks) bookmark({ "k8s.io/initial-events-end": "true" });
+
+    const timers: NodeJS.Timeout[] = [];
+    if (watch.allowWatchBookmarks) {
+      const interval = setInterval(() => bookmark(), this.options.bookmarkIntervalMs);
+      timers.push(interval);
+    }
+    const timeoutSeconds = watch.timeoutSeconds ?? this.options.defaultTimeoutSeconds;
+    timers.push(setTimeout(() => close("close"), timeoutSeconds * 1000));
+
+    let closed = false;
+    const close = (mode: "close" | "reset"): void => {
+      if (closed) return;
+      closed = true;
+      unsubscribe();
+      for (const timer of timers) clearTimeout(timer);
+      this.open.delete(close);
+      // "reset" imitates a broken connection; "close" a server ending the stream cleanly.
+      if (mode === "reset") res.destroy();
+      else if (!res.writableEnded) res.end();
+    };
+    this.open.add(close);
+    // Not req's "close": that fires once the (empty) request body is read, not on disconnect.
+    res.on("close", () => close("close"));
+  }
+}
