@@ -1,0 +1,487 @@
+// The agent ↔ server wire protocol, version 1. The README's "Wire protocol"
+// section is the specification; this file is its executable form.
+//
+// Every request is signed with HMAC-SHA256 over a canonical string of the
+// method, path, timestamp, nonce, key id and body digest. The server finds the
+// key by key id (one id may have two valid keys during rotation), rejects
+// requests outside a clock-skew window, and rejects a nonce it has seen inside
+// that window. Nothing here does I/O: the key lookup and the nonce store are
+// callbacks, so a multi-replica server can back them with PostgreSQL.
+
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import { CHUNK_MAX_BYTES_LIMIT } from "./settings.ts";
+
+export const PROTOCOL_VERSION = 1;
+
+export const INGEST_PATHS = {
+  reports: "/ingest/v1/reports",
+  chunks: "/ingest/v1/chunks",
+} as const;
+
+export const CONTENT_TYPES = {
+  report: "application/json",
+  chunk: "application/vnd.tapfleet.chunk.v1",
+} as const;
+
+/** Header names, lower-case as Node presents them (HTTP header names are case-insensitive). */
+export const SIGNATURE_HEADERS = {
+  version: "x-tapfleet-version",
+  keyId: "x-tapfleet-key-id",
+  timestamp: "x-tapfleet-timestamp",
+  nonce: "x-tapfleet-nonce",
+  contentSha256: "x-tapfleet-content-sha256",
+  signature: "x-tapfleet-signature",
+} as const;
+
+export const SIGNATURE_ALGORITHM = "TAPFLEET-HMAC-SHA256";
+
+/** Requests whose timestamp is further than this from the server's clock are `stale`. */
+export const DEFAULT_SKEW_MS = 5 * 60 * 1000;
+
+/** Largest stats report body. */
+export const MAX_REPORT_BYTES = 1024 * 1024;
+/** Largest chunk upload body: the pcap limit plus room for the metadata line. */
+export const MAX_CHUNK_BODY_BYTES = CHUNK_MAX_BYTES_LIMIT + 64 * 1024;
+
+const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
+const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const TIMESTAMP = /^(0|[1-9][0-9]{0,15})$/;
+const METHOD = /^[A-Z]{1,16}$/;
+// The request target exactly as sent (path and query), printable ASCII: a
+// space or newline could forge another line of the canonical string.
+const PATH = /^\/[\x21-\x7e]*$/;
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+
+// ---------------------------------------------------------------------------
+// Signing
+
+export type Body = Uint8Array | string;
+
+function bodyBytes(body: Body): Uint8Array {
+  return typeof body === "string" ? new TextEncoder().encode(body) : body;
+}
+
+export function sha256Hex(body: Body): string {
+  return createHash("sha256").update(bodyBytes(body)).digest("hex");
+}
+
+export interface CanonicalRequest {
+  method: string;
+  path: string;
+  timestamp: number;
+  nonce: string;
+  keyId: string;
+  contentSha256: string;
+}
+
+/** The string that is signed: eight lines joined by "\n", no trailing newline. */
+export function canonicalString(request: CanonicalRequest): string {
+  return [
+    SIGNATURE_ALGORITHM,
+    String(PROTOCOL_VERSION),
+    request.method,
+    request.path,
+    String(request.timestamp),
+    request.nonce,
+    request.keyId,
+    request.contentSha256,
+  ].join("\n");
+}
+
+function hmacHex(key: string, message: string): string {
+  return createHmac("sha256", key).update(message, "utf8").digest("hex");
+}
+
+export interface SignRequestOptions {
+  method: string;
+  /** Path and query exactly as they will be sent. */
+  path: string;
+  body: Body;
+  keyId: string;
+  key: string;
+  /** Milliseconds since the Unix epoch. */
+  now: number;
+  /** 16–64 characters of [A-Za-z0-9_-], fresh for every request: 16 random bytes as base64url. */
+  nonce: string;
+}
+
+/** Returns the headers to add to the request. Throws on arguments that could never verify. */
+export function signRequest(options: SignRequestOptions): Record<string, string> {
+  const method = options.method.toUpperCase();
+  if (!METHOD.test(method)) throw new Error(`signRequest: invalid method ${JSON.stringify(options.method)}`);
+  if (!PATH.test(options.path)) throw new Error(`signRequest: path must start with "/" and be printable ASCII without spaces`);
+  if (!KEY_ID.test(options.keyId)) throw new Error(`signRequest: invalid key id ${JSON.stringify(options.keyId)}`);
+  if (!NONCE.test(options.nonce)) throw new Error("signRequest: nonce must be 16–64 characters of [A-Za-z0-9_-]");
+  if (!Number.isSafeInteger(options.now) || options.now < 0) throw new Error("signRequest: now must be epoch milliseconds");
+  if (options.key === "") throw new Error("signRequest: empty key");
+  const contentSha256 = sha256Hex(options.body);
+  const signature = hmacHex(
+    options.key,
+    canonicalString({ method, path: options.path, timestamp: options.now, nonce: options.nonce, keyId: options.keyId, contentSha256 }),
+  );
+  return {
+    [SIGNATURE_HEADERS.version]: String(PROTOCOL_VERSION),
+    [SIGNATURE_HEADERS.keyId]: options.keyId,
+    [SIGNATURE_HEADERS.timestamp]: String(options.now),
+    [SIGNATURE_HEADERS.nonce]: options.nonce,
+    [SIGNATURE_HEADERS.contentSha256]: contentSha256,
+    [SIGNATURE_HEADERS.signature]: signature,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Verification
+
+export const VERIFY_FAILURE_REASONS = [
+  "malformed",
+  "unsupported_version",
+  "too_large",
+  "bad_digest",
+  "stale",
+  "unknown_key",
+  "bad_signature",
+  "replayed",
+] as const;
+export type VerifyFailureReason = (typeof VERIFY_FAILURE_REASONS)[number];
+
+/** The HTTP status the server answers each failure with. */
+export const VERIFY_FAILURE_STATUS: Record<VerifyFailureReason, number> = {
+  malformed: 400,
+  unsupported_version: 400,
+  too_large: 413,
+  bad_digest: 400,
+  stale: 401,
+  unknown_key: 401,
+  bad_signature: 401,
+  replayed: 401,
+};
+
+export type VerifyResult =
+  | {
+      ok: true;
+      keyId: string;
+      /** Which of the key id's keys matched: during rotation, tells the server who still uses the old one. */
+      keyIndex: number;
+      timestamp: number;
+      nonce: string;
+    }
+  | { ok: false; reason: VerifyFailureReason; message: string };
+
+export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface VerifyRequestOptions {
+  method: string;
+  /** The raw request target (path and query) as received, not normalised. */
+  path: string;
+  headers: HeaderBag;
+  body: Body;
+  /** Valid keys for a key id, current first: two during rotation, none if unknown. */
+  keys: (keyId: string) => MaybePromise<readonly string[]>;
+  /** Server clock, epoch milliseconds. */
+  now: number;
+  skewMs?: number;
+  /**
+   * Records the nonce and says whether it was already recorded for this key
+   * id. Must be atomic (check-and-set) across server replicas. The nonce only
+   * needs remembering until `expiresAt`: after that its timestamp is stale.
+   */
+  seenNonce: (nonce: string, keyId: string, expiresAt: number) => MaybePromise<boolean>;
+  maxBodyBytes?: number;
+}
+
+function fail(reason: VerifyFailureReason, message: string): VerifyResult {
+  return { ok: false, reason, message };
+}
+
+function header(headers: HeaderBag, name: string): string | undefined | null {
+  let found: string | readonly string[] | undefined;
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name && value !== undefined) {
+      if (found !== undefined) return null;
+      found = value;
+    }
+  }
+  if (found === undefined) return undefined;
+  if (typeof found === "string") return found;
+  return found.length === 1 ? (found[0] ?? null) : null; // repeated header: ambiguous
+}
+
+/**
+ * Verifies a signed request. Checks run cheapest first, and the nonce is
+ * recorded only for requests whose signature is valid, so that unsigned
+ * traffic cannot fill the nonce store.
+ */
+export async function verifyRequest(options: VerifyRequestOptions): Promise<VerifyResult> {
+  const values: Record<keyof typeof SIGNATURE_HEADERS, string> = { version: "", keyId: "", timestamp: "", nonce: "", contentSha256: "", signature: "" };
+  for (const [field, name] of Object.entries(SIGNATURE_HEADERS) as Array<[keyof typeof SIGNATURE_HEADERS, string]>) {
+    const value = header(options.headers, name);
+    if (value === undefined) return fail("malformed", `missing header ${name}`);
+    if (value === null) return fail("malformed", `header ${name} is repeated`);
+    values[field] = value;
+  }
+  if (values.version !== String(PROTOCOL_VERSION)) {
+    return fail("unsupported_version", `protocol version ${JSON.stringify(values.version)} is not supported; this server speaks ${PROTOCOL_VERSION}`);
+  }
+  const method = options.method.toUpperCase();
+  if (!METHOD.test(method)) return fail("malformed", "invalid method");
+  if (!PATH.test(options.path)) return fail("malformed", "invalid request path");
+  if (!KEY_ID.test(values.keyId)) return fail("malformed", `invalid ${SIGNATURE_HEADERS.keyId}`);
+  if (!TIMESTAMP.test(values.timestamp)) return fail("malformed", `${SIGNATURE_HEADERS.timestamp} must be epoch milliseconds`);
+  if (!NONCE.test(values.nonce)) return fail("malformed", `${SIGNATURE_HEADERS.nonce} must be 16–64 characters of [A-Za-z0-9_-]`);
+  if (!HEX_SHA256.test(values.contentSha256)) return fail("malformed", `${SIGNATURE_HEADERS.contentSha256} must be 64 lower-case hex digits`);
+  if (!HEX_SHA256.test(values.signature)) return fail("malformed", `${SIGNATURE_HEADERS.signature} must be 64 lower-case hex digits`);
+
+  const body = bodyBytes(options.body);
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_CHUNK_BODY_BYTES;
+  if (body.byteLength > maxBodyBytes) return fail("too_large", `body of ${body.byteLength} bytes exceeds ${maxBodyBytes}`);
+  const digest = sha256Hex(body);
+  if (!timingSafeEqual(Buffer.from(digest, "hex"), Buffer.from(values.contentSha256, "hex"))) {
+    return fail("bad_digest", "body does not match its SHA-256 header");
+  }
+
+  const timestamp = Number(values.timestamp);
+  const skewMs = options.skewMs ?? DEFAULT_SKEW_MS;
+  const drift = timestamp - options.now;
+  if (Math.abs(drift) > skewMs) {
+    return fail("stale", `timestamp is ${Math.abs(drift)} ms ${drift < 0 ? "behind" : "ahead of"} the server clock (allowed: ${skewMs} ms)`);
+  }
+
+  const keys = await options.keys(values.keyId);
+  if (keys.length === 0) return fail("unknown_key", `no key for key id ${JSON.stringify(values.keyId)}`);
+  const message = canonicalString({ method, path: options.path, timestamp, nonce: values.nonce, keyId: values.keyId, contentSha256: values.contentSha256 });
+  const presented = Buffer.from(values.signature, "hex");
+  let keyIndex = -1;
+  for (const [index, key] of keys.entries()) {
+    // Compare against every key so the time taken does not depend on which matched.
+    const expected = Buffer.from(hmacHex(key, message), "hex");
+    if (timingSafeEqual(expected, presented) && keyIndex === -1) keyIndex = index;
+  }
+  if (keyIndex === -1) return fail("bad_signature", "signature does not match any key for this key id");
+
+  if (await options.seenNonce(values.nonce, values.keyId, timestamp + skewMs)) {
+    return fail("replayed", "nonce already used");
+  }
+  return { ok: true, keyId: values.keyId, keyIndex, timestamp, nonce: values.nonce };
+}
+
+// ---------------------------------------------------------------------------
+// Messages
+
+const counter = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const epochMs = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const shortText = (max: number) => z.string().min(1).max(max);
+
+/** Who is talking. Sequences count per message kind from 0 at agent start; `startedAt` tells restarts apart. */
+export const ZAgentIdentitySchema = z.strictObject({
+  clusterId: shortText(63),
+  nodeName: shortText(253),
+  podName: shortText(253),
+  agentVersion: shortText(64),
+  configHash: z.string().regex(/^[0-9a-f]{16,64}$/),
+  startedAt: epochMs,
+  sequence: counter,
+});
+export type AgentIdentity = z.infer<typeof ZAgentIdentitySchema>;
+
+/** Packets by protocol: ipv4 + ipv6 count network layers, tcp/udp/icmp (v4 and v6)/other count transports. */
+export const ZProtocolMixSchema = z.strictObject({
+  ipv4: counter,
+  ipv6: counter,
+  tcp: counter,
+  udp: counter,
+  icmp: counter,
+  other: counter,
+});
+export type ProtocolMix = z.infer<typeof ZProtocolMixSchema>;
+
+export const ZTopTalkerSchema = z.strictObject({
+  address: z.union([z.ipv4(), z.ipv6()]),
+  packets: counter,
+  bytes: counter,
+});
+export type TopTalker = z.infer<typeof ZTopTalkerSchema>;
+
+export const MAX_TOP_TALKERS = 20;
+export const MAX_INTERFACES_PER_REPORT = 256;
+
+/** Counters are cumulative since agent start (like pcap_stats), so a lost report loses nothing. */
+export const ZInterfaceStatsSchema = z.strictObject({
+  name: shortText(15),
+  packets: counter,
+  bytes: counter,
+  /** Dropped by the kernel because the capture buffer was full (ps_drop). */
+  kernelDrops: counter,
+  /** Dropped by the interface or driver (ps_ifdrop). */
+  interfaceDrops: counter,
+  protocols: ZProtocolMixSchema,
+  /** By bytes, largest first, at most MAX_TOP_TALKERS, over the last report interval. */
+  topTalkers: z.array(ZTopTalkerSchema).max(MAX_TOP_TALKERS),
+});
+export type InterfaceStats = z.infer<typeof ZInterfaceStatsSchema>;
+
+export const CHUNK_DROP_REASONS = ["bandwidth_cap", "queue_full", "too_large", "server_rejected", "network_error"] as const;
+export const ZChunkDropReasonSchema = z.enum(CHUNK_DROP_REASONS);
+export type ChunkDropReason = z.infer<typeof ZChunkDropReasonSchema>;
+
+export const ZUploadStatsSchema = z.strictObject({
+  chunksSent: counter,
+  bytesSent: counter,
+  /** Cumulative drops by reason; reasons never seen may be left out. */
+  chunksDropped: z.partialRecord(ZChunkDropReasonSchema, counter),
+});
+export type UploadStats = z.infer<typeof ZUploadStatsSchema>;
+
+export const ZStatsReportSchema = z.strictObject({
+  protocolVersion: z.literal(PROTOCOL_VERSION),
+  agent: ZAgentIdentitySchema,
+  sentAt: epochMs,
+  interfaces: z.array(ZInterfaceStatsSchema).max(MAX_INTERFACES_PER_REPORT),
+  upload: ZUploadStatsSchema,
+});
+export type StatsReport = z.infer<typeof ZStatsReportSchema>;
+
+/** Timestamps of packets are epoch microseconds, the precision of a classic pcap file. */
+export const ZChunkMetadataSchema = z
+  .strictObject({
+    protocolVersion: z.literal(PROTOCOL_VERSION),
+    agent: ZAgentIdentitySchema,
+    interface: shortText(15),
+    firstPacketAtUs: epochMs,
+    lastPacketAtUs: epochMs,
+    packetCount: counter.min(1),
+    pcapBytes: counter.max(CHUNK_MAX_BYTES_LIMIT),
+  })
+  .refine((chunk) => chunk.lastPacketAtUs >= chunk.firstPacketAtUs, { message: "lastPacketAtUs is before firstPacketAtUs", path: ["lastPacketAtUs"] });
+export type ChunkMetadata = z.infer<typeof ZChunkMetadataSchema>;
+
+/** What the server answers to a report or chunk. */
+export const ZIngestResponseSchema = z.discriminatedUnion("ok", [
+  z.strictObject({
+    ok: z.literal(true),
+    /** Lets the agent see its own clock drift before it turns into `stale`. */
+    serverTime: epochMs,
+    /** The config hash the server expects; differs from the agent's while a rollout is pending. */
+    desiredConfigHash: z.string().optional(),
+  }),
+  z.strictObject({
+    ok: z.literal(false),
+    reason: z.union([z.enum(VERIFY_FAILURE_REASONS), z.enum(["invalid_body", "unknown_cluster", "rate_limited"])]),
+    message: z.string(),
+    serverTime: epochMs,
+  }),
+]);
+export type IngestResponse = z.infer<typeof ZIngestResponseSchema>;
+
+export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: "invalid_body"; message: string };
+
+function zodMessage(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join(".") || "(body)"}: ${issue.message}`).join("; ");
+}
+
+export function encodeStatsReport(report: StatsReport): string {
+  return JSON.stringify(ZStatsReportSchema.parse(report));
+}
+
+export function decodeStatsReport(body: Body): DecodeResult<StatsReport> {
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof body === "string" ? body : new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch {
+    return { ok: false, reason: "invalid_body", message: "body is not UTF-8 JSON" };
+  }
+  const result = ZStatsReportSchema.safeParse(json);
+  return result.success ? { ok: true, value: result.data } : { ok: false, reason: "invalid_body", message: zodMessage(result.error) };
+}
+
+// ---------------------------------------------------------------------------
+// Chunk uploads: one line of JSON metadata, "\n", then a classic pcap file.
+// JSON.stringify never writes a raw newline, so the first "\n" ends the metadata.
+
+export function encodeChunkUpload(metadata: ChunkMetadata, pcap: Uint8Array): Uint8Array {
+  const valid = ZChunkMetadataSchema.parse(metadata);
+  if (valid.pcapBytes !== pcap.byteLength) throw new Error(`encodeChunkUpload: pcapBytes is ${valid.pcapBytes} but the pcap has ${pcap.byteLength} bytes`);
+  const head = new TextEncoder().encode(`${JSON.stringify(valid)}\n`);
+  const body = new Uint8Array(head.byteLength + pcap.byteLength);
+  body.set(head, 0);
+  body.set(pcap, head.byteLength);
+  return body;
+}
+
+export interface PcapSummary {
+  packetCount: number;
+  firstPacketAtUs: number;
+  lastPacketAtUs: number;
+  linkType: number;
+}
+
+const PCAP_MAX_RECORD = 262144;
+
+/** Walks a classic pcap file (either byte order, µs or ns timestamps) and checks every record fits. */
+export function summarizePcap(pcap: Uint8Array): { ok: true; summary: PcapSummary } | { ok: false; message: string } {
+  if (pcap.byteLength < 24) return { ok: false, message: "pcap is shorter than its 24-byte header" };
+  const view = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
+  const magicBig = view.getUint32(0, false);
+  let little: boolean;
+  let nano: boolean;
+  if (magicBig === 0xa1b2c3d4 || magicBig === 0xa1b23c4d) {
+    little = false;
+    nano = magicBig === 0xa1b23c4d;
+  } else {
+    const magicLittle = view.getUint32(0, true);
+    if (magicLittle !== 0xa1b2c3d4 && magicLittle !== 0xa1b23c4d) return { ok: false, message: "not a classic pcap file (bad magic number)" };
+    little = true;
+    nano = magicLittle === 0xa1b23c4d;
+  }
+  const linkType = view.getUint32(20, little) & 0x0fffffff;
+  let offset = 24;
+  let packetCount = 0;
+  let first = 0;
+  let last = 0;
+  while (offset < pcap.byteLength) {
+    if (offset + 16 > pcap.byteLength) return { ok: false, message: `truncated record header at byte ${offset}` };
+    const seconds = view.getUint32(offset, little);
+    const fraction = view.getUint32(offset + 4, little);
+    const captured = view.getUint32(offset + 8, little);
+    if (captured > PCAP_MAX_RECORD) return { ok: false, message: `record at byte ${offset} claims ${captured} bytes` };
+    if (offset + 16 + captured > pcap.byteLength) return { ok: false, message: `truncated record at byte ${offset}` };
+    const atUs = seconds * 1_000_000 + (nano ? Math.floor(fraction / 1000) : fraction);
+    if (packetCount === 0) first = atUs;
+    last = atUs;
+    packetCount++;
+    offset += 16 + captured;
+  }
+  return { ok: true, summary: { packetCount, firstPacketAtUs: first, lastPacketAtUs: last, linkType } };
+}
+
+/** Splits and checks a chunk upload: the metadata must agree with the pcap it describes. */
+export function decodeChunkUpload(body: Uint8Array): DecodeResult<{ metadata: ChunkMetadata; pcap: Uint8Array }> {
+  const newline = body.indexOf(0x0a);
+  if (newline === -1) return { ok: false, reason: "invalid_body", message: "no metadata line" };
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body.subarray(0, newline)));
+  } catch {
+    return { ok: false, reason: "invalid_body", message: "metadata line is not UTF-8 JSON" };
+  }
+  const parsed = ZChunkMetadataSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, reason: "invalid_body", message: zodMessage(parsed.error) };
+  const metadata = parsed.data;
+  const pcap = body.subarray(newline + 1);
+  if (pcap.byteLength !== metadata.pcapBytes) {
+    return { ok: false, reason: "invalid_body", message: `pcapBytes is ${metadata.pcapBytes} but ${pcap.byteLength} bytes follow` };
+  }
+  const summary = summarizePcap(pcap);
+  if (!summary.ok) return { ok: false, reason: "invalid_body", message: summary.message };
+  const { packetCount, firstPacketAtUs, lastPacketAtUs } = summary.summary;
+  if (packetCount !== metadata.packetCount || firstPacketAtUs !== metadata.firstPacketAtUs || lastPacketAtUs !== metadata.lastPacketAtUs) {
+    return {
+      ok: false,
+      reason: "invalid_body",
+      message: `metadata (${metadata.packetCount} packets, ${metadata.firstPacketAtUs}–${metadata.lastPacketAtUs} µs) does not match the pcap (${packetCount} packets, ${firstPacketAtUs}–${lastPacketAtUs} µs)`,
+    };
+  }
+  return { ok: true, value: { metadata, pcap } };
+}
