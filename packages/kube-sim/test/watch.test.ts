@@ -1,0 +1,95 @@
+// The watch wire format, checked on the raw stream.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSimCluster, type SimCluster } from "../src/index.ts";
+import { openWatch } from "./helpers.ts";
+
+let cluster: SimCluster;
+beforeAll(async () => {
+  cluster = await startSimCluster({ nodes: 1, bookmarkIntervalMs: 200 });
+});
+afterAll(async () => {
+  await cluster.stop();
+});
+
+const cm = (name: string, labels: Record<string, string> = {}) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "default", labels }, data: { a: "1" } });
+
+describe("watch", () => {
+  it("sends headers at once, synthetic ADDED from version 0, then live events with kind and apiVersion", async () => {
+    cluster.store.create("configmaps", cm("w1"));
+    const watch = await openWatch(cluster, "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=0");
+    expect(watch.status).toBe(200);
+    expect(watch.contentType).toBe("application/json");
+    const added = await watch.next();
+    expect(added).toMatchObject({ type: "ADDED", object: { kind: "ConfigMap", apiVersion: "v1", metadata: { name: "w1" } } });
+    cluster.store.create("configmaps", cm("w2"));
+    expect(await watch.next()).toMatchObject({ type: "ADDED", object: { kind: "ConfigMap", metadata: { name: "w2" } } });
+    const w2 = cluster.store.get("configmaps", "default", "w2")!;
+    cluster.store.delete("configmaps", "default", "w2");
+    const deleted = await watch.next();
+    expect(deleted.type).toBe("DELETED");
+    expect(Number(deleted.object.metadata.resourceVersion)).toBeGreaterThan(Number(w2.metadata.resourceVersion));
+    watch.close();
+  });
+
+  it("replays strictly after a resourceVersion", async () => {
+    const from = cluster.store.currentResourceVersion();
+    cluster.store.create("configmaps", cm("r1"));
+    cluster.store.create("configmaps", cm("r2"));
+    const watch = await openWatch(cluster, `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${from}`);
+    expect((await watch.next()).object.metadata.name).toBe("r1");
+    expect((await watch.next()).object.metadata.name).toBe("r2");
+    watch.close();
+  });
+
+  it("answers a too old resourceVersion with one ERROR 410 Expired event and ends the stream", async () => {
+    const old = cluster.store.currentResourceVersion();
+    cluster.store.create("configmaps", cm("e1"));
+    cluster.faults.expireHistory();
+    const watch = await openWatch(cluster, `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${old}`);
+    expect(watch.status).toBe(200);
+    const event = await watch.next();
+    expect(event.type).toBe("ERROR");
+    expect(event.object).toEqual({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: expect.stringMatching(new RegExp(`^too old resource version: ${old} \\(\\d+\\)$`)),
+      reason: "Expired",
+      code: 410,
+    });
+    await watch.ended;
+  });
+
+  it("sends BOOKMARKs with only kind, apiVersion and resourceVersion when allowed", async () => {
+    const watch = await openWatch(cluster, "/apis/apps/v1/namespaces/default/daemonsets?watch=1&allowWatchBookmarks=true&resourceVersion=0");
+    const event = await watch.next();
+    expect(event).toEqual({ type: "BOOKMARK", object: { kind: "DaemonSet", apiVersion: "apps/v1", metadata: { resourceVersion: cluster.store.currentResourceVersion() } } });
+    watch.close();
+  });
+
+  it("ends after timeoutSeconds", async () => {
+    const watch = await openWatch(cluster, "/api/v1/nodes?watch=1&timeoutSeconds=1");
+    await watch.ended;
+  });
+
+  it("filters by label selector and sends DELETED when an object leaves the selection", async () => {
+    cluster.store.create("configmaps", cm("sel", { team: "a" }));
+    const watch = await openWatch(cluster, "/api/v1/namespaces/default/configmaps?watch=1&labelSelector=team%3Da");
+    expect(await watch.next()).toMatchObject({ type: "ADDED", object: { metadata: { name: "sel" } } });
+    cluster.store.create("configmaps", cm("other", { team: "b" }));
+    const current = structuredClone(cluster.store.get("configmaps", "default", "sel")!);
+    current.metadata.labels = { team: "b" };
+    cluster.store.update("configmaps", current);
+    expect(await watch.next()).toMatchObject({ type: "DELETED", object: { metadata: { name: "sel" } } });
+    watch.close();
+  });
+
+  it("dropWatches ends open streams", async () => {
+    const watch = await openWatch(cluster, "/api/v1/nodes?watch=1");
+    await watch.next();
+    expect(cluster.faults.dropWatches()).toBeGreaterThanOrEqual(1);
+    await watch.ended;
+  });
+});
