@@ -75,7 +75,10 @@ beforeAll(async () => {
     lists++;
     return core.listNamespacedConfigMap({ namespace: NS });
   });
-  for (const event of ["add", "update", "delete", "connect"] as const) informer.on(event, () => onInformerEvent());
+  informer.on("add", () => onInformerEvent());
+  informer.on("update", () => onInformerEvent());
+  informer.on("delete", () => onInformerEvent());
+  informer.on("connect", () => onInformerEvent());
   // ListWatch stops on errors other than 410; restart it as an application would, with a short backoff.
   informer.on("error", (error) => {
     errors.push(error);
