@@ -15,4 +15,6 @@ export interface ApiContext {
   setSessionCookie(value: string, expiresAt: Date): void;
   clearSessionCookie(): void;
   system: { version: string; database: "embedded" | "external" };
+  /** The request's structured logger (carries the request id). */
+  log: { warn(details: object, message: string): void; error(details: object, message: string): void };
 }

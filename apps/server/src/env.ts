@@ -1,0 +1,42 @@
+// The server's configuration: the only place that reads process.env.
+// Every variable is documented in the README's configuration reference.
+import path from "node:path";
+import { z } from "zod";
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+export const ZServerEnvSchema = z.object({
+  PORT: z.coerce.number({ message: "must be a number" }).int("must be an integer").min(0).max(65535, "must be at most 65535").default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
+    .optional(),
+  TAPFLEET_DATA_DIR: z.string().min(1).default(".data"),
+  TAPFLEET_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").max(256).optional(),
+  TAPFLEET_SERVE_DASHBOARD: booleanFlag.default(true),
+  TAPFLEET_WEB_DIR: z.string().min(1).optional(),
+  TAPFLEET_SECURE_COOKIES: z.enum(["auto", "true", "false"], { message: "must be auto, true or false" }).default("auto"),
+  TAPFLEET_TRUST_PROXY: booleanFlag.default(false),
+  TAPFLEET_SESSION_TTL_HOURS: z.coerce.number({ message: "must be a number" }).positive("must be positive").max(24 * 90).default(12),
+  TAPFLEET_SESSION_IDLE_MINUTES: z.coerce.number({ message: "must be a number" }).positive("must be positive").default(120),
+  TAPFLEET_BODY_LIMIT_BYTES: z.coerce.number({ message: "must be a number" }).int().min(1024, "must be at least 1024").default(1_048_576),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type ServerEnv = z.infer<typeof ZServerEnvSchema>;
+
+/** Parses the environment; a bad value is reported with the variable's name. */
+export function loadServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
+  const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const result = ZServerEnvSchema.safeParse(present);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`invalid configuration: ${lines.join("; ")}`);
+  }
+  return result.data;
+}
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");

@@ -1,0 +1,166 @@
+// Starting and stopping the whole server process, as one function that
+// tests can call too (with an injected environment).
+import { existsSync, readFileSync } from "node:fs";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import path from "node:path";
+import { ensureInitialAdmin, purgeExpiredSessions, purgeOldLoginAttempts, type SessionPolicy } from "@tapfleet/core";
+import { checkDatabaseConnection, createDb, createLiveBus, describeDatabaseHost } from "@tapfleet/db";
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "@tapfleet/db/embedded";
+import { applyMigrations } from "@tapfleet/db/migrate";
+import type { FastifyInstance } from "fastify";
+import { pino, type Logger } from "pino";
+import { buildApp } from "./app.ts";
+import { REPO_ROOT, type ServerEnv } from "./env.ts";
+import { createMetrics } from "./metrics.ts";
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>;
+  stop(): Promise<void>;
+}
+
+export function createLogger(level: ServerEnv["LOG_LEVEL"]): Logger {
+  return pino({
+    level,
+    redact: {
+      paths: ["req.headers.authorization", "req.headers.cookie", 'res.headers["set-cookie"]', "*.password", "*.secret"],
+      censor: "[redacted]",
+    },
+  });
+}
+
+export async function startServer(options: {
+  env: ServerEnv;
+  logger: Logger;
+  /** Where the one-time admin password is shown. */
+  announce?: (text: string) => void;
+}): Promise<RunningServer> {
+  const { env, logger } = options;
+  const announce = options.announce ?? ((text: string) => process.stdout.write(text));
+  const version = (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
+  // Shutdown steps run in reverse order of start-up; each gets a time limit so
+  // one stuck step (a connection to a database that vanished) cannot hold the
+  // process forever.
+  const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
+  const onStop = (name: string, run: () => Promise<unknown>) => cleanups.push({ name, run });
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${step.name} did not finish within 10 s`)), 10_000);
+      });
+      await Promise.race([step.run(), timeout])
+        .catch((error: unknown) => logger.error({ err: error, step: step.name }, "shutdown step failed"))
+        .finally(() => clearTimeout(timer));
+    }
+  };
+
+  try {
+    let databaseUrl: string;
+    let embedded: EmbeddedPostgresHandle | undefined;
+    if (env.DATABASE_URL) {
+      databaseUrl = env.DATABASE_URL;
+      await checkDatabaseConnection({ url: databaseUrl });
+      logger.info({ host: describeDatabaseHost(databaseUrl) }, "using external PostgreSQL");
+    } else {
+      const dir = path.resolve(env.TAPFLEET_DATA_DIR);
+      embedded = await startEmbeddedPostgres({ dir, log: (message) => logger.debug({ component: "postgres" }, message) });
+      onStop("stopping embedded PostgreSQL", () => embedded!.stop());
+      databaseUrl = embedded.url;
+      logger.info({ dir, port: embedded.port, created: embedded.created }, "embedded PostgreSQL started");
+    }
+
+    const applied = await applyMigrations({ url: databaseUrl, migrationsDir: path.join(REPO_ROOT, "prisma/migrations") });
+    if (applied.length > 0) logger.info({ migrations: applied }, "database migrations applied");
+
+    const db = createDb({ url: databaseUrl });
+    onStop("closing database connections", () => db.$disconnect());
+    const bus = await createLiveBus({ url: databaseUrl, onError: (error) => logger.warn({ err: error }, "live bus") });
+    onStop("closing the live bus", () => bus.close());
+
+    const admin = await ensureInitialAdmin({ db, password: env.TAPFLEET_ADMIN_PASSWORD });
+    if (admin.created) {
+      if (admin.generatedPassword) {
+        announce(
+          [
+            "",
+            "  Tapfleet created the first user. This password is shown only once:",
+            "",
+            `      user:     ${admin.username}`,
+            `      password: ${admin.generatedPassword}`,
+            "",
+            "  Sign in and change it in Settings → Users, or set TAPFLEET_ADMIN_PASSWORD before the first start.",
+            "",
+            "",
+          ].join("\n"),
+        );
+      } else {
+        logger.info({ username: admin.username }, "created the first admin from TAPFLEET_ADMIN_PASSWORD");
+      }
+    }
+
+    let dashboard: { handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> } | undefined;
+    if (env.TAPFLEET_SERVE_DASHBOARD) {
+      const dir = path.resolve(env.TAPFLEET_WEB_DIR ?? path.join(REPO_ROOT, "apps/web"));
+      if (!existsSync(path.join(dir, ".next", "BUILD_ID"))) {
+        throw new Error(`the dashboard in ${dir} is not built: run "npm run build" (npm start does it for you)`);
+      }
+      const { default: next } = await import("next");
+      const nextApp = next({ dev: false, dir, quiet: true });
+      await nextApp.prepare();
+      const handle = nextApp.getRequestHandler();
+      dashboard = { handle: (req, res) => handle(req, res) };
+      onStop("stopping the dashboard", () => nextApp.close());
+    }
+
+    const sessionPolicy: SessionPolicy = {
+      ttlMs: env.TAPFLEET_SESSION_TTL_HOURS * 3600_000,
+      idleTimeoutMs: env.TAPFLEET_SESSION_IDLE_MINUTES * 60_000,
+    };
+    let shuttingDown = false;
+    const app = await buildApp({
+      db,
+      bus,
+      databaseUrl,
+      logger,
+      metrics: createMetrics(),
+      version,
+      databaseKind: env.DATABASE_URL ? "external" : "embedded",
+      sessionPolicy,
+      secureCookies: env.TAPFLEET_SECURE_COOKIES,
+      trustProxy: env.TAPFLEET_TRUST_PROXY,
+      bodyLimit: env.TAPFLEET_BODY_LIMIT_BYTES,
+      dashboard,
+      isShuttingDown: () => shuttingDown,
+    });
+    onStop("closing HTTP listeners", () => app.close());
+
+    const housekeeping = setInterval(() => {
+      void Promise.all([purgeExpiredSessions({ db, policy: sessionPolicy }), purgeOldLoginAttempts({ db })]).catch(
+        (error: unknown) => logger.warn({ err: error }, "housekeeping failed"),
+      );
+    }, 10 * 60_000);
+    housekeeping.unref();
+    onStop("stopping housekeeping", async () => clearInterval(housekeeping));
+
+    const address = await app.listen({ port: env.PORT, host: env.HOST });
+    const url = address.replace("127.0.0.1", "localhost");
+    logger.info({ url }, `Tapfleet is listening on ${url}`);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: address,
+      app,
+      stop: () => {
+        stopping ??= (async () => {
+          shuttingDown = true;
+          await cleanup();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

@@ -1,0 +1,101 @@
+// A real server on a free port against a real, throw-away PostgreSQL.
+import { createApiToken, createUser, type Role } from "@tapfleet/core";
+import { createDb, type Db } from "@tapfleet/db";
+import { createTestDatabase, type TestDatabase } from "@tapfleet/db/testing";
+import { loadServerEnv } from "../src/env.ts";
+import { createLogger, startServer, type RunningServer } from "../src/start.ts";
+
+export const ADMIN_PASSWORD = "admin-password-for-tests";
+
+export interface TestServer {
+  url: string;
+  db: Db;
+  database: TestDatabase;
+  server: RunningServer;
+  stop(): Promise<void>;
+  /** Signs in and returns the session cookie header value. */
+  login(username: string, password: string): Promise<string>;
+  /** A user of the role with a token of the same role. */
+  userWithToken(role: Role, name?: string): Promise<{ userId: string; username: string; password: string; token: string }>;
+  trpc(path: string, init?: { input?: unknown; auth?: Auth; method?: "GET" | "POST" }): Promise<TrpcResult>;
+}
+
+export type Auth = { cookie: string } | { bearer: string } | { header: string } | undefined;
+export interface TrpcResult {
+  status: number;
+  body: { result?: { data: unknown }; error?: { message: string; data: { appCode: string; code: string; zodError: unknown; retryAfterSeconds: number | null } } };
+}
+
+export function authHeaders(auth: Auth): Record<string, string> {
+  if (!auth) return {};
+  if ("cookie" in auth) return { cookie: auth.cookie };
+  if ("bearer" in auth) return { authorization: `Bearer ${auth.bearer}` };
+  return { authorization: auth.header };
+}
+
+export async function startTestServer(extraEnv: Record<string, string> = {}): Promise<TestServer> {
+  const database = await createTestDatabase();
+  const env = loadServerEnv({
+    DATABASE_URL: database.url,
+    PORT: "0",
+    TAPFLEET_SERVE_DASHBOARD: "false",
+    TAPFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    ...extraEnv,
+  });
+  const server = await startServer({ env, logger: createLogger(env.LOG_LEVEL), announce: () => undefined });
+  const db = createDb({ url: database.url, maxConnections: 3 });
+  const url = server.url;
+
+  const trpc: TestServer["trpc"] = async (path, init = {}) => {
+    const method = init.method ?? (init.input === undefined ? "GET" : "POST");
+    const target =
+      method === "GET" && init.input !== undefined
+        ? `${url}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(init.input))}`
+        : `${url}/trpc/${path}`;
+    const response = await fetch(target, {
+      method,
+      headers: { ...(method === "POST" ? { "content-type": "application/json" } : {}), ...authHeaders(init.auth) },
+      ...(method === "POST" ? { body: JSON.stringify(init.input ?? {}) } : {}),
+    });
+    return { status: response.status, body: (await response.json()) as TrpcResult["body"] };
+  };
+
+  let counter = 0;
+  return {
+    url,
+    db,
+    database,
+    server,
+    trpc,
+    async stop() {
+      await db.$disconnect();
+      await server.stop();
+      await database.stop();
+    },
+    async login(username, password) {
+      const response = await fetch(`${url}/trpc/auth.login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username, password }),
+      });
+      if (response.status !== 200) throw new Error(`login as ${username} failed: ${response.status} ${await response.text()}`);
+      const cookie = response.headers.getSetCookie().find((c) => c.startsWith("tapfleet_session="));
+      if (!cookie) throw new Error("login set no session cookie");
+      return cookie.split(";")[0]!;
+    },
+    async userWithToken(role, name) {
+      counter += 1;
+      const username = name ?? `${role}-${counter}`;
+      const password = `${username}-password-123`;
+      const user = await createUser({ db, username, role, password });
+      const { secret } = await createApiToken({
+        db,
+        creator: { type: "user", id: user.id, name: user.username, role, sessionId: "" },
+        name: `${username}-token`,
+        role,
+      });
+      return { userId: user.id, username, password, token: secret };
+    },
+  };
+}
