@@ -112,6 +112,9 @@ function defaultDaemonSet(ds: KubeObject): void {
   }
   setDefault(spec, "revisionHistoryLimit", 10);
   const template = ensureObj(spec, "template");
+  // Go serialises the zero metav1.Time of a template as null; kubectl's rollout undo compares those bytes.
+  const templateMeta = ensureObj(template, "metadata");
+  if (!("creationTimestamp" in templateMeta)) templateMeta.creationTimestamp = null;
   defaultPodSpec(ensureObj(template, "spec"));
 }
 

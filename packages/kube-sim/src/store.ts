@@ -54,6 +54,11 @@ export interface SimObjectStore extends ObjectStore {
   compileFilter(resource: ResourceName, options: ListOptions): (object: KubeObject) => boolean;
   /** Pods bound to a node, without scanning all pods. */
   podsOnNode(nodeName: string): KubeObject[];
+  /**
+   * The `pods/binding` subresource: sets spec.nodeName and the PodScheduled condition
+   * in one write. 409 Conflict when the pod is already bound.
+   */
+  bind(namespace: string, name: string, nodeName: string): KubeObject;
   /** Objects that name `ownerUid` in their ownerReferences. */
   dependentsOf(ownerUid: string): { resource: ResourceName; object: KubeObject }[];
 }
@@ -511,7 +516,28 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     return out;
   }
 
+  function bind(namespace: string, name: string, nodeName: string): KubeObject {
+    const slot = slotFor("pods");
+    const existing = read(slot, namespace, name);
+    if (!existing) throw notFound(qualified(slot.info), name);
+    const bound = existing.spec?.nodeName;
+    if (typeof bound === "string" && bound !== "") {
+      throw conflict(qualified(slot.info), name, `pod ${name} is already assigned to node "${bound}"`);
+    }
+    const next = structuredClone(existing);
+    next.spec = { ...next.spec, nodeName };
+    const status = (next.status ??= {});
+    const conditions = (Array.isArray(status.conditions) ? status.conditions : []) as Record<string, unknown>[];
+    const scheduled = { type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: formatTimestamp(clock.now()) };
+    const i = conditions.findIndex((c) => c.type === "PodScheduled");
+    if (i >= 0) conditions[i] = scheduled;
+    else conditions.push(scheduled);
+    status.conditions = conditions;
+    return commit(slot, "MODIFIED", next, existing);
+  }
+
   const store: SimObjectStore = {
+    bind,
     get,
     list,
     create,

@@ -1,0 +1,304 @@
+// One simulated cluster: the object store, the controllers a real control plane
+// runs for our resources (DaemonSet controller, scheduler, node lifecycle) and
+// the kubelets, plus the test controls (add/remove/taint nodes, NotReady, crash
+// loops). The HTTP server (server.ts) serves `cluster.store` and `cluster.logs`.
+
+import { randomUUID } from "node:crypto";
+import type { Clock, KubeObject, StoreEvent } from "./types.ts";
+import { systemClock } from "./types.ts";
+import { isApiError } from "./errors.ts";
+import { createObjectStore, formatTimestamp, type SimObjectStore } from "./store.ts";
+import { startDaemonSetController, type DaemonSetController } from "./controllers/daemonset.ts";
+import { startKubelet, type ContainerContext, type CrashSpec, type ImageCommand, type Kubelet, type LogOptions, type PodMatcher } from "./controllers/kubelet.ts";
+import { startScheduler, type Scheduler } from "./controllers/scheduler.ts";
+import type { Taint } from "./controllers/scheduling.ts";
+import { createWorkQueue } from "./controllers/work-queue.ts";
+
+export type { Taint } from "./controllers/scheduling.ts";
+export type { ImageCommand, CrashSpec, ContainerContext, PodMatcher, LogOptions } from "./controllers/kubelet.ts";
+
+export const KUBELET_VERSION = "v1.32.2";
+
+export interface NodeSpec {
+  name: string;
+  labels?: Record<string, string>;
+  taints?: Taint[];
+  /** `amd64` (default) or `arm64`. */
+  arch?: string;
+}
+
+export interface SimClusterOptions {
+  /** A node count (named node-1, node-2, …) or explicit nodes. Default 3. */
+  nodes?: number | readonly (string | NodeSpec)[];
+  /** `fake` (default) pretends to run containers; `process` runs them as local processes. */
+  kubelet?: "fake" | "process";
+  /** Binding → Running/Ready delay. Default 0. */
+  readyDelayMs?: number;
+  /** Process mode: image name → command. */
+  imageTable?: Record<string, ImageCommand>;
+  /** Process mode: environment every container starts with (PATH, …). */
+  baseEnv?: Record<string, string>;
+  /** Crash containers for which this says so, e.g. when a required variable is missing. */
+  crashWhen?: (ctx: ContainerContext) => boolean | CrashSpec;
+  /** Fake mode: how long a crashing container runs. Default 1 s. */
+  crashAfterMs?: number;
+  /** CrashLoopBackOff base. Default 10 s. */
+  backOffBaseMs?: number;
+  clock?: Clock;
+  /** Record core/v1 Events (scheduler, kubelet, DaemonSet controller). Default true. */
+  recordEvents?: boolean;
+  /** Watch history the store keeps. Default 10,000 events. */
+  historyLimit?: number;
+  /** Controller errors (default: printed to stderr). */
+  onError?: (err: unknown) => void;
+}
+
+export interface SimCluster {
+  store: SimObjectStore;
+  clock: Clock;
+  kubelet: Kubelet;
+  daemonSets: DaemonSetController;
+  /** For the HTTP layer's `pods/<name>/log` (shape of http/logs.ts LogSource). */
+  logs: { getLogs(request: { namespace: string; pod: string; container?: string; previous?: boolean; tailLines?: number | undefined }): string };
+  getLogs(namespace: string, pod: string, options?: LogOptions): string;
+  addNode(name: string, options?: Omit<NodeSpec, "name">): KubeObject;
+  removeNode(name: string): void;
+  taint(name: string, taint: Taint): void;
+  untaint(name: string, key: string, effect?: Taint["effect"]): void;
+  /** NotReady: Ready=False, not-ready taints, the node's pods become not ready. */
+  setNodeReady(name: string, ready: boolean): void;
+  setCrashLoop(matcher: PodMatcher, crash?: boolean | CrashSpec): void;
+  stop(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------
+// Nodes
+
+let nodeSerial = 0;
+
+/** A Node object as a kubelet registers it. */
+export function makeNode(spec: NodeSpec, now: number): KubeObject {
+  nodeSerial++;
+  const arch = spec.arch ?? "amd64";
+  const time = formatTimestamp(now);
+  const n = nodeSerial;
+  const ip = `10.${Math.floor(n / 65536) % 256}.${Math.floor(n / 256) % 256}.${(n % 256) || 1}`;
+  const cond = (type: string, status: string, reason: string, message: string) => ({
+    type,
+    status,
+    lastHeartbeatTime: time,
+    lastTransitionTime: time,
+    reason,
+    message,
+  });
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name: spec.name,
+      labels: {
+        "beta.kubernetes.io/arch": arch,
+        "beta.kubernetes.io/os": "linux",
+        "kubernetes.io/arch": arch,
+        "kubernetes.io/hostname": spec.name,
+        "kubernetes.io/os": "linux",
+        ...spec.labels,
+      },
+      annotations: {
+        "node.alpha.kubernetes.io/ttl": "0",
+        "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+      },
+    },
+    spec: {
+      podCIDR: `10.244.${n % 256}.0/24`,
+      podCIDRs: [`10.244.${n % 256}.0/24`],
+      ...(spec.taints && spec.taints.length > 0 ? { taints: spec.taints } : {}),
+    },
+    status: {
+      capacity: { cpu: "4", "ephemeral-storage": "103680420Ki", "hugepages-1Gi": "0", "hugepages-2Mi": "0", memory: "16385852Ki", pods: "110" },
+      allocatable: { cpu: "4", "ephemeral-storage": "95551679124", "hugepages-1Gi": "0", "hugepages-2Mi": "0", memory: "16283452Ki", pods: "110" },
+      conditions: [
+        cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+        cond("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+      ],
+      addresses: [
+        { type: "InternalIP", address: ip },
+        { type: "Hostname", address: spec.name },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      nodeInfo: {
+        machineID: randomUUID().replaceAll("-", ""),
+        systemUUID: randomUUID(),
+        bootID: randomUUID(),
+        kernelVersion: "6.1.0-28-cloud-amd64",
+        osImage: "Debian GNU/Linux 12 (bookworm)",
+        containerRuntimeVersion: "containerd://1.7.24",
+        kubeletVersion: KUBELET_VERSION,
+        kubeProxyVersion: KUBELET_VERSION,
+        operatingSystem: "linux",
+        architecture: arch,
+      },
+    },
+  };
+}
+
+const MANAGED_TAINTS = new Set(["node.kubernetes.io/not-ready", "node.kubernetes.io/unschedulable"]);
+
+function isReady(node: KubeObject): boolean {
+  const conditions = (Array.isArray(node.status?.conditions) ? node.status.conditions : []) as Array<{ type: string; status: string }>;
+  return conditions.some((c) => c.type === "Ready" && c.status === "True");
+}
+
+/**
+ * The taints the control plane keeps on a node: TaintNodesByCondition and the
+ * node lifecycle controller's NoExecute taint for NotReady, and `unschedulable`
+ * for cordoned nodes. Other taints are the user's.
+ */
+export function desiredTaints(node: KubeObject, now: number): Taint[] {
+  const current = (Array.isArray(node.spec?.taints) ? node.spec.taints : []) as Taint[];
+  const out = current.filter((t) => !MANAGED_TAINTS.has(t.key));
+  const keep = (key: string, effect: Taint["effect"], timeAdded: boolean): void => {
+    const existing = current.find((t) => t.key === key && t.effect === effect);
+    out.push(existing ?? { key, effect, ...(timeAdded ? { timeAdded: formatTimestamp(now) } : {}) });
+  };
+  if (node.spec?.unschedulable === true) keep("node.kubernetes.io/unschedulable", "NoSchedule", true);
+  if (!isReady(node)) {
+    keep("node.kubernetes.io/not-ready", "NoSchedule", false);
+    keep("node.kubernetes.io/not-ready", "NoExecute", true);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+
+/** Builds a running simulated cluster. */
+export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
+  const clock = options.clock ?? systemClock;
+  const onError = options.onError ?? ((err: unknown) => console.error(err));
+  const recordEvents = options.recordEvents ?? true;
+  const store = createObjectStore({ clock, ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}) });
+
+  store.create("serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: "default" } });
+  const nodeSpecs: NodeSpec[] =
+    typeof options.nodes === "number" || options.nodes === undefined
+      ? Array.from({ length: options.nodes ?? 3 }, (_, i) => ({ name: `node-${i + 1}` }))
+      : options.nodes.map((n) => (typeof n === "string" ? { name: n } : n));
+  for (const spec of nodeSpecs) store.create("nodes", makeNode(spec, clock.now()));
+
+  // Node lifecycle: keep the managed taints in line with readiness and cordoning.
+  const nodeQueue = createWorkQueue({
+    clock,
+    batchSize: 500,
+    onError: (key, err) => onError(new Error(`node controller syncing ${key}`, { cause: err })),
+    process(name) {
+      const node = store.get("nodes", undefined, name);
+      if (!node) return;
+      const taints = desiredTaints(node, clock.now());
+      const current = Array.isArray(node.spec?.taints) ? node.spec.taints : [];
+      if (JSON.stringify(taints) === JSON.stringify(current)) return;
+      const spec = { ...node.spec };
+      if (taints.length === 0) delete spec.taints;
+      else spec.taints = taints;
+      store.update("nodes", { ...node, spec });
+    },
+  });
+  const unsubscribeNodes = store.subscribe((e: StoreEvent) => {
+    if (e.resource === "nodes" && e.type !== "DELETED") nodeQueue.add(e.object.metadata.name!);
+  });
+  for (const spec of nodeSpecs) nodeQueue.add(spec.name);
+
+  const scheduler: Scheduler = startScheduler({ store, clock, recordEvents });
+  const kubelet = startKubelet({
+    store,
+    clock,
+    mode: options.kubelet ?? "fake",
+    recordEvents,
+    onError,
+    ...(options.readyDelayMs !== undefined ? { readyDelayMs: options.readyDelayMs } : {}),
+    ...(options.imageTable ? { imageTable: options.imageTable } : {}),
+    ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
+    ...(options.crashWhen ? { crashWhen: options.crashWhen } : {}),
+    ...(options.crashAfterMs !== undefined ? { crashAfterMs: options.crashAfterMs } : {}),
+    ...(options.backOffBaseMs !== undefined ? { backOffBaseMs: options.backOffBaseMs } : {}),
+  });
+  const daemonSets = startDaemonSetController({ store, clock, recordEvents, onError });
+
+  function mustGetNode(name: string): KubeObject {
+    const node = store.get("nodes", undefined, name);
+    if (!node) throw new Error(`no node ${name} in the simulated cluster`);
+    return node;
+  }
+
+  function setSpecTaints(name: string, change: (taints: Taint[]) => Taint[]): void {
+    const node = mustGetNode(name);
+    const taints = change((Array.isArray(node.spec?.taints) ? node.spec.taints : []) as Taint[]);
+    const spec = { ...node.spec };
+    if (taints.length === 0) delete spec.taints;
+    else spec.taints = taints;
+    store.update("nodes", { ...node, spec });
+  }
+
+  return {
+    store,
+    clock,
+    kubelet,
+    daemonSets,
+    logs: {
+      getLogs: (r) => kubelet.getLogs(r.namespace, r.pod, { container: r.container, previous: r.previous, tailLines: r.tailLines }),
+    },
+    getLogs: (namespace, pod, logOptions) => kubelet.getLogs(namespace, pod, logOptions),
+
+    addNode(name, nodeOptions = {}) {
+      return store.create("nodes", makeNode({ name, ...nodeOptions }, clock.now()));
+    },
+
+    removeNode(name) {
+      try {
+        store.delete("nodes", undefined, name);
+      } catch (err) {
+        if (!isApiError(err, "NotFound")) throw err;
+      }
+    },
+
+    taint(name, taint) {
+      setSpecTaints(name, (taints) => [...taints.filter((t) => !(t.key === taint.key && t.effect === taint.effect)), taint]);
+    },
+
+    untaint(name, key, effect) {
+      setSpecTaints(name, (taints) => taints.filter((t) => !(t.key === key && (effect === undefined || t.effect === effect))));
+    },
+
+    setNodeReady(name, ready) {
+      const node = mustGetNode(name);
+      const time = formatTimestamp(clock.now());
+      const conditions = ((node.status?.conditions ?? []) as Array<Record<string, unknown>>).map((c) => {
+        if (c.type !== "Ready") return c;
+        const status = ready ? "True" : "False";
+        return {
+          ...c,
+          status,
+          lastHeartbeatTime: time,
+          lastTransitionTime: c.status === status ? c.lastTransitionTime : time,
+          reason: ready ? "KubeletReady" : "KubeletNotReady",
+          message: ready ? "kubelet is posting ready status" : "container runtime network not ready: NetworkReady=false",
+        };
+      });
+      store.update("nodes", { ...node, status: { ...node.status, conditions } }, { subresource: "status" });
+      kubelet.resyncNode(name);
+    },
+
+    setCrashLoop(matcher, crash) {
+      kubelet.setCrashLoop(matcher, crash);
+    },
+
+    async stop() {
+      unsubscribeNodes();
+      nodeQueue.stop();
+      scheduler.stop();
+      daemonSets.stop();
+      await kubelet.stop();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// core/v1 Events as controllers and the kubelet record them, so that
+// `kubectl describe` and `kubectl get events` show what a real cluster shows.
+
+import { randomBytes } from "node:crypto";
+import type { Clock, KubeObject, ObjectStore } from "../types.ts";
+import { formatTimestamp } from "../store.ts";
+
+export interface EventInput {
+  involved: KubeObject;
+  /** e.g. `spec.containers{agent}` for container events. */
+  fieldPath?: string;
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+  component: string;
+  host?: string;
+}
+
+/** Writes one Event next to the involved object (events live in its namespace, `default` for cluster-scoped ones). */
+export function recordEvent(store: ObjectStore, clock: Clock, input: EventInput): void {
+  const { involved } = input;
+  const namespace = involved.metadata.namespace ?? "default";
+  const now = formatTimestamp(clock.now());
+  const involvedObject: Record<string, unknown> = {
+    kind: involved.kind,
+    namespace: involved.metadata.namespace,
+    name: involved.metadata.name,
+    uid: involved.metadata.uid,
+    apiVersion: involved.apiVersion,
+    resourceVersion: involved.metadata.resourceVersion,
+  };
+  if (involved.metadata.namespace === undefined) delete involvedObject.namespace;
+  if (input.fieldPath) involvedObject.fieldPath = input.fieldPath;
+  const source: Record<string, string> = { component: input.component };
+  if (input.host) source.host = input.host;
+  try {
+    store.create("events", {
+      apiVersion: "v1",
+      kind: "Event",
+      // The recorder names events <object>.<hex timestamp>; random bytes keep names unique without a nanosecond clock.
+      metadata: { name: `${involved.metadata.name}.${randomBytes(8).toString("hex")}`, namespace },
+      involvedObject,
+      reason: input.reason,
+      message: input.message,
+      source,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      type: input.type,
+      eventTime: null,
+      reportingComponent: input.component,
+      reportingInstance: input.host ?? "",
+    });
+  } catch {
+    // Events are best effort, as in client-go's recorder (e.g. the namespace is being deleted).
+  }
+}
