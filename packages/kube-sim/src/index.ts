@@ -1,23 +1,19 @@
-// Public API of the Kubernetes API simulator: start a simulated cluster (store,
-// controllers, kubelet and an HTTPS API server on loopback), get a kubeconfig
-// for kubectl or @kubernetes/client-node, inject faults, stop it.
-
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { stringify as toYaml } from "yaml";
-import { createObjectStore, type SimObjectStore } from "./store.ts";
+import { createSimCluster, type SimCluster, type SimClusterOptions } from "./cluster.ts";
+import type { SimObjectStore } from "./store.ts";
 import { startApiServer } from "./server.ts";
 import type { FaultControls } from "./http/faults.ts";
-import type { LogSource } from "./http/logs.ts";
 
 export type { FaultControls, FailureSpec, LatencySpec, Verb } from "./http/faults.ts";
 export type { KubeObject, ObjectStore, StoreEvent } from "./types.ts";
 export type { SimObjectStore } from "./store.ts";
+export type { SimCluster, SimClusterOptions, NodeSpec, Taint, ImageCommand, CrashSpec, ContainerContext, PodMatcher } from "./cluster.ts";
+export { createSimCluster } from "./cluster.ts";
 export { startApiServer, type ApiServer, type ApiServerOptions } from "./server.ts";
 
-export interface SimClusterOptions {
-  /** How many nodes (named `node-1`…) or their names. */
-  nodes: number | string[];
+export interface StartSimClusterOptions extends SimClusterOptions {
   /** Port on 127.0.0.1; default 0 (a free port). */
   port?: number | undefined;
   /** Bearer token clients must send; default a random one. */
@@ -26,22 +22,21 @@ export interface SimClusterOptions {
   name?: string | undefined;
   /** Serve HTTPS (default true); kubectl only sends tokens over TLS. */
   tls?: boolean | undefined;
-  /** Which kubelet runs pods: simulated state changes (`fake`, default) or real processes. */
-  kubelet?: "fake" | "process" | undefined;
-  /** For the process kubelet: image → command table (a file path). */
-  imageTable?: string | undefined;
   /** BOOKMARK interval for watches that allow bookmarks; default 5 s. */
   bookmarkIntervalMs?: number | undefined;
 }
 
-export interface SimCluster {
+/** A simulated cluster with its API server running. */
+export interface RunningSimCluster {
   name: string;
   /** `https://127.0.0.1:<port>` */
   url: string;
   token: string;
   /** PEM certificate the clients must trust (undefined with `tls: false`). */
   caCertificate: string | undefined;
-  /** The object store; direct reads and writes, bypassing HTTP. */
+  /** The cluster's controls (nodes, crash loops, kubelet, logs) from cluster.ts. */
+  cluster: SimCluster;
+  /** Shortcut for `cluster.store`: direct reads and writes, bypassing HTTP. */
   store: SimObjectStore;
   /** Fault injection on the HTTP layer (and `expireHistory` on the store). */
   faults: FaultControls;
@@ -52,12 +47,8 @@ export interface SimCluster {
   stop(): Promise<void>;
 }
 
-function nodeNames(nodes: number | string[]): string[] {
-  return typeof nodes === "number" ? Array.from({ length: nodes }, (_, i) => `node-${i + 1}`) : nodes;
-}
-
 /** A kubeconfig object for some running clusters; the first one's context is current. */
-export function kubeconfigFor(clusters: ReadonlyArray<Pick<SimCluster, "name" | "url" | "token" | "caCertificate">>): object {
+export function kubeconfigFor(clusters: ReadonlyArray<Pick<RunningSimCluster, "name" | "url" | "token" | "caCertificate">>): object {
   return {
     apiVersion: "v1",
     kind: "Config",
@@ -76,36 +67,32 @@ export function kubeconfigFor(clusters: ReadonlyArray<Pick<SimCluster, "name" | 
 }
 
 /** Starts one simulated cluster. Several may run side by side in one process (see `startSimClusters`). */
-export async function startSimCluster(options: SimClusterOptions): Promise<SimCluster> {
-  const name = options.name ?? "kube-sim";
-  const token = options.token ?? randomBytes(24).toString("base64url");
-  // NOTE(kube-sim-wire): replace with createSimCluster from cluster.ts (controllers + kubelet) once it lands.
-  const store = createObjectStore();
-  for (const node of nodeNames(options.nodes)) {
-    store.create("nodes", { apiVersion: "v1", kind: "Node", metadata: { name: node }, status: {} });
+export async function startSimCluster(options: StartSimClusterOptions = {}): Promise<RunningSimCluster> {
+  const { port, token: givenToken, name: givenName, tls, bookmarkIntervalMs, ...clusterOptions } = options;
+  const name = givenName ?? "kube-sim";
+  const token = givenToken ?? randomBytes(24).toString("base64url");
+  const cluster = createSimCluster(clusterOptions);
+  let server;
+  try {
+    server = await startApiServer({ store: cluster.store, token, logs: cluster.logs, tls, port, bookmarkIntervalMs });
+  } catch (error) {
+    await cluster.stop();
+    throw new Error(`starting the simulated API server${port ? ` on port ${port}` : ""}`, { cause: error });
   }
-  const logs: LogSource | undefined = undefined;
-
-  const server = await startApiServer({
-    store,
-    token,
-    logs,
-    tls: options.tls,
-    port: options.port,
-    bookmarkIntervalMs: options.bookmarkIntervalMs,
-  });
   const config = (): object => kubeconfigFor([{ name, url: server.url, token, caCertificate: server.caCertificate }]);
   return {
     name,
     url: server.url,
     token,
     caCertificate: server.caCertificate,
-    store,
+    cluster,
+    store: cluster.store,
     faults: server.faults,
     kubeconfig: () => toYaml(config()),
     writeKubeconfig: (path) => writeFile(path, toYaml(config()), { mode: 0o600 }),
     async stop() {
       await server.close();
+      await cluster.stop();
     },
   };
 }
@@ -115,9 +102,9 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
  * returns them with one kubeconfig holding a context per cluster.
  */
 export async function startSimClusters(
-  list: SimClusterOptions[],
-): Promise<{ clusters: SimCluster[]; kubeconfig(): string; stop(): Promise<void> }> {
-  const clusters: SimCluster[] = [];
+  list: StartSimClusterOptions[],
+): Promise<{ clusters: RunningSimCluster[]; kubeconfig(): string; stop(): Promise<void> }> {
+  const clusters: RunningSimCluster[] = [];
   try {
     for (const [i, options] of list.entries()) clusters.push(await startSimCluster({ name: `kube-sim-${i + 1}`, ...options }));
   } catch (error) {

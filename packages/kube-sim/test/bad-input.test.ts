@@ -2,10 +2,10 @@
 // HTTP code, Status reason and message that clients branch on.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSimCluster, type SimCluster } from "../src/index.ts";
+import { startSimCluster, type RunningSimCluster } from "../src/index.ts";
 import { call } from "./helpers.ts";
 
-let cluster: SimCluster;
+let cluster: RunningSimCluster;
 beforeAll(async () => {
   cluster = await startSimCluster({ nodes: 1 });
 });

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { SimCluster } from "../src/index.ts";
+import type { RunningSimCluster as SimCluster } from "../src/index.ts";
 
 export interface RawResponse {
   status: number;

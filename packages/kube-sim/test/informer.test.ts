@@ -4,9 +4,9 @@
 
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSimCluster, type KubeObject, type SimCluster } from "../src/index.ts";
+import { startSimCluster, type KubeObject, type RunningSimCluster } from "../src/index.ts";
 
-let cluster: SimCluster;
+let cluster: RunningSimCluster;
 let informer: k8s.Informer<k8s.V1ConfigMap> & k8s.ObjectCache<k8s.V1ConfigMap>;
 let lists = 0;
 const errors: unknown[] = [];

@@ -1,10 +1,10 @@
 // The watch wire format, checked on the raw stream.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSimCluster, type SimCluster } from "../src/index.ts";
+import { startSimCluster, type RunningSimCluster } from "../src/index.ts";
 import { openWatch } from "./helpers.ts";
 
-let cluster: SimCluster;
+let cluster: RunningSimCluster;
 beforeAll(async () => {
   cluster = await startSimCluster({ nodes: 1, bookmarkIntervalMs: 200 });
 });

@@ -68,7 +68,8 @@ export async function serveLogs(
   if (tailLines !== undefined && (!Number.isInteger(tailLines) || tailLines < 0)) {
     throw badRequest(`PodLogOptions "${podName}" is invalid: tailLines: Invalid value: ${tailParam}: must be greater than or equal to 0`);
   }
-  const request: LogRequest = { namespace: ns, pod: podName, container, previous: query.get("previous") === "true", tailLines };
+  // Always read the whole log and cut the tail here, so `follow` can send what was appended by offset.
+  const request: LogRequest = { namespace: ns, pod: podName, container, previous: query.get("previous") === "true", tailLines: undefined };
   const read = async (): Promise<string> => (ctx.logs ? await ctx.logs.getLogs(request) : "");
 
   const first = await read();
