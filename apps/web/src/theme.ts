@@ -53,6 +53,9 @@ export const theme = createTheme({
   components: {
     Table: { defaultProps: { verticalSpacing: "sm", highlightOnHover: true } },
     Badge: { defaultProps: { variant: "light" } },
-    Modal: { defaultProps: { centered: true } },
+    Modal: { defaultProps: { centered: true, closeButtonProps: { "aria-label": "Close" } } },
+    // Mantine's default name, "Toggle password visibility", contains "password", so a
+    // getByLabel("Password") in tests (and some screen-reader field lists) would find two things.
+    PasswordInput: { defaultProps: { visibilityToggleButtonProps: { "aria-label": "Show typed characters" } } },
   },
 });

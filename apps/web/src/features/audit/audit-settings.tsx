@@ -156,16 +156,16 @@ function AuditLog() {
         </Paper>
       ) : (
         <Paper withBorder radius="md">
-          <Table.ScrollContainer minWidth={960}>
+          <Table.ScrollContainer minWidth={1080}>
             <Table aria-label="Audit events" aria-busy={events.isFetching}>
               <Table.Thead>
                 <Table.Tr>
-                  <Table.Th>Time</Table.Th>
+                  <Table.Th w={190}>Time</Table.Th>
                   <Table.Th>Actor</Table.Th>
                   <Table.Th>Action</Table.Th>
                   <Table.Th>Target</Table.Th>
                   <Table.Th>Address</Table.Th>
-                  <Table.Th>Outcome</Table.Th>
+                  <Table.Th w={110}>Outcome</Table.Th>
                   <Table.Th>Error code</Table.Th>
                 </Table.Tr>
               </Table.Thead>

@@ -76,7 +76,7 @@ export function ResetPasswordModal({
                   Cancel
                 </Button>
                 <Button type="submit" loading={setPasswordMutation.isPending}>
-                  Set password
+                  Save new password
                 </Button>
               </Group>
             </Stack>
