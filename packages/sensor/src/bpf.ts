@@ -13,19 +13,126 @@ export type BpfCheck = { ok: true } | { ok: false; message: string; index: numbe
 // must start, that is none of these and not a number, is a typo.
 const KEYWORDS = new Set([
   // qualifiers
-  "host", "net", "port", "portrange", "src", "dst", "gateway", "proto", "protochain", "mask",
-  "ether", "fddi", "tr", "wlan", "ip", "ip6", "arp", "rarp", "decnet", "tcp", "udp", "sctp",
-  "icmp", "icmp6", "igmp", "igrp", "pim", "ah", "esp", "vrrp", "carp", "atalk", "aarp", "iso",
-  "stp", "ipx", "netbeui", "lat", "moprc", "mopdl", "sca", "llc", "isis", "clnp", "esis",
-  "es-is", "is-is", "l1", "l2", "iih", "lsp", "snp", "csnp", "psnp", "ra", "ta", "addr1",
-  "addr2", "addr3", "addr4",
+  "host",
+  "net",
+  "port",
+  "portrange",
+  "src",
+  "dst",
+  "gateway",
+  "proto",
+  "protochain",
+  "mask",
+  "ether",
+  "fddi",
+  "tr",
+  "wlan",
+  "ip",
+  "ip6",
+  "arp",
+  "rarp",
+  "decnet",
+  "tcp",
+  "udp",
+  "sctp",
+  "icmp",
+  "icmp6",
+  "igmp",
+  "igrp",
+  "pim",
+  "ah",
+  "esp",
+  "vrrp",
+  "carp",
+  "atalk",
+  "aarp",
+  "iso",
+  "stp",
+  "ipx",
+  "netbeui",
+  "lat",
+  "moprc",
+  "mopdl",
+  "sca",
+  "llc",
+  "isis",
+  "clnp",
+  "esis",
+  "es-is",
+  "is-is",
+  "l1",
+  "l2",
+  "iih",
+  "lsp",
+  "snp",
+  "csnp",
+  "psnp",
+  "ra",
+  "ta",
+  "addr1",
+  "addr2",
+  "addr3",
+  "addr4",
   // primitives
-  "broadcast", "multicast", "less", "greater", "len", "inbound", "outbound", "ifname", "on",
-  "rnr", "rulenum", "reason", "rset", "ruleset", "srnr", "subrulenum", "action", "type",
-  "subtype", "dir", "vlan", "mpls", "pppoed", "pppoes", "geneve", "vxlan", "atm", "lane",
-  "oamf4s", "oamf4e", "oamf4", "oam", "metac", "bcc", "sc", "ilmic", "connectmsg",
-  "metaconnect", "vpi", "vci", "fisu", "lssu", "msu", "hfisu", "hlssu", "hmsu", "sio", "opc",
-  "dpc", "sls", "hsio", "hopc", "hdpc", "hsls", "ifindex", "ipx", "link", "slip", "ppp",
+  "broadcast",
+  "multicast",
+  "less",
+  "greater",
+  "len",
+  "inbound",
+  "outbound",
+  "ifname",
+  "on",
+  "rnr",
+  "rulenum",
+  "reason",
+  "rset",
+  "ruleset",
+  "srnr",
+  "subrulenum",
+  "action",
+  "type",
+  "subtype",
+  "dir",
+  "vlan",
+  "mpls",
+  "pppoed",
+  "pppoes",
+  "geneve",
+  "vxlan",
+  "atm",
+  "lane",
+  "oamf4s",
+  "oamf4e",
+  "oamf4",
+  "oam",
+  "metac",
+  "bcc",
+  "sc",
+  "ilmic",
+  "connectmsg",
+  "metaconnect",
+  "vpi",
+  "vci",
+  "fisu",
+  "lssu",
+  "msu",
+  "hfisu",
+  "hlssu",
+  "hmsu",
+  "sio",
+  "opc",
+  "dpc",
+  "sls",
+  "hsio",
+  "hopc",
+  "hdpc",
+  "hsls",
+  "ifindex",
+  "ipx",
+  "link",
+  "slip",
+  "ppp",
   "radio",
 ]);
 
@@ -113,17 +220,29 @@ export function checkBpfFilter(expression: string): BpfCheck {
     }
     // `len-1` tokenizes as one word: judge its leading name.
     const name = word.split(/[-+*/]/)[0] ?? word;
-    if (expectTerm && stack.at(-1)?.text !== "[" && /^[a-z]/.test(word) && !KEYWORDS.has(word) && !KEYWORDS.has(name) && !canInheritQualifiers) {
+    if (
+      expectTerm &&
+      stack.at(-1)?.text !== "[" &&
+      /^[a-z]/.test(word) &&
+      !KEYWORDS.has(word) &&
+      !KEYWORDS.has(name) &&
+      !canInheritQualifiers
+    ) {
       return { ok: false, message: `unknown primitive "${token.text}"`, index: token.index };
     }
-    if (stack.at(-1)?.text !== "[" && !KEYWORDS.has(word) && /^[a-z0-9]/.test(word)) canInheritQualifiers = true;
+    if (stack.at(-1)?.text !== "[" && !KEYWORDS.has(word) && /^[a-z0-9]/.test(word))
+      canInheritQualifiers = true;
     expectTerm = false;
   }
   const open = stack.pop();
   if (open !== undefined) return { ok: false, message: `unmatched ${open.text}`, index: open.index };
   if (expectTerm) {
     const last = tokens.at(-1);
-    return { ok: false, message: `"${last?.text ?? ""}" needs an expression after it`, index: last?.index ?? 0 };
+    return {
+      ok: false,
+      message: `"${last?.text ?? ""}" needs an expression after it`,
+      index: last?.index ?? 0,
+    };
   }
   return { ok: true };
 }

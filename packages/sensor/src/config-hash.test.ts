@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { canonicalJson, computeConfigHash } from "./config-hash.ts";
 import type { SensorSettings } from "./settings.ts";
 
-const BASE: SensorSettings = { collectorHost: "collector.example.com", hmacKey: "0123456789abcdef0123456789abcdef", clusterId: "c1" };
+const BASE: SensorSettings = {
+  collectorHost: "collector.example.com",
+  hmacKey: "0123456789abcdef0123456789abcdef",
+  clusterId: "c1",
+};
 
 describe("computeConfigHash", () => {
   const hash = computeConfigHash(BASE);
@@ -31,7 +35,9 @@ describe("computeConfigHash", () => {
   });
 
   it("pattern order matters", () => {
-    expect(computeConfigHash({ ...BASE, includeList: ["^a", "^b"] })).not.toBe(computeConfigHash({ ...BASE, includeList: ["^b", "^a"] }));
+    expect(computeConfigHash({ ...BASE, includeList: ["^a", "^b"] })).not.toBe(
+      computeConfigHash({ ...BASE, includeList: ["^b", "^a"] }),
+    );
   });
 
   it("does not contain the key or its plain SHA-256", () => {
@@ -41,6 +47,8 @@ describe("computeConfigHash", () => {
 
 describe("canonicalJson", () => {
   it("sorts keys at every level and drops undefined", () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 2 }], c: undefined } })).toBe('{"a":{"d":[2,{"e":2,"f":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 2 }], c: undefined } })).toBe(
+      '{"a":{"d":[2,{"e":2,"f":1}]},"b":1}',
+    );
   });
 });

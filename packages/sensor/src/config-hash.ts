@@ -34,6 +34,10 @@ export function canonicalJson(value: unknown): string {
 /** 64 lower-case hex digits. */
 export function computeConfigHash(settings: SensorSettings): string {
   const { hmacKey, ...rest } = resolveSensorSettings(settings);
-  const keyFingerprint = scryptSync(hmacKey, KEY_FINGERPRINT_SALT, 32, { N: 16384, r: 8, p: 1 }).toString("hex");
-  return createHash("sha256").update(canonicalJson({ v: 1, settings: rest, keyFingerprint })).digest("hex");
+  const keyFingerprint = scryptSync(hmacKey, KEY_FINGERPRINT_SALT, 32, { N: 16384, r: 8, p: 1 }).toString(
+    "hex",
+  );
+  return createHash("sha256")
+    .update(canonicalJson({ v: 1, settings: rest, keyFingerprint }))
+    .digest("hex");
 }

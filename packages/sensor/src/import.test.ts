@@ -49,7 +49,13 @@ describe("the seed's example osSensor DaemonSet", () => {
     });
     expect(result.unknownVariables).toEqual([]);
     expect(result.hmacKeySource).toEqual({ kind: "literal" });
-    expect(result.ok && result.source).toEqual({ name: "ossensor", namespace: undefined, container: "ossensor", image: "darktrace/ossensor:latest", hostNetwork: true });
+    expect(result.ok && result.source).toEqual({
+      name: "ossensor",
+      namespace: undefined,
+      container: "ossensor",
+      image: "darktrace/ossensor:latest",
+      hostNetwork: true,
+    });
   });
 
   it("leaves the commented-out BPF unset", () => {
@@ -66,40 +72,71 @@ describe("the seed's example osSensor DaemonSet", () => {
 });
 
 describe("round trip through our own manifests", () => {
-  const settings: SensorSettings = { collectorHost: "ingest.tapfleet.example", hmacKey: "0123456789abcdef0123456789abcdef", clusterId: "c1", collectorPort: 8443, includeList: ["^eth", "^ens"], bpf: "not port 22", httpsProxy: "http://10.0.0.9:3128", noProxy: ["10.0.0.0/8"] };
+  const settings: SensorSettings = {
+    collectorHost: "ingest.tapfleet.example",
+    hmacKey: "0123456789abcdef0123456789abcdef",
+    clusterId: "c1",
+    collectorPort: 8443,
+    includeList: ["^eth", "^ens"],
+    bpf: "not port 22",
+    httpsProxy: "http://10.0.0.9:3128",
+    noProxy: ["10.0.0.0/8"],
+  };
 
   it("imports what renderSensorManifests wrote, resolving the key from the Secret in the YAML", () => {
     const yaml = toYaml(renderSensorManifests({ settings, image: "tapfleet/agent:1" }).list);
     const result = importSensorDaemonSet(yaml);
     expect(result.ok && result.settings).toEqual(settings);
-    expect(result.hmacKeySource).toEqual({ kind: "secretKeyRef", name: "tapfleet-sensor-hmac", key: "hmac-key" });
+    expect(result.hmacKeySource).toEqual({
+      kind: "secretKeyRef",
+      name: "tapfleet-sensor-hmac",
+      key: "hmac-key",
+    });
     expect(result.unknownVariables).toEqual([]);
     expect(result.warnings).toEqual([]);
   });
 
   it("needs a resolver when the Secret is not in the YAML", () => {
-    const yaml = toYaml(renderSensorManifests({ settings, image: "tapfleet/agent:1", createSecret: false }).list);
+    const yaml = toYaml(
+      renderSensorManifests({ settings, image: "tapfleet/agent:1", createSecret: false }).list,
+    );
     const result = importSensorDaemonSet(yaml);
     expect(result.ok).toBe(false);
     expect(!result.ok && result.errors).toEqual([
-      { variable: "VSENSOR_HMAC_KEY", message: 'VSENSOR_HMAC_KEY: comes from Secret "tapfleet-sensor-hmac" key "hmac-key", which is neither in the YAML nor found by resolveSecret' },
+      {
+        variable: "VSENSOR_HMAC_KEY",
+        message:
+          'VSENSOR_HMAC_KEY: comes from Secret "tapfleet-sensor-hmac" key "hmac-key", which is neither in the YAML nor found by resolveSecret',
+      },
     ]);
     const requested: unknown[] = [];
-    const resolved = importSensorDaemonSet(yaml, { resolveSecret: (reference) => (requested.push(reference), settings.hmacKey) });
+    const resolved = importSensorDaemonSet(yaml, {
+      resolveSecret: (reference) => (requested.push(reference), settings.hmacKey),
+    });
     expect(resolved.ok && resolved.settings).toEqual(settings);
-    expect(requested).toEqual([{ namespace: "tapfleet-sensor", name: "tapfleet-sensor-hmac", key: "hmac-key" }]);
+    expect(requested).toEqual([
+      { namespace: "tapfleet-sensor", name: "tapfleet-sensor-hmac", key: "hmac-key" },
+    ]);
   });
 });
 
 describe("importSensorDaemonSet", () => {
   it("lists variables that are not sensor settings", () => {
-    const result = importSensorDaemonSet(daemonSet(`${REQUIRED_ENV}\n- { name: SOVEREN_TOKEN, value: "x" }\n- { name: https_proxy, value: "http://p:1" }`));
+    const result = importSensorDaemonSet(
+      daemonSet(
+        `${REQUIRED_ENV}\n- { name: SOVEREN_TOKEN, value: "x" }\n- { name: https_proxy, value: "http://p:1" }`,
+      ),
+    );
     expect(result.unknownVariables).toEqual(["SOVEREN_TOKEN", "https_proxy"]);
     expect(result.warnings).toContain("https_proxy: is not a sensor setting and is not carried over");
   });
 
   it("reports invalid settings naming the variable", () => {
-    const result = importSensorDaemonSet(daemonSet(`- { name: VSENSOR_HOSTNAME, value: "10.0.0.1:8443" }\n- { name: VSENSOR_HMAC_KEY, value: "k" }\n- { name: OSSENSOR_DEBUG, value: "7" }`));
+    const result = importSensorDaemonSet(
+      daemonSet(
+        `- { name: VSENSOR_HOSTNAME, value: "10.0.0.1:8443" }\n- { name: VSENSOR_HMAC_KEY, value: "k" }\n- { name: OSSENSOR_DEBUG, value: "7" }`,
+      ),
+    );
     expect(!result.ok && result.errors.map((error) => error.message)).toEqual([
       'VSENSOR_HOSTNAME: "10.0.0.1:8443" contains a port; put the port in VSENSOR_PORT',
       "OSSENSOR_DEBUG: must be between 0 and 5; got 7",
@@ -108,13 +145,21 @@ describe("importSensorDaemonSet", () => {
   });
 
   it("takes the last of duplicate variables, as the kubelet does", () => {
-    const result = importSensorDaemonSet(daemonSet(`${REQUIRED_ENV}\n- { name: OSSENSOR_DEBUG, value: "9" }\n- { name: OSSENSOR_DEBUG, value: "3" }`));
+    const result = importSensorDaemonSet(
+      daemonSet(
+        `${REQUIRED_ENV}\n- { name: OSSENSOR_DEBUG, value: "9" }\n- { name: OSSENSOR_DEBUG, value: "3" }`,
+      ),
+    );
     expect(result.ok && result.settings.debugLevel).toBe(3);
-    expect(result.warnings).toContain("OSSENSOR_DEBUG: is listed more than once; the last entry wins, as in Kubernetes");
+    expect(result.warnings).toContain(
+      "OSSENSOR_DEBUG: is listed more than once; the last entry wins, as in Kubernetes",
+    );
   });
 
   it("accepts unquoted numbers with a warning, and a missing value as empty", () => {
-    const result = importSensorDaemonSet(daemonSet(`${REQUIRED_ENV}\n- { name: VSENSOR_PORT, value: 8443 }\n- { name: BPF }`));
+    const result = importSensorDaemonSet(
+      daemonSet(`${REQUIRED_ENV}\n- { name: VSENSOR_PORT, value: 8443 }\n- { name: BPF }`),
+    );
     expect(result.ok && result.settings).toMatchObject({ collectorPort: 8443, bpf: "" });
     expect(result.warnings.join("\n")).toContain("VSENSOR_PORT: the value 8443 is not a string");
   });
@@ -162,7 +207,11 @@ spec:
   it.each([
     ["not YAML", "a: [1", "(yaml): document 1"],
     ["no DaemonSet", "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n", "no DaemonSet found"],
-    ["no containers", "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: { name: x }\nspec: {}\n", "has no containers"],
+    [
+      "no containers",
+      "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: { name: x }\nspec: {}\n",
+      "has no containers",
+    ],
   ])("fails on %s", (_name, yaml, message) => {
     const result = importSensorDaemonSet(yaml);
     expect(result.ok).toBe(false);

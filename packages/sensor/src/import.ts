@@ -8,7 +8,13 @@
 // through the caller's resolver (pure: the caller fetches from the cluster).
 
 import { parseAllDocuments } from "yaml";
-import { DOWNWARD_API_VARIABLES, SENSOR_VARIABLE_NAMES, parseSensorEnv, type SensorEnvError, type SensorSettings } from "./settings.ts";
+import {
+  DOWNWARD_API_VARIABLES,
+  SENSOR_VARIABLE_NAMES,
+  parseSensorEnv,
+  type SensorEnvError,
+  type SensorSettings,
+} from "./settings.ts";
 
 export interface ObjectReference {
   namespace: string | undefined;
@@ -31,7 +37,11 @@ export interface ImportSource {
   hostNetwork: boolean;
 }
 
-export type HmacKeySource = { kind: "literal" } | { kind: "secretKeyRef"; name: string; key: string } | { kind: "configMapKeyRef"; name: string; key: string } | { kind: "missing" };
+export type HmacKeySource =
+  | { kind: "literal" }
+  | { kind: "secretKeyRef"; name: string; key: string }
+  | { kind: "configMapKeyRef"; name: string; key: string }
+  | { kind: "missing" };
 
 interface ImportCommon {
   warnings: string[];
@@ -48,7 +58,8 @@ export type ImportResult =
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => value !== null && typeof value === "object" && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
 const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const asString = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 
@@ -58,7 +69,10 @@ function metadataOf(object: Json): { name: string; namespace: string | undefined
 }
 
 function hasSensorEnv(container: unknown): boolean {
-  return isObject(container) && asArray(container.env).some((entry) => isObject(entry) && entry.name === "VSENSOR_HOSTNAME");
+  return (
+    isObject(container) &&
+    asArray(container.env).some((entry) => isObject(entry) && entry.name === "VSENSOR_HOSTNAME")
+  );
 }
 
 function podSpecOf(daemonSet: Json): Json {
@@ -77,7 +91,15 @@ export function importSensorDaemonSet(yamlText: string, options: ImportOptions =
   const unknownVariables: string[] = [];
   const env: Record<string, string> = {};
   let hmacKeySource: HmacKeySource = { kind: "missing" };
-  const failure = (errors: SensorEnvError[], source?: ImportSource): ImportResult => ({ ok: false, errors, source, warnings, unknownVariables, env, hmacKeySource });
+  const failure = (errors: SensorEnvError[], source?: ImportSource): ImportResult => ({
+    ok: false,
+    errors,
+    source,
+    warnings,
+    unknownVariables,
+    env,
+    hmacKeySource,
+  });
 
   // --- Documents
   const documents = parseAllDocuments(yamlText);
@@ -85,35 +107,68 @@ export function importSensorDaemonSet(yamlText: string, options: ImportOptions =
   const objects: Json[] = [];
   for (const [index, document] of documents.entries()) {
     const firstError = document.errors[0];
-    if (firstError !== undefined) return failure([{ variable: "(yaml)", message: `(yaml): document ${index + 1}: ${firstError.message}` }]);
+    if (firstError !== undefined)
+      return failure([
+        { variable: "(yaml)", message: `(yaml): document ${index + 1}: ${firstError.message}` },
+      ]);
     const value: unknown = document.toJS();
     if (isObject(value) && value.kind === "List") objects.push(...asArray(value.items).filter(isObject));
     else if (isObject(value)) objects.push(value);
   }
   const daemonSets = objects.filter((object) => object.kind === "DaemonSet");
-  if (daemonSets.length === 0) return failure([{ variable: "(yaml)", message: "(yaml): no DaemonSet found" }]);
-  const daemonSet = daemonSets.find((candidate) => asArray(podSpecOf(candidate).containers).some(hasSensorEnv)) ?? daemonSets[0];
-  if (daemonSet === undefined) return failure([{ variable: "(yaml)", message: "(yaml): no DaemonSet found" }]);
-  if (daemonSets.length > 1) warnings.push(`(yaml): ${daemonSets.length} DaemonSets found; imported ${JSON.stringify(metadataOf(daemonSet).name)}`);
+  if (daemonSets.length === 0)
+    return failure([{ variable: "(yaml)", message: "(yaml): no DaemonSet found" }]);
+  const daemonSet =
+    daemonSets.find((candidate) => asArray(podSpecOf(candidate).containers).some(hasSensorEnv)) ??
+    daemonSets[0];
+  if (daemonSet === undefined)
+    return failure([{ variable: "(yaml)", message: "(yaml): no DaemonSet found" }]);
+  if (daemonSets.length > 1)
+    warnings.push(
+      `(yaml): ${daemonSets.length} DaemonSets found; imported ${JSON.stringify(metadataOf(daemonSet).name)}`,
+    );
 
   // --- Container
   const podSpec = podSpecOf(daemonSet);
   const containers = asArray(podSpec.containers).filter(isObject);
   const withSensorEnv = containers.filter(hasSensorEnv);
-  const container = withSensorEnv[0] ?? containers.find((candidate) => candidate.name === "capture") ?? containers[0];
+  const container =
+    withSensorEnv[0] ?? containers.find((candidate) => candidate.name === "capture") ?? containers[0];
   const { name, namespace } = metadataOf(daemonSet);
-  if (container === undefined) return failure([{ variable: "(yaml)", message: `(yaml): DaemonSet ${JSON.stringify(name)} has no containers` }]);
-  if (withSensorEnv.length > 1) warnings.push(`(yaml): several containers set VSENSOR_HOSTNAME; imported ${JSON.stringify(container.name)}`);
-  const source: ImportSource = { name, namespace, container: asString(container.name) ?? "", image: asString(container.image), hostNetwork: podSpec.hostNetwork === true };
-  if (!source.hostNetwork) warnings.push("hostNetwork: is not true; the sensor would not see the node's traffic (the Tapfleet DaemonSet sets it)");
-  if (asArray(container.envFrom).length > 0) warnings.push("envFrom: variables from envFrom are not imported; list them under env");
+  if (container === undefined)
+    return failure([
+      { variable: "(yaml)", message: `(yaml): DaemonSet ${JSON.stringify(name)} has no containers` },
+    ]);
+  if (withSensorEnv.length > 1)
+    warnings.push(
+      `(yaml): several containers set VSENSOR_HOSTNAME; imported ${JSON.stringify(container.name)}`,
+    );
+  const source: ImportSource = {
+    name,
+    namespace,
+    container: asString(container.name) ?? "",
+    image: asString(container.image),
+    hostNetwork: podSpec.hostNetwork === true,
+  };
+  if (!source.hostNetwork)
+    warnings.push(
+      "hostNetwork: is not true; the sensor would not see the node's traffic (the Tapfleet DaemonSet sets it)",
+    );
+  if (asArray(container.envFrom).length > 0)
+    warnings.push("envFrom: variables from envFrom are not imported; list them under env");
 
   // --- References into Secrets and ConfigMaps of the same YAML
   const lookup = (kind: "Secret" | "ConfigMap", reference: ObjectReference): string | undefined => {
     for (const object of objects) {
       if (object.kind !== kind) continue;
       const meta = metadataOf(object);
-      if (meta.name !== reference.name || (meta.namespace !== undefined && reference.namespace !== undefined && meta.namespace !== reference.namespace)) continue;
+      if (
+        meta.name !== reference.name ||
+        (meta.namespace !== undefined &&
+          reference.namespace !== undefined &&
+          meta.namespace !== reference.namespace)
+      )
+        continue;
       const stringData = isObject(object.stringData) ? asString(object.stringData[reference.key]) : undefined;
       if (stringData !== undefined) return stringData;
       const data = isObject(object.data) ? asString(object.data[reference.key]) : undefined;
@@ -132,7 +187,8 @@ export function importSensorDaemonSet(yamlText: string, options: ImportOptions =
       continue;
     }
     const variable = entry.name;
-    if (seen.has(variable)) warnings.push(`${variable}: is listed more than once; the last entry wins, as in Kubernetes`);
+    if (seen.has(variable))
+      warnings.push(`${variable}: is listed more than once; the last entry wins, as in Kubernetes`);
     seen.add(variable);
     if (variable in DOWNWARD_API_VARIABLES) continue;
     if (!SENSOR_VARIABLE_NAMES.has(variable)) {
@@ -145,7 +201,9 @@ export function importSensorDaemonSet(yamlText: string, options: ImportOptions =
     if (valueFrom === undefined) {
       let value: unknown = entry.value ?? "";
       if (typeof value === "number" || typeof value === "boolean") {
-        warnings.push(`${variable}: the value ${String(value)} is not a string; kubectl rejects unquoted numbers and booleans in env, quote it`);
+        warnings.push(
+          `${variable}: the value ${String(value)} is not a string; kubectl rejects unquoted numbers and booleans in env, quote it`,
+        );
         value = String(value);
       }
       if (typeof value !== "string") {
@@ -155,7 +213,9 @@ export function importSensorDaemonSet(yamlText: string, options: ImportOptions =
       values.set(variable, value);
       if (variable === "VSENSOR_HMAC_KEY") {
         hmacKeySource = { kind: "literal" };
-        warnings.push("VSENSOR_HMAC_KEY: is a literal in the DaemonSet, readable by anyone who can read DaemonSets; Tapfleet moves it into a Secret");
+        warnings.push(
+          "VSENSOR_HMAC_KEY: is a literal in the DaemonSet, readable by anyone who can read DaemonSets; Tapfleet moves it into a Secret",
+        );
       } else {
         env[variable] = value;
       }
@@ -165,13 +225,24 @@ export function importSensorDaemonSet(yamlText: string, options: ImportOptions =
     const configMapRef = isObject(valueFrom.configMapKeyRef) ? valueFrom.configMapKeyRef : undefined;
     const ref = secretRef ?? configMapRef;
     if (ref === undefined) {
-      errors.push({ variable, message: `${variable}: only value, secretKeyRef and configMapKeyRef can be imported` });
+      errors.push({
+        variable,
+        message: `${variable}: only value, secretKeyRef and configMapKeyRef can be imported`,
+      });
       continue;
     }
     const kind = secretRef !== undefined ? "Secret" : "ConfigMap";
-    const reference: ObjectReference = { namespace, name: asString(ref.name) ?? "", key: asString(ref.key) ?? "" };
+    const reference: ObjectReference = {
+      namespace,
+      name: asString(ref.name) ?? "",
+      key: asString(ref.key) ?? "",
+    };
     if (variable === "VSENSOR_HMAC_KEY") {
-      hmacKeySource = { kind: kind === "Secret" ? "secretKeyRef" : "configMapKeyRef", name: reference.name, key: reference.key };
+      hmacKeySource = {
+        kind: kind === "Secret" ? "secretKeyRef" : "configMapKeyRef",
+        name: reference.name,
+        key: reference.key,
+      };
     }
     const resolved = lookup(kind, reference);
     if (resolved === undefined) {

@@ -122,7 +122,9 @@ class EreParser {
         // empty string, so `*abc` means `abc` (not a literal "*").
         const quantifier = this.quantifier();
         if (quantifier !== undefined) {
-          this.warnings.push(`"${char}" at the start of an expression repeats nothing and is ignored (write \\${char} for a literal ${char})`);
+          this.warnings.push(
+            `"${char}" at the start of an expression repeats nothing and is ignored (write \\${char} for a literal ${char})`,
+          );
           pieces.push({ source: `(?:)${quantifier}`, kind: "quantified" });
           continue;
         }
@@ -174,10 +176,16 @@ class EreParser {
     const min = minText === "" ? 0 : Number(minText);
     const max = comma === undefined ? min : maxText === "" ? undefined : Number(maxText);
     if (min > REPETITION_MAX || (max !== undefined && max > REPETITION_MAX)) {
-      throw new EreError(`repetition count above ${REPETITION_MAX} (grep: "regular expression too big")`, start);
+      throw new EreError(
+        `repetition count above ${REPETITION_MAX} (grep: "regular expression too big")`,
+        start,
+      );
     }
     if (max !== undefined && min > max) {
-      throw new EreError(`invalid interval {${minText},${maxText}}: the minimum is larger than the maximum`, start);
+      throw new EreError(
+        `invalid interval {${minText},${maxText}}: the minimum is larger than the maximum`,
+        start,
+      );
     }
     this.index += whole.length;
     if (comma === undefined) return `{${min}}`;
@@ -191,7 +199,8 @@ class EreParser {
     switch (char) {
       case "(": {
         const inner = this.alternation(depth + 1);
-        if (this.peek() !== ")") throw new EreError("unmatched ( — write \\( for a literal parenthesis", start);
+        if (this.peek() !== ")")
+          throw new EreError("unmatched ( — write \\( for a literal parenthesis", start);
         this.index++;
         return { source: `(?:${inner})`, kind: "atom" };
       }
@@ -224,11 +233,15 @@ class EreParser {
     }
     const gnu = GNU_ESCAPES[next];
     if (gnu !== undefined) {
-      return { source: gnu, kind: next === "w" || next === "W" || next === "s" || next === "S" ? "atom" : "anchor" };
+      return {
+        source: gnu,
+        kind: next === "w" || next === "W" || next === "s" || next === "S" ? "atom" : "anchor",
+      };
     }
     if (/[A-Za-z]/.test(next)) {
       // grep reads `\d` as a plain "d"; someone who wrote it meant a Perl class.
-      const hint = next === "d" ? "; for a digit write [[:digit:]]" : "; write the letter without a backslash";
+      const hint =
+        next === "d" ? "; for a digit write [[:digit:]]" : "; write the letter without a backslash";
       throw new EreError(`\\${next} is not an egrep escape${hint}`, start);
     }
     return { source: literal(next), kind: "atom" };
@@ -307,7 +320,8 @@ class EreParser {
       }
       // Collating symbols and equivalence classes: in the C locale only single
       // characters exist (grep rejects [.space.] with "invalid collation character").
-      if ([...name].length !== 1) throw new EreError(`invalid collation character [${next}${name}${next}]`, at);
+      if ([...name].length !== 1)
+        throw new EreError(`invalid collation character [${next}${name}${next}]`, at);
       return { kind: "char", value: name };
     }
     const value = String.fromCodePoint(text.codePointAt(this.index) ?? 0);
@@ -341,7 +355,8 @@ export function splitPatternList(value: string): string[] {
   return value.split(/\s+/).filter((part) => part !== "");
 }
 
-export type PatternListCheck = { ok: true; patterns: string[]; warnings: string[] } | { ok: false; problems: string[] };
+export type PatternListCheck =
+  { ok: true; patterns: string[]; warnings: string[] } | { ok: false; problems: string[] };
 
 /** Validates every pattern of a whitespace-separated list; problems name the pattern. */
 export function checkPatternList(value: string): PatternListCheck {
@@ -350,7 +365,10 @@ export function checkPatternList(value: string): PatternListCheck {
   const warnings: string[] = [];
   for (const pattern of patterns) {
     const result = translateEre(pattern);
-    if (!result.ok) problems.push(`pattern ${JSON.stringify(pattern)} is not a valid egrep expression: ${result.message} (at character ${result.index + 1})`);
+    if (!result.ok)
+      problems.push(
+        `pattern ${JSON.stringify(pattern)} is not a valid egrep expression: ${result.message} (at character ${result.index + 1})`,
+      );
     else warnings.push(...result.warnings.map((warning) => `pattern ${JSON.stringify(pattern)}: ${warning}`));
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, patterns, warnings };
@@ -382,7 +400,8 @@ export interface InterfaceSelection {
 function compileAll(patterns: readonly string[], list: string): RegExp[] {
   return patterns.map((pattern) => {
     const result = translateEre(pattern);
-    if (!result.ok) throw new Error(`${list}: pattern ${JSON.stringify(pattern)} is invalid: ${result.message}`);
+    if (!result.ok)
+      throw new Error(`${list}: pattern ${JSON.stringify(pattern)} is invalid: ${result.message}`);
     return result.regex;
   });
 }

@@ -11,7 +11,15 @@
 
 import { stringify } from "yaml";
 import { CONFIG_HASH_ANNOTATION, computeConfigHash } from "./config-hash.ts";
-import { DOWNWARD_API_VARIABLES, ZSensorSettingsSchema, isIpv4, isIpv6, renderSensorEnv, resolveSensorSettings, type SensorSettings } from "./settings.ts";
+import {
+  DOWNWARD_API_VARIABLES,
+  ZSensorSettingsSchema,
+  isIpv4,
+  isIpv6,
+  renderSensorEnv,
+  resolveSensorSettings,
+  type SensorSettings,
+} from "./settings.ts";
 
 // ---------------------------------------------------------------------------
 // Types: the subset of the Kubernetes API these objects use.
@@ -106,7 +114,8 @@ export interface Container {
   volumeMounts?: Array<{ name: string; mountPath: string; subPath?: string; readOnly?: boolean }>;
 }
 
-export type Volume = { name: string; emptyDir: Record<string, never> } | { name: string; configMap: { name: string } };
+export type Volume =
+  { name: string; emptyDir: Record<string, never> } | { name: string; configMap: { name: string } };
 
 export interface Toleration {
   operator: "Exists" | "Equal";
@@ -192,7 +201,13 @@ export const CAPTURE_CAPABILITIES = ["NET_RAW", "NET_ADMIN"] as const;
 
 /** The seed's context for every container but capture (uid/gid 1000), plus dropping all capabilities. */
 export function nonRootSecurityContext(): SecurityContext {
-  return { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+  return {
+    runAsUser: 1000,
+    runAsGroup: 1000,
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+  };
 }
 
 export type CaptureMode = "privileged" | "capabilities";
@@ -272,7 +287,10 @@ export interface RenderedSensorManifests {
   warnings: string[];
 }
 
-const DEFAULT_RESOURCES: ResourceRequirements = { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } };
+const DEFAULT_RESOURCES: ResourceRequirements = {
+  requests: { cpu: "100m", memory: "128Mi" },
+  limits: { memory: "512Mi" },
+};
 
 function base64(text: string): string {
   return Buffer.from(text, "utf8").toString("base64");
@@ -297,20 +315,29 @@ const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?
  */
 export function renderSensorManifests(options: SensorManifestOptions): RenderedSensorManifests {
   const settings = ZSensorSettingsSchema.parse(options.settings);
-  if (settings.clusterId === undefined) throw new Error("TAPFLEET_CLUSTER_ID: is required to render manifests");
+  if (settings.clusterId === undefined)
+    throw new Error("TAPFLEET_CLUSTER_ID: is required to render manifests");
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const name = options.name ?? DEFAULT_NAME;
-  for (const [what, value] of [["namespace", namespace], ["name", name]] as const) {
-    if (!DNS_NAME.test(value) || value.length > 63) throw new Error(`renderSensorManifests: ${what} ${JSON.stringify(value)} is not a DNS label`);
+  for (const [what, value] of [
+    ["namespace", namespace],
+    ["name", name],
+  ] as const) {
+    if (!DNS_NAME.test(value) || value.length > 63)
+      throw new Error(`renderSensorManifests: ${what} ${JSON.stringify(value)} is not a DNS label`);
   }
-  if (options.image.trim() === "" || /\s/.test(options.image)) throw new Error("renderSensorManifests: image must be a non-empty image reference");
+  if (options.image.trim() === "" || /\s/.test(options.image))
+    throw new Error("renderSensorManifests: image must be a non-empty image reference");
   const resolved = resolveSensorSettings(settings);
   const captureMode = options.captureMode ?? "privileged";
   const secretName = options.secretName ?? `${name}-hmac`;
   const configHash = computeConfigHash(settings);
   const warnings: string[] = [];
 
-  const selectorLabels: Labels = { "app.kubernetes.io/name": "tapfleet-sensor", "app.kubernetes.io/instance": name };
+  const selectorLabels: Labels = {
+    "app.kubernetes.io/name": "tapfleet-sensor",
+    "app.kubernetes.io/instance": name,
+  };
   const labels: Labels = {
     ...options.labels,
     ...selectorLabels,
@@ -319,16 +346,29 @@ export function renderSensorManifests(options: SensorManifestOptions): RenderedS
     "app.kubernetes.io/managed-by": "tapfleet",
     "tapfleet.io/cluster-id": settings.clusterId,
   };
-  const meta = (objectName: string, namespaced: boolean): ObjectMeta => ({ name: objectName, ...(namespaced ? { namespace } : {}), labels: { ...labels } });
+  const meta = (objectName: string, namespaced: boolean): ObjectMeta => ({
+    name: objectName,
+    ...(namespaced ? { namespace } : {}),
+    labels: { ...labels },
+  });
 
   // --- RBAC. Cluster-scoped names carry the namespace so two installs cannot collide.
-  const serviceAccount: ServiceAccount = { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(name, true), automountServiceAccountToken: false };
+  const serviceAccount: ServiceAccount = {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: meta(name, true),
+    automountServiceAccountToken: false,
+  };
   const clusterRoleName = `${namespace}:${name}`;
   const clusterRole: ClusterRole = {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "ClusterRole",
     metadata: meta(clusterRoleName, false),
-    rules: AGENT_RBAC_RULES.map((rule) => ({ apiGroups: [...rule.apiGroups], resources: [...rule.resources], verbs: [...rule.verbs] })),
+    rules: AGENT_RBAC_RULES.map((rule) => ({
+      apiGroups: [...rule.apiGroups],
+      resources: [...rule.resources],
+      verbs: [...rule.verbs],
+    })),
   };
   const clusterRoleBinding: ClusterRoleBinding = {
     apiVersion: "rbac.authorization.k8s.io/v1",
@@ -341,7 +381,13 @@ export function renderSensorManifests(options: SensorManifestOptions): RenderedS
   const secret: Secret | undefined =
     options.createSecret === false
       ? undefined
-      : { apiVersion: "v1", kind: "Secret", metadata: meta(secretName, true), type: "Opaque", data: { [HMAC_SECRET_KEY]: base64(settings.hmacKey) } };
+      : {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: meta(secretName, true),
+          type: "Opaque",
+          data: { [HMAC_SECRET_KEY]: base64(settings.hmacKey) },
+        };
 
   // --- Volumes: the generated config file's directory (so the root filesystem
   // can be read-only) and the CA bundle.
@@ -355,26 +401,38 @@ export function renderSensorManifests(options: SensorManifestOptions): RenderedS
   } else {
     // Mounting an emptyDir over /etc or / would hide the image's files.
     readOnlyRootFilesystem = false;
-    warnings.push(`OSSENSOR_CONFIG_PATH: ${resolved.configPath} is in a top-level directory, so the capture container's root filesystem stays writable`);
+    warnings.push(
+      `OSSENSOR_CONFIG_PATH: ${resolved.configPath} is in a top-level directory, so the capture container's root filesystem stays writable`,
+    );
   }
   let caBundle: ConfigMap | undefined;
   if (options.caBundle !== undefined) {
     if (resolved.tlsCaFile === undefined) {
       warnings.push("caBundle is ignored: VSENSOR_TLS_CA_FILE is not set, so the agent would not read it");
     } else {
-      caBundle = { apiVersion: "v1", kind: "ConfigMap", metadata: meta(`${name}-ca`, true), data: { [CA_BUNDLE_KEY]: options.caBundle } };
+      caBundle = {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: meta(`${name}-ca`, true),
+        data: { [CA_BUNDLE_KEY]: options.caBundle },
+      };
       volumes.push({ name: "ca", configMap: { name: `${name}-ca` } });
       mounts.push({ name: "ca", mountPath: resolved.tlsCaFile, subPath: CA_BUNDLE_KEY, readOnly: true });
     }
   } else if (resolved.tlsCaFile !== undefined) {
-    warnings.push(`VSENSOR_TLS_CA_FILE: ${resolved.tlsCaFile} must exist in the image, or pass caBundle to mount it`);
+    warnings.push(
+      `VSENSOR_TLS_CA_FILE: ${resolved.tlsCaFile} must exist in the image, or pass caBundle to mount it`,
+    );
   }
 
   // --- Env: settings in table order, the key from the Secret, identity from the downward API.
   const env: EnvVar[] = Object.entries(renderSensorEnv(settings)).map(([variable, value]) =>
-    variable === "VSENSOR_HMAC_KEY" ? { name: variable, valueFrom: { secretKeyRef: { name: secretName, key: HMAC_SECRET_KEY } } } : { name: variable, value },
+    variable === "VSENSOR_HMAC_KEY"
+      ? { name: variable, valueFrom: { secretKeyRef: { name: secretName, key: HMAC_SECRET_KEY } } }
+      : { name: variable, value },
   );
-  for (const [variable, fieldPath] of Object.entries(DOWNWARD_API_VARIABLES)) env.push({ name: variable, valueFrom: { fieldRef: { fieldPath } } });
+  for (const [variable, fieldPath] of Object.entries(DOWNWARD_API_VARIABLES))
+    env.push({ name: variable, valueFrom: { fieldRef: { fieldPath } } });
 
   const capture: Container = {
     name: CAPTURE_CONTAINER_NAME,
@@ -386,7 +444,8 @@ export function renderSensorManifests(options: SensorManifestOptions): RenderedS
     volumeMounts: mounts,
   };
   const sidecars: Container[] = (options.sidecars ?? []).map((sidecar) => {
-    if (sidecar.name === CAPTURE_CONTAINER_NAME) throw new Error(`renderSensorManifests: a sidecar cannot be named ${CAPTURE_CONTAINER_NAME}`);
+    if (sidecar.name === CAPTURE_CONTAINER_NAME)
+      throw new Error(`renderSensorManifests: a sidecar cannot be named ${CAPTURE_CONTAINER_NAME}`);
     return { ...sidecar, securityContext: nonRootSecurityContext() };
   });
 
@@ -408,7 +467,9 @@ export function renderSensorManifests(options: SensorManifestOptions): RenderedS
           hostNetwork: true,
           hostPID: false,
           dnsPolicy: "ClusterFirstWithHostNet",
-          ...(options.priorityClassName === undefined ? {} : { priorityClassName: options.priorityClassName }),
+          ...(options.priorityClassName === undefined
+            ? {}
+            : { priorityClassName: options.priorityClassName }),
           terminationGracePeriodSeconds: 30,
           securityContext: { seccompProfile: { type: "RuntimeDefault" } },
           // A sensor belongs on every node, tainted ones included.
@@ -420,10 +481,21 @@ export function renderSensorManifests(options: SensorManifestOptions): RenderedS
     },
   };
 
-  const networkPolicy = options.networkPolicy?.enabled === true ? renderNetworkPolicy(settings, options.networkPolicy, meta(name, true), selectorLabels, warnings) : undefined;
+  const networkPolicy =
+    options.networkPolicy?.enabled === true
+      ? renderNetworkPolicy(settings, options.networkPolicy, meta(name, true), selectorLabels, warnings)
+      : undefined;
 
   const objects: SensorManifests = {
-    ...(options.createNamespace === false ? {} : { namespace: { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels: { ...labels } } } satisfies Namespace }),
+    ...(options.createNamespace === false
+      ? {}
+      : {
+          namespace: {
+            apiVersion: "v1",
+            kind: "Namespace",
+            metadata: { name: namespace, labels: { ...labels } },
+          } satisfies Namespace,
+        }),
     serviceAccount,
     clusterRole,
     clusterRoleBinding,
@@ -432,9 +504,16 @@ export function renderSensorManifests(options: SensorManifestOptions): RenderedS
     ...(networkPolicy === undefined ? {} : { networkPolicy }),
     daemonSet,
   };
-  const list: KubeObject[] = [objects.namespace, serviceAccount, clusterRole, clusterRoleBinding, secret, caBundle, networkPolicy, daemonSet].filter(
-    (object): object is NonNullable<typeof object> => object !== undefined,
-  );
+  const list: KubeObject[] = [
+    objects.namespace,
+    serviceAccount,
+    clusterRole,
+    clusterRoleBinding,
+    secret,
+    caBundle,
+    networkPolicy,
+    daemonSet,
+  ].filter((object): object is NonNullable<typeof object> => object !== undefined);
   return { objects, list, configHash, warnings };
 }
 
@@ -451,14 +530,18 @@ function ipv4Number(address: string): number {
 /** Does NO_PROXY send `host` direct? Go's rules: "*", exact host, domain suffix (with or without a leading "." or "*."), IPv4 CIDR. */
 export function bypassesProxy(host: string, noProxy: readonly string[]): boolean {
   return noProxy.some((entry) => {
-    const bare = entry.startsWith("[") ? entry.replace(/^\[(.*)\](:[0-9]+)?$/, "$1") : entry.split(":").length === 2 ? entry.replace(/:[0-9]+$/, "") : entry;
+    const bare = entry.startsWith("[")
+      ? entry.replace(/^\[(.*)\](:[0-9]+)?$/, "$1")
+      : entry.split(":").length === 2
+        ? entry.replace(/:[0-9]+$/, "")
+        : entry;
     if (bare === "*" || bare === host) return true;
     const cidr = /^([0-9.]+)\/([0-9]+)$/.exec(bare);
     if (cidr !== null) {
       if (!isIpv4(host) || !isIpv4(cidr[1] ?? "")) return false;
       const bits = Number(cidr[2]);
       const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-      return ((ipv4Number(host) & mask) >>> 0) === ((ipv4Number(cidr[1] ?? "") & mask) >>> 0);
+      return (ipv4Number(host) & mask) >>> 0 === (ipv4Number(cidr[1] ?? "") & mask) >>> 0;
     }
     if (isIpv4(host) || isIpv6(host)) return false;
     return host.endsWith(`.${bare.replace(/^\*?\./, "")}`);
@@ -470,14 +553,27 @@ export function bypassesProxy(host: string, noProxy: readonly string[]): boolean
  * when a host name must be resolved; no ingress. Note: most CNI plugins do not
  * apply NetworkPolicy to hostNetwork pods, which the sensor is.
  */
-function renderNetworkPolicy(settings: SensorSettings, options: NetworkPolicyOptions, metadata: ObjectMeta, selector: Labels, warnings: string[]): NetworkPolicy {
+function renderNetworkPolicy(
+  settings: SensorSettings,
+  options: NetworkPolicyOptions,
+  metadata: ObjectMeta,
+  selector: Labels,
+  warnings: string[],
+): NetworkPolicy {
   const resolved = resolveSensorSettings(settings);
   const egress: NetworkPolicyEgressRule[] = [];
   let needsDns = false;
-  warnings.push("networkPolicy: the sensor uses hostNetwork, and most CNI plugins do not enforce NetworkPolicy on host-network pods; check yours (Calico host endpoints, Cilium host policies)");
+  warnings.push(
+    "networkPolicy: the sensor uses hostNetwork, and most CNI plugins do not enforce NetworkPolicy on host-network pods; check yours (Calico host endpoints, Cilium host policies)",
+  );
 
   const destinations: Array<{ what: string; host: string; port: number; cidrs: string[] | undefined }> = [];
-  const collector = { what: "collector", host: resolved.collectorHost, port: resolved.collectorPort, cidrs: options.collectorCidrs };
+  const collector = {
+    what: "collector",
+    host: resolved.collectorHost,
+    port: resolved.collectorPort,
+    cidrs: options.collectorCidrs,
+  };
   if (resolved.httpsProxy === undefined) {
     destinations.push(collector);
   } else {
@@ -486,25 +582,42 @@ function renderNetworkPolicy(settings: SensorSettings, options: NetworkPolicyOpt
     if (bypassesProxy(resolved.collectorHost, resolved.noProxy)) destinations.push(collector);
   }
   for (const destination of destinations) {
-    const cidrs = destination.cidrs ?? [hostCidr(destination.host)].filter((cidr): cidr is string => cidr !== undefined);
+    const cidrs =
+      destination.cidrs ?? [hostCidr(destination.host)].filter((cidr): cidr is string => cidr !== undefined);
     if (hostCidr(destination.host) === undefined) needsDns = true;
     if (cidrs.length === 0) {
-      warnings.push(`networkPolicy: the ${destination.what} ${destination.host} is a host name; without ${destination.what}Cidrs egress to port ${destination.port} is allowed to any address`);
+      warnings.push(
+        `networkPolicy: the ${destination.what} ${destination.host} is a host name; without ${destination.what}Cidrs egress to port ${destination.port} is allowed to any address`,
+      );
       egress.push({ ports: [{ protocol: "TCP", port: destination.port }] });
     } else {
-      egress.push({ to: cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: destination.port }] });
+      egress.push({
+        to: cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+        ports: [{ protocol: "TCP", port: destination.port }],
+      });
     }
   }
 
   const apiPort = options.apiServer?.port ?? 443;
   const apiCidrs = options.apiServer?.cidrs ?? [];
-  if (apiCidrs.length === 0) warnings.push(`networkPolicy: without apiServer.cidrs egress to port ${apiPort} is allowed to any address`);
-  egress.push({ ...(apiCidrs.length === 0 ? {} : { to: apiCidrs.map((cidr) => ({ ipBlock: { cidr } })) }), ports: [{ protocol: "TCP", port: apiPort }] });
+  if (apiCidrs.length === 0)
+    warnings.push(
+      `networkPolicy: without apiServer.cidrs egress to port ${apiPort} is allowed to any address`,
+    );
+  egress.push({
+    ...(apiCidrs.length === 0 ? {} : { to: apiCidrs.map((cidr) => ({ ipBlock: { cidr } })) }),
+    ports: [{ protocol: "TCP", port: apiPort }],
+  });
 
   if (needsDns && options.dns !== false) {
     const dns = options.dns ?? { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } };
     egress.push({
-      to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": dns.namespace } }, podSelector: { matchLabels: { ...dns.podLabels } } }],
+      to: [
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": dns.namespace } },
+          podSelector: { matchLabels: { ...dns.podLabels } },
+        },
+      ],
       ports: [
         { protocol: "UDP", port: 53 },
         { protocol: "TCP", port: 53 },
@@ -515,7 +628,12 @@ function renderNetworkPolicy(settings: SensorSettings, options: NetworkPolicyOpt
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
     metadata,
-    spec: { podSelector: { matchLabels: { ...selector } }, policyTypes: ["Ingress", "Egress"], ingress: [], egress },
+    spec: {
+      podSelector: { matchLabels: { ...selector } },
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [],
+      egress,
+    },
   };
 }
 

@@ -25,7 +25,16 @@ const OLD_KEY = "previous-key-0123456789abcdef";
 const BODY = '{"hello":"world"}';
 
 function signed(overrides: Partial<Parameters<typeof signRequest>[0]> = {}) {
-  return signRequest({ method: "POST", path: INGEST_PATHS.reports, body: BODY, keyId: "prod-eu-1", key: KEY, now: NOW, nonce: "bm9uY2Utbm9uY2Utbm9uY2U", ...overrides });
+  return signRequest({
+    method: "POST",
+    path: INGEST_PATHS.reports,
+    body: BODY,
+    keyId: "prod-eu-1",
+    key: KEY,
+    now: NOW,
+    nonce: "bm9uY2Utbm9uY2Utbm9uY2U",
+    ...overrides,
+  });
 }
 
 function options(overrides: Partial<VerifyRequestOptions> = {}): VerifyRequestOptions {
@@ -60,7 +69,16 @@ describe("signRequest", () => {
       "prod-eu-1",
       sha256Hex(BODY),
     ].join("\n");
-    expect(canonicalString({ method: "POST", path: "/ingest/v1/reports", timestamp: NOW, nonce: "bm9uY2Utbm9uY2Utbm9uY2U", keyId: "prod-eu-1", contentSha256: sha256Hex(BODY) })).toBe(canonical);
+    expect(
+      canonicalString({
+        method: "POST",
+        path: "/ingest/v1/reports",
+        timestamp: NOW,
+        nonce: "bm9uY2Utbm9uY2Utbm9uY2U",
+        keyId: "prod-eu-1",
+        contentSha256: sha256Hex(BODY),
+      }),
+    ).toBe(canonical);
     expect(headers).toEqual({
       "x-tapfleet-version": "1",
       "x-tapfleet-key-id": "prod-eu-1",
@@ -73,7 +91,15 @@ describe("signRequest", () => {
 
   it("matches the README's worked example", () => {
     expect(sha256Hex("")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    const headers = signRequest({ method: "post", path: "/ingest/v1/reports", body: "", keyId: "demo", key: "demo-key", now: 1763800000000, nonce: "AAAAAAAAAAAAAAAAAAAAAA" });
+    const headers = signRequest({
+      method: "post",
+      path: "/ingest/v1/reports",
+      body: "",
+      keyId: "demo",
+      key: "demo-key",
+      now: 1763800000000,
+      nonce: "AAAAAAAAAAAAAAAAAAAAAA",
+    });
     expect(headers[SIGNATURE_HEADERS.signature]).toBe(README_EXAMPLE_SIGNATURE);
   });
 
@@ -95,7 +121,13 @@ const README_EXAMPLE_SIGNATURE = "2d933711c20bf48783893632816e010f59ea46a822928c
 
 describe("verifyRequest", () => {
   it("accepts a signed request and says which key matched", async () => {
-    expect(await verifyRequest(options())).toEqual({ ok: true, keyId: "prod-eu-1", keyIndex: 0, timestamp: NOW, nonce: "bm9uY2Utbm9uY2Utbm9uY2U" });
+    expect(await verifyRequest(options())).toEqual({
+      ok: true,
+      keyId: "prod-eu-1",
+      keyIndex: 0,
+      timestamp: NOW,
+      nonce: "bm9uY2Utbm9uY2Utbm9uY2U",
+    });
   });
 
   it("accepts either key during rotation", async () => {
@@ -104,8 +136,12 @@ describe("verifyRequest", () => {
   });
 
   it("accepts header names in any case and Uint8Array bodies", async () => {
-    const headers = Object.fromEntries(Object.entries(signed()).map(([name, value]) => [name.toUpperCase(), value]));
-    expect(await verifyRequest(options({ headers, body: new TextEncoder().encode(BODY) }))).toMatchObject({ ok: true });
+    const headers = Object.fromEntries(
+      Object.entries(signed()).map(([name, value]) => [name.toUpperCase(), value]),
+    );
+    expect(await verifyRequest(options({ headers, body: new TextEncoder().encode(BODY) }))).toMatchObject({
+      ok: true,
+    });
   });
 
   it("accepts a timestamp at the edge of the window", async () => {
@@ -114,13 +150,26 @@ describe("verifyRequest", () => {
   });
 
   const headers = signed();
-  const without = (name: string) => Object.fromEntries(Object.entries(headers).filter(([key]) => key !== name));
+  const without = (name: string) =>
+    Object.fromEntries(Object.entries(headers).filter(([key]) => key !== name));
   it.each<[string, Partial<VerifyRequestOptions>, string]>([
     ["missing signature", { headers: without(SIGNATURE_HEADERS.signature) }, "malformed"],
     ["missing nonce", { headers: without(SIGNATURE_HEADERS.nonce) }, "malformed"],
-    ["repeated header", { headers: { ...headers, [SIGNATURE_HEADERS.nonce]: [headers[SIGNATURE_HEADERS.nonce]!, "x"] } }, "malformed"],
-    ["same header twice in different case", { headers: { ...headers, "X-Tapfleet-Nonce": headers[SIGNATURE_HEADERS.nonce] } }, "malformed"],
-    ["non-numeric timestamp", { headers: { ...headers, [SIGNATURE_HEADERS.timestamp]: "soon" } }, "malformed"],
+    [
+      "repeated header",
+      { headers: { ...headers, [SIGNATURE_HEADERS.nonce]: [headers[SIGNATURE_HEADERS.nonce]!, "x"] } },
+      "malformed",
+    ],
+    [
+      "same header twice in different case",
+      { headers: { ...headers, "X-Tapfleet-Nonce": headers[SIGNATURE_HEADERS.nonce] } },
+      "malformed",
+    ],
+    [
+      "non-numeric timestamp",
+      { headers: { ...headers, [SIGNATURE_HEADERS.timestamp]: "soon" } },
+      "malformed",
+    ],
     ["short nonce", { headers: { ...headers, [SIGNATURE_HEADERS.nonce]: "abc" } }, "malformed"],
     ["signature not hex", { headers: { ...headers, [SIGNATURE_HEADERS.signature]: "zz" } }, "malformed"],
     ["newline in path", { path: "/ingest/v1/reports\nx" }, "malformed"],
@@ -134,9 +183,21 @@ describe("verifyRequest", () => {
     ["wrong key", { headers: signed({ key: "not-the-key" }) }, "bad_signature"],
     ["other path", { path: INGEST_PATHS.chunks }, "bad_signature"],
     ["other method", { method: "PUT" }, "bad_signature"],
-    ["key id swapped", { headers: { ...headers, [SIGNATURE_HEADERS.keyId]: "prod-eu-2" }, keys: () => [KEY] }, "bad_signature"],
-    ["timestamp changed", { headers: { ...headers, [SIGNATURE_HEADERS.timestamp]: String(NOW + 1) } }, "bad_signature"],
-    ["body and digest both changed", { body: "x", headers: { ...headers, [SIGNATURE_HEADERS.contentSha256]: sha256Hex("x") } }, "bad_signature"],
+    [
+      "key id swapped",
+      { headers: { ...headers, [SIGNATURE_HEADERS.keyId]: "prod-eu-2" }, keys: () => [KEY] },
+      "bad_signature",
+    ],
+    [
+      "timestamp changed",
+      { headers: { ...headers, [SIGNATURE_HEADERS.timestamp]: String(NOW + 1) } },
+      "bad_signature",
+    ],
+    [
+      "body and digest both changed",
+      { body: "x", headers: { ...headers, [SIGNATURE_HEADERS.contentSha256]: sha256Hex("x") } },
+      "bad_signature",
+    ],
   ])("%s → %s", async (_name, override, reason) => {
     const result = await verifyRequest(options(override));
     expect(result).toMatchObject({ ok: false, reason });
@@ -162,12 +223,22 @@ describe("verifyRequest", () => {
   });
 
   it("supports async key lookup and nonce stores", async () => {
-    const result = await verifyRequest(options({ keys: () => Promise.resolve([KEY]), seenNonce: () => Promise.resolve(false) }));
+    const result = await verifyRequest(
+      options({ keys: () => Promise.resolve([KEY]), seenNonce: () => Promise.resolve(false) }),
+    );
     expect(result.ok).toBe(true);
   });
 });
 
-const identity = { clusterId: "prod-eu-1", nodeName: "node-a", podName: "tapfleet-sensor-x7k2p", agentVersion: "0.1.0", configHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", startedAt: NOW - 60_000, sequence: 6 };
+const identity = {
+  clusterId: "prod-eu-1",
+  nodeName: "node-a",
+  podName: "tapfleet-sensor-x7k2p",
+  agentVersion: "0.1.0",
+  configHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+  startedAt: NOW - 60_000,
+  sequence: 6,
+};
 
 const REPORT: StatsReport = {
   protocolVersion: 1,
@@ -181,7 +252,10 @@ const REPORT: StatsReport = {
       kernelDrops: 3,
       interfaceDrops: 0,
       protocols: { ipv4: 990, ipv6: 10, tcp: 900, udp: 95, icmp: 5, other: 0 },
-      topTalkers: [{ address: "10.0.0.7", packets: 400, bytes: 300_000 }, { address: "fd00::7", packets: 10, bytes: 900 }],
+      topTalkers: [
+        { address: "10.0.0.7", packets: 400, bytes: 300_000 },
+        { address: "fd00::7", packets: 10, bytes: 900 },
+      ],
     },
   ],
   upload: { chunksSent: 12, bytesSent: 1_200_000, chunksDropped: { bandwidth_cap: 2, queue_full: 1 } },
@@ -196,8 +270,25 @@ describe("stats reports", () => {
     ["not JSON", "{"],
     ["negative counter", { ...REPORT, interfaces: [{ ...REPORT.interfaces[0], packets: -1 }] }],
     ["bad drop reason", { ...REPORT, upload: { ...REPORT.upload, chunksDropped: { gremlins: 1 } } }],
-    ["bad talker address", { ...REPORT, interfaces: [{ ...REPORT.interfaces[0], topTalkers: [{ address: "node-a", packets: 1, bytes: 1 }] }] }],
-    ["too many talkers", { ...REPORT, interfaces: [{ ...REPORT.interfaces[0], topTalkers: Array.from({ length: 21 }, () => ({ address: "10.0.0.1", packets: 1, bytes: 1 })) }] }],
+    [
+      "bad talker address",
+      {
+        ...REPORT,
+        interfaces: [{ ...REPORT.interfaces[0], topTalkers: [{ address: "node-a", packets: 1, bytes: 1 }] }],
+      },
+    ],
+    [
+      "too many talkers",
+      {
+        ...REPORT,
+        interfaces: [
+          {
+            ...REPORT.interfaces[0],
+            topTalkers: Array.from({ length: 21 }, () => ({ address: "10.0.0.1", packets: 1, bytes: 1 })),
+          },
+        ],
+      },
+    ],
     ["other protocol version", { ...REPORT, protocolVersion: 2 }],
     ["unknown field", { ...REPORT, extra: true }],
   ])("rejects %s", (_name, body) => {
@@ -206,7 +297,10 @@ describe("stats reports", () => {
   });
 });
 
-function pcapFile(packets: Array<{ seconds: number; micros: number; bytes: number }>, littleEndian = true): Uint8Array {
+function pcapFile(
+  packets: Array<{ seconds: number; micros: number; bytes: number }>,
+  littleEndian = true,
+): Uint8Array {
   const size = 24 + packets.reduce((total, packet) => total + 16 + packet.bytes, 0);
   const buffer = new Uint8Array(size);
   const view = new DataView(buffer.buffer);
@@ -231,7 +325,15 @@ describe("chunk uploads", () => {
     { seconds: 1_763_800_000, micros: 5, bytes: 60 },
     { seconds: 1_763_800_001, micros: 250_000, bytes: 1514 },
   ]);
-  const metadata: ChunkMetadata = { protocolVersion: 1, agent: identity, interface: "eth0", firstPacketAtUs: 1_763_800_000_000_005, lastPacketAtUs: 1_763_800_001_250_000, packetCount: 2, pcapBytes: pcap.byteLength };
+  const metadata: ChunkMetadata = {
+    protocolVersion: 1,
+    agent: identity,
+    interface: "eth0",
+    firstPacketAtUs: 1_763_800_000_000_005,
+    lastPacketAtUs: 1_763_800_001_250_000,
+    packetCount: 2,
+    pcapBytes: pcap.byteLength,
+  };
 
   it("round-trips metadata and pcap bytes", () => {
     const decoded = decodeChunkUpload(encodeChunkUpload(metadata, pcap));
@@ -241,14 +343,37 @@ describe("chunk uploads", () => {
 
   it("reads big-endian pcap files too", () => {
     const big = pcapFile([{ seconds: 1, micros: 2, bytes: 10 }], false);
-    expect(summarizePcap(big)).toEqual({ ok: true, summary: { packetCount: 1, firstPacketAtUs: 1_000_002, lastPacketAtUs: 1_000_002, linkType: 1 } });
+    expect(summarizePcap(big)).toEqual({
+      ok: true,
+      summary: { packetCount: 1, firstPacketAtUs: 1_000_002, lastPacketAtUs: 1_000_002, linkType: 1 },
+    });
   });
 
   it.each<[string, Uint8Array, string]>([
     ["no metadata line", new Uint8Array([1, 2, 3]), "no metadata line"],
-    ["wrong packet count", encodeChunkUpload({ ...metadata, packetCount: 3 }, pcap), "does not match the pcap"],
-    ["wrong first timestamp", encodeChunkUpload({ ...metadata, firstPacketAtUs: metadata.firstPacketAtUs + 1 }, pcap), "does not match the pcap"],
-    ["truncated pcap", (() => { const body = encodeChunkUpload(metadata, pcap); const head = body.indexOf(0x0a) + 1; const meta = JSON.stringify({ ...metadata, pcapBytes: pcap.byteLength - 1 }); return new Uint8Array([...new TextEncoder().encode(meta + "\n"), ...body.subarray(head, body.byteLength - 1)]); })(), "truncated record"],
+    [
+      "wrong packet count",
+      encodeChunkUpload({ ...metadata, packetCount: 3 }, pcap),
+      "does not match the pcap",
+    ],
+    [
+      "wrong first timestamp",
+      encodeChunkUpload({ ...metadata, firstPacketAtUs: metadata.firstPacketAtUs + 1 }, pcap),
+      "does not match the pcap",
+    ],
+    [
+      "truncated pcap",
+      (() => {
+        const body = encodeChunkUpload(metadata, pcap);
+        const head = body.indexOf(0x0a) + 1;
+        const meta = JSON.stringify({ ...metadata, pcapBytes: pcap.byteLength - 1 });
+        return new Uint8Array([
+          ...new TextEncoder().encode(meta + "\n"),
+          ...body.subarray(head, body.byteLength - 1),
+        ]);
+      })(),
+      "truncated record",
+    ],
     ["not pcap", encodeChunkUpload({ ...metadata, pcapBytes: 24 }, new Uint8Array(24)), "bad magic"],
   ])("rejects %s", (_name, body, message) => {
     const result = decodeChunkUpload(body);

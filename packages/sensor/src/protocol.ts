@@ -110,15 +110,26 @@ export interface SignRequestOptions {
 export function signRequest(options: SignRequestOptions): Record<string, string> {
   const method = options.method.toUpperCase();
   if (!METHOD.test(method)) throw new Error(`signRequest: invalid method ${JSON.stringify(options.method)}`);
-  if (!PATH.test(options.path)) throw new Error(`signRequest: path must start with "/" and be printable ASCII without spaces`);
-  if (!KEY_ID.test(options.keyId)) throw new Error(`signRequest: invalid key id ${JSON.stringify(options.keyId)}`);
-  if (!NONCE.test(options.nonce)) throw new Error("signRequest: nonce must be 16–64 characters of [A-Za-z0-9_-]");
-  if (!Number.isSafeInteger(options.now) || options.now < 0) throw new Error("signRequest: now must be epoch milliseconds");
+  if (!PATH.test(options.path))
+    throw new Error(`signRequest: path must start with "/" and be printable ASCII without spaces`);
+  if (!KEY_ID.test(options.keyId))
+    throw new Error(`signRequest: invalid key id ${JSON.stringify(options.keyId)}`);
+  if (!NONCE.test(options.nonce))
+    throw new Error("signRequest: nonce must be 16–64 characters of [A-Za-z0-9_-]");
+  if (!Number.isSafeInteger(options.now) || options.now < 0)
+    throw new Error("signRequest: now must be epoch milliseconds");
   if (options.key === "") throw new Error("signRequest: empty key");
   const contentSha256 = sha256Hex(options.body);
   const signature = hmacHex(
     options.key,
-    canonicalString({ method, path: options.path, timestamp: options.now, nonce: options.nonce, keyId: options.keyId, contentSha256 }),
+    canonicalString({
+      method,
+      path: options.path,
+      timestamp: options.now,
+      nonce: options.nonce,
+      keyId: options.keyId,
+      contentSha256,
+    }),
   );
   return {
     [SIGNATURE_HEADERS.version]: String(PROTOCOL_VERSION),
@@ -215,28 +226,45 @@ function header(headers: HeaderBag, name: string): string | undefined | null {
  * traffic cannot fill the nonce store.
  */
 export async function verifyRequest(options: VerifyRequestOptions): Promise<VerifyResult> {
-  const values: Record<keyof typeof SIGNATURE_HEADERS, string> = { version: "", keyId: "", timestamp: "", nonce: "", contentSha256: "", signature: "" };
-  for (const [field, name] of Object.entries(SIGNATURE_HEADERS) as Array<[keyof typeof SIGNATURE_HEADERS, string]>) {
+  const values: Record<keyof typeof SIGNATURE_HEADERS, string> = {
+    version: "",
+    keyId: "",
+    timestamp: "",
+    nonce: "",
+    contentSha256: "",
+    signature: "",
+  };
+  for (const [field, name] of Object.entries(SIGNATURE_HEADERS) as Array<
+    [keyof typeof SIGNATURE_HEADERS, string]
+  >) {
     const value = header(options.headers, name);
     if (value === undefined) return fail("malformed", `missing header ${name}`);
     if (value === null) return fail("malformed", `header ${name} is repeated`);
     values[field] = value;
   }
   if (values.version !== String(PROTOCOL_VERSION)) {
-    return fail("unsupported_version", `protocol version ${JSON.stringify(values.version)} is not supported; this server speaks ${PROTOCOL_VERSION}`);
+    return fail(
+      "unsupported_version",
+      `protocol version ${JSON.stringify(values.version)} is not supported; this server speaks ${PROTOCOL_VERSION}`,
+    );
   }
   const method = options.method.toUpperCase();
   if (!METHOD.test(method)) return fail("malformed", "invalid method");
   if (!PATH.test(options.path)) return fail("malformed", "invalid request path");
   if (!KEY_ID.test(values.keyId)) return fail("malformed", `invalid ${SIGNATURE_HEADERS.keyId}`);
-  if (!TIMESTAMP.test(values.timestamp)) return fail("malformed", `${SIGNATURE_HEADERS.timestamp} must be epoch milliseconds`);
-  if (!NONCE.test(values.nonce)) return fail("malformed", `${SIGNATURE_HEADERS.nonce} must be 16–64 characters of [A-Za-z0-9_-]`);
-  if (!HEX_SHA256.test(values.contentSha256)) return fail("malformed", `${SIGNATURE_HEADERS.contentSha256} must be 64 lower-case hex digits`);
-  if (!HEX_SHA256.test(values.signature)) return fail("malformed", `${SIGNATURE_HEADERS.signature} must be 64 lower-case hex digits`);
+  if (!TIMESTAMP.test(values.timestamp))
+    return fail("malformed", `${SIGNATURE_HEADERS.timestamp} must be epoch milliseconds`);
+  if (!NONCE.test(values.nonce))
+    return fail("malformed", `${SIGNATURE_HEADERS.nonce} must be 16–64 characters of [A-Za-z0-9_-]`);
+  if (!HEX_SHA256.test(values.contentSha256))
+    return fail("malformed", `${SIGNATURE_HEADERS.contentSha256} must be 64 lower-case hex digits`);
+  if (!HEX_SHA256.test(values.signature))
+    return fail("malformed", `${SIGNATURE_HEADERS.signature} must be 64 lower-case hex digits`);
 
   const body = bodyBytes(options.body);
   const maxBodyBytes = options.maxBodyBytes ?? MAX_CHUNK_BODY_BYTES;
-  if (body.byteLength > maxBodyBytes) return fail("too_large", `body of ${body.byteLength} bytes exceeds ${maxBodyBytes}`);
+  if (body.byteLength > maxBodyBytes)
+    return fail("too_large", `body of ${body.byteLength} bytes exceeds ${maxBodyBytes}`);
   const digest = sha256Hex(body);
   if (!timingSafeEqual(Buffer.from(digest, "hex"), Buffer.from(values.contentSha256, "hex"))) {
     return fail("bad_digest", "body does not match its SHA-256 header");
@@ -246,12 +274,22 @@ export async function verifyRequest(options: VerifyRequestOptions): Promise<Veri
   const skewMs = options.skewMs ?? DEFAULT_SKEW_MS;
   const drift = timestamp - options.now;
   if (Math.abs(drift) > skewMs) {
-    return fail("stale", `timestamp is ${Math.abs(drift)} ms ${drift < 0 ? "behind" : "ahead of"} the server clock (allowed: ${skewMs} ms)`);
+    return fail(
+      "stale",
+      `timestamp is ${Math.abs(drift)} ms ${drift < 0 ? "behind" : "ahead of"} the server clock (allowed: ${skewMs} ms)`,
+    );
   }
 
   const keys = await options.keys(values.keyId);
   if (keys.length === 0) return fail("unknown_key", `no key for key id ${JSON.stringify(values.keyId)}`);
-  const message = canonicalString({ method, path: options.path, timestamp, nonce: values.nonce, keyId: values.keyId, contentSha256: values.contentSha256 });
+  const message = canonicalString({
+    method,
+    path: options.path,
+    timestamp,
+    nonce: values.nonce,
+    keyId: values.keyId,
+    contentSha256: values.contentSha256,
+  });
   const presented = Buffer.from(values.signature, "hex");
   let keyIndex = -1;
   for (const [index, key] of keys.entries()) {
@@ -322,7 +360,13 @@ export const ZInterfaceStatsSchema = z.strictObject({
 });
 export type InterfaceStats = z.infer<typeof ZInterfaceStatsSchema>;
 
-export const CHUNK_DROP_REASONS = ["bandwidth_cap", "queue_full", "too_large", "server_rejected", "network_error"] as const;
+export const CHUNK_DROP_REASONS = [
+  "bandwidth_cap",
+  "queue_full",
+  "too_large",
+  "server_rejected",
+  "network_error",
+] as const;
 export const ZChunkDropReasonSchema = z.enum(CHUNK_DROP_REASONS);
 export type ChunkDropReason = z.infer<typeof ZChunkDropReasonSchema>;
 
@@ -354,7 +398,10 @@ export const ZChunkMetadataSchema = z
     packetCount: counter.min(1),
     pcapBytes: counter.max(CHUNK_MAX_BYTES_LIMIT),
   })
-  .refine((chunk) => chunk.lastPacketAtUs >= chunk.firstPacketAtUs, { message: "lastPacketAtUs is before firstPacketAtUs", path: ["lastPacketAtUs"] });
+  .refine((chunk) => chunk.lastPacketAtUs >= chunk.firstPacketAtUs, {
+    message: "lastPacketAtUs is before firstPacketAtUs",
+    path: ["lastPacketAtUs"],
+  });
 export type ChunkMetadata = z.infer<typeof ZChunkMetadataSchema>;
 
 /** What the server answers to a report or chunk. */
@@ -368,7 +415,10 @@ export const ZIngestResponseSchema = z.discriminatedUnion("ok", [
   }),
   z.strictObject({
     ok: z.literal(false),
-    reason: z.union([z.enum(VERIFY_FAILURE_REASONS), z.enum(["invalid_body", "unknown_cluster", "rate_limited"])]),
+    reason: z.union([
+      z.enum(VERIFY_FAILURE_REASONS),
+      z.enum(["invalid_body", "unknown_cluster", "rate_limited"]),
+    ]),
     message: z.string(),
     serverTime: epochMs,
   }),
@@ -388,12 +438,16 @@ export function encodeStatsReport(report: StatsReport): string {
 export function decodeStatsReport(body: Body): DecodeResult<StatsReport> {
   let json: unknown;
   try {
-    json = JSON.parse(typeof body === "string" ? body : new TextDecoder("utf-8", { fatal: true }).decode(body));
+    json = JSON.parse(
+      typeof body === "string" ? body : new TextDecoder("utf-8", { fatal: true }).decode(body),
+    );
   } catch {
     return { ok: false, reason: "invalid_body", message: "body is not UTF-8 JSON" };
   }
   const result = ZStatsReportSchema.safeParse(json);
-  return result.success ? { ok: true, value: result.data } : { ok: false, reason: "invalid_body", message: zodMessage(result.error) };
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, reason: "invalid_body", message: zodMessage(result.error) };
 }
 
 // ---------------------------------------------------------------------------
@@ -402,7 +456,10 @@ export function decodeStatsReport(body: Body): DecodeResult<StatsReport> {
 
 export function encodeChunkUpload(metadata: ChunkMetadata, pcap: Uint8Array): Uint8Array {
   const valid = ZChunkMetadataSchema.parse(metadata);
-  if (valid.pcapBytes !== pcap.byteLength) throw new Error(`encodeChunkUpload: pcapBytes is ${valid.pcapBytes} but the pcap has ${pcap.byteLength} bytes`);
+  if (valid.pcapBytes !== pcap.byteLength)
+    throw new Error(
+      `encodeChunkUpload: pcapBytes is ${valid.pcapBytes} but the pcap has ${pcap.byteLength} bytes`,
+    );
   const head = new TextEncoder().encode(`${JSON.stringify(valid)}\n`);
   const body = new Uint8Array(head.byteLength + pcap.byteLength);
   body.set(head, 0);
@@ -420,7 +477,9 @@ export interface PcapSummary {
 const PCAP_MAX_RECORD = 262144;
 
 /** Walks a classic pcap file (either byte order, µs or ns timestamps) and checks every record fits. */
-export function summarizePcap(pcap: Uint8Array): { ok: true; summary: PcapSummary } | { ok: false; message: string } {
+export function summarizePcap(
+  pcap: Uint8Array,
+): { ok: true; summary: PcapSummary } | { ok: false; message: string } {
   if (pcap.byteLength < 24) return { ok: false, message: "pcap is shorter than its 24-byte header" };
   const view = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
   const magicBig = view.getUint32(0, false);
@@ -431,7 +490,8 @@ export function summarizePcap(pcap: Uint8Array): { ok: true; summary: PcapSummar
     nano = magicBig === 0xa1b23c4d;
   } else {
     const magicLittle = view.getUint32(0, true);
-    if (magicLittle !== 0xa1b2c3d4 && magicLittle !== 0xa1b23c4d) return { ok: false, message: "not a classic pcap file (bad magic number)" };
+    if (magicLittle !== 0xa1b2c3d4 && magicLittle !== 0xa1b23c4d)
+      return { ok: false, message: "not a classic pcap file (bad magic number)" };
     little = true;
     nano = magicLittle === 0xa1b23c4d;
   }
@@ -441,12 +501,15 @@ export function summarizePcap(pcap: Uint8Array): { ok: true; summary: PcapSummar
   let first = 0;
   let last = 0;
   while (offset < pcap.byteLength) {
-    if (offset + 16 > pcap.byteLength) return { ok: false, message: `truncated record header at byte ${offset}` };
+    if (offset + 16 > pcap.byteLength)
+      return { ok: false, message: `truncated record header at byte ${offset}` };
     const seconds = view.getUint32(offset, little);
     const fraction = view.getUint32(offset + 4, little);
     const captured = view.getUint32(offset + 8, little);
-    if (captured > PCAP_MAX_RECORD) return { ok: false, message: `record at byte ${offset} claims ${captured} bytes` };
-    if (offset + 16 + captured > pcap.byteLength) return { ok: false, message: `truncated record at byte ${offset}` };
+    if (captured > PCAP_MAX_RECORD)
+      return { ok: false, message: `record at byte ${offset} claims ${captured} bytes` };
+    if (offset + 16 + captured > pcap.byteLength)
+      return { ok: false, message: `truncated record at byte ${offset}` };
     const atUs = seconds * 1_000_000 + (nano ? Math.floor(fraction / 1000) : fraction);
     if (packetCount === 0) first = atUs;
     last = atUs;
@@ -457,7 +520,9 @@ export function summarizePcap(pcap: Uint8Array): { ok: true; summary: PcapSummar
 }
 
 /** Splits and checks a chunk upload: the metadata must agree with the pcap it describes. */
-export function decodeChunkUpload(body: Uint8Array): DecodeResult<{ metadata: ChunkMetadata; pcap: Uint8Array }> {
+export function decodeChunkUpload(
+  body: Uint8Array,
+): DecodeResult<{ metadata: ChunkMetadata; pcap: Uint8Array }> {
   const newline = body.indexOf(0x0a);
   if (newline === -1) return { ok: false, reason: "invalid_body", message: "no metadata line" };
   let json: unknown;
@@ -471,12 +536,20 @@ export function decodeChunkUpload(body: Uint8Array): DecodeResult<{ metadata: Ch
   const metadata = parsed.data;
   const pcap = body.subarray(newline + 1);
   if (pcap.byteLength !== metadata.pcapBytes) {
-    return { ok: false, reason: "invalid_body", message: `pcapBytes is ${metadata.pcapBytes} but ${pcap.byteLength} bytes follow` };
+    return {
+      ok: false,
+      reason: "invalid_body",
+      message: `pcapBytes is ${metadata.pcapBytes} but ${pcap.byteLength} bytes follow`,
+    };
   }
   const summary = summarizePcap(pcap);
   if (!summary.ok) return { ok: false, reason: "invalid_body", message: summary.message };
   const { packetCount, firstPacketAtUs, lastPacketAtUs } = summary.summary;
-  if (packetCount !== metadata.packetCount || firstPacketAtUs !== metadata.firstPacketAtUs || lastPacketAtUs !== metadata.lastPacketAtUs) {
+  if (
+    packetCount !== metadata.packetCount ||
+    firstPacketAtUs !== metadata.firstPacketAtUs ||
+    lastPacketAtUs !== metadata.lastPacketAtUs
+  ) {
     return {
       ok: false,
       reason: "invalid_body",

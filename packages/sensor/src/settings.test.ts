@@ -25,28 +25,94 @@ function parseOk(env: SensorEnv): SensorSettings {
 describe("parseSensorEnv: values", () => {
   it.each<[string, SensorEnv, Partial<SensorSettings>]>([
     ["only the required variables", {}, {}],
-    ["the seed's example", { VSENSOR_HOSTNAME: "192.168.0.1", VSENSOR_HMAC_KEY: "js84ld9vm3hff", OSSENSOR_DEBUG: "2", ANTIGENA_ENABLED: "false", NETWORK_DEVICE_ANY: "1", NETWORK_DEVICE_EXCLUDELIST: "^veth", NETWORK_DEVICE_INCLUDELIST: "^eth" }, { collectorHost: "192.168.0.1", hmacKey: "js84ld9vm3hff", debugLevel: 2, antigenaEnabled: false, captureNewDevices: true, excludeList: ["^veth"], includeList: ["^eth"] }],
+    [
+      "the seed's example",
+      {
+        VSENSOR_HOSTNAME: "192.168.0.1",
+        VSENSOR_HMAC_KEY: "js84ld9vm3hff",
+        OSSENSOR_DEBUG: "2",
+        ANTIGENA_ENABLED: "false",
+        NETWORK_DEVICE_ANY: "1",
+        NETWORK_DEVICE_EXCLUDELIST: "^veth",
+        NETWORK_DEVICE_INCLUDELIST: "^eth",
+      },
+      {
+        collectorHost: "192.168.0.1",
+        hmacKey: "js84ld9vm3hff",
+        debugLevel: 2,
+        antigenaEnabled: false,
+        captureNewDevices: true,
+        excludeList: ["^veth"],
+        includeList: ["^eth"],
+      },
+    ],
     ["IPv6 collector", { VSENSOR_HOSTNAME: "fd00::1" }, { collectorHost: "fd00::1" }],
     ["port", { VSENSOR_PORT: "8443" }, { collectorPort: 8443 }],
     ["explicit default kept", { VSENSOR_PORT: "443" }, { collectorPort: 443 }],
-    ["lists split on any whitespace", { NETWORK_DEVICE_INCLUDELIST: " ^eth\t^ens[[:digit:]]+ " }, { includeList: ["^eth", "^ens[[:digit:]]+"] }],
+    [
+      "lists split on any whitespace",
+      { NETWORK_DEVICE_INCLUDELIST: " ^eth\t^ens[[:digit:]]+ " },
+      { includeList: ["^eth", "^ens[[:digit:]]+"] },
+    ],
     ["empty list", { NETWORK_DEVICE_EXCLUDELIST: "" }, { excludeList: [] }],
     ["device", { OSSENSOR_NETWORK_DEVICE: "eth0" }, { networkDevice: "eth0" }],
     ["bpf", { BPF: "not port 80" }, { bpf: "not port 80" }],
-    ["proxy", { HTTPS_PROXY: "http://proxy.internal:3128", NO_PROXY: "10.0.0.0/8, .svc,kubernetes.default.svc:443,*" }, { httpsProxy: "http://proxy.internal:3128", noProxy: ["10.0.0.0/8", ".svc", "kubernetes.default.svc:443", "*"] }],
-    ["tls", { VSENSOR_TLS_CA_FILE: "/etc/tapfleet/ca.pem", VSENSOR_TLS_SERVER_NAME: "ingest.tapfleet.example" }, { tlsCaFile: "/etc/tapfleet/ca.pem", tlsServerName: "ingest.tapfleet.example" }],
-    ["tapfleet settings", { TAPFLEET_CLUSTER_ID: "prod-eu-1", TAPFLEET_KEY_ID: "prod-eu-1.k2", TAPFLEET_REPORT_INTERVAL: "30", TAPFLEET_CHUNK_MAX_BYTES: "65536", TAPFLEET_UPLOAD_BYTES_PER_SECOND: "0" }, { clusterId: "prod-eu-1", keyId: "prod-eu-1.k2", reportIntervalSeconds: 30, chunkMaxBytes: 65536, uploadBytesPerSecond: 0 }],
+    [
+      "proxy",
+      {
+        HTTPS_PROXY: "http://proxy.internal:3128",
+        NO_PROXY: "10.0.0.0/8, .svc,kubernetes.default.svc:443,*",
+      },
+      {
+        httpsProxy: "http://proxy.internal:3128",
+        noProxy: ["10.0.0.0/8", ".svc", "kubernetes.default.svc:443", "*"],
+      },
+    ],
+    [
+      "tls",
+      { VSENSOR_TLS_CA_FILE: "/etc/tapfleet/ca.pem", VSENSOR_TLS_SERVER_NAME: "ingest.tapfleet.example" },
+      { tlsCaFile: "/etc/tapfleet/ca.pem", tlsServerName: "ingest.tapfleet.example" },
+    ],
+    [
+      "tapfleet settings",
+      {
+        TAPFLEET_CLUSTER_ID: "prod-eu-1",
+        TAPFLEET_KEY_ID: "prod-eu-1.k2",
+        TAPFLEET_REPORT_INTERVAL: "30",
+        TAPFLEET_CHUNK_MAX_BYTES: "65536",
+        TAPFLEET_UPLOAD_BYTES_PER_SECOND: "0",
+      },
+      {
+        clusterId: "prod-eu-1",
+        keyId: "prod-eu-1.k2",
+        reportIntervalSeconds: 30,
+        chunkMaxBytes: 65536,
+        uploadBytesPerSecond: 0,
+      },
+    ],
     ["variables that are not ours are ignored", { PATH: "/usr/bin", HOME: "/root" }, {}],
   ])("%s", (_name, env, expected) => {
     const settings = parseOk({ ...REQUIRED, ...env });
-    expect(settings).toEqual({ collectorHost: REQUIRED.VSENSOR_HOSTNAME, hmacKey: REQUIRED.VSENSOR_HMAC_KEY, ...expected });
+    expect(settings).toEqual({
+      collectorHost: REQUIRED.VSENSOR_HOSTNAME,
+      hmacKey: REQUIRED.VSENSOR_HMAC_KEY,
+      ...expected,
+    });
   });
 });
 
 describe("parseSensorEnv: errors name the variable and the problem", () => {
   it.each<[SensorEnv, string, string]>([
-    [{ VSENSOR_HOSTNAME: "10.0.0.1:8443" }, "VSENSOR_HOSTNAME", 'VSENSOR_HOSTNAME: "10.0.0.1:8443" contains a port; put the port in VSENSOR_PORT'],
-    [{ VSENSOR_HOSTNAME: "collector:8443" }, "VSENSOR_HOSTNAME", "contains a port; put the port in VSENSOR_PORT"],
+    [
+      { VSENSOR_HOSTNAME: "10.0.0.1:8443" },
+      "VSENSOR_HOSTNAME",
+      'VSENSOR_HOSTNAME: "10.0.0.1:8443" contains a port; put the port in VSENSOR_PORT',
+    ],
+    [
+      { VSENSOR_HOSTNAME: "collector:8443" },
+      "VSENSOR_HOSTNAME",
+      "contains a port; put the port in VSENSOR_PORT",
+    ],
     [{ VSENSOR_HOSTNAME: "[fd00::1]:443" }, "VSENSOR_HOSTNAME", "contains a port"],
     [{ VSENSOR_HOSTNAME: "[fd00::1]" }, "VSENSOR_HOSTNAME", "without brackets"],
     [{ VSENSOR_HOSTNAME: "https://collector" }, "VSENSOR_HOSTNAME", "URL scheme"],
@@ -68,10 +134,22 @@ describe("parseSensorEnv: errors name the variable and the problem", () => {
     [{ ANTIGENA_ENABLED: "True" }, "ANTIGENA_ENABLED", "write true or false"],
     [{ ANTIGENA_TIME_PERIOD: "0" }, "ANTIGENA_TIME_PERIOD", "between 1 and 86400 seconds"],
     [{ NETWORK_DEVICE_ANY: "true" }, "NETWORK_DEVICE_ANY", "must be 0 or 1"],
-    [{ NETWORK_DEVICE_INCLUDELIST: "^eth (veth" }, "NETWORK_DEVICE_INCLUDELIST", 'pattern "(veth" is not a valid egrep expression: unmatched ('],
-    [{ NETWORK_DEVICE_EXCLUDELIST: "[[:digits:]]" }, "NETWORK_DEVICE_EXCLUDELIST", "invalid character class name"],
+    [
+      { NETWORK_DEVICE_INCLUDELIST: "^eth (veth" },
+      "NETWORK_DEVICE_INCLUDELIST",
+      'pattern "(veth" is not a valid egrep expression: unmatched (',
+    ],
+    [
+      { NETWORK_DEVICE_EXCLUDELIST: "[[:digits:]]" },
+      "NETWORK_DEVICE_EXCLUDELIST",
+      "invalid character class name",
+    ],
     [{ OSSENSOR_NETWORK_DEVICE: "eth0:1" }, "OSSENSOR_NETWORK_DEVICE", "not a Linux interface name"],
-    [{ OSSENSOR_NETWORK_DEVICE: "averyveryverylongname" }, "OSSENSOR_NETWORK_DEVICE", "not a Linux interface name"],
+    [
+      { OSSENSOR_NETWORK_DEVICE: "averyveryverylongname" },
+      "OSSENSOR_NETWORK_DEVICE",
+      "not a Linux interface name",
+    ],
     [{ OSSENSOR_CONFIG_PATH: "ossensor.cfg" }, "OSSENSOR_CONFIG_PATH", "must be an absolute path"],
     [{ OSSENSOR_CONFIG_PATH: "/etc/../x.cfg" }, "OSSENSOR_CONFIG_PATH", 'must not contain ".."'],
     [{ BPF: "port 80 and" }, "BPF", '"and" needs an expression after it'],
@@ -80,7 +158,11 @@ describe("parseSensorEnv: errors name the variable and the problem", () => {
     [{ HTTPS_PROXY: "http://proxy:3128/path" }, "HTTPS_PROXY", "must not have a path"],
     [{ NO_PROXY: "10.0.0.0/33" }, "NO_PROXY", '"10.0.0.0/33" is not a valid CIDR'],
     [{ NO_PROXY: "good.example,bad host" }, "NO_PROXY", '"bad host"'],
-    [{ VSENSOR_TLS_INSECURE: "true", VSENSOR_TLS_CA_FILE: "/ca.pem" }, "VSENSOR_TLS_INSECURE", "cannot be true while VSENSOR_TLS_CA_FILE is set"],
+    [
+      { VSENSOR_TLS_INSECURE: "true", VSENSOR_TLS_CA_FILE: "/ca.pem" },
+      "VSENSOR_TLS_INSECURE",
+      "cannot be true while VSENSOR_TLS_CA_FILE is set",
+    ],
     [{ VSENSOR_TLS_SERVER_NAME: "10.0.0.1" }, "VSENSOR_TLS_SERVER_NAME", "not a DNS name"],
     [{ TAPFLEET_CLUSTER_ID: "Prod_EU" }, "TAPFLEET_CLUSTER_ID", "lowercase"],
     [{ TAPFLEET_KEY_ID: "key id" }, "TAPFLEET_KEY_ID", "letters, digits"],
@@ -98,7 +180,12 @@ describe("parseSensorEnv: errors name the variable and the problem", () => {
 
   it("reports every bad variable at once", () => {
     const result = parseSensorEnv({ VSENSOR_PORT: "x", OSSENSOR_DEBUG: "9" });
-    expect(!result.ok && result.errors.map((error) => error.variable)).toEqual(["VSENSOR_HOSTNAME", "VSENSOR_HMAC_KEY", "VSENSOR_PORT", "OSSENSOR_DEBUG"]);
+    expect(!result.ok && result.errors.map((error) => error.variable)).toEqual([
+      "VSENSOR_HOSTNAME",
+      "VSENSOR_HMAC_KEY",
+      "VSENSOR_PORT",
+      "OSSENSOR_DEBUG",
+    ]);
   });
 
   it("never echoes the HMAC key", () => {
@@ -110,10 +197,13 @@ describe("parseSensorEnv: errors name the variable and the problem", () => {
 describe("parseSensorEnv: warnings", () => {
   it.each<[SensorEnv, string]>([
     [{ VSENSOR_HMAC_KEY: "short" }, "VSENSOR_HMAC_KEY: is shorter than 16"],
-    [{ OSSENSOR_NETWORK_DEVICE: "eth0", NETWORK_DEVICE_INCLUDELIST: "^eth" }, "NETWORK_DEVICE_EXCLUDELIST are ignored"],
+    [
+      { OSSENSOR_NETWORK_DEVICE: "eth0", NETWORK_DEVICE_INCLUDELIST: "^eth" },
+      "NETWORK_DEVICE_EXCLUDELIST are ignored",
+    ],
     [{ VSENSOR_TLS_INSECURE: "true" }, "VSENSOR_TLS_INSECURE: the collector's certificate is not verified"],
     [{ VSENSOR_HOST: "x" }, "VSENSOR_HOST: is not a sensor setting"],
-    [{ NETWORK_DEVICE_INCLUDELIST: "*eth" }, "NETWORK_DEVICE_INCLUDELIST: pattern \"*eth\""],
+    [{ NETWORK_DEVICE_INCLUDELIST: "*eth" }, 'NETWORK_DEVICE_INCLUDELIST: pattern "*eth"'],
     [{ HTTPS_PROXY: "http://user:pw@proxy:3128" }, "HTTPS_PROXY: contains credentials"],
   ])("%j", (env, warning) => {
     const result = parseSensorEnv({ ...REQUIRED, ...env });
@@ -121,7 +211,12 @@ describe("parseSensorEnv: warnings", () => {
   });
 
   it("does not warn about the downward-API variables", () => {
-    const result = parseSensorEnv({ ...REQUIRED, TAPFLEET_NODE_NAME: "n1", TAPFLEET_POD_NAME: "p", TAPFLEET_POD_NAMESPACE: "ns" });
+    const result = parseSensorEnv({
+      ...REQUIRED,
+      TAPFLEET_NODE_NAME: "n1",
+      TAPFLEET_POD_NAME: "p",
+      TAPFLEET_POD_NAMESPACE: "ns",
+    });
     expect(result.ok && result.warnings).toEqual([]);
   });
 });
@@ -129,8 +224,26 @@ describe("parseSensorEnv: warnings", () => {
 // Canonical envs: what renderSensorEnv writes. Each must render back identically.
 const CANONICAL_ENVS: SensorEnv[] = [
   REQUIRED,
-  { ...REQUIRED, VSENSOR_PORT: "443", OSSENSOR_DEBUG: "1", ANTIGENA_ENABLED: "true", ANTIGENA_TIME_PERIOD: "5", NETWORK_DEVICE_ANY: "0", BPF: "", NETWORK_DEVICE_INCLUDELIST: "", NETWORK_DEVICE_EXCLUDELIST: "" },
-  { VSENSOR_HOSTNAME: "192.168.0.1", VSENSOR_HMAC_KEY: "js84ld9vm3hff", OSSENSOR_DEBUG: "2", ANTIGENA_ENABLED: "false", NETWORK_DEVICE_INCLUDELIST: "^eth", NETWORK_DEVICE_EXCLUDELIST: "^veth", NETWORK_DEVICE_ANY: "1" },
+  {
+    ...REQUIRED,
+    VSENSOR_PORT: "443",
+    OSSENSOR_DEBUG: "1",
+    ANTIGENA_ENABLED: "true",
+    ANTIGENA_TIME_PERIOD: "5",
+    NETWORK_DEVICE_ANY: "0",
+    BPF: "",
+    NETWORK_DEVICE_INCLUDELIST: "",
+    NETWORK_DEVICE_EXCLUDELIST: "",
+  },
+  {
+    VSENSOR_HOSTNAME: "192.168.0.1",
+    VSENSOR_HMAC_KEY: "js84ld9vm3hff",
+    OSSENSOR_DEBUG: "2",
+    ANTIGENA_ENABLED: "false",
+    NETWORK_DEVICE_INCLUDELIST: "^eth",
+    NETWORK_DEVICE_EXCLUDELIST: "^veth",
+    NETWORK_DEVICE_ANY: "1",
+  },
   {
     VSENSOR_HOSTNAME: "fd00::10",
     VSENSOR_HMAC_KEY: "0123456789abcdef0123456789abcdef",
@@ -171,7 +284,13 @@ describe("round trip", () => {
   });
 
   it("renders non-canonical lists canonically", () => {
-    const env = renderSensorEnv(parseOk({ ...REQUIRED, NETWORK_DEVICE_INCLUDELIST: "  ^eth \t ^ens ", NO_PROXY: " a.example , ,b.example" }));
+    const env = renderSensorEnv(
+      parseOk({
+        ...REQUIRED,
+        NETWORK_DEVICE_INCLUDELIST: "  ^eth \t ^ens ",
+        NO_PROXY: " a.example , ,b.example",
+      }),
+    );
     expect(env).toMatchObject({ NETWORK_DEVICE_INCLUDELIST: "^eth ^ens", NO_PROXY: "a.example,b.example" });
   });
 
@@ -182,7 +301,12 @@ describe("round trip", () => {
 
 describe("ZSensorSettingsSchema on objects", () => {
   it("names the variable in type errors and unknown fields", () => {
-    const result = ZSensorSettingsSchema.safeParse({ collectorHost: "h", hmacKey: "k", collectorPort: "443", extra: 1 });
+    const result = ZSensorSettingsSchema.safeParse({
+      collectorHost: "h",
+      hmacKey: "k",
+      collectorPort: "443",
+      extra: 1,
+    });
     expect(result.success).toBe(false);
     const messages = result.error?.issues.map((issue) => issue.message).join("\n");
     expect(messages).toContain("VSENSOR_PORT: must be a number");
@@ -213,7 +337,9 @@ describe("resolveSensorSettings", () => {
   });
 
   it("defaults the key id to the cluster id, and treats an empty device as none", () => {
-    const resolved = resolveSensorSettings(parseOk({ ...REQUIRED, TAPFLEET_CLUSTER_ID: "c1", OSSENSOR_NETWORK_DEVICE: "" }));
+    const resolved = resolveSensorSettings(
+      parseOk({ ...REQUIRED, TAPFLEET_CLUSTER_ID: "c1", OSSENSOR_NETWORK_DEVICE: "" }),
+    );
     expect(resolved.keyId).toBe("c1");
     expect(resolved.networkDevice).toBeUndefined();
   });

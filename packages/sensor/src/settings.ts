@@ -34,7 +34,9 @@ const quote = (value: string): string => JSON.stringify(value);
 
 export function isIpv4(value: string): boolean {
   const parts = value.split(".");
-  return parts.length === 4 && parts.every((part) => /^(0|[1-9][0-9]{0,2})$/.test(part) && Number(part) <= 255);
+  return (
+    parts.length === 4 && parts.every((part) => /^(0|[1-9][0-9]{0,2})$/.test(part) && Number(part) <= 255)
+  );
 }
 
 export function isIpv6(value: string): boolean {
@@ -55,7 +57,8 @@ export function isIpv6(value: string): boolean {
   return halves.length === 2 ? count <= 7 : count === 8;
 }
 
-const HOST_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const HOST_NAME =
+  /^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 /** A DNS host name (RFC 1123); all-numeric names must be valid IPv4 instead. */
 export function isHostName(value: string): boolean {
@@ -82,7 +85,8 @@ export function checkCollectorHost(value: string, portVariable = "VSENSOR_PORT")
     return `${quote(value)} is not a valid host name or IP address`;
   }
   if (colons > 1) return isIpv6(value) ? undefined : `${quote(value)} is not a valid IPv6 address`;
-  if (/^[0-9.]+$/.test(value)) return isIpv4(value) ? undefined : `${quote(value)} is not a valid IPv4 address`;
+  if (/^[0-9.]+$/.test(value))
+    return isIpv4(value) ? undefined : `${quote(value)} is not a valid IPv4 address`;
   return isHostName(value) ? undefined : `${quote(value)} is not a valid host name or IP address`;
 }
 
@@ -90,7 +94,8 @@ function checkHmacKey(value: string): string | undefined {
   // Never echo the key: messages end up in logs and the dashboard.
   if (value === "") return "is required and must not be empty";
   if (value.length > 1024) return "is longer than 1024 characters";
-  if (!/^[\x21-\x7e]+$/.test(value)) return "must be printable ASCII without spaces (check for a stray newline or space)";
+  if (!/^[\x21-\x7e]+$/.test(value))
+    return "must be printable ASCII without spaces (check for a stray newline or space)";
   return undefined;
 }
 
@@ -114,29 +119,36 @@ function checkAbsolutePath(value: string): string | undefined {
 const range =
   (min: number, max: number, unit = "") =>
   (value: number): string | undefined =>
-    Number.isInteger(value) && value >= min && value <= max ? undefined : `must be between ${min} and ${max}${unit}; got ${value}`;
+    Number.isInteger(value) && value >= min && value <= max
+      ? undefined
+      : `must be between ${min} and ${max}${unit}; got ${value}`;
 
 function checkPatterns(patterns: readonly string[]): string | undefined {
   const bad = patterns.find((pattern) => pattern === "" || /\s/.test(pattern));
-  if (bad !== undefined) return `pattern ${quote(bad)} is empty or contains whitespace (the list is whitespace-separated)`;
+  if (bad !== undefined)
+    return `pattern ${quote(bad)} is empty or contains whitespace (the list is whitespace-separated)`;
   const result = checkPatternList(patterns.join(" "));
   return result.ok ? undefined : result.problems.join("; ");
 }
 
 function checkBpf(value: string): string | undefined {
   const result = checkBpfFilter(value);
-  return result.ok ? undefined : `${quote(value)} is not a valid filter: ${result.message} (at character ${result.index + 1}; the agent compiles it with libpcap)`;
+  return result.ok
+    ? undefined
+    : `${quote(value)} is not a valid filter: ${result.message} (at character ${result.index + 1}; the agent compiles it with libpcap)`;
 }
 
 function checkProxyUrl(value: string): string | undefined {
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) return `${quote(value)} has no scheme; write it as http://host:port`;
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value))
+    return `${quote(value)} has no scheme; write it as http://host:port`;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     return `${quote(value)} is not a valid URL`;
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return `${quote(value)} must use http:// or https://`;
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    return `${quote(value)} must use http:// or https://`;
   if (url.hostname === "") return `${quote(value)} has no host`;
   if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.hash !== "") {
     return `${quote(value)} must not have a path, query or fragment`;
@@ -158,7 +170,8 @@ function checkNoProxyEntry(entry: string): string | undefined {
   if (hostPort !== null) {
     const host = (hostPort[1] ?? "").replace(/^\[(.*)\]$/, "$1").replace(/^\*?\./, "");
     const port = hostPort[2];
-    if ((isHostName(host) || isIpv4(host) || isIpv6(host)) && (port === undefined || Number(port) <= 65535)) return undefined;
+    if ((isHostName(host) || isIpv4(host) || isIpv6(host)) && (port === undefined || Number(port) <= 65535))
+      return undefined;
   }
   return `entry ${quote(entry)} is not a host, domain (.example.com), IP, CIDR or *`;
 }
@@ -186,12 +199,19 @@ function ruled<S extends z.ZodType>(schema: S, variable: string, rule: Rule<z.ou
   });
 }
 
-const text = (variable: string, rule: Rule<string>) => ruled(z.string({ error: `${variable}: must be a string` }), variable, rule);
+const text = (variable: string, rule: Rule<string>) =>
+  ruled(z.string({ error: `${variable}: must be a string` }), variable, rule);
 const integer = (variable: string, rule: Rule<number>) =>
   ruled(z.number({ error: `${variable}: must be a number` }), variable, rule);
 const flag = (variable: string) => z.boolean({ error: `${variable}: must be true or false` });
 const list = (variable: string, rule: Rule<string[]>) =>
-  ruled(z.array(z.string({ error: `${variable}: every entry must be a string` }), { error: `${variable}: must be a list` }), variable, rule);
+  ruled(
+    z.array(z.string({ error: `${variable}: every entry must be a string` }), {
+      error: `${variable}: must be a list`,
+    }),
+    variable,
+    rule,
+  );
 
 export const ZSensorSettingsSchema = z
   .strictObject(
@@ -212,27 +232,43 @@ export const ZSensorSettingsSchema = z
       noProxy: list("NO_PROXY", checkNoProxy).optional(),
       tlsCaFile: text("VSENSOR_TLS_CA_FILE", checkAbsolutePath).optional(),
       tlsServerName: text("VSENSOR_TLS_SERVER_NAME", (value) =>
-        isHostName(value) ? undefined : `${quote(value)} is not a DNS name (it is sent as TLS SNI and checked against the certificate)`,
+        isHostName(value)
+          ? undefined
+          : `${quote(value)} is not a DNS name (it is sent as TLS SNI and checked against the certificate)`,
       ).optional(),
       tlsInsecure: flag("VSENSOR_TLS_INSECURE").optional(),
       clusterId: text("TAPFLEET_CLUSTER_ID", (value) =>
-        CLUSTER_ID.test(value) ? undefined : `${quote(value)} must be 1–63 lowercase letters, digits or "-", starting and ending with a letter or digit`,
+        CLUSTER_ID.test(value)
+          ? undefined
+          : `${quote(value)} must be 1–63 lowercase letters, digits or "-", starting and ending with a letter or digit`,
       ).optional(),
       keyId: text("TAPFLEET_KEY_ID", (value) =>
-        KEY_ID.test(value) ? undefined : `${quote(value)} must be 1–128 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+        KEY_ID.test(value)
+          ? undefined
+          : `${quote(value)} must be 1–128 letters, digits, ".", "_" or "-", starting with a letter or digit`,
       ).optional(),
       reportIntervalSeconds: integer("TAPFLEET_REPORT_INTERVAL", range(1, 3600, " seconds")).optional(),
-      chunkMaxBytes: integer("TAPFLEET_CHUNK_MAX_BYTES", range(1024, CHUNK_MAX_BYTES_LIMIT, " bytes")).optional(),
-      uploadBytesPerSecond: integer("TAPFLEET_UPLOAD_BYTES_PER_SECOND", range(0, Number.MAX_SAFE_INTEGER, " bytes per second")).optional(),
+      chunkMaxBytes: integer(
+        "TAPFLEET_CHUNK_MAX_BYTES",
+        range(1024, CHUNK_MAX_BYTES_LIMIT, " bytes"),
+      ).optional(),
+      uploadBytesPerSecond: integer(
+        "TAPFLEET_UPLOAD_BYTES_PER_SECOND",
+        range(0, Number.MAX_SAFE_INTEGER, " bytes per second"),
+      ).optional(),
     },
-    { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown setting(s): ${issue.keys.join(", ")}` : undefined) },
+    {
+      error: (issue) =>
+        issue.code === "unrecognized_keys" ? `unknown setting(s): ${issue.keys.join(", ")}` : undefined,
+    },
   )
   .superRefine((settings, context) => {
     if (settings.tlsInsecure === true && settings.tlsCaFile !== undefined) {
       context.addIssue({
         code: "custom",
         path: ["tlsInsecure"],
-        message: "VSENSOR_TLS_INSECURE: cannot be true while VSENSOR_TLS_CA_FILE is set; a CA file is only useful when certificates are verified",
+        message:
+          "VSENSOR_TLS_INSECURE: cannot be true while VSENSOR_TLS_CA_FILE is set; a CA file is only useful when certificates are verified",
       });
     }
   });
@@ -257,18 +293,26 @@ const integerCodec: Codec<number> = {
     // Only canonical decimal, so that rendering gives back the same text.
     /^(0|[1-9][0-9]{0,15})$/.test(raw)
       ? { ok: true, value: Number(raw) }
-      : { ok: false, problem: `${quote(raw)} is not a whole number (digits only, no sign, spaces or leading zeros)` },
+      : {
+          ok: false,
+          problem: `${quote(raw)} is not a whole number (digits only, no sign, spaces or leading zeros)`,
+        },
   render: (value) => String(value),
 };
 
 const booleanCodec: Codec<boolean> = {
   parse: (raw) =>
-    raw === "true" || raw === "false" ? { ok: true, value: raw === "true" } : { ok: false, problem: `${quote(raw)} is not a boolean; write true or false` },
+    raw === "true" || raw === "false"
+      ? { ok: true, value: raw === "true" }
+      : { ok: false, problem: `${quote(raw)} is not a boolean; write true or false` },
   render: (value) => String(value),
 };
 
 const zeroOneCodec: Codec<boolean> = {
-  parse: (raw) => (raw === "0" || raw === "1" ? { ok: true, value: raw === "1" } : { ok: false, problem: `${quote(raw)} must be 0 or 1` }),
+  parse: (raw) =>
+    raw === "0" || raw === "1"
+      ? { ok: true, value: raw === "1" }
+      : { ok: false, problem: `${quote(raw)} must be 0 or 1` },
   render: (value) => (value ? "1" : "0"),
 };
 
@@ -303,38 +347,181 @@ export interface SensorVariable<K extends SensorSettingKey = SensorSettingKey> {
   codec: Codec<NonNullable<SensorSettings[K]>>;
 }
 
-function variable<K extends SensorSettingKey>(spec: Omit<SensorVariable<K>, "secret" | "required"> & { secret?: boolean; required?: boolean }): SensorVariable<K> {
+function variable<K extends SensorSettingKey>(
+  spec: Omit<SensorVariable<K>, "secret" | "required"> & { secret?: boolean; required?: boolean },
+): SensorVariable<K> {
   return { secret: false, required: false, ...spec };
 }
 
 /** Every setting the agent reads, in the order `renderSensorEnv` writes them. */
 export const SENSOR_VARIABLES = [
-  variable({ variable: "VSENSOR_HOSTNAME", key: "collectorHost", required: true, default: undefined, codec: stringCodec, description: "Host name or IP address of the collector (the Tapfleet server's ingest endpoint). No port, scheme or path." }),
-  variable({ variable: "VSENSOR_HMAC_KEY", key: "hmacKey", required: true, secret: true, default: undefined, codec: stringCodec, description: "HMAC-SHA256 key that signs every request to the collector. Delivered from a Secret." }),
-  variable({ variable: "VSENSOR_PORT", key: "collectorPort", default: 443, codec: integerCodec, description: "TCP port of the collector." }),
-  variable({ variable: "OSSENSOR_NETWORK_DEVICE", key: "networkDevice", default: undefined, codec: stringCodec, description: "Capture on exactly this interface; when set, the include/exclude lists are ignored." }),
-  variable({ variable: "OSSENSOR_CONFIG_PATH", key: "configPath", default: DEFAULT_CONFIG_PATH, codec: stringCodec, description: "Where the agent writes its generated config file." }),
-  variable({ variable: "OSSENSOR_DEBUG", key: "debugLevel", default: 1, codec: integerCodec, description: "Log level 0 (info) to 5 (every packet dumped as hex)." }),
-  variable({ variable: "ANTIGENA_ENABLED", key: "antigenaEnabled", default: true, codec: booleanCodec, description: "Send response actions (Antigena) to the collector." }),
-  variable({ variable: "ANTIGENA_TIME_PERIOD", key: "antigenaTimePeriodSeconds", default: 5, codec: integerCodec, description: "Seconds between batches of response actions." }),
-  variable({ variable: "NETWORK_DEVICE_INCLUDELIST", key: "includeList", default: [], codec: whitespaceListCodec, description: "Whitespace-separated egrep patterns; only matching interfaces are captured." }),
-  variable({ variable: "NETWORK_DEVICE_EXCLUDELIST", key: "excludeList", default: [], codec: whitespaceListCodec, description: "Whitespace-separated egrep patterns; matching interfaces are never captured (wins over the include list)." }),
-  variable({ variable: "NETWORK_DEVICE_ANY", key: "captureNewDevices", default: false, codec: zeroOneCodec, description: "1: also capture on interfaces that appear after start (same include/exclude rules)." }),
-  variable({ variable: "BPF", key: "bpf", default: "", codec: stringCodec, description: "Berkeley Packet Filter expression applied to the capture." }),
-  variable({ variable: "HTTPS_PROXY", key: "httpsProxy", default: undefined, codec: stringCodec, description: "Proxy for the agent's HTTPS traffic to the collector, as http://host:port." }),
-  variable({ variable: "NO_PROXY", key: "noProxy", default: [], codec: commaListCodec, description: "Comma-separated hosts, .domains, IPs or CIDRs reached without the proxy." }),
-  variable({ variable: "VSENSOR_TLS_CA_FILE", key: "tlsCaFile", default: undefined, codec: stringCodec, description: "PEM bundle of CAs trusted for the collector's certificate, instead of the system roots." }),
-  variable({ variable: "VSENSOR_TLS_SERVER_NAME", key: "tlsServerName", default: undefined, codec: stringCodec, description: "Name sent as SNI and checked against the collector's certificate (default: VSENSOR_HOSTNAME)." }),
-  variable({ variable: "VSENSOR_TLS_INSECURE", key: "tlsInsecure", default: false, codec: booleanCodec, description: "true: do not verify the collector's certificate (testing only; requests stay HMAC-signed)." }),
-  variable({ variable: "TAPFLEET_CLUSTER_ID", key: "clusterId", default: undefined, codec: stringCodec, description: "The cluster this agent reports for; required by the Tapfleet server." }),
-  variable({ variable: "TAPFLEET_KEY_ID", key: "keyId", default: undefined, codec: stringCodec, description: "Key id sent with each signature (default: TAPFLEET_CLUSTER_ID)." }),
-  variable({ variable: "TAPFLEET_REPORT_INTERVAL", key: "reportIntervalSeconds", default: 10, codec: integerCodec, description: "Seconds between stats reports." }),
-  variable({ variable: "TAPFLEET_CHUNK_MAX_BYTES", key: "chunkMaxBytes", default: 1024 * 1024, codec: integerCodec, description: "Largest packet chunk (pcap bytes) per upload." }),
-  variable({ variable: "TAPFLEET_UPLOAD_BYTES_PER_SECOND", key: "uploadBytesPerSecond", default: 0, codec: integerCodec, description: "Cap on packet-chunk upload bandwidth; 0 means no cap. Chunks over the cap are dropped and counted." }),
+  variable({
+    variable: "VSENSOR_HOSTNAME",
+    key: "collectorHost",
+    required: true,
+    default: undefined,
+    codec: stringCodec,
+    description:
+      "Host name or IP address of the collector (the Tapfleet server's ingest endpoint). No port, scheme or path.",
+  }),
+  variable({
+    variable: "VSENSOR_HMAC_KEY",
+    key: "hmacKey",
+    required: true,
+    secret: true,
+    default: undefined,
+    codec: stringCodec,
+    description: "HMAC-SHA256 key that signs every request to the collector. Delivered from a Secret.",
+  }),
+  variable({
+    variable: "VSENSOR_PORT",
+    key: "collectorPort",
+    default: 443,
+    codec: integerCodec,
+    description: "TCP port of the collector.",
+  }),
+  variable({
+    variable: "OSSENSOR_NETWORK_DEVICE",
+    key: "networkDevice",
+    default: undefined,
+    codec: stringCodec,
+    description: "Capture on exactly this interface; when set, the include/exclude lists are ignored.",
+  }),
+  variable({
+    variable: "OSSENSOR_CONFIG_PATH",
+    key: "configPath",
+    default: DEFAULT_CONFIG_PATH,
+    codec: stringCodec,
+    description: "Where the agent writes its generated config file.",
+  }),
+  variable({
+    variable: "OSSENSOR_DEBUG",
+    key: "debugLevel",
+    default: 1,
+    codec: integerCodec,
+    description: "Log level 0 (info) to 5 (every packet dumped as hex).",
+  }),
+  variable({
+    variable: "ANTIGENA_ENABLED",
+    key: "antigenaEnabled",
+    default: true,
+    codec: booleanCodec,
+    description: "Send response actions (Antigena) to the collector.",
+  }),
+  variable({
+    variable: "ANTIGENA_TIME_PERIOD",
+    key: "antigenaTimePeriodSeconds",
+    default: 5,
+    codec: integerCodec,
+    description: "Seconds between batches of response actions.",
+  }),
+  variable({
+    variable: "NETWORK_DEVICE_INCLUDELIST",
+    key: "includeList",
+    default: [],
+    codec: whitespaceListCodec,
+    description: "Whitespace-separated egrep patterns; only matching interfaces are captured.",
+  }),
+  variable({
+    variable: "NETWORK_DEVICE_EXCLUDELIST",
+    key: "excludeList",
+    default: [],
+    codec: whitespaceListCodec,
+    description:
+      "Whitespace-separated egrep patterns; matching interfaces are never captured (wins over the include list).",
+  }),
+  variable({
+    variable: "NETWORK_DEVICE_ANY",
+    key: "captureNewDevices",
+    default: false,
+    codec: zeroOneCodec,
+    description: "1: also capture on interfaces that appear after start (same include/exclude rules).",
+  }),
+  variable({
+    variable: "BPF",
+    key: "bpf",
+    default: "",
+    codec: stringCodec,
+    description: "Berkeley Packet Filter expression applied to the capture.",
+  }),
+  variable({
+    variable: "HTTPS_PROXY",
+    key: "httpsProxy",
+    default: undefined,
+    codec: stringCodec,
+    description: "Proxy for the agent's HTTPS traffic to the collector, as http://host:port.",
+  }),
+  variable({
+    variable: "NO_PROXY",
+    key: "noProxy",
+    default: [],
+    codec: commaListCodec,
+    description: "Comma-separated hosts, .domains, IPs or CIDRs reached without the proxy.",
+  }),
+  variable({
+    variable: "VSENSOR_TLS_CA_FILE",
+    key: "tlsCaFile",
+    default: undefined,
+    codec: stringCodec,
+    description: "PEM bundle of CAs trusted for the collector's certificate, instead of the system roots.",
+  }),
+  variable({
+    variable: "VSENSOR_TLS_SERVER_NAME",
+    key: "tlsServerName",
+    default: undefined,
+    codec: stringCodec,
+    description:
+      "Name sent as SNI and checked against the collector's certificate (default: VSENSOR_HOSTNAME).",
+  }),
+  variable({
+    variable: "VSENSOR_TLS_INSECURE",
+    key: "tlsInsecure",
+    default: false,
+    codec: booleanCodec,
+    description: "true: do not verify the collector's certificate (testing only; requests stay HMAC-signed).",
+  }),
+  variable({
+    variable: "TAPFLEET_CLUSTER_ID",
+    key: "clusterId",
+    default: undefined,
+    codec: stringCodec,
+    description: "The cluster this agent reports for; required by the Tapfleet server.",
+  }),
+  variable({
+    variable: "TAPFLEET_KEY_ID",
+    key: "keyId",
+    default: undefined,
+    codec: stringCodec,
+    description: "Key id sent with each signature (default: TAPFLEET_CLUSTER_ID).",
+  }),
+  variable({
+    variable: "TAPFLEET_REPORT_INTERVAL",
+    key: "reportIntervalSeconds",
+    default: 10,
+    codec: integerCodec,
+    description: "Seconds between stats reports.",
+  }),
+  variable({
+    variable: "TAPFLEET_CHUNK_MAX_BYTES",
+    key: "chunkMaxBytes",
+    default: 1024 * 1024,
+    codec: integerCodec,
+    description: "Largest packet chunk (pcap bytes) per upload.",
+  }),
+  variable({
+    variable: "TAPFLEET_UPLOAD_BYTES_PER_SECOND",
+    key: "uploadBytesPerSecond",
+    default: 0,
+    codec: integerCodec,
+    description:
+      "Cap on packet-chunk upload bandwidth; 0 means no cap. Chunks over the cap are dropped and counted.",
+  }),
 ] as const satisfies ReadonlyArray<SensorVariable>;
 
 /** Variable names, for "is this ours?" checks. */
-export const SENSOR_VARIABLE_NAMES: ReadonlySet<string> = new Set(SENSOR_VARIABLES.map((spec) => spec.variable));
+export const SENSOR_VARIABLE_NAMES: ReadonlySet<string> = new Set(
+  SENSOR_VARIABLES.map((spec) => spec.variable),
+);
 
 /** Set by the DaemonSet from the downward API; the agent reads them, they are not settings. */
 export const DOWNWARD_API_VARIABLES = {
@@ -343,7 +530,9 @@ export const DOWNWARD_API_VARIABLES = {
   TAPFLEET_POD_NAMESPACE: "metadata.namespace",
 } as const;
 
-const VARIABLE_BY_KEY = new Map<string, SensorVariable>(SENSOR_VARIABLES.map((spec) => [spec.key, spec as SensorVariable]));
+const VARIABLE_BY_KEY = new Map<string, SensorVariable>(
+  SENSOR_VARIABLES.map((spec) => [spec.key, spec as SensorVariable]),
+);
 
 /** The environment variable behind a settings field. */
 export function sensorVariableFor(key: SensorSettingKey): string {
@@ -360,8 +549,7 @@ export interface SensorEnvError {
 }
 
 export type ParseSensorEnvResult =
-  | { ok: true; settings: SensorSettings; warnings: string[] }
-  | { ok: false; errors: SensorEnvError[] };
+  { ok: true; settings: SensorSettings; warnings: string[] } | { ok: false; errors: SensorEnvError[] };
 
 export type SensorEnv = Readonly<Record<string, string | undefined>>;
 
@@ -384,7 +572,11 @@ export function parseSensorEnv(env: SensorEnv): ParseSensorEnvResult {
     }
     const parsed = spec.codec.parse(raw);
     if (parsed.ok) candidate[spec.key] = parsed.value;
-    else errors.push({ variable: spec.variable, message: `${spec.variable}: ${spec.secret ? "has an invalid value" : parsed.problem}` });
+    else
+      errors.push({
+        variable: spec.variable,
+        message: `${spec.variable}: ${spec.secret ? "has an invalid value" : parsed.problem}`,
+      });
   }
   const failed = new Set(errors.map((error) => error.variable));
   const result = ZSensorSettingsSchema.safeParse(candidate);
@@ -394,7 +586,12 @@ export function parseSensorEnv(env: SensorEnv): ParseSensorEnvResult {
       const variableName = typeof key === "string" ? sensorVariableFor(key as SensorSettingKey) : "settings";
       // A value that failed to parse is absent from the candidate; zod would add "required" noise.
       if (failed.has(variableName)) continue;
-      errors.push({ variable: variableName, message: issue.message.startsWith(`${variableName}:`) ? issue.message : `${variableName}: ${issue.message}` });
+      errors.push({
+        variable: variableName,
+        message: issue.message.startsWith(`${variableName}:`)
+          ? issue.message
+          : `${variableName}: ${issue.message}`,
+      });
     }
   }
   if (errors.length > 0 || !result.success) return { ok: false, errors };
@@ -421,8 +618,13 @@ export function renderSensorEnv(settings: SensorSettings): Record<string, string
   return env;
 }
 
-export type ResolvedSensorSettings = Required<Omit<SensorSettings, "networkDevice" | "httpsProxy" | "tlsCaFile" | "tlsServerName" | "clusterId" | "keyId">> &
-  Pick<SensorSettings, "networkDevice" | "httpsProxy" | "tlsCaFile" | "tlsServerName" | "clusterId" | "keyId">;
+export type ResolvedSensorSettings = Required<
+  Omit<SensorSettings, "networkDevice" | "httpsProxy" | "tlsCaFile" | "tlsServerName" | "clusterId" | "keyId">
+> &
+  Pick<
+    SensorSettings,
+    "networkDevice" | "httpsProxy" | "tlsCaFile" | "tlsServerName" | "clusterId" | "keyId"
+  >;
 
 /** The settings the agent acts on: defaults filled in, key id defaulted to the cluster id, empty device meaning none. */
 export function resolveSensorSettings(settings: SensorSettings): ResolvedSensorSettings {
@@ -442,11 +644,19 @@ export function sensorSettingsWarnings(settings: SensorSettings): string[] {
   if (settings.hmacKey.length < 16) {
     warnings.push("VSENSOR_HMAC_KEY: is shorter than 16 characters; use a random key of 32 or more");
   }
-  if (settings.networkDevice !== undefined && settings.networkDevice !== "" && ((settings.includeList?.length ?? 0) > 0 || (settings.excludeList?.length ?? 0) > 0)) {
-    warnings.push("OSSENSOR_NETWORK_DEVICE: pins capture to one interface; NETWORK_DEVICE_INCLUDELIST and NETWORK_DEVICE_EXCLUDELIST are ignored");
+  if (
+    settings.networkDevice !== undefined &&
+    settings.networkDevice !== "" &&
+    ((settings.includeList?.length ?? 0) > 0 || (settings.excludeList?.length ?? 0) > 0)
+  ) {
+    warnings.push(
+      "OSSENSOR_NETWORK_DEVICE: pins capture to one interface; NETWORK_DEVICE_INCLUDELIST and NETWORK_DEVICE_EXCLUDELIST are ignored",
+    );
   }
   if (settings.tlsInsecure === true) {
-    warnings.push("VSENSOR_TLS_INSECURE: the collector's certificate is not verified; use it for testing only");
+    warnings.push(
+      "VSENSOR_TLS_INSECURE: the collector's certificate is not verified; use it for testing only",
+    );
   }
   if (settings.httpsProxy?.includes("@") === true) {
     warnings.push("HTTPS_PROXY: contains credentials, which end up in the pod spec in plain text");
