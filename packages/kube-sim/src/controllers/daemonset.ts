@@ -379,10 +379,8 @@ export function syncDaemonSet(input: DaemonSetSyncInput): DaemonSetAction[] {
     actions.push({ type: "createPod", nodeName, pod });
   }
 
-  // --- state after these actions, for history cleanup and status ----------------
-  const podsAfter: KubeObject[] = input.pods.filter((p) => !podsToDelete.has(p.metadata.name!));
-  const createdAt = new Date(Math.floor(now / 1000) * 1000).toISOString().replace(".000Z", "Z");
-  for (const pod of created) podsAfter.push({ ...pod, metadata: { ...pod.metadata, creationTimestamp: createdAt } });
+  // --- state after these actions, for history cleanup ----------------------------
+  const podsAfter: KubeObject[] = [...input.pods.filter((p) => !podsToDelete.has(p.metadata.name!)), ...created];
 
   // --- cleanupHistory ------------------------------------------------------------
   const revisionHistoryLimit = typeof spec.revisionHistoryLimit === "number" ? spec.revisionHistoryLimit : 10;
@@ -393,14 +391,10 @@ export function syncDaemonSet(input: DaemonSetSyncInput): DaemonSetAction[] {
   for (const r of old.slice(0, Math.max(0, old.length - revisionHistoryLimit))) actions.push({ type: "deleteRevision", name: r.metadata.name! });
 
   // --- status ----------------------------------------------------------------------
-  const afterByNode = new Map<string, KubeObject[]>();
-  for (const pod of podsAfter) {
-    const nodeName = targetNodeName(pod);
-    if (nodeName === undefined) continue;
-    let list = afterByNode.get(nodeName);
-    if (!list) afterByNode.set(nodeName, (list = []));
-    list.push(pod);
-  }
+  // Computed from the state this sync started with: the real controller reads its
+  // informer cache, which has not seen its own creations and deletions yet. So a
+  // deleted pod still counts until the next sync (triggered by that deletion), and
+  // `kubectl rollout status` sees every step (…, avl 3, then cur 2 avl 2, …).
   let current_ = 0;
   let misscheduled = 0;
   let ready = 0;
@@ -408,7 +402,7 @@ export function syncDaemonSet(input: DaemonSetSyncInput): DaemonSetAction[] {
   let updated = 0;
   let nextAvailableAt: number | undefined;
   for (const [nodeName, state] of nodes) {
-    const daemonPods = afterByNode.get(nodeName);
+    const daemonPods = podsByNode.get(nodeName);
     const scheduled = daemonPods !== undefined && daemonPods.length > 0;
     if (!state.shouldRun) {
       if (scheduled) misscheduled++;

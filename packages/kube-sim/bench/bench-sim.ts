@@ -1,0 +1,133 @@
+// kube-sim at fleet scale: one DaemonSet on N nodes (default 5,000) with the
+// fake kubelet at 0 delay. Measures scheduling to all-Ready, a full rolling
+// update at maxUnavailable 10%, list latency (in-process and over HTTP) and RSS.
+//
+//   npm run bench:sim              # 5,000 nodes
+//   BENCH_NODES=500 npm run bench:sim
+
+import { performance } from "node:perf_hooks";
+import { createSimCluster } from "../src/cluster.ts";
+import { startApiServer } from "../src/server.ts";
+import type { KubeObject } from "../src/types.ts";
+
+const NODES = Number(process.env.BENCH_NODES ?? 5000);
+const EVENTS = process.env.BENCH_EVENTS !== "0";
+
+function daemonSet(image: string): KubeObject {
+  return {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name: "tapfleet-sensor", namespace: "default" },
+    spec: {
+      selector: { matchLabels: { app: "tapfleet-sensor" } },
+      updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "10%" } },
+      template: {
+        metadata: { labels: { app: "tapfleet-sensor" } },
+        spec: {
+          hostNetwork: true,
+          containers: [{ name: "sensor", image, env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }] }],
+        },
+      },
+    },
+  };
+}
+
+/** Resolves when the DaemonSet reports every pod updated and available for its current generation. */
+function rolledOut(cluster: ReturnType<typeof createSimCluster>): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): boolean => {
+      const ds = cluster.store.get("daemonsets.apps", "default", "tapfleet-sensor");
+      const s = (ds?.status ?? {}) as Record<string, number | undefined>;
+      const done =
+        ds !== undefined &&
+        (s.observedGeneration ?? 0) >= (ds.metadata.generation ?? 0) &&
+        s.desiredNumberScheduled === NODES &&
+        s.updatedNumberScheduled === NODES &&
+        s.numberAvailable === NODES;
+      return done;
+    };
+    if (check()) return resolve();
+    const unsubscribe = cluster.store.subscribe((e) => {
+      if (e.resource === "daemonsets.apps" && check()) {
+        unsubscribe();
+        resolve();
+      }
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+}
+
+async function main(): Promise<void> {
+  // The simulator's timers are unref'd (it must never hold a process open); the bench must.
+  const keepAlive = setInterval(() => undefined, 1_000);
+  const rows: [string, string][] = [];
+  const t0 = performance.now();
+  const cluster = createSimCluster({ nodes: NODES, kubelet: "fake", readyDelayMs: 0, recordEvents: EVENTS, historyLimit: 50_000 });
+  rows.push([`create ${NODES} nodes`, `${((performance.now() - t0) / 1000).toFixed(2)} s`]);
+
+  const t1 = performance.now();
+  cluster.store.create("daemonsets.apps", daemonSet("tapfleet/agent:1.0.0"));
+  await rolledOut(cluster);
+  rows.push([`schedule ${NODES} pods to all Ready`, `${((performance.now() - t1) / 1000).toFixed(2)} s`]);
+
+  const t2 = performance.now();
+  const current = cluster.store.get("daemonsets.apps", "default", "tapfleet-sensor")!;
+  const next = structuredClone(current);
+  const template = next.spec!.template as { spec: { containers: { image: string }[] } };
+  template.spec.containers[0]!.image = "tapfleet/agent:1.1.0";
+  cluster.store.update("daemonsets.apps", next);
+  await rolledOut(cluster);
+  rows.push(["rolling update, maxUnavailable 10%", `${((performance.now() - t2) / 1000).toFixed(2)} s`]);
+
+  const inProcess: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const { items } = cluster.store.list("pods", { namespace: "default", labelSelector: "app=tapfleet-sensor" });
+    inProcess.push(performance.now() - t);
+    if (items.length !== NODES) throw new Error(`listed ${items.length} pods, expected ${NODES}`);
+  }
+  rows.push([`list ${NODES} pods in-process (median of 5)`, `${median(inProcess).toFixed(1)} ms`]);
+
+  const server = await startApiServer({ store: cluster.store, token: "bench", tls: false, logs: cluster.logs });
+  try {
+    const overHttp: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      const res = await fetch(`${server.url}/api/v1/namespaces/default/pods?labelSelector=app%3Dtapfleet-sensor`, {
+        headers: { authorization: "Bearer bench", accept: "application/json" },
+      });
+      const body = (await res.json()) as { items: unknown[] };
+      overHttp.push(performance.now() - t);
+      bytes = Number(res.headers.get("content-length") ?? 0);
+      if (body.items.length !== NODES) throw new Error(`HTTP listed ${body.items.length} pods, expected ${NODES}`);
+    }
+    rows.push([`list ${NODES} pods over HTTP incl. JSON parse (median of 5)`, `${median(overHttp).toFixed(1)} ms${bytes ? ` (${mb(bytes)})` : ""}`]);
+  } finally {
+    await server.close();
+  }
+
+  rows.push(["objects in store (pods + events + revisions + nodes)", String(["pods", "events", "controllerrevisions.apps", "nodes"].reduce((n, r) => n + cluster.store.list(r).items.length, 0))]);
+  rows.push(["RSS after the run", mb(process.memoryUsage().rss)]);
+  await cluster.stop();
+  clearInterval(keepAlive);
+
+  const width = Math.max(...rows.map(([k]) => k.length));
+  console.log(`kube-sim bench: ${NODES} nodes, fake kubelet (0 ms), events ${EVENTS ? "on" : "off"}, Node ${process.version}`);
+  console.log(`| ${"measure".padEnd(width)} | result |`);
+  console.log(`|${"-".repeat(width + 2)}|--------|`);
+  for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v} |`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
