@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { badRequest, notFound } from "../errors.ts";
 import {
   applyJsonPatch,
+  deepEqual,
   jsonMergePatch,
   KIND_SCHEMAS,
   parseApplyBody,
@@ -337,6 +338,8 @@ function previewUpdate(route: ResourceRoute, existing: KubeObject, next: KubeObj
   }
   if (route.info.subresources.includes("status")) preview.status = structuredClone(existing.status);
   preview.metadata = { ...preview.metadata, uid: existing.metadata.uid, creationTimestamp: existing.metadata.creationTimestamp };
+  // As the store would: a spec change bumps the generation (so `kubectl diff` shows it).
+  if (route.info.hasGeneration && !deepEqual(preview.spec, existing.spec)) preview.metadata.generation = (existing.metadata.generation ?? 0) + 1;
   return preview;
 }
 

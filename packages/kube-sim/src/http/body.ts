@@ -31,6 +31,10 @@ export function mediaType(header: string | undefined): string {
  */
 export function decodeObject(text: string, contentType: string | undefined): Record<string, unknown> {
   const type = mediaType(contentType);
+  if (type !== "" && type !== "application/json" && type !== "application/yaml" && type !== "*/*") {
+    // Protobuf (what kubectl's typed `create configmap|secret|…` sends) is not decoded by the simulator.
+    throw failure(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`, {});
+  }
   let value: unknown;
   try {
     value = type === "application/yaml" ? parseYaml(text) : JSON.parse(text);

@@ -279,12 +279,158 @@ const namespacePrinter: Printer = {
   cells: (ns, now) => [ns.metadata.name ?? "", str(asDict(ns.status).phase) ?? "", age(ns, now)],
 };
 
+// ---- the smaller kinds ------------------------------------------------------------
+
+const count = (value: unknown): number => Object.keys(asDict(value)).length;
+
+const eventPrinter: Printer = {
+  columns: [
+    column("Last Seen", "string", "Time when last Event occurred"),
+    column("Type", "string", "Type of this event (Normal, Warning), new types could be added in the future."),
+    column("Reason", "string", "Reason why the action was taken. It is human-readable."),
+    column("Object", "string", "The object that this event is about."),
+    column("Message", "string", "A human-readable description of the status of this operation."),
+    column("Subobject", "string", "The subobject that this event is about.", 1),
+    column("Source", "string", "The component reporting this event.", 1),
+    column("First Seen", "string", "Time when first Event occurred", 1),
+    column("Count", "string", "The number of times this event has occurred.", 1),
+    column("Name", "string", "Name of the event.", 1, "name"),
+  ],
+  cells(event, now) {
+    const e = event as Dict;
+    const involved = asDict(e.involvedObject);
+    const source = asDict(e.source);
+    const last = str(e.lastTimestamp) ?? str(e.eventTime) ?? event.metadata.creationTimestamp;
+    const first = str(e.firstTimestamp) ?? str(e.eventTime) ?? event.metadata.creationTimestamp;
+    const since = (t: string | undefined): string => (t ? humanDuration(now - Date.parse(t)) : "<unknown>");
+    const sourceText = str(source.component) ? `${str(source.component)}${str(source.host) ? `, ${str(source.host)}` : ""}` : (str(e.reportingComponent) ?? "");
+    return [
+      since(last),
+      str(e.type) ?? "",
+      str(e.reason) ?? "",
+      `${(str(involved.kind) ?? "").toLowerCase()}/${str(involved.name) ?? ""}`,
+      (str(e.message) ?? "").trim(),
+      str(involved.fieldPath) ?? "",
+      sourceText,
+      since(first),
+      String(num(e.count) || 1),
+      event.metadata.name ?? "",
+    ];
+  },
+};
+
+const configMapPrinter: Printer = {
+  columns: [nameColumn, column("Data", "string", "Data contains the configuration data."), ageColumn],
+  cells: (o, now) => [o.metadata.name ?? "", count(o.data) + count(o.binaryData), age(o, now)],
+};
+
+const secretPrinter: Printer = {
+  columns: [nameColumn, column("Type", "string", "The type of the secret"), column("Data", "string", "The number of entries in the secret"), ageColumn],
+  cells: (o, now) => [o.metadata.name ?? "", str(o.type) ?? "Opaque", count(o.data), age(o, now)],
+};
+
+const serviceAccountPrinter: Printer = {
+  columns: [nameColumn, column("Secrets", "string", "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use."), ageColumn],
+  cells: (o, now) => [o.metadata.name ?? "", asList(o.secrets).length, age(o, now)],
+};
+
+const controllerRevisionPrinter: Printer = {
+  columns: [nameColumn, column("Controller", "string", "Controller of the object."), column("Revision", "string", "Revision indicates the revision of the state represented by Data."), ageColumn],
+  cells(o, now) {
+    const owner = (o.metadata.ownerReferences ?? []).find((r) => r.controller);
+    const controller = owner ? `${owner.kind.toLowerCase()}.${owner.apiVersion.split("/")[0]}/${owner.name}` : "<none>";
+    return [o.metadata.name ?? "", controller, num(o.revision), age(o, now)];
+  },
+};
+
+const rolePrinter: Printer = {
+  columns: [nameColumn, column("Created At", "date", "CreationTimestamp is a timestamp representing the server time when this object was created.")],
+  cells: (o) => [o.metadata.name ?? "", o.metadata.creationTimestamp ?? ""],
+};
+
+const roleBindingPrinter: Printer = {
+  columns: [
+    nameColumn,
+    column("Role", "string", "RoleRef is the reference to the role this binding grants."),
+    ageColumn,
+    column("Users", "string", "Users in the binding", 1),
+    column("Groups", "string", "Groups in the binding", 1),
+    column("ServiceAccounts", "string", "ServiceAccounts in the binding", 1),
+  ],
+  cells(o, now) {
+    const ref = asDict(o.roleRef);
+    const subjects = asList(o.subjects);
+    const of = (kind: string, format: (s: Dict) => string): string => subjects.filter((s) => s.kind === kind).map(format).join(", ");
+    return [
+      o.metadata.name ?? "",
+      `${str(ref.kind) ?? ""}/${str(ref.name) ?? ""}`,
+      age(o, now),
+      of("User", (s) => str(s.name) ?? ""),
+      of("Group", (s) => str(s.name) ?? ""),
+      of("ServiceAccount", (s) => `${str(s.namespace) ?? ""}/${str(s.name) ?? ""}`),
+    ];
+  },
+};
+
+const networkPolicyPrinter: Printer = {
+  columns: [nameColumn, column("Pod-Selector", "string", "Selects the pods to which this NetworkPolicy object applies."), ageColumn],
+  cells: (o, now) => [o.metadata.name ?? "", selectorString(asDict(o.spec).podSelector), age(o, now)],
+};
+
+const servicePrinter: Printer = {
+  columns: [
+    nameColumn,
+    column("Type", "string", "The type of the service"),
+    column("Cluster-IP", "string", "The IP address of the service"),
+    column("External-IP", "string", "The external IP address of the service"),
+    column("Port(s)", "string", "The ports of the service"),
+    ageColumn,
+    column("Selector", "string", "Route service traffic to pods with label keys and values matching this selector.", 1),
+  ],
+  cells(o, now) {
+    const spec = asDict(o.spec);
+    const ports = asList(spec.ports).map((p) => `${num(p.port)}${p.nodePort ? `:${num(p.nodePort)}` : ""}/${str(p.protocol) ?? "TCP"}`);
+    const external = asList(spec.externalIPs).map(String);
+    return [
+      o.metadata.name ?? "",
+      str(spec.type) ?? "ClusterIP",
+      str(spec.clusterIP) ?? "<none>",
+      external.length > 0 ? external.join(",") : "<none>",
+      ports.length > 0 ? ports.join(",") : "<none>",
+      age(o, now),
+      labelsString(spec.selector),
+    ];
+  },
+};
+
+const leasePrinter: Printer = {
+  columns: [nameColumn, column("Holder", "string", "Name of the Lease holder"), ageColumn],
+  cells: (o, now) => [o.metadata.name ?? "", str(asDict(o.spec).holderIdentity) ?? "", age(o, now)],
+};
+
 const genericPrinter: Printer = {
   columns: [nameColumn, ageColumn],
   cells: (object, now) => [object.metadata.name ?? "", age(object, now)],
 };
 
-const PRINTERS: Record<string, Printer> = { Pod: podPrinter, Node: nodePrinter, DaemonSet: daemonSetPrinter, Namespace: namespacePrinter };
+const PRINTERS: Record<string, Printer> = {
+  Pod: podPrinter,
+  Node: nodePrinter,
+  DaemonSet: daemonSetPrinter,
+  Namespace: namespacePrinter,
+  Event: eventPrinter,
+  ConfigMap: configMapPrinter,
+  Secret: secretPrinter,
+  ServiceAccount: serviceAccountPrinter,
+  ControllerRevision: controllerRevisionPrinter,
+  ClusterRole: rolePrinter,
+  Role: rolePrinter,
+  ClusterRoleBinding: roleBindingPrinter,
+  RoleBinding: roleBindingPrinter,
+  NetworkPolicy: networkPolicyPrinter,
+  Service: servicePrinter,
+  Lease: leasePrinter,
+};
 
 export type IncludeObject = "None" | "Metadata" | "Object";
 
