@@ -9,13 +9,13 @@ import { systemClock } from "./types.ts";
 import { isApiError } from "./errors.ts";
 import { createObjectStore, formatTimestamp, type SimObjectStore } from "./store.ts";
 import { startDaemonSetController, type DaemonSetController } from "./controllers/daemonset.ts";
-import { startKubelet, type ContainerContext, type CrashSpec, type ImageCommand, type Kubelet, type LogOptions, type PodMatcher } from "./controllers/kubelet.ts";
+import { startKubelet, type ContainerContext, type CrashSpec, type ImageCommand, type Kubelet, type LogOptions, type PodMatcher, type SpawnFunction } from "./controllers/kubelet.ts";
 import { startScheduler, type Scheduler } from "./controllers/scheduler.ts";
 import type { Taint } from "./controllers/scheduling.ts";
 import { createWorkQueue } from "./controllers/work-queue.ts";
 
 export type { Taint } from "./controllers/scheduling.ts";
-export type { ImageCommand, CrashSpec, ContainerContext, PodMatcher, LogOptions } from "./controllers/kubelet.ts";
+export type { ImageCommand, CrashSpec, ContainerContext, PodMatcher, LogOptions, SpawnFunction } from "./controllers/kubelet.ts";
 
 export const KUBELET_VERSION = "v1.32.2";
 
@@ -38,6 +38,10 @@ export interface SimClusterOptions {
   imageTable?: Record<string, ImageCommand>;
   /** Process mode: environment every container starts with (PATH, …). */
   baseEnv?: Record<string, string>;
+  /** Process mode: injectable spawn (tests). */
+  spawn?: SpawnFunction;
+  /** Log bytes kept per container instance. Default 256 KiB. */
+  logLimitBytes?: number;
   /** Crash containers for which this says so, e.g. when a required variable is missing. */
   crashWhen?: (ctx: ContainerContext) => boolean | CrashSpec;
   /** Fake mode: how long a crashing container runs. Default 1 s. */
@@ -219,6 +223,8 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
     ...(options.readyDelayMs !== undefined ? { readyDelayMs: options.readyDelayMs } : {}),
     ...(options.imageTable ? { imageTable: options.imageTable } : {}),
     ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
+    ...(options.spawn ? { spawn: options.spawn } : {}),
+    ...(options.logLimitBytes !== undefined ? { logLimitBytes: options.logLimitBytes } : {}),
     ...(options.crashWhen ? { crashWhen: options.crashWhen } : {}),
     ...(options.crashAfterMs !== undefined ? { crashAfterMs: options.crashAfterMs } : {}),
     ...(options.backOffBaseMs !== undefined ? { backOffBaseMs: options.backOffBaseMs } : {}),

@@ -1,0 +1,196 @@
+import type { ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
+import { afterEach, describe, expect, it } from "vitest";
+import { createSimCluster, type SimCluster, type SimClusterOptions } from "../cluster.ts";
+import { ApiError } from "../errors.ts";
+import { createManualClock } from "../manual-clock.ts";
+import type { KubeObject } from "../types.ts";
+import { imageRepository } from "./kubelet.ts";
+
+type Json = Record<string, unknown>;
+
+let cluster: SimCluster | undefined;
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = undefined;
+});
+
+function podObject(name: string, containers: Json[], nodeName = "node-1"): KubeObject {
+  return { apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" }, spec: { nodeName, containers } };
+}
+
+/** Resolves with the pod once `predicate` holds, checking now and on every store event. */
+function podWhen(c: SimCluster, name: string, predicate: (pod: KubeObject) => boolean): Promise<KubeObject> {
+  return new Promise((resolve) => {
+    const check = (): boolean => {
+      const pod = c.store.get("pods", "default", name);
+      if (pod && predicate(pod)) {
+        resolve(pod);
+        return true;
+      }
+      return false;
+    };
+    if (check()) return;
+    const unsubscribe = c.store.subscribe((e) => {
+      if (e.resource === "pods" && e.object.metadata.name === name && check()) unsubscribe();
+    });
+  });
+}
+
+function containerStatus(pod: KubeObject, index = 0): Json {
+  return ((pod.status?.containerStatuses ?? []) as Json[])[index] ?? {};
+}
+
+function caught(fn: () => unknown): ApiError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ApiError) return err;
+    throw err;
+  }
+  throw new Error("expected an ApiError");
+}
+
+describe("kubelet: images", () => {
+  it.each([
+    ["tapfleet/agent:1.2.3", "tapfleet/agent"],
+    ["registry.local:5000/tapfleet/agent:1", "registry.local:5000/tapfleet/agent"],
+    ["busybox", "busybox"],
+    ["tapfleet/agent@sha256:abc", "tapfleet/agent"],
+  ])("%s → %s", (image, repo) => {
+    expect(imageRepository(image)).toBe(repo);
+  });
+});
+
+describe("kubelet: fake mode", () => {
+  function fake(options: SimClusterOptions = {}) {
+    const clock = createManualClock();
+    cluster = createSimCluster({ nodes: 1, clock, ...options });
+    return { c: cluster, clock };
+  }
+
+  it("serves logs with the real endpoint's errors", () => {
+    const { c, clock } = fake({ readyDelayMs: 1_000 });
+    c.store.create("pods", podObject("two", [{ name: "a", image: "x:1" }, { name: "b", image: "y:1" }]));
+    clock.flush();
+    expect(caught(() => c.getLogs("default", "two")).status.message).toBe("a container name must be specified for pod two, choose one of: [a b]");
+    expect(caught(() => c.getLogs("default", "two", { container: "a" })).status.message).toBe('container "a" in pod "two" is waiting to start: ContainerCreating');
+    expect(caught(() => c.getLogs("default", "nope")).status.code).toBe(404);
+    clock.advance(1_000);
+    expect(c.getLogs("default", "two", { container: "b" })).toContain("container b started");
+    expect(caught(() => c.getLogs("default", "two", { container: "b", previous: true })).status.message).toBe('previous terminated container "b" in pod "two" not found');
+    expect(caught(() => c.getLogs("default", "two", { container: "c" })).status.code).toBe(400);
+  });
+
+  it("reports CreateContainerConfigError when a referenced secret is missing, and starts once it exists", () => {
+    const { c, clock } = fake();
+    c.store.create("pods", podObject("needs-secret", [{ name: "a", image: "x:1", env: [{ name: "T", valueFrom: { secretKeyRef: { name: "creds", key: "token" } } }] }]));
+    clock.flush();
+    const waiting = c.store.get("pods", "default", "needs-secret")!;
+    expect(containerStatus(waiting)).toMatchObject({ state: { waiting: { reason: "CreateContainerConfigError", message: 'secret "creds" not found' } }, ready: false });
+    c.store.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: "default" }, stringData: { token: "t" } });
+    clock.advance(10_000);
+    expect(containerStatus(c.store.get("pods", "default", "needs-secret")!)).toMatchObject({ ready: true, state: { running: expect.any(Object) } });
+  });
+
+  it("setCrashLoop by predicate affects running pods, and `false` lifts it", () => {
+    const { c, clock } = fake({ crashAfterMs: 100, backOffBaseMs: 1_000 });
+    c.store.create("pods", podObject("victim", [{ name: "a", image: "x:1" }]));
+    clock.flush();
+    c.setCrashLoop((pod) => pod.metadata.name === "victim");
+    clock.advance(100);
+    clock.advance(100);
+    expect(containerStatus(c.store.get("pods", "default", "victim")!)).toMatchObject({ restartCount: 1, state: { waiting: { reason: "CrashLoopBackOff" } } });
+    c.setCrashLoop((pod) => pod.metadata.name === "victim", false);
+    clock.advance(1_000);
+    clock.advance(5_000);
+    expect(containerStatus(c.store.get("pods", "default", "victim")!)).toMatchObject({ restartCount: 2, ready: true, state: { running: expect.any(Object) } });
+  });
+});
+
+describe("kubelet: process mode", () => {
+  const script = [
+    "console.log('node=' + process.env.NODE_NAME + ' pod=' + process.env.POD_NAME + ' ns=' + process.env.POD_NAMESPACE);",
+    "console.log('token=' + process.env.TOKEN + ' level=' + process.env.LEVEL + ' url=' + process.env.URL);",
+    "console.error('stderr line');",
+    "process.exit(3);",
+  ].join("\n");
+
+  function processCluster(spawned: ChildProcess[] = []) {
+    cluster = createSimCluster({
+      nodes: 1,
+      kubelet: "process",
+      backOffBaseMs: 50,
+      recordEvents: true,
+      imageTable: {
+        "tapfleet/agent": { command: process.execPath, args: ["-e", script] },
+        "tapfleet/sleeper": { command: process.execPath, args: ["-e", "setInterval(() => {}, 1000); console.log('up')"] },
+      },
+      baseEnv: { PATH: process.env.PATH ?? "" },
+      spawn: (command, args, options) => {
+        const child = spawn(command, args, options);
+        spawned.push(child);
+        return child;
+      },
+    });
+    return cluster;
+  }
+
+  it("runs the container with its resolved env, captures output, and crash-loops on exit", async () => {
+    const c = processCluster();
+    c.store.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: "default" }, data: { token: Buffer.from("s3cret").toString("base64") } });
+    c.store.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg", namespace: "default" }, data: { level: "debug" } });
+    c.store.create(
+      "pods",
+      podObject("agent-x", [
+        {
+          name: "agent",
+          image: "tapfleet/agent:1.0",
+          env: [
+            { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+            { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+            { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+            { name: "TOKEN", valueFrom: { secretKeyRef: { name: "creds", key: "token" } } },
+            { name: "LEVEL", valueFrom: { configMapKeyRef: { name: "cfg", key: "level" } } },
+            { name: "URL", value: "http://$(POD_NAME):80" },
+          ],
+        },
+      ]),
+    );
+    const crashed = await podWhen(c, "agent-x", (p) => (containerStatus(p).restartCount as number) >= 2);
+    expect(((containerStatus(crashed).lastState as Json).terminated as Json).exitCode).toBe(3);
+    const previous = c.getLogs("default", "agent-x", { previous: true });
+    expect(previous).toContain("node=node-1 pod=agent-x ns=default");
+    expect(previous).toContain("token=s3cret level=debug url=http://agent-x:80");
+    expect(previous).toContain("stderr line");
+    expect(c.getLogs("default", "agent-x", { previous: true, tailLines: 1 })).toMatch(/^[^\n]*\n?$/);
+    const backingOff = await podWhen(c, "agent-x", (p) => (containerStatus(p).state as Json).waiting !== undefined);
+    expect(((containerStatus(backingOff).state as Json).waiting as Json).reason).toBe("CrashLoopBackOff");
+    expect(backingOff.status?.phase).toBe("Running");
+  });
+
+  it("kills the process when the pod is deleted, and everything on stop()", async () => {
+    const spawned: ChildProcess[] = [];
+    const c = processCluster(spawned);
+    c.store.create("pods", podObject("sleeper-1", [{ name: "s", image: "tapfleet/sleeper:1" }]));
+    c.store.create("pods", podObject("sleeper-2", [{ name: "s", image: "tapfleet/sleeper:1" }]));
+    await podWhen(c, "sleeper-1", (p) => containerStatus(p).ready === true);
+    await podWhen(c, "sleeper-2", (p) => containerStatus(p).ready === true);
+    expect(spawned).toHaveLength(2);
+    const [first, second] = spawned as [ChildProcess, ChildProcess];
+    const firstExit = new Promise<NodeJS.Signals | null>((resolve) => first.once("exit", (_code, signal) => resolve(signal)));
+    c.store.delete("pods", "default", "sleeper-1");
+    expect(await firstExit).toBe("SIGTERM");
+    expect(second.exitCode).toBeNull();
+    await c.stop();
+    cluster = undefined;
+    expect(second.signalCode).toBe("SIGTERM");
+  });
+
+  it("reports ImagePullBackOff for an image missing from the table", async () => {
+    const c = processCluster();
+    c.store.create("pods", podObject("unknown", [{ name: "u", image: "nobody/knows:1" }]));
+    const pod = await podWhen(c, "unknown", (p) => (containerStatus(p).state as Json | undefined)?.waiting !== undefined && ((containerStatus(p).state as Json).waiting as Json).reason !== "ContainerCreating");
+    expect(containerStatus(pod).state).toEqual({ waiting: { reason: "ImagePullBackOff", message: 'Back-off pulling image "nobody/knows:1"' } });
+  });
+});
