@@ -21,7 +21,7 @@ import { WatchHub } from "./http/watch.ts";
 
 export interface ApiServerOptions {
   store: SimObjectStore;
-  /** Bearer token every request must carry (public paths excepted, see below). */
+  /** Bearer token every request must carry. */
   token: string;
   /** Container logs for `pods/<name>/log`. */
   logs?: LogSource | undefined;
@@ -53,13 +53,6 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/**
- * Paths a real cluster serves to anonymous users (system:public-info-viewer).
- * kubectl sends its token everywhere, but the version probe of the kubectl
- * dispatcher on these machines may not.
- */
-const PUBLIC_PATHS = new Set(["/version", "/healthz", "/livez", "/readyz"]);
-
 function tokenMatches(header: string | undefined, token: string): boolean | undefined {
   if (header === undefined) return undefined;
   const match = /^Bearer\s+(.+)$/i.exec(header.trim());
@@ -84,8 +77,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const authenticated = tokenMatches(req.headers.authorization, token);
-    const anonymousAllowed = !tls || PUBLIC_PATHS.has(url.pathname);
-    if (authenticated === false || (authenticated === undefined && !anonymousAllowed)) {
+    // Every path needs the token, /version and /healthz included: a real cluster serves those
+    // anonymously, but kubectl (and the version-probing kubectl dispatcher) always sends the token.
+    if (authenticated === false || (authenticated === undefined && tls)) {
       throw unauthorized();
     }
 

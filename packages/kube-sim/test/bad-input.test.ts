@@ -33,9 +33,10 @@ describe("authentication", () => {
       expect(res.json).toEqual({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 });
     }
   });
-  it("serves /version and /healthz anonymously, like system:public-info-viewer", async () => {
-    expect((await call(cluster, "GET", "/version", { token: null })).json).toMatchObject({ major: "1", minor: "32" });
-    expect((await call(cluster, "GET", "/healthz", { token: null })).text).toBe("ok");
+  it("wants the token on /version and /healthz too (kubectl and its dispatcher send it)", async () => {
+    expect((await call(cluster, "GET", "/version", { token: null })).status).toBe(401);
+    expect((await call(cluster, "GET", "/version")).json).toMatchObject({ major: "1", minor: "32", gitVersion: "v1.32.4" });
+    expect((await call(cluster, "GET", "/healthz")).text).toBe("ok");
   });
 });
 
