@@ -139,6 +139,18 @@ describe("kubectl against kube-sim", () => {
     expect(await ok(["logs", "ds/sensor", "--tail=1"])).toMatch(/^kube-sim: container sensor started/);
   });
 
+  it("create configmap / secret / clusterrolebinding (kubectl sends these as protobuf)", async () => {
+    expect(await ok(["create", "configmap", "settings", "--from-literal=a=b"])).toBe("configmap/settings created\n");
+    expect(cluster.store.get("configmaps", "default", "settings")?.data).toEqual({ a: "b" });
+    expect(await ok(["create", "secret", "generic", "hmac", "--from-literal=key=s3cret"])).toBe("secret/hmac created\n");
+    expect(cluster.store.get("secrets", "default", "hmac")?.data).toEqual({ key: Buffer.from("s3cret").toString("base64") });
+    await ok(["create", "clusterrolebinding", "readers", "--clusterrole=view", "--user=alice"]);
+    expect(cluster.store.get("clusterrolebindings.rbac.authorization.k8s.io", undefined, "readers")).toMatchObject({
+      roleRef: { kind: "ClusterRole", name: "view" },
+      subjects: [{ kind: "User", name: "alice" }],
+    });
+  });
+
   it("delete ds/x removes it and its pods", async () => {
     expect(await ok(["delete", "ds/sensor"])).toBe('daemonset.apps "sensor" deleted\n');
     await untilStore(cluster, () => cluster.store.list("pods", { namespace: "default" }).items.length === 0);

@@ -17,7 +17,7 @@ import {
 import { apiVersionOf, resourceName, type ResourceInfo } from "../resources.ts";
 import type { DeleteOptions, SimObjectStore } from "../store.ts";
 import type { KubeObject } from "../types.ts";
-import { decodeObject, decodePatchJson, mediaType, readBody } from "./body.ts";
+import { decodeObject, decodePatchJson, mediaType, readBody, readObject } from "./body.ts";
 import { findUnknownFields, parseFieldValidation, pruneUnknownFields, type FieldValidation } from "./field-validation.ts";
 import type { Verb } from "./faults.ts";
 import { serveLogs, type LogSource } from "./logs.ts";
@@ -303,7 +303,7 @@ function dryRunCreate(ctx: ApiContext, info: ResourceInfo, object: KubeObject): 
 
 async function create(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
   const options = writeOptions(query);
-  const body = decodeObject(await readBody(req), req.headers["content-type"]);
+  const body = await readObject(req);
   checkTypeMeta(route.info, body);
   const metadata = metadataOf(body);
   checkNamespace(route, metadata);
@@ -315,7 +315,7 @@ async function create(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
 
 async function update(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
   const options = writeOptions(query);
-  const body = decodeObject(await readBody(req), req.headers["content-type"]);
+  const body = await readObject(req);
   checkTypeMeta(route.info, body);
   const metadata = metadataOf(body);
   checkName(route, metadata);

@@ -4,12 +4,13 @@
 import type { IncomingMessage } from "node:http";
 import { parse as parseYaml } from "yaml";
 import { badRequest } from "../errors.ts";
+import { decodeProtobufObject } from "./protobuf.ts";
 import { failure } from "./respond.ts";
 
 /** The API server's default request body limit is 3 MiB. */
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-export async function readBody(req: IncomingMessage): Promise<string> {
+export async function readBodyBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -17,7 +18,18 @@ export async function readBody(req: IncomingMessage): Promise<string> {
     if (size > MAX_BODY_BYTES) throw failure(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728", {});
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+export async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBodyBytes(req)).toString("utf8");
+}
+
+/** Reads and decodes a create/update body: JSON, YAML or (for a few kinds) protobuf. */
+export async function readObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const bytes = await readBodyBytes(req);
+  if (mediaType(req.headers["content-type"]) === "application/vnd.kubernetes.protobuf") return decodeProtobufObject(bytes);
+  return decodeObject(bytes.toString("utf8"), req.headers["content-type"]);
 }
 
 /** The media type without parameters, lower-cased. */
@@ -32,7 +44,7 @@ export function mediaType(header: string | undefined): string {
 export function decodeObject(text: string, contentType: string | undefined): Record<string, unknown> {
   const type = mediaType(contentType);
   if (type !== "" && type !== "application/json" && type !== "application/yaml" && type !== "*/*") {
-    // Protobuf (what kubectl's typed `create configmap|secret|…` sends) is not decoded by the simulator.
+    // Protobuf comes through readObject; anything else is not a Kubernetes object encoding.
     throw failure(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`, {});
   }
   let value: unknown;
