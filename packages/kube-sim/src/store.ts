@@ -5,6 +5,7 @@
 // Objects handed out (get/list/events) are deeply frozen and shared: clone before
 // modifying. Objects passed in are cloned, so callers may keep mutating theirs.
 
+import { cloneJson } from "./json.ts";
 import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import type { Clock, KubeObject, ListOptions, ObjectStore, OwnerReference, ResourceName, StoreEvent } from "./types.ts";
@@ -74,10 +75,20 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+let lastSecond = Number.NaN;
+let lastFormatted = "";
+
 /** RFC 3339 with second precision, as metav1.Time serialises. */
 export function formatTimestamp(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  const second = Math.floor(ms / 1000);
+  // Called for every write and event; the same second repeats thousands of times.
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastFormatted = new Date(second * 1000).toISOString().replace(".000Z", "Z");
+  }
+  return lastFormatted;
 }
+
 
 // utilrand.String's alphabet: no vowels and no confusable digits, so generated names never spell words.
 const NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
@@ -283,7 +294,7 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
   function create(resource: ResourceName, input: KubeObject): KubeObject {
     const slot = slotFor(resource);
     const info = slot.info;
-    const o = structuredClone(input);
+    const o = cloneJson(input);
     o.apiVersion = apiVersionOf(info);
     o.kind = info.kind;
     o.metadata = o.metadata ?? {};
@@ -347,13 +358,14 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     let next: KubeObject;
     if (opts.subresource === "status") {
       if (!hasStatusSubresource(info)) throw notFound(qualified(info), name);
-      // ResetObjectMetaForStatus: a status write changes nothing but status.
-      next = structuredClone(existing);
-      const status = structuredClone(input.status);
+      // ResetObjectMetaForStatus: a status write changes nothing but status. Stored
+      // objects are frozen, so the new version shares everything else with the old one.
+      next = { ...existing, metadata: { ...existing.metadata } };
+      const status = cloneJson(input.status);
       if (status === undefined) delete next.status;
       else next.status = status;
     } else {
-      next = structuredClone(input);
+      next = cloneJson(input);
       next.apiVersion = existing.apiVersion;
       next.kind = existing.kind;
       const meta = next.metadata;
@@ -373,8 +385,9 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
       if (old.generateName === undefined) delete meta.generateName;
       else meta.generateName = old.generateName;
       if (hasStatusSubresource(info)) {
+        // Shared with the previous version: it is frozen.
         if (existing.status === undefined) delete next.status;
-        else next.status = structuredClone(existing.status);
+        else next.status = existing.status;
       }
       applyDefaults(info.kind, next);
       if (info.kind === "DaemonSet") {
@@ -406,7 +419,7 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
 
   /** Removes the object for good, then collects its dependents. */
   function removeNow(slot: Slot, final: KubeObject, existing: KubeObject, opts: DeleteOptions): KubeObject {
-    const gone = Object.isFrozen(final) ? structuredClone(final) : final;
+    const gone = Object.isFrozen(final) ? { ...final, metadata: { ...final.metadata } } : final;
     const removed = commit(slot, "DELETED", gone, existing);
     collectGarbage(existing.metadata.uid!, opts.propagationPolicy ?? "Background");
     return removed;
@@ -424,7 +437,7 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
       const liveOwners = refs.filter((r) => r.uid !== ownerUid && byUid.has(r.uid));
       if (policy === "Orphan" || liveOwners.length > 0) {
         // Keep the dependent; drop the dangling reference as the garbage collector does.
-        const next = structuredClone(dependent);
+        const next = { ...dependent, metadata: { ...dependent.metadata } };
         next.metadata.ownerReferences = refs.filter((r) => r.uid !== ownerUid);
         if (next.metadata.ownerReferences.length === 0) delete next.metadata.ownerReferences;
         commit(slot, "MODIFIED", next, dependent);
@@ -459,7 +472,7 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     }
     if ((existing.metadata.finalizers ?? []).length > 0) {
       if (existing.metadata.deletionTimestamp !== undefined) return existing;
-      const next = structuredClone(existing);
+      const next = { ...existing, metadata: { ...existing.metadata } };
       next.metadata.deletionTimestamp = formatTimestamp(clock.now());
       next.metadata.deletionGracePeriodSeconds = 0;
       return commit(slot, "MODIFIED", next, existing);
@@ -524,10 +537,10 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     if (typeof bound === "string" && bound !== "") {
       throw conflict(qualified(slot.info), name, `pod ${name} is already assigned to node "${bound}"`);
     }
-    const next = structuredClone(existing);
+    const next = { ...existing, metadata: { ...existing.metadata } };
     next.spec = { ...next.spec, nodeName };
-    const status = (next.status ??= {});
-    const conditions = (Array.isArray(status.conditions) ? status.conditions : []) as Record<string, unknown>[];
+    const status = (next.status = { ...next.status });
+    const conditions = (Array.isArray(status.conditions) ? [...(status.conditions as unknown[])] : []) as Record<string, unknown>[];
     const scheduled = { type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: formatTimestamp(clock.now()) };
     const i = conditions.findIndex((c) => c.type === "PodScheduled");
     if (i >= 0) conditions[i] = scheduled;

@@ -5,6 +5,7 @@
 // `startDaemonSetController` is the thin runner: it watches the store, keeps a
 // per-key serial queue and applies the actions.
 
+import { cloneJson } from "../json.ts";
 import { isDeepStrictEqual } from "node:util";
 import type { Clock, KubeObject, OwnerReference, StoreEvent } from "../types.ts";
 import { isApiError } from "../errors.ts";
@@ -68,7 +69,7 @@ export function computeTemplateHash(template: unknown, collisionCount: number | 
  * and sends (keys sorted, template metadata with `creationTimestamp: null`).
  */
 export function revisionData(ds: KubeObject): Json {
-  const template = structuredClone(obj(ds.spec?.template) ?? {});
+  const template = cloneJson(obj(ds.spec?.template) ?? {});
   const metadata = obj(template.metadata) ?? {};
   template.metadata = { creationTimestamp: null, ...metadata };
   template.$patch = "replace";
@@ -108,7 +109,7 @@ function controllerRef(ds: KubeObject): OwnerReference {
 
 /** The pod a DaemonSet creates for a node: template + tolerations + labels + affinity pinning it to the node. */
 export function newDaemonPod(ds: KubeObject, nodeName: string, hash: string): KubeObject {
-  const template = structuredClone(obj(ds.spec?.template) ?? {});
+  const template = cloneJson(obj(ds.spec?.template) ?? {});
   const tmeta = obj(template.metadata) ?? {};
   const spec = obj(template.spec) ?? {};
   spec.tolerations = daemonPodTolerations(spec);
@@ -558,6 +559,8 @@ export interface DaemonSetControllerOptions {
 export interface DaemonSetController {
   /** The per-DaemonSet queue (keys are `namespace/name`). */
   queue: WorkQueue;
+  /** Syncs run so far (for benchmarks). */
+  syncCount(): number;
   stop(): void;
 }
 
@@ -582,7 +585,10 @@ export function startDaemonSetController(options: DaemonSetControllerOptions): D
     onError: (key, err) => options.onError?.(new Error(`syncing DaemonSet ${key}`, { cause: err })),
   });
 
+  let syncs = 0;
+
   function sync(key: string): void {
+    syncs++;
     const [namespace, name] = key.split("/") as [string, string];
     const ds = store.get("daemonsets.apps", namespace, name);
     if (!ds) return;
@@ -618,7 +624,7 @@ export function startDaemonSetController(options: DaemonSetControllerOptions): D
           break;
         case "updateRevision": {
           const revision = store.get("controllerrevisions.apps", namespace, action.name);
-          if (revision) store.update("controllerrevisions.apps", { ...structuredClone(revision), revision: action.revision });
+          if (revision) store.update("controllerrevisions.apps", { ...cloneJson(revision), revision: action.revision });
           break;
         }
         case "deleteRevision":
@@ -692,6 +698,7 @@ export function startDaemonSetController(options: DaemonSetControllerOptions): D
 
   return {
     queue,
+    syncCount: () => syncs,
     stop() {
       unsubscribe();
       queue.stop();

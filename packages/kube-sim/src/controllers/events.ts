@@ -1,7 +1,6 @@
 // core/v1 Events as controllers and the kubelet record them, so that
 // `kubectl describe` and `kubectl get events` show what a real cluster shows.
 
-import { randomBytes } from "node:crypto";
 import type { Clock, KubeObject, ObjectStore } from "../types.ts";
 import { formatTimestamp } from "../store.ts";
 
@@ -14,6 +13,13 @@ export interface EventInput {
   message: string;
   component: string;
   host?: string;
+}
+
+let eventCounter = 0;
+
+function eventSuffix(ms: number): string {
+  eventCounter = (eventCounter + 1) % 1_000_000;
+  return (BigInt(ms) * 1_000_000n + BigInt(eventCounter)).toString(16);
 }
 
 /** Writes one Event next to the involved object (events live in its namespace, `default` for cluster-scoped ones). */
@@ -37,8 +43,8 @@ export function recordEvent(store: ObjectStore, clock: Clock, input: EventInput)
     store.create("events", {
       apiVersion: "v1",
       kind: "Event",
-      // The recorder names events <object>.<hex timestamp>; random bytes keep names unique without a nanosecond clock.
-      metadata: { name: `${involved.metadata.name}.${randomBytes(8).toString("hex")}`, namespace },
+      // The recorder names events <object>.<hex nanosecond timestamp>; a counter stands in for the nanoseconds.
+      metadata: { name: `${involved.metadata.name}.${eventSuffix(clock.now())}`, namespace },
       involvedObject,
       reason: input.reason,
       message: input.message,
