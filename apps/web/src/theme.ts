@@ -56,6 +56,8 @@ export const theme = createTheme({
     Modal: { defaultProps: { centered: true, closeButtonProps: { "aria-label": "Close" } } },
     // Mantine's default name, "Toggle password visibility", contains "password", so a
     // getByLabel("Password") in tests (and some screen-reader field lists) would find two things.
-    PasswordInput: { defaultProps: { visibilityToggleButtonProps: { "aria-label": "Show typed characters" } } },
+    PasswordInput: {
+      defaultProps: { visibilityToggleButtonProps: { "aria-label": "Show typed characters" } },
+    },
   },
 });

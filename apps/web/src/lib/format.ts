@@ -29,3 +29,14 @@ export function formatRelative(iso: string, now: Date = new Date()): string {
   }
   return "just now";
 }
+
+/** `2026-11-22 13:48:12` in local time: compact, fixed-width and sortable, as audit logs usually are. */
+export function formatLogTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
+  );
+}

@@ -73,7 +73,9 @@ export function createQueryClient() {
     mutationCache: new MutationCache({ onError }),
     defaultOptions: {
       queries: {
-        staleTime: 10_000,
+        // Stale at once (React Query's default): every page visit refetches in the background while
+        // showing what is cached, so fleet state and a revoked session are noticed without waiting.
+        staleTime: 0,
         retry: (failureCount, error) => !isFinal(error) && failureCount < 2,
       },
     },

@@ -20,7 +20,7 @@ import { useState } from "react";
 import { AdminOnly } from "@/components/admin-only";
 import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
-import { formatDateTime } from "@/lib/format";
+import { formatLogTime } from "@/lib/format";
 import { useTRPC, type RouterInputs, type RouterOutputs } from "@/lib/trpc";
 
 type AuditEvent = RouterOutputs["audit"]["list"]["items"][number];
@@ -79,6 +79,14 @@ function AuditLog() {
       { placeholderData: keepPreviousData },
     ),
   );
+
+  // Mutations record the id they acted on; show the user or token name when it still exists.
+  const users = useQuery(trpc.users.list.queryOptions());
+  const tokens = useQuery(trpc.tokens.list.queryOptions());
+  const targetNames = new Map<string, string>([
+    ...(users.data?.items ?? []).map((user): [string, string] => [user.id, user.username]),
+    ...(tokens.data?.items ?? []).map((token): [string, string] => [token.id, `token “${token.name}”`]),
+  ]);
 
   const resetPaging = () => setCursors([undefined]);
   const filtered = action !== "" || actor !== "" || outcome !== "any";
@@ -156,11 +164,11 @@ function AuditLog() {
         </Paper>
       ) : (
         <Paper withBorder radius="md">
-          <Table.ScrollContainer minWidth={1080}>
+          <Table.ScrollContainer minWidth={1000}>
             <Table aria-label="Audit events" aria-busy={events.isFetching}>
               <Table.Thead>
                 <Table.Tr>
-                  <Table.Th w={190}>Time</Table.Th>
+                  <Table.Th w={170}>Time</Table.Th>
                   <Table.Th>Actor</Table.Th>
                   <Table.Th>Action</Table.Th>
                   <Table.Th>Target</Table.Th>
@@ -174,7 +182,7 @@ function AuditLog() {
                   <Table.Tr key={event.id}>
                     <Table.Td>
                       <Text size="sm" title={event.at}>
-                        {formatDateTime(event.at, true)}
+                        {formatLogTime(event.at)}
                       </Text>
                     </Table.Td>
                     <Table.Td>
@@ -187,7 +195,9 @@ function AuditLog() {
                       <Code>{event.action}</Code>
                     </Table.Td>
                     <Table.Td>
-                      <Text size="sm">{event.target ?? "—"}</Text>
+                      <Text size="sm" title={event.target ?? undefined}>
+                        {event.target ? (targetNames.get(event.target) ?? event.target) : "—"}
+                      </Text>
                     </Table.Td>
                     <Table.Td>
                       <Text size="sm" ff="monospace">
@@ -219,7 +229,10 @@ function AuditLog() {
             variant="default"
             leftSection={<IconChevronLeft size={16} />}
             disabled={pageIndex === 0}
-            onClick={() => setCursors((visited) => visited.slice(0, -1))}
+            onClick={() => {
+              setCursors((visited) => visited.slice(0, -1));
+              window.scrollTo({ top: 0 });
+            }}
           >
             Newer
           </Button>
@@ -230,6 +243,8 @@ function AuditLog() {
             onClick={() => {
               const next = events.data?.nextCursor;
               if (next) setCursors((visited) => [...visited, next]);
+              // The pager sits below 50 rows; start reading the new page from its top.
+              window.scrollTo({ top: 0 });
             }}
           >
             Older

@@ -10,9 +10,11 @@ import { useTRPC } from "@/lib/trpc";
 
 export function ResetPasswordModal({
   user,
+  isSelf,
   onClose,
 }: {
   user: { id: string; username: string } | null;
+  isSelf: boolean;
   onClose: () => void;
 }) {
   const trpc = useTRPC();
@@ -21,7 +23,8 @@ export function ResetPasswordModal({
   const [done, setDone] = useState(false);
   const setPasswordMutation = useMutation(
     trpc.users.setPassword.mutationOptions({
-      onSuccess: () => setDone(true),
+      // Changing your own password ends this session too: go to sign-in rather than wait for the next 401.
+      onSuccess: () => (isSelf ? window.location.assign("/login") : setDone(true)),
       onError: (err) => setError(fieldErrors(err).password),
     }),
   );
@@ -57,6 +60,12 @@ export function ResetPasswordModal({
         <form onSubmit={submit} noValidate>
           <Fieldset variant="unstyled" disabled={setPasswordMutation.isPending}>
             <Stack gap="md">
+              <Text size="sm" c="dimmed">
+                {/* The server ends every session of the user when their password changes. */}
+                {isSelf
+                  ? "You will be signed out everywhere, including here, and sign in again with the new password."
+                  : `${user?.username ?? "The user"} is signed out everywhere and signs in again with the new password.`}
+              </Text>
               <PasswordInput
                 label="New password"
                 description={`At least ${minPasswordLength} characters.`}

@@ -193,7 +193,11 @@ function UsersTable() {
         </Table.ScrollContainer>
       </Paper>
 
-      <ResetPasswordModal user={resetTarget} onClose={() => setResetTarget(null)} />
+      <ResetPasswordModal
+        user={resetTarget}
+        isSelf={resetTarget?.id === currentUser.id}
+        onClose={() => setResetTarget(null)}
+      />
       <ConfirmModal
         opened={deleteTarget !== null}
         title={`Delete user ${deleteTarget?.username ?? ""}?`}
@@ -206,8 +210,9 @@ function UsersTable() {
           remove.reset();
         }}
       >
-        {deleteTarget?.username} will be signed out and can no longer sign in. Their entries in the audit log
-        stay. To keep the account but block access for now, disable it instead.
+        {deleteTarget?.username} is signed out and can no longer sign in. Their API tokens are deleted too, so
+        pipelines using them stop working. Their entries in the audit log stay. To block access but keep the
+        account and its tokens, disable it instead.
       </ConfirmModal>
     </Stack>
   );
