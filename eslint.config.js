@@ -1,5 +1,6 @@
 // One type-aware lint configuration for the whole repository.
 import js from "@eslint/js";
+import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
@@ -21,7 +22,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ["*.js", "*.mjs", "*.cjs", "scripts/*.mjs", ".ci/*.mjs"] },
+        projectService: { allowDefaultProject: ["*.js", "*.mjs", "*.cjs", "scripts/*.mjs", "e2e/support/*.mjs"] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -38,12 +39,13 @@ export default tseslint.config(
   },
   {
     // Places allowed to read the environment: each app's env.ts, configs, scripts and tests.
-    files: ["**/env.ts", "*.config.*", "scripts/**", ".ci/**", "**/*.test.ts", "e2e/**", "**/bench/**", "packages/*/src/cli.ts"],
+    files: ["**/env.ts", "*.config.*", "scripts/**", "**/test/**", "**/*.test.ts", "e2e/**", "**/bench/**", "packages/*/src/cli.ts"],
     rules: { "no-restricted-properties": "off" },
   },
   {
     files: ["**/*.js", "**/*.mjs", "**/*.cjs"],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: globals.node },
   },
   {
     files: ["**/*.test.ts", "e2e/**"],

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { chmodSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { defineConfig } from "@playwright/test";
@@ -15,7 +15,11 @@ const port =
     .toString()
     .trim();
 process.env.TAPFLEET_E2E_PORT = port;
-process.env.TAPFLEET_E2E_STATE ??= mkdtempSync(path.join(tmpdir(), "tapfleet-e2e-"));
+if (!process.env.TAPFLEET_E2E_STATE) {
+  process.env.TAPFLEET_E2E_STATE = mkdtempSync(path.join(tmpdir(), "tapfleet-e2e-"));
+  // The embedded PostgreSQL runs as another user and must reach its data inside.
+  chmodSync(process.env.TAPFLEET_E2E_STATE, 0o755);
+}
 export const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({

@@ -18,13 +18,31 @@ const resultsDir = path.join(root, ".test-results");
 rmSync(resultsDir, { recursive: true, force: true });
 mkdirSync(resultsDir, { recursive: true });
 const bin = (name) => path.join(root, "node_modules/.bin", name);
-const only = process.argv[2]; // "unit" or "e2e" to run one half
+const only = process.argv[2]; // "static", "unit" or "e2e" to run one part
 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
 
-if (only !== "e2e") {
+// Static checks count as one test each: a lint or type error fails the run.
+if (!only || only === "static") {
+  for (const [name, script] of [
+    ["typecheck", "typecheck"],
+    ["lint (ESLint and import layering)", "lint"],
+  ]) {
+    process.stdout.write(`\n── ${name} ──\n`);
+    const run = spawnSync("npm", ["run", "-s", script], { cwd: root, stdio: "inherit" });
+    if (run.status === 0) {
+      passed += 1;
+      process.stdout.write(`✓ ${name}\n`);
+    } else {
+      failed += 1;
+      process.stdout.write(`✗ ${name} failed\n`);
+    }
+  }
+}
+
+if (!only || only === "unit") {
   const vitestJson = path.join(resultsDir, "vitest.json");
   const run = spawnSync(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestJson}`], {
     cwd: root,
@@ -44,7 +62,7 @@ if (only !== "e2e") {
   if (run.status !== 0 && failed === 0) failed += 1;
 }
 
-if (only !== "unit") {
+if (!only || only === "e2e") {
   if (!ensureDashboardBuilt()) {
     process.stderr.write("npm test: building the dashboard failed (see above)\n");
     failed += 1;

@@ -6,6 +6,8 @@ type Role = keyof typeof RANK;
 
 test("[api]: every procedure refuses callers below its role (401 without credentials, 403 for a smaller role) and changes nothing", async ({
   request,
+  playwright,
+  baseURL,
 }) => {
   const procedures = readProcedures();
   expect(procedures.length).toBeGreaterThan(10);
@@ -46,12 +48,15 @@ test("[api]: every procedure refuses callers below its role (401 without credent
   }
   expect(rows.some((r) => r.expected === 403)).toBe(true);
 
+  // A context of its own, with no cookies: the callers carry only what the row says.
+  const bare = await playwright.request.newContext({ baseURL });
   const wrong: string[] = [];
   for (const row of rows) {
     const headers: Record<string, string> = row.caller === "nobody" ? {} : { authorization: `Bearer ${tokens[row.caller as Role]}` };
-    const status = await callProcedure(request, row.procedure, headers);
+    const status = await callProcedure(bare, row.procedure, headers);
     if (status !== row.expected) wrong.push(`${row.procedure.path} as ${row.caller}: ${status}, expected ${row.expected}`);
   }
+  await bare.dispose();
   expect(wrong).toEqual([]);
   expect(await snapshot()).toBe(before);
 });

@@ -6,11 +6,11 @@ test("[settings]: create a user and a token, call the API with the token, and fi
 
   // A user, through the form.
   await page.goto("/settings/users");
-  await page.getByRole("button", { name: "Create user" }).first().click();
+  await page.getByRole("button", { name: "New user" }).click();
   const userDialog = page.getByRole("dialog");
   await userDialog.getByLabel("Username").fill("e2e-operator");
   await userDialog.getByLabel("Display name").fill("E2E Operator");
-  await userDialog.getByRole("textbox", { name: "Role" }).click();
+  await userDialog.getByLabel("Role", { exact: true }).click();
   await page.getByRole("option", { name: /operator/i }).click();
   await userDialog.getByLabel("Password").fill("operator-password-1");
   await userDialog.getByRole("button", { name: "Create user" }).click();
@@ -19,7 +19,7 @@ test("[settings]: create a user and a token, call the API with the token, and fi
 
   // A token, shown once.
   await page.goto("/settings/tokens");
-  await page.getByRole("button", { name: "Create token" }).first().click();
+  await page.getByRole("button", { name: "New token" }).click();
   const tokenDialog = page.getByRole("dialog");
   await tokenDialog.getByLabel("Name").fill("e2e-ci-token");
   await tokenDialog.getByRole("button", { name: "Create token" }).click();

@@ -4,7 +4,8 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import fastifyCookie from "@fastify/cookie";
 import { appRouter, type ApiContext } from "@tapfleet/api";
-import type { SessionPolicy } from "@tapfleet/core";
+import { listProcedures } from "@tapfleet/api/procedures";
+import { roleAtLeast, type SessionPolicy } from "@tapfleet/core";
 import { checkDatabaseConnection, type Db, type LiveBus } from "@tapfleet/db";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
@@ -107,6 +108,39 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance<Ser
     if (error.code === "INTERNAL_SERVER_ERROR") req.log.error({ err: error.cause ?? error, path }, "procedure failed");
   };
 
+  // A refused subscription must be a real 401/403: tRPC answers SSE requests
+  // with 200 before the procedure (and its role check) runs, and sends the
+  // refusal inside the stream, which HTTP clients and proxies take for success.
+  const subscriptions = new Map(
+    listProcedures()
+      .filter((p) => p.type === "subscription")
+      .map((p) => [p.path, p.role] as const),
+  );
+  app.addHook("preHandler", async (request, reply) => {
+    const match = /^\/trpc\/([^?/]+)/.exec(request.url);
+    if (!match || !subscriptions.has(match[1]!)) return;
+    const role = subscriptions.get(match[1]!);
+    if (!role) return;
+    const { actor, authError } = await authenticateRequest({ db: options.db, request, sessionPolicy: options.sessionPolicy });
+    const refusal =
+      authError?.userMessage ??
+      (actor.type === "anonymous"
+        ? "Sign in, or send an API token as Authorization: Bearer <token>."
+        : roleAtLeast(actor.role, role)
+          ? undefined
+          : `This needs the ${role} role; you have ${actor.role}.`);
+    if (!refusal) return;
+    const status = actor.type === "anonymous" ? 401 : 403;
+    const code = status === 401 ? "UNAUTHORIZED" : "FORBIDDEN";
+    await reply.status(status).send({
+      error: {
+        message: refusal,
+        code: status === 401 ? -32001 : -32003,
+        data: { code, httpStatus: status, path: match[1], appCode: status === 401 ? "UNAUTHENTICATED" : "FORBIDDEN" },
+      },
+    });
+  });
+
   await app.register(fastifyTRPCPlugin, {
     prefix: "/trpc",
     trpcOptions: { router: appRouter, createContext, onError, maxBatchSize: 50 },
@@ -114,7 +148,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance<Ser
 
   await app.register(
     async (rest) => {
-      rest.get("/openapi.json", async () =>
+      rest.get("/openapi.json", () =>
         generateOpenApiDocument(appRouter, {
           title: "Tapfleet API",
           version: options.version,
@@ -129,7 +163,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance<Ser
     { prefix: "/api/v1" },
   );
 
-  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/healthz", () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
     if (options.isShuttingDown?.()) return reply.status(503).send({ status: "shutting down" });
     try {

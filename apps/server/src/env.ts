@@ -29,7 +29,7 @@ export const ZServerEnvSchema = z.object({
 export type ServerEnv = z.infer<typeof ZServerEnvSchema>;
 
 /** Parses the environment; a bad value is reported with the variable's name. */
-export function loadServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
+export function loadServerEnv(source: Record<string, string | undefined> = process.env): ServerEnv {
   const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
   const result = ZServerEnvSchema.safeParse(present);
   if (!result.success) {

@@ -141,7 +141,7 @@ export async function startServer(options: {
       );
     }, 10 * 60_000);
     housekeeping.unref();
-    onStop("stopping housekeeping", async () => clearInterval(housekeeping));
+    onStop("stopping housekeeping", () => Promise.resolve(clearInterval(housekeeping)));
 
     const address = await app.listen({ port: env.PORT, host: env.HOST });
     const url = address.replace("127.0.0.1", "localhost");

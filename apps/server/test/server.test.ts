@@ -259,10 +259,23 @@ describe("audit log", () => {
     expect(JSON.stringify(stored?.detail)).not.toContain("audited-password");
   });
 
+  it("refuses a live subscription below its role with a real 401 or 403, not a 200 stream", async () => {
+    const anonymous = await fetch(`${t.url}/trpc/audit.live`, { headers: { accept: "text/event-stream" } });
+    expect(anonymous.status).toBe(401);
+    const { token } = await t.userWithToken("operator");
+    const operator = await fetch(`${t.url}/trpc/audit.live`, {
+      headers: { accept: "text/event-stream", authorization: `Bearer ${token}` },
+    });
+    expect(operator.status).toBe(403);
+    expect(((await operator.json()) as { error: { message: string } }).error.message).toBe(
+      "This needs the admin role; you have operator.",
+    );
+  });
+
   it("streams new events to a live subscriber over SSE, gap-free from lastEventId", async () => {
     const admin = await t.userWithToken("admin");
     const latest = await t.db.auditEvent.findFirst({ orderBy: { id: "desc" } });
-    const input = encodeURIComponent(JSON.stringify({ lastEventId: latest!.id.toString() }));
+    const input = encodeURIComponent(JSON.stringify({ lastEventId: (latest?.id ?? 0n).toString() }));
     const controller = new AbortController();
     const response = await fetch(`${t.url}/trpc/audit.live?input=${input}`, {
       headers: { authorization: `Bearer ${admin.token}`, accept: "text/event-stream" },

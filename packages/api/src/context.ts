@@ -1,5 +1,4 @@
-import type { Actor, AppError, RequestOrigin } from "@tapfleet/core";
-import type { Db, LiveBus } from "@tapfleet/db";
+import type { Actor, AppError, Db, LiveBus, RequestOrigin } from "@tapfleet/core";
 
 /** What every procedure receives. Built per request by the server. */
 export interface ApiContext {

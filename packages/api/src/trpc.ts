@@ -84,7 +84,7 @@ const errorsAndAudit = t.middleware(async ({ ctx, type, path, meta, next, getRaw
     const actor = ctx.auditActor ?? ctx.actor;
     const claimedName =
       actor.type === "anonymous" && input && typeof input === "object" && "username" in input
-        ? String((input as { username: unknown }).username).slice(0, 64)
+        ? String(input.username).slice(0, 64)
         : undefined;
     const event = await recordAuditEvent({
       db: ctx.db,

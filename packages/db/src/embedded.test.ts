@@ -19,11 +19,11 @@ async function tempDir() {
   dirs.push(dir);
   return dir;
 }
-async function query(url: string, sql: string) {
+async function query(url: string, sql: string): Promise<Record<string, unknown>[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query(sql)).rows;
+    return (await client.query<Record<string, unknown>>(sql)).rows;
   } finally {
     await client.end();
   }

@@ -5,7 +5,7 @@ import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -56,6 +56,7 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
   // When running as root, PostgreSQL runs as the `postgres` user, which must
   // be able to reach its data directory inside ours.
   await chmod(dir, 0o755);
+  if (process.getuid?.() === 0) await assertReachableByOthers(dir);
 
   const created = !existsSync(path.join(dataDir, "PG_VERSION"));
   if (created && existsSync(dataDir)) {
@@ -143,6 +144,22 @@ async function clearStalePostmaster(dataDir: string, log: (m: string) => void): 
     log(`removing stale ${pidFile} (pid ${pid} is not running PostgreSQL)`);
   }
   await rm(pidFile, { force: true });
+}
+
+/** PostgreSQL refuses to run as root, so it runs as `postgres`: every ancestor must let others through. */
+async function assertReachableByOthers(dir: string): Promise<void> {
+  let current = path.dirname(dir);
+  for (;;) {
+    const mode = (await stat(current)).mode;
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `the embedded PostgreSQL runs as the user "postgres", which cannot reach ${dir}: ${current} is closed to other users (chmod o+x ${current}, or choose another TAPFLEET_DATA_DIR)`,
+      );
+    }
+    const parent = path.dirname(current);
+    if (parent === current) return;
+    current = parent;
+  }
 }
 
 /** Asks the kernel for a free loopback port. */
