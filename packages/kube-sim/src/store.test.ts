@@ -399,3 +399,36 @@ describe("object store: delete and garbage collection", () => {
     expect(store.podsOnNode("n1")).toEqual([]);
   });
 });
+
+describe("object store: pod updates", () => {
+  it("allows image and toleration additions but forbids other pod spec changes, as ValidatePodUpdate does", () => {
+    const store = createObjectStore();
+    const p = store.create("pods", pod("p"));
+    const newImage = structuredClone(p);
+    (newImage.spec!.containers as { image: string }[])[0]!.image = "busybox:2";
+    (newImage.spec!.tolerations as unknown[]).push({ key: "x", operator: "Exists" });
+    const updated = store.update("pods", newImage);
+    expect((updated.spec!.containers as { image: string }[])[0]!.image).toBe("busybox:2");
+
+    const renamed = structuredClone(updated);
+    (renamed.spec!.containers as { name: string }[])[0]!.name = "other";
+    const err = caught(() => store.update("pods", renamed));
+    expect(err.status.code).toBe(422);
+    expect(err.status.message).toMatch(/^Pod "p" is invalid: spec: Forbidden: pod updates may not change fields other than `spec\.containers\[\*\]\.image`/);
+    expect(err.status.details?.causes?.[0]).toMatchObject({ reason: "FieldValueForbidden", field: "spec" });
+  });
+
+  it("binds a pod once: nodeName and PodScheduled in one write, 409 on a second binding", () => {
+    const store = createObjectStore();
+    store.create("pods", pod("p"));
+    const events: StoreEvent[] = [];
+    store.subscribe((e) => events.push(e));
+    const bound = store.bind("default", "p", "node-1");
+    expect(bound.spec?.nodeName).toBe("node-1");
+    expect(bound.status?.conditions).toEqual([expect.objectContaining({ type: "PodScheduled", status: "True" })]);
+    expect(events).toHaveLength(1);
+    expect(caught(() => store.bind("default", "p", "node-2")).status.message).toBe(
+      'Operation cannot be fulfilled on pods "p": pod p is already assigned to node "node-1"',
+    );
+  });
+});

@@ -2,6 +2,7 @@
 // cases clients are likely to hit: object names and the DaemonSet/Pod rules that
 // a fleet manager can get wrong.
 
+import { isDeepStrictEqual } from "node:util";
 import type { FieldError } from "./errors.ts";
 import type { KubeObject } from "./types.ts";
 import { matchesLabelSelector, type LabelSelector } from "./selectors.ts";
@@ -91,7 +92,7 @@ function validateDaemonSet(ds: KubeObject, old: KubeObject | undefined): FieldEr
     } else if (!matchesLabelSelector(selector, templateLabels)) {
       errors.push({ type: "FieldValueInvalid", field: "spec.template.metadata.labels", value: templateLabels, detail: "`selector` does not match template `labels`" });
     }
-    if (old && JSON.stringify(obj(old.spec)?.selector) !== JSON.stringify(selector)) {
+    if (old && !isDeepStrictEqual(obj(old.spec)?.selector, selector)) {
       errors.push({ type: "FieldValueInvalid", field: "spec.selector", value: selector, detail: "field is immutable" });
     }
   }
@@ -108,13 +109,37 @@ function validateDaemonSet(ds: KubeObject, old: KubeObject | undefined): FieldEr
   return errors;
 }
 
+const POD_UPDATE_MESSAGE =
+  "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+
+/** The spec with what a pod update may change taken out, for ValidatePodUpdate's comparison. */
+function podSpecSkeleton(spec: Json, oldTolerations: unknown[]): Json {
+  const copy: Json = { ...spec };
+  for (const key of ["containers", "initContainers"]) {
+    if (Array.isArray(copy[key])) copy[key] = (copy[key] as unknown[]).map((c) => ({ ...obj(c), image: undefined }));
+  }
+  delete copy.activeDeadlineSeconds;
+  const tolerations = Array.isArray(copy.tolerations) ? copy.tolerations : [];
+  // Additions to the existing tolerations are allowed: compare only the old ones.
+  const keepsOld = oldTolerations.every((t) => tolerations.some((n) => isDeepStrictEqual(n, t)));
+  if (keepsOld) copy.tolerations = oldTolerations;
+  return copy;
+}
+
+function validatePodUpdate(pod: KubeObject, old: KubeObject): FieldError[] {
+  const oldSpec = old.spec ?? {};
+  const oldTolerations = Array.isArray(oldSpec.tolerations) ? oldSpec.tolerations : [];
+  const same = isDeepStrictEqual(podSpecSkeleton(pod.spec ?? {}, oldTolerations), podSpecSkeleton(oldSpec, oldTolerations));
+  return same ? [] : [{ type: "FieldValueForbidden", field: "spec", detail: POD_UPDATE_MESSAGE }];
+}
+
 /** Kind-specific validation after defaulting; `old` is set on updates. */
 export function validateObject(info: ResourceInfo, o: KubeObject, old: KubeObject | undefined): FieldError[] {
   switch (info.kind) {
     case "DaemonSet":
       return validateDaemonSet(o, old);
     case "Pod":
-      return validateContainers(o.spec ?? {}, "spec");
+      return [...validateContainers(o.spec ?? {}, "spec"), ...(old ? validatePodUpdate(o, old) : [])];
     default:
       return [];
   }
