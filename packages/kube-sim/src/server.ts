@@ -9,7 +9,7 @@ import { timingSafeEqual } from "node:crypto";
 import { unauthorized } from "./errors.ts";
 import { RESOURCES, resourceName, type ResourceInfo } from "./resources.ts";
 import type { SimObjectStore } from "./store.ts";
-import { handleResource, verbOf } from "./http/api.ts";
+import { AppliedConfigurations, handleResource, verbOf } from "./http/api.ts";
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, KUBERNETES_VERSION } from "./http/discovery.ts";
 import { Faults, type FaultControls } from "./http/faults.ts";
 import type { LogSource } from "./http/logs.ts";
@@ -72,6 +72,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     defaultTimeoutSeconds: options.defaultWatchTimeoutSeconds ?? 1_800,
   });
   const faults = new Faults(store, watches);
+  const applied = new AppliedConfigurations();
+  const stopForgetting = store.subscribe((event) => {
+    if (event.type === "DELETED") applied.forget(event.object.metadata.uid);
+  });
   let serverAddress = "127.0.0.1:0";
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -126,7 +130,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           const injected = faults.failureFor(facts);
           if (injected) throw injected;
         }
-        await handleResource({ store, watches, logs: options.logs }, req, res, route, url.searchParams);
+        await handleResource({ store, watches, logs: options.logs, applied }, req, res, route, url.searchParams);
         return;
       }
     }
@@ -157,6 +161,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     port,
     faults,
     async close() {
+      stopForgetting();
       watches.dropAll("close");
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -129,6 +129,12 @@ describe("kubectl against kube-sim", () => {
   it("apply --server-side", async () => {
     expect(await ok(["apply", "--server-side", "-f", "-"], manifest("ssa"))).toBe("daemonset.apps/sensor serverside-applied\n");
     expect((await envOf()).find((e) => e.name === "FOO")?.value).toBe("ssa");
+    // Applying again without B removes what this manager applied before.
+    await ok(["apply", "--server-side", "-f", "-"], manifest("ssa").replace(/^ {8}- \{name: B.*\n/m, ""));
+    expect(await envOf()).toEqual([
+      { name: "A", value: "1" },
+      { name: "FOO", value: "ssa" },
+    ]);
   });
 
   it("logs", async () => {

@@ -30,6 +30,31 @@ export interface ApiContext {
   store: SimObjectStore;
   watches: WatchHub;
   logs: LogSource | undefined;
+  applied: AppliedConfigurations;
+}
+
+/**
+ * Each field manager's last server-side-applied configuration per object (by
+ * uid), so that a later apply can remove what the manager stopped applying.
+ */
+export class AppliedConfigurations {
+  private readonly byUid = new Map<string, Map<string, JsonObject>>();
+
+  get(uid: string | undefined, manager: string): JsonObject | undefined {
+    return uid === undefined ? undefined : this.byUid.get(uid)?.get(manager);
+  }
+
+  set(uid: string | undefined, manager: string, applied: JsonObject): void {
+    if (uid === undefined) return;
+    let managers = this.byUid.get(uid);
+    if (!managers) this.byUid.set(uid, (managers = new Map()));
+    managers.set(manager, applied);
+  }
+
+  /** Called when an object is deleted. */
+  forget(uid: string | undefined): void {
+    if (uid !== undefined) this.byUid.delete(uid);
+  }
 }
 
 type ResourceRoute = Extract<Route, { type: "resource" }>;
@@ -373,14 +398,17 @@ async function patch(ctx: ApiContext, req: IncomingMessage, res: ServerResponse,
     const headers = validateFields(kind, applied, options.fieldValidation);
     if (!existing) {
       if (route.subresource === "status") throw notFound(qualified(route.info), route.name!);
-      const object = applied as KubeObject;
+      const object = structuredClone(applied) as KubeObject;
       const created = options.dryRun ? dryRunCreate(ctx, route.info, object) : ctx.store.create(resource, object);
+      if (!options.dryRun) ctx.applied.set(created.metadata.uid, fieldManager, applied);
       sendJson(res, 201, created, headers);
       return;
     }
     // The merged object keeps the stored resourceVersion unless the configuration names one (a precondition).
-    const merged = serverSideApply(structuredClone(existing) as unknown as JsonObject, applied, schema);
+    const previous = ctx.applied.get(existing.metadata.uid, fieldManager);
+    const merged = serverSideApply(structuredClone(existing) as unknown as JsonObject, applied, schema, previous);
     commitPatch(ctx, res, route, existing, merged, options, headers);
+    if (!options.dryRun) ctx.applied.set(existing.metadata.uid, fieldManager, applied);
     return;
   }
 
