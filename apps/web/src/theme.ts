@@ -19,7 +19,7 @@ const fleet: MantineColorsTuple = [
 
 // Neutral slate for dark-scheme surfaces: cooler than Mantine's default greys.
 const dark: MantineColorsTuple = [
-  "#c9ced6",
+  "#dde1e8",
   "#a9b0bb",
   "#8a93a1",
   "#5d6675",
