@@ -47,7 +47,7 @@ export class AppliedConfigurations {
   set(uid: string | undefined, manager: string, applied: JsonObject): void {
     if (uid === undefined) return;
     let managers = this.byUid.get(uid);
-    if (!managers) this.byUid.set(uid, (managers = new Map()));
+    if (!managers) this.byUid.set(uid, (managers = new Map<string, JsonObject>()));
     managers.set(manager, applied);
   }
 
