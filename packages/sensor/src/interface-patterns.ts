@@ -116,27 +116,39 @@ class EreParser {
         // It is nearly always a typo in an interface pattern, so say so.
         throw new EreError("unmatched ) — write \\) for a literal parenthesis", this.index);
       }
-      const atBranchStart = pieces.length === 0 || (pieces.length === 1 && pieces[0]?.kind === "anchor");
-      if (atBranchStart && (char === "*" || char === "+" || char === "?" || char === "{")) {
+      let piece: Piece;
+      const repeatsNothing =
+        pieces.length === 0 && (char === "*" || char === "+" || char === "?" || char === "{");
+      if (repeatsNothing) {
         // GNU grep -E warns and applies a leading repetition operator to the
         // empty string, so `*abc` means `abc` (not a literal "*").
-        const quantifier = this.quantifier();
-        if (quantifier !== undefined) {
-          this.warnings.push(
-            `"${char}" at the start of an expression repeats nothing and is ignored (write \\${char} for a literal ${char})`,
-          );
-          pieces.push({ source: `(?:)${quantifier}`, kind: "quantified" });
-          continue;
-        }
+        this.warnings.push(
+          `"${char}" at the start of an expression repeats nothing and is ignored (write \\${char} for a literal ${char})`,
+        );
+        piece = { source: "(?:)", kind: "atom" };
+      } else {
+        piece = this.atom(depth);
       }
-      let piece = this.atom(depth);
       for (;;) {
+        const at = this.index;
         const quantifier = this.quantifier();
         if (quantifier === undefined) break;
+        if (piece.kind === "anchor") {
+          // GNU grep makes `^*` optional but ignores `$*` and `\<?`, and rejects
+          // `(^*)`: no meaning worth keeping, so refuse it.
+          throw new EreError(
+            `a repetition after an anchor or word boundary has no reliable meaning in egrep`,
+            at,
+          );
+        }
         // Stacked quantifiers (`a**`, `a{1,2}{3}`) are valid ERE but a syntax
         // error in JavaScript: group what came before.
         const base = piece.kind === "atom" ? piece.source : `(?:${piece.source})`;
         piece = { source: base + quantifier, kind: "quantified" };
+      }
+      if (repeatsNothing && depth > 0 && /^[|)]/.test(this.peek() ?? "")) {
+        // `(*)` and `(a|*)`: grep -E rejects a group branch that is only a repetition.
+        throw new EreError("nothing to repeat", this.index - 1);
       }
       pieces.push(piece);
     }
@@ -156,9 +168,11 @@ class EreParser {
 
   /**
    * Parses `{n}`, `{n,}`, `{,m}`, `{n,m}` like glibc's regcomp: `{}` and a
-   * second comma are errors; other text after `{` makes the `{` a literal.
+   * second comma are errors. GNU reads other text after `{` as a literal
+   * brace, except next to anchors, where its answers get erratic: we require
+   * `\\{` for a literal brace, which no interface name contains anyway.
    */
-  private interval(): string | undefined {
+  private interval(): string {
     const start = this.index;
     const rest = this.text.slice(start);
     const match = /^\{(\d*)(?:(,)(\d*))?\}/.exec(rest);
@@ -166,8 +180,10 @@ class EreParser {
       if (/^\{\}/.test(rest) || /^\{\d*,\d*,/.test(rest)) {
         throw new EreError("invalid content of {} (write {n}, {n,}, {,m} or {n,m})", start);
       }
-      this.warnings.push(`"{" at ${start} does not start a valid interval and is read as a literal {`);
-      return undefined;
+      throw new EreError(
+        "{ does not start an interval {n}, {n,}, {,m} or {n,m}; write \\{ for a literal brace",
+        start,
+      );
     }
     const [whole, minText = "", comma, maxText = ""] = match;
     if (minText === "" && comma === undefined) {
@@ -214,9 +230,6 @@ class EreParser {
         return { source: "$", kind: "anchor" };
       case "\\":
         return this.escape(start);
-      case "{":
-        // Only reached when `interval()` declined: a literal brace.
-        return { source: literal("{"), kind: "atom" };
       default:
         return { source: literal(char ?? ""), kind: "atom" };
     }
@@ -334,9 +347,11 @@ class EreParser {
  * Validates one egrep (POSIX ERE, GNU flavour) pattern and translates it to an
  * equivalent JavaScript RegExp. Errors carry the character index.
  *
- * Deliberately stricter than GNU grep in three places, each a likely mistake
- * in an interface pattern: back-references, letter escapes grep would read as
- * plain letters (`\d`), and a lone `)`.
+ * Deliberately stricter than GNU grep where GNU's reading is surprising or
+ * erratic, each a likely mistake in an interface pattern: back-references and
+ * other digit escapes, letter escapes grep reads as plain letters (`\d`), a
+ * lone `)`, a `{` that does not start an interval, and a repetition after an
+ * anchor (`^*`, `\<?`).
  */
 export function translateEre(pattern: string): EreTranslation {
   const parser = new EreParser(pattern);
