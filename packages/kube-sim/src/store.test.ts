@@ -432,3 +432,20 @@ describe("object store: pod updates", () => {
     );
   });
 });
+
+describe("object store: list order", () => {
+  it("lists in etcd key order (namespace, then name) across adds and deletes", () => {
+    const store = createObjectStore();
+    store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "alpha" } });
+    for (const [ns, name] of [["default", "b"], ["alpha", "z"], ["default", "a"], ["alpha", "c"]] as const) {
+      store.create("pods", { ...pod(name), metadata: { name, namespace: ns } });
+    }
+    const keys = () => store.list("pods").items.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+    expect(keys()).toEqual(["alpha/c", "alpha/z", "default/a", "default/b"]);
+    store.delete("pods", "alpha", "c");
+    store.create("pods", { ...pod("0"), metadata: { name: "0", namespace: "default" } });
+    expect(keys()).toEqual(["alpha/z", "default/0", "default/a", "default/b"]);
+    expect(store.list("pods", { namespace: "default" }).items.map((p) => p.metadata.name)).toEqual(["0", "a", "b"]);
+    expect(store.list("namespaces").items.map((n) => n.metadata.name)).toEqual(["alpha", "default", "kube-node-lease", "kube-public", "kube-system"]);
+  });
+});

@@ -107,6 +107,13 @@ interface Slot {
   info: ResourceInfo;
   /** namespace ("" for cluster-scoped) → name → object */
   byNamespace: Map<string, Map<string, KubeObject>>;
+  /** Lists return etcd key order; these caches keep it without sorting every list. Dropped on add/remove. */
+  sortedNamespaces?: string[] | undefined;
+  sortedNames: Map<string, string[]>;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 interface HistoryEntry {
@@ -140,7 +147,7 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     const key = resourceName(info);
     let slot = slots.get(key);
     if (!slot) {
-      slot = { info, byNamespace: new Map() };
+      slot = { info, byNamespace: new Map(), sortedNames: new Map() };
       slots.set(key, slot);
     }
     return slot;
@@ -204,10 +211,18 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     if (type === "DELETED") {
       const bucket = slot.byNamespace.get(ns);
       bucket?.delete(name);
-      if (bucket?.size === 0) slot.byNamespace.delete(ns);
+      slot.sortedNames.delete(ns);
+      if (bucket?.size === 0) {
+        slot.byNamespace.delete(ns);
+        slot.sortedNamespaces = undefined;
+      }
     } else {
       let bucket = slot.byNamespace.get(ns);
-      if (!bucket) slot.byNamespace.set(ns, (bucket = new Map<string, KubeObject>()));
+      if (!bucket) {
+        slot.byNamespace.set(ns, (bucket = new Map<string, KubeObject>()));
+        slot.sortedNamespaces = undefined;
+      }
+      if (!previous) slot.sortedNames.delete(ns);
       bucket.set(name, next);
       indexAdd(resourceName(slot.info), next);
     }
@@ -265,8 +280,15 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     const slot = slotFor(resource);
     const filter = compileFilter(resource, opts);
     const items: KubeObject[] = [];
-    const collect = (bucket: Map<string, KubeObject> | undefined): void => {
-      if (bucket) for (const o of bucket.values()) if (filter(o)) items.push(o);
+    const collect = (ns: string): void => {
+      const bucket = slot.byNamespace.get(ns);
+      if (!bucket) return;
+      let names = slot.sortedNames.get(ns);
+      if (!names) slot.sortedNames.set(ns, (names = [...bucket.keys()].sort(compareStrings)));
+      for (const name of names) {
+        const o = bucket.get(name)!;
+        if (filter(o)) items.push(o);
+      }
     };
     // Fast path: pods by node, the way kubelets list.
     const nodeTerm = slot.info.kind === "Pod" ? /^spec\.nodeName==?([^,!\\]+)$/.exec(opts.fieldSelector ?? "") : null;
@@ -276,18 +298,14 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
         const o = slot.byNamespace.get(ns)?.get(name);
         if (o && filter(o)) items.push(o);
       }
+      // etcd returns keys in order: namespace, then name.
+      items.sort((a, b) => compareStrings(a.metadata.namespace ?? "", b.metadata.namespace ?? "") || compareStrings(a.metadata.name!, b.metadata.name!));
     } else if (slot.info.namespaced && opts.namespace) {
-      collect(slot.byNamespace.get(opts.namespace));
+      collect(opts.namespace);
     } else {
-      for (const bucket of slot.byNamespace.values()) collect(bucket);
+      slot.sortedNamespaces ??= [...slot.byNamespace.keys()].sort(compareStrings);
+      for (const ns of slot.sortedNamespaces) collect(ns);
     }
-    // etcd returns keys in order: namespace, then name.
-    items.sort((a, b) => {
-      const an = a.metadata.namespace ?? "";
-      const bn = b.metadata.namespace ?? "";
-      if (an !== bn) return an < bn ? -1 : 1;
-      return a.metadata.name! < b.metadata.name! ? -1 : a.metadata.name! > b.metadata.name! ? 1 : 0;
-    });
     return { items, resourceVersion: String(revision) };
   }
 

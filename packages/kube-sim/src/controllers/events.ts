@@ -22,11 +22,35 @@ function eventSuffix(ms: number): string {
   return (BigInt(ms) * 1_000_000n + BigInt(eventCounter)).toString(16);
 }
 
-/** Writes one Event next to the involved object (events live in its namespace, `default` for cluster-scoped ones). */
+/** Per store: identical events seen so far → the Event that counts them. */
+const seen = new WeakMap<ObjectStore, Map<string, { namespace: string; name: string }>>();
+const SEEN_LIMIT = 50_000;
+
+/**
+ * Writes one Event next to the involved object (events live in its namespace,
+ * `default` for cluster-scoped ones). A repeat of an identical event bumps the
+ * existing one's count and lastTimestamp, as client-go's event correlator does,
+ * so `kubectl describe` shows "(x4 over 2m)".
+ */
 export function recordEvent(store: ObjectStore, clock: Clock, input: EventInput): void {
   const { involved } = input;
   const namespace = involved.metadata.namespace ?? "default";
   const now = formatTimestamp(clock.now());
+  let known = seen.get(store);
+  if (!known) seen.set(store, (known = new Map<string, { namespace: string; name: string }>()));
+  const key = [namespace, involved.metadata.uid, input.fieldPath, input.type, input.reason, input.message, input.component, input.host].join("\u0000");
+  const previous = known.get(key);
+  if (previous) {
+    const existing = store.get("events", previous.namespace, previous.name);
+    if (existing) {
+      try {
+        store.update("events", { ...existing, count: (typeof existing.count === "number" ? existing.count : 1) + 1, lastTimestamp: now });
+        return;
+      } catch {
+        // Fall through and record a fresh event.
+      }
+    }
+  }
   const involvedObject: Record<string, unknown> = {
     kind: involved.kind,
     namespace: involved.metadata.namespace,
@@ -40,7 +64,7 @@ export function recordEvent(store: ObjectStore, clock: Clock, input: EventInput)
   const source: Record<string, string> = { component: input.component };
   if (input.host) source.host = input.host;
   try {
-    store.create("events", {
+    const created = store.create("events", {
       apiVersion: "v1",
       kind: "Event",
       // The recorder names events <object>.<hex nanosecond timestamp>; a counter stands in for the nanoseconds.
@@ -57,6 +81,8 @@ export function recordEvent(store: ObjectStore, clock: Clock, input: EventInput)
       reportingComponent: input.component,
       reportingInstance: input.host ?? "",
     });
+    if (known.size >= SEEN_LIMIT) known.clear();
+    known.set(key, { namespace, name: created.metadata.name! });
   } catch {
     // Events are best effort, as in client-go's recorder (e.g. the namespace is being deleted).
   }
