@@ -93,3 +93,15 @@ describe("watch", () => {
     await watch.ended;
   });
 });
+
+describe("watch-list", () => {
+  it("sendInitialEvents=true sends the current state, then a BOOKMARK marking its end", async () => {
+    const watch = await openWatch(
+      cluster,
+      "/api/v1/nodes?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
+    );
+    expect(await watch.next()).toMatchObject({ type: "ADDED", object: { kind: "Node", metadata: { name: "node-1" } } });
+    expect(await watch.next()).toMatchObject({ type: "BOOKMARK", object: { metadata: { annotations: { "k8s.io/initial-events-end": "true" } } } });
+    watch.close();
+  });
+});
