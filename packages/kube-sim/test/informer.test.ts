@@ -114,6 +114,16 @@ describe("client-node informer", () => {
     await converged();
   });
 
+  it("recovers when the watch connection breaks (socket reset)", async () => {
+    const errorsBefore = errors.length;
+    const reconnected = nextConnect();
+    expect(cluster.faults.dropWatches({ mode: "reset" })).toBe(1);
+    cluster.store.create("configmaps", cm("reset"));
+    await reconnected;
+    await converged();
+    expect(errors.length).toBeGreaterThan(errorsBefore);
+  });
+
   it("relists after 410 Expired and converges", async () => {
     const listsBefore = lists;
     const reconnected = nextConnect();

@@ -169,7 +169,9 @@ function list(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route:
     items = items.filter((o) => objectKey(o) > token.start);
     resourceVersion = token.rv;
   }
-  const limit = Number(query.get("limit") ?? "0");
+  // resourceVersion=0 is served from the watch cache, which ignores limit (the whole list comes back).
+  // Other resourceVersion values are served from the current state: no snapshots of the past.
+  const limit = query.get("resourceVersion") === "0" ? 0 : Number(query.get("limit") ?? "0");
   if (Number.isInteger(limit) && limit > 0 && items.length > limit) {
     remaining = items.length - limit;
     items = items.slice(0, limit);
