@@ -5,18 +5,21 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import fastifyCookie from "@fastify/cookie";
 import { appRouter, type ApiContext } from "@tapfleet/api";
 import { listProcedures } from "@tapfleet/api/procedures";
-import { roleAtLeast, type SessionPolicy } from "@tapfleet/core";
+import { AppError, readSensorPcap, roleAtLeast, type IngestGateway, type SecretBox, type SessionPolicy } from "@tapfleet/core";
 import { checkDatabaseConnection, type Db, type LiveBus } from "@tapfleet/db";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { fastifyTRPCOpenApiPlugin, generateOpenApiDocument } from "trpc-to-openapi";
 import { authenticateRequest, SESSION_COOKIE } from "./auth.ts";
+import { registerIngestRoutes } from "./ingest-routes.ts";
 import type { ServerMetrics } from "./metrics.ts";
 
 export interface AppOptions {
   db: Db;
   bus: LiveBus;
+  secrets: SecretBox;
+  gateway: IngestGateway;
   databaseUrl: string;
   logger: Logger;
   metrics: ServerMetrics;
@@ -83,6 +86,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance<Ser
     return {
       db: options.db,
       bus: options.bus,
+      secrets: options.secrets,
+      ingest: options.gateway,
       actor,
       authError,
       origin: { ip: req.ip, userAgent: req.headers["user-agent"] },
@@ -161,6 +166,38 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance<Ser
       await rest.register(fastifyTRPCOpenApiPlugin, { router: appRouter, createContext, onError: restOnError, basePath: "/" });
     },
     { prefix: "/api/v1" },
+  );
+
+  await registerIngestRoutes(app, { gateway: options.gateway });
+
+  // Binary downloads do not fit the JSON REST surface; same credentials and roles.
+  app.get<{ Params: { id: string }; Querystring: { interface?: string } }>(
+    "/api/v1/sensors/:id/pcap",
+    async (request, reply) => {
+      const { actor, authError } = await authenticateRequest({ db: options.db, request, sessionPolicy: options.sessionPolicy });
+      if (authError || actor.type === "anonymous") {
+        return reply.status(401).send({ error: { message: authError?.userMessage ?? "Sign in, or send an API token as Authorization: Bearer <token>." } });
+      }
+      if (!/^[0-9a-f-]{36}$/.test(request.params.id)) {
+        return reply.status(400).send({ error: { message: "id: must be a sensor id (UUID)" } });
+      }
+      const iface = request.query.interface;
+      if (iface !== undefined && !/^[A-Za-z0-9._@:-]{1,15}$/.test(iface)) {
+        return reply.status(400).send({ error: { message: "interface: must be an interface name (1–15 characters)" } });
+      }
+      try {
+        const pcap = await readSensorPcap({ db: options.db, sensorId: request.params.id, interface: iface });
+        return reply
+          .header("content-type", "application/vnd.tcpdump.pcap")
+          .header("content-disposition", `attachment; filename="sensor-${request.params.id}.pcap"`)
+          .header("x-tapfleet-packets", String(pcap.packets))
+          .header("x-tapfleet-skipped-chunks", String(pcap.skippedChunks))
+          .send(pcap.file);
+      } catch (error) {
+        if (error instanceof AppError && error.code === "NOT_FOUND") return reply.status(404).send({ error: { message: error.userMessage } });
+        throw error;
+      }
+    },
   );
 
   app.get("/healthz", () => ({ status: "ok" }));

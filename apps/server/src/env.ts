@@ -23,6 +23,11 @@ export const ZServerEnvSchema = z.object({
   TAPFLEET_SESSION_TTL_HOURS: z.coerce.number({ message: "must be a number" }).positive("must be positive").max(24 * 90).default(12),
   TAPFLEET_SESSION_IDLE_MINUTES: z.coerce.number({ message: "must be a number" }).positive("must be positive").default(120),
   TAPFLEET_BODY_LIMIT_BYTES: z.coerce.number({ message: "must be a number" }).int().min(1024, "must be at least 1024").default(1_048_576),
+  TAPFLEET_SECRET_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/_-]{43}=?$/, "must be 32 random bytes in base64 (openssl rand -base64 32)")
+    .optional(),
+  TAPFLEET_STATS_RETENTION_DAYS: z.coerce.number({ message: "must be a number" }).int("must be a whole number of days").min(1, "must be at least 1").max(3650).default(7),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -3,7 +3,16 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import path from "node:path";
-import { ensureInitialAdmin, purgeExpiredSessions, purgeOldLoginAttempts, type SessionPolicy } from "@tapfleet/core";
+import {
+  createIngestGateway,
+  createSecretBox,
+  dropExpiredReportPartitions,
+  ensureInitialAdmin,
+  ensureReportPartitions,
+  purgeExpiredSessions,
+  purgeOldLoginAttempts,
+  type SessionPolicy,
+} from "@tapfleet/core";
 import { checkDatabaseConnection, createDb, createLiveBus, describeDatabaseHost } from "@tapfleet/db";
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "@tapfleet/db/embedded";
 import { applyMigrations } from "@tapfleet/db/migrate";
@@ -11,6 +20,7 @@ import type { FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
 import { buildApp } from "./app.ts";
 import { REPO_ROOT, type ServerEnv } from "./env.ts";
+import { loadMasterKey } from "./master-key.ts";
 import { createMetrics } from "./metrics.ts";
 
 export interface RunningServer {
@@ -78,6 +88,27 @@ export async function startServer(options: {
     const bus = await createLiveBus({ url: databaseUrl, onError: (error) => logger.warn({ err: error }, "live bus") });
     onStop("closing the live bus", () => bus.close());
 
+    const secrets = createSecretBox(
+      await loadMasterKey({
+        fromEnv: env.TAPFLEET_SECRET_KEY,
+        dataDir: path.resolve(env.TAPFLEET_DATA_DIR),
+        warn: (message) => logger.warn(message),
+      }),
+    );
+    const gateway = createIngestGateway({
+      db,
+      bus,
+      secrets,
+      onError: (error, context) => logger.warn({ err: error }, context),
+    });
+    const maintainReports = async () => {
+      await ensureReportPartitions({ db });
+      const dropped = await dropExpiredReportPartitions({ db, retentionDays: env.TAPFLEET_STATS_RETENTION_DAYS });
+      if (dropped.length > 0) logger.info({ dropped }, "dropped expired report partitions");
+      await db.ingestNonce.deleteMany({ where: { expiresAt: { lt: new Date() } } });
+    };
+    await maintainReports();
+
     const admin = await ensureInitialAdmin({ db, password: env.TAPFLEET_ADMIN_PASSWORD });
     if (admin.created) {
       if (admin.generatedPassword) {
@@ -121,6 +152,8 @@ export async function startServer(options: {
     const app = await buildApp({
       db,
       bus,
+      secrets,
+      gateway,
       databaseUrl,
       logger,
       metrics: createMetrics(),
@@ -141,6 +174,11 @@ export async function startServer(options: {
       );
     }, 10 * 60_000);
     housekeeping.unref();
+    const reportMaintenance = setInterval(() => {
+      maintainReports().catch((error: unknown) => logger.warn({ err: error }, "report partition maintenance failed"));
+    }, 3600_000);
+    reportMaintenance.unref();
+    onStop("stopping report maintenance", () => Promise.resolve(clearInterval(reportMaintenance)));
     onStop("stopping housekeeping", () => Promise.resolve(clearInterval(housekeeping)));
 
     const address = await app.listen({ port: env.PORT, host: env.HOST });

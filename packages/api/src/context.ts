@@ -1,9 +1,12 @@
-import type { Actor, AppError, Db, LiveBus, RequestOrigin } from "@tapfleet/core";
+import type { Actor, AppError, Db, IngestGateway, LiveBus, RequestOrigin, SecretBox } from "@tapfleet/core";
 
 /** What every procedure receives. Built per request by the server. */
 export interface ApiContext {
   db: Db;
   bus: LiveBus;
+  /** Encrypts and decrypts credentials at rest. */
+  secrets: SecretBox;
+  ingest: Pick<IngestGateway, "invalidateKeys">;
   actor: Actor;
   /** Set when the request carried credentials that were refused (malformed, unknown, expired, revoked token). */
   authError: AppError | undefined;

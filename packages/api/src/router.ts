@@ -1,5 +1,7 @@
 import { auditRouter } from "./routers/audit.ts";
 import { authRouter } from "./routers/auth.ts";
+import { clustersRouter } from "./routers/clusters.ts";
+import { sensorsRouter } from "./routers/sensors.ts";
 import { systemRouter } from "./routers/system.ts";
 import { tokensRouter } from "./routers/tokens.ts";
 import { usersRouter } from "./routers/users.ts";
@@ -11,6 +13,8 @@ export const appRouter = router({
   tokens: tokensRouter,
   audit: auditRouter,
   system: systemRouter,
+  clusters: clustersRouter,
+  sensors: sensorsRouter,
 });
 
 export type AppRouter = typeof appRouter;

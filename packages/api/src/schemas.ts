@@ -91,3 +91,64 @@ export const ZAuditListInputSchema = z.object({
 });
 
 export const ZOkSchema = z.object({ ok: z.literal(true) });
+
+export const ZClusterIdSchema = z
+  .string()
+  .min(1, "is required")
+  .max(63, "must be at most 63 characters")
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit");
+
+export const ZCreateClusterInputSchema = z.object({
+  id: ZClusterIdSchema,
+  displayName: z.string().trim().max(128, "must be at most 128 characters").nullish(),
+});
+
+export const ZRotateKeyInputSchema = z.object({
+  id: ZClusterIdSchema,
+  graceHours: z.number().min(0, "must be at least 0").max(720, "must be at most 720 (30 days)").default(24),
+});
+
+export const ZIngestKeySchema = z.object({
+  keyId: z.string(),
+  createdAt: z.string(),
+  retiresAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+});
+
+export const ZClusterSchema = z.object({
+  id: z.string(),
+  displayName: z.string().nullable(),
+  createdAt: z.string(),
+  sensorCount: z.number(),
+  keys: z.array(ZIngestKeySchema),
+});
+
+export const ZReportSummarySchema = z.object({
+  sensorId: z.string(),
+  clusterId: z.string(),
+  nodeName: z.string(),
+  receivedAt: z.string(),
+  sentAt: z.string(),
+  sequence: z.number(),
+  packets: z.number(),
+  bytes: z.number(),
+  kernelDrops: z.number(),
+  interfaceDrops: z.number(),
+  interfaces: z.array(
+    z.object({ name: z.string(), packets: z.number(), bytes: z.number(), kernelDrops: z.number(), interfaceDrops: z.number() }),
+  ),
+  upload: z.object({ chunksSent: z.number(), bytesSent: z.number(), chunksDropped: z.number() }),
+});
+export type ReportSummaryOutput = z.infer<typeof ZReportSummarySchema>;
+
+export const ZSensorSchema = z.object({
+  id: z.string(),
+  clusterId: z.string(),
+  nodeName: z.string(),
+  podName: z.string(),
+  agentVersion: z.string(),
+  configHash: z.string(),
+  firstSeenAt: z.string(),
+  lastSeenAt: z.string(),
+  lastSummary: ZReportSummarySchema.nullable(),
+});

@@ -10,3 +10,9 @@ export * from "./audit/audit.ts";
 // The handles that callers pass into core functions; re-exported so layers
 // above core never import the database package.
 export type { Db, LiveBus } from "@tapfleet/db";
+export * from "./secrets.ts";
+export * from "./clusters/clusters.ts";
+export * from "./ingest/gateway.ts";
+export * from "./ingest/partitions.ts";
+export * from "./ingest/pcap.ts";
+export * from "./ingest/sensors.ts";

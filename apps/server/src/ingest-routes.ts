@@ -1,0 +1,39 @@
+// /ingest: the agents' endpoints. The body is read raw, because the signature
+// covers its exact bytes; the gateway in core does the rest.
+import { type IngestGateway } from "@tapfleet/core";
+import { INGEST_PATHS, MAX_CHUNK_BODY_BYTES, MAX_REPORT_BYTES } from "@tapfleet/sensor";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+
+export async function registerIngestRoutes(app: FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>, options: { gateway: IngestGateway }): Promise<void> {
+  await app.register((ingest, _options, done) => {
+    ingest.removeAllContentTypeParsers();
+    ingest.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+
+    ingest.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+      const tooLarge = error.code === "FST_ERR_CTP_BODY_TOO_LARGE";
+      const status = tooLarge ? 413 : error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
+      if (status >= 500) request.log.error({ err: error }, "ingest failed");
+      void reply.status(status).send({
+        ok: false,
+        reason: tooLarge ? "too_large" : status >= 500 ? "rate_limited" : "malformed",
+        message: tooLarge ? "body is larger than this endpoint accepts" : status >= 500 ? "server error; retry later" : error.message,
+        serverTime: Date.now(),
+      });
+    });
+
+    const handle =
+      (accept: (request: Parameters<IngestGateway["acceptReport"]>[0]) => ReturnType<IngestGateway["acceptReport"]>) =>
+      async (request: FastifyRequest, reply: FastifyReply) => {
+        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const result = await accept({ method: request.method, path: request.url, headers: request.headers, body });
+        if (!result.body.ok) request.log.info({ reason: result.body.reason }, "ingest request refused");
+        return reply.status(result.status).send(result.body);
+      };
+
+    ingest.post(INGEST_PATHS.reports, { bodyLimit: MAX_REPORT_BYTES }, handle((r) => options.gateway.acceptReport(r)));
+    ingest.post(INGEST_PATHS.chunks, { bodyLimit: MAX_CHUNK_BODY_BYTES }, handle((r) => options.gateway.acceptChunk(r)));
+    done();
+  });
+}

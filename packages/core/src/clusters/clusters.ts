@@ -1,0 +1,103 @@
+import { randomBytes } from "node:crypto";
+import { Prisma, type Db } from "@tapfleet/db";
+import { AppError } from "../errors.ts";
+import type { SecretBox } from "../secrets.ts";
+
+export interface IngestKeyView {
+  keyId: string;
+  createdAt: Date;
+  retiresAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+export interface ClusterView {
+  id: string;
+  displayName: string | null;
+  createdAt: Date;
+  sensorCount: number;
+  keys: IngestKeyView[];
+}
+
+/** A new HMAC key for agents: 256 random bits. */
+function generateIngestSecret(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+export async function listClusters(options: { db: Db; now?: Date }): Promise<ClusterView[]> {
+  const now = options.now ?? new Date();
+  const clusters = await options.db.cluster.findMany({
+    orderBy: { id: "asc" },
+    include: {
+      keys: { where: { OR: [{ retiresAt: null }, { retiresAt: { gt: now } }] }, orderBy: { createdAt: "desc" } },
+      _count: { select: { sensors: true } },
+    },
+  });
+  return clusters.map((cluster) => ({
+    id: cluster.id,
+    displayName: cluster.displayName,
+    createdAt: cluster.createdAt,
+    sensorCount: cluster._count.sensors,
+    keys: cluster.keys.map((key) => ({
+      keyId: key.keyId,
+      createdAt: key.createdAt,
+      retiresAt: key.retiresAt,
+      lastUsedAt: key.lastUsedAt,
+    })),
+  }));
+}
+
+/**
+ * Registers a cluster and its first ingest key. The key is returned once, for
+ * the cluster's Secret; only its ciphertext is stored.
+ */
+export async function createCluster(options: {
+  db: Db;
+  secrets: SecretBox;
+  id: string;
+  displayName?: string | null | undefined;
+}): Promise<{ clusterId: string; keyId: string; secret: string }> {
+  const secret = generateIngestSecret();
+  try {
+    await options.db.cluster.create({
+      data: {
+        id: options.id,
+        displayName: options.displayName?.trim() || null,
+        keys: { create: { keyId: options.id, secretCiphertext: options.secrets.seal(secret) } },
+      },
+    });
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+      throw new AppError("CONFLICT", { userMessage: `A cluster with the id "${options.id}" already exists.`, cause: error });
+    }
+    throw error;
+  }
+  return { clusterId: options.id, keyId: options.id, secret };
+}
+
+/**
+ * Adds a new key under the cluster's key id; the keys in use now keep working
+ * for `graceHours` so agents can be redeployed with the new one.
+ */
+export async function rotateIngestKey(options: {
+  db: Db;
+  secrets: SecretBox;
+  clusterId: string;
+  graceHours: number;
+  now?: Date;
+}): Promise<{ keyId: string; secret: string; oldKeysRetireAt: Date }> {
+  const now = options.now ?? new Date();
+  const retireAt = new Date(now.getTime() + options.graceHours * 3600_000);
+  const secret = generateIngestSecret();
+  await options.db.$transaction(async (tx) => {
+    const cluster = await tx.cluster.findUnique({ where: { id: options.clusterId } });
+    if (!cluster) throw new AppError("NOT_FOUND", { userMessage: `No cluster "${options.clusterId}".` });
+    await tx.ingestKey.updateMany({
+      where: { clusterId: cluster.id, OR: [{ retiresAt: null }, { retiresAt: { gt: retireAt } }] },
+      data: { retiresAt: retireAt },
+    });
+    await tx.ingestKey.create({
+      data: { keyId: cluster.id, clusterId: cluster.id, secretCiphertext: options.secrets.seal(secret), createdAt: now },
+    });
+  });
+  return { keyId: options.clusterId, secret, oldKeysRetireAt: retireAt };
+}
