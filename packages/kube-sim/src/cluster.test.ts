@@ -163,6 +163,21 @@ describe("simulated cluster", () => {
     expect(agentPods(c).map((p) => p.spec?.nodeName).sort()).toEqual(["node-2", "node-3", "node-4"]);
   });
 
+  it("leaves a NotReady node's deleted pod Terminating, and PodGC removes it when the node goes", () => {
+    const { c, clock } = start();
+    c.store.create("daemonsets.apps", agentDs());
+    clock.flush();
+    c.setNodeReady("node-3", false);
+    clock.flush();
+    const [pod] = c.store.podsOnNode("node-3");
+    c.store.delete("pods", "default", pod!.metadata.name!);
+    clock.flush();
+    expect(c.store.get("pods", "default", pod!.metadata.name!)?.metadata.deletionTimestamp).toBeDefined();
+    c.removeNode("node-3");
+    clock.flush();
+    expect(c.store.get("pods", "default", pod!.metadata.name!)).toBeUndefined();
+  });
+
   it("marks a NotReady node's pods not ready and taints the node, and recovers", () => {
     const { c, clock } = start();
     c.store.create("daemonsets.apps", agentDs());
@@ -233,11 +248,12 @@ describe("simulated cluster", () => {
     expect(status(c)).toMatchObject({ updatedNumberScheduled: 3, numberAvailable: 3 });
   });
 
-  it("garbage-collects pods and revisions when the DaemonSet is deleted", () => {
+  it("garbage-collects pods and revisions when the DaemonSet is deleted; pods terminate through their kubelet", () => {
     const { c, clock } = start();
     c.store.create("daemonsets.apps", agentDs());
     clock.flush();
     c.store.delete("daemonsets.apps", "default", "agent", { propagationPolicy: "Background" });
+    expect(agentPods(c).every((p) => p.metadata.deletionTimestamp !== undefined)).toBe(true);
     clock.flush();
     expect(agentPods(c)).toEqual([]);
     expect(c.store.list("controllerrevisions.apps").items).toEqual([]);

@@ -198,7 +198,17 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
     onError: (key, err) => onError(new Error(`node controller syncing ${key}`, { cause: err })),
     process(name) {
       const node = store.get("nodes", undefined, name);
-      if (!node) return;
+      if (!node) {
+        // PodGC: pods bound to a node that no longer exists have no kubelet to finish them.
+        for (const pod of store.podsOnNode(name)) {
+          try {
+            store.delete("pods", pod.metadata.namespace!, pod.metadata.name!, { gracePeriodSeconds: 0 });
+          } catch (err) {
+            if (!isApiError(err, "NotFound")) throw err;
+          }
+        }
+        return;
+      }
       const taints = desiredTaints(node, clock.now());
       const current = Array.isArray(node.spec?.taints) ? node.spec.taints : [];
       if (JSON.stringify(taints) === JSON.stringify(current)) return;
@@ -209,7 +219,11 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
     },
   });
   const unsubscribeNodes = store.subscribe((e: StoreEvent) => {
-    if (e.resource === "nodes" && e.type !== "DELETED") nodeQueue.add(e.object.metadata.name!);
+    if (e.resource === "nodes") nodeQueue.add(e.object.metadata.name!);
+    else if (e.resource === "pods" && e.type !== "DELETED" && e.object.metadata.deletionTimestamp !== undefined) {
+      const nodeName = e.object.spec?.nodeName;
+      if (typeof nodeName === "string" && nodeName !== "" && !store.get("nodes", undefined, nodeName)) nodeQueue.add(nodeName);
+    }
   });
   for (const spec of nodeSpecs) nodeQueue.add(spec.name);
 

@@ -395,8 +395,30 @@ describe("object store: delete and garbage collection", () => {
     store.create("pods", pod("a", {}, "n1"));
     store.create("pods", pod("b", {}, "n2"));
     expect(store.podsOnNode("n1").map((p) => p.metadata.name)).toEqual(["a"]);
-    store.delete("pods", "default", "a");
+    store.delete("pods", "default", "a", { gracePeriodSeconds: 0 });
     expect(store.podsOnNode("n1")).toEqual([]);
+  });
+
+  it("deletes a bound pod gracefully: Terminating with deletionTimestamp until the final delete with grace 0", () => {
+    const clock = createManualClock(Date.UTC(2026, 0, 1, 0, 0, 0));
+    const store = createObjectStore({ clock });
+    store.create("pods", pod("bound", {}, "n1"));
+    store.create("pods", pod("unbound"));
+    const events: StoreEvent[] = [];
+    store.subscribe((e) => events.push(e));
+    const terminating = store.delete("pods", "default", "bound");
+    expect(terminating.metadata).toMatchObject({ deletionTimestamp: "2026-01-01T00:00:30Z", deletionGracePeriodSeconds: 30 });
+    expect(store.get("pods", "default", "bound")).toBeDefined();
+    // A second delete does not restart the clock; a status write does not complete the deletion.
+    expect(store.delete("pods", "default", "bound").metadata.resourceVersion).toBe(terminating.metadata.resourceVersion);
+    store.update("pods", { ...terminating, status: { phase: "Running" } }, { subresource: "status" });
+    expect(store.get("pods", "default", "bound")).toBeDefined();
+    store.delete("pods", "default", "bound", { gracePeriodSeconds: 0 });
+    expect(store.get("pods", "default", "bound")).toBeUndefined();
+    // Unbound pods have no kubelet to wait for.
+    store.delete("pods", "default", "unbound");
+    expect(store.get("pods", "default", "unbound")).toBeUndefined();
+    expect(events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(["MODIFIED bound", "MODIFIED bound", "DELETED bound", "DELETED unbound"]);
   });
 });
 

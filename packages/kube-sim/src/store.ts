@@ -26,6 +26,13 @@ export interface DeleteOptions {
   /** `Background` (default) and `Foreground` delete dependents; `Orphan` strips their ownerReferences. */
   propagationPolicy?: "Background" | "Foreground" | "Orphan" | undefined;
   preconditions?: { uid?: string | undefined; resourceVersion?: string | undefined } | undefined;
+  /**
+   * Pods only: seconds the kubelet gets to stop the containers. Default: the pod's
+   * terminationGracePeriodSeconds (30), or 0 for unbound and finished pods. A pod
+   * deleted with a grace period gets deletionTimestamp (Terminating) and is removed
+   * by its kubelet's final delete with 0.
+   */
+  gracePeriodSeconds?: number | undefined;
 }
 
 export interface ObjectStoreOptions {
@@ -89,6 +96,17 @@ export function formatTimestamp(ms: number): string {
   return lastFormatted;
 }
 
+
+/** CheckGracefulDelete of the pod strategy. */
+function podGracePeriod(pod: KubeObject, requested: number | undefined): number {
+  const nodeName = pod.spec?.nodeName;
+  const phase = pod.status?.phase;
+  // Unbound and finished pods have no kubelet to wait for.
+  if (typeof nodeName !== "string" || nodeName === "" || phase === "Succeeded" || phase === "Failed") return 0;
+  if (requested !== undefined) return Math.max(0, requested);
+  const fromSpec = pod.spec?.terminationGracePeriodSeconds;
+  return typeof fromSpec === "number" ? Math.max(0, fromSpec) : 30;
+}
 
 // utilrand.String's alphabet: no vowels and no confusable digits, so generated names never spell words.
 const NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
@@ -427,8 +445,13 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
     if (isDeepStrictEqual(next, existing)) return existing;
 
-    // The last finalizer removed from an object being deleted completes the deletion.
-    if (next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0) {
+    // The last finalizer removed from an object whose deletion is due completes the deletion.
+    if (
+      next.metadata.deletionTimestamp !== undefined &&
+      (existing.metadata.finalizers ?? []).length > 0 &&
+      (next.metadata.finalizers ?? []).length === 0 &&
+      (next.metadata.deletionGracePeriodSeconds ?? 0) === 0
+    ) {
       // The real registry turns this update into the deletion: one DELETED event, no MODIFIED.
       return removeNow(slot, next, existing, { propagationPolicy: "Background" });
     }
@@ -480,18 +503,28 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
       );
     }
     if (info.kind === "Namespace") {
-      // The namespace controller empties a namespace before it goes away.
+      // The namespace controller empties a namespace before it goes away (pods without a grace period).
       for (const [key, other] of slots) {
         if (!other.info.namespaced) continue;
         for (const o of [...(other.byNamespace.get(name)?.values() ?? [])]) {
-          if (read(other, o.metadata.namespace, o.metadata.name!)) deleteObject(slotFor(key), o, { propagationPolicy: "Background" });
+          if (read(other, o.metadata.namespace, o.metadata.name!)) deleteObject(slotFor(key), o, { propagationPolicy: "Background", gracePeriodSeconds: 0 });
         }
       }
     }
-    if ((existing.metadata.finalizers ?? []).length > 0) {
-      if (existing.metadata.deletionTimestamp !== undefined) return existing;
+    const grace = info.kind === "Pod" ? podGracePeriod(existing, opts.gracePeriodSeconds) : 0;
+    const terminating = existing.metadata.deletionTimestamp !== undefined;
+    if (grace > 0) {
+      // Graceful pod deletion: Terminating until the kubelet has stopped the containers.
+      if (terminating) return existing;
       const next = { ...existing, metadata: { ...existing.metadata } };
-      next.metadata.deletionTimestamp = formatTimestamp(clock.now());
+      next.metadata.deletionTimestamp = formatTimestamp(clock.now() + grace * 1000);
+      next.metadata.deletionGracePeriodSeconds = grace;
+      return commit(slot, "MODIFIED", next, existing);
+    }
+    if ((existing.metadata.finalizers ?? []).length > 0) {
+      if (terminating && existing.metadata.deletionGracePeriodSeconds === 0) return existing;
+      const next = { ...existing, metadata: { ...existing.metadata } };
+      if (!terminating) next.metadata.deletionTimestamp = formatTimestamp(clock.now());
       next.metadata.deletionGracePeriodSeconds = 0;
       return commit(slot, "MODIFIED", next, existing);
     }

@@ -125,6 +125,7 @@ describe("kubelet: process mode", () => {
       imageTable: {
         "tapfleet/agent": { command: process.execPath, args: ["-e", script] },
         "tapfleet/sleeper": { command: process.execPath, args: ["-e", "setInterval(() => {}, 1000); console.log('up')"] },
+        "tapfleet/stubborn": { command: process.execPath, args: ["-e", "process.on('SIGTERM', () => console.log('ignoring SIGTERM')); setInterval(() => {}, 1000); console.log('up')"] },
       },
       baseEnv: { PATH: process.env.PATH ?? "" },
       spawn: (command, args, options) => {
@@ -179,12 +180,31 @@ describe("kubelet: process mode", () => {
     expect(spawned).toHaveLength(2);
     const [first, second] = spawned as [ChildProcess, ChildProcess];
     const firstExit = new Promise<NodeJS.Signals | null>((resolve) => first.once("exit", (_code, signal) => resolve(signal)));
-    c.store.delete("pods", "default", "sleeper-1");
+    const gone = new Promise<void>((resolve) => c.store.subscribe((e) => e.type === "DELETED" && e.object.metadata.name === "sleeper-1" && resolve()));
+    const terminating = c.store.delete("pods", "default", "sleeper-1");
+    expect(terminating.metadata.deletionTimestamp).toBeDefined();
     expect(await firstExit).toBe("SIGTERM");
+    await gone;
     expect(second.exitCode).toBeNull();
     await c.stop();
     cluster = undefined;
     expect(second.signalCode).toBe("SIGTERM");
+  });
+
+  it("sends SIGKILL when a container outlives its termination grace period", async () => {
+    const spawned: ChildProcess[] = [];
+    const c = processCluster(spawned);
+    c.store.create("pods", { ...podObject("stubborn", [{ name: "s", image: "tapfleet/stubborn:1" }]), spec: { nodeName: "node-1", terminationGracePeriodSeconds: 1, containers: [{ name: "s", image: "tapfleet/stubborn:1" }] } });
+    await podWhen(c, "stubborn", (p) => containerStatus(p).ready === true);
+    const child = spawned[0]!;
+    // Ready means started, not that the script has installed its SIGTERM handler: wait for its output.
+    await new Promise((resolve) => child.stdout!.once("data", resolve));
+    const exit = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
+    const gone = new Promise<void>((resolve) => c.store.subscribe((e) => e.type === "DELETED" && e.object.metadata.name === "stubborn" && resolve()));
+    c.store.delete("pods", "default", "stubborn");
+    expect(await exit).toBe("SIGKILL");
+    await gone;
+    expect(c.store.get("pods", "default", "stubborn")).toBeUndefined();
   });
 
   it("reports ImagePullBackOff for an image missing from the table", async () => {

@@ -159,6 +159,8 @@ interface PodRuntime {
   containers: Map<string, ContainerRuntime>;
   startTimer?: { cancel(): void };
   started: boolean;
+  /** Graceful termination under way (deletionTimestamp seen). */
+  terminating?: boolean;
 }
 
 function containerId(): string {
@@ -565,14 +567,15 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     if (!store.get("nodes", undefined, nodeName)) return;
     const ready = nodeReady(nodeName);
     let runtime = pods.get(key);
+    if (pod.metadata.deletionTimestamp !== undefined) {
+      // A NotReady node's kubelet is down: its pods stay Terminating, as in a real cluster.
+      if (ready) terminate(key, pod, runtime);
+      return;
+    }
     if (!runtime) {
       // A NotReady node's kubelet is down: it starts nothing.
       if (!ready) return;
       runtime = admit(key, pod, nodeName);
-    }
-    if (pod.metadata.deletionTimestamp !== undefined) {
-      killPod(key);
-      return;
     }
     if (!ready) {
       // The node lifecycle controller marks pods of a NotReady node not ready; the kubelet itself is silent.
@@ -585,6 +588,43 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       return;
     }
     writeStatus(pod, buildStatus(pod, runtime, ready));
+  }
+
+  /**
+   * Graceful termination: SIGTERM, SIGKILL after the grace period, then the
+   * kubelet's final delete with grace 0 removes the pod from the API.
+   */
+  function terminate(key: string, pod: KubeObject, runtime: PodRuntime | undefined): void {
+    const finish = (): void => {
+      if (stopped) return;
+      if (runtime && pods.get(key) === runtime) pods.delete(key);
+      try {
+        store.delete("pods", pod.metadata.namespace!, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+      } catch (err) {
+        if (!isApiError(err, "NotFound") && !isApiError(err, "Conflict")) options.onError?.(err);
+      }
+    };
+    if (!runtime) return finish();
+    if (runtime.terminating) return;
+    runtime.terminating = true;
+    runtime.startTimer?.cancel();
+    const graceMs = (typeof pod.metadata.deletionGracePeriodSeconds === "number" ? pod.metadata.deletionGracePeriodSeconds : 30) * 1000;
+    const exits: Promise<void>[] = [];
+    for (const c of runtime.containers.values()) {
+      c.timer?.cancel();
+      c.timer = undefined;
+      const child = c.process;
+      c.process = undefined;
+      if (!child || child.exitCode !== null || child.signalCode !== null) continue;
+      exits.push(new Promise((resolve) => child.once("close", () => resolve())));
+      const escalate = clock.setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      }, graceMs);
+      child.once("close", () => escalate.cancel());
+      child.kill("SIGTERM");
+    }
+    if (exits.length === 0) finish();
+    else void Promise.all(exits).then(finish);
   }
 
   function writeStatus(pod: KubeObject, status: Json): void {
@@ -632,7 +672,8 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       return;
     }
     const nodeName = e.object.spec?.nodeName;
-    if (typeof nodeName === "string" && nodeName !== "" && !pods.has(key)) queue.add(key);
+    if (e.object.metadata.deletionTimestamp !== undefined && typeof nodeName === "string" && nodeName !== "") queue.add(key);
+    else if (typeof nodeName === "string" && nodeName !== "" && !pods.has(key)) queue.add(key);
     else if (pods.has(key) && e.type === "MODIFIED" && pods.get(key)!.uid !== e.object.metadata.uid) queue.add(key);
   });
   for (const pod of store.list("pods").items) {
