@@ -25,7 +25,7 @@ spec:
 `;
 
 type Status = { numberAvailable?: number; updatedNumberScheduled?: number; observedGeneration?: number };
-const status = (): Status => (cluster.store.get("daemonsets.apps", "default", "agent")?.status ?? {}) as Status;
+const status = (): Status => (cluster.store.get("daemonsets.apps", "default", "agent")?.status ?? {});
 
 beforeAll(async () => {
   cluster = await startSimCluster({
