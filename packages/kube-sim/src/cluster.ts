@@ -202,7 +202,7 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
         // PodGC: pods bound to a node that no longer exists have no kubelet to finish them.
         for (const pod of store.podsOnNode(name)) {
           try {
-            store.delete("pods", pod.metadata.namespace!, pod.metadata.name!, { gracePeriodSeconds: 0 });
+            store.delete("pods", pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0 });
           } catch (err) {
             if (!isApiError(err, "NotFound")) throw err;
           }

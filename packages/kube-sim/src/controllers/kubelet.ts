@@ -599,7 +599,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       if (stopped) return;
       if (runtime && pods.get(key) === runtime) pods.delete(key);
       try {
-        store.delete("pods", pod.metadata.namespace!, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+        store.delete("pods", pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
       } catch (err) {
         if (!isApiError(err, "NotFound") && !isApiError(err, "Conflict")) options.onError?.(err);
       }
