@@ -31,6 +31,7 @@ export interface AppOptions {
   bodyLimit: number;
   /** The Next.js request handler for the dashboard, when it is served. */
   dashboard?: { handle: (req: FastifyRequest["raw"], res: FastifyReply["raw"]) => Promise<void> } | undefined;
+  benchBareEndpoint?: boolean;
   /** Set by the process while it shuts down, so /readyz fails first. */
   isShuttingDown?: () => boolean;
 }
@@ -168,7 +169,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance<Ser
     { prefix: "/api/v1" },
   );
 
-  await registerIngestRoutes(app, { gateway: options.gateway });
+  await registerIngestRoutes(app, { gateway: options.gateway, bareEndpoint: options.benchBareEndpoint ?? false });
 
   // Binary downloads do not fit the JSON REST surface; same credentials and roles.
   app.get<{ Params: { id: string }; Querystring: { interface?: string } }>(

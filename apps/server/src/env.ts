@@ -28,6 +28,8 @@ export const ZServerEnvSchema = z.object({
     .regex(/^[A-Za-z0-9+/_-]{43}=?$/, "must be 32 random bytes in base64 (openssl rand -base64 32)")
     .optional(),
   TAPFLEET_STATS_RETENTION_DAYS: z.coerce.number({ message: "must be a number" }).int("must be a whole number of days").min(1, "must be at least 1").max(3650).default(7),
+  /** Adds POST /ingest/v1/bare, which reads a body and answers without verifying or storing: the baseline of `npm run bench:ingest`. */
+  TAPFLEET_BENCH_BARE_ENDPOINT: booleanFlag.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

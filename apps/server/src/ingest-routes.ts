@@ -6,7 +6,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 
-export async function registerIngestRoutes(app: FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>, options: { gateway: IngestGateway }): Promise<void> {
+export async function registerIngestRoutes(app: FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>, options: { gateway: IngestGateway; bareEndpoint?: boolean }): Promise<void> {
   await app.register((ingest, _options, done) => {
     ingest.removeAllContentTypeParsers();
     ingest.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
@@ -34,6 +34,12 @@ export async function registerIngestRoutes(app: FastifyInstance<Server, Incoming
 
     ingest.post(INGEST_PATHS.reports, { bodyLimit: MAX_REPORT_BYTES }, handle((r) => options.gateway.acceptReport(r)));
     ingest.post(INGEST_PATHS.chunks, { bodyLimit: MAX_CHUNK_BODY_BYTES }, handle((r) => options.gateway.acceptChunk(r)));
+    if (options.bareEndpoint) {
+      // The benchmark's baseline: same stack, same body handling, no verification or storage.
+      ingest.post("/ingest/v1/bare", { bodyLimit: MAX_REPORT_BYTES }, async (_request, reply) =>
+        reply.status(200).send({ ok: true, serverTime: Date.now() }),
+      );
+    }
     done();
   });
 }

@@ -165,6 +165,7 @@ export async function startServer(options: {
       bodyLimit: env.TAPFLEET_BODY_LIMIT_BYTES,
       dashboard,
       isShuttingDown: () => shuttingDown,
+      benchBareEndpoint: env.TAPFLEET_BENCH_BARE_ENDPOINT,
     });
     onStop("closing HTTP listeners", () => app.close());
 
