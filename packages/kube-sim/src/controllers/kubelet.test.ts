@@ -205,6 +205,7 @@ describe("kubelet: process mode", () => {
     expect(await exit).toBe("SIGKILL");
     await gone;
     expect(c.store.get("pods", "default", "stubborn")).toBeUndefined();
+    expect(c.store.list("events", { fieldSelector: "involvedObject.name=stubborn,reason=Killing" }).items[0]?.message).toBe("Stopping container s");
   });
 
   it("reports ImagePullBackOff for an image missing from the table", async () => {

@@ -608,6 +608,9 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     if (runtime.terminating) return;
     runtime.terminating = true;
     runtime.startTimer?.cancel();
+    for (const c of runtime.containers.values()) {
+      if (c.phase === "running") event(pod, runtime, "Normal", "Killing", `Stopping container ${c.name}`, c.name);
+    }
     const graceMs = (typeof pod.metadata.deletionGracePeriodSeconds === "number" ? pod.metadata.deletionGracePeriodSeconds : 30) * 1000;
     const exits: Promise<void>[] = [];
     for (const c of runtime.containers.values()) {
