@@ -1,0 +1,493 @@
+// The agent's life: read settings, write the config file, choose interfaces,
+// capture on each, count, forward chunks, report every interval, and on
+// SIGTERM flush what it can and exit. Side effects (clock, timers, interface
+// listing, the capture binding, the collector client) come in through
+// options so that tests can drive each part without mocking modules.
+
+import {
+  CONTENT_TYPES,
+  encodeChunkUpload,
+  encodeStatsReport,
+  INGEST_PATHS,
+  matchInterfaces,
+  MAX_INTERFACES_PER_REPORT,
+  PROTOCOL_VERSION,
+  ZIngestResponseSchema,
+  type AgentIdentity,
+  type InterfaceStats,
+  type SensorEnv,
+  type StatsReport,
+} from "@tapfleet/sensor";
+import { AGENT_VERSION, loadAgentSettings, type AgentSettings } from "./agent-settings.ts";
+import { loadCapture, type CaptureSession, type LoadCaptureResult } from "./capture.ts";
+import { ChunkForwarder, type ChunkSendOutcome } from "./chunk-forwarder.ts";
+import { createCollectorClient, type CollectorClient } from "./collector-client.ts";
+import { renderConfigFile, writeConfigFile } from "./config-file.ts";
+import { decodePacket, emptyDecodedPacket } from "./decode.ts";
+import { InterfaceCounters } from "./interface-stats.ts";
+import { sysfsInterfaceLister, type ListInterfaces } from "./interfaces.ts";
+import { createLogger, hexDump, type Logger, type LogLevel } from "./logger.ts";
+import { PcapChunkBuilder, type SealedChunk } from "./pcap-chunk.ts";
+import { ReportOutbox, type SendOutcome } from "./report-outbox.ts";
+
+/** Exit codes: meaningful to whoever reads `kubectl get pods` and the CLI. */
+export const EXIT = { ok: 0, failed: 1, badSettings: 2, cannotCapture: 3 } as const;
+
+export interface AgentTuning {
+  /** How often the interface list is read again (new and vanished interfaces). */
+  interfacePollMs: number;
+  /** A chunk is sealed at least this often, so quiet interfaces still upload. */
+  chunkFlushMs: number;
+  maxQueuedChunks: number;
+  maxQueuedReports: number;
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  /** On SIGTERM: how long to keep trying to deliver queued reports. */
+  shutdownFlushMs: number;
+  snapLength: number;
+  captureBufferBytes: number;
+  captureTimeoutMs: number;
+}
+
+export const DEFAULT_TUNING: AgentTuning = {
+  interfacePollMs: 1000,
+  chunkFlushMs: 1000,
+  maxQueuedChunks: 8,
+  // An hour of reports at the default 10 s interval.
+  maxQueuedReports: 360,
+  backoffBaseMs: 1000,
+  backoffCapMs: 30_000,
+  shutdownFlushMs: 5000,
+  snapLength: 65535,
+  captureBufferBytes: 16 * 1024 * 1024,
+  captureTimeoutMs: 100,
+};
+
+export interface Timers {
+  setInterval(callback: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+export interface RunAgentOptions {
+  env: SensorEnv;
+  now?: () => number;
+  random?: () => number;
+  timers?: Timers;
+  listInterfaces?: ListInterfaces;
+  loadCapture?: () => LoadCaptureResult;
+  createClient?: (agent: AgentSettings) => CollectorClient;
+  write?: (line: string) => void;
+  writeError?: (line: string) => void;
+  /** Registers the stop handler (default: SIGTERM and SIGINT). */
+  onStopSignal?: (stop: () => void) => void;
+  tuning?: Partial<AgentTuning>;
+}
+
+interface CaptureEntry {
+  session: CaptureSession;
+  builder: PcapChunkBuilder;
+}
+
+/** Runs until stopped; resolves to the process exit code. */
+export async function runAgent(options: RunAgentOptions): Promise<number> {
+  const now = options.now ?? Date.now;
+  const writeError = options.writeError ?? ((line: string) => process.stderr.write(line));
+  const tuning = { ...DEFAULT_TUNING, ...options.tuning };
+  const timers: Timers = options.timers ?? {
+    setInterval: (callback, ms) => setInterval(callback, ms),
+    clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
+  };
+  const startedAt = now();
+
+  const loaded = loadAgentSettings(options.env);
+  if (!loaded.ok) {
+    writeError(`tapfleet-agent: ${loaded.line}\n`);
+    return EXIT.badSettings;
+  }
+  const agent = loaded.value;
+  const settings = agent.resolved;
+  const log = createLogger({ level: settings.debugLevel as LogLevel, write: options.write, writeError, now });
+  log.log(0, `tapfleet-agent ${AGENT_VERSION} starting on node ${agent.nodeName} (config hash ${agent.configHash.slice(0, 12)})`);
+  for (const warning of agent.warnings) log.log(0, `warning: ${warning}`);
+
+  try {
+    await writeConfigFile(settings.configPath, renderConfigFile(agent, startedAt));
+    log.log(0, `config file written to ${settings.configPath}`);
+  } catch (error) {
+    writeError(`tapfleet-agent: cannot write the config file ${settings.configPath} (OSSENSOR_CONFIG_PATH): ${causeMessage(error)}\n`);
+    return EXIT.failed;
+  }
+
+  const capture = (options.loadCapture ?? loadCapture)();
+  if (!capture.ok) {
+    writeError(`tapfleet-agent: ${capture.reason}\n`);
+    return EXIT.cannotCapture;
+  }
+  log.log(0, `capturing with ${capture.libraryVersion}`);
+
+  if (settings.antigenaEnabled) {
+    log.log(0, "ANTIGENA_ENABLED=true: response actions are not supported by this agent version yet; nothing is polled");
+  }
+
+  const client = (options.createClient ?? ((a: AgentSettings) => createCollectorClient({ settings: a.resolved, now })))(agent);
+  log.log(0, `collector ${client.origin}${client.proxy === undefined ? "" : ` via proxy ${client.proxy}`}`);
+
+  const identity = (sequence: number): AgentIdentity => ({
+    clusterId: settings.clusterId,
+    nodeName: agent.nodeName,
+    podName: agent.podName,
+    agentVersion: AGENT_VERSION,
+    configHash: agent.configHash,
+    startedAt,
+    sequence,
+  });
+
+  // ---------------------------------------------------------------------------
+  // Chunk forwarding
+
+  let chunkSequence = 0;
+  const forwarder = new ChunkForwarder({
+    bytesPerSecond: settings.uploadBytesPerSecond,
+    chunkMaxBytes: settings.chunkMaxBytes,
+    maxQueuedChunks: tuning.maxQueuedChunks,
+    concurrency: 2,
+    now,
+    send: async (chunk): Promise<ChunkSendOutcome> => {
+      const body = encodeChunkUpload(
+        {
+          protocolVersion: PROTOCOL_VERSION,
+          agent: identity(chunkSequence++),
+          interface: chunk.interfaceName,
+          firstPacketAtUs: chunk.firstPacketAtUs,
+          lastPacketAtUs: chunk.lastPacketAtUs,
+          packetCount: chunk.packetCount,
+          pcapBytes: chunk.pcap.byteLength,
+        },
+        chunk.pcap,
+      );
+      const response = await client.post(INGEST_PATHS.chunks, body, CONTENT_TYPES.chunk);
+      log.log(2, `chunk of ${chunk.packetCount} packets (${body.byteLength} bytes) from ${chunk.interfaceName} sent: HTTP ${response.status}`);
+      if (response.status >= 200 && response.status < 300) return { ok: true };
+      return { ok: false, reason: response.status === 413 ? "too_large" : "server_rejected" };
+    },
+    onDropped: (chunk, reason) =>
+      log.log(2, `chunk of ${chunk.packetCount} packets (${chunk.pcap.byteLength} bytes) from ${chunk.interfaceName} not sent: ${reason}`),
+  });
+  const onSealed = (chunk: SealedChunk): void => {
+    if (log.enabled(4)) {
+      log.log(
+        4,
+        `chunk ${chunk.interfaceName}: ${chunk.packetCount} packets, ${chunk.pcap.byteLength} bytes, ${new Date(chunk.firstPacketAtUs / 1000).toISOString()} – ${new Date(chunk.lastPacketAtUs / 1000).toISOString()}`,
+      );
+    }
+    forwarder.submit(chunk);
+  };
+
+  // ---------------------------------------------------------------------------
+  // Capture: one session per selected interface
+
+  const counters = new Map<string, InterfaceCounters>();
+  const captures = new Map<string, CaptureEntry>();
+  /** Interfaces gone since the last report: reported once more with their final counters, then forgotten. */
+  const vanished = new Set<string>();
+  const failedOnce = new Set<string>();
+  const listInterfaces = options.listInterfaces ?? sysfsInterfaceLister();
+  let fixedSelection: Set<string> | undefined;
+  let fatal: string | undefined;
+
+  const closeCapture = (name: string, why: string): void => {
+    const entry = captures.get(name);
+    if (entry === undefined) return;
+    captures.delete(name);
+    entry.session.close();
+    counters.get(name)?.updateDrops(entry.session.stats());
+    entry.builder.flush();
+    log.log(0, `stopped capturing on ${name}: ${why}`);
+  };
+
+  const openCapture = (name: string): void => {
+    let interfaceCounters = counters.get(name);
+    if (interfaceCounters === undefined) {
+      interfaceCounters = new InterfaceCounters(name);
+      counters.set(name, interfaceCounters);
+    }
+    vanished.delete(name);
+    interfaceCounters.sessionRestarted();
+    const stats = interfaceCounters;
+    const decoded = emptyDecodedPacket();
+    // Filled right after open: the link type is known only then, and packets
+    // are dispatched from the event loop, never during open.
+    const sink: { builder?: PcapChunkBuilder; linkType: number } = { linkType: 1 };
+    const dumpPackets = log.enabled(5);
+    const session = capture.openCapture({
+      device: name,
+      filter: settings.bpf,
+      snapLength: tuning.snapLength,
+      bufferBytes: tuning.captureBufferBytes,
+      timeoutMs: tuning.captureTimeoutMs,
+      onPacket: (data, header) => {
+        const seconds = header.readUInt32LE(0);
+        const microseconds = header.readUInt32LE(4);
+        const capturedLength = Math.min(header.readUInt32LE(8), data.length);
+        const wireLength = header.readUInt32LE(12);
+        decodePacket(sink.linkType, data, capturedLength, decoded);
+        stats.record(decoded, wireLength);
+        sink.builder?.add(seconds, microseconds, data, capturedLength, wireLength);
+        if (dumpPackets) log.log(5, `packet on ${name}, ${wireLength} bytes:\n${hexDump(data.subarray(0, capturedLength))}`);
+      },
+      onError: (error) => {
+        // The binding closed the handle already; fold in its last counters and let the next poll reopen.
+        const entry = captures.get(name);
+        captures.delete(name);
+        if (entry !== undefined) {
+          stats.updateDrops(entry.session.stats());
+          entry.builder.flush();
+        }
+        log.log(0, error.message);
+      },
+      onWarning: (message) => log.log(3, `libpcap on ${name}: ${message}`),
+    });
+    sink.linkType = session.linkType;
+    const builder = new PcapChunkBuilder(name, session.linkType, settings.chunkMaxBytes, tuning.snapLength, onSealed);
+    sink.builder = builder;
+    captures.set(name, { session, builder });
+    failedOnce.delete(name);
+    log.log(0, `capturing on ${name}${settings.bpf === "" ? "" : ` with filter "${settings.bpf}"`} (link type ${session.linkType})`);
+  };
+
+  /** Is it the filter that libpcap refuses? Opening the same interface without it tells. */
+  const filterIsTheProblem = (name: string): boolean => {
+    if (settings.bpf === "") return false;
+    try {
+      capture
+        .openCapture({
+          device: name,
+          filter: "",
+          snapLength: 64,
+          bufferBytes: 1 << 20,
+          timeoutMs: 1000,
+          onPacket: () => undefined,
+          onError: () => undefined,
+          onWarning: () => undefined,
+        })
+        .close();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  const reconcile = async (): Promise<void> => {
+    let present: Awaited<ReturnType<ListInterfaces>>;
+    try {
+      present = await listInterfaces();
+    } catch (error) {
+      log.log(0, `cannot list network interfaces: ${causeMessage(error)}`);
+      return;
+    }
+    const loopbacks = new Set(present.filter((item) => item.loopback).map((item) => item.name));
+    const names = present.map((item) => item.name);
+    let wanted: string[];
+    if (settings.captureNewDevices || fixedSelection === undefined) {
+      const selection = matchInterfaces({
+        names,
+        include: settings.includeList,
+        exclude: settings.excludeList,
+        device: settings.networkDevice,
+        isLoopback: (name) => loopbacks.has(name),
+      });
+      wanted = selection.selected;
+      if (fixedSelection === undefined) {
+        fixedSelection = new Set(wanted);
+        log.log(
+          0,
+          `interfaces selected: ${wanted.join(", ") || "none"}; skipped: ${selection.skipped.map((skip) => `${skip.name} (${skip.reason})`).join(", ") || "none"}`,
+        );
+      }
+    } else {
+      // NETWORK_DEVICE_ANY=0: the interfaces chosen at start, whenever they are present.
+      wanted = names.filter((name) => fixedSelection!.has(name));
+    }
+    const wantedSet = new Set(wanted);
+    for (const name of [...captures.keys()]) {
+      if (!wantedSet.has(name)) {
+        closeCapture(name, "interface vanished");
+        vanished.add(name);
+      }
+    }
+    for (const name of counters.keys()) if (!wantedSet.has(name) && !captures.has(name)) vanished.add(name);
+    for (const name of wanted) {
+      if (captures.has(name)) continue;
+      try {
+        openCapture(name);
+      } catch (error) {
+        if (filterIsTheProblem(name)) {
+          fatal = `BPF: libpcap rejected the filter "${settings.bpf}": ${causeMessage(error)}`;
+          return;
+        }
+        // Logged once per outage: an interface that is down fails every poll.
+        if (!failedOnce.has(name)) log.log(0, `cannot capture on ${name}: ${causeMessage(error)}`);
+        failedOnce.add(name);
+      }
+    }
+  };
+
+  await reconcile();
+  if (fatal !== undefined) {
+    for (const name of [...captures.keys()]) closeCapture(name, "stopping");
+    writeError(`tapfleet-agent: ${fatal}\n`);
+    await client.close();
+    return EXIT.badSettings;
+  }
+  if (captures.size === 0 && !settings.captureNewDevices) {
+    writeError(
+      `tapfleet-agent: no interface to capture on (check OSSENSOR_NETWORK_DEVICE and NETWORK_DEVICE_INCLUDELIST/EXCLUDELIST, or set NETWORK_DEVICE_ANY=1 to wait for one)\n`,
+    );
+    await client.close();
+    return EXIT.failed;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Reports
+
+  let reportSequence = 0;
+  let announcedDesiredHash: string | undefined;
+  const outbox = new ReportOutbox({
+    maxReports: tuning.maxQueuedReports,
+    backoffBaseMs: tuning.backoffBaseMs,
+    backoffCapMs: tuning.backoffCapMs,
+    random: options.random,
+    send: async (body, sequence): Promise<SendOutcome> => {
+      let status: number;
+      let text: string;
+      try {
+        ({ status, body: text } = await client.post(INGEST_PATHS.reports, body, CONTENT_TYPES.report));
+      } catch (error) {
+        log.log(2, `report #${sequence} (${body.length} bytes) not sent: ${causeMessage(error)}`);
+        return "retry";
+      }
+      log.log(2, `report #${sequence} (${body.length} bytes) sent: HTTP ${status} ${text.slice(0, 200)}`);
+      const parsed = safeJson(text);
+      const answer = ZIngestResponseSchema.safeParse(parsed);
+      if (answer.success && answer.data.ok && answer.data.desiredConfigHash !== undefined) {
+        const desired = answer.data.desiredConfigHash;
+        if (desired !== agent.configHash && desired !== announcedDesiredHash) {
+          announcedDesiredHash = desired;
+          log.log(0, `the server expects config ${desired.slice(0, 12)}; this agent runs ${agent.configHash.slice(0, 12)} (a rollout is pending)`);
+        }
+      }
+      if (status >= 200 && status < 300) return "sent";
+      // Refusals that a later attempt can cure: overload, auth (a key rotation in progress), server errors.
+      if (status === 401 || status === 408 || status === 429 || status >= 500) return "retry";
+      return "rejected";
+    },
+    onDropped: (sequence, reason) =>
+      log.log(0, `report #${sequence} dropped: ${reason === "outbox_full" ? `outbox full (${tuning.maxQueuedReports} reports waiting)` : "the server rejected it"}`),
+    onRetry: (sequence, attempt, delayMs) =>
+      log.log(2, `report #${sequence}: collector unavailable, retry ${attempt + 1} in ${delayMs} ms (${outbox.length} waiting)`),
+  });
+
+  const buildReport = (): StatsReport => {
+    const interfaces: InterfaceStats[] = [];
+    for (const [name, interfaceCounters] of counters) {
+      const entry = captures.get(name);
+      if (entry !== undefined) interfaceCounters.updateDrops(entry.session.stats());
+      interfaces.push(interfaceCounters.takeSnapshot());
+    }
+    for (const name of vanished) counters.delete(name);
+    vanished.clear();
+    interfaces.sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name));
+    if (interfaces.length > MAX_INTERFACES_PER_REPORT) {
+      log.log(0, `${interfaces.length} interfaces; the report carries the ${MAX_INTERFACES_PER_REPORT} busiest`);
+      interfaces.length = MAX_INTERFACES_PER_REPORT;
+    }
+    const upload = forwarder.stats;
+    return {
+      protocolVersion: PROTOCOL_VERSION,
+      agent: identity(reportSequence++),
+      sentAt: now(),
+      interfaces,
+      upload: { chunksSent: upload.chunksSent, bytesSent: upload.bytesSent, chunksDropped: { ...upload.chunksDropped } },
+    };
+  };
+
+  const report = (): void => {
+    for (const entry of captures.values()) entry.builder.flush();
+    const built = buildReport();
+    logStats(log, built);
+    outbox.enqueue(built.agent.sequence, encodeStatsReport(built));
+  };
+
+  // ---------------------------------------------------------------------------
+  // Run until stopped
+
+  let reconciling = false;
+  const pollHandle = timers.setInterval(() => {
+    if (reconciling) return;
+    reconciling = true;
+    void reconcile().finally(() => {
+      reconciling = false;
+    });
+  }, tuning.interfacePollMs);
+  const flushHandle = timers.setInterval(() => {
+    for (const entry of captures.values()) entry.builder.flush();
+  }, tuning.chunkFlushMs);
+  const reportHandle = timers.setInterval(report, settings.reportIntervalSeconds * 1000);
+
+  await new Promise<void>((resolve) => {
+    const register =
+      options.onStopSignal ??
+      ((stop: () => void) => {
+        process.once("SIGTERM", stop);
+        process.once("SIGINT", stop);
+      });
+    register(resolve);
+  });
+
+  log.log(0, "stopping: final report, then flushing");
+  timers.clearInterval(pollHandle);
+  timers.clearInterval(flushHandle);
+  timers.clearInterval(reportHandle);
+  for (const name of [...captures.keys()]) closeCapture(name, "stopping");
+  report();
+  await Promise.race([forwarder.idle(), new Promise((resolve) => setTimeout(resolve, tuning.shutdownFlushMs))]);
+  const unsent = await outbox.flush(tuning.shutdownFlushMs);
+  if (unsent > 0) log.log(0, `${unsent} report(s) could not be delivered before exit`);
+  await client.close().catch(() => undefined);
+  log.log(0, "stopped");
+  return EXIT.ok;
+}
+
+function logStats(log: Logger, report: StatsReport): void {
+  if (!log.enabled(1)) return;
+  for (const item of report.interfaces) {
+    const p = item.protocols;
+    const talkers = item.topTalkers
+      .slice(0, 3)
+      .map((talker) => `${talker.address} ${talker.bytes}B`)
+      .join(", ");
+    log.log(
+      1,
+      `stats ${item.name}: ${item.packets} packets, ${item.bytes} bytes, drops kernel ${item.kernelDrops} interface ${item.interfaceDrops}; ipv4 ${p.ipv4} ipv6 ${p.ipv6} tcp ${p.tcp} udp ${p.udp} icmp ${p.icmp} other ${p.other}${talkers === "" ? "" : `; top ${talkers}`}`,
+    );
+  }
+  const upload = report.upload;
+  const dropped = Object.entries(upload.chunksDropped)
+    .map(([reason, count]) => `${reason} ${count}`)
+    .join(", ");
+  log.log(1, `upload: ${upload.chunksSent} chunks (${upload.bytesSent} bytes) sent; not sent: ${dropped || "none"}`);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function causeMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  return `${error.message}${cause}`;
+}

@@ -1,0 +1,99 @@
+// Packet chunks in classic pcap format (little-endian, microsecond
+// timestamps), the format the wire protocol carries. A chunk is sealed when
+// the next record would not fit in TAPFLEET_CHUNK_MAX_BYTES or when the
+// agent flushes (on a timer, so that quiet interfaces still upload).
+
+export interface SealedChunk {
+  interfaceName: string;
+  pcap: Buffer;
+  packetCount: number;
+  firstPacketAtUs: number;
+  lastPacketAtUs: number;
+}
+
+const GLOBAL_HEADER_BYTES = 24;
+const RECORD_HEADER_BYTES = 16;
+const INITIAL_BUFFER_BYTES = 64 * 1024;
+
+export class PcapChunkBuilder {
+  private buffer: Buffer;
+  private used = GLOBAL_HEADER_BYTES;
+  private packetCount = 0;
+  private firstPacketAtUs = 0;
+  private lastPacketAtUs = 0;
+
+  constructor(
+    readonly interfaceName: string,
+    private readonly linkType: number,
+    private readonly maxBytes: number,
+    private readonly snapLength: number,
+    private readonly onSealed: (chunk: SealedChunk) => void,
+  ) {
+    this.buffer = this.freshBuffer();
+  }
+
+  // Buffers start small and double up to the chunk limit: an agent watches
+  // many quiet interfaces (one veth per pod) and a full-size buffer for each
+  // would cost more memory than the traffic.
+  private freshBuffer(): Buffer {
+    const buffer = Buffer.allocUnsafe(Math.min(INITIAL_BUFFER_BYTES, this.maxBytes));
+    buffer.writeUInt32LE(0xa1b2c3d4, 0);
+    buffer.writeUInt16LE(2, 4);
+    buffer.writeUInt16LE(4, 6);
+    buffer.writeInt32LE(0, 8); // thiszone
+    buffer.writeUInt32LE(0, 12); // sigfigs
+    buffer.writeUInt32LE(this.snapLength, 16);
+    buffer.writeUInt32LE(this.linkType, 20);
+    return buffer;
+  }
+
+  /**
+   * Appends one packet. A packet too big for an empty chunk is cut to fit
+   * (pcap records carry the original length, so nothing lies about it).
+   */
+  add(seconds: number, microseconds: number, data: Uint8Array, capturedLength: number, wireLength: number): void {
+    const room = this.maxBytes - GLOBAL_HEADER_BYTES - RECORD_HEADER_BYTES;
+    const length = Math.min(capturedLength, room);
+    if (this.used + RECORD_HEADER_BYTES + length > this.maxBytes) this.flush();
+    const needed = this.used + RECORD_HEADER_BYTES + length;
+    if (needed > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.maxBytes, Math.max(needed, this.buffer.length * 2)));
+      this.buffer.copy(grown, 0, 0, this.used);
+      this.buffer = grown;
+    }
+    const buffer = this.buffer;
+    let at = this.used;
+    buffer.writeUInt32LE(seconds, at);
+    buffer.writeUInt32LE(microseconds, at + 4);
+    buffer.writeUInt32LE(length, at + 8);
+    buffer.writeUInt32LE(wireLength, at + 12);
+    at += RECORD_HEADER_BYTES;
+    buffer.set(data.subarray(0, length), at);
+    this.used = at + length;
+    const atUs = seconds * 1_000_000 + microseconds;
+    if (this.packetCount === 0) this.firstPacketAtUs = atUs;
+    this.lastPacketAtUs = atUs;
+    this.packetCount++;
+  }
+
+  get pendingPackets(): number {
+    return this.packetCount;
+  }
+
+  /** Seals the current chunk if it holds any packet. */
+  flush(): void {
+    if (this.packetCount === 0) return;
+    const chunk: SealedChunk = {
+      interfaceName: this.interfaceName,
+      // The filled part only; the next chunk gets a fresh buffer, so no copy is needed.
+      pcap: this.buffer.subarray(0, this.used),
+      packetCount: this.packetCount,
+      firstPacketAtUs: this.firstPacketAtUs,
+      lastPacketAtUs: this.lastPacketAtUs,
+    };
+    this.buffer = this.freshBuffer();
+    this.used = GLOBAL_HEADER_BYTES;
+    this.packetCount = 0;
+    this.onSealed(chunk);
+  }
+}
