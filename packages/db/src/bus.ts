@@ -43,6 +43,7 @@ export async function createLiveBus(options: { url: string; onError?: (error: Er
       }
     });
     client.on("error", (error) => {
+      if (closed) return;
       options.onError?.(new Error("live bus listener lost its connection; reconnecting", { cause: error }));
       void client.end().catch(() => undefined);
       if (!closed) setTimeout(() => void connectListener().catch((e: Error) => options.onError?.(e)), 1000).unref();
