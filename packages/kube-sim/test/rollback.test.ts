@@ -14,6 +14,9 @@ const manifest = `apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: agent, namespace: default}
 spec:
+  # As in production: a pod must stay Ready for a while to count as available, so a
+  # container that crashes 50 ms after each start never does.
+  minReadySeconds: 1
   selector: {matchLabels: {app: agent}}
   template:
     metadata: {labels: {app: agent}}
