@@ -106,7 +106,7 @@ describe("kubectl against kube-sim", () => {
       { name: "B", value: "2" },
     ]);
     const out = await ok(["rollout", "status", "ds/sensor", "--timeout=60s"]);
-    expect(out).toMatch(/Waiting for daemon set "sensor" rollout to finish: \d+ out of 3 new pods have been updated/);
+    expect(out).toMatch(/Waiting for daemon set "sensor" rollout to finish: (\d+ out of 3 new pods have been updated|\d+ of 3 updated pods are available)/);
     expect(out.trim().split("\n").at(-1)).toBe('daemon set "sensor" successfully rolled out');
   });
 
