@@ -38,9 +38,11 @@ const inNs = (ns: string, ...args: string[]): Promise<string> => run("ip", ["net
 
 async function quietNamespace(ns: string): Promise<void> {
   await inNs(ns, "ip", "link", "set", "lo", "up");
-  for (const setting of ["net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.default.accept_ra=0", "net.ipv6.conf.default.addr_gen_mode=1", "net.ipv4.icmp_ratelimit=0", "net.ipv4.icmp_msgs_per_sec=100000", "net.ipv6.icmp.ratelimit=0"]) {
+  for (const setting of ["net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.default.accept_ra=0", "net.ipv6.conf.default.addr_gen_mode=1", "net.ipv4.icmp_ratelimit=0", "net.ipv4.icmp_msgs_per_sec=1000000", "net.ipv6.icmp.ratelimit=0"]) {
     await inNs(ns, "sysctl", "-q", "-w", setting);
   }
+  // Newer kernels only; without it ICMP replies to a fast burst are rate-limited.
+  await inNs(ns, "sysctl", "-q", "-w", "net.ipv4.icmp_msgs_burst=1000000").catch(() => "");
 }
 
 async function macOf(ns: string, name: string): Promise<string> {

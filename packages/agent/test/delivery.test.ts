@@ -1,0 +1,140 @@
+// Getting reports and chunks to the collector: through a real HTTP CONNECT
+// proxy (tinyproxy) or around it (NO_PROXY), across a collector outage
+// without losing a report, and under a slow collector or a bandwidth cap
+// without growing memory.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { StatsReport } from "@tapfleet/sensor";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { baseEnv, buildAgentBundle, startAgent, TEST_CLUSTER, TEST_KEY, type AgentProcess } from "./support/agent-process.ts";
+import { createTestCertificate, TestCollector, type TestCertificate } from "./support/collector.ts";
+import { createLab, type Lab } from "./support/lab.ts";
+import { requireTools, waitFor } from "./support/run.ts";
+import { sendUdp } from "./support/traffic.ts";
+
+let lab: Lab;
+let certificate: TestCertificate;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  requireTools();
+  await buildAgentBundle();
+  certificate = createTestCertificate();
+  lab = await createLab();
+  await lab.addLink("t0", { ipv6: false });
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+afterAll(async () => {
+  await lab?.destroy();
+});
+
+async function startCollector(options: { port?: number; chunkDelayMs?: number } = {}): Promise<TestCollector> {
+  const collector = new TestCollector({ host: lab.collectorAddress, keyId: TEST_CLUSTER, key: TEST_KEY, certificate, ...options });
+  await collector.start();
+  cleanups.push(() => collector.stop());
+  return collector;
+}
+
+function launch(collector: TestCollector, env: Record<string, string>): AgentProcess {
+  const agent = startAgent({
+    netns: lab.agentNs,
+    env: { ...baseEnv({ collectorHost: lab.collectorAddress, collectorPort: collector.port, certificate }), NETWORK_DEVICE_INCLUDELIST: "^t0$", ...env },
+  });
+  cleanups.push(() => agent.stop());
+  return agent;
+}
+
+/** tinyproxy on the agent namespace's loopback (a fresh namespace: every port is free there). */
+function startTinyproxy(port: number, allowPort: number): { log: () => string; process: ChildProcess } {
+  const directory = mkdtempSync(path.join(os.tmpdir(), "tf-tinyproxy-"));
+  // tinyproxy drops to nobody; its log lives here.
+  chmodSync(directory, 0o777);
+  const logFile = path.join(directory, "tinyproxy.log");
+  const config = path.join(directory, "tinyproxy.conf");
+  writeFileSync(
+    config,
+    [`Port ${port}`, "Listen 127.0.0.1", "Timeout 30", "Allow 127.0.0.1", `ConnectPort ${allowPort}`, `LogFile "${logFile}"`, "LogLevel Connect", "MaxClients 16", "User nobody", "Group nogroup", ""].join("\n"),
+  );
+  const child = spawn("ip", ["netns", "exec", lab.agentNs, "tinyproxy", "-d", "-c", config], { stdio: "ignore" });
+  cleanups.push(async () => {
+    child.kill("SIGTERM");
+    await new Promise((resolve) => (child.exitCode === null ? child.once("exit", resolve) : resolve(undefined)));
+  });
+  return { process: child, log: () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "") };
+}
+
+const sequences = (reports: StatsReport[]): number[] => reports.map((report) => report.agent.sequence);
+const upTo = (last: number): number[] => Array.from({ length: last + 1 }, (_, index) => index);
+
+describe("agent delivery", () => {
+  it("sends through an HTTP CONNECT proxy (tinyproxy), and holds reports while the proxy is down", async () => {
+    const collector = await startCollector();
+    const agent = launch(collector, { HTTPS_PROXY: "http://127.0.0.1:8888" });
+    // No proxy listening yet: the agent must not go around it.
+    await waitFor(() => (agent.output.some((line) => /report #0 .*not sent/.test(line)) ? true : undefined), 15_000, "a failed send while the proxy is down");
+    expect(collector.reports).toHaveLength(0);
+    const proxy = startTinyproxy(8888, collector.port);
+    const report = await collector.nextReport((r) => r.agent.sequence >= 3, 45_000, "report #3 through the proxy");
+    expect(sequences(collector.reports)).toEqual(upTo(report.agent.sequence));
+    await waitFor(() => (proxy.log().includes(`CONNECT`) ? true : undefined), 5000, "a CONNECT in tinyproxy's log");
+    expect(proxy.log()).toMatch(new RegExp(`Connect \\(file descriptor \\d+\\): .*|CONNECT ${lab.collectorAddress.replace(/\./g, "\\.")}:${collector.port}`));
+    expect(agent.output.join("\n")).toContain("via proxy http://127.0.0.1:8888");
+  });
+
+  it("goes direct when NO_PROXY covers the collector (CIDR entry)", async () => {
+    const collector = await startCollector();
+    // Nothing listens on the proxy port: a report arriving proves the proxy was bypassed.
+    const agent = launch(collector, { HTTPS_PROXY: "http://127.0.0.1:8899", NO_PROXY: "example.com,10.0.0.0/8" });
+    await collector.nextReport(() => true, 15_000, "a report sent direct");
+    expect(agent.output.join("\n")).not.toContain("via proxy");
+  });
+
+  it("loses no report across a collector outage and resends in order", async () => {
+    const collector = await startCollector();
+    const agent = launch(collector, {});
+    const before = await collector.nextReport((r) => r.agent.sequence >= 1, 15_000, "two reports");
+    await collector.stop();
+    const failures = (): number => agent.output.filter((line) => /not sent/.test(line)).length;
+    // Several reports come due during the outage.
+    await waitFor(() => (failures() >= 3 ? true : undefined), 30_000, "three failed sends during the outage");
+    const restarted = new TestCollector({ host: lab.collectorAddress, port: collector.port, keyId: TEST_CLUSTER, key: TEST_KEY, certificate });
+    await restarted.start();
+    cleanups.push(() => restarted.stop());
+    const after = await restarted.nextReport((r) => r.agent.sequence >= before.agent.sequence + 4, 60_000, "reports after the outage");
+    const all = sequences([...collector.reports, ...restarted.reports]);
+    // Delivery is at least once: a report whose answer was cut by the outage is sent again (the
+    // server dedupes on startedAt + sequence). None is missing and the order holds.
+    expect([...new Set(all)]).toEqual(upTo(after.agent.sequence));
+    expect(all).toEqual([...all].sort((a, b) => a - b));
+    expect(agent.output.join("\n")).not.toContain("dropped");
+  });
+
+  it("drops and counts chunks when the collector is slow instead of queueing them", async () => {
+    const collector = await startCollector({ chunkDelayMs: 3000 });
+    launch(collector, { TAPFLEET_CHUNK_MAX_BYTES: "1024" });
+    await collector.nextReport(() => true, 15_000, "a first report");
+    await sendUdp(lab.senderNs, lab.links.get("t0")!.agentV4, 5000, 400, 100);
+    const report = await collector.nextReport((r) => (r.upload.chunksDropped.queue_full ?? 0) > 0, 20_000, "queue_full drops");
+    expect(report.upload.chunksDropped.bandwidth_cap).toBeUndefined();
+  });
+
+  it("keeps chunk uploads under TAPFLEET_UPLOAD_BYTES_PER_SECOND and counts what it drops", async () => {
+    const collector = await startCollector();
+    const startedAt = Date.now();
+    launch(collector, { TAPFLEET_CHUNK_MAX_BYTES: "2048", TAPFLEET_UPLOAD_BYTES_PER_SECOND: "4096" });
+    await collector.nextReport(() => true, 15_000, "a first report");
+    await sendUdp(lab.senderNs, lab.links.get("t0")!.agentV4, 5000, 300, 100);
+    const report = await collector.nextReport((r) => (r.upload.chunksDropped.bandwidth_cap ?? 0) > 0 && r.upload.chunksSent > 0, 20_000, "bandwidth_cap drops");
+    const seconds = (Date.now() - startedAt) / 1000;
+    // The bucket starts full (4096 bytes) and refills at 4096 bytes per second.
+    expect(report.upload.bytesSent).toBeLessThanOrEqual(4096 + 4096 * seconds);
+    expect(collector.chunks.length).toBeGreaterThanOrEqual(report.upload.chunksSent);
+  });
+});
