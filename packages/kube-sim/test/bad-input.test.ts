@@ -108,6 +108,7 @@ describe("bad requests", () => {
     expect(res.status).toBe(405);
     expect(res.json).toMatchObject({ reason: "MethodNotAllowed", code: 405 });
     expect((await call(cluster, "PUT", "/api/v1/nodes", { body: {} })).status).toBe(405);
+    expect((await call(cluster, "POST", "/apis/apps/v1/daemonsets", { body: ds("nowhere") })).status).toBe(405);
   });
 
   it("already exists → 409 AlreadyExists", async () => {

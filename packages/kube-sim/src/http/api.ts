@@ -91,6 +91,8 @@ export async function handleResource(
 ): Promise<void> {
   const verb = verbOf(req.method ?? "GET", route, query);
   if (verb === undefined) throw methodNotAllowed();
+  // A namespaced resource without a namespace in the path only lists and watches across namespaces.
+  if (route.info.namespaced && route.namespace === undefined && verb !== "list" && verb !== "watch") throw methodNotAllowed();
   const sub = route.subresource;
   if (sub !== undefined && !(sub === "status" && route.info.subresources.includes("status")) && !(sub === "log" && route.info.kind === "Pod")) {
     throw failure(404, "NotFound", "the server could not find the requested resource", {});
