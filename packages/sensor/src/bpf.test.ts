@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { checkBpfFilter } from "./bpf.ts";
 
@@ -20,6 +21,7 @@ describe("checkBpfFilter accepts", () => {
     "!(icmp or icmp6)",
     "greater 1000 && less 2000",
     "not arp and not stp",
+    "ip proto \\tcp",
   ])("%j", (expression) => {
     expect(checkBpfFilter(expression)).toEqual({ ok: true });
   });
@@ -44,5 +46,17 @@ describe("checkBpfFilter rejects", () => {
     const result = checkBpfFilter(expression);
     expect(result).toMatchObject({ ok: false, index });
     expect(!result.ok && result.message).toContain(message);
+  });
+});
+
+describe("checkBpfFilter never rejects what libpcap compiles", () => {
+  const accepted = readFileSync(new URL("./fixtures/libpcap-accepted.txt", import.meta.url), "utf8")
+    .split("\n")
+    .filter((line) => line !== "" && !line.startsWith("#"));
+
+  it(`accepts all ${accepted.length} recorded expressions`, () => {
+    expect(accepted.length).toBeGreaterThan(100);
+    const rejected = accepted.filter((expression) => !checkBpfFilter(expression).ok);
+    expect(rejected).toEqual([]);
   });
 });

@@ -146,7 +146,8 @@ interface Token {
 
 // Words (hosts, networks, MAC addresses, keywords, numbers), parentheses and
 // brackets, and operators. Anything else is passed through as one character.
-const TOKEN = /\s*(&&|\|\||<<|>>|<=|>=|==|!=|[()[\]!<>=+\-*/%&|^:]|[A-Za-z0-9_.:\-/]+)/y;
+// A backslash may precede a protocol name used as a value (`ip proto \tcp`).
+const TOKEN = /\s*(&&|\|\||<<|>>|<=|>=|==|!=|\\?[A-Za-z0-9_.:\-/]+|[()[\]!<>=+\-*/%&|^:])/y;
 
 function tokenize(expression: string): Token[] | { message: string; index: number } {
   const tokens: Token[] = [];
