@@ -86,6 +86,32 @@ describe("embedded PostgreSQL", () => {
     await again.stop();
   });
 
+  it("refuses to start on a data directory another running server is using, leaving that server alone", async () => {
+    const dir = await tempDir();
+    const script = `
+      import { startEmbeddedPostgres } from ${JSON.stringify(path.resolve(import.meta.dirname, "embedded.ts"))};
+      const pg = await startEmbeddedPostgres({ dir: ${JSON.stringify(dir)} });
+      console.log("READY " + pg.url);
+      process.on("SIGTERM", () => pg.stop().then(() => process.exit(0)));
+      setInterval(() => {}, 1000);
+    `;
+    const owner = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      owner.stdout.on("data", (chunk: Buffer) => {
+        const match = /READY (\S+)/.exec(chunk.toString());
+        if (match) resolve(match[1]!);
+      });
+      owner.on("exit", (code) => reject(new Error(`owner exited early with ${code}`)));
+    });
+    const error = await startEmbeddedPostgres({ dir }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(new RegExp(`^another Tapfleet server \\(pid ${owner.pid}\\) is using `));
+    expect(await query(url, "SELECT 1 AS ok")).toEqual([{ ok: 1 }]);
+    owner.kill("SIGTERM");
+    await new Promise((resolve) => owner.on("exit", resolve));
+  });
+
   it("names the host when the server cannot be reached", async () => {
     const error = await checkDatabaseConnection({ url: "postgresql://u:secret@127.0.0.1:1/db", timeoutMs: 2000 }).catch(
       (e: unknown) => e,

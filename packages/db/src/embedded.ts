@@ -134,6 +134,18 @@ async function clearStalePostmaster(dataDir: string, log: (m: string) => void): 
   const pid = Number.parseInt((await readFile(pidFile, "utf8")).split("\n")[0] ?? "", 10);
   const cmdline = Number.isInteger(pid) && pid > 0 ? await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "") : "";
   if (cmdline.includes("postgres") && cmdline.includes(dataDir)) {
+    // A live server on our data directory. If the process that started it is
+    // still running, another Tapfleet server is using this directory: stopping
+    // its database would pull it out from under that server.
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    const parentPid = Number.parseInt(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] ?? "", 10);
+    const parentCmdline =
+      Number.isInteger(parentPid) && parentPid > 1 ? await readFile(`/proc/${parentPid}/cmdline`, "utf8").catch(() => "") : "";
+    if (/(^|\/)node(\0|$)/.test(parentCmdline.split("\0")[0] ?? "")) {
+      throw new Error(
+        `another Tapfleet server (pid ${parentPid}) is using ${path.dirname(dataDir)}: stop it first, or give this one another TAPFLEET_DATA_DIR`,
+      );
+    }
     // An orphan of an earlier run that was killed before it could stop its database.
     log(`stopping orphaned PostgreSQL (pid ${pid}) left on ${dataDir}`);
     process.kill(pid, "SIGINT");
