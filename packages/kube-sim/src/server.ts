@@ -12,6 +12,7 @@ import type { SimObjectStore } from "./store.ts";
 import { AppliedConfigurations, handleResource, verbOf } from "./http/api.ts";
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, KUBERNETES_VERSION } from "./http/discovery.ts";
 import { Faults, type FaultControls } from "./http/faults.ts";
+import { ListSnapshots } from "./http/list-snapshots.ts";
 import type { LogSource } from "./http/logs.ts";
 import { openApiDocument, openApiIndex } from "./http/openapi.ts";
 import { failure, methodNotAllowed, sendError, sendJson } from "./http/respond.ts";
@@ -71,7 +72,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 5_000,
     defaultTimeoutSeconds: options.defaultWatchTimeoutSeconds ?? 1_800,
   });
-  const faults = new Faults(store, watches);
+  const snapshots = new ListSnapshots();
+  const faults = new Faults(store, watches, () => snapshots.clear());
   const applied = new AppliedConfigurations();
   const stopForgetting = store.subscribe((event) => {
     if (event.type === "DELETED") applied.forget(event.object.metadata.uid);
@@ -130,7 +132,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           const injected = faults.failureFor(facts);
           if (injected) throw injected;
         }
-        await handleResource({ store, watches, logs: options.logs, applied }, req, res, route, url.searchParams);
+        await handleResource({ store, watches, logs: options.logs, applied, snapshots }, req, res, route, url.searchParams);
         return;
       }
     }

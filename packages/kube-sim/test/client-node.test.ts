@@ -83,6 +83,30 @@ describe("client-node", () => {
     expect(names).toEqual(["page-0", "page-1", "page-2", "page-3", "page-4"]);
   });
 
+  it("pages through a consistent snapshot, and an expired continue token is a 410", async () => {
+    const first = await core.listNamespacedConfigMap({ namespace: "default", limit: 2 });
+    expect(first.metadata?.remainingItemCount).toBe(3);
+    // Changes after the first page do not show up in later pages of the same list.
+    await core.deleteNamespacedConfigMap({ name: "page-3", namespace: "default" });
+    await core.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: "page-5" } } });
+    const rest: string[] = [];
+    let token = first.metadata?._continue;
+    while (token) {
+      const page = await core.listNamespacedConfigMap({ namespace: "default", limit: 2, _continue: token });
+      expect(page.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion);
+      rest.push(...page.items.map((c) => c.metadata!.name!));
+      token = page.metadata?._continue;
+    }
+    expect(rest).toEqual(["page-2", "page-3", "page-4"]);
+
+    const again = await core.listNamespacedConfigMap({ namespace: "default", limit: 2 });
+    cluster.faults.expireHistory();
+    const expired = await call(cluster, "GET", `/api/v1/namespaces/default/configmaps?limit=2&continue=${again.metadata!._continue!}`);
+    expect(expired.status).toBe(410);
+    expect(expired.json).toMatchObject({ reason: "Expired", code: 410 });
+    expect(expired.json.message).toMatch(/^The provided continue parameter is too old to display a consistent list result/);
+  });
+
   it("deletes with a propagation policy and the dependents go away", async () => {
     const status = await apps.deleteNamespacedDaemonSet({ name: "agent", namespace: "default", body: { propagationPolicy: "Background" } });
     expect(status).toMatchObject({ kind: "Status", status: "Success", details: { name: "agent", group: "apps", kind: "daemonsets" } });

@@ -20,6 +20,7 @@ import type { KubeObject } from "../types.ts";
 import { decodeObject, decodePatchJson, mediaType, readBody, readObject } from "./body.ts";
 import { findUnknownFields, parseFieldValidation, pruneUnknownFields, type FieldValidation } from "./field-validation.ts";
 import type { Verb } from "./faults.ts";
+import type { ListSnapshots } from "./list-snapshots.ts";
 import { serveLogs, type LogSource } from "./logs.ts";
 import { failure, methodNotAllowed, sendJson } from "./respond.ts";
 import type { Route } from "./router.ts";
@@ -31,6 +32,7 @@ export interface ApiContext {
   watches: WatchHub;
   logs: LogSource | undefined;
   applied: AppliedConfigurations;
+  snapshots: ListSnapshots;
 }
 
 /**
@@ -134,50 +136,66 @@ function includeObject(query: URLSearchParams): IncludeObject {
 }
 
 interface ContinueToken {
+  /** The list snapshot the token pages through. */
+  id: string;
   rv: string;
+  /** Key (`namespace/name`) of the last item already served. */
   start: string;
 }
 
 function decodeContinue(token: string): ContinueToken {
   try {
     const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as Partial<ContinueToken>;
-    if (typeof parsed.rv === "string" && typeof parsed.start === "string") return { rv: parsed.rv, start: parsed.start };
+    if (typeof parsed.id === "string" && typeof parsed.rv === "string" && typeof parsed.start === "string") {
+      return { id: parsed.id, rv: parsed.rv, start: parsed.start };
+    }
   } catch {
     // fall through to the error below
   }
   throw badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
 }
 
+const EXPIRED_CONTINUE =
+  "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
+
 const objectKey = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name ?? ""}`;
 
 function list(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): void {
   const resource = resourceName(route.info);
-  const result = ctx.store.list(resource, {
+  const options = {
     namespace: route.namespace,
     labelSelector: query.get("labelSelector") ?? undefined,
     fieldSelector: query.get("fieldSelector") ?? undefined,
-  });
-  let items = result.items;
-  let resourceVersion = result.resourceVersion;
+  };
+  // A token is only good for the list it came from.
+  const scope = JSON.stringify([resource, options.namespace, options.labelSelector, options.fieldSelector]);
+  let items: KubeObject[];
+  let resourceVersion: string;
+  let snapshotId: string | undefined;
   let nextToken: string | undefined;
   let remaining: number | undefined;
 
-  // Pagination: the token is opaque to clients (base64 JSON of the list's
-  // resourceVersion and the last key served). Later pages are cut from the
-  // current state, not from a snapshot at the first page's version.
   const continueParam = query.get("continue");
   if (continueParam) {
     const token = decodeContinue(continueParam);
-    items = items.filter((o) => objectKey(o) > token.start);
-    resourceVersion = token.rv;
+    const snapshot = ctx.snapshots.load(token.id);
+    if (!snapshot) throw failure(410, "Expired", EXPIRED_CONTINUE);
+    if (snapshot.scope !== scope) throw badRequest("continue key is not valid: the continue token was issued for a different list");
+    items = snapshot.items.filter((o) => objectKey(o) > token.start);
+    resourceVersion = snapshot.resourceVersion;
+    snapshotId = token.id;
+  } else {
+    ({ items, resourceVersion } = ctx.store.list(resource, options));
   }
   // resourceVersion=0 is served from the watch cache, which ignores limit (the whole list comes back).
   // Other resourceVersion values are served from the current state: no snapshots of the past.
   const limit = query.get("resourceVersion") === "0" ? 0 : Number(query.get("limit") ?? "0");
   if (Number.isInteger(limit) && limit > 0 && items.length > limit) {
+    snapshotId ??= ctx.snapshots.save(scope, items, resourceVersion);
     remaining = items.length - limit;
     items = items.slice(0, limit);
-    nextToken = Buffer.from(JSON.stringify({ rv: resourceVersion, start: objectKey(items[items.length - 1]!) })).toString("base64url");
+    const token: ContinueToken = { id: snapshotId, rv: resourceVersion, start: objectKey(items[items.length - 1]!) };
+    nextToken = Buffer.from(JSON.stringify(token)).toString("base64url");
   }
 
   if (wantsTable(req.headers.accept)) {

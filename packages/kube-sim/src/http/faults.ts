@@ -44,7 +44,7 @@ export interface FaultControls {
   setLatency(spec: LatencySpec): void;
   /** Ends all open watch streams now. `reset` destroys the sockets instead of ending cleanly. Returns how many. */
   dropWatches(options?: { mode?: "close" | "reset" }): number;
-  /** Forgets the store's event history: watches from any earlier resourceVersion get 410 Expired. */
+  /** Forgets the store's event history and list snapshots: watches from any earlier resourceVersion, and continue tokens, get 410 Expired. */
   expireHistory(): void;
   /** Removes injected failures and latency. */
   clear(): void;
@@ -68,6 +68,8 @@ export class Faults implements FaultControls {
   constructor(
     private readonly store: SimObjectStore,
     private readonly watches: WatchHub,
+    /** Also called by `expireHistory` (the server forgets its list snapshots: continue tokens get 410). */
+    private readonly onExpireHistory: () => void = () => undefined,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -89,6 +91,7 @@ export class Faults implements FaultControls {
 
   expireHistory(): void {
     this.store.expireHistory();
+    this.onExpireHistory();
   }
 
   clear(): void {
