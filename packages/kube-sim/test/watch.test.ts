@@ -86,6 +86,17 @@ describe("watch", () => {
     watch.close();
   });
 
+  it("serves the legacy /watch/ path for one object", async () => {
+    const watch = await openWatch(cluster, "/api/v1/watch/namespaces/default/configmaps/w1");
+    expect(await watch.next()).toMatchObject({ type: "ADDED", object: { metadata: { name: "w1" } } });
+    cluster.store.create("configmaps", cm("not-w1"));
+    const w1 = structuredClone(cluster.store.get("configmaps", "default", "w1")!);
+    w1.data = { a: "2" };
+    cluster.store.update("configmaps", w1);
+    expect(await watch.next()).toMatchObject({ type: "MODIFIED", object: { metadata: { name: "w1" }, data: { a: "2" } } });
+    watch.close();
+  });
+
   it("dropWatches ends open streams", async () => {
     const watch = await openWatch(cluster, "/api/v1/nodes?watch=1");
     await watch.next();

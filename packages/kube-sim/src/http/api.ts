@@ -216,11 +216,13 @@ function list(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route:
 
 function watch(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): void {
   const timeout = query.get("timeoutSeconds");
+  // The legacy `/watch/.../<name>` form watches one object: the same as a metadata.name field selector.
+  const fieldSelector = [query.get("fieldSelector"), route.name !== undefined ? `metadata.name=${route.name}` : null].filter((s) => s).join(",");
   ctx.watches.serve(req, res, {
     info: route.info,
     namespace: route.namespace,
     labelSelector: query.get("labelSelector") ?? undefined,
-    fieldSelector: query.get("fieldSelector") ?? undefined,
+    fieldSelector: fieldSelector || undefined,
     resourceVersion: query.get("resourceVersion") ?? undefined,
     allowWatchBookmarks: isTrue(query.get("allowWatchBookmarks")),
     sendInitialEvents: isTrue(query.get("sendInitialEvents")),
