@@ -178,6 +178,19 @@ describe("simulated cluster", () => {
     expect(c.store.get("pods", "default", pod!.metadata.name!)).toBeUndefined();
   });
 
+  it("keeps daemon pods on a cordoned node (they tolerate the unschedulable taint the node controller adds)", () => {
+    const { c, clock } = start();
+    c.store.create("daemonsets.apps", agentDs());
+    clock.flush();
+    const node = c.store.get("nodes", undefined, "node-1")!;
+    c.store.update("nodes", { ...node, spec: { ...node.spec, unschedulable: true } });
+    clock.flush();
+    const taints = c.store.get("nodes", undefined, "node-1")!.spec?.taints as Json[];
+    expect(taints).toEqual([expect.objectContaining({ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" })]);
+    expect(c.store.podsOnNode("node-1")).toHaveLength(1);
+    expect(status(c)).toMatchObject({ desiredNumberScheduled: 3, numberAvailable: 3 });
+  });
+
   it("marks a NotReady node's pods not ready and taints the node, and recovers", () => {
     const { c, clock } = start();
     c.store.create("daemonsets.apps", agentDs());
