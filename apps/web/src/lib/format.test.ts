@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDateTime, formatLogTime, formatRelative } from "./format";
+import { formatBytes, formatDateTime, formatLogTime, formatRelative } from "./format";
 
 describe("formatLogTime", () => {
   it("renders local time, zero-padded", () => {
@@ -25,5 +25,16 @@ describe("formatRelative", () => {
     ["2026-11-22T14:00:00Z", "in 2 hours"],
   ])("%s → %s", (iso, expected) => {
     expect(formatRelative(iso, now)).toBe(expected);
+  });
+});
+
+describe("formatBytes", () => {
+  it.each([
+    [0, "0 B"],
+    [1023, "1023 B"],
+    [1536, "1.5 KiB"],
+    [5 * 1024 ** 3, "5.0 GiB"],
+  ])("%d → %s", (bytes, expected) => {
+    expect(formatBytes(bytes)).toBe(expected);
   });
 });

@@ -1,21 +1,10 @@
 "use client";
 
-import {
-  Alert,
-  Button,
-  CopyButton,
-  Fieldset,
-  Group,
-  Modal,
-  Select,
-  Stack,
-  Text,
-  TextInput,
-} from "@mantine/core";
-import { IconAlertTriangle, IconCheck, IconCopy } from "@tabler/icons-react";
+import { Button, Fieldset, Group, Modal, Select, Stack, Text, TextInput } from "@mantine/core";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useCurrentUser } from "@/components/current-user";
+import { OneTimeSecret } from "@/components/one-time-secret";
 import { FormError } from "@/components/status-blocks";
 import { validateTokenName } from "@/lib/account-rules";
 import { fieldErrors } from "@/lib/api-errors";
@@ -86,36 +75,18 @@ export function CreateTokenModal({ opened, onClose }: { opened: boolean; onClose
       size="lg"
     >
       {created ? (
-        <Stack gap="md">
-          <Alert color="yellow" variant="light" icon={<IconAlertTriangle />} title="Shown only once">
-            This is the only time Tapfleet shows the secret of “{created.name}”. Copy it now and store it
-            where your pipeline keeps secrets. If it is lost, revoke the token and create a new one.
-          </Alert>
-          <TextInput
-            label="Token secret"
-            value={created.secret}
-            readOnly
-            ff="monospace"
-            onFocus={(event) => event.currentTarget.select()}
-          />
-          <Group justify="space-between">
-            <CopyButton value={created.secret}>
-              {({ copied, copy }) => (
-                <Button
-                  variant={copied ? "light" : "filled"}
-                  color={copied ? "green" : undefined}
-                  leftSection={copied ? <IconCheck size={16} /> : <IconCopy size={16} />}
-                  onClick={copy}
-                >
-                  {copied ? "Copied" : "Copy token"}
-                </Button>
-              )}
-            </CopyButton>
-            <Button variant="default" onClick={close}>
-              Done
-            </Button>
-          </Group>
-        </Stack>
+        <OneTimeSecret
+          label="Token secret"
+          value={created.secret}
+          copyLabel="Copy token"
+          onDone={close}
+          warning={
+            <>
+              This is the only time Tapfleet shows the secret of “{created.name}”. Copy it now and store it
+              where your pipeline keeps secrets. If it is lost, revoke the token and create a new one.
+            </>
+          }
+        />
       ) : (
         <form onSubmit={submit} noValidate>
           <Fieldset variant="unstyled" disabled={create.isPending}>

@@ -1,0 +1,186 @@
+"use client";
+
+import { Badge, Button, Code, EmptyState, Paper, Stack, Table, Text } from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
+import { IconPlus, IconServer2 } from "@tabler/icons-react";
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useState } from "react";
+import { useCurrentUser } from "@/components/current-user";
+import { PageHeader } from "@/components/page-header";
+import { LoadingBlock, QueryError } from "@/components/status-blocks";
+import { formatDateTime, formatRelative } from "@/lib/format";
+import { roleAtLeast } from "@/lib/roles";
+import { useTRPC, type RouterOutputs } from "@/lib/trpc";
+import { RegisterClusterModal } from "./register-cluster-modal";
+import { RotateKeyModal } from "./rotate-key-modal";
+
+type Cluster = RouterOutputs["clusters"]["list"]["items"][number];
+
+export function ClustersPage() {
+  const user = useCurrentUser();
+  const canManage = roleAtLeast(user.role, "operator");
+  const [registerOpened, registerModal] = useDisclosure(false);
+  return (
+    <>
+      <PageHeader
+        title="Clusters"
+        description="The Kubernetes clusters whose sensors report to Tapfleet."
+        actions={
+          canManage ? (
+            <Button leftSection={<IconPlus size={16} />} onClick={registerModal.open}>
+              New cluster
+            </Button>
+          ) : null
+        }
+      />
+      <ClustersTable canManage={canManage} onRegister={registerModal.open} />
+      {canManage ? <RegisterClusterModal opened={registerOpened} onClose={registerModal.close} /> : null}
+    </>
+  );
+}
+
+function ClustersTable({ canManage, onRegister }: { canManage: boolean; onRegister: () => void }) {
+  const trpc = useTRPC();
+  const clusters = useQuery(trpc.clusters.list.queryOptions());
+  const [rotateTarget, setRotateTarget] = useState<string | null>(null);
+
+  if (clusters.isPending) return <LoadingBlock label="Loading clusters…" />;
+  if (clusters.isError) {
+    return (
+      <QueryError
+        title="Could not load clusters"
+        error={clusters.error}
+        onRetry={() => void clusters.refetch()}
+      />
+    );
+  }
+
+  if (clusters.data.items.length === 0) {
+    return (
+      <Paper withBorder p="xl" radius="lg">
+        <EmptyState
+          icon={<IconServer2 />}
+          variant="light"
+          title="No clusters registered yet"
+          description="Clusters you connect appear here with their sensor coverage: how many sensors report from each one, and the ingest keys they sign their reports with."
+        >
+          <Text size="sm" c="dimmed" ta="center" maw={560}>
+            {canManage
+              ? "Register a cluster to get its ingest key, then give that key to the sensors you deploy in it."
+              : "Ask an operator or an admin to register your first cluster."}
+          </Text>
+          {canManage ? (
+            <EmptyState.Actions>
+              <Button variant="light" onClick={onRegister}>
+                Register your first cluster
+              </Button>
+            </EmptyState.Actions>
+          ) : null}
+        </EmptyState>
+      </Paper>
+    );
+  }
+
+  return (
+    <>
+      <Paper withBorder radius="md">
+        <Table.ScrollContainer minWidth={820}>
+          <Table aria-label="Clusters">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Cluster</Table.Th>
+                <Table.Th>Sensors</Table.Th>
+                <Table.Th>Ingest key</Table.Th>
+                <Table.Th>Registered</Table.Th>
+                {canManage ? <Table.Th>Actions</Table.Th> : null}
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {clusters.data.items.map((cluster) => (
+                <ClusterRow
+                  key={cluster.id}
+                  cluster={cluster}
+                  canManage={canManage}
+                  onRotate={() => setRotateTarget(cluster.id)}
+                />
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      </Paper>
+      <RotateKeyModal clusterId={rotateTarget} onClose={() => setRotateTarget(null)} />
+    </>
+  );
+}
+
+function ClusterRow({
+  cluster,
+  canManage,
+  onRotate,
+}: {
+  cluster: Cluster;
+  canManage: boolean;
+  onRotate: () => void;
+}) {
+  // The list holds keys still accepted: the current one (no retirement date) and any in their grace period.
+  const current = cluster.keys.find((key) => key.retiresAt === null) ?? cluster.keys[0];
+  const retiring = cluster.keys.filter((key) => key.retiresAt !== null);
+  return (
+    <Table.Tr>
+      <Table.Td>
+        <Text size="sm" fw={500}>
+          {cluster.displayName ?? cluster.id}
+        </Text>
+        {cluster.displayName ? (
+          <Text size="xs" c="dimmed" ff="monospace">
+            {cluster.id}
+          </Text>
+        ) : null}
+      </Table.Td>
+      <Table.Td>
+        {cluster.sensorCount > 0 ? (
+          <Button
+            component={Link}
+            href={`/sensors?cluster=${encodeURIComponent(cluster.id)}`}
+            variant="subtle"
+            size="compact-sm"
+          >
+            {cluster.sensorCount} {cluster.sensorCount === 1 ? "sensor" : "sensors"}
+          </Button>
+        ) : (
+          <Badge color="orange">No sensors yet</Badge>
+        )}
+      </Table.Td>
+      <Table.Td>
+        {current ? (
+          <Stack gap={2}>
+            <Code>{current.keyId}</Code>
+            <Text size="xs" c="dimmed">
+              {current.lastUsedAt ? `used ${formatRelative(current.lastUsedAt)}` : "not used yet"}
+              {retiring.length > 0
+                ? ` · ${retiring.length} old ${retiring.length === 1 ? "key" : "keys"} accepted until ${formatDateTime(
+                    retiring[0]?.retiresAt,
+                  )}`
+                : ""}
+            </Text>
+          </Stack>
+        ) : (
+          <Badge color="red">No valid key</Badge>
+        )}
+      </Table.Td>
+      <Table.Td>
+        <Text size="sm" title={cluster.createdAt}>
+          {formatDateTime(cluster.createdAt)}
+        </Text>
+      </Table.Td>
+      {canManage ? (
+        <Table.Td>
+          <Button size="xs" variant="default" onClick={onRotate}>
+            Rotate key
+          </Button>
+        </Table.Td>
+      ) : null}
+    </Table.Tr>
+  );
+}

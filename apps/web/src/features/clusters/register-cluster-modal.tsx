@@ -1,0 +1,127 @@
+"use client";
+
+import { Button, Fieldset, Group, Modal, Stack, TextInput } from "@mantine/core";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { OneTimeSecret } from "@/components/one-time-secret";
+import { FormError } from "@/components/status-blocks";
+import { errorCode, fieldErrors } from "@/lib/api-errors";
+import { validateClusterId } from "@/lib/cluster-rules";
+import { useTRPC } from "@/lib/trpc";
+
+type Field = "id" | "displayName";
+
+/** Registers a cluster, then shows its first ingest key, which the server returns only this once. */
+export function RegisterClusterModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [id, setId] = useState("");
+  const [displayName, setDisplayName] = useState("");
+  const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
+  const [created, setCreated] = useState<{ clusterId: string; keyId: string; secret: string } | null>(null);
+
+  const create = useMutation(
+    trpc.clusters.create.mutationOptions({
+      onSuccess: async (result) => {
+        setCreated(result);
+        await queryClient.invalidateQueries({ queryKey: trpc.clusters.list.queryKey() });
+      },
+      onError: (error) => {
+        const fromServer: Partial<Record<Field, string>> = fieldErrors(error);
+        if (errorCode(error) === "CONFLICT" && !fromServer.id) fromServer.id = error.message;
+        setErrors(fromServer);
+      },
+    }),
+  );
+
+  function close() {
+    setCreated(null);
+    setId("");
+    setDisplayName("");
+    setErrors({});
+    create.reset();
+    onClose();
+  }
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    const problem = validateClusterId(id.trim());
+    const found: Partial<Record<Field, string>> = problem ? { id: problem } : {};
+    if (displayName.trim().length > 128) found.displayName = "Use at most 128 characters.";
+    setErrors(found);
+    if (Object.keys(found).length === 0) {
+      create.mutate({ id: id.trim(), displayName: displayName.trim() || undefined });
+    }
+  }
+
+  const clear = (field: Field) => setErrors(({ [field]: _dropped, ...rest }) => rest);
+  const generalError = create.isError && Object.keys(errors).length === 0 ? create.error : null;
+
+  return (
+    <Modal
+      opened={opened}
+      onClose={close}
+      title={created ? "Copy the ingest key" : "Register a cluster"}
+      closeOnClickOutside={!created}
+      closeOnEscape={!created}
+      size="lg"
+    >
+      {created ? (
+        <OneTimeSecret
+          label="Ingest secret"
+          value={created.secret}
+          copyLabel="Copy secret"
+          onDone={close}
+          warning={
+            <>
+              The sensors of “{created.clusterId}” sign their reports with this key. Put the key id and the
+              secret into the sensors&apos; Secret now: Tapfleet shows the secret only this once. If it is
+              lost, rotate the key.
+            </>
+          }
+          extra={<TextInput label="Ingest key ID" value={created.keyId} readOnly ff="monospace" />}
+        />
+      ) : (
+        <form onSubmit={submit} noValidate>
+          <Fieldset variant="unstyled" disabled={create.isPending}>
+            <Stack gap="md">
+              <TextInput
+                label="Cluster ID"
+                description="A short, permanent name: lowercase letters, digits and hyphens, e.g. prod-eu-1."
+                required
+                autoComplete="off"
+                data-autofocus
+                value={id}
+                error={errors.id}
+                onChange={(event) => {
+                  setId(event.currentTarget.value);
+                  clear("id");
+                }}
+              />
+              <TextInput
+                label="Display name"
+                description="Optional. How the cluster is shown in the dashboard."
+                autoComplete="off"
+                value={displayName}
+                error={errors.displayName}
+                onChange={(event) => {
+                  setDisplayName(event.currentTarget.value);
+                  clear("displayName");
+                }}
+              />
+              <FormError error={generalError} />
+              <Group justify="flex-end" gap="sm">
+                <Button variant="default" onClick={close}>
+                  Cancel
+                </Button>
+                <Button type="submit" loading={create.isPending}>
+                  Register cluster
+                </Button>
+              </Group>
+            </Stack>
+          </Fieldset>
+        </form>
+      )}
+    </Modal>
+  );
+}

@@ -1,0 +1,214 @@
+"use client";
+
+import { Badge, EmptyState, Group, Paper, Select, Stack, Table, Text, Tooltip } from "@mantine/core";
+import { useInterval } from "@mantine/hooks";
+import { IconAccessPoint } from "@tabler/icons-react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useState } from "react";
+import { PageHeader } from "@/components/page-header";
+import { LoadingBlock, QueryError } from "@/components/status-blocks";
+import { errorMessage } from "@/lib/api-errors";
+import { formatBytes, formatCount, formatRelative } from "@/lib/format";
+import { useTRPC, type RouterOutputs } from "@/lib/trpc";
+import { applyLiveReport } from "./apply-live-report";
+
+type Sensor = RouterOutputs["sensors"]["list"]["items"][number];
+
+/** A sensor reports every 10 s by default; five minutes of silence is worth a look. */
+const quietAfterMs = 5 * 60_000;
+
+export function SensorsPage() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const pathname = usePathname();
+  const clusterId = useSearchParams().get("cluster") ?? undefined;
+  const clusters = useQuery(trpc.clusters.list.queryOptions());
+
+  return (
+    <>
+      <PageHeader
+        title="Sensors"
+        description="Every sensor that has reported, with its latest capture statistics, updated live."
+        actions={
+          <Select
+            aria-label="Cluster"
+            placeholder="All clusters"
+            data={(clusters.data?.items ?? []).map((cluster) => ({
+              value: cluster.id,
+              label: cluster.displayName ?? cluster.id,
+            }))}
+            value={clusterId ?? null}
+            clearable
+            w={220}
+            onChange={(value) =>
+              // The filter lives in the URL so that a link from the Clusters page lands on one cluster.
+              router.replace(value ? `${pathname}?cluster=${encodeURIComponent(value)}` : pathname)
+            }
+          />
+        }
+      />
+      <SensorsTable clusterId={clusterId} />
+    </>
+  );
+}
+
+function SensorsTable({ clusterId }: { clusterId: string | undefined }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const input = clusterId ? { clusterId } : undefined;
+  const listOptions = trpc.sensors.list.queryOptions(input);
+  const sensors = useQuery(listOptions);
+
+  const live = useSubscription(
+    trpc.sensors.live.subscriptionOptions(input, {
+      onData: (report) => {
+        const cached = queryClient.getQueryData(listOptions.queryKey);
+        if (!cached) return;
+        const { list, known } = applyLiveReport(cached, report);
+        if (known) queryClient.setQueryData(listOptions.queryKey, list);
+        else void queryClient.invalidateQueries({ queryKey: listOptions.queryKey });
+      },
+    }),
+  );
+
+  // Relative times ("12 s ago") and the quiet badge must move on even when no report arrives.
+  const [now, setNow] = useState(() => Date.now());
+  useInterval(() => setNow(Date.now()), 5_000, { autoInvoke: true });
+
+  if (sensors.isPending) return <LoadingBlock label="Loading sensors…" />;
+  if (sensors.isError) {
+    return (
+      <QueryError
+        title="Could not load sensors"
+        error={sensors.error}
+        onRetry={() => void sensors.refetch()}
+      />
+    );
+  }
+
+  const liveBadge =
+    live.status === "pending" ? (
+      <Badge color="green">Live</Badge>
+    ) : live.status === "error" ? (
+      <Tooltip label={errorMessage(live.error)}>
+        <Badge color="red">Live updates interrupted</Badge>
+      </Tooltip>
+    ) : (
+      <Badge color="yellow">Connecting…</Badge>
+    );
+
+  if (sensors.data.items.length === 0) {
+    return (
+      <Paper withBorder p="xl" radius="lg">
+        <EmptyState
+          icon={<IconAccessPoint />}
+          variant="light"
+          title={clusterId ? `No sensor has reported from ${clusterId} yet` : "No sensors have reported yet"}
+          description="Each sensor pod appears here with its cluster, node, agent version and the packets it captures and drops, as soon as it sends its first report."
+        >
+          <Text size="sm" c="dimmed" ta="center" maw={560}>
+            Deploy the sensor DaemonSet in a registered cluster with that cluster&apos;s ingest key. This page
+            updates by itself when reports arrive.
+          </Text>
+          <EmptyState.Actions>{liveBadge}</EmptyState.Actions>
+        </EmptyState>
+      </Paper>
+    );
+  }
+
+  return (
+    <Stack gap="sm">
+      <Group justify="space-between">
+        <Text size="sm" c="dimmed">
+          {sensors.data.items.length} {sensors.data.items.length === 1 ? "sensor" : "sensors"}
+        </Text>
+        {liveBadge}
+      </Group>
+      <Paper withBorder radius="md">
+        <Table.ScrollContainer minWidth={980}>
+          <Table aria-label="Sensors" tabularNums>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Sensor</Table.Th>
+                <Table.Th>Cluster</Table.Th>
+                <Table.Th>Agent</Table.Th>
+                <Table.Th>Last report</Table.Th>
+                <Table.Th>Packets</Table.Th>
+                <Table.Th>Bytes</Table.Th>
+                <Table.Th>Drops</Table.Th>
+                <Table.Th>Uploads</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {sensors.data.items.map((sensor) => (
+                <SensorRow key={sensor.id} sensor={sensor} now={now} />
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      </Paper>
+    </Stack>
+  );
+}
+
+function SensorRow({ sensor, now }: { sensor: Sensor; now: number }) {
+  const summary = sensor.lastSummary;
+  const quiet = now - Date.parse(sensor.lastSeenAt) > quietAfterMs;
+  const drops = summary ? summary.kernelDrops + summary.interfaceDrops : 0;
+  return (
+    <Table.Tr>
+      <Table.Td>
+        <Text size="sm" fw={500} ff="monospace">
+          {sensor.podName}
+        </Text>
+        <Text size="xs" c="dimmed">
+          node {sensor.nodeName}
+        </Text>
+      </Table.Td>
+      <Table.Td>
+        <Text size="sm">{sensor.clusterId}</Text>
+      </Table.Td>
+      <Table.Td>
+        <Text size="sm">{sensor.agentVersion}</Text>
+      </Table.Td>
+      <Table.Td>
+        <Group gap={6} wrap="nowrap">
+          <Text size="sm" title={sensor.lastSeenAt}>
+            {formatRelative(sensor.lastSeenAt, new Date(now))}
+          </Text>
+          {quiet ? <Badge color="orange">Quiet</Badge> : null}
+        </Group>
+      </Table.Td>
+      <Table.Td>
+        <Text size="sm">{summary ? formatCount(summary.packets) : "—"}</Text>
+      </Table.Td>
+      <Table.Td>
+        <Text size="sm">{summary ? formatBytes(summary.bytes) : "—"}</Text>
+      </Table.Td>
+      <Table.Td>
+        {summary ? (
+          <Tooltip label={`kernel ${summary.kernelDrops}, interface ${summary.interfaceDrops}`}>
+            <Text size="sm" c={drops > 0 ? "red" : undefined}>
+              {formatCount(drops)}
+            </Text>
+          </Tooltip>
+        ) : (
+          <Text size="sm">—</Text>
+        )}
+      </Table.Td>
+      <Table.Td>
+        <Text size="sm">
+          {summary
+            ? `${formatCount(summary.upload.chunksSent)} sent${
+                summary.upload.chunksDropped > 0
+                  ? `, ${formatCount(summary.upload.chunksDropped)} dropped`
+                  : ""
+              }`
+            : "—"}
+        </Text>
+      </Table.Td>
+    </Table.Tr>
+  );
+}
