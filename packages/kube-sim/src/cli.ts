@@ -10,6 +10,9 @@ import { startSimCluster, type StartSimClusterOptions } from "./index.ts";
 
 const USAGE = `usage: npm run sim -- --nodes N --kubeconfig FILE [--port P] [--kubelet fake|process] [--image-table FILE] [--token T] [--ready-delay-ms MS]`;
 
+/** How long a signal waits for the cluster (API server, controllers, kubelet processes) to stop. */
+const STOP_TIMEOUT_MS = 10_000;
+
 /** A one-line error naming the flag at fault; printed without a stack. */
 class UsageError extends Error {
   override readonly name = "UsageError";
@@ -114,11 +117,22 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal means "now": do not wait for a stop that hangs.
+      console.error(`kube-sim: ${signal} again, exiting without waiting`);
+      process.exit(1);
+    }
     stopping = true;
     console.log(`kube-sim: ${signal}, stopping`);
+    const deadline = setTimeout(() => {
+      console.error(`kube-sim: still stopping after ${STOP_TIMEOUT_MS / 1000} s, exiting anyway`);
+      process.exit(1);
+    }, STOP_TIMEOUT_MS);
     cluster.stop().then(
-      () => process.exit(0),
+      () => {
+        clearTimeout(deadline);
+        process.exit(0);
+      },
       (error: unknown) => {
         console.error("kube-sim: stopping failed:", error);
         process.exit(1);
