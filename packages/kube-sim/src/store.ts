@@ -32,6 +32,8 @@ export interface DeleteOptions {
    * deleted with a grace period gets deletionTimestamp (Terminating) and is removed
    * by its kubelet's final delete with 0.
    */
+  // NOTE(kube-sim-core): http/api.ts deleteOptions() does not pass `gracePeriodSeconds`
+  // (body or query) through yet, so `kubectl delete pod --grace-period=0 --force` is still graceful.
   gracePeriodSeconds?: number | undefined;
 }
 
