@@ -140,9 +140,22 @@ describe("bad requests", () => {
     expect(res.json.message).toBe("the namespace of the provided object does not match the namespace sent on the request");
   });
 
-  it("dryRun=All creates nothing", async () => {
+  it("dryRun=All creates, patches and deletes nothing", async () => {
     const res = await call(cluster, "POST", `${DS_PATH}?dryRun=All`, { body: ds("dry") });
     expect(res.status).toBe(201);
+    expect(res.json.metadata.uid).toBeDefined();
     expect((await call(cluster, "GET", `${DS_PATH}/dry`)).status).toBe(404);
+
+    const before = (await call(cluster, "GET", `${DS_PATH}/patched`)).json;
+    const patched = await call(cluster, "PATCH", `${DS_PATH}/patched?dryRun=All`, {
+      body: { spec: { minReadySeconds: 5 } },
+      contentType: "application/merge-patch+json",
+    });
+    expect(patched.json.spec.minReadySeconds).toBe(5);
+    expect(patched.json.metadata.generation).toBe(before.metadata.generation + 1);
+    const deleted = await call(cluster, "DELETE", `${DS_PATH}/patched`, { body: { dryRun: ["All"] } });
+    expect(deleted.status).toBe(200);
+    const after = (await call(cluster, "GET", `${DS_PATH}/patched`)).json;
+    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
   });
 });

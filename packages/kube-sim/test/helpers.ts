@@ -28,7 +28,11 @@ export function call(
   const headers: Record<string, string> = {};
   const token = options.token === undefined ? cluster.token : options.token;
   if (token !== null) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["Content-Type"] = options.contentType ?? "application/json";
+  if (body !== undefined) {
+    headers["Content-Type"] = options.contentType ?? "application/json";
+    // Node sends a DELETE body neither chunked nor with a length unless told.
+    headers["Content-Length"] = String(Buffer.byteLength(body));
+  }
   if (options.accept) headers.Accept = options.accept;
   return new Promise((resolve, reject) => {
     const req = httpsRequest(url, { method, headers, ca: cluster.caCertificate }, (res) => {
