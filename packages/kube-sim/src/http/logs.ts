@@ -14,10 +14,7 @@ export interface LogRequest {
   tailLines: number | undefined;
 }
 
-/**
- * Where logs come from (the cluster's kubelet).
- * NOTE(kube-sim-wire): adapt to the kubelet's `getLogs` once cluster.ts lands.
- */
+/** Where logs come from: the cluster's kubelet (`SimCluster.logs` in cluster.ts). */
 export interface LogSource {
   /** The whole current log of a container (the kubelet may throw an ApiError, e.g. 400 when not started). */
   getLogs(request: LogRequest): string | Promise<string>;

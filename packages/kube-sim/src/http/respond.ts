@@ -18,7 +18,7 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, heade
 
 /**
  * A failure Status for reasons errors.ts has no helper for (415, 413, 405 on a path).
- * NOTE(kube-sim-wire): `UnsupportedMediaType` and `RequestEntityTooLarge` are not in
+ * NOTE(kube-sim-wire): need `UnsupportedMediaType`, `RequestEntityTooLarge` and `ServiceUnavailable` in
  * errors.ts's StatusReason union; cast here rather than edit that file.
  */
 export function failure(code: number, reason: string, message: string, details?: StatusObject["details"]): ApiError {
