@@ -120,6 +120,16 @@ describe("API tokens", () => {
     expect(await counts()).toEqual(before);
   });
 
+  it("answers 401 to a refused token even on a public procedure", async () => {
+    const { token } = await t.userWithToken("viewer");
+    const tampered = `${token.slice(0, -1)}${token.endsWith("x") ? "y" : "x"}`;
+    const result = await t.trpc("auth.me", { auth: { bearer: tampered } });
+    expect(result.status).toBe(401);
+    expect(result.body.error?.message).toBe("Unknown API token.");
+    const rest = await fetch(`${t.url}/api/v1/me`, { headers: { authorization: `Bearer ${tampered}` } });
+    expect(rest.status).toBe(401);
+  });
+
   it("refuses an expired token and a revoked token with 401", async () => {
     const admin = await t.userWithToken("admin");
     const creator = { type: "user" as const, id: admin.userId, name: admin.username, role: "admin" as const, sessionId: "" };

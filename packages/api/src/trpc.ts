@@ -110,8 +110,19 @@ const errorsAndAudit = t.middleware(async ({ ctx, type, path, meta, next, getRaw
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+/**
+ * Credentials that were sent and refused (a malformed, unknown, expired or
+ * revoked token) are answered with 401 everywhere, public procedures
+ * included: a caller must learn that its token is bad, not be served as
+ * anonymous.
+ */
+const refuseBadCredentials = t.middleware(({ ctx, next }) => {
+  if (ctx.authError) throw toTRPCError(ctx.authError);
+  return next();
+});
+
 /** No credentials needed. */
-export const publicProcedure = t.procedure.use(errorsAndAudit);
+export const publicProcedure = t.procedure.use(errorsAndAudit).use(refuseBadCredentials);
 
 function requireRole(role: Role) {
   return t.middleware(({ ctx, next }) => {
