@@ -45,6 +45,7 @@ describe("bad requests", () => {
     const res = await call(cluster, "POST", DS_PATH, { body: "{not json" });
     expect(res.status).toBe(400);
     expect(res.json).toMatchObject({ kind: "Status", reason: "BadRequest", code: 400 });
+    expect(res.json.message).toMatch(/^the object provided is unrecognized \(must be of type DaemonSet\): couldn't get version\/kind; json parse error: /);
   });
 
   it("malformed YAML → 400 BadRequest", async () => {

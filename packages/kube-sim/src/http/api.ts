@@ -352,7 +352,7 @@ function dryRunCreate(ctx: ApiContext, info: ResourceInfo, object: KubeObject): 
 
 async function create(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
   const options = writeOptions(query);
-  const body = await readObject(req);
+  const body = await readObject(req, route.info.kind);
   checkTypeMeta(route.info, body);
   const metadata = metadataOf(body);
   checkNamespace(route, metadata);
@@ -364,7 +364,7 @@ async function create(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
 
 async function update(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
   const options = writeOptions(query);
-  const body = await readObject(req);
+  const body = await readObject(req, route.info.kind);
   checkTypeMeta(route.info, body);
   const metadata = metadataOf(body);
   checkName(route, metadata);

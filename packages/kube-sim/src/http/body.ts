@@ -26,10 +26,10 @@ export async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** Reads and decodes a create/update body: JSON, YAML or (for a few kinds) protobuf. */
-export async function readObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+export async function readObject(req: IncomingMessage, kind: string): Promise<Record<string, unknown>> {
   const bytes = await readBodyBytes(req);
   if (mediaType(req.headers["content-type"]) === "application/vnd.kubernetes.protobuf") return decodeProtobufObject(bytes);
-  return decodeObject(bytes.toString("utf8"), req.headers["content-type"]);
+  return decodeObject(bytes.toString("utf8"), req.headers["content-type"], kind);
 }
 
 /** The media type without parameters, lower-cased. */
@@ -41,7 +41,9 @@ export function mediaType(header: string | undefined): string {
  * Decodes a create/update body. JSON and YAML are accepted, as the API server
  * does (`application/yaml`); anything that is not an object is a 400.
  */
-export function decodeObject(text: string, contentType: string | undefined): Record<string, unknown> {
+export function decodeObject(text: string, contentType: string | undefined, kind?: string): Record<string, unknown> {
+  // The API server's decoder wording: "the object provided is unrecognized (must be of type DaemonSet): …".
+  const unrecognized = `the object provided is unrecognized${kind ? ` (must be of type ${kind})` : ""}`;
   const type = mediaType(contentType);
   if (type !== "" && type !== "application/json" && type !== "application/yaml" && type !== "*/*") {
     // Protobuf comes through readObject; anything else is not a Kubernetes object encoding.
@@ -52,10 +54,10 @@ export function decodeObject(text: string, contentType: string | undefined): Rec
     value = type === "application/yaml" ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
     const detail = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
-    throw badRequest(`the object provided is unrecognized: couldn't decode the request body: ${detail}`);
+    throw badRequest(`${unrecognized}: couldn't get version/kind; ${type === "application/yaml" ? "yaml" : "json"} parse error: ${detail}`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw badRequest("the object provided is unrecognized: the request body must be a JSON or YAML object");
+    throw badRequest(`${unrecognized}: couldn't get version/kind; the request body must be a JSON or YAML object`);
   }
   return value as Record<string, unknown>;
 }
