@@ -13,7 +13,7 @@ import {
   purgeOldLoginAttempts,
   type SessionPolicy,
 } from "@tapfleet/core";
-import { checkDatabaseConnection, createDb, createLiveBus, describeDatabaseHost } from "@tapfleet/db";
+import { checkDatabaseConnection, createDb, createLiveBus, createPgPool, describeDatabaseHost } from "@tapfleet/db";
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "@tapfleet/db/embedded";
 import { applyMigrations } from "@tapfleet/db/migrate";
 import type { FastifyInstance } from "fastify";
@@ -95,8 +95,11 @@ export async function startServer(options: {
         warn: (message) => logger.warn(message),
       }),
     );
+    const ingestPool = await createPgPool({ url: databaseUrl, max: 4 });
+    onStop("closing the ingest pool", () => ingestPool.end());
     const gateway = createIngestGateway({
       db,
+      pool: ingestPool,
       bus,
       secrets,
       onError: (error, context) => logger.warn({ err: error }, context),
@@ -148,6 +151,9 @@ export async function startServer(options: {
       ttlMs: env.TAPFLEET_SESSION_TTL_HOURS * 3600_000,
       idleTimeoutMs: env.TAPFLEET_SESSION_IDLE_MINUTES * 60_000,
     };
+    // Runs after the listeners have closed (steps run in reverse): reports
+    // already accepted are written before the database goes away.
+    onStop("writing accepted reports", () => gateway.drain());
     let shuttingDown = false;
     const app = await buildApp({
       db,

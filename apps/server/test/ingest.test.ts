@@ -180,6 +180,33 @@ describe("ingest: reports", () => {
     expect(await t.db.sensorReport.count({ where: { nodeName: "node-resend" } })).toBe(1);
   });
 
+  it("stores every report of many agents sending at once, and lets only one of two simultaneous copies through", async () => {
+    const before = await reportCount();
+    const nodes = Array.from({ length: 20 }, (_, i) => `node-burst-${i}`);
+    // Each agent sends its reports one after another, as the agent does; the agents run concurrently.
+    const results = await Promise.all(
+      nodes.map(async (nodeName) => {
+        const statuses: number[] = [];
+        for (let sequence = 0; sequence < 10; sequence++) {
+          const body = encodeStatsReport(report({ nodeName, sequence }));
+          statuses.push((await post(INGEST_PATHS.reports, signed({ path: INGEST_PATHS.reports, body }))).status);
+        }
+        return statuses;
+      }),
+    );
+    expect(results.flat().every((status) => status === 200)).toBe(true);
+    expect(await reportCount()).toBe(before + 200);
+    const sensors = await t.db.sensor.findMany({ where: { nodeName: { startsWith: "node-burst-" } } });
+    expect(sensors).toHaveLength(20);
+    expect(sensors.every((sensor) => sensor.lastSequence === 9n)).toBe(true);
+
+    const twin = signed({ path: INGEST_PATHS.reports, body: encodeStatsReport(report({ nodeName: "node-twin", sequence: 0 })) });
+    const [first, second] = await Promise.all([post(INGEST_PATHS.reports, twin), post(INGEST_PATHS.reports, twin)]);
+    expect([first.status, second.status].sort()).toEqual([200, 401]);
+    expect([first.body.reason, second.body.reason]).toContain("replayed");
+    expect(await t.db.sensorReport.count({ where: { nodeName: "node-twin" } })).toBe(1);
+  });
+
   it("publishes each stored report to live subscribers", async () => {
     const controller = new AbortController();
     const response = await fetch(`${t.url}/trpc/sensors.live?input=${encodeURIComponent(JSON.stringify({ clusterId: "prod-eu-1" }))}`, {

@@ -14,6 +14,8 @@ export interface LiveMessage {
 
 export interface LiveBus {
   publish(topic: string, data: unknown): Promise<void>;
+  /** Many messages on one topic in one round trip (messages over the size limit are skipped and reported). */
+  publishMany(topic: string, data: readonly unknown[]): Promise<void>;
   /**
    * Messages on `topic` until `signal` aborts. The listener is registered at
    * once, on call, so a caller can subscribe first and then read what it missed
@@ -61,6 +63,19 @@ export async function createLiveBus(options: { url: string; onError?: (error: Er
         throw new Error(`live bus message on ${topic} is ${Buffer.byteLength(payload)} bytes; the limit is ${LIVE_BUS_MAX_PAYLOAD}`);
       }
       await publisher.query("SELECT pg_notify($1, $2)", [CHANNEL, payload]);
+    },
+    async publishMany(topic, data) {
+      const payloads: string[] = [];
+      for (const item of data) {
+        const payload = JSON.stringify({ topic, data: item } satisfies LiveMessage);
+        if (Buffer.byteLength(payload) > LIVE_BUS_MAX_PAYLOAD) {
+          options.onError?.(new Error(`live bus message on ${topic} is ${Buffer.byteLength(payload)} bytes; skipped`));
+          continue;
+        }
+        payloads.push(payload);
+      }
+      if (payloads.length === 0) return;
+      await publisher.query("SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload", [CHANNEL, payloads]);
     },
     subscribe(topic, signal) {
       const events = on(emitter, topic, signal ? { signal } : {});

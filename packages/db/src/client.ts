@@ -1,4 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient } from "./generated/client.ts";
 
 export type Db = PrismaClient;
@@ -10,4 +11,15 @@ export type Db = PrismaClient;
 export function createDb(options: { url: string; maxConnections?: number }): Db {
   const adapter = new PrismaPg({ connectionString: options.url, max: options.maxConnections ?? 10 });
   return new PrismaClient({ adapter });
+}
+
+export type { PoolClient as PgPoolClient } from "pg";
+export type PgPool = pg.Pool;
+
+/**
+ * A plain node-postgres pool, for hot paths where a batched statement beats
+ * Prisma's per-query overhead (the ingest writer).
+ */
+export function createPgPool(options: { url: string; max?: number }): Promise<PgPool> {
+  return Promise.resolve(new pg.Pool({ connectionString: options.url, max: options.max ?? 4 }));
 }

@@ -1,4 +1,4 @@
-export { createDb, type Db } from "./client.ts";
+export { createDb, createPgPool, type Db, type PgPool, type PgPoolClient } from "./client.ts";
 export { createLiveBus, LIVE_BUS_MAX_PAYLOAD, type LiveBus, type LiveMessage } from "./bus.ts";
 export { checkDatabaseConnection, DatabaseUnreachableError, describeDatabaseHost } from "./connection.ts";
 export * from "./generated/enums.ts";

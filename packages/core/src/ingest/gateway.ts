@@ -1,7 +1,6 @@
 // The ingest gateway: verifies signed agent requests and stores what they carry.
 // Nothing is stored for a request that fails verification or validation.
 import {
-  CHUNK_DROP_REASONS,
   decodeChunkUpload,
   decodeStatsReport,
   MAX_CHUNK_BODY_BYTES,
@@ -10,13 +9,14 @@ import {
   VERIFY_FAILURE_STATUS,
   type HeaderBag,
   type IngestResponse,
-  type StatsReport,
 } from "@tapfleet/sensor";
-import type { Db, LiveBus } from "@tapfleet/db";
+import type { Db, LiveBus, PgPool } from "@tapfleet/db";
 import type { SecretBox } from "../secrets.ts";
+import { createReportWriter } from "./report-writer.ts";
 
-/** Live bus topic carrying a summary of every stored report. */
-export const STATS_TOPIC = "stats";
+export { STATS_TOPIC } from "./report-writer.ts";
+export { summarizeReport, type ReportSummary } from "./summary.ts";
+
 
 export interface IngestRequest {
   method: string;
@@ -31,21 +31,6 @@ export interface IngestResult {
   body: IngestResponse;
 }
 
-export interface ReportSummary {
-  sensorId: string;
-  clusterId: string;
-  nodeName: string;
-  receivedAt: string;
-  sentAt: string;
-  sequence: number;
-  packets: number;
-  bytes: number;
-  kernelDrops: number;
-  interfaceDrops: number;
-  interfaces: { name: string; packets: number; bytes: number; kernelDrops: number; interfaceDrops: number }[];
-  upload: { chunksSent: number; bytesSent: number; chunksDropped: number };
-}
-
 export interface ChunkRingLimits {
   maxChunks: number;
   maxBytes: number;
@@ -54,6 +39,8 @@ export interface ChunkRingLimits {
 export interface IngestGateway {
   acceptReport(request: IngestRequest): Promise<IngestResult>;
   acceptChunk(request: IngestRequest): Promise<IngestResult>;
+  /** Waits until every accepted report is written (at shutdown). */
+  drain(): Promise<void>;
   /** Forgets cached keys (after a rotation on this replica). */
   invalidateKeys(): void;
 }
@@ -64,44 +51,10 @@ interface CachedKeys {
   expiresAt: number;
 }
 
-const MAX_LIVE_INTERFACES = 32;
-
-export function summarizeReport(options: {
-  report: StatsReport;
-  sensorId: string;
-  receivedAt: Date;
-}): ReportSummary {
-  const { report } = options;
-  const sum = (pick: (i: StatsReport["interfaces"][number]) => number) =>
-    report.interfaces.reduce((total, i) => total + pick(i), 0);
-  return {
-    sensorId: options.sensorId,
-    clusterId: report.agent.clusterId,
-    nodeName: report.agent.nodeName,
-    receivedAt: options.receivedAt.toISOString(),
-    sentAt: new Date(report.sentAt).toISOString(),
-    sequence: report.agent.sequence,
-    packets: sum((i) => i.packets),
-    bytes: sum((i) => i.bytes),
-    kernelDrops: sum((i) => i.kernelDrops),
-    interfaceDrops: sum((i) => i.interfaceDrops),
-    interfaces: report.interfaces.slice(0, MAX_LIVE_INTERFACES).map((i) => ({
-      name: i.name,
-      packets: i.packets,
-      bytes: i.bytes,
-      kernelDrops: i.kernelDrops,
-      interfaceDrops: i.interfaceDrops,
-    })),
-    upload: {
-      chunksSent: report.upload.chunksSent,
-      bytesSent: report.upload.bytesSent,
-      chunksDropped: CHUNK_DROP_REASONS.reduce((total, reason) => total + (report.upload.chunksDropped[reason] ?? 0), 0),
-    },
-  };
-}
-
 export function createIngestGateway(options: {
   db: Db;
+  /** Plain PostgreSQL pool for the batched report writes. */
+  pool: PgPool;
   bus: LiveBus;
   secrets: SecretBox;
   skewMs?: number;
@@ -111,7 +64,12 @@ export function createIngestGateway(options: {
   clock?: () => number;
   onError?: (error: unknown, context: string) => void;
 }): IngestGateway {
-  const { db, bus, secrets } = options;
+  const { db, secrets } = options;
+  const writer = createReportWriter({
+    pool: options.pool,
+    bus: options.bus,
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
   const clock = options.clock ?? Date.now;
   const keyCacheMs = options.keyCacheMs ?? 5000;
   const ring = options.ring ?? { maxChunks: 64, maxBytes: 32 * 1024 * 1024 };
@@ -148,10 +106,16 @@ export function createIngestGateway(options: {
     body: { ok: false, reason, message, serverTime: clock() },
   });
 
+  /**
+   * With `deferNonce`, the nonce is not recorded here but returned, to be
+   * recorded in the same transaction as the report (group commit).
+   */
   async function verify(
     request: IngestRequest,
     maxBodyBytes: number,
-  ): Promise<{ refusal: IngestResult } | { clusterId: string | null }> {
+    deferNonce = false,
+  ): Promise<{ refusal: IngestResult } | { clusterId: string | null; keyId: string; nonce: string; nonceExpiresAt: Date }> {
+    let nonceExpiresAt = new Date(0);
     const result = await verifyRequest({
       method: request.method,
       path: request.path,
@@ -160,7 +124,12 @@ export function createIngestGateway(options: {
       keys: async (keyId) => (await lookup(keyId)).secrets,
       now: clock(),
       ...(options.skewMs ? { skewMs: options.skewMs } : {}),
-      seenNonce,
+      seenNonce: deferNonce
+        ? (_nonce, _keyId, expiresAt) => {
+            nonceExpiresAt = new Date(expiresAt);
+            return false;
+          }
+        : seenNonce,
       maxBodyBytes,
     });
     if (!result.ok) return { refusal: refuse(VERIFY_FAILURE_STATUS[result.reason], result.reason, result.message) };
@@ -173,16 +142,17 @@ export function createIngestGateway(options: {
         .updateMany({ where: { keyId: result.keyId, retiresAt: null }, data: { lastUsedAt: new Date(now) } })
         .catch((error: unknown) => options.onError?.(error, "recording key use"));
     }
-    return { clusterId: keys.clusterId };
+    return { clusterId: keys.clusterId, keyId: result.keyId, nonce: result.nonce, nonceExpiresAt };
   }
 
   const accepted = (): IngestResult => ({ status: 200, body: { ok: true, serverTime: clock() } });
 
   return {
     invalidateKeys: () => cache.clear(),
+    drain: () => writer.drain(),
 
     async acceptReport(request) {
-      const verified = await verify(request, MAX_REPORT_BYTES);
+      const verified = await verify(request, MAX_REPORT_BYTES, true);
       if ("refusal" in verified) return verified.refusal;
       const decoded = decodeStatsReport(request.body);
       if (!decoded.ok) return refuse(400, "invalid_body", decoded.message);
@@ -190,49 +160,15 @@ export function createIngestGateway(options: {
       if (report.agent.clusterId !== verified.clusterId) {
         return refuse(403, "unknown_cluster", `this key belongs to cluster "${verified.clusterId}", not "${report.agent.clusterId}"`);
       }
-      const receivedAt = new Date(clock());
-      const agentStartedAt = new Date(report.agent.startedAt);
-      const sequence = BigInt(report.agent.sequence);
-      const stored = await db.$transaction(async (tx) => {
-        const where = { clusterId_nodeName: { clusterId: report.agent.clusterId, nodeName: report.agent.nodeName } };
-        const existing = await tx.sensor.findUnique({ where });
-        // A resend of a report already stored (its answer was lost) is
-        // acknowledged again but not stored twice.
-        if (existing && existing.agentStartedAt.getTime() === agentStartedAt.getTime() && sequence <= existing.lastSequence) {
-          return null;
-        }
-        const identity = {
-          podName: report.agent.podName,
-          agentVersion: report.agent.agentVersion,
-          configHash: report.agent.configHash,
-          agentStartedAt,
-          lastSequence: sequence,
-          lastSeenAt: receivedAt,
-        };
-        const sensor = await tx.sensor.upsert({
-          where,
-          create: { clusterId: report.agent.clusterId, nodeName: report.agent.nodeName, ...identity },
-          update: identity,
-        });
-        const summary = summarizeReport({ report, sensorId: sensor.id, receivedAt });
-        await tx.sensor.update({ where: { id: sensor.id }, data: { lastSummary: { ...summary } } });
-        await tx.sensorReport.create({
-          data: {
-            receivedAt,
-            sensorId: sensor.id,
-            clusterId: report.agent.clusterId,
-            nodeName: report.agent.nodeName,
-            agentStartedAt,
-            sequence,
-            sentAt: new Date(report.sentAt),
-            report,
-          },
-        });
-        return summary;
+      const outcome = await writer.write({
+        keyId: verified.keyId,
+        nonce: verified.nonce,
+        nonceExpiresAt: verified.nonceExpiresAt,
+        report,
+        receivedAt: new Date(clock()),
       });
-      if (stored) {
-        await bus.publish(STATS_TOPIC, stored).catch((error: unknown) => options.onError?.(error, "publishing a report"));
-      }
+      if (outcome === "replayed") return refuse(401, "replayed", "nonce already used");
+      // "duplicate": a resend of a stored report whose answer was lost; acknowledged again.
       return accepted();
     },
 
