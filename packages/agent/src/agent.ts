@@ -52,7 +52,7 @@ export interface AgentTuning {
 export const DEFAULT_TUNING: AgentTuning = {
   interfacePollMs: 1000,
   chunkFlushMs: 1000,
-  maxQueuedChunks: 8,
+  maxQueuedChunks: 4,
   // An hour of reports at the default 10 s interval.
   maxQueuedReports: 360,
   backoffBaseMs: 1000,

@@ -55,12 +55,15 @@ export interface TestCollectorOptions {
   certificate: TestCertificate;
   /** Delay before answering a chunk upload (a slow collector). */
   chunkDelayMs?: number;
+  /** false: verify chunk signatures but neither decode nor keep the chunks (the benchmark's firehose). */
+  keepChunks?: boolean;
 }
 
 export class TestCollector extends EventEmitter {
   readonly reports: StatsReport[] = [];
   readonly chunks: ReceivedChunk[] = [];
   readonly rejected: string[] = [];
+  chunkBytes = 0;
   private server: Server | undefined;
   private readonly nonces = new Set<string>();
   port = 0;
@@ -133,6 +136,10 @@ export class TestCollector extends EventEmitter {
       this.reports.push(decoded.value);
       this.emit("report", decoded.value);
       return { status: 200, body: { ok: true, serverTime }, delayMs: 0 };
+    }
+    if (url === INGEST_PATHS.chunks && this.options.keepChunks === false) {
+      this.chunkBytes += body.byteLength;
+      return { status: 200, body: { ok: true, serverTime }, delayMs: this.chunkDelayMs };
     }
     if (url === INGEST_PATHS.chunks) {
       const decoded = decodeChunkUpload(body);
