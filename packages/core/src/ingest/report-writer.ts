@@ -40,47 +40,68 @@ export function createReportWriter(options: {
   pool: PgPool;
   bus: LiveBus;
   maxBatch?: number;
+  maxConcurrentBatches?: number;
   onError?: (error: unknown, context: string) => void;
 }): ReportWriter {
   const maxBatch = options.maxBatch ?? 500;
+  // Two batches in flight overlap our work with the database's; more only
+  // adds lock contention on a small server.
+  const maxConcurrent = options.maxConcurrentBatches ?? 2;
   let queue: Pending[] = [];
-  let running: Promise<void> | undefined;
+  let active = 0;
+  let scheduled = false;
+  let idle: { promise: Promise<void>; resolve: () => void } | undefined;
 
-  const loop = async () => {
-    while (queue.length > 0) {
-      const batch = queue.slice(0, maxBatch);
-      queue = queue.slice(batch.length);
-      try {
-        const { outcomes, summaries } = await writeBatch(options.pool, batch);
-        batch.forEach((item, i) => item.resolve(outcomes[i]!));
-        if (summaries.length > 0) {
-          await options.bus.publishMany(STATS_TOPIC, summaries).catch((error: unknown) => options.onError?.(error, "publishing reports"));
-        }
-      } catch (error) {
-        for (const item of batch) item.reject(error);
+  const run = async (batch: Pending[]) => {
+    try {
+      const { outcomes, summaries } = await writeBatch(options.pool, batch);
+      batch.forEach((item, i) => item.resolve(outcomes[i]!));
+      if (summaries.length > 0) {
+        await options.bus.publishMany(STATS_TOPIC, summaries).catch((error: unknown) => options.onError?.(error, "publishing reports"));
       }
+    } catch (error) {
+      for (const item of batch) item.reject(error);
     }
   };
 
-  const kick = () => {
-    // setImmediate lets the requests of this turn of the event loop join the batch.
-    running ??= new Promise<void>((resolve) => setImmediate(resolve))
-      .then(loop)
-      .finally(() => {
-        running = undefined;
-        if (queue.length > 0) kick();
+  const pump = () => {
+    while (active < maxConcurrent && queue.length > 0) {
+      const batch = queue.slice(0, maxBatch);
+      queue = queue.slice(batch.length);
+      active += 1;
+      void run(batch).finally(() => {
+        active -= 1;
+        pump();
       });
+    }
+    if (active === 0 && queue.length === 0 && idle) {
+      idle.resolve();
+      idle = undefined;
+    }
   };
 
   return {
     write(item) {
       return new Promise<WriteOutcome>((resolve, reject) => {
         queue.push({ ...item, resolve, reject });
-        kick();
+        // setImmediate lets the requests of this turn of the event loop join the batch.
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(() => {
+            scheduled = false;
+            pump();
+          });
+        }
       });
     },
-    async drain() {
-      while (running) await running;
+    drain() {
+      if (active === 0 && queue.length === 0) return Promise.resolve();
+      if (!idle) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => (resolve = r));
+        idle = { promise, resolve };
+      }
+      return idle.promise;
     },
   };
 }
@@ -90,11 +111,14 @@ async function writeBatch(pool: PgPool, batch: Pending[]): Promise<{ outcomes: W
   try {
     await client.query("BEGIN");
     // 1. Nonces: the ones the insert skips were seen before (here or on another replica).
+    // Rows are inserted in key order so that two batches in flight take their
+    // locks in the same order and cannot deadlock.
+    const byNonce = [...batch].sort((a, b) => (a.keyId + a.nonce < b.keyId + b.nonce ? -1 : 1));
     const nonces = await client.query<{ keyId: string; nonce: string }>(
       `INSERT INTO "IngestNonce" ("keyId", "nonce", "expiresAt")
        SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
        ON CONFLICT DO NOTHING RETURNING "keyId", "nonce"`,
-      [batch.map((b) => b.keyId), batch.map((b) => b.nonce), batch.map((b) => b.nonceExpiresAt)],
+      [byNonce.map((b) => b.keyId), byNonce.map((b) => b.nonce), byNonce.map((b) => b.nonceExpiresAt)],
     );
     const fresh = new Set(nonces.rows.map((r) => `${r.keyId}\u0000${r.nonce}`));
     // The same nonce twice within one batch: only its first use is fresh.
@@ -142,7 +166,7 @@ async function writeBatch(pool: PgPool, batch: Pending[]): Promise<{ outcomes: W
     }
 
     // 4. One upsert for every sensor that sent something new; its id comes back.
-    const upserts = [...newest.entries()].map(([key, item]) => {
+    const upserts = [...newest.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, item]) => {
       const s = state.get(key)!;
       return { item, id: s.id, summary: summarizeReport({ report: item.report, sensorId: s.id, receivedAt: item.receivedAt }) };
     });
@@ -180,7 +204,7 @@ async function writeBatch(pool: PgPool, batch: Pending[]): Promise<{ outcomes: W
     await client.query(
       `INSERT INTO "SensorReport" ("receivedAt", "sensorId", "clusterId", "nodeName", "agentStartedAt", "sequence", "sentAt", "report")
        SELECT * FROM unnest($1::timestamptz[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[],
-                            $7::timestamptz[], $8::jsonb[])`,
+                            $7::timestamptz[], $8::json[])`,
       [
         stored.map((s) => s.receivedAt),
         stored.map((s) => ids.get(nodeKey(s.report))!),

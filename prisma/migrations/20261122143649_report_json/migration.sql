@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "SensorReport" ALTER COLUMN "report" SET DATA TYPE JSON;
