@@ -61,17 +61,7 @@ export async function recordAuditEvent(options: {
   return toAuditEventView(row);
 }
 
-function toAuditEventView(row: {
-  id: bigint;
-  at: Date;
-  actorType: AuditEventView["actorType"];
-  actorName: string;
-  action: string;
-  target: string | null;
-  ip: string | null;
-  outcome: Outcome;
-  errorCode: string | null;
-}): AuditEventView {
+function toAuditEventView(row: Omit<AuditEventView, "id"> & { id: bigint }): AuditEventView {
   return {
     id: row.id.toString(),
     at: row.at,

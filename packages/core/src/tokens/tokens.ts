@@ -22,17 +22,8 @@ export interface ApiTokenView {
 
 const include = { createdBy: { select: { id: true, username: true } } } as const;
 
-function toView(token: {
-  id: string;
-  name: string;
-  role: Role;
-  prefix: string;
-  createdAt: Date;
-  expiresAt: Date | null;
-  lastUsedAt: Date | null;
-  revokedAt: Date | null;
-  createdBy: { id: string; username: string };
-}): ApiTokenView {
+/** Picks the public fields from a stored token (which also holds its hash). */
+function toView(token: ApiTokenView): ApiTokenView {
   return {
     id: token.id,
     name: token.name,
