@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSimCluster, type SimCluster, type SimClusterOptions } from "../cluster.ts";
 import { ApiError } from "../errors.ts";
@@ -125,6 +125,8 @@ describe("kubelet: process mode", () => {
       imageTable: {
         "tapfleet/agent": { command: process.execPath, args: ["-e", script] },
         "tapfleet/sleeper": { command: process.execPath, args: ["-e", "setInterval(() => {}, 1000); console.log('up')"] },
+        // A shell whose foreground child keeps the output pipes open.
+        "tapfleet/shell": { command: "/bin/sh", args: ["-c", "echo up; exec 2>&1; sleep 612.5"] },
         "tapfleet/stubborn": { command: process.execPath, args: ["-e", "process.on('SIGTERM', () => console.log('ignoring SIGTERM')); setInterval(() => {}, 1000); console.log('up')"] },
       },
       baseEnv: { PATH: process.env.PATH ?? "" },
@@ -189,6 +191,27 @@ describe("kubelet: process mode", () => {
     await c.stop();
     cluster = undefined;
     expect(second.signalCode).toBe("SIGTERM");
+  });
+
+  it("stops every process of a container, not only its first, and does not wait on pipes its children hold", async () => {
+    const c = processCluster();
+    c.store.create("pods", podObject("shell", [{ name: "s", image: "tapfleet/shell:1" }]));
+    await podWhen(c, "shell", (p) => containerStatus(p).ready === true);
+    const sleeping = () => execFileSync("pgrep", ["-f", "sleep 612.5"], { encoding: "utf8" }).trim();
+    // The shell starts its child right after printing: poll for it, with a deadline.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        if (sleeping()) break;
+      } catch {
+        if (Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    expect(sleeping()).not.toBe("");
+    await c.stop();
+    cluster = undefined;
+    expect(() => sleeping()).toThrow();
   });
 
   it("sends SIGKILL when a container outlives its termination grace period", async () => {

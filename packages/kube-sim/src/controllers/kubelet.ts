@@ -402,7 +402,13 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     const fullEnv = { ...options.baseEnv, HOSTNAME: pod.metadata.name ?? "", ...command.env, ...env };
     let child: ChildProcess;
     try {
-      child = spawn(command.command, command.args ?? [], { env: fullEnv as unknown as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+      // Its own process group, like a container's PID namespace: signals reach
+      // every process the container started, not only the first.
+      child = spawn(command.command, command.args ?? [], {
+        env: fullEnv as unknown as NodeJS.ProcessEnv,
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      });
     } catch (err) {
       c.logs.append(`${(err as Error).message}\n`);
       c.timer = clock.setTimeout(() => containerExited(key, c.name, 128), 0);
@@ -415,7 +421,11 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     child.on("error", (err) => {
       logs.append(`${err.message}\n`);
     });
-    child.on("close", (code, signal) => {
+    // The container ends when its first process exits (as with PID 1 in a real
+    // container), even if a process it started still holds the output pipes:
+    // what is left of the group is killed, as a container runtime would.
+    child.on("exit", (code, signal) => {
+      signalContainer(child, "SIGKILL");
       if (c.process !== child) return;
       c.process = undefined;
       const exitCode = code ?? (signal ? 128 + (signal === "SIGKILL" ? 9 : 15) : 1);
@@ -455,16 +465,26 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     queue.add(key);
   }
 
+  /** Signals the container's whole process group; a no-op once it is gone. */
+  function signalContainer(child: ChildProcess, signal: NodeJS.Signals): void {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+      else child.kill(signal);
+    } catch {
+      // ESRCH: the group has no processes left.
+    }
+  }
+
   function killContainer(c: ContainerRuntime): void {
     c.timer?.cancel();
     c.timer = undefined;
     const child = c.process;
     c.process = undefined;
     if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
+      signalContainer(child, "SIGTERM");
       // Give it the usual moment, then make sure.
       const t = setTimeout(() => {
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        if (child.exitCode === null && child.signalCode === null) signalContainer(child, "SIGKILL");
       }, 2_000);
       t.unref();
     }
@@ -619,12 +639,12 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       const child = c.process;
       c.process = undefined;
       if (!child || child.exitCode !== null || child.signalCode !== null) continue;
-      exits.push(new Promise((resolve) => child.once("close", () => resolve())));
+      exits.push(new Promise((resolve) => child.once("exit", () => resolve())));
       const escalate = clock.setTimeout(() => {
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        if (child.exitCode === null && child.signalCode === null) signalContainer(child, "SIGKILL");
       }, graceMs);
-      child.once("close", () => escalate.cancel());
-      child.kill("SIGTERM");
+      child.once("exit", () => escalate.cancel());
+      signalContainer(child, "SIGTERM");
     }
     if (exits.length === 0) finish();
     else void Promise.all(exits).then(finish);
@@ -739,7 +759,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
         for (const c of runtime.containers.values()) {
           const child = c.process;
           if (child && child.exitCode === null && child.signalCode === null) {
-            exits.push(new Promise((resolve) => child.once("close", () => resolve())));
+            exits.push(new Promise((resolve) => child.once("exit", () => resolve())));
           }
           killContainer(c);
         }
