@@ -13,9 +13,22 @@ interface InjectSession {
 }
 
 const [device = "", rate = "100000", duration = "3", size = "18"] = process.argv.slice(2);
-const binding = createRequire(import.meta.url)("pcap/build/Release/pcap_binding.node") as { PcapSession: new () => InjectSession };
+const binding = createRequire(import.meta.url)("pcap/build/Release/pcap_binding.node") as {
+  PcapSession: new () => InjectSession;
+};
 const session = new binding.PcapSession();
-session.open_live(device, "", 1 << 20, 128, "", () => undefined, false, 1000, () => undefined, false);
+session.open_live(
+  device,
+  "",
+  1 << 20,
+  128,
+  "",
+  () => undefined,
+  false,
+  1000,
+  () => undefined,
+  false,
+);
 
 // Broadcast-free frame to a MAC nobody owns and a benchmarking address (198.18.0.0/15, RFC 2544):
 // the receiving kernel drops it right after the capture taps, so no replies disturb the count.
@@ -52,4 +65,6 @@ while (sent < total) {
   }
 }
 session.close();
-process.stdout.write(`${JSON.stringify({ sent, seconds: Number(process.hrtime.bigint() - started) / 1e9 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ sent, seconds: Number(process.hrtime.bigint() - started) / 1e9 })}\n`,
+);

@@ -37,4 +37,6 @@ await new Promise<void>((resolve, reject) => {
   else tick();
 });
 socket.close();
-process.stdout.write(`${JSON.stringify({ sent, seconds: Number(process.hrtime.bigint() - started) / 1e9 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ sent, seconds: Number(process.hrtime.bigint() - started) / 1e9 })}\n`,
+);

@@ -32,7 +32,10 @@ export type LoadAgentSettingsResult = { ok: true; value: AgentSettings } | { ok:
  * every offending variable: Kubernetes shows the last lines of a crashed
  * container, and one line is what survives a crash loop's `kubectl logs`.
  */
-export function loadAgentSettings(env: SensorEnv, hostname: () => string = os.hostname): LoadAgentSettingsResult {
+export function loadAgentSettings(
+  env: SensorEnv,
+  hostname: () => string = os.hostname,
+): LoadAgentSettingsResult {
   const parsed = parseSensorEnv(env);
   if (!parsed.ok) {
     return { ok: false, line: `invalid settings: ${parsed.errors.map((error) => error.message).join("; ")}` };

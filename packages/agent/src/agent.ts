@@ -59,7 +59,7 @@ export const DEFAULT_TUNING: AgentTuning = {
   backoffCapMs: 30_000,
   shutdownFlushMs: 5000,
   snapLength: 65535,
-  captureBufferBytes: 16 * 1024 * 1024,
+  captureBufferBytes: 8 * 1024 * 1024,
   captureTimeoutMs: 100,
 };
 
@@ -107,14 +107,19 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   const agent = loaded.value;
   const settings = agent.resolved;
   const log = createLogger({ level: settings.debugLevel as LogLevel, write: options.write, writeError, now });
-  log.log(0, `tapfleet-agent ${AGENT_VERSION} starting on node ${agent.nodeName} (config hash ${agent.configHash.slice(0, 12)})`);
+  log.log(
+    0,
+    `tapfleet-agent ${AGENT_VERSION} starting on node ${agent.nodeName} (config hash ${agent.configHash.slice(0, 12)})`,
+  );
   for (const warning of agent.warnings) log.log(0, `warning: ${warning}`);
 
   try {
     await writeConfigFile(settings.configPath, renderConfigFile(agent, startedAt));
     log.log(0, `config file written to ${settings.configPath}`);
   } catch (error) {
-    writeError(`tapfleet-agent: cannot write the config file ${settings.configPath} (OSSENSOR_CONFIG_PATH): ${causeMessage(error)}\n`);
+    writeError(
+      `tapfleet-agent: cannot write the config file ${settings.configPath} (OSSENSOR_CONFIG_PATH): ${causeMessage(error)}\n`,
+    );
     return EXIT.failed;
   }
 
@@ -126,10 +131,15 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   log.log(0, `capturing with ${capture.libraryVersion}`);
 
   if (settings.antigenaEnabled) {
-    log.log(0, "ANTIGENA_ENABLED=true: response actions are not supported by this agent version yet; nothing is polled");
+    log.log(
+      0,
+      "ANTIGENA_ENABLED=true: response actions are not supported by this agent version yet; nothing is polled",
+    );
   }
 
-  const client = (options.createClient ?? ((a: AgentSettings) => createCollectorClient({ settings: a.resolved, now })))(agent);
+  const client = (
+    options.createClient ?? ((a: AgentSettings) => createCollectorClient({ settings: a.resolved, now }))
+  )(agent);
   log.log(0, `collector ${client.origin}${client.proxy === undefined ? "" : ` via proxy ${client.proxy}`}`);
 
   const identity = (sequence: number): AgentIdentity => ({
@@ -153,25 +163,39 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     concurrency: 2,
     now,
     send: async (chunk): Promise<ChunkSendOutcome> => {
-      const body = encodeChunkUpload(
-        {
-          protocolVersion: PROTOCOL_VERSION,
-          agent: identity(chunkSequence++),
-          interface: chunk.interfaceName,
-          firstPacketAtUs: chunk.firstPacketAtUs,
-          lastPacketAtUs: chunk.lastPacketAtUs,
-          packetCount: chunk.packetCount,
-          pcapBytes: chunk.pcap.byteLength,
-        },
-        chunk.pcap,
-      );
+      let body: Uint8Array;
+      try {
+        body = encodeChunkUpload(
+          {
+            protocolVersion: PROTOCOL_VERSION,
+            agent: identity(chunkSequence++),
+            interface: chunk.interfaceName,
+            firstPacketAtUs: chunk.firstPacketAtUs,
+            lastPacketAtUs: chunk.lastPacketAtUs,
+            packetCount: chunk.packetCount,
+            pcapBytes: chunk.pcap.byteLength,
+          },
+          chunk.pcap,
+        );
+      } finally {
+        // The upload body is a copy: the chunk's buffer can take the next packets.
+        chunk.release();
+      }
       const response = await client.post(INGEST_PATHS.chunks, body, CONTENT_TYPES.chunk);
-      log.log(2, `chunk of ${chunk.packetCount} packets (${body.byteLength} bytes) from ${chunk.interfaceName} sent: HTTP ${response.status}`);
+      log.log(
+        2,
+        `chunk of ${chunk.packetCount} packets (${body.byteLength} bytes) from ${chunk.interfaceName} sent: HTTP ${response.status}`,
+      );
       if (response.status >= 200 && response.status < 300) return { ok: true };
       return { ok: false, reason: response.status === 413 ? "too_large" : "server_rejected" };
     },
-    onDropped: (chunk, reason) =>
-      log.log(2, `chunk of ${chunk.packetCount} packets (${chunk.pcap.byteLength} bytes) from ${chunk.interfaceName} not sent: ${reason}`),
+    onDropped: (chunk, reason) => {
+      chunk.release();
+      log.log(
+        2,
+        `chunk of ${chunk.packetCount} packets (${chunk.pcap.byteLength} bytes) from ${chunk.interfaceName} not sent: ${reason}`,
+      );
+    },
   });
   const onSealed = (chunk: SealedChunk): void => {
     if (log.enabled(4)) {
@@ -233,7 +257,8 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
         decodePacket(sink.linkType, data, capturedLength, decoded);
         stats.record(decoded, wireLength);
         sink.builder?.add(seconds, microseconds, data, capturedLength, wireLength);
-        if (dumpPackets) log.log(5, `packet on ${name}, ${wireLength} bytes:\n${hexDump(data.subarray(0, capturedLength))}`);
+        if (dumpPackets)
+          log.log(5, `packet on ${name}, ${wireLength} bytes:\n${hexDump(data.subarray(0, capturedLength))}`);
       },
       onError: (error) => {
         // The binding closed the handle already; fold in its last counters and let the next poll reopen.
@@ -248,11 +273,20 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
       onWarning: (message) => log.log(3, `libpcap on ${name}: ${message}`),
     });
     sink.linkType = session.linkType;
-    const builder = new PcapChunkBuilder(name, session.linkType, settings.chunkMaxBytes, tuning.snapLength, onSealed);
+    const builder = new PcapChunkBuilder(
+      name,
+      session.linkType,
+      settings.chunkMaxBytes,
+      tuning.snapLength,
+      onSealed,
+    );
     sink.builder = builder;
     captures.set(name, { session, builder });
     failedOnce.delete(name);
-    log.log(0, `capturing on ${name}${settings.bpf === "" ? "" : ` with filter "${settings.bpf}"`} (link type ${session.linkType})`);
+    log.log(
+      0,
+      `capturing on ${name}${settings.bpf === "" ? "" : ` with filter "${settings.bpf}"`} (link type ${session.linkType})`,
+    );
   };
 
   /** Is it the filter that libpcap refuses? Opening the same interface without it tells. */
@@ -373,7 +407,10 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
         const desired = answer.data.desiredConfigHash;
         if (desired !== agent.configHash && desired !== announcedDesiredHash) {
           announcedDesiredHash = desired;
-          log.log(0, `the server expects config ${desired.slice(0, 12)}; this agent runs ${agent.configHash.slice(0, 12)} (a rollout is pending)`);
+          log.log(
+            0,
+            `the server expects config ${desired.slice(0, 12)}; this agent runs ${agent.configHash.slice(0, 12)} (a rollout is pending)`,
+          );
         }
       }
       if (status >= 200 && status < 300) return "sent";
@@ -382,9 +419,15 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
       return "rejected";
     },
     onDropped: (sequence, reason) =>
-      log.log(0, `report #${sequence} dropped: ${reason === "outbox_full" ? `outbox full (${tuning.maxQueuedReports} reports waiting)` : "the server rejected it"}`),
+      log.log(
+        0,
+        `report #${sequence} dropped: ${reason === "outbox_full" ? `outbox full (${tuning.maxQueuedReports} reports waiting)` : "the server rejected it"}`,
+      ),
     onRetry: (sequence, attempt, delayMs) =>
-      log.log(2, `report #${sequence}: collector unavailable, retry ${attempt + 1} in ${delayMs} ms (${outbox.length} waiting)`),
+      log.log(
+        2,
+        `report #${sequence}: collector unavailable, retry ${attempt + 1} in ${delayMs} ms (${outbox.length} waiting)`,
+      ),
   });
 
   const buildReport = (): StatsReport => {
@@ -398,7 +441,10 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     vanished.clear();
     interfaces.sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name));
     if (interfaces.length > MAX_INTERFACES_PER_REPORT) {
-      log.log(0, `${interfaces.length} interfaces; the report carries the ${MAX_INTERFACES_PER_REPORT} busiest`);
+      log.log(
+        0,
+        `${interfaces.length} interfaces; the report carries the ${MAX_INTERFACES_PER_REPORT} busiest`,
+      );
       interfaces.length = MAX_INTERFACES_PER_REPORT;
     }
     const upload = forwarder.stats;
@@ -407,7 +453,11 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
       agent: identity(reportSequence++),
       sentAt: now(),
       interfaces,
-      upload: { chunksSent: upload.chunksSent, bytesSent: upload.bytesSent, chunksDropped: { ...upload.chunksDropped } },
+      upload: {
+        chunksSent: upload.chunksSent,
+        bytesSent: upload.bytesSent,
+        chunksDropped: { ...upload.chunksDropped },
+      },
     };
   };
 
@@ -450,7 +500,10 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   timers.clearInterval(reportHandle);
   for (const name of [...captures.keys()]) closeCapture(name, "stopping");
   report();
-  await Promise.race([forwarder.idle(), new Promise((resolve) => setTimeout(resolve, tuning.shutdownFlushMs))]);
+  await Promise.race([
+    forwarder.idle(),
+    new Promise((resolve) => setTimeout(resolve, tuning.shutdownFlushMs)),
+  ]);
   const unsent = await outbox.flush(tuning.shutdownFlushMs);
   if (unsent > 0) log.log(0, `${unsent} report(s) could not be delivered before exit`);
   await client.close().catch(() => undefined);
@@ -475,7 +528,10 @@ function logStats(log: Logger, report: StatsReport): void {
   const dropped = Object.entries(upload.chunksDropped)
     .map(([reason, count]) => `${reason} ${count}`)
     .join(", ");
-  log.log(1, `upload: ${upload.chunksSent} chunks (${upload.bytesSent} bytes) sent; not sent: ${dropped || "none"}`);
+  log.log(
+    1,
+    `upload: ${upload.chunksSent} chunks (${upload.bytesSent} bytes) sent; not sent: ${dropped || "none"}`,
+  );
 }
 
 function safeJson(text: string): unknown {

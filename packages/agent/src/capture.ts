@@ -74,8 +74,7 @@ interface NativeBinding {
 }
 
 export type LoadCaptureResult =
-  | { ok: true; openCapture: OpenCapture; libraryVersion: string }
-  | { ok: false; reason: string };
+  { ok: true; openCapture: OpenCapture; libraryVersion: string } | { ok: false; reason: string };
 
 /** Loads the native binding; on failure says why capture is impossible and what to install. */
 export function loadCapture(requireFrom: string = import.meta.url): LoadCaptureResult {
@@ -89,7 +88,11 @@ export function loadCapture(requireFrom: string = import.meta.url): LoadCaptureR
       reason: `cannot capture: the libpcap binding (optional npm package "pcap") is not available (${detail}); install libpcap (Debian: apt-get install libpcap-dev) and run "npm rebuild pcap", or use the tapfleet-agent container image`,
     };
   }
-  return { ok: true, openCapture: (options) => openWith(binding, options), libraryVersion: binding.lib_version() };
+  return {
+    ok: true,
+    openCapture: (options) => openWith(binding, options),
+    libraryVersion: binding.lib_version(),
+  };
 }
 
 function openWith(binding: NativeBinding, options: OpenCaptureOptions): CaptureSession {
@@ -128,7 +131,11 @@ function openWith(binding: NativeBinding, options: OpenCaptureOptions): CaptureS
     stats() {
       if (!open) return lastStats;
       const raw = native.stats();
-      lastStats = { received: raw.ps_recv >>> 0, dropped: raw.ps_drop >>> 0, interfaceDropped: raw.ps_ifdrop >>> 0 };
+      lastStats = {
+        received: raw.ps_recv >>> 0,
+        dropped: raw.ps_drop >>> 0,
+        interfaceDropped: raw.ps_ifdrop >>> 0,
+      };
       return lastStats;
     },
     close() {

@@ -2,7 +2,14 @@ import { describe, expect, it } from "vitest";
 import { ChunkForwarder, TokenBucket, type ChunkSendOutcome } from "./chunk-forwarder.ts";
 import type { SealedChunk } from "./pcap-chunk.ts";
 
-const chunk = (bytes: number): SealedChunk => ({ interfaceName: "t0", pcap: Buffer.alloc(bytes), packetCount: 1, firstPacketAtUs: 0, lastPacketAtUs: 0 });
+const chunk = (bytes: number): SealedChunk => ({
+  interfaceName: "t0",
+  pcap: Buffer.alloc(bytes),
+  packetCount: 1,
+  firstPacketAtUs: 0,
+  lastPacketAtUs: 0,
+  release: () => undefined,
+});
 
 describe("TokenBucket", () => {
   it("refills at its rate up to its capacity", () => {
@@ -52,10 +59,10 @@ describe("ChunkForwarder", () => {
       maxQueuedChunks: 8,
       concurrency: 1,
       now: () => 0,
-      send: async () => {
+      send: () => {
         call++;
-        if (call === 1) throw new Error("ECONNREFUSED");
-        return { ok: false, reason: "server_rejected" };
+        if (call === 1) return Promise.reject(new Error("ECONNREFUSED"));
+        return Promise.resolve({ ok: false, reason: "server_rejected" });
       },
     });
     forwarder.submit(chunk(10));

@@ -32,7 +32,9 @@ export class TokenBucket {
   }
 }
 
-export type ChunkSendOutcome = { ok: true } | { ok: false; reason: Extract<ChunkDropReason, "server_rejected" | "network_error" | "too_large"> };
+export type ChunkSendOutcome =
+  | { ok: true }
+  | { ok: false; reason: Extract<ChunkDropReason, "server_rejected" | "network_error" | "too_large"> };
 
 export interface ChunkForwarderOptions {
   /** Bytes per second; 0 means no cap. */
@@ -58,7 +60,11 @@ export class ChunkForwarder {
     // A bucket at least one chunk deep, so that a cap below the chunk size still lets chunks through, less often.
     this.bucket =
       options.bytesPerSecond > 0
-        ? new TokenBucket(options.bytesPerSecond, Math.max(options.bytesPerSecond, options.chunkMaxBytes), options.now)
+        ? new TokenBucket(
+            options.bytesPerSecond,
+            Math.max(options.bytesPerSecond, options.chunkMaxBytes),
+            options.now,
+          )
         : undefined;
   }
 
@@ -69,7 +75,8 @@ export class ChunkForwarder {
 
   submit(chunk: SealedChunk): void {
     if (this.queue.length >= this.options.maxQueuedChunks) return this.drop(chunk, "queue_full");
-    if (this.bucket !== undefined && !this.bucket.take(chunk.pcap.byteLength)) return this.drop(chunk, "bandwidth_cap");
+    if (this.bucket !== undefined && !this.bucket.take(chunk.pcap.byteLength))
+      return this.drop(chunk, "bandwidth_cap");
     this.queue.push(chunk);
     this.pump();
   }
@@ -91,7 +98,8 @@ export class ChunkForwarder {
         .finally(() => {
           this.inFlight--;
           this.pump();
-          if (this.inFlight === 0 && this.queue.length === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+          if (this.inFlight === 0 && this.queue.length === 0)
+            for (const resolve of this.idleWaiters.splice(0)) resolve();
         });
     }
   }

@@ -27,7 +27,14 @@ export interface CollectorClient {
 export interface CreateCollectorClientOptions {
   settings: Pick<
     ResolvedSensorSettings,
-    "collectorHost" | "collectorPort" | "hmacKey" | "httpsProxy" | "noProxy" | "tlsCaFile" | "tlsServerName" | "tlsInsecure"
+    | "collectorHost"
+    | "collectorPort"
+    | "hmacKey"
+    | "httpsProxy"
+    | "noProxy"
+    | "tlsCaFile"
+    | "tlsServerName"
+    | "tlsInsecure"
   > & { keyId: string };
   now?: () => number;
   nonce?: () => string;
@@ -49,11 +56,17 @@ export function createCollectorClient(options: CreateCollectorClientOptions): Co
     servername: settings.tlsServerName,
     rejectUnauthorized: !settings.tlsInsecure,
   };
-  const useProxy = settings.httpsProxy !== undefined && !bypassesProxy(settings.collectorHost, settings.noProxy);
+  const useProxy =
+    settings.httpsProxy !== undefined && !bypassesProxy(settings.collectorHost, settings.noProxy);
   const dispatcher =
     options.dispatcher ??
     (useProxy
-      ? new ProxyAgent({ uri: settings.httpsProxy!, requestTls: tls, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+      ? new ProxyAgent({
+          uri: settings.httpsProxy!,
+          requestTls: tls,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        })
       : new Agent({ connect: tls, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }));
   return {
     origin,

@@ -21,7 +21,9 @@ export function renderConfigFile(agent: AgentSettings, startedAt: number): strin
   for (const spec of SENSOR_VARIABLES as ReadonlyArray<SensorVariable>) {
     const value = resolved[spec.key];
     if (value === undefined) continue;
-    const rendered = spec.secret ? "<redacted>" : (spec.codec as { render(v: unknown): string }).render(value);
+    const rendered = spec.secret
+      ? "<redacted>"
+      : (spec.codec as { render(v: unknown): string }).render(value);
     lines.push(`${spec.variable}=${rendered}`);
   }
   lines.push(

@@ -102,7 +102,11 @@ function decodeIpv4(packet: Uint8Array, offset: number, length: number, out: Dec
   if (length < offset + 20 || packet[offset]! >> 4 !== 4) return;
   out.network = 4;
   out.sourceV4 =
-    ((packet[offset + 12]! << 24) | (packet[offset + 13]! << 16) | (packet[offset + 14]! << 8) | packet[offset + 15]!) >>> 0;
+    ((packet[offset + 12]! << 24) |
+      (packet[offset + 13]! << 16) |
+      (packet[offset + 14]! << 8) |
+      packet[offset + 15]!) >>>
+    0;
   out.transport = transportOf(packet[offset + 9]!);
 }
 
@@ -145,10 +149,11 @@ function decodeIpv6(packet: Uint8Array, offset: number, length: number, out: Dec
 /** RFC 5952 text: lower case, leading zeros dropped, the longest run (≥ 2) of zero groups as "::". */
 export function formatIpv6(bytes: Uint8Array, offset: number): string {
   const groups: number[] = [];
-  for (let index = 0; index < 8; index++) groups.push((bytes[offset + index * 2]! << 8) | bytes[offset + index * 2 + 1]!);
+  for (let index = 0; index < 8; index++)
+    groups.push((bytes[offset + index * 2]! << 8) | bytes[offset + index * 2 + 1]!);
   let bestStart = -1;
   let bestLength = 1;
-  for (let index = 0; index < 8; ) {
+  for (let index = 0; index < 8;) {
     if (groups[index] !== 0) {
       index++;
       continue;

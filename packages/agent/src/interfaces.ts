@@ -22,13 +22,18 @@ export function sysfsInterfaceLister(root = "/sys/class/net"): ListInterfaces {
       names.map(async (name): Promise<NetworkInterface | undefined> => {
         try {
           const flags = Number.parseInt((await readFile(path.join(root, name, "flags"), "utf8")).trim(), 16);
-          return { name, loopback: name === "lo" || (Number.isFinite(flags) && (flags & IFF_LOOPBACK) !== 0) };
+          return {
+            name,
+            loopback: name === "lo" || (Number.isFinite(flags) && (flags & IFF_LOOPBACK) !== 0),
+          };
         } catch {
           // Vanished between readdir and read, or not an interface (bonding_masters): skip.
           return undefined;
         }
       }),
     );
-    return interfaces.filter((item): item is NetworkInterface => item !== undefined).sort((a, b) => a.name.localeCompare(b.name));
+    return interfaces
+      .filter((item): item is NetworkInterface => item !== undefined)
+      .sort((a, b) => a.name.localeCompare(b.name));
   };
 }

@@ -50,7 +50,9 @@ export function hexDump(bytes: Uint8Array): string {
   for (let offset = 0; offset < bytes.length; offset += 16) {
     const row = bytes.subarray(offset, Math.min(offset + 16, bytes.length));
     const hex = Array.from(row, (byte) => byte.toString(16).padStart(2, "0")).join(" ");
-    const ascii = Array.from(row, (byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : ".")).join("");
+    const ascii = Array.from(row, (byte) =>
+      byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : ".",
+    ).join("");
     lines.push(`  ${offset.toString(16).padStart(4, "0")}  ${hex.padEnd(47)}  |${ascii}|`);
   }
   return lines.join("\n");

@@ -11,6 +11,8 @@ runAgent({ env: readEnv() })
     setTimeout(() => process.exit(code), 2000).unref();
   })
   .catch((error: unknown) => {
-    process.stderr.write(`tapfleet-agent: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `tapfleet-agent: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 1;
   });

@@ -2,7 +2,15 @@ import { decodeChunkUpload, encodeChunkUpload, summarizePcap } from "@tapfleet/s
 import { describe, expect, it } from "vitest";
 import { PcapChunkBuilder, type SealedChunk } from "./pcap-chunk.ts";
 
-const identity = { clusterId: "lab", nodeName: "n", podName: "p", agentVersion: "0.1.0", configHash: "a".repeat(64), startedAt: 1, sequence: 0 };
+const identity = {
+  clusterId: "lab",
+  nodeName: "n",
+  podName: "p",
+  agentVersion: "0.1.0",
+  configHash: "a".repeat(64),
+  startedAt: 1,
+  sequence: 0,
+};
 
 describe("PcapChunkBuilder", () => {
   it("writes classic pcap the protocol's decoder accepts, sealing before a record would overflow", () => {
@@ -15,7 +23,15 @@ describe("PcapChunkBuilder", () => {
     expect(sealed.map((chunk) => chunk.packetCount)).toEqual([4, 4, 2]);
     for (const chunk of sealed) {
       const body = encodeChunkUpload(
-        { protocolVersion: 1, agent: identity, interface: "t0", firstPacketAtUs: chunk.firstPacketAtUs, lastPacketAtUs: chunk.lastPacketAtUs, packetCount: chunk.packetCount, pcapBytes: chunk.pcap.byteLength },
+        {
+          protocolVersion: 1,
+          agent: identity,
+          interface: "t0",
+          firstPacketAtUs: chunk.firstPacketAtUs,
+          lastPacketAtUs: chunk.lastPacketAtUs,
+          packetCount: chunk.packetCount,
+          pcapBytes: chunk.pcap.byteLength,
+        },
         chunk.pcap,
       );
       expect(decodeChunkUpload(body).ok).toBe(true);

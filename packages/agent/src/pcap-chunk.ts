@@ -9,7 +9,12 @@ export interface SealedChunk {
   packetCount: number;
   firstPacketAtUs: number;
   lastPacketAtUs: number;
+  /** Hands the memory back for a later chunk; call once `pcap` is no longer needed (encoded or dropped). */
+  release(): void;
 }
+
+/** Full-size buffers kept per interface for reuse. */
+const SPARE_BUFFERS = 3;
 
 const GLOBAL_HEADER_BYTES = 24;
 const RECORD_HEADER_BYTES = 16;
@@ -21,6 +26,11 @@ export class PcapChunkBuilder {
   private packetCount = 0;
   private firstPacketAtUs = 0;
   private lastPacketAtUs = 0;
+  // A busy interface fills chunk after chunk: it gets full-size buffers
+  // straight away, recycled once sent, instead of growing (and copying) a
+  // small one each time and leaving the garbage collector a megabyte a chunk.
+  private busy = false;
+  private readonly spare: Buffer[] = [];
 
   constructor(
     readonly interfaceName: string,
@@ -36,7 +46,9 @@ export class PcapChunkBuilder {
   // many quiet interfaces (one veth per pod) and a full-size buffer for each
   // would cost more memory than the traffic.
   private freshBuffer(): Buffer {
-    const buffer = Buffer.allocUnsafe(Math.min(INITIAL_BUFFER_BYTES, this.maxBytes));
+    const buffer = this.busy
+      ? (this.spare.pop() ?? Buffer.allocUnsafe(this.maxBytes))
+      : Buffer.allocUnsafe(Math.min(INITIAL_BUFFER_BYTES, this.maxBytes));
     buffer.writeUInt32LE(0xa1b2c3d4, 0);
     buffer.writeUInt16LE(2, 4);
     buffer.writeUInt16LE(4, 6);
@@ -51,10 +63,16 @@ export class PcapChunkBuilder {
    * Appends one packet. A packet too big for an empty chunk is cut to fit
    * (pcap records carry the original length, so nothing lies about it).
    */
-  add(seconds: number, microseconds: number, data: Uint8Array, capturedLength: number, wireLength: number): void {
+  add(
+    seconds: number,
+    microseconds: number,
+    data: Uint8Array,
+    capturedLength: number,
+    wireLength: number,
+  ): void {
     const room = this.maxBytes - GLOBAL_HEADER_BYTES - RECORD_HEADER_BYTES;
     const length = Math.min(capturedLength, room);
-    if (this.used + RECORD_HEADER_BYTES + length > this.maxBytes) this.flush();
+    if (this.used + RECORD_HEADER_BYTES + length > this.maxBytes) this.seal(true);
     const needed = this.used + RECORD_HEADER_BYTES + length;
     if (needed > this.buffer.length) {
       const grown = Buffer.allocUnsafe(Math.min(this.maxBytes, Math.max(needed, this.buffer.length * 2)));
@@ -82,7 +100,14 @@ export class PcapChunkBuilder {
 
   /** Seals the current chunk if it holds any packet. */
   flush(): void {
+    this.seal(false);
+  }
+
+  private seal(full: boolean): void {
     if (this.packetCount === 0) return;
+    this.busy = full;
+    const buffer = this.buffer;
+    let released = false;
     const chunk: SealedChunk = {
       interfaceName: this.interfaceName,
       // The filled part only; the next chunk gets a fresh buffer, so no copy is needed.
@@ -90,6 +115,11 @@ export class PcapChunkBuilder {
       packetCount: this.packetCount,
       firstPacketAtUs: this.firstPacketAtUs,
       lastPacketAtUs: this.lastPacketAtUs,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (buffer.length === this.maxBytes && this.spare.length < SPARE_BUFFERS) this.spare.push(buffer);
+      },
     };
     this.buffer = this.freshBuffer();
     this.used = GLOBAL_HEADER_BYTES;

@@ -12,16 +12,17 @@ describe("ReportOutbox", () => {
       backoffBaseMs: 100,
       backoffCapMs: 1000,
       random: () => 0.5,
-      sleep: async (ms) => {
+      sleep: (ms) => {
         delays.push(ms);
+        return Promise.resolve();
       },
-      send: async (_body, sequence): Promise<SendOutcome> => {
+      send: (_body, sequence): Promise<SendOutcome> => {
         if (failures > 0) {
           failures--;
-          return "retry";
+          return Promise.resolve("retry");
         }
         delivered.push(sequence);
-        return "sent";
+        return Promise.resolve("sent");
       },
     });
     for (let sequence = 0; sequence < 4; sequence++) outbox.enqueue(sequence, `report ${sequence}`);
@@ -58,7 +59,12 @@ describe("ReportOutbox", () => {
   });
 
   it("gives up on a report the server rejects and goes on with the next", async () => {
-    const outbox = new ReportOutbox({ maxReports: 5, backoffBaseMs: 1, backoffCapMs: 1, send: async (_body, sequence) => (sequence === 1 ? "rejected" : "sent") });
+    const outbox = new ReportOutbox({
+      maxReports: 5,
+      backoffBaseMs: 1,
+      backoffCapMs: 1,
+      send: (_body, sequence) => Promise.resolve(sequence === 1 ? "rejected" : "sent"),
+    });
     for (let sequence = 0; sequence < 3; sequence++) outbox.enqueue(sequence, "");
     await outbox.flush(1000);
     expect([outbox.sent, outbox.droppedRejected]).toEqual([2, 1]);

@@ -5,7 +5,14 @@
 
 import type { StatsReport } from "@tapfleet/sensor";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, buildAgentBundle, startAgent, TEST_CLUSTER, TEST_KEY, type AgentProcess } from "./support/agent-process.ts";
+import {
+  baseEnv,
+  buildAgentBundle,
+  startAgent,
+  TEST_CLUSTER,
+  TEST_KEY,
+  type AgentProcess,
+} from "./support/agent-process.ts";
 import { createTestCertificate, TestCollector, type TestCertificate } from "./support/collector.ts";
 import { createLab, type Lab } from "./support/lab.ts";
 import { requireTools, waitFor } from "./support/run.ts";
@@ -36,12 +43,22 @@ afterAll(async () => {
   await lab?.destroy();
 });
 
-async function launch(env: Record<string, string>): Promise<{ agent: AgentProcess; collector: TestCollector; first: StatsReport }> {
-  const collector = new TestCollector({ host: lab.collectorAddress, keyId: TEST_CLUSTER, key: TEST_KEY, certificate });
+async function launch(
+  env: Record<string, string>,
+): Promise<{ agent: AgentProcess; collector: TestCollector; first: StatsReport }> {
+  const collector = new TestCollector({
+    host: lab.collectorAddress,
+    keyId: TEST_CLUSTER,
+    key: TEST_KEY,
+    certificate,
+  });
   await collector.start();
   const agent = startAgent({
     netns: lab.agentNs,
-    env: { ...baseEnv({ collectorHost: lab.collectorAddress, collectorPort: collector.port, certificate }), ...env },
+    env: {
+      ...baseEnv({ collectorHost: lab.collectorAddress, collectorPort: collector.port, certificate }),
+      ...env,
+    },
   });
   running.push({ agent, collector });
   // The first report is built after every selected interface is open: traffic sent from now on is seen.
@@ -66,21 +83,39 @@ describe("agent capture", () => {
     await sendUdp(lab.senderNs, link.agentV4, 5000, 40, 100, 200);
     await sendUdp(lab.senderNs, link.agentV6, 5000, 10, 100, 200);
     const icmp6Bytes = 14 + 40 + 8 + 40 + 8 + 100;
-    const expectedBytes = 40 * (udpFrameBytes(100, 4) + icmpUnreachableBytes(100)) + 10 * (udpFrameBytes(100, 6) + icmp6Bytes);
-    const report = await collector.nextReport((r) => (find(r, "t0")?.packets ?? 0) >= 100, 15_000, "t0 at 100 packets");
+    const expectedBytes =
+      40 * (udpFrameBytes(100, 4) + icmpUnreachableBytes(100)) + 10 * (udpFrameBytes(100, 6) + icmp6Bytes);
+    const report = await collector.nextReport(
+      (r) => (find(r, "t0")?.packets ?? 0) >= 100,
+      15_000,
+      "t0 at 100 packets",
+    );
     const t0 = find(report, "t0")!;
     expect(t0).toMatchObject({ packets: 100, bytes: expectedBytes, kernelDrops: 0, interfaceDrops: 0 });
     expect(t0.protocols).toEqual({ ipv4: 80, ipv6: 20, tcp: 0, udp: 50, icmp: 50, other: 0 });
     // Top talkers are per interval; across the intervals the traffic spanned, they add up.
     const talkers = new Map<string, number>();
-    for (const r of collector.reports) for (const talker of find(r, "t0")?.topTalkers ?? []) talkers.set(talker.address, (talkers.get(talker.address) ?? 0) + talker.packets);
-    expect(Object.fromEntries(talkers)).toEqual({ [link.senderV4]: 40, [link.agentV4]: 40, [link.senderV6]: 10, [link.agentV6]: 10 });
+    for (const r of collector.reports)
+      for (const talker of find(r, "t0")?.topTalkers ?? [])
+        talkers.set(talker.address, (talkers.get(talker.address) ?? 0) + talker.packets);
+    expect(Object.fromEntries(talkers)).toEqual({
+      [link.senderV4]: 40,
+      [link.agentV4]: 40,
+      [link.senderV6]: 10,
+      [link.agentV6]: 10,
+    });
     // Nothing more arrives afterwards: the counts are exact, not a lower bound.
-    const later = await collector.nextReport((r) => r.agent.sequence >= report.agent.sequence + 2, 10_000, "two more reports");
+    const later = await collector.nextReport(
+      (r) => r.agent.sequence >= report.agent.sequence + 2,
+      10_000,
+      "two more reports",
+    );
     expect(find(later, "t0")?.packets).toBe(100);
     const chunked = await waitFor(
       () => {
-        const total = collector.chunks.filter((chunk) => chunk.metadata.interface === "t0").reduce((sum, chunk) => sum + chunk.metadata.packetCount, 0);
+        const total = collector.chunks
+          .filter((chunk) => chunk.metadata.interface === "t0")
+          .reduce((sum, chunk) => sum + chunk.metadata.packetCount, 0);
         return total >= 100 ? total : undefined;
       },
       10_000,
@@ -97,16 +132,26 @@ describe("agent capture", () => {
   });
 
   it("captures loopback when an include pattern names it, and the exclude list wins over the include list", async () => {
-    const { collector, first } = await launch({ NETWORK_DEVICE_INCLUDELIST: "^t lo", NETWORK_DEVICE_EXCLUDELIST: "t1" });
+    const { collector, first } = await launch({
+      NETWORK_DEVICE_INCLUDELIST: "^t lo",
+      NETWORK_DEVICE_EXCLUDELIST: "t1",
+    });
     expect(names(first)).toEqual(["lo", "t0", "t2"]);
     await sendUdp(lab.senderNs, lab.links.get("t1")!.agentV4, 5000, 5, 10);
     await sendUdp(lab.senderNs, lab.links.get("t2")!.agentV4, 5000, 5, 10);
-    const report = await collector.nextReport((r) => find(r, "t2")?.packets === 10, 15_000, "t2 at 10 packets");
+    const report = await collector.nextReport(
+      (r) => find(r, "t2")?.packets === 10,
+      15_000,
+      "t2 at 10 packets",
+    );
     expect(names(report)).toEqual(["lo", "t0", "t2"]);
   });
 
   it("captures exactly OSSENSOR_NETWORK_DEVICE when set, ignoring the lists", async () => {
-    const { first, agent } = await launch({ OSSENSOR_NETWORK_DEVICE: "t1", NETWORK_DEVICE_INCLUDELIST: "^t0$" });
+    const { first, agent } = await launch({
+      OSSENSOR_NETWORK_DEVICE: "t1",
+      NETWORK_DEVICE_INCLUDELIST: "^t0$",
+    });
     expect(names(first)).toEqual(["t1"]);
     expect(agent.output.join("\n")).toContain("OSSENSOR_NETWORK_DEVICE: pins capture to one interface");
   });
@@ -117,7 +162,11 @@ describe("agent capture", () => {
     await sendUdp(lab.senderNs, t0.agentV4, 5001, 7, 20);
     await sendUdp(lab.senderNs, t0.agentV4, 5002, 9, 20);
     await sendUdp(lab.senderNs, t2.agentV4, 5001, 3, 20);
-    const report = await collector.nextReport((r) => find(r, "t0")?.packets === 7 && find(r, "t2")?.packets === 3, 15_000, "t0 at 7 and t2 at 3");
+    const report = await collector.nextReport(
+      (r) => find(r, "t0")?.packets === 7 && find(r, "t2")?.packets === 3,
+      15_000,
+      "t0 at 7 and t2 at 3",
+    );
     expect(find(report, "t0")!.protocols).toEqual({ ipv4: 7, ipv6: 0, tcp: 0, udp: 7, icmp: 0, other: 0 });
     expect(find(report, "t1")!.packets).toBe(0);
   });
@@ -125,12 +174,18 @@ describe("agent capture", () => {
   it("exits 2 with one line when libpcap refuses the filter", async () => {
     const agent = startAgent({
       netns: lab.agentNs,
-      env: { ...baseEnv({ collectorHost: lab.collectorAddress, collectorPort: 9, certificate }), NETWORK_DEVICE_INCLUDELIST: "^t", BPF: "net 10.0.0.1/8" },
+      env: {
+        ...baseEnv({ collectorHost: lab.collectorAddress, collectorPort: 9, certificate }),
+        NETWORK_DEVICE_INCLUDELIST: "^t",
+        BPF: "net 10.0.0.1/8",
+      },
     });
     expect(await agent.exited).toBe(2);
     const errors = agent.output.filter((line) => line.startsWith("tapfleet-agent:"));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^tapfleet-agent: BPF: libpcap rejected the filter "net 10.0.0.1\/8": .*non-network bits/);
+    expect(errors[0]).toMatch(
+      /^tapfleet-agent: BPF: libpcap rejected the filter "net 10.0.0.1\/8": .*non-network bits/,
+    );
   });
 
   it("with NETWORK_DEVICE_ANY=1 captures an interface added mid-run and lets go of it when it vanishes", async () => {
@@ -142,7 +197,11 @@ describe("agent capture", () => {
       await sendUdp(lab.senderNs, added.agentV4, 5000, 6, 10);
       await collector.nextReport((r) => find(r, "t5")?.packets === 12, 15_000, "t5 at 12 packets");
       await lab.removeLink("t5");
-      const without = await collector.nextReport((r) => find(r, "t5") === undefined, 15_000, "a report without t5");
+      const without = await collector.nextReport(
+        (r) => find(r, "t5") === undefined,
+        15_000,
+        "a report without t5",
+      );
       expect(names(without)).toEqual(["t0", "t1", "t2"]);
     } finally {
       await lab.removeLink("t5");
@@ -155,7 +214,11 @@ describe("agent capture", () => {
     try {
       // The agent polls interfaces every second: three reports later it has seen t6 and left it alone.
       const seen = await collector.nextReport(() => true, 5000, "a report");
-      const later = await collector.nextReport((r) => r.agent.sequence >= seen.agent.sequence + 3, 10_000, "three more reports");
+      const later = await collector.nextReport(
+        (r) => r.agent.sequence >= seen.agent.sequence + 3,
+        10_000,
+        "three more reports",
+      );
       expect(names(later)).toEqual(["t0", "t1", "t2"]);
       expect(agent.output.join("\n")).not.toContain("capturing on t6");
     } finally {

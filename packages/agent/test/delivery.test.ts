@@ -9,7 +9,14 @@ import os from "node:os";
 import path from "node:path";
 import type { StatsReport } from "@tapfleet/sensor";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, buildAgentBundle, startAgent, TEST_CLUSTER, TEST_KEY, type AgentProcess } from "./support/agent-process.ts";
+import {
+  baseEnv,
+  buildAgentBundle,
+  startAgent,
+  TEST_CLUSTER,
+  TEST_KEY,
+  type AgentProcess,
+} from "./support/agent-process.ts";
 import { createTestCertificate, TestCollector, type TestCertificate } from "./support/collector.ts";
 import { createLab, type Lab } from "./support/lab.ts";
 import { requireTools, waitFor } from "./support/run.ts";
@@ -35,8 +42,16 @@ afterAll(async () => {
   await lab?.destroy();
 });
 
-async function startCollector(options: { port?: number; chunkDelayMs?: number } = {}): Promise<TestCollector> {
-  const collector = new TestCollector({ host: lab.collectorAddress, keyId: TEST_CLUSTER, key: TEST_KEY, certificate, ...options });
+async function startCollector(
+  options: { port?: number; chunkDelayMs?: number } = {},
+): Promise<TestCollector> {
+  const collector = new TestCollector({
+    host: lab.collectorAddress,
+    keyId: TEST_CLUSTER,
+    key: TEST_KEY,
+    certificate,
+    ...options,
+  });
   await collector.start();
   cleanups.push(() => collector.stop());
   return collector;
@@ -45,7 +60,11 @@ async function startCollector(options: { port?: number; chunkDelayMs?: number } 
 function launch(collector: TestCollector, env: Record<string, string>): AgentProcess {
   const agent = startAgent({
     netns: lab.agentNs,
-    env: { ...baseEnv({ collectorHost: lab.collectorAddress, collectorPort: collector.port, certificate }), NETWORK_DEVICE_INCLUDELIST: "^t0$", ...env },
+    env: {
+      ...baseEnv({ collectorHost: lab.collectorAddress, collectorPort: collector.port, certificate }),
+      NETWORK_DEVICE_INCLUDELIST: "^t0$",
+      ...env,
+    },
   });
   cleanups.push(() => agent.stop());
   return agent;
@@ -60,12 +79,28 @@ function startTinyproxy(port: number, allowPort: number): { log: () => string; p
   const config = path.join(directory, "tinyproxy.conf");
   writeFileSync(
     config,
-    [`Port ${port}`, "Listen 127.0.0.1", "Timeout 30", "Allow 127.0.0.1", `ConnectPort ${allowPort}`, `LogFile "${logFile}"`, "LogLevel Connect", "MaxClients 16", "User nobody", "Group nogroup", ""].join("\n"),
+    [
+      `Port ${port}`,
+      "Listen 127.0.0.1",
+      "Timeout 30",
+      "Allow 127.0.0.1",
+      `ConnectPort ${allowPort}`,
+      `LogFile "${logFile}"`,
+      "LogLevel Connect",
+      "MaxClients 16",
+      "User nobody",
+      "Group nogroup",
+      "",
+    ].join("\n"),
   );
-  const child = spawn("ip", ["netns", "exec", lab.agentNs, "tinyproxy", "-d", "-c", config], { stdio: "ignore" });
+  const child = spawn("ip", ["netns", "exec", lab.agentNs, "tinyproxy", "-d", "-c", config], {
+    stdio: "ignore",
+  });
   cleanups.push(async () => {
     child.kill("SIGTERM");
-    await new Promise((resolve) => (child.exitCode === null ? child.once("exit", resolve) : resolve(undefined)));
+    await new Promise((resolve) =>
+      child.exitCode === null ? child.once("exit", resolve) : resolve(undefined),
+    );
   });
   return { process: child, log: () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "") };
 }
@@ -78,20 +113,39 @@ describe("agent delivery", () => {
     const collector = await startCollector();
     const agent = launch(collector, { HTTPS_PROXY: "http://127.0.0.1:8888" });
     // No proxy listening yet: the agent must not go around it.
-    await waitFor(() => (agent.output.some((line) => /report #0 .*not sent/.test(line)) ? true : undefined), 15_000, "a failed send while the proxy is down");
+    await waitFor(
+      () => (agent.output.some((line) => /report #0 .*not sent/.test(line)) ? true : undefined),
+      15_000,
+      "a failed send while the proxy is down",
+    );
     expect(collector.reports).toHaveLength(0);
     const proxy = startTinyproxy(8888, collector.port);
-    const report = await collector.nextReport((r) => r.agent.sequence >= 3, 45_000, "report #3 through the proxy");
+    const report = await collector.nextReport(
+      (r) => r.agent.sequence >= 3,
+      45_000,
+      "report #3 through the proxy",
+    );
     expect(sequences(collector.reports)).toEqual(upTo(report.agent.sequence));
-    await waitFor(() => (proxy.log().includes(`CONNECT`) ? true : undefined), 5000, "a CONNECT in tinyproxy's log");
-    expect(proxy.log()).toMatch(new RegExp(`Connect \\(file descriptor \\d+\\): .*|CONNECT ${lab.collectorAddress.replace(/\./g, "\\.")}:${collector.port}`));
+    await waitFor(
+      () => (proxy.log().includes(`CONNECT`) ? true : undefined),
+      5000,
+      "a CONNECT in tinyproxy's log",
+    );
+    expect(proxy.log()).toMatch(
+      new RegExp(
+        `Connect \\(file descriptor \\d+\\): .*|CONNECT ${lab.collectorAddress.replace(/\./g, "\\.")}:${collector.port}`,
+      ),
+    );
     expect(agent.output.join("\n")).toContain("via proxy http://127.0.0.1:8888");
   });
 
   it("goes direct when NO_PROXY covers the collector (CIDR entry)", async () => {
     const collector = await startCollector();
     // Nothing listens on the proxy port: a report arriving proves the proxy was bypassed.
-    const agent = launch(collector, { HTTPS_PROXY: "http://127.0.0.1:8899", NO_PROXY: "example.com,10.0.0.0/8" });
+    const agent = launch(collector, {
+      HTTPS_PROXY: "http://127.0.0.1:8899",
+      NO_PROXY: "example.com,10.0.0.0/8",
+    });
     await collector.nextReport(() => true, 15_000, "a report sent direct");
     expect(agent.output.join("\n")).not.toContain("via proxy");
   });
@@ -104,10 +158,20 @@ describe("agent delivery", () => {
     const failures = (): number => agent.output.filter((line) => /not sent/.test(line)).length;
     // Several reports come due during the outage.
     await waitFor(() => (failures() >= 3 ? true : undefined), 30_000, "three failed sends during the outage");
-    const restarted = new TestCollector({ host: lab.collectorAddress, port: collector.port, keyId: TEST_CLUSTER, key: TEST_KEY, certificate });
+    const restarted = new TestCollector({
+      host: lab.collectorAddress,
+      port: collector.port,
+      keyId: TEST_CLUSTER,
+      key: TEST_KEY,
+      certificate,
+    });
     await restarted.start();
     cleanups.push(() => restarted.stop());
-    const after = await restarted.nextReport((r) => r.agent.sequence >= before.agent.sequence + 4, 60_000, "reports after the outage");
+    const after = await restarted.nextReport(
+      (r) => r.agent.sequence >= before.agent.sequence + 4,
+      60_000,
+      "reports after the outage",
+    );
     const all = sequences([...collector.reports, ...restarted.reports]);
     // Delivery is at least once: a report whose answer was cut by the outage is sent again (the
     // server dedupes on startedAt + sequence). None is missing and the order holds.
@@ -121,7 +185,11 @@ describe("agent delivery", () => {
     launch(collector, { TAPFLEET_CHUNK_MAX_BYTES: "1024" });
     await collector.nextReport(() => true, 15_000, "a first report");
     await sendUdp(lab.senderNs, lab.links.get("t0")!.agentV4, 5000, 400, 100);
-    const report = await collector.nextReport((r) => (r.upload.chunksDropped.queue_full ?? 0) > 0, 20_000, "queue_full drops");
+    const report = await collector.nextReport(
+      (r) => (r.upload.chunksDropped.queue_full ?? 0) > 0,
+      20_000,
+      "queue_full drops",
+    );
     expect(report.upload.chunksDropped.bandwidth_cap).toBeUndefined();
   });
 
@@ -131,7 +199,11 @@ describe("agent delivery", () => {
     launch(collector, { TAPFLEET_CHUNK_MAX_BYTES: "2048", TAPFLEET_UPLOAD_BYTES_PER_SECOND: "4096" });
     await collector.nextReport(() => true, 15_000, "a first report");
     await sendUdp(lab.senderNs, lab.links.get("t0")!.agentV4, 5000, 300, 100);
-    const report = await collector.nextReport((r) => (r.upload.chunksDropped.bandwidth_cap ?? 0) > 0 && r.upload.chunksSent > 0, 20_000, "bandwidth_cap drops");
+    const report = await collector.nextReport(
+      (r) => (r.upload.chunksDropped.bandwidth_cap ?? 0) > 0 && r.upload.chunksSent > 0,
+      20_000,
+      "bandwidth_cap drops",
+    );
     const seconds = (Date.now() - startedAt) / 1000;
     // The bucket starts full (4096 bytes) and refills at 4096 bytes per second.
     expect(report.upload.bytesSent).toBeLessThanOrEqual(4096 + 4096 * seconds);

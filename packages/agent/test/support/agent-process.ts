@@ -15,7 +15,11 @@ export { buildAgentBundle };
 export const TEST_KEY = "test-hmac-key-0123456789abcdef";
 export const TEST_CLUSTER = "lab";
 
-export function baseEnv(options: { collectorHost: string; collectorPort: number; certificate: TestCertificate }): Record<string, string> {
+export function baseEnv(options: {
+  collectorHost: string;
+  collectorPort: number;
+  certificate: TestCertificate;
+}): Record<string, string> {
   return {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     VSENSOR_HOSTNAME: options.collectorHost,
@@ -27,7 +31,11 @@ export function baseEnv(options: { collectorHost: string; collectorPort: number;
     TAPFLEET_NODE_NAME: "lab-node",
     TAPFLEET_POD_NAME: "lab-pod",
     TAPFLEET_REPORT_INTERVAL: "1",
-    OSSENSOR_CONFIG_PATH: path.join(mkdtempSync(path.join(os.tmpdir(), "tf-agent-cfg-")), "etc", "ossensor.cfg"),
+    OSSENSOR_CONFIG_PATH: path.join(
+      mkdtempSync(path.join(os.tmpdir(), "tf-agent-cfg-")),
+      "etc",
+      "ossensor.cfg",
+    ),
     OSSENSOR_DEBUG: "2",
     ANTIGENA_ENABLED: "false",
   };
@@ -42,15 +50,28 @@ export interface AgentProcess {
 }
 
 export function startAgent(options: { netns?: string; env: Record<string, string> }): AgentProcess {
-  const command = options.netns === undefined ? [process.execPath, AGENT_BUNDLE] : ["ip", "netns", "exec", options.netns, process.execPath, AGENT_BUNDLE];
-  const child: ChildProcess = spawn(command[0]!, command.slice(1), { env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+  const command =
+    options.netns === undefined
+      ? [process.execPath, AGENT_BUNDLE]
+      : ["ip", "netns", "exec", options.netns, process.execPath, AGENT_BUNDLE];
+  const child: ChildProcess = spawn(command[0]!, command.slice(1), {
+    env: options.env as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const output: string[] = [];
   const collect = (data: Buffer): void => {
-    output.push(...data.toString("utf8").split("\n").filter((line) => line !== ""));
+    output.push(
+      ...data
+        .toString("utf8")
+        .split("\n")
+        .filter((line) => line !== ""),
+    );
   };
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code: number | null) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code: number | null) => resolve(code)),
+  );
   return {
     child,
     output,

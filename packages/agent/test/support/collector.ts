@@ -35,11 +35,34 @@ export function createTestCertificate(): TestCertificate {
   const certFile = path.join(directory, "cert.pem");
   const result = spawnSync(
     "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", `/CN=${COLLECTOR_SERVER_NAME}`, "-addext", `subjectAltName=DNS:${COLLECTOR_SERVER_NAME}`, "-keyout", keyFile, "-out", certFile],
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${COLLECTOR_SERVER_NAME}`,
+      "-addext",
+      `subjectAltName=DNS:${COLLECTOR_SERVER_NAME}`,
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+    ],
     { encoding: "utf8" },
   );
   if (result.status !== 0) throw new Error(`openssl: ${result.stderr}`);
-  return { directory, caFile: certFile, key: readFileSync(keyFile, "utf8"), cert: readFileSync(certFile, "utf8") };
+  return {
+    directory,
+    caFile: certFile,
+    key: readFileSync(keyFile, "utf8"),
+    cert: readFileSync(certFile, "utf8"),
+  };
 }
 
 export interface ReceivedChunk {
@@ -76,16 +99,24 @@ export class TestCollector extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    const server = createServer({ key: this.options.certificate.key, cert: this.options.certificate.cert }, (request, response) => {
-      const parts: Buffer[] = [];
-      request.on("data", (part: Buffer) => parts.push(part));
-      request.on("end", () => {
-        void this.handle(request.method ?? "", request.url ?? "", request.headers, Buffer.concat(parts)).then(async ({ status, body, delayMs }) => {
-          if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-          response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    const server = createServer(
+      { key: this.options.certificate.key, cert: this.options.certificate.cert },
+      (request, response) => {
+        const parts: Buffer[] = [];
+        request.on("data", (part: Buffer) => parts.push(part));
+        request.on("end", () => {
+          void this.handle(
+            request.method ?? "",
+            request.url ?? "",
+            request.headers,
+            Buffer.concat(parts),
+          ).then(async ({ status, body, delayMs }) => {
+            if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+            response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+          });
         });
-      });
-    });
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.port, this.options.host, () => resolve());
@@ -125,13 +156,21 @@ export class TestCollector extends EventEmitter {
     });
     if (!verified.ok) {
       this.rejected.push(`${verified.reason}: ${verified.message}`);
-      return { status: 401, body: { ok: false, reason: verified.reason, message: verified.message, serverTime }, delayMs: 0 };
+      return {
+        status: 401,
+        body: { ok: false, reason: verified.reason, message: verified.message, serverTime },
+        delayMs: 0,
+      };
     }
     if (url === INGEST_PATHS.reports) {
       const decoded = decodeStatsReport(body);
       if (!decoded.ok) {
         this.rejected.push(decoded.message);
-        return { status: 400, body: { ok: false, reason: "invalid_body", message: decoded.message, serverTime }, delayMs: 0 };
+        return {
+          status: 400,
+          body: { ok: false, reason: "invalid_body", message: decoded.message, serverTime },
+          delayMs: 0,
+        };
       }
       this.reports.push(decoded.value);
       this.emit("report", decoded.value);
@@ -145,21 +184,37 @@ export class TestCollector extends EventEmitter {
       const decoded = decodeChunkUpload(body);
       if (!decoded.ok) {
         this.rejected.push(decoded.message);
-        return { status: 400, body: { ok: false, reason: "invalid_body", message: decoded.message, serverTime }, delayMs: 0 };
+        return {
+          status: 400,
+          body: { ok: false, reason: "invalid_body", message: decoded.message, serverTime },
+          delayMs: 0,
+        };
       }
       this.chunks.push(decoded.value);
       return { status: 200, body: { ok: true, serverTime }, delayMs: this.chunkDelayMs };
     }
-    return { status: 404, body: { ok: false, reason: "malformed", message: "no such path", serverTime }, delayMs: 0 };
+    return {
+      status: 404,
+      body: { ok: false, reason: "malformed", message: "no such path", serverTime },
+      delayMs: 0,
+    };
   }
 
   /** Resolves with the first report (received from now on) that satisfies `accept`. */
-  nextReport(accept: (report: StatsReport) => boolean, deadlineMs: number, what: string): Promise<StatsReport> {
+  nextReport(
+    accept: (report: StatsReport) => boolean,
+    deadlineMs: number,
+    what: string,
+  ): Promise<StatsReport> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.off("report", listener);
         const last = this.reports.at(-1);
-        reject(new Error(`no report with ${what} within ${deadlineMs} ms; last report: ${last === undefined ? "none" : JSON.stringify({ sequence: last.agent.sequence, interfaces: last.interfaces.map((item) => ({ name: item.name, packets: item.packets, protocols: item.protocols })), upload: last.upload })}; rejected: ${this.rejected.slice(-3).join(" | ")}`));
+        reject(
+          new Error(
+            `no report with ${what} within ${deadlineMs} ms; last report: ${last === undefined ? "none" : JSON.stringify({ sequence: last.agent.sequence, interfaces: last.interfaces.map((item) => ({ name: item.name, packets: item.packets, protocols: item.protocols })), upload: last.upload })}; rejected: ${this.rejected.slice(-3).join(" | ")}`,
+          ),
+        );
       }, deadlineMs);
       const listener = (report: StatsReport): void => {
         if (!accept(report)) return;

@@ -38,7 +38,15 @@ const inNs = (ns: string, ...args: string[]): Promise<string> => run("ip", ["net
 
 async function quietNamespace(ns: string): Promise<void> {
   await inNs(ns, "ip", "link", "set", "lo", "up");
-  for (const setting of ["net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.default.accept_ra=0", "net.ipv6.conf.default.addr_gen_mode=1", "net.ipv4.icmp_ratelimit=0", "net.ipv4.icmp_msgs_per_sec=1000000", "net.ipv6.icmp.ratelimit=0"]) {
+  for (const setting of [
+    "net.ipv6.conf.all.accept_dad=0",
+    "net.ipv6.conf.default.accept_dad=0",
+    "net.ipv6.conf.default.accept_ra=0",
+    "net.ipv6.conf.default.addr_gen_mode=1",
+    "net.ipv4.icmp_ratelimit=0",
+    "net.ipv4.icmp_msgs_per_sec=1000000",
+    "net.ipv6.icmp.ratelimit=0",
+  ]) {
     await inNs(ns, "sysctl", "-q", "-w", setting);
   }
   // Newer kernels only; without it ICMP replies to a fast burst are rate-limited.
@@ -48,6 +56,29 @@ async function quietNamespace(ns: string): Promise<void> {
 async function macOf(ns: string, name: string): Promise<string> {
   const text = await inNs(ns, "cat", `/sys/class/net/${name}/address`);
   return text.trim();
+}
+
+/** Resolves once the interface's packet counters have not moved for 1.5 s (deadline 20 s). */
+async function waitQuiet(ns: string, name: string): Promise<void> {
+  const read = async (): Promise<string> =>
+    inNs(
+      ns,
+      "cat",
+      `/sys/class/net/${name}/statistics/rx_packets`,
+      `/sys/class/net/${name}/statistics/tx_packets`,
+    );
+  const until = Date.now() + 20_000;
+  let last = await read();
+  let stableSince = Date.now();
+  while (Date.now() - stableSince < 1500) {
+    if (Date.now() > until) throw new Error(`${name} in ${ns} did not fall quiet within 20 s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = await read();
+    if (now !== last) {
+      last = now;
+      stableSince = Date.now();
+    }
+  }
 }
 
 export async function createLab(): Promise<Lab> {
@@ -92,7 +123,20 @@ export async function createLab(): Promise<Lab> {
         agentV6: `fd00:${a}:${b}:${index + 1}::1`,
         senderV6: `fd00:${a}:${b}:${index + 1}::2`,
       };
-      await inNs(agentNs, "ip", "link", "add", name, "type", "veth", "peer", "name", senderName, "netns", senderNs);
+      await inNs(
+        agentNs,
+        "ip",
+        "link",
+        "add",
+        name,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        senderName,
+        "netns",
+        senderNs,
+      );
       await inNs(agentNs, "ip", "addr", "add", `${addresses.agentV4}/30`, "dev", name);
       await inNs(senderNs, "ip", "addr", "add", `${addresses.senderV4}/30`, "dev", senderName);
       if (!ipv6) {
@@ -101,23 +145,93 @@ export async function createLab(): Promise<Lab> {
         await inNs(senderNs, "sysctl", "-q", "-w", `net.ipv6.conf.${senderName}.disable_ipv6=1`);
       } else {
         await inNs(agentNs, "ip", "-6", "addr", "add", `${addresses.agentV6}/64`, "dev", name, "nodad");
-        await inNs(senderNs, "ip", "-6", "addr", "add", `${addresses.senderV6}/64`, "dev", senderName, "nodad");
+        await inNs(
+          senderNs,
+          "ip",
+          "-6",
+          "addr",
+          "add",
+          `${addresses.senderV6}/64`,
+          "dev",
+          senderName,
+          "nodad",
+        );
       }
       // Static neighbours: no ARP or neighbour discovery on the wire.
       const agentMac = await macOf(agentNs, name);
       const senderMac = await macOf(senderNs, senderName);
-      await inNs(agentNs, "ip", "neigh", "replace", addresses.senderV4, "lladdr", senderMac, "dev", name, "nud", "permanent");
-      await inNs(senderNs, "ip", "neigh", "replace", addresses.agentV4, "lladdr", agentMac, "dev", senderName, "nud", "permanent");
+      await inNs(
+        agentNs,
+        "ip",
+        "neigh",
+        "replace",
+        addresses.senderV4,
+        "lladdr",
+        senderMac,
+        "dev",
+        name,
+        "nud",
+        "permanent",
+      );
+      await inNs(
+        senderNs,
+        "ip",
+        "neigh",
+        "replace",
+        addresses.agentV4,
+        "lladdr",
+        agentMac,
+        "dev",
+        senderName,
+        "nud",
+        "permanent",
+      );
       if (ipv6) {
-        await inNs(agentNs, "ip", "-6", "neigh", "replace", addresses.senderV6, "lladdr", senderMac, "dev", name, "nud", "permanent");
-        await inNs(senderNs, "ip", "-6", "neigh", "replace", addresses.agentV6, "lladdr", agentMac, "dev", senderName, "nud", "permanent");
+        await inNs(
+          agentNs,
+          "ip",
+          "-6",
+          "neigh",
+          "replace",
+          addresses.senderV6,
+          "lladdr",
+          senderMac,
+          "dev",
+          name,
+          "nud",
+          "permanent",
+        );
+        await inNs(
+          senderNs,
+          "ip",
+          "-6",
+          "neigh",
+          "replace",
+          addresses.agentV6,
+          "lladdr",
+          agentMac,
+          "dev",
+          senderName,
+          "nud",
+          "permanent",
+        );
       }
-      // No multicast listener reports: they would be packets the test did not send.
-      await inNs(agentNs, "sysctl", "-q", "-w", `net.ipv6.conf.${name}.mldv1_unsolicited_report_interval=0`).catch(() => "");
+      // IPv6 joins solicited-node groups and reports them (MLD) when the link comes up: make the
+      // reports go out at once, then wait for the link to fall quiet, so that tests count only their own packets.
+      if (ipv6) {
+        for (const [ns, device] of [
+          [agentNs, name],
+          [senderNs, senderName],
+        ] as const) {
+          await inNs(ns, "sysctl", "-q", "-w", `net.ipv6.conf.${device}.mldv2_unsolicited_report_interval=1`);
+          await inNs(ns, "sysctl", "-q", "-w", `net.ipv6.conf.${device}.mldv1_unsolicited_report_interval=1`);
+        }
+      }
       await inNs(agentNs, "ip", "link", "set", name, "multicast", "off");
       await inNs(senderNs, "ip", "link", "set", senderName, "multicast", "off");
       await inNs(senderNs, "ip", "link", "set", senderName, "up");
       await inNs(agentNs, "ip", "link", "set", name, "up");
+      if (ipv6) await waitQuiet(agentNs, name);
       links.set(name, addresses);
       return addresses;
     },

@@ -4,7 +4,8 @@ import { execFile, spawnSync } from "node:child_process";
 export function run(command: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { encoding: "utf8" }, (error, stdout, stderr) => {
-      if (error !== null) reject(new Error(`${command} ${args.join(" ")}: ${stderr.trim() || error.message}`));
+      if (error !== null)
+        reject(new Error(`${command} ${args.join(" ")}: ${stderr.trim() || error.message}`));
       else resolve(stdout);
     });
   });
@@ -13,23 +14,34 @@ export function run(command: string, args: readonly string[]): Promise<string> {
 /** Fails with one line naming what to install, rather than skipping: a skipped capture test proves nothing. */
 export function requireTools(): void {
   const missing: string[] = [];
-  const has = (command: string, args: string[]): boolean => spawnSync(command, args, { stdio: "ignore" }).status === 0;
-  if (!has("ip", ["netns", "list"])) missing.push("iproute2 with network namespaces (apt-get install iproute2; run as root)");
+  const has = (command: string, args: string[]): boolean =>
+    spawnSync(command, args, { stdio: "ignore" }).status === 0;
+  if (!has("ip", ["netns", "list"]))
+    missing.push("iproute2 with network namespaces (apt-get install iproute2; run as root)");
   if (!has("openssl", ["version"])) missing.push("openssl (apt-get install openssl)");
   if (!has("tinyproxy", ["-v"])) missing.push("tinyproxy (apt-get install tinyproxy)");
   if (!has("node", ["-e", "require('pcap/build/Release/pcap_binding.node')"]))
-    missing.push("the pcap npm binding, which needs libpcap (apt-get install libpcap-dev && npm rebuild pcap)");
+    missing.push(
+      "the pcap npm binding, which needs libpcap (apt-get install libpcap-dev && npm rebuild pcap)",
+    );
   if (process.getuid?.() !== 0) missing.push("root (capture and ip netns need it)");
   if (missing.length > 0) throw new Error(`agent capture tests need: ${missing.join("; ")}`);
 }
 
 /** Resolves when `check` returns a value, polling; rejects with `describe()` after the deadline. */
-export async function waitFor<T>(check: () => T | undefined, deadlineMs: number, describe: () => string): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined,
+  deadlineMs: number,
+  describe: string | (() => string),
+): Promise<T> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     const value = check();
     if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out after ${deadlineMs} ms waiting for ${describe()}`);
+    if (Date.now() > until)
+      throw new Error(
+        `timed out after ${deadlineMs} ms waiting for ${typeof describe === "string" ? describe : describe()}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

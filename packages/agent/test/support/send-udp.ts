@@ -12,7 +12,9 @@ let sent = 0;
 const started = process.hrtime.bigint();
 
 function sendOne(): Promise<void> {
-  return new Promise((resolve, reject) => socket.send(payload, Number(port), address, (error) => (error ? reject(error) : resolve())));
+  return new Promise((resolve, reject) =>
+    socket.send(payload, Number(port), address, (error) => (error ? reject(error) : resolve())),
+  );
 }
 
 if (perSecond === 0) {

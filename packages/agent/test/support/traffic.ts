@@ -12,8 +12,22 @@ export interface SendResult {
 }
 
 /** Sends `count` UDP datagrams of `payloadBytes` to address:port from namespace `ns`; `perSecond` 0 = as fast as possible. */
-export async function sendUdp(ns: string, address: string, port: number, count: number, payloadBytes: number, perSecond = 0): Promise<SendResult> {
-  const output = await run("ip", ["netns", "exec", ns, "sh", "-c", `cd ${repositoryRoot} && exec node --import tsx ${sender} ${address} ${port} ${count} ${payloadBytes} ${perSecond}`]);
+export async function sendUdp(
+  ns: string,
+  address: string,
+  port: number,
+  count: number,
+  payloadBytes: number,
+  perSecond = 0,
+): Promise<SendResult> {
+  const output = await run("ip", [
+    "netns",
+    "exec",
+    ns,
+    "sh",
+    "-c",
+    `cd ${repositoryRoot} && exec node --import tsx ${sender} ${address} ${port} ${count} ${payloadBytes} ${perSecond}`,
+  ]);
   return JSON.parse(output.trim().split("\n").at(-1) ?? "{}") as SendResult;
 }
 
