@@ -7,8 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { LiveBus, PgPool } from "@tapfleet/db";
 import type { StatsReport } from "@tapfleet/sensor";
-import type { ReportSummary } from "./summary.ts";
-import { summarizeReport } from "./summary.ts";
+import { summarizeReport, type ReportSummary } from "./summary.ts";
 
 export type WriteOutcome = "stored" | "duplicate" | "replayed";
 
