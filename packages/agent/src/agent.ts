@@ -59,6 +59,8 @@ export const DEFAULT_TUNING: AgentTuning = {
   backoffCapMs: 30_000,
   shutdownFlushMs: 5000,
   snapLength: 65535,
+  // Per interface and resident. 4 MiB lost packets above 150k pps on a busy
+  // machine where tcpdump did not; 8 MiB kept up to 300k (docs/benchmarks.md).
   captureBufferBytes: 8 * 1024 * 1024,
   captureTimeoutMs: 100,
 };
