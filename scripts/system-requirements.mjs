@@ -11,6 +11,16 @@ export const REQUIREMENTS = [
   { name: "kubectl", apt: "kubectl", present: () => onPath("kubectl"), for: "the Kubernetes simulator tests" },
   { name: "docker-compose", apt: "docker-compose", present: () => onPath("docker-compose"), for: "validating docker-compose.yml" },
   { name: "iproute2", apt: "iproute2", present: () => onPath("ip"), for: "network namespaces in capture tests" },
+  {
+    name: "libpcap headers",
+    apt: "libpcap-dev",
+    present: () => existsSync("/usr/include/pcap/pcap.h"),
+    for: "building the agent's capture binding",
+    // The binding is built by `npm install`; installed afterwards, it needs a rebuild.
+    afterInstall: ["npm", ["rebuild", "pcap"]],
+  },
+  { name: "tcpdump", apt: "tcpdump", present: () => onPath("tcpdump"), for: "the agent's capture tests and benchmark" },
+  { name: "tinyproxy", apt: "tinyproxy", present: () => onPath("tinyproxy"), for: "the agent's HTTPS proxy test" },
 ];
 
 export function missingRequirements() {
@@ -31,7 +41,14 @@ export function ensureRequirements({ log = (m) => process.stdout.write(m) } = {}
       update.status === 0 &&
       spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], { stdio: "inherit", env });
     const still = missingRequirements();
-    if (install && install.status === 0 && still.length === 0) return { ok: true };
+    if (install && install.status === 0 && still.length === 0) {
+      for (const requirement of missing) {
+        if (!requirement.afterInstall) continue;
+        const [command, args] = requirement.afterInstall;
+        spawnSync(command, args, { stdio: "inherit" });
+      }
+      return { ok: true };
+    }
     return { ok: false, message: `npm test: could not install ${still.map((r) => r.apt).join(", ")} with apt-get (see above)` };
   }
   return {
