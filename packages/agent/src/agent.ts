@@ -25,7 +25,7 @@ import { createCollectorClient, type CollectorClient } from "./collector-client.
 import { renderConfigFile, writeConfigFile } from "./config-file.ts";
 import { decodePacket, emptyDecodedPacket } from "./decode.ts";
 import { InterfaceCounters } from "./interface-stats.ts";
-import { sysfsInterfaceLister, type ListInterfaces } from "./interfaces.ts";
+import { sysfsInterfaceLister, type ListInterfaces, type NetworkInterface } from "./interfaces.ts";
 import { createLogger, hexDump, type Logger, type LogLevel } from "./logger.ts";
 import { PcapChunkBuilder, type SealedChunk } from "./pcap-chunk.ts";
 import { ReportOutbox, type SendOutcome } from "./report-outbox.ts";
@@ -88,6 +88,9 @@ export interface RunAgentOptions {
 interface CaptureEntry {
   session: CaptureSession;
   builder: PcapChunkBuilder;
+  /** The interface as it was when the session opened; any change means the session is dead. */
+  ifindex: number;
+  carrierChanges: number;
 }
 
 /** Runs until stopped; resolves to the process exit code. */
@@ -231,7 +234,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     log.log(0, `stopped capturing on ${name}: ${why}`);
   };
 
-  const openCapture = (name: string): void => {
+  const openCapture = (name: string, present: NetworkInterface): void => {
     let interfaceCounters = counters.get(name);
     if (interfaceCounters === undefined) {
       interfaceCounters = new InterfaceCounters(name);
@@ -283,7 +286,12 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
       onSealed,
     );
     sink.builder = builder;
-    captures.set(name, { session, builder });
+    captures.set(name, {
+      session,
+      builder,
+      ifindex: present.ifindex,
+      carrierChanges: present.carrierChanges,
+    });
     failedOnce.delete(name);
     log.log(
       0,
@@ -345,17 +353,29 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
       wanted = names.filter((name) => fixedSelection!.has(name));
     }
     const wantedSet = new Set(wanted);
-    for (const name of [...captures.keys()]) {
+    const byName = new Map(present.map((item) => [item.name, item]));
+    for (const [name, entry] of [...captures]) {
+      const now = byName.get(name);
       if (!wantedSet.has(name)) {
         closeCapture(name, "interface vanished");
         vanished.add(name);
+      } else if (now === undefined || !now.up) {
+        closeCapture(name, "interface down");
+      } else if (now.ifindex !== entry.ifindex || now.carrierChanges !== entry.carrierChanges) {
+        // Re-created or flapped since the session opened: its socket no longer delivers.
+        closeCapture(
+          name,
+          now.ifindex !== entry.ifindex ? "interface re-created" : "interface went down and up",
+        );
       }
     }
     for (const name of counters.keys()) if (!wantedSet.has(name) && !captures.has(name)) vanished.add(name);
     for (const name of wanted) {
-      if (captures.has(name)) continue;
+      const item = byName.get(name);
+      // A down interface is opened when it comes up (libpcap's socket on it would die at once).
+      if (captures.has(name) || item === undefined || !item.up) continue;
       try {
-        openCapture(name);
+        openCapture(name, item);
       } catch (error) {
         if (filterIsTheProblem(name)) {
           fatal = `BPF: libpcap rejected the filter "${settings.bpf}": ${causeMessage(error)}`;
@@ -375,7 +395,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     await client.close();
     return EXIT.badSettings;
   }
-  if (captures.size === 0 && !settings.captureNewDevices) {
+  if ((fixedSelection?.size ?? 0) === 0 && !settings.captureNewDevices) {
     writeError(
       `tapfleet-agent: no interface to capture on (check OSSENSOR_NETWORK_DEVICE and NETWORK_DEVICE_INCLUDELIST/EXCLUDELIST, or set NETWORK_DEVICE_ANY=1 to wait for one)\n`,
     );

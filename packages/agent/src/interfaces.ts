@@ -8,8 +8,19 @@ import path from "node:path";
 export interface NetworkInterface {
   name: string;
   loopback: boolean;
+  /** IFF_UP: administratively up. */
+  up: boolean;
+  /** Changes when an interface is deleted and re-created under the same name. */
+  ifindex: number;
+  /**
+   * Counts carrier changes (down/up flaps). libpcap's socket does not recover
+   * from its interface going down: the poll reports an error once and stops,
+   * so a session that saw a flap must be reopened.
+   */
+  carrierChanges: number;
 }
 
+const IFF_UP = 0x1;
 const IFF_LOOPBACK = 0x8;
 
 export type ListInterfaces = () => Promise<NetworkInterface[]>;
@@ -21,10 +32,17 @@ export function sysfsInterfaceLister(root = "/sys/class/net"): ListInterfaces {
     const interfaces = await Promise.all(
       names.map(async (name): Promise<NetworkInterface | undefined> => {
         try {
-          const flags = Number.parseInt((await readFile(path.join(root, name, "flags"), "utf8")).trim(), 16);
+          const read = async (file: string): Promise<string> =>
+            (await readFile(path.join(root, name, file), "utf8")).trim();
+          const flags = Number.parseInt(await read("flags"), 16);
+          const ifindex = Number(await read("ifindex"));
+          const carrierChanges = Number(await read("carrier_changes").catch(() => "0"));
           return {
             name,
             loopback: name === "lo" || (Number.isFinite(flags) && (flags & IFF_LOOPBACK) !== 0),
+            up: Number.isFinite(flags) && (flags & IFF_UP) !== 0,
+            ifindex,
+            carrierChanges,
           };
         } catch {
           // Vanished between readdir and read, or not an interface (bonding_masters): skip.

@@ -15,7 +15,7 @@ import {
 } from "./support/agent-process.ts";
 import { createTestCertificate, TestCollector, type TestCertificate } from "./support/collector.ts";
 import { createLab, type Lab } from "./support/lab.ts";
-import { requireTools, waitFor } from "./support/run.ts";
+import { requireTools, run, waitFor } from "./support/run.ts";
 import { icmpUnreachableBytes, sendUdp, udpFrameBytes } from "./support/traffic.ts";
 
 let lab: Lab;
@@ -76,7 +76,7 @@ const find = (report: StatsReport, name: string) => report.interfaces.find((item
 
 describe("agent capture", () => {
   it("counts packets, bytes, protocols and talkers exactly at low rates, and forwards every packet in chunks", async () => {
-    const { collector, first } = await launch({ NETWORK_DEVICE_INCLUDELIST: "^t0$" });
+    const { collector, first, agent } = await launch({ NETWORK_DEVICE_INCLUDELIST: "^t0$" });
     expect(names(first)).toEqual(["t0"]);
     const link = lab.links.get("t0")!;
     // To a closed port: each datagram draws one ICMP port unreachable back.
@@ -124,6 +124,11 @@ describe("agent capture", () => {
     expect(chunked).toBe(100);
     expect(later.upload.chunksSent).toBe(collector.chunks.length);
     expect(later.upload.chunksDropped).toEqual({});
+    // SIGTERM: a final report, delivered before a clean exit.
+    const sentBefore = collector.reports.length;
+    expect(await agent.stop()).toBe(0);
+    expect(collector.reports.length).toBeGreaterThan(sentBefore);
+    expect(find(collector.reports.at(-1)!, "t0")?.packets).toBe(100);
   });
 
   it("with no lists captures every interface but loopback", async () => {
@@ -224,6 +229,44 @@ describe("agent capture", () => {
     } finally {
       await lab.removeLink("t6");
     }
+  });
+
+  it("reopens the capture when its interface goes down and up, slowly or in a quick flap", async () => {
+    const { collector, agent } = await launch({ NETWORK_DEVICE_INCLUDELIST: "^t2$" });
+    const link = lab.links.get("t2")!;
+    const count = (pattern: RegExp): number => agent.output.filter((line) => pattern.test(line)).length;
+    const setLink = (state: "up" | "down") =>
+      run("ip", ["netns", "exec", lab.agentNs, "ip", "link", "set", "t2", state]);
+    await sendUdp(lab.senderNs, link.agentV4, 5000, 3, 10);
+    // Counted before the link goes down (packets still in the kernel ring when it does are lost with the socket).
+    await collector.nextReport((r) => find(r, "t2")?.protocols.udp === 3, 15_000, "t2 at 3 UDP packets");
+    await setLink("down");
+    await waitFor(
+      () => count(/stopped capturing on t2: interface down/) === 1 || undefined,
+      10_000,
+      "the agent noticing t2 down",
+    );
+    await setLink("up");
+    await waitFor(
+      () => count(/capturing on t2 \(link type/) === 2 || undefined,
+      10_000,
+      "the capture on t2 reopened",
+    );
+    // Down and up between two interface polls: only the carrier change counter tells.
+    await setLink("down");
+    await setLink("up");
+    await waitFor(
+      () => count(/capturing on t2 \(link type/) === 3 || undefined,
+      10_000,
+      "the capture reopened after a quick flap",
+    );
+    await sendUdp(lab.senderNs, link.agentV4, 5000, 4, 10);
+    const report = await collector.nextReport(
+      (r) => find(r, "t2")?.protocols.udp === 7,
+      15_000,
+      "t2 at 7 UDP packets",
+    );
+    expect(find(report, "t2")!.protocols).toMatchObject({ ipv4: 14, udp: 7, icmp: 7 });
   });
 
   it("logs by OSSENSOR_DEBUG level: 0 has no stats lines, 5 dumps packets as hex", async () => {
