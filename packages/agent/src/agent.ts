@@ -18,6 +18,8 @@ import {
   type SensorEnv,
   type StatsReport,
 } from "@tapfleet/sensor";
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import { AGENT_VERSION, loadAgentSettings, type AgentSettings } from "./agent-settings.ts";
 import { loadCapture, type CaptureSession, type LoadCaptureResult } from "./capture.ts";
 import { ChunkForwarder, type ChunkSendOutcome } from "./chunk-forwarder.ts";
@@ -80,6 +82,8 @@ export interface RunAgentOptions {
   createClient?: (agent: AgentSettings) => CollectorClient;
   write?: (line: string) => void;
   writeError?: (line: string) => void;
+  /** Resolves a host name to addresses (default: the system resolver). */
+  resolveHost?: (host: string) => Promise<string[]>;
   /** Registers the stop handler (default: SIGTERM and SIGINT). */
   onStopSignal?: (stop: () => void) => void;
   tuning?: Partial<AgentTuning>;
@@ -146,6 +150,24 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     options.createClient ?? ((a: AgentSettings) => createCollectorClient({ settings: a.resolved, now }))
   )(agent);
   log.log(0, `collector ${client.origin}${client.proxy === undefined ? "" : ` via proxy ${client.proxy}`}`);
+
+  // The agent's own uploads cross the interfaces it captures (the node's
+  // uplink): captured and forwarded again, they would feed back into ever
+  // larger uploads. So every capture leaves out TCP to the peer it talks to.
+  const captureFilter = await selfExcludingFilter(
+    settings.bpf,
+    client.peer,
+    options.resolveHost ??
+      (async (host) => (await lookup(host, { all: true })).map((entry) => entry.address)),
+  );
+  if (captureFilter.excluded === undefined) {
+    log.log(
+      0,
+      `cannot resolve ${client.peer.host} to leave the agent's own traffic out of the capture: ${captureFilter.problem}`,
+    );
+  } else {
+    log.log(0, `own traffic left out of the capture: ${captureFilter.excluded}`);
+  }
 
   const identity = (sequence: number): AgentIdentity => ({
     clusterId: settings.clusterId,
@@ -250,7 +272,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     const dumpPackets = log.enabled(5);
     const session = capture.openCapture({
       device: name,
-      filter: settings.bpf,
+      filter: captureFilter.expression,
       snapLength: tuning.snapLength,
       bufferBytes: tuning.captureBufferBytes,
       timeoutMs: tuning.captureTimeoutMs,
@@ -301,7 +323,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
 
   /** Is it the filter that libpcap refuses? Opening the same interface without it tells. */
   const filterIsTheProblem = (name: string): boolean => {
-    if (settings.bpf === "") return false;
+    if (captureFilter.expression === "") return false;
     try {
       capture
         .openCapture({
@@ -554,6 +576,24 @@ function logStats(log: Logger, report: StatsReport): void {
     1,
     `upload: ${upload.chunksSent} chunks (${upload.bytesSent} bytes) sent; not sent: ${dropped || "none"}`,
   );
+}
+
+/** The user's BPF (if any) and "not (tcp and host <peer addresses> and port <peer port>)". */
+export async function selfExcludingFilter(
+  userFilter: string,
+  peer: { host: string; port: number },
+  resolve: (host: string) => Promise<string[]>,
+): Promise<{ expression: string; excluded?: string; problem?: string }> {
+  let addresses: string[];
+  try {
+    addresses = isIP(peer.host) === 0 ? await resolve(peer.host) : [peer.host];
+  } catch (error) {
+    return { expression: userFilter, problem: causeMessage(error) };
+  }
+  if (addresses.length === 0) return { expression: userFilter, problem: "no address" };
+  const hosts = addresses.map((address) => `host ${address}`).join(" or ");
+  const excluded = `not (tcp and (${hosts}) and port ${peer.port})`;
+  return { expression: userFilter === "" ? excluded : `(${userFilter}) and ${excluded}`, excluded };
 }
 
 function safeJson(text: string): unknown {

@@ -19,6 +19,8 @@ export interface CollectorClient {
   readonly origin: string;
   /** Through which proxy, if any. */
   readonly proxy: string | undefined;
+  /** The host and port the agent's connections go to: the proxy when one is used, else the collector. */
+  readonly peer: { host: string; port: number };
   /** Signs and POSTs; rejects on network errors only (any HTTP status resolves). */
   post(path: string, body: Uint8Array | string, contentType: string): Promise<CollectorResponse>;
   close(): Promise<void>;
@@ -71,6 +73,9 @@ export function createCollectorClient(options: CreateCollectorClientOptions): Co
   return {
     origin,
     proxy: useProxy ? redactCredentials(settings.httpsProxy!) : undefined,
+    peer: useProxy
+      ? proxyPeer(settings.httpsProxy!)
+      : { host: settings.collectorHost, port: settings.collectorPort },
     async post(path, body, contentType) {
       const headers = signRequest({
         method: "POST",
@@ -94,6 +99,12 @@ export function createCollectorClient(options: CreateCollectorClientOptions): Co
       await dispatcher.close();
     },
   };
+}
+
+function proxyPeer(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  const port = parsed.port === "" ? (parsed.protocol === "https:" ? 443 : 80) : Number(parsed.port);
+  return { host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port };
 }
 
 function redactCredentials(url: string): string {

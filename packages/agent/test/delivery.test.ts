@@ -108,7 +108,8 @@ function startTinyproxy(port: number, allowPort: number): { log: () => string; p
 const sequences = (reports: StatsReport[]): number[] => reports.map((report) => report.agent.sequence);
 const upTo = (last: number): number[] => Array.from({ length: last + 1 }, (_, index) => index);
 
-describe("agent delivery", () => {
+// Generous: an outage waits out real backoff (up to 30 s between attempts).
+describe("agent delivery", { timeout: 150_000 }, () => {
   it("sends through an HTTP CONNECT proxy (tinyproxy), and holds reports while the proxy is down", async () => {
     const collector = await startCollector();
     const agent = launch(collector, { HTTPS_PROXY: "http://127.0.0.1:8888" });
