@@ -159,13 +159,15 @@ async function main(): Promise<void> {
       if (agentFailed && tcpdumpFailed) break;
       const agentResult = agentFailed ? undefined : await agentTrial(rate);
       const tcpdumpResult = tcpdumpFailed ? undefined : await tcpdumpTrial(rate);
-      if (agentResult !== undefined && reached(agentResult, rate)) {
-        if (agentResult.loss < LOSS_LIMIT) agentBest = Math.max(agentBest, rate);
-        else agentFailed = true;
+      // Loss counts whatever rate the generator managed (it is loss at that rate); a clean trial
+      // counts only if the generator reached the target.
+      if (agentResult !== undefined) {
+        if (agentResult.loss >= LOSS_LIMIT) agentFailed = true;
+        else if (reached(agentResult, rate)) agentBest = Math.max(agentBest, rate);
       }
-      if (tcpdumpResult !== undefined && reached(tcpdumpResult, rate)) {
-        if (tcpdumpResult.loss < LOSS_LIMIT) tcpdumpBest = Math.max(tcpdumpBest, rate);
-        else tcpdumpFailed = true;
+      if (tcpdumpResult !== undefined) {
+        if (tcpdumpResult.loss >= LOSS_LIMIT) tcpdumpFailed = true;
+        else if (reached(tcpdumpResult, rate)) tcpdumpBest = Math.max(tcpdumpBest, rate);
       }
       const cell = (trial: Trial | undefined): string =>
         trial === undefined
