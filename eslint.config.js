@@ -22,7 +22,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ["*.js", "*.mjs", "*.cjs", "scripts/*.mjs", "e2e/support/*.mjs"] },
+        projectService: {
+          allowDefaultProject: ["*.js", "*.mjs", "*.cjs", "scripts/*.mjs", "e2e/support/*.mjs"],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -39,7 +41,16 @@ export default tseslint.config(
   },
   {
     // Places allowed to read the environment: each app's env.ts, configs, scripts and tests.
-    files: ["**/env.ts", "*.config.*", "scripts/**", "**/test/**", "**/*.test.ts", "e2e/**", "**/bench/**", "packages/*/src/cli.ts"],
+    files: [
+      "**/env.ts",
+      "*.config.*",
+      "scripts/**",
+      "**/test/**",
+      "**/*.test.ts",
+      "e2e/**",
+      "**/bench/**",
+      "packages/*/src/cli.ts",
+    ],
     rules: { "no-restricted-properties": "off" },
   },
   {

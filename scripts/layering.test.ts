@@ -29,7 +29,11 @@ async function cruise(cwd: string): Promise<{ code: number; output: string }> {
 async function fixture(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "tapfleet-layers-"));
   dirs.push(dir);
-  const all = { "tsconfig.json": '{"compilerOptions":{"allowImportingTsExtensions":true,"noEmit":true}}', "apps/.keep": "", ...files };
+  const all = {
+    "tsconfig.json": '{"compilerOptions":{"allowImportingTsExtensions":true,"noEmit":true}}',
+    "apps/.keep": "",
+    ...files,
+  };
   for (const [file, content] of Object.entries(all)) {
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
     await writeFile(path.join(dir, file), content);
@@ -46,12 +50,15 @@ describe("import layering", () => {
 
   it("fails when a package imports a package above it", async () => {
     const dir = await fixture({
-      "packages/sensor/src/settings.ts": 'import { x } from "../../core/src/domain.ts";\nexport const y = x;\n',
+      "packages/sensor/src/settings.ts":
+        'import { x } from "../../core/src/domain.ts";\nexport const y = x;\n',
       "packages/core/src/domain.ts": "export const x = 1;\n",
     });
     const result = await cruise(dir);
     expect(result.code).not.toBe(0);
-    expect(result.output).toMatch(/layer-sensor: packages\/sensor\/src\/settings\.ts → packages\/core\/src\/domain\.ts/);
+    expect(result.output).toMatch(
+      /layer-sensor: packages\/sensor\/src\/settings\.ts → packages\/core\/src\/domain\.ts/,
+    );
   }, 60_000);
 
   it("fails on an import cycle", async () => {
@@ -66,7 +73,8 @@ describe("import layering", () => {
 
   it("fails when the dashboard imports server code", async () => {
     const dir = await fixture({
-      "apps/web/src/page.ts": 'import { x } from "../../../packages/core/src/domain.ts";\nexport const y = x;\n',
+      "apps/web/src/page.ts":
+        'import { x } from "../../../packages/core/src/domain.ts";\nexport const y = x;\n',
       "packages/core/src/domain.ts": "export const x = 1;\n",
     });
     const result = await cruise(dir);

@@ -4,13 +4,34 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
-const onPath = (command) => spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
+const onPath = (command) =>
+  spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
 
 export const REQUIREMENTS = [
-  { name: "Chromium", apt: "chromium", present: () => existsSync("/usr/bin/chromium"), for: "Playwright end-to-end tests" },
-  { name: "kubectl", apt: "kubectl", present: () => onPath("kubectl"), for: "the Kubernetes simulator tests" },
-  { name: "docker-compose", apt: "docker-compose", present: () => onPath("docker-compose"), for: "validating docker-compose.yml" },
-  { name: "iproute2", apt: "iproute2", present: () => onPath("ip"), for: "network namespaces in capture tests" },
+  {
+    name: "Chromium",
+    apt: "chromium",
+    present: () => existsSync("/usr/bin/chromium"),
+    for: "Playwright end-to-end tests",
+  },
+  {
+    name: "kubectl",
+    apt: "kubectl",
+    present: () => onPath("kubectl"),
+    for: "the Kubernetes simulator tests",
+  },
+  {
+    name: "docker-compose",
+    apt: "docker-compose",
+    present: () => onPath("docker-compose"),
+    for: "validating docker-compose.yml",
+  },
+  {
+    name: "iproute2",
+    apt: "iproute2",
+    present: () => onPath("ip"),
+    for: "network namespaces in capture tests",
+  },
   {
     name: "libpcap headers",
     apt: "libpcap-dev",
@@ -19,8 +40,18 @@ export const REQUIREMENTS = [
     // The binding is built by `npm install`; installed afterwards, it needs a rebuild.
     afterInstall: ["npm", ["rebuild", "pcap"]],
   },
-  { name: "tcpdump", apt: "tcpdump", present: () => onPath("tcpdump"), for: "the agent's capture tests and benchmark" },
-  { name: "tinyproxy", apt: "tinyproxy", present: () => onPath("tinyproxy"), for: "the agent's HTTPS proxy test" },
+  {
+    name: "tcpdump",
+    apt: "tcpdump",
+    present: () => onPath("tcpdump"),
+    for: "the agent's capture tests and benchmark",
+  },
+  {
+    name: "tinyproxy",
+    apt: "tinyproxy",
+    present: () => onPath("tinyproxy"),
+    for: "the agent's HTTPS proxy test",
+  },
 ];
 
 export function missingRequirements() {
@@ -39,7 +70,10 @@ export function ensureRequirements({ log = (m) => process.stdout.write(m) } = {}
     const update = spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
     const install =
       update.status === 0 &&
-      spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], { stdio: "inherit", env });
+      spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], {
+        stdio: "inherit",
+        env,
+      });
     const still = missingRequirements();
     if (install && install.status === 0 && still.length === 0) {
       for (const requirement of missing) {
@@ -49,7 +83,10 @@ export function ensureRequirements({ log = (m) => process.stdout.write(m) } = {}
       }
       return { ok: true };
     }
-    return { ok: false, message: `npm test: could not install ${still.map((r) => r.apt).join(", ")} with apt-get (see above)` };
+    return {
+      ok: false,
+      message: `npm test: could not install ${still.map((r) => r.apt).join(", ")} with apt-get (see above)`,
+    };
   }
   return {
     ok: false,

@@ -29,6 +29,7 @@ if (!only || only === "static") {
   for (const [name, script] of [
     ["typecheck", "typecheck"],
     ["lint (ESLint and import layering)", "lint"],
+    ["formatting (Prettier)", "format:check"],
   ]) {
     process.stdout.write(`\n── ${name} ──\n`);
     const run = spawnSync("npm", ["run", "-s", script], { cwd: root, stdio: "inherit" });
@@ -44,17 +45,23 @@ if (!only || only === "static") {
 
 if (!only || only === "unit") {
   const vitestJson = path.join(resultsDir, "vitest.json");
-  const run = spawnSync(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestJson}`], {
-    cwd: root,
-    stdio: "inherit",
-  });
+  const run = spawnSync(
+    bin("vitest"),
+    ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestJson}`],
+    {
+      cwd: root,
+      stdio: "inherit",
+    },
+  );
   if (existsSync(vitestJson)) {
     const report = JSON.parse(readFileSync(vitestJson, "utf8"));
     passed += report.numPassedTests;
     failed += report.numFailedTests;
     skipped += report.numPendingTests + report.numTodoTests;
     // A file that fails to load has no tests to count: count it as a failure.
-    const brokenFiles = report.testResults.filter((file) => file.status === "failed" && file.assertionResults.length === 0);
+    const brokenFiles = report.testResults.filter(
+      (file) => file.status === "failed" && file.assertionResults.length === 0,
+    );
     failed += brokenFiles.length;
   } else {
     failed += 1;

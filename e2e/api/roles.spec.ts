@@ -32,7 +32,9 @@ test("[api]: every procedure refuses callers below its role (401 without credent
     tokens[role] = ((await token.json()) as { result: { data: { secret: string } } }).result.data.secret;
   }
   const snapshot = async () => {
-    const users = (await (await request.get("/api/v1/users", { headers: headersAdmin })).json()) as { items: unknown[] };
+    const users = (await (await request.get("/api/v1/users", { headers: headersAdmin })).json()) as {
+      items: unknown[];
+    };
     const all = (await (await request.get("/api/v1/tokens", { headers: headersAdmin })).json()) as {
       items: { lastUsedAt: string | null }[];
     };
@@ -56,9 +58,11 @@ test("[api]: every procedure refuses callers below its role (401 without credent
   const bare = await playwright.request.newContext({ baseURL });
   const wrong: string[] = [];
   for (const row of rows) {
-    const headers: Record<string, string> = row.caller === "nobody" ? {} : { authorization: `Bearer ${tokens[row.caller as Role]}` };
+    const headers: Record<string, string> =
+      row.caller === "nobody" ? {} : { authorization: `Bearer ${tokens[row.caller as Role]}` };
     const status = await callProcedure(bare, row.procedure, headers);
-    if (status !== row.expected) wrong.push(`${row.procedure.path} as ${row.caller}: ${status}, expected ${row.expected}`);
+    if (status !== row.expected)
+      wrong.push(`${row.procedure.path} as ${row.caller}: ${status}, expected ${row.expected}`);
   }
   await bare.dispose();
   expect(wrong).toEqual([]);

@@ -1,7 +1,9 @@
 import { expect, test } from "@playwright/test";
 import { ADMIN, signIn } from "../support/fixtures.ts";
 
-test("[auth]: a visitor is sent to the login page, and a wrong password is refused with a clear message", async ({ page }) => {
+test("[auth]: a visitor is sent to the login page, and a wrong password is refused with a clear message", async ({
+  page,
+}) => {
   await page.goto("/settings/users");
   await expect(page).toHaveURL(/\/login/);
   await page.getByLabel("Username").fill("admin");

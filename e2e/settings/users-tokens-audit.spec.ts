@@ -1,7 +1,10 @@
 import { expect, test } from "@playwright/test";
 import { ADMIN, signIn } from "../support/fixtures.ts";
 
-test("[settings]: create a user and a token, call the API with the token, and find both in the audit log", async ({ page, request }) => {
+test("[settings]: create a user and a token, call the API with the token, and find both in the audit log", async ({
+  page,
+  request,
+}) => {
   await signIn(page, ADMIN);
 
   // A user, through the form.
@@ -31,12 +34,18 @@ test("[settings]: create a user and a token, call the API with the token, and fi
   const me = await request.get("/api/v1/me", { headers: { authorization: `Bearer ${secret}` } });
   expect(me.status()).toBe(200);
   expect(await me.json()).toMatchObject({ token: { name: "e2e-ci-token" } });
-  const refused = await request.get("/api/v1/me", { headers: { authorization: `Bearer ${secret.slice(0, -1)}x` } });
+  const refused = await request.get("/api/v1/me", {
+    headers: { authorization: `Bearer ${secret.slice(0, -1)}x` },
+  });
   expect(refused.status()).toBe(401);
 
   // Both actions are in the audit log, newest first.
   await page.goto("/settings/audit");
   const table = page.getByRole("table", { name: "Audit events" });
-  await expect(table.getByRole("row").filter({ hasText: "users.create" }).filter({ hasText: "e2e-operator" })).toBeVisible();
-  await expect(table.getByRole("row").filter({ hasText: "tokens.create" }).filter({ hasText: "e2e-ci-token" })).toBeVisible();
+  await expect(
+    table.getByRole("row").filter({ hasText: "users.create" }).filter({ hasText: "e2e-operator" }),
+  ).toBeVisible();
+  await expect(
+    table.getByRole("row").filter({ hasText: "tokens.create" }).filter({ hasText: "e2e-ci-token" }),
+  ).toBeVisible();
 });

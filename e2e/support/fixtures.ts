@@ -32,19 +32,31 @@ export async function callProcedure(
 ): Promise<number> {
   const url = `/trpc/${procedure.path}`;
   if (procedure.type === "mutation") {
-    return (await request.post(url, { headers: { ...headers, "content-type": "application/json" }, data: {} })).status();
+    return (
+      await request.post(url, { headers: { ...headers, "content-type": "application/json" }, data: {} })
+    ).status();
   }
   if (procedure.type === "subscription") {
-    return (await request.get(url, { headers: { ...headers, accept: "text/event-stream" }, timeout: 10_000 })).status();
+    return (
+      await request.get(url, { headers: { ...headers, accept: "text/event-stream" }, timeout: 10_000 })
+    ).status();
   }
   return (await request.get(url, { headers })).status();
 }
 
 /** Signs in through the API and returns the session cookie header. */
-export async function apiSignIn(request: APIRequestContext, user: { username: string; password: string }): Promise<string> {
-  const response = await request.post("/trpc/auth.login", { data: user, headers: { "content-type": "application/json" } });
+export async function apiSignIn(
+  request: APIRequestContext,
+  user: { username: string; password: string },
+): Promise<string> {
+  const response = await request.post("/trpc/auth.login", {
+    data: user,
+    headers: { "content-type": "application/json" },
+  });
   expect(response.status(), await response.text()).toBe(200);
-  const cookie = response.headersArray().find((h) => h.name.toLowerCase() === "set-cookie" && h.value.startsWith("tapfleet_session="));
+  const cookie = response
+    .headersArray()
+    .find((h) => h.name.toLowerCase() === "set-cookie" && h.value.startsWith("tapfleet_session="));
   if (!cookie) throw new Error("no session cookie");
   return cookie.value.split(";")[0]!;
 }

@@ -10,7 +10,13 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { encodeStatsReport, INGEST_PATHS, PROTOCOL_VERSION, signRequest, type StatsReport } from "@tapfleet/sensor";
+import {
+  encodeStatsReport,
+  INGEST_PATHS,
+  PROTOCOL_VERSION,
+  signRequest,
+  type StatsReport,
+} from "@tapfleet/sensor";
 import { Pool } from "undici";
 import { findFreePort } from "@tapfleet/db/embedded";
 
@@ -23,26 +29,35 @@ async function startServer() {
   const { chmod } = await import("node:fs/promises");
   await chmod(dataDir, 0o755);
   const port = await findFreePort();
-  const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", path.join(root, "apps/server/src/main.ts")], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      LOG_LEVEL: "warn",
-      TAPFLEET_DATA_DIR: dataDir,
-      TAPFLEET_SERVE_DASHBOARD: "false",
-      TAPFLEET_ADMIN_PASSWORD: "bench-admin-password",
-      TAPFLEET_BENCH_BARE_ENDPOINT: "true",
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, "--import", "tsx", path.join(root, "apps/server/src/main.ts")],
+    {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        LOG_LEVEL: "warn",
+        TAPFLEET_DATA_DIR: dataDir,
+        TAPFLEET_SERVE_DASHBOARD: "false",
+        TAPFLEET_ADMIN_PASSWORD: "bench-admin-password",
+        TAPFLEET_BENCH_BARE_ENDPOINT: "true",
+      },
+      stdio: ["ignore", "pipe", "inherit"],
     },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  );
   const url = `http://127.0.0.1:${port}`;
   child.stdout.resume();
   let exited = false;
   child.on("exit", () => (exited = true));
   for (;;) {
     if (exited) throw new Error("the server exited during start-up");
-    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -140,7 +155,12 @@ async function load(url: string, path: string, key: { keyId: string; secret: str
     for (const request of prepared[node]!) {
       if (Date.now() >= deadline) return;
       const t0 = performance.now();
-      const response = await pool.request({ method: "POST", path, headers: request.headers, body: request.body });
+      const response = await pool.request({
+        method: "POST",
+        path,
+        headers: request.headers,
+        body: request.body,
+      });
       const text = await response.body.text();
       latencies.push(performance.now() - t0);
       if (response.statusCode !== 200) {
@@ -155,11 +175,21 @@ async function load(url: string, path: string, key: { keyId: string; secret: str
   const elapsed = (Date.now() - startedAt) / 1000;
   await pool.close();
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
   sequenceBase += perWorker;
-  if (exhausted > 0) console.log(`${path}: ${exhausted} connections ran out of prepared requests; raise BENCH_REQUESTS_PER_CONNECTION`);
+  if (exhausted > 0)
+    console.log(
+      `${path}: ${exhausted} connections ran out of prepared requests; raise BENCH_REQUESTS_PER_CONNECTION`,
+    );
   if (reasons.size > 0) console.log(`errors on ${path}:`, Object.fromEntries(reasons));
-  return { requests: latencies.length, errors, perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+  return {
+    requests: latencies.length,
+    errors,
+    perSecond: latencies.length / elapsed,
+    p50: at(0.5),
+    p99: at(0.99),
+  };
 }
 
 const server = await startServer();
@@ -172,13 +202,19 @@ try {
   const stored = ingest.requests - ingest.errors;
   const row = (name: string, r: Result) =>
     `| ${name.padEnd(34)} | ${r.perSecond.toFixed(0).padStart(9)} | ${r.p50.toFixed(1).padStart(8)} | ${r.p99.toFixed(1).padStart(8)} | ${String(r.errors).padStart(6)} |`;
-  console.log(`\ningest benchmark: ${CONNECTIONS} connections, ${SECONDS} s per endpoint, ${(await import("node:os")).cpus().length} cores\n`);
+  console.log(
+    `\ningest benchmark: ${CONNECTIONS} connections, ${SECONDS} s per endpoint, ${(await import("node:os")).cpus().length} cores\n`,
+  );
   console.log("| endpoint                           | req/s     | p50 ms   | p99 ms   | errors |");
   console.log("|------------------------------------|-----------|----------|----------|--------|");
   console.log(row("bare (same stack, no work)", bare));
   console.log(row("ingest (verify + store + publish)", ingest));
-  console.log(`\nratio ingest/bare: ${(ingest.perSecond / bare.perSecond).toFixed(3)}   reports accepted: ${stored}`);
-  console.log(`targets: ≥ 10,000 reports/s and p99 < 100 ms — ${ingest.perSecond >= 10_000 && ingest.p99 < 100 ? "met" : "NOT met"}`);
+  console.log(
+    `\nratio ingest/bare: ${(ingest.perSecond / bare.perSecond).toFixed(3)}   reports accepted: ${stored}`,
+  );
+  console.log(
+    `targets: ≥ 10,000 reports/s and p99 < 100 ms — ${ingest.perSecond >= 10_000 && ingest.p99 < 100 ? "met" : "NOT met"}`,
+  );
 } finally {
   await server.stop();
 }

@@ -5,7 +5,14 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import fastifyCookie from "@fastify/cookie";
 import { appRouter, type ApiContext } from "@tapfleet/api";
 import { listProcedures } from "@tapfleet/api/procedures";
-import { AppError, readSensorPcap, roleAtLeast, type IngestGateway, type SecretBox, type SessionPolicy } from "@tapfleet/core";
+import {
+  AppError,
+  readSensorPcap,
+  roleAtLeast,
+  type IngestGateway,
+  type SecretBox,
+  type SessionPolicy,
+} from "@tapfleet/core";
 import { checkDatabaseConnection, type Db, type LiveBus } from "@tapfleet/db";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
@@ -38,7 +45,9 @@ export interface AppOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
-export async function buildApp(options: AppOptions): Promise<FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>> {
+export async function buildApp(
+  options: AppOptions,
+): Promise<FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>> {
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
@@ -76,14 +85,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance<Ser
           : status >= 500
             ? "Internal server error."
             : error.message;
-    void reply.status(status).send({ error: { status, code: error.code ?? "ERROR", message, requestId: request.id } });
+    void reply
+      .status(status)
+      .send({ error: { status, code: error.code ?? "ERROR", message, requestId: request.id } });
   });
 
   const secure = (request: FastifyRequest) =>
     options.secureCookies === "auto" ? request.protocol === "https" : options.secureCookies === "true";
 
-  const createContext = async ({ req, res }: { req: FastifyRequest; res: FastifyReply }): Promise<ApiContext> => {
-    const { actor, authError } = await authenticateRequest({ db: options.db, request: req, sessionPolicy: options.sessionPolicy });
+  const createContext = async ({
+    req,
+    res,
+  }: {
+    req: FastifyRequest;
+    res: FastifyReply;
+  }): Promise<ApiContext> => {
+    const { actor, authError } = await authenticateRequest({
+      db: options.db,
+      request: req,
+      sessionPolicy: options.sessionPolicy,
+    });
     return {
       db: options.db,
       bus: options.bus,
@@ -105,13 +126,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance<Ser
         });
       },
       clearSessionCookie: () => {
-        void res.clearCookie(SESSION_COOKIE, { path: "/", httpOnly: true, sameSite: "lax", secure: secure(req) });
+        void res.clearCookie(SESSION_COOKIE, {
+          path: "/",
+          httpOnly: true,
+          sameSite: "lax",
+          secure: secure(req),
+        });
       },
     };
   };
 
-  const onError: NonNullable<FastifyTRPCPluginOptions<typeof appRouter>["trpcOptions"]["onError"]> = ({ error, path, req }) => {
-    if (error.code === "INTERNAL_SERVER_ERROR") req.log.error({ err: error.cause ?? error, path }, "procedure failed");
+  const onError: NonNullable<FastifyTRPCPluginOptions<typeof appRouter>["trpcOptions"]["onError"]> = ({
+    error,
+    path,
+    req,
+  }) => {
+    if (error.code === "INTERNAL_SERVER_ERROR")
+      req.log.error({ err: error.cause ?? error, path }, "procedure failed");
   };
 
   // A refused subscription must be a real 401/403: tRPC answers SSE requests
@@ -127,7 +158,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance<Ser
     if (!match || !subscriptions.has(match[1]!)) return;
     const role = subscriptions.get(match[1]!);
     if (!role) return;
-    const { actor, authError } = await authenticateRequest({ db: options.db, request, sessionPolicy: options.sessionPolicy });
+    const { actor, authError } = await authenticateRequest({
+      db: options.db,
+      request,
+      sessionPolicy: options.sessionPolicy,
+    });
     const refusal =
       authError?.userMessage ??
       (actor.type === "anonymous"
@@ -142,7 +177,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance<Ser
       error: {
         message: refusal,
         code: status === 401 ? -32001 : -32003,
-        data: { code, httpStatus: status, path: match[1], appCode: status === 401 ? "UNAUTHENTICATED" : "FORBIDDEN" },
+        data: {
+          code,
+          httpStatus: status,
+          path: match[1],
+          appCode: status === 401 ? "UNAUTHENTICATED" : "FORBIDDEN",
+        },
       },
     });
   });
@@ -164,27 +204,46 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance<Ser
       );
       // The REST adapter's onError is typed for any router; ours is the same function.
       const restOnError = onError as unknown as Parameters<typeof fastifyTRPCOpenApiPlugin>[1]["onError"];
-      await rest.register(fastifyTRPCOpenApiPlugin, { router: appRouter, createContext, onError: restOnError, basePath: "/" });
+      await rest.register(fastifyTRPCOpenApiPlugin, {
+        router: appRouter,
+        createContext,
+        onError: restOnError,
+        basePath: "/",
+      });
     },
     { prefix: "/api/v1" },
   );
 
-  await registerIngestRoutes(app, { gateway: options.gateway, bareEndpoint: options.benchBareEndpoint ?? false });
+  await registerIngestRoutes(app, {
+    gateway: options.gateway,
+    bareEndpoint: options.benchBareEndpoint ?? false,
+  });
 
   // Binary downloads do not fit the JSON REST surface; same credentials and roles.
   app.get<{ Params: { id: string }; Querystring: { interface?: string } }>(
     "/api/v1/sensors/:id/pcap",
     async (request, reply) => {
-      const { actor, authError } = await authenticateRequest({ db: options.db, request, sessionPolicy: options.sessionPolicy });
+      const { actor, authError } = await authenticateRequest({
+        db: options.db,
+        request,
+        sessionPolicy: options.sessionPolicy,
+      });
       if (authError || actor.type === "anonymous") {
-        return reply.status(401).send({ error: { message: authError?.userMessage ?? "Sign in, or send an API token as Authorization: Bearer <token>." } });
+        return reply.status(401).send({
+          error: {
+            message:
+              authError?.userMessage ?? "Sign in, or send an API token as Authorization: Bearer <token>.",
+          },
+        });
       }
       if (!/^[0-9a-f-]{36}$/.test(request.params.id)) {
         return reply.status(400).send({ error: { message: "id: must be a sensor id (UUID)" } });
       }
       const iface = request.query.interface;
       if (iface !== undefined && !/^[A-Za-z0-9._@:-]{1,15}$/.test(iface)) {
-        return reply.status(400).send({ error: { message: "interface: must be an interface name (1–15 characters)" } });
+        return reply
+          .status(400)
+          .send({ error: { message: "interface: must be an interface name (1–15 characters)" } });
       }
       try {
         const pcap = await readSensorPcap({ db: options.db, sensorId: request.params.id, interface: iface });
@@ -195,7 +254,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance<Ser
           .header("x-tapfleet-skipped-chunks", String(pcap.skippedChunks))
           .send(pcap.file);
       } catch (error) {
-        if (error instanceof AppError && error.code === "NOT_FOUND") return reply.status(404).send({ error: { message: error.userMessage } });
+        if (error instanceof AppError && error.code === "NOT_FOUND")
+          return reply.status(404).send({ error: { message: error.userMessage } });
         throw error;
       }
     },

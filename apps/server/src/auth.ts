@@ -1,11 +1,5 @@
 // Who is calling: an API token in `Authorization: Bearer …`, or a session cookie.
-import {
-  AppError,
-  resolveApiToken,
-  resolveSession,
-  type Actor,
-  type SessionPolicy,
-} from "@tapfleet/core";
+import { AppError, resolveApiToken, resolveSession, type Actor, type SessionPolicy } from "@tapfleet/core";
 import type { Db } from "@tapfleet/db";
 import type { FastifyRequest } from "fastify";
 
@@ -24,7 +18,7 @@ export async function authenticateRequest(options: {
       return {
         actor: { type: "anonymous" },
         authError: new AppError("UNAUTHENTICATED", {
-          userMessage: "Malformed Authorization header: expected \"Bearer <token>\".",
+          userMessage: 'Malformed Authorization header: expected "Bearer <token>".',
         }),
       };
     }

@@ -6,7 +6,10 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 
-export async function registerIngestRoutes(app: FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>, options: { gateway: IngestGateway; bareEndpoint?: boolean }): Promise<void> {
+export async function registerIngestRoutes(
+  app: FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>,
+  options: { gateway: IngestGateway; bareEndpoint?: boolean },
+): Promise<void> {
   await app.register((ingest, _options, done) => {
     ingest.removeAllContentTypeParsers();
     ingest.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
@@ -18,22 +21,43 @@ export async function registerIngestRoutes(app: FastifyInstance<Server, Incoming
       void reply.status(status).send({
         ok: false,
         reason: tooLarge ? "too_large" : status >= 500 ? "rate_limited" : "malformed",
-        message: tooLarge ? "body is larger than this endpoint accepts" : status >= 500 ? "server error; retry later" : error.message,
+        message: tooLarge
+          ? "body is larger than this endpoint accepts"
+          : status >= 500
+            ? "server error; retry later"
+            : error.message,
         serverTime: Date.now(),
       });
     });
 
     const handle =
-      (accept: (request: Parameters<IngestGateway["acceptReport"]>[0]) => ReturnType<IngestGateway["acceptReport"]>) =>
+      (
+        accept: (
+          request: Parameters<IngestGateway["acceptReport"]>[0],
+        ) => ReturnType<IngestGateway["acceptReport"]>,
+      ) =>
       async (request: FastifyRequest, reply: FastifyReply) => {
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const result = await accept({ method: request.method, path: request.url, headers: request.headers, body });
+        const result = await accept({
+          method: request.method,
+          path: request.url,
+          headers: request.headers,
+          body,
+        });
         if (!result.body.ok) request.log.info({ reason: result.body.reason }, "ingest request refused");
         return reply.status(result.status).send(result.body);
       };
 
-    ingest.post(INGEST_PATHS.reports, { bodyLimit: MAX_REPORT_BYTES }, handle((r) => options.gateway.acceptReport(r)));
-    ingest.post(INGEST_PATHS.chunks, { bodyLimit: MAX_CHUNK_BODY_BYTES }, handle((r) => options.gateway.acceptChunk(r)));
+    ingest.post(
+      INGEST_PATHS.reports,
+      { bodyLimit: MAX_REPORT_BYTES },
+      handle((r) => options.gateway.acceptReport(r)),
+    );
+    ingest.post(
+      INGEST_PATHS.chunks,
+      { bodyLimit: MAX_CHUNK_BODY_BYTES },
+      handle((r) => options.gateway.acceptChunk(r)),
+    );
     if (options.bareEndpoint) {
       // The benchmark's baseline: same stack, same body handling, no verification or storage.
       ingest.post("/ingest/v1/bare", { bodyLimit: MAX_REPORT_BYTES }, async (_request, reply) =>

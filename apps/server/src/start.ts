@@ -13,7 +13,13 @@ import {
   purgeOldLoginAttempts,
   type SessionPolicy,
 } from "@tapfleet/core";
-import { checkDatabaseConnection, createDb, createLiveBus, createPgPool, describeDatabaseHost } from "@tapfleet/db";
+import {
+  checkDatabaseConnection,
+  createDb,
+  createLiveBus,
+  createPgPool,
+  describeDatabaseHost,
+} from "@tapfleet/db";
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "@tapfleet/db/embedded";
 import { applyMigrations } from "@tapfleet/db/migrate";
 import type { FastifyInstance } from "fastify";
@@ -33,7 +39,13 @@ export function createLogger(level: ServerEnv["LOG_LEVEL"]): Logger {
   return pino({
     level,
     redact: {
-      paths: ["req.headers.authorization", "req.headers.cookie", 'res.headers["set-cookie"]', "*.password", "*.secret"],
+      paths: [
+        "req.headers.authorization",
+        "req.headers.cookie",
+        'res.headers["set-cookie"]',
+        "*.password",
+        "*.secret",
+      ],
       censor: "[redacted]",
     },
   });
@@ -47,7 +59,9 @@ export async function startServer(options: {
 }): Promise<RunningServer> {
   const { env, logger } = options;
   const announce = options.announce ?? ((text: string) => process.stdout.write(text));
-  const version = (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
+  const version = (
+    JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }
+  ).version;
   // Shutdown steps run in reverse order of start-up; each gets a time limit so
   // one stuck step (a connection to a database that vanished) cannot hold the
   // process forever.
@@ -74,18 +88,27 @@ export async function startServer(options: {
       logger.info({ host: describeDatabaseHost(databaseUrl) }, "using external PostgreSQL");
     } else {
       const dir = path.resolve(env.TAPFLEET_DATA_DIR);
-      embedded = await startEmbeddedPostgres({ dir, log: (message) => logger.debug({ component: "postgres" }, message) });
+      embedded = await startEmbeddedPostgres({
+        dir,
+        log: (message) => logger.debug({ component: "postgres" }, message),
+      });
       onStop("stopping embedded PostgreSQL", () => embedded!.stop());
       databaseUrl = embedded.url;
       logger.info({ dir, port: embedded.port, created: embedded.created }, "embedded PostgreSQL started");
     }
 
-    const applied = await applyMigrations({ url: databaseUrl, migrationsDir: path.join(REPO_ROOT, "prisma/migrations") });
+    const applied = await applyMigrations({
+      url: databaseUrl,
+      migrationsDir: path.join(REPO_ROOT, "prisma/migrations"),
+    });
     if (applied.length > 0) logger.info({ migrations: applied }, "database migrations applied");
 
     const db = createDb({ url: databaseUrl });
     onStop("closing database connections", () => db.$disconnect());
-    const bus = await createLiveBus({ url: databaseUrl, onError: (error) => logger.warn({ err: error }, "live bus") });
+    const bus = await createLiveBus({
+      url: databaseUrl,
+      onError: (error) => logger.warn({ err: error }, "live bus"),
+    });
     onStop("closing the live bus", () => bus.close());
 
     const secrets = createSecretBox(
@@ -106,7 +129,10 @@ export async function startServer(options: {
     });
     const maintainReports = async () => {
       await ensureReportPartitions({ db });
-      const dropped = await dropExpiredReportPartitions({ db, retentionDays: env.TAPFLEET_STATS_RETENTION_DAYS });
+      const dropped = await dropExpiredReportPartitions({
+        db,
+        retentionDays: env.TAPFLEET_STATS_RETENTION_DAYS,
+      });
       if (dropped.length > 0) logger.info({ dropped }, "dropped expired report partitions");
       await db.ingestNonce.deleteMany({ where: { expiresAt: { lt: new Date() } } });
     };
@@ -137,7 +163,9 @@ export async function startServer(options: {
     if (env.TAPFLEET_SERVE_DASHBOARD) {
       const dir = path.resolve(env.TAPFLEET_WEB_DIR ?? path.join(REPO_ROOT, "apps/web"));
       if (!existsSync(path.join(dir, ".next", "BUILD_ID"))) {
-        throw new Error(`the dashboard in ${dir} is not built: run "npm run build" (npm start does it for you)`);
+        throw new Error(
+          `the dashboard in ${dir} is not built: run "npm run build" (npm start does it for you)`,
+        );
       }
       const { default: next } = await import("next");
       const nextApp = next({ dev: false, dir, quiet: true });
@@ -176,13 +204,16 @@ export async function startServer(options: {
     onStop("closing HTTP listeners", () => app.close());
 
     const housekeeping = setInterval(() => {
-      void Promise.all([purgeExpiredSessions({ db, policy: sessionPolicy }), purgeOldLoginAttempts({ db })]).catch(
-        (error: unknown) => logger.warn({ err: error }, "housekeeping failed"),
-      );
+      void Promise.all([
+        purgeExpiredSessions({ db, policy: sessionPolicy }),
+        purgeOldLoginAttempts({ db }),
+      ]).catch((error: unknown) => logger.warn({ err: error }, "housekeeping failed"));
     }, 10 * 60_000);
     housekeeping.unref();
     const reportMaintenance = setInterval(() => {
-      maintainReports().catch((error: unknown) => logger.warn({ err: error }, "report partition maintenance failed"));
+      maintainReports().catch((error: unknown) =>
+        logger.warn({ err: error }, "report partition maintenance failed"),
+      );
     }, 3600_000);
     reportMaintenance.unref();
     onStop("stopping report maintenance", () => Promise.resolve(clearInterval(reportMaintenance)));

@@ -16,14 +16,23 @@ export interface TestServer {
   /** Signs in and returns the session cookie header value. */
   login(username: string, password: string): Promise<string>;
   /** A user of the role with a token of the same role. */
-  userWithToken(role: Role, name?: string): Promise<{ userId: string; username: string; password: string; token: string }>;
+  userWithToken(
+    role: Role,
+    name?: string,
+  ): Promise<{ userId: string; username: string; password: string; token: string }>;
   trpc(path: string, init?: { input?: unknown; auth?: Auth; method?: "GET" | "POST" }): Promise<TrpcResult>;
 }
 
 export type Auth = { cookie: string } | { bearer: string } | { header: string } | undefined;
 export interface TrpcResult {
   status: number;
-  body: { result?: { data: unknown }; error?: { message: string; data: { appCode: string; code: string; zodError: unknown; retryAfterSeconds: number | null } } };
+  body: {
+    result?: { data: unknown };
+    error?: {
+      message: string;
+      data: { appCode: string; code: string; zodError: unknown; retryAfterSeconds: number | null };
+    };
+  };
 }
 
 export function authHeaders(auth: Auth): Record<string, string> {
@@ -55,7 +64,10 @@ export async function startTestServer(extraEnv: Record<string, string> = {}): Pr
         : `${url}/trpc/${path}`;
     const response = await fetch(target, {
       method,
-      headers: { ...(method === "POST" ? { "content-type": "application/json" } : {}), ...authHeaders(init.auth) },
+      headers: {
+        ...(method === "POST" ? { "content-type": "application/json" } : {}),
+        ...authHeaders(init.auth),
+      },
       ...(method === "POST" ? { body: JSON.stringify(init.input ?? {}) } : {}),
     });
     return { status: response.status, body: (await response.json()) as TrpcResult["body"] };
@@ -79,7 +91,8 @@ export async function startTestServer(extraEnv: Record<string, string> = {}): Pr
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ username, password }),
       });
-      if (response.status !== 200) throw new Error(`login as ${username} failed: ${response.status} ${await response.text()}`);
+      if (response.status !== 200)
+        throw new Error(`login as ${username} failed: ${response.status} ${await response.text()}`);
       const cookie = response.headers.getSetCookie().find((c) => c.startsWith("tapfleet_session="));
       if (!cookie) throw new Error("login set no session cookie");
       return cookie.split(";")[0]!;

@@ -18,7 +18,10 @@ let cluster: { clusterId: string; keyId: string; secret: string };
 beforeAll(async () => {
   t = await startTestServer();
   operator = (await t.userWithToken("operator")).token;
-  const created = await t.trpc("clusters.create", { input: { id: "prod-eu-1", displayName: "Production EU" }, auth: { bearer: operator } });
+  const created = await t.trpc("clusters.create", {
+    input: { id: "prod-eu-1", displayName: "Production EU" },
+    auth: { bearer: operator },
+  });
   expect(created.status).toBe(200);
   cluster = created.body.result?.data as typeof cluster;
 });
@@ -28,7 +31,9 @@ afterAll(async () => {
 
 const startedAt = Date.now() - 60_000;
 let sequence = 0;
-function report(overrides: { nodeName?: string; clusterId?: string; sequence?: number; packets?: number } = {}): StatsReport {
+function report(
+  overrides: { nodeName?: string; clusterId?: string; sequence?: number; packets?: number } = {},
+): StatsReport {
   return {
     protocolVersion: PROTOCOL_VERSION,
     agent: {
@@ -56,7 +61,14 @@ function report(overrides: { nodeName?: string; clusterId?: string; sequence?: n
   };
 }
 
-function signed(options: { path: string; body: Uint8Array | string; key?: string; keyId?: string; now?: number; nonce?: string }) {
+function signed(options: {
+  path: string;
+  body: Uint8Array | string;
+  key?: string;
+  keyId?: string;
+  now?: number;
+  nonce?: string;
+}) {
   const body = typeof options.body === "string" ? Buffer.from(options.body) : Buffer.from(options.body);
   const headers = signRequest({
     method: "POST",
@@ -70,13 +82,20 @@ function signed(options: { path: string; body: Uint8Array | string; key?: string
   return { headers, body };
 }
 
-async function post(path: string, request: { headers: Record<string, string>; body: Buffer }, contentType = "application/json") {
+async function post(
+  path: string,
+  request: { headers: Record<string, string>; body: Buffer },
+  contentType = "application/json",
+) {
   const response = await fetch(`${t.url}${path}`, {
     method: "POST",
     headers: { ...request.headers, "content-type": contentType },
     body: new Uint8Array(request.body),
   });
-  return { status: response.status, body: (await response.json()) as { ok: boolean; reason?: string; message?: string } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { ok: boolean; reason?: string; message?: string },
+  };
 }
 
 const reportCount = () => t.db.sensorReport.count();
@@ -84,11 +103,22 @@ const reportCount = () => t.db.sensorReport.count();
 describe("ingest: reports", () => {
   it("stores a signed report, updates the sensor's last-seen, and shows it in the sensor list", async () => {
     const before = await reportCount();
-    const result = await post(INGEST_PATHS.reports, signed({ path: INGEST_PATHS.reports, body: encodeStatsReport(report({ packets: 123 })) }));
+    const result = await post(
+      INGEST_PATHS.reports,
+      signed({ path: INGEST_PATHS.reports, body: encodeStatsReport(report({ packets: 123 })) }),
+    );
     expect(result).toMatchObject({ status: 200, body: { ok: true } });
     expect(await reportCount()).toBe(before + 1);
     const sensors = await t.trpc("sensors.list", { auth: { bearer: operator } });
-    const items = (sensors.body.result?.data as { items: { nodeName: string; lastSeenAt: string; lastSummary: { packets: number; kernelDrops: number } }[] }).items;
+    const items = (
+      sensors.body.result?.data as {
+        items: {
+          nodeName: string;
+          lastSeenAt: string;
+          lastSummary: { packets: number; kernelDrops: number };
+        }[];
+      }
+    ).items;
     const sensor = items.find((s) => s.nodeName === "node-a")!;
     expect(sensor.lastSummary).toMatchObject({ packets: 123, kernelDrops: 1 });
     expect(Date.now() - Date.parse(sensor.lastSeenAt)).toBeLessThan(10_000);
@@ -107,7 +137,10 @@ describe("ingest: reports", () => {
       "a tampered body",
       () => {
         const request = signed({ path: INGEST_PATHS.reports, body: encodeStatsReport(report()) });
-        return { ...request, body: Buffer.from(request.body.toString().replace('"packets":100', '"packets":999')) };
+        return {
+          ...request,
+          body: Buffer.from(request.body.toString().replace('"packets":100', '"packets":999')),
+        };
       },
       400,
       "bad_digest",
@@ -115,7 +148,11 @@ describe("ingest: reports", () => {
     [
       "a body and digest both replaced (signature no longer matches)",
       () => {
-        const forged = signed({ path: INGEST_PATHS.reports, body: encodeStatsReport(report()), key: "not-the-key" });
+        const forged = signed({
+          path: INGEST_PATHS.reports,
+          body: encodeStatsReport(report()),
+          key: "not-the-key",
+        });
         return forged;
       },
       401,
@@ -123,7 +160,12 @@ describe("ingest: reports", () => {
     ],
     [
       "a stale timestamp",
-      () => signed({ path: INGEST_PATHS.reports, body: encodeStatsReport(report()), now: Date.now() - 10 * 60_000 }),
+      () =>
+        signed({
+          path: INGEST_PATHS.reports,
+          body: encodeStatsReport(report()),
+          now: Date.now() - 10 * 60_000,
+        }),
       401,
       "stale",
     ],
@@ -135,17 +177,27 @@ describe("ingest: reports", () => {
     ],
     [
       "a report for another cluster",
-      () => signed({ path: INGEST_PATHS.reports, body: encodeStatsReport(report({ clusterId: "someone-else" })) }),
+      () =>
+        signed({
+          path: INGEST_PATHS.reports,
+          body: encodeStatsReport(report({ clusterId: "someone-else" })),
+        }),
       403,
       "unknown_cluster",
     ],
     [
       "a body that is not a report",
-      () => signed({ path: INGEST_PATHS.reports, body: JSON.stringify({ protocolVersion: 1, hello: "world" }) }),
+      () =>
+        signed({ path: INGEST_PATHS.reports, body: JSON.stringify({ protocolVersion: 1, hello: "world" }) }),
       400,
       "invalid_body",
     ],
-    ["no signature at all", () => ({ headers: {}, body: Buffer.from(encodeStatsReport(report())) }), 400, "malformed"],
+    [
+      "no signature at all",
+      () => ({ headers: {}, body: Buffer.from(encodeStatsReport(report())) }),
+      400,
+      "malformed",
+    ],
   ] as const)("refuses %s and stores nothing", async (_name, make, status, reason) => {
     const before = await reportCount();
     const result = await post(INGEST_PATHS.reports, make());
@@ -189,7 +241,9 @@ describe("ingest: reports", () => {
         const statuses: number[] = [];
         for (let sequence = 0; sequence < 10; sequence++) {
           const body = encodeStatsReport(report({ nodeName, sequence }));
-          statuses.push((await post(INGEST_PATHS.reports, signed({ path: INGEST_PATHS.reports, body }))).status);
+          statuses.push(
+            (await post(INGEST_PATHS.reports, signed({ path: INGEST_PATHS.reports, body }))).status,
+          );
         }
         return statuses;
       }),
@@ -200,8 +254,14 @@ describe("ingest: reports", () => {
     expect(sensors).toHaveLength(20);
     expect(sensors.every((sensor) => sensor.lastSequence === 9n)).toBe(true);
 
-    const twin = signed({ path: INGEST_PATHS.reports, body: encodeStatsReport(report({ nodeName: "node-twin", sequence: 0 })) });
-    const [first, second] = await Promise.all([post(INGEST_PATHS.reports, twin), post(INGEST_PATHS.reports, twin)]);
+    const twin = signed({
+      path: INGEST_PATHS.reports,
+      body: encodeStatsReport(report({ nodeName: "node-twin", sequence: 0 })),
+    });
+    const [first, second] = await Promise.all([
+      post(INGEST_PATHS.reports, twin),
+      post(INGEST_PATHS.reports, twin),
+    ]);
     expect([first.status, second.status].sort()).toEqual([200, 401]);
     expect([first.body.reason, second.body.reason]).toContain("replayed");
     expect(await t.db.sensorReport.count({ where: { nodeName: "node-twin" } })).toBe(1);
@@ -209,10 +269,13 @@ describe("ingest: reports", () => {
 
   it("publishes each stored report to live subscribers", async () => {
     const controller = new AbortController();
-    const response = await fetch(`${t.url}/trpc/sensors.live?input=${encodeURIComponent(JSON.stringify({ clusterId: "prod-eu-1" }))}`, {
-      headers: { authorization: `Bearer ${operator}`, accept: "text/event-stream" },
-      signal: controller.signal,
-    });
+    const response = await fetch(
+      `${t.url}/trpc/sensors.live?input=${encodeURIComponent(JSON.stringify({ clusterId: "prod-eu-1" }))}`,
+      {
+        headers: { authorization: `Bearer ${operator}`, accept: "text/event-stream" },
+        signal: controller.signal,
+      },
+    );
     expect(response.status).toBe(200);
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
@@ -234,7 +297,13 @@ describe("ingest: reports", () => {
       }
     })();
     for (let attempt = 0; attempt < 50 && !summary; attempt++) {
-      await post(INGEST_PATHS.reports, signed({ path: INGEST_PATHS.reports, body: encodeStatsReport(report({ nodeName: "node-live", packets: 4242 })) }));
+      await post(
+        INGEST_PATHS.reports,
+        signed({
+          path: INGEST_PATHS.reports,
+          body: encodeStatsReport(report({ nodeName: "node-live", packets: 4242 })),
+        }),
+      );
       await Promise.race([reading, new Promise((resolve) => setTimeout(resolve, 100))]);
     }
     controller.abort();
@@ -248,7 +317,9 @@ describe("ingest: keys", () => {
     expect(JSON.stringify(rows)).not.toContain(cluster.secret);
     const listed = await t.trpc("clusters.list", { auth: { bearer: operator } });
     expect(JSON.stringify(listed.body)).not.toContain(cluster.secret);
-    expect(listed.body.result?.data).toMatchObject({ items: [{ id: "prod-eu-1", keys: [{ keyId: "prod-eu-1" }] }] });
+    expect(listed.body.result?.data).toMatchObject({
+      items: [{ id: "prod-eu-1", keys: [{ keyId: "prod-eu-1" }] }],
+    });
   });
 
   it("accepts the old and the new key during rotation, and only the new one after the grace period", async () => {
@@ -257,19 +328,32 @@ describe("ingest: keys", () => {
     const send = (key: string, nodeName: string) =>
       post(
         INGEST_PATHS.reports,
-        signed({ path: INGEST_PATHS.reports, keyId: "rotating", key, body: encodeStatsReport(report({ clusterId: "rotating", nodeName })) }),
+        signed({
+          path: INGEST_PATHS.reports,
+          keyId: "rotating",
+          key,
+          body: encodeStatsReport(report({ clusterId: "rotating", nodeName })),
+        }),
       );
-    const rotated = await t.trpc("clusters.rotateKey", { input: { id: "rotating", graceHours: 1 }, auth: { bearer: operator } });
+    const rotated = await t.trpc("clusters.rotateKey", {
+      input: { id: "rotating", graceHours: 1 },
+      auth: { bearer: operator },
+    });
     const second = rotated.body.result?.data as { secret: string };
     expect((await send(first.secret, "n1")).status).toBe(200);
     expect((await send(second.secret, "n2")).status).toBe(200);
-    await t.trpc("clusters.rotateKey", { input: { id: "rotating", graceHours: 0 }, auth: { bearer: operator } });
+    await t.trpc("clusters.rotateKey", {
+      input: { id: "rotating", graceHours: 0 },
+      auth: { bearer: operator },
+    });
     expect((await send(second.secret, "n3")).body).toMatchObject({ ok: false, reason: "bad_signature" });
   });
 
   it("lets only operators register clusters, naming a bad id", async () => {
     const viewer = (await t.userWithToken("viewer")).token;
-    expect((await t.trpc("clusters.create", { input: { id: "nope" }, auth: { bearer: viewer } })).status).toBe(403);
+    expect(
+      (await t.trpc("clusters.create", { input: { id: "nope" }, auth: { bearer: viewer } })).status,
+    ).toBe(403);
     const bad = await t.trpc("clusters.create", { input: { id: "Not_A_Label" }, auth: { bearer: operator } });
     expect(bad.status).toBe(400);
     expect(bad.body.error?.message).toMatch(/^id: must be a DNS label/);
@@ -326,7 +410,9 @@ describe("ingest: packet chunks", () => {
     const sensor = await t.db.sensor.findFirstOrThrow({ where: { nodeName: "node-chunks" } });
     expect(await t.db.packetChunk.count({ where: { sensorId: sensor.id } })).toBe(64);
 
-    const download = await fetch(`${t.url}/api/v1/sensors/${sensor.id}/pcap`, { headers: { authorization: `Bearer ${operator}` } });
+    const download = await fetch(`${t.url}/api/v1/sensors/${sensor.id}/pcap`, {
+      headers: { authorization: `Bearer ${operator}` },
+    });
     expect(download.status).toBe(200);
     expect(download.headers.get("content-type")).toBe("application/vnd.tcpdump.pcap");
     const file = Buffer.from(await download.arrayBuffer());
@@ -351,7 +437,11 @@ describe("ingest: packet chunks", () => {
       pcapBytes: bytes.byteLength,
     });
     const body = Buffer.concat([Buffer.from(head + "\n"), bytes]);
-    const result = await post(INGEST_PATHS.chunks, signed({ path: INGEST_PATHS.chunks, body }), "application/vnd.tapfleet.chunk.v1");
+    const result = await post(
+      INGEST_PATHS.chunks,
+      signed({ path: INGEST_PATHS.chunks, body }),
+      "application/vnd.tapfleet.chunk.v1",
+    );
     expect(result).toMatchObject({ status: 400, body: { reason: "invalid_body" } });
     expect(await t.db.packetChunk.count()).toBe(before);
   });
@@ -365,7 +455,10 @@ describe("report retention", () => {
     const dropped = await dropExpiredReportPartitions({ db: t.db, retentionDays: 7 });
     expect(dropped).toEqual(created);
     const today = new Date().toISOString().slice(0, 10).replace(/-/g, "");
-    const remaining = await t.db.$queryRawUnsafe<{ name: string }[]>(`SELECT relname AS name FROM pg_class WHERE relname = $1`, `SensorReport_p${today}`);
+    const remaining = await t.db.$queryRawUnsafe<{ name: string }[]>(
+      `SELECT relname AS name FROM pg_class WHERE relname = $1`,
+      `SensorReport_p${today}`,
+    );
     expect(remaining).toHaveLength(1);
   });
 });

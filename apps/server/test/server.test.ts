@@ -14,7 +14,11 @@ afterAll(async () => {
 });
 
 async function counts() {
-  const [users, tokens, sessions] = await Promise.all([t.db.user.count(), t.db.apiToken.count(), t.db.session.count()]);
+  const [users, tokens, sessions] = await Promise.all([
+    t.db.user.count(),
+    t.db.apiToken.count(),
+    t.db.session.count(),
+  ]);
   return { users, tokens, sessions };
 }
 
@@ -60,14 +64,21 @@ describe("login", () => {
     expect(result.body.error?.message).toBe("Wrong user name or password.");
     expect((await counts()).sessions).toBe(before.sessions);
     const last = await t.db.auditEvent.findFirst({ orderBy: { id: "desc" } });
-    expect(last).toMatchObject({ action: "auth.login", outcome: "failure", errorCode: "INVALID_CREDENTIALS", actorType: "anonymous" });
+    expect(last).toMatchObject({
+      action: "auth.login",
+      outcome: "failure",
+      errorCode: "INVALID_CREDENTIALS",
+      actorType: "anonymous",
+    });
     expect(JSON.stringify(last?.detail)).not.toContain("not the password");
   });
 
   it("rate-limits repeated failures for a user name, even with the right password afterwards", async () => {
     const { username, password } = await t.userWithToken("viewer", "limited-user");
     for (let i = 0; i < 5; i++) {
-      expect((await t.trpc("auth.login", { input: { username, password: "wrong-password" } })).status).toBe(401);
+      expect((await t.trpc("auth.login", { input: { username, password: "wrong-password" } })).status).toBe(
+        401,
+      );
     }
     const limited = await t.trpc("auth.login", { input: { username, password } });
     expect(limited.status).toBe(429);
@@ -132,7 +143,13 @@ describe("API tokens", () => {
 
   it("refuses an expired token and a revoked token with 401", async () => {
     const admin = await t.userWithToken("admin");
-    const creator = { type: "user" as const, id: admin.userId, name: admin.username, role: "admin" as const, sessionId: "" };
+    const creator = {
+      type: "user" as const,
+      id: admin.userId,
+      name: admin.username,
+      role: "admin" as const,
+      sessionId: "",
+    };
     const expired = await createApiToken({
       db: t.db,
       creator,
@@ -146,7 +163,10 @@ describe("API tokens", () => {
     expect(expiredResult.body.error?.message).toMatch(/expired at/);
 
     const cookie = await t.login(admin.username, admin.password);
-    const created = await t.trpc("tokens.create", { input: { name: "to revoke", role: "viewer" }, auth: { cookie } });
+    const created = await t.trpc("tokens.create", {
+      input: { name: "to revoke", role: "viewer" },
+      auth: { cookie },
+    });
     const { token, secret } = created.body.result?.data as { token: { id: string }; secret: string };
     expect((await t.trpc("tokens.list", { auth: { bearer: secret } })).status).toBe(200);
     expect((await t.trpc("tokens.revoke", { input: { id: token.id }, auth: { cookie } })).status).toBe(200);
@@ -159,7 +179,10 @@ describe("API tokens", () => {
     const operator = await t.userWithToken("operator");
     const cookie = await t.login(operator.username, operator.password);
     const before = await counts();
-    const result = await t.trpc("tokens.create", { input: { name: "escalate", role: "admin" }, auth: { cookie } });
+    const result = await t.trpc("tokens.create", {
+      input: { name: "escalate", role: "admin" },
+      auth: { cookie },
+    });
     expect(result.status).toBe(403);
     expect(await counts()).toEqual(before);
   });
@@ -197,7 +220,9 @@ describe("roles and bad requests", () => {
       body: JSON.stringify({ username: "big", role: "viewer", password: "x".repeat(2_000_000) }),
     });
     expect(big.status).toBe(413);
-    expect(((await big.json()) as { error: { message: string } }).error.message).toMatch(/larger than the limit/);
+    expect(((await big.json()) as { error: { message: string } }).error.message).toMatch(
+      /larger than the limit/,
+    );
     const malformed = await fetch(`${t.url}/trpc/users.create`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
@@ -237,8 +262,14 @@ describe("roles and bad requests", () => {
   it("refuses the sign-in and the tokens of a disabled user", async () => {
     const cookie = await t.login("admin", ADMIN_PASSWORD);
     const victim = await t.userWithToken("operator");
-    expect((await t.trpc("users.update", { input: { id: victim.userId, disabled: true }, auth: { cookie } })).status).toBe(200);
-    expect((await t.trpc("auth.login", { input: { username: victim.username, password: victim.password } })).status).toBe(401);
+    expect(
+      (await t.trpc("users.update", { input: { id: victim.userId, disabled: true }, auth: { cookie } }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await t.trpc("auth.login", { input: { username: victim.username, password: victim.password } }))
+        .status,
+    ).toBe(401);
     const withToken = await t.trpc("tokens.list", { auth: { bearer: victim.token } });
     expect(withToken.status).toBe(401);
     expect(withToken.body.error?.message).toMatch(/owner is disabled/);
@@ -256,7 +287,9 @@ describe("audit log", () => {
     const page = await fetch(`${t.url}/api/v1/audit?limit=5&action=users.create`, {
       headers: { authorization: `Bearer ${admin.token}` },
     });
-    const body = (await page.json()) as { items: { actorType: string; actorName: string; target: string; ip: string; outcome: string }[] };
+    const body = (await page.json()) as {
+      items: { actorType: string; actorName: string; target: string; ip: string; outcome: string }[];
+    };
     expect(body.items[0]).toMatchObject({
       actorType: "token",
       actorName: `${admin.username}-token`,
@@ -264,7 +297,10 @@ describe("audit log", () => {
       ip: "127.0.0.1",
       outcome: "success",
     });
-    const stored = await t.db.auditEvent.findFirst({ where: { target: "audited-user" }, orderBy: { id: "desc" } });
+    const stored = await t.db.auditEvent.findFirst({
+      where: { target: "audited-user" },
+      orderBy: { id: "desc" },
+    });
     expect(JSON.stringify(stored?.detail)).toContain("[redacted]");
     expect(JSON.stringify(stored?.detail)).not.toContain("audited-password");
   });
@@ -316,20 +352,35 @@ describe("audit log", () => {
 describe("configuration and start-up", () => {
   it("names the variable that is wrong", () => {
     expect(() => loadServerEnv({ PORT: "eighty" })).toThrow(/PORT: must be a number/);
-    expect(() => loadServerEnv({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL: must be a postgresql:\/\/ connection string/);
-    expect(() => loadServerEnv({ TAPFLEET_ADMIN_PASSWORD: "short" })).toThrow(/TAPFLEET_ADMIN_PASSWORD: must be at least 12/);
+    expect(() => loadServerEnv({ DATABASE_URL: "mysql://x" })).toThrow(
+      /DATABASE_URL: must be a postgresql:\/\/ connection string/,
+    );
+    expect(() => loadServerEnv({ TAPFLEET_ADMIN_PASSWORD: "short" })).toThrow(
+      /TAPFLEET_ADMIN_PASSWORD: must be at least 12/,
+    );
   });
 
   it("exits non-zero with one line naming the host when the database cannot be reached", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "../src/main.ts")], {
-      env: { ...process.env, DATABASE_URL: "postgresql://tapfleet:pw@127.0.0.1:1/tapfleet", PORT: "0", LOG_LEVEL: "silent" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", path.resolve(import.meta.dirname, "../src/main.ts")],
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: "postgresql://tapfleet:pw@127.0.0.1:1/tapfleet",
+          PORT: "0",
+          LOG_LEVEL: "silent",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
     expect(code).not.toBe(0);
-    expect(stderr.split("\n")[0]).toMatch(/^tapfleet: cannot reach the PostgreSQL server at 127\.0\.0\.1:1: /);
+    expect(stderr.split("\n")[0]).toMatch(
+      /^tapfleet: cannot reach the PostgreSQL server at 127\.0\.0\.1:1: /,
+    );
     expect(stderr).not.toContain("pw@");
   });
 });
@@ -340,7 +391,9 @@ describe("readiness", () => {
     await t.database.stop();
     const ready = await fetch(`${t.url}/readyz`);
     expect(ready.status).toBe(503);
-    expect(((await ready.json()) as { reason: string }).reason).toMatch(/cannot reach the PostgreSQL server at 127\.0\.0\.1:\d+/);
+    expect(((await ready.json()) as { reason: string }).reason).toMatch(
+      /cannot reach the PostgreSQL server at 127\.0\.0\.1:\d+/,
+    );
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
   });
 });

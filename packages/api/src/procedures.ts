@@ -11,8 +11,15 @@ export interface ProcedureInfo {
 }
 
 export function listProcedures(): ProcedureInfo[] {
-  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: ProcedureInfo["type"]; meta?: ProcedureMeta } }>;
+  const procedures = appRouter._def.procedures as unknown as Record<
+    string,
+    { _def: { type: ProcedureInfo["type"]; meta?: ProcedureMeta } }
+  >;
   return Object.entries(procedures)
-    .map(([path, procedure]) => ({ path, type: procedure._def.type, role: procedure._def.meta?.role ?? null }))
+    .map(([path, procedure]) => ({
+      path,
+      type: procedure._def.type,
+      role: procedure._def.meta?.role ?? null,
+    }))
     .sort((a, b) => a.path.localeCompare(b.path));
 }

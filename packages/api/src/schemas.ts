@@ -83,8 +83,16 @@ export const ZAuditEventSchema = z.object({
 export type AuditEventOutput = z.infer<typeof ZAuditEventSchema>;
 
 export const ZAuditListInputSchema = z.object({
-  cursor: z.string().regex(/^\d{1,19}$/, "must be a cursor returned by a previous page").optional(),
-  limit: z.coerce.number().int("must be an integer").min(1, "must be at least 1").max(200, "must be at most 200").default(50),
+  cursor: z
+    .string()
+    .regex(/^\d{1,19}$/, "must be a cursor returned by a previous page")
+    .optional(),
+  limit: z.coerce
+    .number()
+    .int("must be an integer")
+    .min(1, "must be at least 1")
+    .max(200, "must be at most 200")
+    .default(50),
   action: z.string().max(100).optional(),
   actor: z.string().max(100).optional(),
   outcome: z.enum(["success", "failure"]).optional(),
@@ -96,7 +104,10 @@ export const ZClusterIdSchema = z
   .string()
   .min(1, "is required")
   .max(63, "must be at most 63 characters")
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit");
+  .regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    "must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit",
+  );
 
 export const ZCreateClusterInputSchema = z.object({
   id: ZClusterIdSchema,
@@ -135,7 +146,13 @@ export const ZReportSummarySchema = z.object({
   kernelDrops: z.number(),
   interfaceDrops: z.number(),
   interfaces: z.array(
-    z.object({ name: z.string(), packets: z.number(), bytes: z.number(), kernelDrops: z.number(), interfaceDrops: z.number() }),
+    z.object({
+      name: z.string(),
+      packets: z.number(),
+      bytes: z.number(),
+      kernelDrops: z.number(),
+      interfaceDrops: z.number(),
+    }),
   ),
   upload: z.object({ chunksSent: z.number(), bytesSent: z.number(), chunksDropped: z.number() }),
 });

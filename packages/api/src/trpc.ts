@@ -1,4 +1,11 @@
-import { AppError, APP_ERROR_CODES, isAppError, recordAuditEvent, roleAtLeast, type Role } from "@tapfleet/core";
+import {
+  AppError,
+  APP_ERROR_CODES,
+  isAppError,
+  recordAuditEvent,
+  roleAtLeast,
+  type Role,
+} from "@tapfleet/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { z, ZodError } from "zod";
@@ -32,12 +39,14 @@ const t = initTRPC
             ? describeZodError(zodError)
             : error.code === "PARSE_ERROR"
               ? `Request body is not valid JSON: ${shape.message}`
-            : (appError?.userMessage ?? shape.message),
+              : (appError?.userMessage ?? shape.message),
         data: {
           code: shape.data.code,
           httpStatus: shape.data.httpStatus,
           path: shape.data.path,
-          appCode: appError?.code ?? (zodError ? "INVALID_INPUT" : internal ? "INTERNAL" : trpcToAppCode(error.code)),
+          appCode:
+            appError?.code ??
+            (zodError ? "INVALID_INPUT" : internal ? "INTERNAL" : trpcToAppCode(error.code)),
           retryAfterSeconds: appError?.retryAfterSeconds ?? null,
           zodError: fieldErrors ? { fieldErrors } : null,
         },
@@ -101,7 +110,9 @@ const errorsAndAudit = t.middleware(async ({ ctx, type, path, meta, next, getRaw
     // notification only delays them until their next page load.
     await ctx.bus
       .publish(AUDIT_TOPIC, { ...event, at: event.at.toISOString() })
-      .catch((publishError: unknown) => ctx.log.warn({ err: publishError }, "publishing an audit event live failed"));
+      .catch((publishError: unknown) =>
+        ctx.log.warn({ err: publishError }, "publishing an audit event live failed"),
+      );
   }
   if (error) throw error;
   return result;
@@ -140,7 +151,9 @@ function requireRole(role: Role) {
       throw new TRPCError({
         code: "FORBIDDEN",
         message: `This needs the ${role} role; you have ${ctx.actor.role}.`,
-        cause: new AppError("FORBIDDEN", { userMessage: `This needs the ${role} role; you have ${ctx.actor.role}.` }),
+        cause: new AppError("FORBIDDEN", {
+          userMessage: `This needs the ${role} role; you have ${ctx.actor.role}.`,
+        }),
       });
     }
     return next({ ctx: { ...ctx, actor: ctx.actor } });

@@ -17,14 +17,23 @@ export function createSecretBox(masterKey: Buffer): SecretBox {
       const iv = randomBytes(12);
       const cipher = createCipheriv("aes-256-gcm", masterKey, iv);
       const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-      return [VERSION, iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), ciphertext.toString("base64url")].join(".");
+      return [
+        VERSION,
+        iv.toString("base64url"),
+        cipher.getAuthTag().toString("base64url"),
+        ciphertext.toString("base64url"),
+      ].join(".");
     },
     open(sealed) {
       const [version, iv, tag, ciphertext] = sealed.split(".");
-      if (version !== VERSION || !iv || !tag || ciphertext === undefined) throw new Error("not a sealed secret");
+      if (version !== VERSION || !iv || !tag || ciphertext === undefined)
+        throw new Error("not a sealed secret");
       const decipher = createDecipheriv("aes-256-gcm", masterKey, Buffer.from(iv, "base64url"));
       decipher.setAuthTag(Buffer.from(tag, "base64url"));
-      return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");
+      return Buffer.concat([
+        decipher.update(Buffer.from(ciphertext, "base64url")),
+        decipher.final(),
+      ]).toString("utf8");
     },
   };
 }

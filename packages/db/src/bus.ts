@@ -25,7 +25,10 @@ export interface LiveBus {
   close(): Promise<void>;
 }
 
-export async function createLiveBus(options: { url: string; onError?: (error: Error) => void }): Promise<LiveBus> {
+export async function createLiveBus(options: {
+  url: string;
+  onError?: (error: Error) => void;
+}): Promise<LiveBus> {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   const publisher = new pg.Pool({ connectionString: options.url, max: 2 });
@@ -48,7 +51,8 @@ export async function createLiveBus(options: { url: string; onError?: (error: Er
       if (closed) return;
       options.onError?.(new Error("live bus listener lost its connection; reconnecting", { cause: error }));
       void client.end().catch(() => undefined);
-      if (!closed) setTimeout(() => void connectListener().catch((e: Error) => options.onError?.(e)), 1000).unref();
+      if (!closed)
+        setTimeout(() => void connectListener().catch((e: Error) => options.onError?.(e)), 1000).unref();
     });
     await client.connect();
     await client.query(`LISTEN ${CHANNEL}`);
@@ -60,7 +64,9 @@ export async function createLiveBus(options: { url: string; onError?: (error: Er
     async publish(topic, data) {
       const payload = JSON.stringify({ topic, data } satisfies LiveMessage);
       if (Buffer.byteLength(payload) > LIVE_BUS_MAX_PAYLOAD) {
-        throw new Error(`live bus message on ${topic} is ${Buffer.byteLength(payload)} bytes; the limit is ${LIVE_BUS_MAX_PAYLOAD}`);
+        throw new Error(
+          `live bus message on ${topic} is ${Buffer.byteLength(payload)} bytes; the limit is ${LIVE_BUS_MAX_PAYLOAD}`,
+        );
       }
       await publisher.query("SELECT pg_notify($1, $2)", [CHANNEL, payload]);
     },
@@ -69,13 +75,18 @@ export async function createLiveBus(options: { url: string; onError?: (error: Er
       for (const item of data) {
         const payload = JSON.stringify({ topic, data: item } satisfies LiveMessage);
         if (Buffer.byteLength(payload) > LIVE_BUS_MAX_PAYLOAD) {
-          options.onError?.(new Error(`live bus message on ${topic} is ${Buffer.byteLength(payload)} bytes; skipped`));
+          options.onError?.(
+            new Error(`live bus message on ${topic} is ${Buffer.byteLength(payload)} bytes; skipped`),
+          );
           continue;
         }
         payloads.push(payload);
       }
       if (payloads.length === 0) return;
-      await publisher.query("SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload", [CHANNEL, payloads]);
+      await publisher.query("SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload", [
+        CHANNEL,
+        payloads,
+      ]);
     },
     subscribe(topic, signal) {
       const events = on(emitter, topic, signal ? { signal } : {});

@@ -6,7 +6,8 @@ export class DatabaseUnreachableError extends Error {
     readonly host: string,
     cause: unknown,
   ) {
-    const reason = cause instanceof Error ? cause.message || (cause as NodeJS.ErrnoException).code : String(cause);
+    const reason =
+      cause instanceof Error ? cause.message || (cause as NodeJS.ErrnoException).code : String(cause);
     super(`cannot reach the PostgreSQL server at ${host}: ${reason}`, { cause });
     this.name = "DatabaseUnreachableError";
   }
@@ -24,7 +25,10 @@ export function describeDatabaseHost(url: string): string {
 
 /** Connects once and runs `SELECT 1`; throws DatabaseUnreachableError naming the host. */
 export async function checkDatabaseConnection(options: { url: string; timeoutMs?: number }): Promise<void> {
-  const client = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: options.timeoutMs ?? 5000 });
+  const client = new pg.Client({
+    connectionString: options.url,
+    connectionTimeoutMillis: options.timeoutMs ?? 5000,
+  });
   client.on("error", () => undefined);
   try {
     await client.connect();

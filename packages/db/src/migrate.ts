@@ -105,10 +105,17 @@ export async function applyMigrations(options: { url: string; migrationsDir: str
 }
 
 /** SQL that turns the database described by schema `from` (or an empty one) into `to`. */
-export async function diffSchemas(options: { url: string; from: string | null; to: string }): Promise<string> {
+export async function diffSchemas(options: {
+  url: string;
+  from: string | null;
+  to: string;
+}): Promise<string> {
   return withEngine({ url: options.url }, async (engine) => {
     const result = await engine.diff({
-      from: options.from === null ? { tag: "empty" } : { tag: "schemaDatamodel", files: [{ path: "from.prisma", content: options.from }] },
+      from:
+        options.from === null
+          ? { tag: "empty" }
+          : { tag: "schemaDatamodel", files: [{ path: "from.prisma", content: options.from }] },
       to: { tag: "schemaDatamodel", files: [{ path: "schema.prisma", content: options.to }] },
       script: true,
       exitCode: null,

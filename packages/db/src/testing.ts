@@ -39,7 +39,9 @@ async function truncateAll(url: string): Promise<void> {
       "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'",
     );
     if (rows.length > 0)
-      await client.query(`TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(", ")} RESTART IDENTITY CASCADE`);
+      await client.query(
+        `TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(", ")} RESTART IDENTITY CASCADE`,
+      );
   } finally {
     await client.end();
   }

@@ -25,7 +25,13 @@ function daemonSet(image: string): KubeObject {
         metadata: { labels: { app: "tapfleet-sensor" } },
         spec: {
           hostNetwork: true,
-          containers: [{ name: "sensor", image, env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }] }],
+          containers: [
+            {
+              name: "sensor",
+              image,
+              env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
+            },
+          ],
         },
       },
     },
@@ -107,40 +113,68 @@ async function main(): Promise<void> {
   for (let i = 0; i < 5; i++) {
     const t = performance.now();
     const cpu = process.cpuUsage();
-    const { items } = cluster.store.list("pods", { namespace: "default", labelSelector: "app=tapfleet-sensor" });
+    const { items } = cluster.store.list("pods", {
+      namespace: "default",
+      labelSelector: "app=tapfleet-sensor",
+    });
     inProcess.push(performance.now() - t);
     const used = process.cpuUsage(cpu);
     inProcessCpu.push((used.user + used.system) / 1000);
     if (items.length !== NODES) throw new Error(`listed ${items.length} pods, expected ${NODES}`);
   }
-  rows.push([`list ${NODES} pods in-process (median of 5 after a warm-up)`, `${median(inProcess).toFixed(1)} ms (CPU ${median(inProcessCpu).toFixed(1)} ms)`]);
+  rows.push([
+    `list ${NODES} pods in-process (median of 5 after a warm-up)`,
+    `${median(inProcess).toFixed(1)} ms (CPU ${median(inProcessCpu).toFixed(1)} ms)`,
+  ]);
 
-  const server = await startApiServer({ store: cluster.store, token: "bench", tls: false, logs: cluster.logs });
+  const server = await startApiServer({
+    store: cluster.store,
+    token: "bench",
+    tls: false,
+    logs: cluster.logs,
+  });
   try {
     const overHttp: number[] = [];
     let bytes = 0;
     for (let i = 0; i < 6; i++) {
       const t = performance.now();
-      const res = await fetch(`${server.url}/api/v1/namespaces/default/pods?labelSelector=app%3Dtapfleet-sensor`, {
-        headers: { authorization: "Bearer bench", accept: "application/json" },
-      });
+      const res = await fetch(
+        `${server.url}/api/v1/namespaces/default/pods?labelSelector=app%3Dtapfleet-sensor`,
+        {
+          headers: { authorization: "Bearer bench", accept: "application/json" },
+        },
+      );
       const body = (await res.json()) as { items: unknown[] };
       if (i > 0) overHttp.push(performance.now() - t); // the first request warms up
       bytes = Number(res.headers.get("content-length") ?? 0);
-      if (body.items.length !== NODES) throw new Error(`HTTP listed ${body.items.length} pods, expected ${NODES}`);
+      if (body.items.length !== NODES)
+        throw new Error(`HTTP listed ${body.items.length} pods, expected ${NODES}`);
     }
-    rows.push([`list ${NODES} pods over HTTP incl. JSON parse (median of 5 after a warm-up)`, `${median(overHttp).toFixed(1)} ms${bytes ? ` (${mb(bytes)})` : ""}`]);
+    rows.push([
+      `list ${NODES} pods over HTTP incl. JSON parse (median of 5 after a warm-up)`,
+      `${median(overHttp).toFixed(1)} ms${bytes ? ` (${mb(bytes)})` : ""}`,
+    ]);
   } finally {
     await server.close();
   }
 
-  rows.push(["objects in store (pods + events + revisions + nodes)", String(["pods", "events", "controllerrevisions.apps", "nodes"].reduce((n, r) => n + cluster.store.list(r).items.length, 0))]);
+  rows.push([
+    "objects in store (pods + events + revisions + nodes)",
+    String(
+      ["pods", "events", "controllerrevisions.apps", "nodes"].reduce(
+        (n, r) => n + cluster.store.list(r).items.length,
+        0,
+      ),
+    ),
+  ]);
   rows.push(["RSS after the run", mb(process.memoryUsage().rss)]);
   await cluster.stop();
   clearInterval(keepAlive);
 
   const width = Math.max(...rows.map(([k]) => k.length));
-  console.log(`kube-sim bench: ${NODES} nodes, fake kubelet (0 ms), events ${EVENTS ? "on" : "off"}, Node ${process.version}`);
+  console.log(
+    `kube-sim bench: ${NODES} nodes, fake kubelet (0 ms), events ${EVENTS ? "on" : "off"}, Node ${process.version}`,
+  );
   console.log(`| ${"measure".padEnd(width)} | result |`);
   console.log(`|${"-".repeat(width + 2)}|--------|`);
   for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v} |`);

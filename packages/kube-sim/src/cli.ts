@@ -33,13 +33,17 @@ async function readImageTable(path: string): Promise<Record<string, ImageCommand
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new UsageError(`--image-table: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new UsageError(
+      `--image-table: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   let parsed: unknown;
   try {
     parsed = parseYaml(text);
   } catch (error) {
-    throw new UsageError(`--image-table: ${path} is not valid JSON or YAML: ${(error as Error).message.split("\n")[0]}`);
+    throw new UsageError(
+      `--image-table: ${path} is not valid JSON or YAML: ${(error as Error).message.split("\n")[0]}`,
+    );
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new UsageError(`--image-table: ${path} must map image names to { command, args?, env? }`);
@@ -47,18 +51,31 @@ async function readImageTable(path: string): Promise<Record<string, ImageCommand
   const table: Record<string, ImageCommand> = {};
   for (const [image, entry] of Object.entries(parsed as Record<string, unknown>)) {
     const e = entry as Partial<ImageCommand> | null;
-    const argsOk = e?.args === undefined || (Array.isArray(e.args) && e.args.every((a) => typeof a === "string"));
-    const envOk = e?.env === undefined || (typeof e.env === "object" && e.env !== null && Object.values(e.env).every((v) => typeof v === "string"));
+    const argsOk =
+      e?.args === undefined || (Array.isArray(e.args) && e.args.every((a) => typeof a === "string"));
+    const envOk =
+      e?.env === undefined ||
+      (typeof e.env === "object" &&
+        e.env !== null &&
+        Object.values(e.env).every((v) => typeof v === "string"));
     if (!e || typeof e.command !== "string" || !argsOk || !envOk) {
-      throw new UsageError(`--image-table: entry "${image}" needs a string "command", optional string list "args" and string map "env"`);
+      throw new UsageError(
+        `--image-table: entry "${image}" needs a string "command", optional string list "args" and string map "env"`,
+      );
     }
-    table[image] = { command: e.command, ...(e.args ? { args: e.args } : {}), ...(e.env ? { env: e.env } : {}) };
+    table[image] = {
+      command: e.command,
+      ...(e.args ? { args: e.args } : {}),
+      ...(e.env ? { env: e.env } : {}),
+    };
   }
   return table;
 }
 
 /** Parses and validates the command line into cluster options and the kubeconfig path. */
-async function parseCommandLine(argv: string[]): Promise<{ options: StartSimClusterOptions; nodes: number; kubeconfig: string } | "help"> {
+async function parseCommandLine(
+  argv: string[],
+): Promise<{ options: StartSimClusterOptions; nodes: number; kubeconfig: string } | "help"> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -80,16 +97,22 @@ async function parseCommandLine(argv: string[]): Promise<{ options: StartSimClus
     throw new UsageError((error as Error).message.split("\n")[0] ?? "invalid arguments");
   }
   if (values.help) return "help";
-  if (values.nodes === undefined) throw new UsageError("--nodes is required (how many nodes the cluster has)");
-  if (values.kubeconfig === undefined || values.kubeconfig === "") throw new UsageError("--kubeconfig is required (where to write the kubeconfig)");
+  if (values.nodes === undefined)
+    throw new UsageError("--nodes is required (how many nodes the cluster has)");
+  if (values.kubeconfig === undefined || values.kubeconfig === "")
+    throw new UsageError("--kubeconfig is required (where to write the kubeconfig)");
   const nodes = integerFlag("nodes", values.nodes, 0, 5000)!;
   const port = integerFlag("port", values.port, 0, 65535);
   const readyDelayMs = integerFlag("ready-delay-ms", values["ready-delay-ms"], 0, 600_000);
   const kubelet = values.kubelet ?? "fake";
-  if (kubelet !== "fake" && kubelet !== "process") throw new UsageError(`--kubelet must be "fake" or "process", got "${kubelet}"`);
-  if (values["image-table"] !== undefined && kubelet !== "process") throw new UsageError("--image-table only applies with --kubelet process");
-  if (values.token !== undefined && !/^[\x21-\x7e]+$/.test(values.token)) throw new UsageError("--token must be printable ASCII without spaces");
-  const imageTable = values["image-table"] === undefined ? undefined : await readImageTable(values["image-table"]);
+  if (kubelet !== "fake" && kubelet !== "process")
+    throw new UsageError(`--kubelet must be "fake" or "process", got "${kubelet}"`);
+  if (values["image-table"] !== undefined && kubelet !== "process")
+    throw new UsageError("--image-table only applies with --kubelet process");
+  if (values.token !== undefined && !/^[\x21-\x7e]+$/.test(values.token))
+    throw new UsageError("--token must be printable ASCII without spaces");
+  const imageTable =
+    values["image-table"] === undefined ? undefined : await readImageTable(values["image-table"]);
   return {
     kubeconfig: resolve(values.kubeconfig),
     nodes,

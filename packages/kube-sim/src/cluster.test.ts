@@ -24,7 +24,10 @@ function agentDs(image = "tapfleet/agent:1", extra: Json = {}, templateSpec: Jso
     metadata: { name: "agent", namespace: "default" },
     spec: {
       selector: { matchLabels: { app: "agent" } },
-      template: { metadata: { labels: { app: "agent" } }, spec: { containers: [{ name: "agent", image }], ...templateSpec } },
+      template: {
+        metadata: { labels: { app: "agent" } },
+        spec: { containers: [{ name: "agent", image }], ...templateSpec },
+      },
       ...extra,
     },
   };
@@ -52,10 +55,19 @@ describe("simulated cluster", () => {
   it("starts nodes that look like real ones", () => {
     const { c } = start();
     const node = c.store.get("nodes", undefined, "node-1")!;
-    expect(node.metadata.labels).toMatchObject({ "kubernetes.io/hostname": "node-1", "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64" });
+    expect(node.metadata.labels).toMatchObject({
+      "kubernetes.io/hostname": "node-1",
+      "kubernetes.io/os": "linux",
+      "kubernetes.io/arch": "amd64",
+    });
     expect((node.status?.nodeInfo as Json).kubeletVersion).toMatch(/^v1\.32\./);
-    expect(node.status?.conditions).toContainEqual(expect.objectContaining({ type: "Ready", status: "True" }));
-    expect((node.status?.addresses as Json[])[0]).toMatchObject({ type: "InternalIP", address: expect.stringMatching(/^10\./) });
+    expect(node.status?.conditions).toContainEqual(
+      expect.objectContaining({ type: "Ready", status: "True" }),
+    );
+    expect((node.status?.addresses as Json[])[0]).toMatchObject({
+      type: "InternalIP",
+      address: expect.stringMatching(/^10\./),
+    });
   });
 
   it("runs a DaemonSet: one bound, Running, Ready pod per node, and a complete status", () => {
@@ -66,9 +78,16 @@ describe("simulated cluster", () => {
     expect(pods.map((p) => p.spec?.nodeName).sort()).toEqual(["node-1", "node-2", "node-3"]);
     for (const pod of pods) {
       expect(pod.status?.phase).toBe("Running");
-      expect(pod.status?.conditions).toContainEqual(expect.objectContaining({ type: "Ready", status: "True" }));
+      expect(pod.status?.conditions).toContainEqual(
+        expect.objectContaining({ type: "Ready", status: "True" }),
+      );
       expect(pod.status?.podIP).toMatch(/^10\.244\./);
-      expect((pod.status?.containerStatuses as Json[])[0]).toMatchObject({ name: "agent", ready: true, restartCount: 0, started: true });
+      expect((pod.status?.containerStatuses as Json[])[0]).toMatchObject({
+        name: "agent",
+        ready: true,
+        restartCount: 0,
+        started: true,
+      });
     }
     expect(status(c)).toEqual({
       currentNumberScheduled: 3,
@@ -80,7 +99,8 @@ describe("simulated cluster", () => {
       numberAvailable: 3,
     });
     const reasons = c.store.list("events").items.map((e) => e.reason);
-    for (const reason of ["SuccessfulCreate", "Scheduled", "Pulled", "Created", "Started"]) expect(reasons).toContain(reason);
+    for (const reason of ["SuccessfulCreate", "Scheduled", "Pulled", "Created", "Started"])
+      expect(reasons).toContain(reason);
   });
 
   it("reports Pending/ContainerCreating until readyDelayMs has passed", () => {
@@ -89,7 +109,10 @@ describe("simulated cluster", () => {
     clock.flush();
     const pending = agentPods(c)[0]!;
     expect(pending.status?.phase).toBe("Pending");
-    expect((pending.status?.containerStatuses as Json[])[0]).toMatchObject({ state: { waiting: { reason: "ContainerCreating" } }, ready: false });
+    expect((pending.status?.containerStatuses as Json[])[0]).toMatchObject({
+      state: { waiting: { reason: "ContainerCreating" } },
+      ready: false,
+    });
     expect(status(c).numberReady).toBe(0);
     clock.advance(2_000);
     expect(agentPods(c).every((p) => p.status?.phase === "Running")).toBe(true);
@@ -104,7 +127,8 @@ describe("simulated cluster", () => {
 
     const seen: string[] = [];
     c.store.subscribe((e: StoreEvent) => {
-      if (e.resource === "daemonsets.apps") seen.push(`gen ${String(e.object.metadata.generation)} ${summary(e.object.status ?? {})}`);
+      if (e.resource === "daemonsets.apps")
+        seen.push(`gen ${String(e.object.metadata.generation)} ${summary(e.object.status ?? {})}`);
     });
     setImage(c, "tapfleet/agent:2");
     for (let i = 0; i < 10; i++) clock.advance(1_000);
@@ -121,7 +145,9 @@ describe("simulated cluster", () => {
       "gen 2 gen/obs 2 cur 3 upd 3 avl 2",
       "gen 2 gen/obs 2 cur 3 upd 3 avl 3",
     ]);
-    expect(c.store.list("controllerrevisions.apps").items.map((r) => r.revision)).toEqual(expect.arrayContaining([1, 2]));
+    expect(c.store.list("controllerrevisions.apps").items.map((r) => r.revision)).toEqual(
+      expect.arrayContaining([1, 2]),
+    );
   });
 
   it("rolls back through the revisions: the old template's revision becomes the newest and old-hash pods return", () => {
@@ -142,7 +168,11 @@ describe("simulated cluster", () => {
     clock.flush();
     const after = c.store.list("controllerrevisions.apps").items;
     expect(after.find((r) => r.metadata.name === previous.metadata.name)?.revision).toBe(3);
-    expect(agentPods(c).map((p) => p.metadata.labels!["controller-revision-hash"])).toEqual([firstHash, firstHash, firstHash]);
+    expect(agentPods(c).map((p) => p.metadata.labels!["controller-revision-hash"])).toEqual([
+      firstHash,
+      firstHash,
+      firstHash,
+    ]);
     expect(status(c)).toMatchObject({ updatedNumberScheduled: 3, numberAvailable: 3, observedGeneration: 3 });
   });
 
@@ -152,15 +182,27 @@ describe("simulated cluster", () => {
     clock.flush();
     c.addNode("node-4", { labels: { zone: "b" } });
     clock.flush();
-    expect(agentPods(c).map((p) => p.spec?.nodeName).sort()).toEqual(["node-1", "node-2", "node-3", "node-4"]);
+    expect(
+      agentPods(c)
+        .map((p) => p.spec?.nodeName)
+        .sort(),
+    ).toEqual(["node-1", "node-2", "node-3", "node-4"]);
     c.removeNode("node-1");
     c.taint("node-2", { key: "maintenance", effect: "NoExecute" });
     clock.flush();
-    expect(agentPods(c).map((p) => p.spec?.nodeName).sort()).toEqual(["node-3", "node-4"]);
+    expect(
+      agentPods(c)
+        .map((p) => p.spec?.nodeName)
+        .sort(),
+    ).toEqual(["node-3", "node-4"]);
     expect(status(c)).toMatchObject({ desiredNumberScheduled: 2, numberAvailable: 2 });
     c.untaint("node-2", "maintenance");
     clock.flush();
-    expect(agentPods(c).map((p) => p.spec?.nodeName).sort()).toEqual(["node-2", "node-3", "node-4"]);
+    expect(
+      agentPods(c)
+        .map((p) => p.spec?.nodeName)
+        .sort(),
+    ).toEqual(["node-2", "node-3", "node-4"]);
   });
 
   it("leaves a NotReady node's deleted pod Terminating, and PodGC removes it when the node goes", () => {
@@ -186,7 +228,9 @@ describe("simulated cluster", () => {
     c.store.update("nodes", { ...node, spec: { ...node.spec, unschedulable: true } });
     clock.flush();
     const taints = c.store.get("nodes", undefined, "node-1")!.spec?.taints as Json[];
-    expect(taints).toEqual([expect.objectContaining({ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" })]);
+    expect(taints).toEqual([
+      expect.objectContaining({ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" }),
+    ]);
     expect(c.store.podsOnNode("node-1")).toHaveLength(1);
     expect(status(c)).toMatchObject({ desiredNumberScheduled: 3, numberAvailable: 3 });
   });
@@ -198,13 +242,17 @@ describe("simulated cluster", () => {
     c.setNodeReady("node-2", false);
     clock.flush();
     const node = c.store.get("nodes", undefined, "node-2")!;
-    expect(node.status?.conditions).toContainEqual(expect.objectContaining({ type: "Ready", status: "False" }));
+    expect(node.status?.conditions).toContainEqual(
+      expect.objectContaining({ type: "Ready", status: "False" }),
+    );
     expect((node.spec?.taints as Json[]).map((t) => `${String(t.key)}:${String(t.effect)}`)).toEqual([
       "node.kubernetes.io/not-ready:NoSchedule",
       "node.kubernetes.io/not-ready:NoExecute",
     ]);
     const pod = c.store.podsOnNode("node-2")[0]!;
-    expect(pod.status?.conditions).toContainEqual(expect.objectContaining({ type: "Ready", status: "False" }));
+    expect(pod.status?.conditions).toContainEqual(
+      expect.objectContaining({ type: "Ready", status: "False" }),
+    );
     // The daemon pod tolerates not-ready:NoExecute, so it stays; the node no longer counts as desired.
     expect(status(c)).toMatchObject({ desiredNumberScheduled: 2, numberMisscheduled: 1, numberReady: 2 });
     c.setNodeReady("node-2", true);
@@ -224,11 +272,19 @@ describe("simulated cluster", () => {
     clock.flush();
     clock.advance(500); // first crash, immediate restart
     clock.advance(500); // second crash: CrashLoopBackOff 10 s
-    const [crashing] = agentPods(c).filter((p) => (p.spec?.containers as Json[])[0]!.image === "tapfleet/agent:2");
+    const [crashing] = agentPods(c).filter(
+      (p) => (p.spec?.containers as Json[])[0]!.image === "tapfleet/agent:2",
+    );
     const cs = (crashing!.status?.containerStatuses as Json[])[0]!;
-    expect(cs).toMatchObject({ ready: false, restartCount: 1, state: { waiting: { reason: "CrashLoopBackOff" } } });
+    expect(cs).toMatchObject({
+      ready: false,
+      restartCount: 1,
+      state: { waiting: { reason: "CrashLoopBackOff" } },
+    });
     expect((cs.lastState as { terminated: Json }).terminated).toMatchObject({ exitCode: 1, reason: "Error" });
-    expect((cs.state as { waiting: { message: string } }).waiting.message).toMatch(/^back-off 10s restarting failed container=agent pod=agent-\w+_default\(/);
+    expect((cs.state as { waiting: { message: string } }).waiting.message).toMatch(
+      /^back-off 10s restarting failed container=agent pod=agent-\w+_default\(/,
+    );
     clock.advance(10_000);
     clock.advance(500);
     const later = c.store.get("pods", "default", crashing!.metadata.name!)!;
@@ -237,25 +293,42 @@ describe("simulated cluster", () => {
     // Only one node was ever given the broken template.
     expect(status(c)).toMatchObject({ updatedNumberScheduled: 1, numberAvailable: 2, numberUnavailable: 1 });
     // Repeats of one event are counted on it, as the event correlator does.
-    const backOffs = c.store.list("events", { fieldSelector: `reason=BackOff,involvedObject.name=${crashing!.metadata.name}` }).items;
+    const backOffs = c.store.list("events", {
+      fieldSelector: `reason=BackOff,involvedObject.name=${crashing!.metadata.name}`,
+    }).items;
     expect(backOffs).toHaveLength(1);
-    expect(backOffs[0]).toMatchObject({ type: "Warning", source: { component: "kubelet", host: crashing!.spec?.nodeName } });
+    expect(backOffs[0]).toMatchObject({
+      type: "Warning",
+      source: { component: "kubelet", host: crashing!.spec?.nodeName },
+    });
     expect(backOffs[0]!.count).toBeGreaterThanOrEqual(3);
-    expect(c.getLogs("default", crashing!.metadata.name!, { previous: true })).toContain("exited with code 1");
+    expect(c.getLogs("default", crashing!.metadata.name!, { previous: true })).toContain(
+      "exited with code 1",
+    );
   });
 
   it("crashes containers when the crashWhen rule says so (e.g. a required variable is missing)", () => {
-    const { c, clock } = start({ crashAfterMs: 100, crashWhen: ({ env }) => (env.TAPFLEET_TOKEN ? false : { exitCode: 2, message: "TAPFLEET_TOKEN is required" }) });
-    c.store.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "agent", namespace: "default" }, stringData: { token: "s3cret" } });
-    c.store.create(
-      "daemonsets.apps",
-      agentDs("tapfleet/agent:1", {}, {}),
-    );
+    const { c, clock } = start({
+      crashAfterMs: 100,
+      crashWhen: ({ env }) =>
+        env.TAPFLEET_TOKEN ? false : { exitCode: 2, message: "TAPFLEET_TOKEN is required" },
+    });
+    c.store.create("secrets", {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "agent", namespace: "default" },
+      stringData: { token: "s3cret" },
+    });
+    c.store.create("daemonsets.apps", agentDs("tapfleet/agent:1", {}, {}));
     clock.flush();
     clock.advance(100);
-    expect(agentPods(c).every((p) => (p.status?.containerStatuses as Json[])[0]!.restartCount === 1)).toBe(true);
+    expect(agentPods(c).every((p) => (p.status?.containerStatuses as Json[])[0]!.restartCount === 1)).toBe(
+      true,
+    );
     const good = structuredClone(c.store.get("daemonsets.apps", "default", "agent")!);
-    (good.spec!.template as { spec: { containers: Json[] } }).spec.containers[0]!.env = [{ name: "TAPFLEET_TOKEN", valueFrom: { secretKeyRef: { name: "agent", key: "token" } } }];
+    (good.spec!.template as { spec: { containers: Json[] } }).spec.containers[0]!.env = [
+      { name: "TAPFLEET_TOKEN", valueFrom: { secretKeyRef: { name: "agent", key: "token" } } },
+    ];
     c.store.update("daemonsets.apps", good);
     for (let i = 0; i < 20; i++) clock.advance(1_000);
     expect(status(c)).toMatchObject({ updatedNumberScheduled: 3, numberAvailable: 3 });

@@ -9,13 +9,29 @@ import { systemClock } from "./types.ts";
 import { isApiError } from "./errors.ts";
 import { createObjectStore, formatTimestamp, type SimObjectStore } from "./store.ts";
 import { startDaemonSetController, type DaemonSetController } from "./controllers/daemonset.ts";
-import { startKubelet, type ContainerContext, type CrashSpec, type ImageCommand, type Kubelet, type LogOptions, type PodMatcher, type SpawnFunction } from "./controllers/kubelet.ts";
+import {
+  startKubelet,
+  type ContainerContext,
+  type CrashSpec,
+  type ImageCommand,
+  type Kubelet,
+  type LogOptions,
+  type PodMatcher,
+  type SpawnFunction,
+} from "./controllers/kubelet.ts";
 import { startScheduler, type Scheduler } from "./controllers/scheduler.ts";
 import type { Taint } from "./controllers/scheduling.ts";
 import { createWorkQueue } from "./controllers/work-queue.ts";
 
 export type { Taint } from "./controllers/scheduling.ts";
-export type { ImageCommand, CrashSpec, ContainerContext, PodMatcher, LogOptions, SpawnFunction } from "./controllers/kubelet.ts";
+export type {
+  ImageCommand,
+  CrashSpec,
+  ContainerContext,
+  PodMatcher,
+  LogOptions,
+  SpawnFunction,
+} from "./controllers/kubelet.ts";
 
 export const KUBELET_VERSION = "v1.32.2";
 
@@ -63,7 +79,15 @@ export interface SimCluster {
   kubelet: Kubelet;
   daemonSets: DaemonSetController;
   /** For the HTTP layer's `pods/<name>/log` (shape of http/logs.ts LogSource). */
-  logs: { getLogs(request: { namespace: string; pod: string; container?: string; previous?: boolean; tailLines?: number | undefined }): string };
+  logs: {
+    getLogs(request: {
+      namespace: string;
+      pod: string;
+      container?: string;
+      previous?: boolean;
+      tailLines?: number | undefined;
+    }): string;
+  };
   getLogs(namespace: string, pod: string, options?: LogOptions): string;
   addNode(name: string, options?: Omit<NodeSpec, "name">): KubeObject;
   removeNode(name: string): void;
@@ -86,7 +110,7 @@ export function makeNode(spec: NodeSpec, now: number): KubeObject {
   const arch = spec.arch ?? "amd64";
   const time = formatTimestamp(now);
   const n = nodeSerial;
-  const ip = `10.${Math.floor(n / 65536) % 256}.${Math.floor(n / 256) % 256}.${(n % 256) || 1}`;
+  const ip = `10.${Math.floor(n / 65536) % 256}.${Math.floor(n / 256) % 256}.${n % 256 || 1}`;
   const cond = (type: string, status: string, reason: string, message: string) => ({
     type,
     status,
@@ -119,10 +143,29 @@ export function makeNode(spec: NodeSpec, now: number): KubeObject {
       ...(spec.taints && spec.taints.length > 0 ? { taints: spec.taints } : {}),
     },
     status: {
-      capacity: { cpu: "4", "ephemeral-storage": "103680420Ki", "hugepages-1Gi": "0", "hugepages-2Mi": "0", memory: "16385852Ki", pods: "110" },
-      allocatable: { cpu: "4", "ephemeral-storage": "95551679124", "hugepages-1Gi": "0", "hugepages-2Mi": "0", memory: "16283452Ki", pods: "110" },
+      capacity: {
+        cpu: "4",
+        "ephemeral-storage": "103680420Ki",
+        "hugepages-1Gi": "0",
+        "hugepages-2Mi": "0",
+        memory: "16385852Ki",
+        pods: "110",
+      },
+      allocatable: {
+        cpu: "4",
+        "ephemeral-storage": "95551679124",
+        "hugepages-1Gi": "0",
+        "hugepages-2Mi": "0",
+        memory: "16283452Ki",
+        pods: "110",
+      },
       conditions: [
-        cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        cond(
+          "MemoryPressure",
+          "False",
+          "KubeletHasSufficientMemory",
+          "kubelet has sufficient memory available",
+        ),
         cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
         cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
         cond("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
@@ -151,7 +194,10 @@ export function makeNode(spec: NodeSpec, now: number): KubeObject {
 const MANAGED_TAINTS = new Set(["node.kubernetes.io/not-ready", "node.kubernetes.io/unschedulable"]);
 
 function isReady(node: KubeObject): boolean {
-  const conditions = (Array.isArray(node.status?.conditions) ? node.status.conditions : []) as Array<{ type: string; status: string }>;
+  const conditions = (Array.isArray(node.status?.conditions) ? node.status.conditions : []) as Array<{
+    type: string;
+    status: string;
+  }>;
   return conditions.some((c) => c.type === "Ready" && c.status === "True");
 }
 
@@ -182,9 +228,16 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
   const clock = options.clock ?? systemClock;
   const onError = options.onError ?? ((err: unknown) => console.error(err));
   const recordEvents = options.recordEvents ?? true;
-  const store = createObjectStore({ clock, ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}) });
+  const store = createObjectStore({
+    clock,
+    ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
+  });
 
-  store.create("serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: "default" } });
+  store.create("serviceaccounts", {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: "default", namespace: "default" },
+  });
   const nodeSpecs: NodeSpec[] =
     typeof options.nodes === "number" || options.nodes === undefined
       ? Array.from({ length: options.nodes ?? 3 }, (_, i) => ({ name: `node-${i + 1}` }))
@@ -220,9 +273,14 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
   });
   const unsubscribeNodes = store.subscribe((e: StoreEvent) => {
     if (e.resource === "nodes") nodeQueue.add(e.object.metadata.name!);
-    else if (e.resource === "pods" && e.type !== "DELETED" && e.object.metadata.deletionTimestamp !== undefined) {
+    else if (
+      e.resource === "pods" &&
+      e.type !== "DELETED" &&
+      e.object.metadata.deletionTimestamp !== undefined
+    ) {
       const nodeName = e.object.spec?.nodeName;
-      if (typeof nodeName === "string" && nodeName !== "" && !store.get("nodes", undefined, nodeName)) nodeQueue.add(nodeName);
+      if (typeof nodeName === "string" && nodeName !== "" && !store.get("nodes", undefined, nodeName))
+        nodeQueue.add(nodeName);
     }
   });
   for (const spec of nodeSpecs) nodeQueue.add(spec.name);
@@ -266,7 +324,12 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
     kubelet,
     daemonSets,
     logs: {
-      getLogs: (r) => kubelet.getLogs(r.namespace, r.pod, { container: r.container, previous: r.previous, tailLines: r.tailLines }),
+      getLogs: (r) =>
+        kubelet.getLogs(r.namespace, r.pod, {
+          container: r.container,
+          previous: r.previous,
+          tailLines: r.tailLines,
+        }),
     },
     getLogs: (namespace, pod, logOptions) => kubelet.getLogs(namespace, pod, logOptions),
 
@@ -283,11 +346,16 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
     },
 
     taint(name, taint) {
-      setSpecTaints(name, (taints) => [...taints.filter((t) => !(t.key === taint.key && t.effect === taint.effect)), taint]);
+      setSpecTaints(name, (taints) => [
+        ...taints.filter((t) => !(t.key === taint.key && t.effect === taint.effect)),
+        taint,
+      ]);
     },
 
     untaint(name, key, effect) {
-      setSpecTaints(name, (taints) => taints.filter((t) => !(t.key === key && (effect === undefined || t.effect === effect))));
+      setSpecTaints(name, (taints) =>
+        taints.filter((t) => !(t.key === key && (effect === undefined || t.effect === effect))),
+      );
     },
 
     setNodeReady(name, ready) {
@@ -302,7 +370,9 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
           lastHeartbeatTime: time,
           lastTransitionTime: c.status === status ? c.lastTransitionTime : time,
           reason: ready ? "KubeletReady" : "KubeletNotReady",
-          message: ready ? "kubelet is posting ready status" : "container runtime network not ready: NetworkReady=false",
+          message: ready
+            ? "kubelet is posting ready status"
+            : "container runtime network not ready: NetworkReady=false",
         };
       });
       store.update("nodes", { ...node, status: { ...node.status, conditions } }, { subresource: "status" });

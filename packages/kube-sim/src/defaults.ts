@@ -59,7 +59,9 @@ export function defaultPodSpec(spec: Json): void {
   }
   if (Array.isArray(spec.tolerations)) {
     // An Exists toleration without an operator is invalid; an absent operator means Equal.
-    for (const t of spec.tolerations) if (obj(t) && (t as Json).operator === undefined && (t as Json).value !== undefined) (t as Json).operator = "Equal";
+    for (const t of spec.tolerations)
+      if (obj(t) && (t as Json).operator === undefined && (t as Json).value !== undefined)
+        (t as Json).operator = "Equal";
   }
 }
 
@@ -75,9 +77,12 @@ function defaultPod(pod: KubeObject): void {
   const tolerations = Array.isArray(spec.tolerations) ? (spec.tolerations as Json[]) : [];
   for (const key of ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]) {
     const tolerated = tolerations.some(
-      (t) => (t.key === key || t.key === undefined || t.key === "") && (t.effect === "NoExecute" || t.effect === undefined || t.effect === ""),
+      (t) =>
+        (t.key === key || t.key === undefined || t.key === "") &&
+        (t.effect === "NoExecute" || t.effect === undefined || t.effect === ""),
     );
-    if (!tolerated) tolerations.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 });
+    if (!tolerated)
+      tolerations.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 });
   }
   spec.tolerations = tolerations;
 }
@@ -142,7 +147,11 @@ export function applyDefaults(kind: string, o: KubeObject): void {
       setDefault(spec, "ipFamilyPolicy", "SingleStack");
       if (spec.type !== "ExternalName") {
         // The allocator picks a random free address of the service CIDR; collisions are unlikely enough here.
-        setDefault(spec, "clusterIP", `10.96.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`);
+        setDefault(
+          spec,
+          "clusterIP",
+          `10.96.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`,
+        );
         setDefault(spec, "clusterIPs", [spec.clusterIP]);
       }
       if (Array.isArray(spec.ports)) {

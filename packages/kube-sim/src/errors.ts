@@ -108,7 +108,12 @@ export function resourceTypeNotFound(): ApiError {
 
 /** 409 `daemonsets.apps "x" already exists`. */
 export function alreadyExists(r: QualifiedResource, name: string): ApiError {
-  return failure(409, "AlreadyExists", `${qualifiedString(r)} "${name}" already exists`, resourceDetails(r, name));
+  return failure(
+    409,
+    "AlreadyExists",
+    `${qualifiedString(r)} "${name}" already exists`,
+    resourceDetails(r, name),
+  );
 }
 
 export const CONFLICT_MODIFIED =
@@ -116,12 +121,23 @@ export const CONFLICT_MODIFIED =
 
 /** 409 `Operation cannot be fulfilled on daemonsets.apps "x": <reason>`; reason defaults to the stale-resourceVersion text. */
 export function conflict(r: QualifiedResource, name: string, reason: string = CONFLICT_MODIFIED): ApiError {
-  return failure(409, "Conflict", `Operation cannot be fulfilled on ${qualifiedString(r)} "${name}": ${reason}`, resourceDetails(r, name));
+  return failure(
+    409,
+    "Conflict",
+    `Operation cannot be fulfilled on ${qualifiedString(r)} "${name}": ${reason}`,
+    resourceDetails(r, name),
+  );
 }
 
 /** One field error, as in k8s.io/apimachinery/pkg/util/validation/field. */
 export interface FieldError {
-  type: "FieldValueInvalid" | "FieldValueRequired" | "FieldValueNotSupported" | "FieldValueForbidden" | "FieldValueDuplicate" | "FieldValueTooLong";
+  type:
+    | "FieldValueInvalid"
+    | "FieldValueRequired"
+    | "FieldValueNotSupported"
+    | "FieldValueForbidden"
+    | "FieldValueDuplicate"
+    | "FieldValueTooLong";
   field: string;
   /** The value, printed as Go's %#v would for strings/numbers; omitted for Required/Forbidden. */
   value?: unknown;
@@ -140,10 +156,20 @@ const TYPE_TEXT: Record<FieldError["type"], string> = {
 /** Go's field.Error.ErrorBody(). */
 function fieldErrorBody(e: FieldError): string {
   const head = TYPE_TEXT[e.type];
-  if (e.type === "FieldValueRequired" || e.type === "FieldValueForbidden" || e.type === "FieldValueTooLong" || e.value === undefined) {
+  if (
+    e.type === "FieldValueRequired" ||
+    e.type === "FieldValueForbidden" ||
+    e.type === "FieldValueTooLong" ||
+    e.value === undefined
+  ) {
     return e.detail === "" ? head : `${head}: ${e.detail}`;
   }
-  const value = typeof e.value === "string" ? JSON.stringify(e.value) : typeof e.value === "number" || typeof e.value === "boolean" ? String(e.value) : JSON.stringify(e.value);
+  const value =
+    typeof e.value === "string"
+      ? JSON.stringify(e.value)
+      : typeof e.value === "number" || typeof e.value === "boolean"
+        ? String(e.value)
+        : JSON.stringify(e.value);
   return e.detail === "" ? `${head}: ${value}` : `${head}: ${value}: ${e.detail}`;
 }
 
@@ -151,10 +177,15 @@ function fieldErrorBody(e: FieldError): string {
  * 422 `DaemonSet.apps "x" is invalid: metadata.name: Invalid value: …`, with one
  * cause per field error. `kind` is the Kind (not the resource), as in NewInvalid.
  */
-export function invalid(groupKind: { group: string; kind: string }, name: string, errors: FieldError[]): ApiError {
+export function invalid(
+  groupKind: { group: string; kind: string },
+  name: string,
+  errors: FieldError[],
+): ApiError {
   const qualifiedKind = groupKind.group === "" ? groupKind.kind : `${groupKind.kind}.${groupKind.group}`;
   const texts = errors.map((e) => `${e.field}: ${fieldErrorBody(e)}`);
-  const aggregate = texts.length === 0 ? "" : texts.length === 1 ? `: ${texts[0]}` : `: [${texts.join(", ")}]`;
+  const aggregate =
+    texts.length === 0 ? "" : texts.length === 1 ? `: ${texts[0]}` : `: [${texts.join(", ")}]`;
   const details: StatusDetails = { name };
   if (groupKind.group !== "") details.group = groupKind.group;
   details.kind = groupKind.kind;
@@ -164,7 +195,12 @@ export function invalid(groupKind: { group: string; kind: string }, name: string
 
 /** 403 `namespaces "default" is forbidden: <reason>`. */
 export function forbidden(r: QualifiedResource, name: string, reason: string): ApiError {
-  return failure(403, "Forbidden", `${qualifiedString(r)} "${name}" is forbidden: ${reason}`, resourceDetails(r, name));
+  return failure(
+    403,
+    "Forbidden",
+    `${qualifiedString(r)} "${name}" is forbidden: ${reason}`,
+    resourceDetails(r, name),
+  );
 }
 
 /** 400 with the given message and no details (NewBadRequest). */
@@ -183,7 +219,10 @@ export function unauthorized(message = "Unauthorized"): ApiError {
 }
 
 /** 429 as the max-in-flight filter sends it, with `Retry-After` seconds in details. */
-export function tooManyRequests(retryAfterSeconds = 1, message = "Too many requests, please try again later."): ApiError {
+export function tooManyRequests(
+  retryAfterSeconds = 1,
+  message = "Too many requests, please try again later.",
+): ApiError {
   return failure(429, "TooManyRequests", message, { retryAfterSeconds });
 }
 
@@ -197,5 +236,10 @@ export function methodNotSupported(r: QualifiedResource, action: string): ApiErr
   const details: StatusDetails = {};
   if (r.group !== "") details.group = r.group;
   details.kind = r.resource;
-  return failure(405, "MethodNotAllowed", `${action} is not supported on resources of kind ${JSON.stringify(qualifiedString(r))}`, details);
+  return failure(
+    405,
+    "MethodNotAllowed",
+    `${action} is not supported on resources of kind ${JSON.stringify(qualifiedString(r))}`,
+    details,
+  );
 }

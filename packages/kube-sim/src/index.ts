@@ -9,7 +9,16 @@ import type { FaultControls } from "./http/faults.ts";
 export type { FaultControls, FailureSpec, LatencySpec, Verb } from "./http/faults.ts";
 export type { KubeObject, ObjectStore, StoreEvent } from "./types.ts";
 export type { SimObjectStore } from "./store.ts";
-export type { SimCluster, SimClusterOptions, NodeSpec, Taint, ImageCommand, CrashSpec, ContainerContext, PodMatcher } from "./cluster.ts";
+export type {
+  SimCluster,
+  SimClusterOptions,
+  NodeSpec,
+  Taint,
+  ImageCommand,
+  CrashSpec,
+  ContainerContext,
+  PodMatcher,
+} from "./cluster.ts";
 export { createSimCluster } from "./cluster.ts";
 export { startApiServer, type ApiServer, type ApiServerOptions } from "./server.ts";
 
@@ -48,7 +57,9 @@ export interface RunningSimCluster {
 }
 
 /** A kubeconfig object for some running clusters; the first one's context is current. */
-export function kubeconfigFor(clusters: ReadonlyArray<Pick<RunningSimCluster, "name" | "url" | "token" | "caCertificate">>): object {
+export function kubeconfigFor(
+  clusters: ReadonlyArray<Pick<RunningSimCluster, "name" | "url" | "token" | "caCertificate">>,
+): object {
   return {
     apiVersion: "v1",
     kind: "Config",
@@ -57,11 +68,16 @@ export function kubeconfigFor(clusters: ReadonlyArray<Pick<RunningSimCluster, "n
       name: c.name,
       cluster: {
         server: c.url,
-        ...(c.caCertificate ? { "certificate-authority-data": Buffer.from(c.caCertificate).toString("base64") } : {}),
+        ...(c.caCertificate
+          ? { "certificate-authority-data": Buffer.from(c.caCertificate).toString("base64") }
+          : {}),
       },
     })),
     users: clusters.map((c) => ({ name: c.name, user: { token: c.token } })),
-    contexts: clusters.map((c) => ({ name: c.name, context: { cluster: c.name, user: c.name, namespace: "default" } })),
+    contexts: clusters.map((c) => ({
+      name: c.name,
+      context: { cluster: c.name, user: c.name, namespace: "default" },
+    })),
     "current-context": clusters[0]?.name ?? "",
   };
 }
@@ -74,12 +90,20 @@ export async function startSimCluster(options: StartSimClusterOptions = {}): Pro
   const cluster = createSimCluster(clusterOptions);
   let server;
   try {
-    server = await startApiServer({ store: cluster.store, token, logs: cluster.logs, tls, port, bookmarkIntervalMs });
+    server = await startApiServer({
+      store: cluster.store,
+      token,
+      logs: cluster.logs,
+      tls,
+      port,
+      bookmarkIntervalMs,
+    });
   } catch (error) {
     await cluster.stop();
     throw new Error(`starting the simulated API server${port ? ` on port ${port}` : ""}`, { cause: error });
   }
-  const config = (): object => kubeconfigFor([{ name, url: server.url, token, caCertificate: server.caCertificate }]);
+  const config = (): object =>
+    kubeconfigFor([{ name, url: server.url, token, caCertificate: server.caCertificate }]);
   return {
     name,
     url: server.url,
@@ -106,7 +130,8 @@ export async function startSimClusters(
 ): Promise<{ clusters: RunningSimCluster[]; kubeconfig(): string; stop(): Promise<void> }> {
   const clusters: RunningSimCluster[] = [];
   try {
-    for (const [i, options] of list.entries()) clusters.push(await startSimCluster({ name: `kube-sim-${i + 1}`, ...options }));
+    for (const [i, options] of list.entries())
+      clusters.push(await startSimCluster({ name: `kube-sim-${i + 1}`, ...options }));
   } catch (error) {
     await Promise.all(clusters.map((c) => c.stop()));
     throw error;

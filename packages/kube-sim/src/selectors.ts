@@ -54,25 +54,33 @@ export function parseLabelSelector(selector: string | undefined): LabelRequireme
       requirements.push({ key: m[1]!, operator: "!", values: [] });
     } else if ((m = RE_SET.exec(part))) {
       const values = m[3]!.split(",").map((v) => v.trim());
-      if (values.some((v) => !RE_VALUE.test(v))) throw badRequest(`unable to parse requirement: invalid value in ${JSON.stringify(part)}`);
+      if (values.some((v) => !RE_VALUE.test(v)))
+        throw badRequest(`unable to parse requirement: invalid value in ${JSON.stringify(part)}`);
       requirements.push({ key: m[1]!, operator: m[2] === "in" ? "in" : "notin", values });
     } else if ((m = RE_COMPARE.exec(part))) {
       const op = m[2]!;
       const operator: LabelOperator = op === "!=" ? "!=" : op === ">" ? "gt" : op === "<" ? "lt" : "=";
       if ((operator === "gt" || operator === "lt") && !/^-?\d+$/.test(m[3]!)) {
-        throw badRequest(`unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`);
+        throw badRequest(
+          `unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`,
+        );
       }
       requirements.push({ key: m[1]!, operator, values: [m[3]!] });
     } else if ((m = RE_EXISTS.exec(part))) {
       requirements.push({ key: m[1]!, operator: "exists", values: [] });
     } else {
-      throw badRequest(`unable to parse requirement: found ${JSON.stringify(part)}, expected: key, !key, key=value, key!=value, key in (…), key notin (…)`);
+      throw badRequest(
+        `unable to parse requirement: found ${JSON.stringify(part)}, expected: key, !key, key=value, key!=value, key in (…), key notin (…)`,
+      );
     }
   }
   return requirements;
 }
 
-export function matchesLabelRequirements(requirements: LabelRequirement[], labels: Record<string, string> | undefined): boolean {
+export function matchesLabelRequirements(
+  requirements: LabelRequirement[],
+  labels: Record<string, string> | undefined,
+): boolean {
   for (const r of requirements) {
     const value = labels?.[r.key];
     switch (r.operator) {
@@ -125,7 +133,10 @@ export interface LabelSelector {
  * `metav1.LabelSelectorAsSelector` semantics: an absent selector matches nothing,
  * an empty one matches everything.
  */
-export function matchesLabelSelector(selector: LabelSelector | undefined | null, labels: Record<string, string> | undefined): boolean {
+export function matchesLabelSelector(
+  selector: LabelSelector | undefined | null,
+  labels: Record<string, string> | undefined,
+): boolean {
   if (selector === undefined || selector === null) return false;
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
     if (labels?.[k] !== v) return false;
@@ -195,7 +206,10 @@ export function parseFieldSelector(selector: string | undefined): FieldRequireme
   return out;
 }
 
-export function matchesFieldRequirements(requirements: FieldRequirement[], get: (field: string) => string): boolean {
+export function matchesFieldRequirements(
+  requirements: FieldRequirement[],
+  get: (field: string) => string,
+): boolean {
   for (const r of requirements) {
     const have = get(r.field);
     if (r.operator === "=" ? have !== r.value : have === r.value) return false;

@@ -10,7 +10,13 @@ import { unauthorized } from "./errors.ts";
 import { RESOURCES, resourceName, type ResourceInfo } from "./resources.ts";
 import type { SimObjectStore } from "./store.ts";
 import { AppliedConfigurations, handleResource, verbOf } from "./http/api.ts";
-import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, KUBERNETES_VERSION } from "./http/discovery.ts";
+import {
+  apiGroupDocument,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  KUBERNETES_VERSION,
+} from "./http/discovery.ts";
 import { Faults, type FaultControls } from "./http/faults.ts";
 import { ListSnapshots } from "./http/list-snapshots.ts";
 import type { LogSource } from "./http/logs.ts";
@@ -103,7 +109,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       case "version":
         return sendJson(res, 200, KUBERNETES_VERSION);
       case "health":
-        res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" });
+        res.writeHead(200, {
+          "Content-Type": "text/plain; charset=utf-8",
+          "X-Content-Type-Options": "nosniff",
+        });
         res.end("ok");
         return;
       case "api":
@@ -132,7 +141,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           const injected = faults.failureFor(facts);
           if (injected) throw injected;
         }
-        await handleResource({ store, watches, logs: options.logs, applied, snapshots }, req, res, route, url.searchParams);
+        await handleResource(
+          { store, watches, logs: options.logs, applied, snapshots },
+          req,
+          res,
+          route,
+          url.searchParams,
+        );
         return;
       }
     }
@@ -142,7 +157,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     handle(req, res).catch((error: unknown) => sendError(res, error));
   };
   const certificate = tls ? await servingCertificate() : undefined;
-  const server = certificate ? createHttpsServer({ cert: certificate.cert, key: certificate.key }, listener) : createHttpServer(listener);
+  const server = certificate
+    ? createHttpsServer({ cert: certificate.cert, key: certificate.key }, listener)
+    : createHttpServer(listener);
   // Watches are long-lived; never let Node time them out underneath the client.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;

@@ -54,7 +54,10 @@ describe("object store: create", () => {
 
   it("names objects from generateName with five lowercase alphanumerics", () => {
     const store = createObjectStore();
-    const p = store.create("pods", { ...pod(""), metadata: { generateName: "agent-", namespace: "default" } });
+    const p = store.create("pods", {
+      ...pod(""),
+      metadata: { generateName: "agent-", namespace: "default" },
+    });
     expect(p.metadata.name).toMatch(/^agent-[a-z0-9]{5}$/);
     expect(p.metadata.generateName).toBe("agent-");
   });
@@ -96,7 +99,10 @@ describe("object store: create", () => {
     expect(err.status.reason).toBe("Invalid");
     expect(err.status.message).toContain(`"${name}" is invalid: metadata.name: Invalid value: "${name}"`);
     expect(err.status.message).toContain(expectText);
-    expect(err.status.details?.causes?.[0]).toMatchObject({ reason: "FieldValueInvalid", field: "metadata.name" });
+    expect(err.status.details?.causes?.[0]).toMatchObject({
+      reason: "FieldValueInvalid",
+      field: "metadata.name",
+    });
   });
 
   it("accepts RBAC names with colons, as system roles use", () => {
@@ -111,7 +117,9 @@ describe("object store: create", () => {
 
   it("requires the namespace to exist", () => {
     const store = createObjectStore();
-    const err = caught(() => store.create("pods", { ...pod("p"), metadata: { name: "p", namespace: "nope" } }));
+    const err = caught(() =>
+      store.create("pods", { ...pod("p"), metadata: { name: "p", namespace: "nope" } }),
+    );
     expect(err.status.message).toBe('namespaces "nope" not found');
     expect(err.status.code).toBe(404);
   });
@@ -138,8 +146,16 @@ describe("object store: update", () => {
   it("returns 409 Conflict with the exact message on a stale resourceVersion", () => {
     const store = createObjectStore();
     const v1 = store.create("daemonsets.apps", dsObject("x"));
-    store.update("daemonsets.apps", { ...structuredClone(v1), metadata: { ...v1.metadata, labels: { a: "b" } } });
-    const err = caught(() => store.update("daemonsets.apps", { ...structuredClone(v1), metadata: { ...v1.metadata, labels: { c: "d" } } }));
+    store.update("daemonsets.apps", {
+      ...structuredClone(v1),
+      metadata: { ...v1.metadata, labels: { a: "b" } },
+    });
+    const err = caught(() =>
+      store.update("daemonsets.apps", {
+        ...structuredClone(v1),
+        metadata: { ...v1.metadata, labels: { c: "d" } },
+      }),
+    );
     expect(err.status.code).toBe(409);
     expect(err.status.reason).toBe("Conflict");
     expect(err.status.message).toBe(
@@ -157,7 +173,10 @@ describe("object store: update", () => {
   it("bumps generation and the template-generation annotation only when the spec changes", () => {
     const store = createObjectStore();
     const v1 = store.create("daemonsets.apps", dsObject("x"));
-    const labelled = store.update("daemonsets.apps", { ...structuredClone(v1), metadata: { ...structuredClone(v1.metadata), labels: { a: "b" } } });
+    const labelled = store.update("daemonsets.apps", {
+      ...structuredClone(v1),
+      metadata: { ...structuredClone(v1.metadata), labels: { a: "b" } },
+    });
     expect(labelled.metadata.generation).toBe(1);
     const changed = store.update("daemonsets.apps", dsObject("x", "tapfleet/agent:2"));
     expect(changed.metadata.generation).toBe(2);
@@ -181,7 +200,11 @@ describe("object store: update", () => {
     const v1 = store.create("daemonsets.apps", dsObject("x"));
     const withStatus = store.update(
       "daemonsets.apps",
-      { ...dsObject("x", "ignored:9"), metadata: { name: "x", namespace: "default", labels: { ignored: "yes" } }, status: { numberReady: 3 } },
+      {
+        ...dsObject("x", "ignored:9"),
+        metadata: { name: "x", namespace: "default", labels: { ignored: "yes" } },
+        status: { numberReady: 3 },
+      },
       { subresource: "status" },
     );
     expect(withStatus.status).toEqual({ numberReady: 3 });
@@ -256,7 +279,11 @@ describe("object store: selectors", () => {
 
   it.each([
     ["pods", "spec.foo=1", "field label not supported: spec.foo"],
-    ["daemonsets.apps", "spec.foo=1", '"spec.foo" is not a known field selector: only "metadata.name", "metadata.namespace"'],
+    [
+      "daemonsets.apps",
+      "spec.foo=1",
+      '"spec.foo" is not a known field selector: only "metadata.name", "metadata.namespace"',
+    ],
   ])("an unsupported field selector on %s is 400 BadRequest", (resource, selector, message) => {
     const err = caught(() => seeded().list(resource, { fieldSelector: selector }));
     expect(err.status).toMatchObject({ code: 400, reason: "BadRequest", message });
@@ -279,10 +306,30 @@ describe("object store: selectors", () => {
 
   it("exposes a resource table with scope and short names for discovery", () => {
     const ds = RESOURCES.find((r) => r.plural === "daemonsets");
-    expect(ds).toMatchObject({ group: "apps", version: "v1", kind: "DaemonSet", namespaced: true, shortNames: ["ds"] });
+    expect(ds).toMatchObject({
+      group: "apps",
+      version: "v1",
+      kind: "DaemonSet",
+      namespaced: true,
+      shortNames: ["ds"],
+    });
     expect(RESOURCES.find((r) => r.plural === "nodes")?.namespaced).toBe(false);
     expect(RESOURCES.map((r) => r.plural)).toEqual(
-      expect.arrayContaining(["namespaces", "nodes", "pods", "events", "serviceaccounts", "secrets", "configmaps", "controllerrevisions", "clusterroles", "clusterrolebindings", "roles", "rolebindings", "networkpolicies"]),
+      expect.arrayContaining([
+        "namespaces",
+        "nodes",
+        "pods",
+        "events",
+        "serviceaccounts",
+        "secrets",
+        "configmaps",
+        "controllerrevisions",
+        "clusterroles",
+        "clusterrolebindings",
+        "roles",
+        "rolebindings",
+        "networkpolicies",
+      ]),
     );
   });
 });
@@ -299,7 +346,10 @@ describe("object store: events and history", () => {
     expect(events.map((e) => e.type)).toEqual(["ADDED", "MODIFIED", "DELETED"]);
     expect(events[2]!.object.metadata.resourceVersion).toBe(store.currentResourceVersion());
     expect(store.eventsSince(start).map((e) => e.type)).toEqual(["ADDED", "MODIFIED", "DELETED"]);
-    expect(store.eventsSince(events[0]!.object.metadata.resourceVersion!).map((e) => e.type)).toEqual(["MODIFIED", "DELETED"]);
+    expect(store.eventsSince(events[0]!.object.metadata.resourceVersion!).map((e) => e.type)).toEqual([
+      "MODIFIED",
+      "DELETED",
+    ]);
     expect(store.eventsSince(start, "daemonsets.apps")).toEqual([]);
   });
 
@@ -332,8 +382,18 @@ describe("object store: delete and garbage collection", () => {
   it("deletes dependents of a deleted owner, recursively", () => {
     const store = createObjectStore();
     const ds = store.create("daemonsets.apps", dsObject("agent"));
-    const owner = { apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: ds.metadata.uid!, controller: true, blockOwnerDeletion: true };
-    const p = store.create("pods", { ...pod("agent-1"), metadata: { name: "agent-1", namespace: "default", ownerReferences: [owner] } });
+    const owner = {
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      name: "agent",
+      uid: ds.metadata.uid!,
+      controller: true,
+      blockOwnerDeletion: true,
+    };
+    const p = store.create("pods", {
+      ...pod("agent-1"),
+      metadata: { name: "agent-1", namespace: "default", ownerReferences: [owner] },
+    });
     store.create("controllerrevisions.apps", {
       apiVersion: "apps/v1",
       kind: "ControllerRevision",
@@ -344,7 +404,11 @@ describe("object store: delete and garbage collection", () => {
     store.create("configmaps", {
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: { name: "owned-by-pod", namespace: "default", ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: "agent-1", uid: p.metadata.uid! }] },
+      metadata: {
+        name: "owned-by-pod",
+        namespace: "default",
+        ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: "agent-1", uid: p.metadata.uid! }],
+      },
     });
     store.create("pods", pod("unrelated"));
     store.delete("daemonsets.apps", "default", "agent");
@@ -359,7 +423,11 @@ describe("object store: delete and garbage collection", () => {
     const ds = store.create("daemonsets.apps", dsObject("agent"));
     store.create("pods", {
       ...pod("agent-1"),
-      metadata: { name: "agent-1", namespace: "default", ownerReferences: [{ apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: ds.metadata.uid! }] },
+      metadata: {
+        name: "agent-1",
+        namespace: "default",
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: ds.metadata.uid! }],
+      },
     });
     store.delete("daemonsets.apps", "default", "agent", { propagationPolicy: "Orphan" });
     const orphan = store.get("pods", "default", "agent-1");
@@ -369,7 +437,11 @@ describe("object store: delete and garbage collection", () => {
   it("keeps an object with finalizers until the last one is removed", () => {
     const store = createObjectStore();
     const events: StoreEvent[] = [];
-    store.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "f", namespace: "default", finalizers: ["x/y"] } });
+    store.create("configmaps", {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "f", namespace: "default", finalizers: ["x/y"] },
+    });
     store.subscribe((e) => events.push(e));
     const marked = store.delete("configmaps", "default", "f");
     expect(marked.metadata.deletionTimestamp).toBeDefined();
@@ -407,10 +479,15 @@ describe("object store: delete and garbage collection", () => {
     const events: StoreEvent[] = [];
     store.subscribe((e) => events.push(e));
     const terminating = store.delete("pods", "default", "bound");
-    expect(terminating.metadata).toMatchObject({ deletionTimestamp: "2026-01-01T00:00:30Z", deletionGracePeriodSeconds: 30 });
+    expect(terminating.metadata).toMatchObject({
+      deletionTimestamp: "2026-01-01T00:00:30Z",
+      deletionGracePeriodSeconds: 30,
+    });
     expect(store.get("pods", "default", "bound")).toBeDefined();
     // A second delete does not restart the clock; a status write does not complete the deletion.
-    expect(store.delete("pods", "default", "bound").metadata.resourceVersion).toBe(terminating.metadata.resourceVersion);
+    expect(store.delete("pods", "default", "bound").metadata.resourceVersion).toBe(
+      terminating.metadata.resourceVersion,
+    );
     store.update("pods", { ...terminating, status: { phase: "Running" } }, { subresource: "status" });
     expect(store.get("pods", "default", "bound")).toBeDefined();
     store.delete("pods", "default", "bound", { gracePeriodSeconds: 0 });
@@ -418,7 +495,12 @@ describe("object store: delete and garbage collection", () => {
     // Unbound pods have no kubelet to wait for.
     store.delete("pods", "default", "unbound");
     expect(store.get("pods", "default", "unbound")).toBeUndefined();
-    expect(events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(["MODIFIED bound", "MODIFIED bound", "DELETED bound", "DELETED unbound"]);
+    expect(events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual([
+      "MODIFIED bound",
+      "MODIFIED bound",
+      "DELETED bound",
+      "DELETED unbound",
+    ]);
   });
 });
 
@@ -436,7 +518,9 @@ describe("object store: pod updates", () => {
     (renamed.spec!.containers as { name: string }[])[0]!.name = "other";
     const err = caught(() => store.update("pods", renamed));
     expect(err.status.code).toBe(422);
-    expect(err.status.message).toMatch(/^Pod "p" is invalid: spec: Forbidden: pod updates may not change fields other than `spec\.containers\[\*\]\.image`/);
+    expect(err.status.message).toMatch(
+      /^Pod "p" is invalid: spec: Forbidden: pod updates may not change fields other than `spec\.containers\[\*\]\.image`/,
+    );
     expect(err.status.details?.causes?.[0]).toMatchObject({ reason: "FieldValueForbidden", field: "spec" });
   });
 
@@ -447,7 +531,9 @@ describe("object store: pod updates", () => {
     store.subscribe((e) => events.push(e));
     const bound = store.bind("default", "p", "node-1");
     expect(bound.spec?.nodeName).toBe("node-1");
-    expect(bound.status?.conditions).toEqual([expect.objectContaining({ type: "PodScheduled", status: "True" })]);
+    expect(bound.status?.conditions).toEqual([
+      expect.objectContaining({ type: "PodScheduled", status: "True" }),
+    ]);
     expect(events).toHaveLength(1);
     expect(caught(() => store.bind("default", "p", "node-2")).status.message).toBe(
       'Operation cannot be fulfilled on pods "p": pod p is already assigned to node "node-1"',
@@ -459,7 +545,12 @@ describe("object store: list order", () => {
   it("lists in etcd key order (namespace, then name) across adds and deletes", () => {
     const store = createObjectStore();
     store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "alpha" } });
-    for (const [ns, name] of [["default", "b"], ["alpha", "z"], ["default", "a"], ["alpha", "c"]] as const) {
+    for (const [ns, name] of [
+      ["default", "b"],
+      ["alpha", "z"],
+      ["default", "a"],
+      ["alpha", "c"],
+    ] as const) {
       store.create("pods", { ...pod(name), metadata: { name, namespace: ns } });
     }
     const keys = () => store.list("pods").items.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
@@ -467,7 +558,17 @@ describe("object store: list order", () => {
     store.delete("pods", "alpha", "c");
     store.create("pods", { ...pod("0"), metadata: { name: "0", namespace: "default" } });
     expect(keys()).toEqual(["alpha/z", "default/0", "default/a", "default/b"]);
-    expect(store.list("pods", { namespace: "default" }).items.map((p) => p.metadata.name)).toEqual(["0", "a", "b"]);
-    expect(store.list("namespaces").items.map((n) => n.metadata.name)).toEqual(["alpha", "default", "kube-node-lease", "kube-public", "kube-system"]);
+    expect(store.list("pods", { namespace: "default" }).items.map((p) => p.metadata.name)).toEqual([
+      "0",
+      "a",
+      "b",
+    ]);
+    expect(store.list("namespaces").items.map((n) => n.metadata.name)).toEqual([
+      "alpha",
+      "default",
+      "kube-node-lease",
+      "kube-public",
+      "kube-system",
+    ]);
   });
 });

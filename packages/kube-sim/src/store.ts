@@ -8,15 +8,51 @@
 import { cloneJson } from "./json.ts";
 import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
-import type { Clock, KubeObject, ListOptions, ObjectStore, OwnerReference, ResourceName, StoreEvent } from "./types.ts";
+import type {
+  Clock,
+  KubeObject,
+  ListOptions,
+  ObjectStore,
+  OwnerReference,
+  ResourceName,
+  StoreEvent,
+} from "./types.ts";
 import { systemClock } from "./types.ts";
-import { ApiError, alreadyExists, badRequest, conflict, expired, forbidden, invalid, notFound } from "./errors.ts";
+import {
+  ApiError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  expired,
+  forbidden,
+  invalid,
+  notFound,
+} from "./errors.ts";
 import { applyDefaults, initialStatus } from "./defaults.ts";
-import { apiVersionOf, fieldGetter, hasStatusSubresource, lookupResource, resourceName, type ResourceInfo } from "./resources.ts";
-import { matchesFieldRequirements, matchesLabelRequirements, parseFieldSelector, parseLabelSelector } from "./selectors.ts";
+import {
+  apiVersionOf,
+  fieldGetter,
+  hasStatusSubresource,
+  lookupResource,
+  resourceName,
+  type ResourceInfo,
+} from "./resources.ts";
+import {
+  matchesFieldRequirements,
+  matchesLabelRequirements,
+  parseFieldSelector,
+  parseLabelSelector,
+} from "./selectors.ts";
 import { validateName, validateObject } from "./validation.ts";
 
-export { RESOURCES, lookupResource, resourceName, apiVersionOf, resourceForKind, type ResourceInfo } from "./resources.ts";
+export {
+  RESOURCES,
+  lookupResource,
+  resourceName,
+  apiVersionOf,
+  resourceForKind,
+  type ResourceInfo,
+} from "./resources.ts";
 
 /** Namespaces every cluster starts with; the first three may not be deleted. */
 export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
@@ -47,7 +83,12 @@ export interface ObjectStoreOptions {
 
 /** The store with the simulator's extras beyond the shared `ObjectStore` interface. */
 export interface SimObjectStore extends ObjectStore {
-  delete(resource: ResourceName, namespace: string | undefined, name: string, options?: DeleteOptions): KubeObject;
+  delete(
+    resource: ResourceName,
+    namespace: string | undefined,
+    name: string,
+    options?: DeleteOptions,
+  ): KubeObject;
   /** Deletes every object `list` would return for these options; returns them. */
   deleteCollection(resource: ResourceName, options?: ListOptions & DeleteOptions): KubeObject[];
   /**
@@ -98,13 +139,13 @@ export function formatTimestamp(ms: number): string {
   return lastFormatted;
 }
 
-
 /** CheckGracefulDelete of the pod strategy. */
 function podGracePeriod(pod: KubeObject, requested: number | undefined): number {
   const nodeName = pod.spec?.nodeName;
   const phase = pod.status?.phase;
   // Unbound and finished pods have no kubelet to wait for.
-  if (typeof nodeName !== "string" || nodeName === "" || phase === "Succeeded" || phase === "Failed") return 0;
+  if (typeof nodeName !== "string" || nodeName === "" || phase === "Succeeded" || phase === "Failed")
+    return 0;
   if (requested !== undefined) return Math.max(0, requested);
   const fromSpec = pod.spec?.terminationGracePeriodSeconds;
   return typeof fromSpec === "number" ? Math.max(0, fromSpec) : 30;
@@ -221,7 +262,12 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
 
   // --- commit -------------------------------------------------------------
 
-  function commit(slot: Slot, type: StoreEvent["type"], next: KubeObject, previous: KubeObject | undefined): KubeObject {
+  function commit(
+    slot: Slot,
+    type: StoreEvent["type"],
+    next: KubeObject,
+    previous: KubeObject | undefined,
+  ): KubeObject {
     revision++;
     next.metadata.resourceVersion = String(revision);
     deepFreeze(next);
@@ -285,8 +331,10 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
 
   function requireNamespace(info: ResourceInfo, namespace: string | undefined): string | undefined {
     if (!info.namespaced) return undefined;
-    if (namespace === undefined || namespace === "") throw badRequest("an empty namespace may not be set during creation");
-    if (!read(slotFor("namespaces"), undefined, namespace)) throw notFound({ group: "", resource: "namespaces" }, namespace);
+    if (namespace === undefined || namespace === "")
+      throw badRequest("an empty namespace may not be set during creation");
+    if (!read(slotFor("namespaces"), undefined, namespace))
+      throw notFound({ group: "", resource: "namespaces" }, namespace);
     return namespace;
   }
 
@@ -296,7 +344,10 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     return read(slotFor(resource), namespace, name);
   }
 
-  function list(resource: ResourceName, opts: ListOptions = {}): { items: KubeObject[]; resourceVersion: string } {
+  function list(
+    resource: ResourceName,
+    opts: ListOptions = {},
+  ): { items: KubeObject[]; resourceVersion: string } {
     const slot = slotFor(resource);
     const filter = compileFilter(resource, opts);
     const items: KubeObject[] = [];
@@ -311,7 +362,8 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
       }
     };
     // Fast path: pods by node, the way kubelets list.
-    const nodeTerm = slot.info.kind === "Pod" ? /^spec\.nodeName==?([^,!\\]+)$/.exec(opts.fieldSelector ?? "") : null;
+    const nodeTerm =
+      slot.info.kind === "Pod" ? /^spec\.nodeName==?([^,!\\]+)$/.exec(opts.fieldSelector ?? "") : null;
     if (nodeTerm) {
       for (const key of podsByNode.get(nodeTerm[1]!) ?? []) {
         const [ns, name] = key.split("/") as [string, string];
@@ -319,7 +371,11 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
         if (o && filter(o)) items.push(o);
       }
       // etcd returns keys in order: namespace, then name.
-      items.sort((a, b) => compareStrings(a.metadata.namespace ?? "", b.metadata.namespace ?? "") || compareStrings(a.metadata.name!, b.metadata.name!));
+      items.sort(
+        (a, b) =>
+          compareStrings(a.metadata.namespace ?? "", b.metadata.namespace ?? "") ||
+          compareStrings(a.metadata.name!, b.metadata.name!),
+      );
     } else if (slot.info.namespaced && opts.namespace) {
       collect(opts.namespace);
     } else {
@@ -349,7 +405,8 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
       }
     }
     const nameErrors = validateName(info, meta.name);
-    if (nameErrors.length > 0) throw invalid({ group: info.group, kind: info.kind }, meta.name ?? "", nameErrors);
+    if (nameErrors.length > 0)
+      throw invalid({ group: info.group, kind: info.kind }, meta.name ?? "", nameErrors);
     const name = meta.name!;
     if (read(slot, namespace, name)) throw alreadyExists(qualified(info), name);
 
@@ -377,7 +434,11 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     return commit(slot, "ADDED", o, undefined);
   }
 
-  function update(resource: ResourceName, input: KubeObject, opts: { subresource?: "status" } = {}): KubeObject {
+  function update(
+    resource: ResourceName,
+    input: KubeObject,
+    opts: { subresource?: "status" } = {},
+  ): KubeObject {
     const slot = slotFor(resource);
     const info = slot.info;
     const name = input.metadata?.name ?? "";
@@ -390,7 +451,11 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     }
     const wantedUid = input.metadata.uid;
     if (wantedUid !== undefined && wantedUid !== "" && wantedUid !== existing.metadata.uid) {
-      throw conflict(qualified(info), name, `Precondition failed: UID in precondition: ${wantedUid}, UID in object meta: ${existing.metadata.uid}`);
+      throw conflict(
+        qualified(info),
+        name,
+        `Precondition failed: UID in precondition: ${wantedUid}, UID in object meta: ${existing.metadata.uid}`,
+      );
     }
 
     let next: KubeObject;
@@ -429,11 +494,15 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
       }
       applyDefaults(info.kind, next);
       if (info.kind === "DaemonSet") {
-        const templateGeneration = Number(old.annotations?.["deprecated.daemonset.template.generation"] ?? "1");
+        const templateGeneration = Number(
+          old.annotations?.["deprecated.daemonset.template.generation"] ?? "1",
+        );
         const templateChanged = !isDeepStrictEqual(next.spec?.template, existing.spec?.template);
         meta.annotations = {
           ...meta.annotations,
-          "deprecated.daemonset.template.generation": String(templateChanged ? templateGeneration + 1 : templateGeneration),
+          "deprecated.daemonset.template.generation": String(
+            templateChanged ? templateGeneration + 1 : templateGeneration,
+          ),
         };
       }
       if (info.hasGeneration && !isDeepStrictEqual(next.spec, existing.spec)) {
@@ -495,7 +564,11 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     const name = existing.metadata.name!;
     const pre = opts.preconditions;
     if (pre?.uid !== undefined && pre.uid !== existing.metadata.uid) {
-      throw conflict(qualified(info), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata.uid}`);
+      throw conflict(
+        qualified(info),
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata.uid}`,
+      );
     }
     if (pre?.resourceVersion !== undefined && pre.resourceVersion !== existing.metadata.resourceVersion) {
       throw conflict(
@@ -509,7 +582,8 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
       for (const [key, other] of slots) {
         if (!other.info.namespaced) continue;
         for (const o of [...(other.byNamespace.get(name)?.values() ?? [])]) {
-          if (read(other, o.metadata.namespace, o.metadata.name!)) deleteObject(slotFor(key), o, { propagationPolicy: "Background", gracePeriodSeconds: 0 });
+          if (read(other, o.metadata.namespace, o.metadata.name!))
+            deleteObject(slotFor(key), o, { propagationPolicy: "Background", gracePeriodSeconds: 0 });
         }
       }
     }
@@ -533,11 +607,19 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     return removeNow(slot, existing, existing, opts);
   }
 
-  function del(resource: ResourceName, namespace: string | undefined, name: string, opts: DeleteOptions = {}): KubeObject {
+  function del(
+    resource: ResourceName,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions = {},
+  ): KubeObject {
     const slot = slotFor(resource);
     const existing = read(slot, namespace, name);
     if (!existing) throw notFound(qualified(slot.info), name);
-    if (slot.info.kind === "Namespace" && (["default", "kube-system", "kube-public"] as string[]).includes(name)) {
+    if (
+      slot.info.kind === "Namespace" &&
+      (["default", "kube-system", "kube-public"] as string[]).includes(name)
+    ) {
       throw forbidden(qualified(slot.info), name, "this namespace may not be deleted");
     }
     return deleteObject(slot, existing, opts);
@@ -556,7 +638,8 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
   }
 
   function eventsSince(resourceVersion: string, resource?: ResourceName): StoreEvent[] {
-    if (!/^\d+$/.test(resourceVersion)) throw badRequest(`invalid resource version: ${JSON.stringify(resourceVersion)}`);
+    if (!/^\d+$/.test(resourceVersion))
+      throw badRequest(`invalid resource version: ${JSON.stringify(resourceVersion)}`);
     const since = Number(resourceVersion);
     if (since >= revision) return [];
     const oldest = revision - historyCount + 1;
@@ -593,8 +676,15 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     const next = { ...existing, metadata: { ...existing.metadata } };
     next.spec = { ...next.spec, nodeName };
     const status = (next.status = { ...next.status });
-    const conditions = (Array.isArray(status.conditions) ? [...(status.conditions as unknown[])] : []) as Record<string, unknown>[];
-    const scheduled = { type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: formatTimestamp(clock.now()) };
+    const conditions = (
+      Array.isArray(status.conditions) ? [...(status.conditions as unknown[])] : []
+    ) as Record<string, unknown>[];
+    const scheduled = {
+      type: "PodScheduled",
+      status: "True",
+      lastProbeTime: null,
+      lastTransitionTime: formatTimestamp(clock.now()),
+    };
     const i = conditions.findIndex((c) => c.type === "PodScheduled");
     if (i >= 0) conditions[i] = scheduled;
     else conditions.push(scheduled);

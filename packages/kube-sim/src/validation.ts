@@ -42,9 +42,16 @@ export function nameProblems(rule: ResourceInfo["nameRule"], name: string): stri
 /** ValidateObjectMeta for the name. */
 export function validateName(info: ResourceInfo, name: string | undefined): FieldError[] {
   if (name === undefined || name === "") {
-    return [{ type: "FieldValueRequired", field: "metadata.name", detail: "name or generateName is required" }];
+    return [
+      { type: "FieldValueRequired", field: "metadata.name", detail: "name or generateName is required" },
+    ];
   }
-  return nameProblems(info.nameRule, name).map((detail) => ({ type: "FieldValueInvalid", field: "metadata.name", value: name, detail }));
+  return nameProblems(info.nameRule, name).map((detail) => ({
+    type: "FieldValueInvalid",
+    field: "metadata.name",
+    value: name,
+    detail,
+  }));
 }
 
 type Json = Record<string, unknown>;
@@ -67,8 +74,20 @@ function validateContainers(spec: Json, path: string): FieldError[] {
     if (typeof name !== "string" || name === "") {
       errors.push({ type: "FieldValueRequired", field: `${path}.containers[${i}].name`, detail: "" });
     } else {
-      if (!RE_LABEL.test(name)) errors.push({ type: "FieldValueInvalid", field: `${path}.containers[${i}].name`, value: name, detail: LABEL_MSG });
-      if (seen.has(name)) errors.push({ type: "FieldValueDuplicate", field: `${path}.containers[${i}].name`, value: name, detail: "" });
+      if (!RE_LABEL.test(name))
+        errors.push({
+          type: "FieldValueInvalid",
+          field: `${path}.containers[${i}].name`,
+          value: name,
+          detail: LABEL_MSG,
+        });
+      if (seen.has(name))
+        errors.push({
+          type: "FieldValueDuplicate",
+          field: `${path}.containers[${i}].name`,
+          value: name,
+          detail: "",
+        });
       seen.add(name);
     }
     if (typeof container.image !== "string" || container.image.trim() === "") {
@@ -87,24 +106,52 @@ function validateDaemonSet(ds: KubeObject, old: KubeObject | undefined): FieldEr
   if (!selector) {
     errors.push({ type: "FieldValueRequired", field: "spec.selector", detail: "" });
   } else {
-    if (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0) {
-      errors.push({ type: "FieldValueInvalid", field: "spec.selector", value: "empty selector", detail: "empty selector is invalid for daemonset" });
+    if (
+      Object.keys(selector.matchLabels ?? {}).length === 0 &&
+      (selector.matchExpressions ?? []).length === 0
+    ) {
+      errors.push({
+        type: "FieldValueInvalid",
+        field: "spec.selector",
+        value: "empty selector",
+        detail: "empty selector is invalid for daemonset",
+      });
     } else if (!matchesLabelSelector(selector, templateLabels)) {
-      errors.push({ type: "FieldValueInvalid", field: "spec.template.metadata.labels", value: templateLabels, detail: "`selector` does not match template `labels`" });
+      errors.push({
+        type: "FieldValueInvalid",
+        field: "spec.template.metadata.labels",
+        value: templateLabels,
+        detail: "`selector` does not match template `labels`",
+      });
     }
     if (old && !isDeepStrictEqual(obj(old.spec)?.selector, selector)) {
-      errors.push({ type: "FieldValueInvalid", field: "spec.selector", value: selector, detail: "field is immutable" });
+      errors.push({
+        type: "FieldValueInvalid",
+        field: "spec.selector",
+        value: selector,
+        detail: "field is immutable",
+      });
     }
   }
   const podSpec = obj(template.spec) ?? {};
   errors.push(...validateContainers(podSpec, "spec.template.spec"));
   if (podSpec.restartPolicy !== undefined && podSpec.restartPolicy !== "Always") {
-    errors.push({ type: "FieldValueNotSupported", field: "spec.template.spec.restartPolicy", value: podSpec.restartPolicy, detail: 'supported values: "Always"' });
+    errors.push({
+      type: "FieldValueNotSupported",
+      field: "spec.template.spec.restartPolicy",
+      value: podSpec.restartPolicy,
+      detail: 'supported values: "Always"',
+    });
   }
   const strategy = obj(spec.updateStrategy);
   const type = strategy?.type;
   if (type !== undefined && type !== "RollingUpdate" && type !== "OnDelete") {
-    errors.push({ type: "FieldValueNotSupported", field: "spec.updateStrategy.type", value: type, detail: 'supported values: "OnDelete", "RollingUpdate"' });
+    errors.push({
+      type: "FieldValueNotSupported",
+      field: "spec.updateStrategy.type",
+      value: type,
+      detail: 'supported values: "OnDelete", "RollingUpdate"',
+    });
   }
   return errors;
 }
@@ -116,7 +163,8 @@ const POD_UPDATE_MESSAGE =
 function podSpecSkeleton(spec: Json, oldTolerations: unknown[]): Json {
   const copy: Json = { ...spec };
   for (const key of ["containers", "initContainers"]) {
-    if (Array.isArray(copy[key])) copy[key] = (copy[key] as unknown[]).map((c) => ({ ...obj(c), image: undefined }));
+    if (Array.isArray(copy[key]))
+      copy[key] = (copy[key] as unknown[]).map((c) => ({ ...obj(c), image: undefined }));
   }
   delete copy.activeDeadlineSeconds;
   const tolerations = Array.isArray(copy.tolerations) ? copy.tolerations : [];
@@ -129,7 +177,10 @@ function podSpecSkeleton(spec: Json, oldTolerations: unknown[]): Json {
 function validatePodUpdate(pod: KubeObject, old: KubeObject): FieldError[] {
   const oldSpec = old.spec ?? {};
   const oldTolerations = Array.isArray(oldSpec.tolerations) ? oldSpec.tolerations : [];
-  const same = isDeepStrictEqual(podSpecSkeleton(pod.spec ?? {}, oldTolerations), podSpecSkeleton(oldSpec, oldTolerations));
+  const same = isDeepStrictEqual(
+    podSpecSkeleton(pod.spec ?? {}, oldTolerations),
+    podSpecSkeleton(oldSpec, oldTolerations),
+  );
   return same ? [] : [{ type: "FieldValueForbidden", field: "spec", detail: POD_UPDATE_MESSAGE }];
 }
 

@@ -18,8 +18,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function run(args: string[]): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill: (signal: NodeJS.Signals) => void; stdoutHas: (text: string) => Promise<void> } {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+function run(args: string[]): {
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  kill: (signal: NodeJS.Signals) => void;
+  stdoutHas: (text: string) => Promise<void>;
+} {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   const watchers: Array<{ text: string; resolve: () => void }> = [];
@@ -39,7 +45,9 @@ function run(args: string[]): { done: Promise<{ code: number | null; stdout: str
         ? Promise.resolve()
         : Promise.race([
             new Promise<void>((r) => watchers.push({ text, resolve: r })),
-            done.then(({ stderr: err }) => Promise.reject(new Error(`cli exited before printing "${text}": ${err}`))),
+            done.then(({ stderr: err }) =>
+              Promise.reject(new Error(`cli exited before printing "${text}": ${err}`)),
+            ),
           ]),
   };
 }
@@ -47,9 +55,18 @@ function run(args: string[]): { done: Promise<{ code: number | null; stdout: str
 describe("kube-sim CLI", () => {
   it.each([
     [["--kubeconfig", "x"], "kube-sim: --nodes is required (how many nodes the cluster has)"],
-    [["--nodes", "two", "--kubeconfig", "x"], 'kube-sim: --nodes must be an integer from 0 to 5000, got "two"'],
-    [["--nodes", "2", "--kubeconfig", "x", "--kubelet", "docker"], 'kube-sim: --kubelet must be "fake" or "process", got "docker"'],
-    [["--nodes", "2", "--kubeconfig", "x", "--kubelet", "process", "--image-table", "/nonexistent.yaml"], "kube-sim: --image-table: cannot read /nonexistent.yaml: ENOENT"],
+    [
+      ["--nodes", "two", "--kubeconfig", "x"],
+      'kube-sim: --nodes must be an integer from 0 to 5000, got "two"',
+    ],
+    [
+      ["--nodes", "2", "--kubeconfig", "x", "--kubelet", "docker"],
+      'kube-sim: --kubelet must be "fake" or "process", got "docker"',
+    ],
+    [
+      ["--nodes", "2", "--kubeconfig", "x", "--kubelet", "process", "--image-table", "/nonexistent.yaml"],
+      "kube-sim: --image-table: cannot read /nonexistent.yaml: ENOENT",
+    ],
   ])("rejects %j with one line naming the flag", async (args, message) => {
     const { code, stderr } = await run(args).done;
     expect(code).toBe(2);
@@ -62,10 +79,21 @@ describe("kube-sim CLI", () => {
     const cli = run(["--nodes", "2", "--kubeconfig", kubeconfig]);
     await cli.stdoutHas(`kubeconfig: ${kubeconfig}`);
     const nodes = await new Promise<string>((resolveNodes, reject) => {
-      const kubectl = spawn("kubectl", ["--kubeconfig", kubeconfig, "--cache-dir", join(dir, "cache"), "get", "nodes", "-o", "name"]);
+      const kubectl = spawn("kubectl", [
+        "--kubeconfig",
+        kubeconfig,
+        "--cache-dir",
+        join(dir, "cache"),
+        "get",
+        "nodes",
+        "-o",
+        "name",
+      ]);
       let out = "";
       kubectl.stdout.on("data", (c: Buffer) => (out += c.toString()));
-      kubectl.on("exit", (code) => (code === 0 ? resolveNodes(out) : reject(new Error(`kubectl exited ${code}`))));
+      kubectl.on("exit", (code) =>
+        code === 0 ? resolveNodes(out) : reject(new Error(`kubectl exited ${code}`)),
+      );
     });
     expect(nodes).toBe("node/node-1\nnode/node-2\n");
     cli.kill("SIGTERM");

@@ -19,7 +19,18 @@ const daemonSet = (): k8s.V1DaemonSet => ({
     selector: { matchLabels: { app: "agent" } },
     template: {
       metadata: { labels: { app: "agent" } },
-      spec: { containers: [{ name: "agent", image: "tapfleet/agent:1", env: [{ name: "A", value: "1" }, { name: "B", value: "2" }] }] },
+      spec: {
+        containers: [
+          {
+            name: "agent",
+            image: "tapfleet/agent:1",
+            env: [
+              { name: "A", value: "1" },
+              { name: "B", value: "2" },
+            ],
+          },
+        ],
+      },
     },
   },
 });
@@ -40,7 +51,11 @@ describe("client-node", () => {
   it("creates a DaemonSet and sees the controller's pods", async () => {
     const created = await apps.createNamespacedDaemonSet({ namespace: "default", body: daemonSet() });
     expect(created.metadata?.generation).toBe(1);
-    await untilStore(cluster, () => cluster.store.list("pods", { namespace: "default", labelSelector: "app=agent" }).items.length === 2);
+    await untilStore(
+      cluster,
+      () =>
+        cluster.store.list("pods", { namespace: "default", labelSelector: "app=agent" }).items.length === 2,
+    );
     const pods = await core.listNamespacedPod({ namespace: "default", labelSelector: "app=agent" });
     expect(pods.items.map((p) => p.spec?.nodeName).sort()).toEqual(["node-1", "node-2"]);
   });
@@ -69,7 +84,11 @@ describe("client-node", () => {
   });
 
   it("lists page by page with limit and continue", async () => {
-    for (let i = 0; i < 5; i++) await core.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: `page-${i}` } } });
+    for (let i = 0; i < 5; i++)
+      await core.createNamespacedConfigMap({
+        namespace: "default",
+        body: { metadata: { name: `page-${i}` } },
+      });
     const names: string[] = [];
     let token: string | undefined;
     let pages = 0;
@@ -101,16 +120,34 @@ describe("client-node", () => {
 
     const again = await core.listNamespacedConfigMap({ namespace: "default", limit: 2 });
     cluster.faults.expireHistory();
-    const expired = await call(cluster, "GET", `/api/v1/namespaces/default/configmaps?limit=2&continue=${again.metadata!._continue!}`);
+    const expired = await call(
+      cluster,
+      "GET",
+      `/api/v1/namespaces/default/configmaps?limit=2&continue=${again.metadata!._continue!}`,
+    );
     expect(expired.status).toBe(410);
     expect(expired.json).toMatchObject({ reason: "Expired", code: 410 });
-    expect(expired.json.message).toMatch(/^The provided continue parameter is too old to display a consistent list result/);
+    expect(expired.json.message).toMatch(
+      /^The provided continue parameter is too old to display a consistent list result/,
+    );
   });
 
   it("deletes with a propagation policy and the dependents go away", async () => {
-    const status = await apps.deleteNamespacedDaemonSet({ name: "agent", namespace: "default", body: { propagationPolicy: "Background" } });
-    expect(status).toMatchObject({ kind: "Status", status: "Success", details: { name: "agent", group: "apps", kind: "daemonsets" } });
-    await untilStore(cluster, () => cluster.store.list("pods", { namespace: "default", labelSelector: "app=agent" }).items.length === 0);
+    const status = await apps.deleteNamespacedDaemonSet({
+      name: "agent",
+      namespace: "default",
+      body: { propagationPolicy: "Background" },
+    });
+    expect(status).toMatchObject({
+      kind: "Status",
+      status: "Success",
+      details: { name: "agent", group: "apps", kind: "daemonsets" },
+    });
+    await untilStore(
+      cluster,
+      () =>
+        cluster.store.list("pods", { namespace: "default", labelSelector: "app=agent" }).items.length === 0,
+    );
   });
 });
 
@@ -121,7 +158,11 @@ describe("faults", () => {
       const res = await call(cluster, "GET", "/api/v1/namespaces/default/configmaps");
       expect(res.status).toBe(429);
       expect(res.headers["retry-after"]).toBe("3");
-      expect(res.json).toMatchObject({ reason: "TooManyRequests", code: 429, details: { retryAfterSeconds: 3 } });
+      expect(res.json).toMatchObject({
+        reason: "TooManyRequests",
+        code: 429,
+        details: { retryAfterSeconds: 3 },
+      });
     }
     expect((await call(cluster, "GET", "/api/v1/namespaces/default/configmaps")).status).toBe(200);
     // Other verbs were never affected.
@@ -132,7 +173,10 @@ describe("faults", () => {
     cluster.faults.fail({ code: 500, durationMs: 60_000, resource: "nodes" });
     const res = await call(cluster, "GET", "/api/v1/nodes");
     expect(res.status).toBe(500);
-    expect(res.json).toMatchObject({ reason: "InternalError", message: "Internal error occurred: injected fault" });
+    expect(res.json).toMatchObject({
+      reason: "InternalError",
+      message: "Internal error occurred: injected fault",
+    });
     expect((await call(cluster, "GET", "/api/v1/namespaces")).status).toBe(200);
     cluster.faults.clear();
     expect((await call(cluster, "GET", "/api/v1/nodes")).status).toBe(200);

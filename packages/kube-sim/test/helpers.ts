@@ -24,7 +24,12 @@ export function call(
   options: { body?: unknown; contentType?: string; token?: string | null; accept?: string } = {},
 ): Promise<RawResponse> {
   const url = new URL(path, cluster.url);
-  const body = options.body === undefined ? undefined : typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+  const body =
+    options.body === undefined
+      ? undefined
+      : typeof options.body === "string"
+        ? options.body
+        : JSON.stringify(options.body);
   const headers: Record<string, string> = {};
   const token = options.token === undefined ? cluster.token : options.token;
   if (token !== null) headers.Authorization = `Bearer ${token}`;
@@ -63,12 +68,19 @@ export interface KubectlResult {
 
 /** Fails (never skips) when kubectl is missing, with one line saying what to install. */
 export async function requireKubectl(): Promise<void> {
-  const found = await new Promise<boolean>((resolve) => execFile("kubectl", ["version", "--client"], (error) => resolve(!error)));
-  if (!found) throw new Error("kubectl is not on PATH: install kubectl (1.32) to run the kube-sim kubectl tests");
+  const found = await new Promise<boolean>((resolve) =>
+    execFile("kubectl", ["version", "--client"], (error) => resolve(!error)),
+  );
+  if (!found)
+    throw new Error("kubectl is not on PATH: install kubectl (1.32) to run the kube-sim kubectl tests");
 }
 
 /** Runs the real kubectl against a cluster through a kubeconfig file in a temp dir. */
-export async function withKubectl(cluster: SimCluster): Promise<{ kubectl: (args: string[], stdin?: string) => Promise<KubectlResult>; dir: string; cleanup: () => Promise<void> }> {
+export async function withKubectl(cluster: SimCluster): Promise<{
+  kubectl: (args: string[], stdin?: string) => Promise<KubectlResult>;
+  dir: string;
+  cleanup: () => Promise<void>;
+}> {
   await requireKubectl();
   const dir = await mkdtemp(join(tmpdir(), "kube-sim-test-"));
   const kubeconfig = join(dir, "kubeconfig");
@@ -90,7 +102,11 @@ export async function withKubectl(cluster: SimCluster): Promise<{ kubectl: (args
 }
 
 /** Resolves when `check` returns true; re-evaluated on every store event (no fixed sleeps). */
-export function untilStore<T>(cluster: SimCluster, check: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+export function untilStore<T>(
+  cluster: SimCluster,
+  check: () => T | undefined | false,
+  timeoutMs = 20_000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const first = check();
     if (first) {
@@ -126,48 +142,55 @@ export interface WatchStream {
 export function openWatch(cluster: SimCluster, path: string): Promise<WatchStream> {
   const url = new URL(path, cluster.url);
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { headers: { Authorization: `Bearer ${cluster.token}` }, ca: cluster.caCertificate }, (res) => {
-      const queue: Array<{ type: string; object: unknown }> = [];
-      const waiters: Array<{ resolve: (e: { type: string; object: unknown }) => void; reject: (e: Error) => void }> = [];
-      let buffer = "";
-      let done = false;
-      let endResolve: () => void = () => undefined;
-      const ended = new Promise<void>((r) => (endResolve = r));
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        buffer += chunk;
-        let index: number;
-        while ((index = buffer.indexOf("\n")) >= 0) {
-          const line = buffer.slice(0, index);
-          buffer = buffer.slice(index + 1);
-          if (!line.trim()) continue;
-          const event = JSON.parse(line) as { type: string; object: unknown };
-          const waiter = waiters.shift();
-          if (waiter) waiter.resolve(event);
-          else queue.push(event);
-        }
-      });
-      const finish = (): void => {
-        done = true;
-        for (const waiter of waiters.splice(0)) waiter.reject(new Error("watch ended"));
-        endResolve();
-      };
-      res.on("end", finish);
-      res.on("close", finish);
-      resolve({
-        status: res.statusCode ?? 0,
-        contentType: res.headers["content-type"],
-        next: () =>
-          new Promise((resolveEvent, rejectEvent) => {
-            const queued = queue.shift();
-            if (queued) resolveEvent(queued);  
-            else if (done) rejectEvent(new Error("watch ended"));
-            else waiters.push({ resolve: resolveEvent, reject: rejectEvent });
-          }),
-        ended,
-        close: () => req.destroy(),
-      });
-    });
+    const req = httpsRequest(
+      url,
+      { headers: { Authorization: `Bearer ${cluster.token}` }, ca: cluster.caCertificate },
+      (res) => {
+        const queue: Array<{ type: string; object: unknown }> = [];
+        const waiters: Array<{
+          resolve: (e: { type: string; object: unknown }) => void;
+          reject: (e: Error) => void;
+        }> = [];
+        let buffer = "";
+        let done = false;
+        let endResolve: () => void = () => undefined;
+        const ended = new Promise<void>((r) => (endResolve = r));
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          buffer += chunk;
+          let index: number;
+          while ((index = buffer.indexOf("\n")) >= 0) {
+            const line = buffer.slice(0, index);
+            buffer = buffer.slice(index + 1);
+            if (!line.trim()) continue;
+            const event = JSON.parse(line) as { type: string; object: unknown };
+            const waiter = waiters.shift();
+            if (waiter) waiter.resolve(event);
+            else queue.push(event);
+          }
+        });
+        const finish = (): void => {
+          done = true;
+          for (const waiter of waiters.splice(0)) waiter.reject(new Error("watch ended"));
+          endResolve();
+        };
+        res.on("end", finish);
+        res.on("close", finish);
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: res.headers["content-type"],
+          next: () =>
+            new Promise((resolveEvent, rejectEvent) => {
+              const queued = queue.shift();
+              if (queued) resolveEvent(queued);
+              else if (done) rejectEvent(new Error("watch ended"));
+              else waiters.push({ resolve: resolveEvent, reject: rejectEvent });
+            }),
+          ended,
+          close: () => req.destroy(),
+        });
+      },
+    );
     req.on("error", reject);
     req.end();
   });

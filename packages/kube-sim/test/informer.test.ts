@@ -14,7 +14,12 @@ const errors: unknown[] = [];
 let onInformerEvent: () => void = () => undefined;
 
 const NS = "default";
-const cm = (name: string, value = "1"): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: NS }, data: { value } });
+const cm = (name: string, value = "1"): KubeObject => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, namespace: NS },
+  data: { value },
+});
 
 function snapshotOfStore(): string[] {
   return cluster.store
@@ -35,7 +40,11 @@ function converged(timeoutMs = 25_000): Promise<void> {
     const check = (): boolean => JSON.stringify(snapshotOfCache()) === JSON.stringify(snapshotOfStore());
     const timer = setTimeout(() => {
       finish();
-      reject(new Error(`informer did not converge: cache ${JSON.stringify(snapshotOfCache())} store ${JSON.stringify(snapshotOfStore())}`));
+      reject(
+        new Error(
+          `informer did not converge: cache ${JSON.stringify(snapshotOfCache())} store ${JSON.stringify(snapshotOfStore())}`,
+        ),
+      );
     }, timeoutMs);
     const unsubscribe = cluster.store.subscribe(() => {
       if (check()) finish(resolve);

@@ -33,7 +33,8 @@ spec:
 /** Succeeds or fails the test with kubectl's own output. */
 async function ok(args: string[], stdin?: string): Promise<string> {
   const result = await kubectl(args, stdin);
-  if (result.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${result.code}): ${result.stderr}`);
+  if (result.code !== 0)
+    throw new Error(`kubectl ${args.join(" ")} failed (${result.code}): ${result.stderr}`);
   expect(result.stderr).not.toMatch(/warning|error/i);
   return result.stdout;
 }
@@ -56,7 +57,13 @@ function rolledOut(): boolean {
 }
 
 async function envOf(): Promise<Array<{ name: string; value: string }>> {
-  const ds = JSON.parse(await ok(["get", "ds", "sensor", "-o", "json"])) as { spec: { template: { spec: { containers: Array<{ name: string; env: Array<{ name: string; value: string }> }> } } } };
+  const ds = JSON.parse(await ok(["get", "ds", "sensor", "-o", "json"])) as {
+    spec: {
+      template: {
+        spec: { containers: Array<{ name: string; env: Array<{ name: string; value: string }> }> };
+      };
+    };
+  };
   const containers = ds.spec.template.spec.containers;
   expect(containers.map((c) => c.name)).toEqual(["sensor"]);
   return containers[0]!.env;
@@ -84,7 +91,9 @@ describe("kubectl against kube-sim", () => {
       ["node-3", "Ready", "<none>"],
     ]);
     const wide = await ok(["get", "nodes", "-o", "wide"]);
-    expect(wide.split("\n")[0]).toMatch(/INTERNAL-IP\s+EXTERNAL-IP\s+OS-IMAGE\s+KERNEL-VERSION\s+CONTAINER-RUNTIME/);
+    expect(wide.split("\n")[0]).toMatch(
+      /INTERNAL-IP\s+EXTERNAL-IP\s+OS-IMAGE\s+KERNEL-VERSION\s+CONTAINER-RUNTIME/,
+    );
   });
 
   it("apply -f creates a DaemonSet, and get pods -o wide shows its pods", async () => {
@@ -92,9 +101,12 @@ describe("kubectl against kube-sim", () => {
     await untilStore(cluster, rolledOut);
     const out = await ok(["get", "pods", "-o", "wide"]);
     const [header, ...rows] = out.trim().split("\n");
-    expect(header).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/);
+    expect(header).toMatch(
+      /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/,
+    );
     expect(rows).toHaveLength(3);
-    for (const row of rows) expect(row).toMatch(/^sensor-\w{5}\s+1\/1\s+Running\s+0\s+\S+\s+\S+\s+node-\d\s+<none>\s+<none>$/);
+    for (const row of rows)
+      expect(row).toMatch(/^sensor-\w{5}\s+1\/1\s+Running\s+0\s+\S+\s+\S+\s+node-\d\s+<none>\s+<none>$/);
     expect(rows.map((r) => r.split(/\s+/)[6]).sort()).toEqual(["node-1", "node-2", "node-3"]);
   });
 
@@ -106,7 +118,9 @@ describe("kubectl against kube-sim", () => {
       { name: "B", value: "2" },
     ]);
     const out = await ok(["rollout", "status", "ds/sensor", "--timeout=60s"]);
-    expect(out).toMatch(/Waiting for daemon set "sensor" rollout to finish: (\d+ out of 3 new pods have been updated|\d+ of 3 updated pods are available)/);
+    expect(out).toMatch(
+      /Waiting for daemon set "sensor" rollout to finish: (\d+ out of 3 new pods have been updated|\d+ of 3 updated pods are available)/,
+    );
     expect(out.trim().split("\n").at(-1)).toBe('daemon set "sensor" successfully rolled out');
   });
 
@@ -127,7 +141,9 @@ describe("kubectl against kube-sim", () => {
   });
 
   it("apply --server-side", async () => {
-    expect(await ok(["apply", "--server-side", "-f", "-"], manifest("ssa"))).toBe("daemonset.apps/sensor serverside-applied\n");
+    expect(await ok(["apply", "--server-side", "-f", "-"], manifest("ssa"))).toBe(
+      "daemonset.apps/sensor serverside-applied\n",
+    );
     expect((await envOf()).find((e) => e.name === "FOO")?.value).toBe("ssa");
     // Applying again without B removes what this manager applied before.
     await ok(["apply", "--server-side", "-f", "-"], manifest("ssa").replace(/^ {8}- \{name: B.*\n/m, ""));
@@ -146,12 +162,20 @@ describe("kubectl against kube-sim", () => {
   });
 
   it("create configmap / secret / clusterrolebinding (kubectl sends these as protobuf)", async () => {
-    expect(await ok(["create", "configmap", "settings", "--from-literal=a=b"])).toBe("configmap/settings created\n");
+    expect(await ok(["create", "configmap", "settings", "--from-literal=a=b"])).toBe(
+      "configmap/settings created\n",
+    );
     expect(cluster.store.get("configmaps", "default", "settings")?.data).toEqual({ a: "b" });
-    expect(await ok(["create", "secret", "generic", "hmac", "--from-literal=key=s3cret"])).toBe("secret/hmac created\n");
-    expect(cluster.store.get("secrets", "default", "hmac")?.data).toEqual({ key: Buffer.from("s3cret").toString("base64") });
+    expect(await ok(["create", "secret", "generic", "hmac", "--from-literal=key=s3cret"])).toBe(
+      "secret/hmac created\n",
+    );
+    expect(cluster.store.get("secrets", "default", "hmac")?.data).toEqual({
+      key: Buffer.from("s3cret").toString("base64"),
+    });
     await ok(["create", "clusterrolebinding", "readers", "--clusterrole=view", "--user=alice"]);
-    expect(cluster.store.get("clusterrolebindings.rbac.authorization.k8s.io", undefined, "readers")).toMatchObject({
+    expect(
+      cluster.store.get("clusterrolebindings.rbac.authorization.k8s.io", undefined, "readers"),
+    ).toMatchObject({
       roleRef: { kind: "ClusterRole", name: "view" },
       subjects: [{ kind: "User", name: "alice" }],
     });

@@ -16,7 +16,13 @@ beforeAll(async () => {
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name: "two", namespace: "default" },
-    spec: { nodeName: "node-1", containers: [{ name: "a", image: "img/a:1" }, { name: "b", image: "img/b:1" }] },
+    spec: {
+      nodeName: "node-1",
+      containers: [
+        { name: "a", image: "img/a:1" },
+        { name: "b", image: "img/b:1" },
+      ],
+    },
   });
   cluster.store.create("pods", {
     apiVersion: "v1",
@@ -46,7 +52,9 @@ describe("pod logs", () => {
     const res = await call(cluster, "GET", "/api/v1/namespaces/default/pods/two/log");
     expect(res.status).toBe(400);
     expect(res.json.message).toBe("a container name must be specified for pod two, choose one of: [a b]");
-    expect((await call(cluster, "GET", "/api/v1/namespaces/default/pods/two/log?container=c")).json.message).toBe("container c is not valid for pod two");
+    expect(
+      (await call(cluster, "GET", "/api/v1/namespaces/default/pods/two/log?container=c")).json.message,
+    ).toBe("container c is not valid for pod two");
   });
 
   it("answers 400 for previous logs of a container that never restarted", async () => {
@@ -57,16 +65,21 @@ describe("pod logs", () => {
 
   it("follows until the pod is deleted", async () => {
     const text = await new Promise<string>((resolve, reject) => {
-      const req = httpsRequest(new URL(`${podPath()}?follow=true`, cluster.url), { headers: { Authorization: `Bearer ${cluster.token}` }, ca: cluster.caCertificate }, (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => {
-          body += chunk;
-          // Once the current log has arrived, delete the pod: the stream must end by itself.
-          if (body.endsWith("\n") && cluster.store.get("pods", "default", "one")) cluster.store.delete("pods", "default", "one");
-        });
-        res.on("end", () => resolve(body));
-      });
+      const req = httpsRequest(
+        new URL(`${podPath()}?follow=true`, cluster.url),
+        { headers: { Authorization: `Bearer ${cluster.token}` }, ca: cluster.caCertificate },
+        (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            body += chunk;
+            // Once the current log has arrived, delete the pod: the stream must end by itself.
+            if (body.endsWith("\n") && cluster.store.get("pods", "default", "one"))
+              cluster.store.delete("pods", "default", "one");
+          });
+          res.on("end", () => resolve(body));
+        },
+      );
       req.on("error", reject);
       req.end();
     });

@@ -40,8 +40,21 @@ describe("several clusters", () => {
     const kubeconfig = join(dir, "kubeconfig");
     await writeFile(kubeconfig, fleet.kubeconfig());
     const out = await new Promise<string>((resolve, reject) =>
-      execFile("kubectl", ["--kubeconfig", kubeconfig, "--cache-dir", join(dir, "cache"), "--context", "kube-sim-1", "get", "nodes", "-o", "name"], (error, stdout, stderr) =>
-        error ? reject(new Error(stderr)) : resolve(stdout),
+      execFile(
+        "kubectl",
+        [
+          "--kubeconfig",
+          kubeconfig,
+          "--cache-dir",
+          join(dir, "cache"),
+          "--context",
+          "kube-sim-1",
+          "get",
+          "nodes",
+          "-o",
+          "name",
+        ],
+        (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout)),
       ),
     );
     expect(out).toBe("node/node-1\n");

@@ -28,7 +28,7 @@ spec:
 `;
 
 type Status = { numberAvailable?: number; updatedNumberScheduled?: number; observedGeneration?: number };
-const status = (): Status => (cluster.store.get("daemonsets.apps", "default", "agent")?.status ?? {});
+const status = (): Status => cluster.store.get("daemonsets.apps", "default", "agent")?.status ?? {};
 
 beforeAll(async () => {
   cluster = await startSimCluster({
@@ -49,12 +49,14 @@ describe("rollback of a crash-looping update", () => {
     expect((await kubectl(["apply", "-f", "-"], manifest)).code).toBe(0);
     await untilStore(cluster, () => status().numberAvailable === 2);
 
-    expect((await kubectl(["set", "env", "ds/agent", "COLLECTOR-"])).stdout).toBe("daemonset.apps/agent env updated\n");
+    expect((await kubectl(["set", "env", "ds/agent", "COLLECTOR-"])).stdout).toBe(
+      "daemonset.apps/agent env updated\n",
+    );
     // The replaced pod crash-loops; with maxUnavailable 1 the rollout stalls there.
     await untilStore(cluster, () =>
-      cluster.store.list("pods", { namespace: "default" }).items.some((p) =>
-        JSON.stringify(p.status ?? {}).includes("CrashLoopBackOff"),
-      ),
+      cluster.store
+        .list("pods", { namespace: "default" })
+        .items.some((p) => JSON.stringify(p.status ?? {}).includes("CrashLoopBackOff")),
     );
     const pods = await kubectl(["get", "pods"]);
     // Between restarts the container is briefly Running, so only the restart count is certain.
@@ -63,11 +65,19 @@ describe("rollback of a crash-looping update", () => {
     expect(stalled.code).not.toBe(0);
     expect(stalled.stdout).toContain('Waiting for daemon set "agent" rollout to finish');
 
-    expect((await kubectl(["rollout", "undo", "ds/agent"])).stdout).toBe("daemonset.apps/agent rolled back\n");
+    expect((await kubectl(["rollout", "undo", "ds/agent"])).stdout).toBe(
+      "daemonset.apps/agent rolled back\n",
+    );
     const done = await kubectl(["rollout", "status", "ds/agent", "--timeout=60s"]);
     expect(done.stdout.trim().split("\n").at(-1)).toBe('daemon set "agent" successfully rolled out');
     expect(status()).toMatchObject({ numberAvailable: 2, updatedNumberScheduled: 2 });
-    const env = await kubectl(["get", "ds", "agent", "-o", "jsonpath={.spec.template.spec.containers[0].env}"]);
+    const env = await kubectl([
+      "get",
+      "ds",
+      "agent",
+      "-o",
+      "jsonpath={.spec.template.spec.containers[0].env}",
+    ]);
     expect(JSON.parse(env.stdout)).toEqual([{ name: "COLLECTOR", value: "10.0.0.1" }]);
   });
 });

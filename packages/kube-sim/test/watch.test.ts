@@ -12,7 +12,12 @@ afterAll(async () => {
   await cluster.stop();
 });
 
-const cm = (name: string, labels: Record<string, string> = {}) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "default", labels }, data: { a: "1" } });
+const cm = (name: string, labels: Record<string, string> = {}) => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, namespace: "default", labels },
+  data: { a: "1" },
+});
 
 describe("watch", () => {
   it("sends headers at once, synthetic ADDED from version 0, then live events with kind and apiVersion", async () => {
@@ -21,14 +26,22 @@ describe("watch", () => {
     expect(watch.status).toBe(200);
     expect(watch.contentType).toBe("application/json");
     const added = await watch.next();
-    expect(added).toMatchObject({ type: "ADDED", object: { kind: "ConfigMap", apiVersion: "v1", metadata: { name: "w1" } } });
+    expect(added).toMatchObject({
+      type: "ADDED",
+      object: { kind: "ConfigMap", apiVersion: "v1", metadata: { name: "w1" } },
+    });
     cluster.store.create("configmaps", cm("w2"));
-    expect(await watch.next()).toMatchObject({ type: "ADDED", object: { kind: "ConfigMap", metadata: { name: "w2" } } });
+    expect(await watch.next()).toMatchObject({
+      type: "ADDED",
+      object: { kind: "ConfigMap", metadata: { name: "w2" } },
+    });
     const w2 = cluster.store.get("configmaps", "default", "w2")!;
     cluster.store.delete("configmaps", "default", "w2");
     const deleted = await watch.next();
     expect(deleted.type).toBe("DELETED");
-    expect(Number(deleted.object.metadata.resourceVersion)).toBeGreaterThan(Number(w2.metadata.resourceVersion));
+    expect(Number(deleted.object.metadata.resourceVersion)).toBeGreaterThan(
+      Number(w2.metadata.resourceVersion),
+    );
     watch.close();
   });
 
@@ -36,7 +49,10 @@ describe("watch", () => {
     const from = cluster.store.currentResourceVersion();
     cluster.store.create("configmaps", cm("r1"));
     cluster.store.create("configmaps", cm("r2"));
-    const watch = await openWatch(cluster, `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${from}`);
+    const watch = await openWatch(
+      cluster,
+      `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${from}`,
+    );
     expect((await watch.next()).object.metadata.name).toBe("r1");
     expect((await watch.next()).object.metadata.name).toBe("r2");
     watch.close();
@@ -46,7 +62,10 @@ describe("watch", () => {
     const old = cluster.store.currentResourceVersion();
     cluster.store.create("configmaps", cm("e1"));
     cluster.faults.expireHistory();
-    const watch = await openWatch(cluster, `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${old}`);
+    const watch = await openWatch(
+      cluster,
+      `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${old}`,
+    );
     expect(watch.status).toBe(200);
     const event = await watch.next();
     expect(event.type).toBe("ERROR");
@@ -63,9 +82,19 @@ describe("watch", () => {
   });
 
   it("sends BOOKMARKs with only kind, apiVersion and resourceVersion when allowed", async () => {
-    const watch = await openWatch(cluster, "/apis/apps/v1/namespaces/default/daemonsets?watch=1&allowWatchBookmarks=true&resourceVersion=0");
+    const watch = await openWatch(
+      cluster,
+      "/apis/apps/v1/namespaces/default/daemonsets?watch=1&allowWatchBookmarks=true&resourceVersion=0",
+    );
     const event = await watch.next();
-    expect(event).toEqual({ type: "BOOKMARK", object: { kind: "DaemonSet", apiVersion: "apps/v1", metadata: { resourceVersion: cluster.store.currentResourceVersion() } } });
+    expect(event).toEqual({
+      type: "BOOKMARK",
+      object: {
+        kind: "DaemonSet",
+        apiVersion: "apps/v1",
+        metadata: { resourceVersion: cluster.store.currentResourceVersion() },
+      },
+    });
     watch.close();
   });
 
@@ -76,7 +105,10 @@ describe("watch", () => {
 
   it("filters by label selector and sends DELETED when an object leaves the selection", async () => {
     cluster.store.create("configmaps", cm("sel", { team: "a" }));
-    const watch = await openWatch(cluster, "/api/v1/namespaces/default/configmaps?watch=1&labelSelector=team%3Da");
+    const watch = await openWatch(
+      cluster,
+      "/api/v1/namespaces/default/configmaps?watch=1&labelSelector=team%3Da",
+    );
     expect(await watch.next()).toMatchObject({ type: "ADDED", object: { metadata: { name: "sel" } } });
     cluster.store.create("configmaps", cm("other", { team: "b" }));
     const current = structuredClone(cluster.store.get("configmaps", "default", "sel")!);
@@ -93,7 +125,10 @@ describe("watch", () => {
     const w1 = structuredClone(cluster.store.get("configmaps", "default", "w1")!);
     w1.data = { a: "2" };
     cluster.store.update("configmaps", w1);
-    expect(await watch.next()).toMatchObject({ type: "MODIFIED", object: { metadata: { name: "w1" }, data: { a: "2" } } });
+    expect(await watch.next()).toMatchObject({
+      type: "MODIFIED",
+      object: { metadata: { name: "w1" }, data: { a: "2" } },
+    });
     watch.close();
   });
 
@@ -111,8 +146,14 @@ describe("watch-list", () => {
       cluster,
       "/api/v1/nodes?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
     );
-    expect(await watch.next()).toMatchObject({ type: "ADDED", object: { kind: "Node", metadata: { name: "node-1" } } });
-    expect(await watch.next()).toMatchObject({ type: "BOOKMARK", object: { metadata: { annotations: { "k8s.io/initial-events-end": "true" } } } });
+    expect(await watch.next()).toMatchObject({
+      type: "ADDED",
+      object: { kind: "Node", metadata: { name: "node-1" } },
+    });
+    expect(await watch.next()).toMatchObject({
+      type: "BOOKMARK",
+      object: { metadata: { annotations: { "k8s.io/initial-events-end": "true" } } },
+    });
     watch.close();
   });
 });

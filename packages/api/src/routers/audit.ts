@@ -7,7 +7,15 @@ import { serializeAuditEvent } from "./serialize.ts";
 
 export const auditRouter = router({
   list: adminProcedure
-    .meta({ openapi: { method: "GET", path: "/audit", summary: "Browse the audit log", tags: ["audit"], protect: true } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/audit",
+        summary: "Browse the audit log",
+        tags: ["audit"],
+        protect: true,
+      },
+    })
     .input(ZAuditListInputSchema)
     .output(z.object({ items: z.array(ZAuditEventSchema), nextCursor: z.string().nullable() }))
     .query(async ({ ctx, input }) => {
@@ -20,7 +28,16 @@ export const auditRouter = router({
    * by the client on reconnect) it first replays what was missed.
    */
   live: adminProcedure
-    .input(z.object({ lastEventId: z.string().regex(/^\d{1,19}$/, "must be an event id").nullish() }).optional())
+    .input(
+      z
+        .object({
+          lastEventId: z
+            .string()
+            .regex(/^\d{1,19}$/, "must be an event id")
+            .nullish(),
+        })
+        .optional(),
+    )
     .subscription(async function* ({ ctx, input, signal }) {
       // Subscribe before reading the backlog, so nothing falls between the two.
       const live = ctx.bus.subscribe(AUDIT_TOPIC, signal);

@@ -22,7 +22,9 @@ export const authRouter = router({
       ctx.setSessionCookie(cookieValue, expiresAt);
       ctx.auditActor = { type: "user", id: user.id, name: user.username, role: user.role, sessionId: "" };
       const view = serializeUser(toUserView(user));
-      return { user: { id: view.id, username: view.username, displayName: view.displayName, role: view.role } };
+      return {
+        user: { id: view.id, username: view.username, displayName: view.displayName, role: view.role },
+      };
     }),
 
   logout: publicProcedure.output(ZOkSchema).mutation(async ({ ctx }) => {
@@ -37,7 +39,10 @@ export const authRouter = router({
     .output(
       z.object({
         user: ZSessionUserSchema.nullable(),
-        token: z.object({ id: z.string(), name: z.string(), role: ZUserSchema.shape.role }).nullable().optional(),
+        token: z
+          .object({ id: z.string(), name: z.string(), role: ZUserSchema.shape.role })
+          .nullable()
+          .optional(),
       }),
     )
     .query(async ({ ctx }) => {
@@ -45,9 +50,12 @@ export const authRouter = router({
       if (actor.type === "user") {
         const user = await ctx.db.user.findUnique({ where: { id: actor.id } });
         if (!user) return { user: null };
-        return { user: { id: user.id, username: user.username, displayName: user.displayName, role: user.role } };
+        return {
+          user: { id: user.id, username: user.username, displayName: user.displayName, role: user.role },
+        };
       }
-      if (actor.type === "token") return { user: null, token: { id: actor.id, name: actor.name, role: actor.role } };
+      if (actor.type === "token")
+        return { user: null, token: { id: actor.id, name: actor.name, role: actor.role } };
       return { user: null };
     }),
 });

@@ -7,7 +7,15 @@ const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
 export const clustersRouter = router({
   list: viewerProcedure
-    .meta({ openapi: { method: "GET", path: "/clusters", summary: "List clusters", tags: ["clusters"], protect: true } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/clusters",
+        summary: "List clusters",
+        tags: ["clusters"],
+        protect: true,
+      },
+    })
     .input(z.object({}).optional())
     .output(z.object({ items: z.array(ZClusterSchema) }))
     .query(async ({ ctx }) => ({
@@ -25,7 +33,15 @@ export const clustersRouter = router({
 
   /** Registers a cluster; the ingest key in the answer is shown this once. */
   create: operatorProcedure
-    .meta({ openapi: { method: "POST", path: "/clusters", summary: "Register a cluster", tags: ["clusters"], protect: true } })
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/clusters",
+        summary: "Register a cluster",
+        tags: ["clusters"],
+        protect: true,
+      },
+    })
     .input(ZCreateClusterInputSchema)
     .output(z.object({ clusterId: z.string(), keyId: z.string(), secret: z.string() }))
     .mutation(async ({ ctx, input }) => {
@@ -37,12 +53,23 @@ export const clustersRouter = router({
 
   rotateKey: operatorProcedure
     .meta({
-      openapi: { method: "POST", path: "/clusters/{id}/rotate-key", summary: "Rotate a cluster's ingest key", tags: ["clusters"], protect: true },
+      openapi: {
+        method: "POST",
+        path: "/clusters/{id}/rotate-key",
+        summary: "Rotate a cluster's ingest key",
+        tags: ["clusters"],
+        protect: true,
+      },
     })
     .input(ZRotateKeyInputSchema)
     .output(z.object({ keyId: z.string(), secret: z.string(), oldKeysRetireAt: z.string() }))
     .mutation(async ({ ctx, input }) => {
-      const rotated = await rotateIngestKey({ db: ctx.db, secrets: ctx.secrets, clusterId: input.id, graceHours: input.graceHours });
+      const rotated = await rotateIngestKey({
+        db: ctx.db,
+        secrets: ctx.secrets,
+        clusterId: input.id,
+        graceHours: input.graceHours,
+      });
       ctx.ingest.invalidateKeys();
       return { ...rotated, oldKeysRetireAt: rotated.oldKeysRetireAt.toISOString() };
     }),

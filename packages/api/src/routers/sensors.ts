@@ -6,10 +6,20 @@ import { listSensorsView } from "./sensor-views.ts";
 
 export const sensorsRouter = router({
   list: viewerProcedure
-    .meta({ openapi: { method: "GET", path: "/sensors", summary: "List sensors as last seen", tags: ["sensors"], protect: true } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/sensors",
+        summary: "List sensors as last seen",
+        tags: ["sensors"],
+        protect: true,
+      },
+    })
     .input(z.object({ clusterId: ZClusterIdSchema.optional() }).optional())
     .output(z.object({ items: z.array(ZSensorSchema) }))
-    .query(async ({ ctx, input }) => ({ items: await listSensorsView({ db: ctx.db, clusterId: input?.clusterId }) })),
+    .query(async ({ ctx, input }) => ({
+      items: await listSensorsView({ db: ctx.db, clusterId: input?.clusterId }),
+    })),
 
   /** A summary of every report as it is stored, over SSE; optionally one cluster's. */
   live: viewerProcedure

@@ -6,10 +6,20 @@ import { serializeToken } from "./serialize.ts";
 
 export const tokensRouter = router({
   list: viewerProcedure
-    .meta({ openapi: { method: "GET", path: "/tokens", summary: "List API tokens", tags: ["tokens"], protect: true } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/tokens",
+        summary: "List API tokens",
+        tags: ["tokens"],
+        protect: true,
+      },
+    })
     .input(z.object({}).optional())
     .output(z.object({ items: z.array(ZTokenSchema) }))
-    .query(async ({ ctx }) => ({ items: (await listApiTokens({ db: ctx.db, actor: ctx.actor })).map(serializeToken) })),
+    .query(async ({ ctx }) => ({
+      items: (await listApiTokens({ db: ctx.db, actor: ctx.actor })).map(serializeToken),
+    })),
 
   create: viewerProcedure
     .input(ZCreateTokenInputSchema)
@@ -17,7 +27,11 @@ export const tokensRouter = router({
     .mutation(async ({ ctx, input }) => {
       // Tokens are created by people in the dashboard; a token cannot mint tokens.
       if (ctx.actor.type !== "user") {
-        throw toTRPCError(new AppError("FORBIDDEN", { userMessage: "API tokens are created by signed-in users, not by tokens." }));
+        throw toTRPCError(
+          new AppError("FORBIDDEN", {
+            userMessage: "API tokens are created by signed-in users, not by tokens.",
+          }),
+        );
       }
       const { token, secret } = await createApiToken({
         db: ctx.db,
@@ -31,7 +45,13 @@ export const tokensRouter = router({
 
   revoke: viewerProcedure
     .meta({
-      openapi: { method: "POST", path: "/tokens/{id}/revoke", summary: "Revoke an API token", tags: ["tokens"], protect: true },
+      openapi: {
+        method: "POST",
+        path: "/tokens/{id}/revoke",
+        summary: "Revoke an API token",
+        tags: ["tokens"],
+        protect: true,
+      },
     })
     .input(z.object({ id: ZIdSchema }))
     .output(ZOkSchema)

@@ -23,7 +23,10 @@ export function redactForAudit(value: unknown, depth = 0): unknown {
   if (value instanceof Date) return value.toISOString();
   if (value && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? "[redacted]" : redactForAudit(v, depth + 1)]),
+      Object.entries(value).map(([k, v]) => [
+        k,
+        SECRET_KEY.test(k) ? "[redacted]" : redactForAudit(v, depth + 1),
+      ]),
     );
   }
   return value;
@@ -44,7 +47,11 @@ export async function recordAuditEvent(options: {
 }): Promise<AuditEventView> {
   const { actor } = options;
   const actorName =
-    actor.type === "anonymous" ? (options.claimedName ? `anonymous (${options.claimedName})` : "anonymous") : actor.name;
+    actor.type === "anonymous"
+      ? options.claimedName
+        ? `anonymous (${options.claimedName})`
+        : "anonymous"
+      : actor.name;
   const row = await options.db.auditEvent.create({
     data: {
       actorType: actor.type,
@@ -55,7 +62,8 @@ export async function recordAuditEvent(options: {
       ip: options.ip ?? null,
       outcome: options.outcome,
       errorCode: options.errorCode ?? null,
-      detail: options.detail === undefined ? undefined : (redactForAudit(options.detail) as Prisma.InputJsonValue),
+      detail:
+        options.detail === undefined ? undefined : (redactForAudit(options.detail) as Prisma.InputJsonValue),
     },
   });
   return toAuditEventView(row);
@@ -90,7 +98,11 @@ export async function listAuditEvents(options: {
     ...(options.actor ? { actorName: { contains: options.actor, mode: "insensitive" } } : {}),
     ...(options.outcome ? { outcome: options.outcome } : {}),
   };
-  const rows = await options.db.auditEvent.findMany({ where, orderBy: { id: "desc" }, take: options.limit + 1 });
+  const rows = await options.db.auditEvent.findMany({
+    where,
+    orderBy: { id: "desc" },
+    take: options.limit + 1,
+  });
   const page = rows.slice(0, options.limit);
   return {
     items: page.map(toAuditEventView),
@@ -99,7 +111,11 @@ export async function listAuditEvents(options: {
 }
 
 /** Events recorded after `afterId`, oldest first: what a live viewer missed. */
-export async function listAuditEventsAfter(options: { db: Db; afterId: string; limit?: number }): Promise<AuditEventView[]> {
+export async function listAuditEventsAfter(options: {
+  db: Db;
+  afterId: string;
+  limit?: number;
+}): Promise<AuditEventView[]> {
   const rows = await options.db.auditEvent.findMany({
     where: { id: { gt: BigInt(options.afterId) } },
     orderBy: { id: "asc" },

@@ -52,7 +52,10 @@ export async function loginWithPassword(options: {
   ]);
   const over = (attempts: { at: Date }[], max: number) =>
     attempts.length >= max ? attempts[attempts.length - max]!.at.getTime() + limit.windowMs : null;
-  const retryAt = Math.max(over(byName, limit.maxFailuresPerUsername) ?? 0, over(byIp, limit.maxFailuresPerIp) ?? 0);
+  const retryAt = Math.max(
+    over(byName, limit.maxFailuresPerUsername) ?? 0,
+    over(byIp, limit.maxFailuresPerIp) ?? 0,
+  );
   if (retryAt > 0) {
     const retryAfterSeconds = Math.max(1, Math.ceil((retryAt - now.getTime()) / 1000));
     throw new AppError("RATE_LIMITED", {
@@ -62,7 +65,9 @@ export async function loginWithPassword(options: {
   }
 
   const user = await db.user.findUnique({ where: { username } });
-  const ok = user ? await verifyPassword(user.passwordHash, options.password) : await verifyAgainstDummy(options.password);
+  const ok = user
+    ? await verifyPassword(user.passwordHash, options.password)
+    : await verifyAgainstDummy(options.password);
   await db.loginAttempt.create({ data: { username, ip, success: ok && !user?.disabledAt, at: now } });
   if (!user || !ok) {
     throw new AppError("INVALID_CREDENTIALS", { userMessage: "Wrong user name or password." });
@@ -85,9 +90,15 @@ export async function loginWithPassword(options: {
 }
 
 /** Drops login attempts older than the rate-limit window. */
-export async function purgeOldLoginAttempts(options: { db: Db; now?: Date; rateLimit?: LoginRateLimit }): Promise<number> {
+export async function purgeOldLoginAttempts(options: {
+  db: Db;
+  now?: Date;
+  rateLimit?: LoginRateLimit;
+}): Promise<number> {
   const now = options.now ?? new Date();
   const limit = options.rateLimit ?? DEFAULT_LOGIN_RATE_LIMIT;
-  const result = await options.db.loginAttempt.deleteMany({ where: { at: { lt: new Date(now.getTime() - limit.windowMs) } } });
+  const result = await options.db.loginAttempt.deleteMany({
+    where: { at: { lt: new Date(now.getTime() - limit.windowMs) } },
+  });
   return result.count;
 }

@@ -28,7 +28,9 @@ describe("sessions", () => {
     const user = await createUser({ db, username: "sam", role: "viewer", password: "sam-password-long" });
     const { cookieValue } = await createSession({ db, userId: user.id, ip: "127.0.0.1", now: t0, policy });
     for (let minute = 5; minute < 60; minute += 5) {
-      expect(await resolveSession({ db, cookieValue, now: at(minute), policy })).toMatchObject({ name: "sam" });
+      expect(await resolveSession({ db, cookieValue, now: at(minute), policy })).toMatchObject({
+        name: "sam",
+      });
     }
     expect(await resolveSession({ db, cookieValue, now: at(61), policy })).toBeNull();
     expect(await db.session.count()).toBe(0);
@@ -66,9 +68,23 @@ describe("login rate limit", () => {
       ).rejects.toMatchObject({ code: "INVALID_CREDENTIALS" });
     }
     await expect(
-      loginWithPassword({ db, username: "rita", password: "rita-password-long", ip: "10.1.1.1", now: at(5), rateLimit }),
+      loginWithPassword({
+        db,
+        username: "rita",
+        password: "rita-password-long",
+        ip: "10.1.1.1",
+        now: at(5),
+        rateLimit,
+      }),
     ).rejects.toMatchObject({ code: "RATE_LIMITED", retryAfterSeconds: 10 * 60 });
-    const ok = await loginWithPassword({ db, username: "rita", password: "rita-password-long", ip: "10.1.1.1", now: at(16), rateLimit });
+    const ok = await loginWithPassword({
+      db,
+      username: "rita",
+      password: "rita-password-long",
+      ip: "10.1.1.1",
+      now: at(16),
+      rateLimit,
+    });
     expect(ok.user.username).toBe("rita");
   });
 });

@@ -79,12 +79,19 @@ export async function deleteSession(options: { db: Db; sessionId: string }): Pro
 }
 
 /** Removes expired sessions; run periodically. Returns how many were removed. */
-export async function purgeExpiredSessions(options: { db: Db; now?: Date; policy?: SessionPolicy }): Promise<number> {
+export async function purgeExpiredSessions(options: {
+  db: Db;
+  now?: Date;
+  policy?: SessionPolicy;
+}): Promise<number> {
   const now = options.now ?? new Date();
   const policy = options.policy ?? DEFAULT_SESSION_POLICY;
   const result = await options.db.session.deleteMany({
     where: {
-      OR: [{ expiresAt: { lte: now } }, { lastSeenAt: { lt: new Date(now.getTime() - policy.idleTimeoutMs) } }],
+      OR: [
+        { expiresAt: { lte: now } },
+        { lastSeenAt: { lt: new Date(now.getTime() - policy.idleTimeoutMs) } },
+      ],
     },
   });
   return result.count;

@@ -28,7 +28,10 @@ export async function listClusters(options: { db: Db; now?: Date }): Promise<Clu
   const clusters = await options.db.cluster.findMany({
     orderBy: { id: "asc" },
     include: {
-      keys: { where: { OR: [{ retiresAt: null }, { retiresAt: { gt: now } }] }, orderBy: { createdAt: "desc" } },
+      keys: {
+        where: { OR: [{ retiresAt: null }, { retiresAt: { gt: now } }] },
+        orderBy: { createdAt: "desc" },
+      },
       _count: { select: { sensors: true } },
     },
   });
@@ -67,7 +70,10 @@ export async function createCluster(options: {
     });
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
-      throw new AppError("CONFLICT", { userMessage: `A cluster with the id "${options.id}" already exists.`, cause: error });
+      throw new AppError("CONFLICT", {
+        userMessage: `A cluster with the id "${options.id}" already exists.`,
+        cause: error,
+      });
     }
     throw error;
   }
@@ -96,7 +102,12 @@ export async function rotateIngestKey(options: {
       data: { retiresAt: retireAt },
     });
     await tx.ingestKey.create({
-      data: { keyId: cluster.id, clusterId: cluster.id, secretCiphertext: options.secrets.seal(secret), createdAt: now },
+      data: {
+        keyId: cluster.id,
+        clusterId: cluster.id,
+        secretCiphertext: options.secrets.seal(secret),
+        createdAt: now,
+      },
     });
   });
   return { keyId: options.clusterId, secret, oldKeysRetireAt: retireAt };

@@ -17,7 +17,6 @@ import { createReportWriter } from "./report-writer.ts";
 export { STATS_TOPIC } from "./report-writer.ts";
 export { summarizeReport, type ReportSummary } from "./summary.ts";
 
-
 export interface IngestRequest {
   method: string;
   /** The raw request target, as signed. */
@@ -101,7 +100,11 @@ export function createIngestGateway(options: {
     return inserted === 0;
   }
 
-  const refuse = (status: number, reason: Extract<IngestResponse, { ok: false }>["reason"], message: string): IngestResult => ({
+  const refuse = (
+    status: number,
+    reason: Extract<IngestResponse, { ok: false }>["reason"],
+    message: string,
+  ): IngestResult => ({
     status,
     body: { ok: false, reason, message, serverTime: clock() },
   });
@@ -114,7 +117,10 @@ export function createIngestGateway(options: {
     request: IngestRequest,
     maxBodyBytes: number,
     deferNonce = false,
-  ): Promise<{ refusal: IngestResult } | { clusterId: string | null; keyId: string; nonce: string; nonceExpiresAt: Date }> {
+  ): Promise<
+    | { refusal: IngestResult }
+    | { clusterId: string | null; keyId: string; nonce: string; nonceExpiresAt: Date }
+  > {
     let nonceExpiresAt = new Date(0);
     const result = await verifyRequest({
       method: request.method,
@@ -132,7 +138,8 @@ export function createIngestGateway(options: {
         : seenNonce,
       maxBodyBytes,
     });
-    if (!result.ok) return { refusal: refuse(VERIFY_FAILURE_STATUS[result.reason], result.reason, result.message) };
+    if (!result.ok)
+      return { refusal: refuse(VERIFY_FAILURE_STATUS[result.reason], result.reason, result.message) };
     const keys = await lookup(result.keyId);
     // Throttled: one write per key a minute is enough to tell which keys are in use.
     const now = clock();
@@ -158,7 +165,11 @@ export function createIngestGateway(options: {
       if (!decoded.ok) return refuse(400, "invalid_body", decoded.message);
       const report = decoded.value;
       if (report.agent.clusterId !== verified.clusterId) {
-        return refuse(403, "unknown_cluster", `this key belongs to cluster "${verified.clusterId}", not "${report.agent.clusterId}"`);
+        return refuse(
+          403,
+          "unknown_cluster",
+          `this key belongs to cluster "${verified.clusterId}", not "${report.agent.clusterId}"`,
+        );
       }
       const outcome = await writer.write({
         keyId: verified.keyId,
@@ -179,12 +190,18 @@ export function createIngestGateway(options: {
       if (!decoded.ok) return refuse(400, "invalid_body", decoded.message);
       const { metadata, pcap } = decoded.value;
       if (metadata.agent.clusterId !== verified.clusterId) {
-        return refuse(403, "unknown_cluster", `this key belongs to cluster "${verified.clusterId}", not "${metadata.agent.clusterId}"`);
+        return refuse(
+          403,
+          "unknown_cluster",
+          `this key belongs to cluster "${verified.clusterId}", not "${metadata.agent.clusterId}"`,
+        );
       }
       const now = new Date(clock());
       await db.$transaction(async (tx) => {
         const sensor = await tx.sensor.upsert({
-          where: { clusterId_nodeName: { clusterId: metadata.agent.clusterId, nodeName: metadata.agent.nodeName } },
+          where: {
+            clusterId_nodeName: { clusterId: metadata.agent.clusterId, nodeName: metadata.agent.nodeName },
+          },
           create: {
             clusterId: metadata.agent.clusterId,
             nodeName: metadata.agent.nodeName,

@@ -13,7 +13,11 @@ function startOfUtcDay(date: Date): Date {
 }
 
 /** Creates the partitions for today and the next `daysAhead` days (idempotent). */
-export async function ensureReportPartitions(options: { db: Db; now?: Date; daysAhead?: number }): Promise<string[]> {
+export async function ensureReportPartitions(options: {
+  db: Db;
+  now?: Date;
+  daysAhead?: number;
+}): Promise<string[]> {
   const today = startOfUtcDay(options.now ?? new Date());
   const created: string[] = [];
   for (let i = 0; i <= (options.daysAhead ?? 2); i++) {
@@ -21,7 +25,10 @@ export async function ensureReportPartitions(options: { db: Db; now?: Date; days
     const to = new Date(from.getTime() + DAY_MS);
     const name = partitionName(from);
     // Identifiers and bounds are generated here, never taken from input.
-    const exists = await options.db.$queryRawUnsafe<{ one: number }[]>(`SELECT 1 AS one FROM pg_class WHERE relname = $1`, name);
+    const exists = await options.db.$queryRawUnsafe<{ one: number }[]>(
+      `SELECT 1 AS one FROM pg_class WHERE relname = $1`,
+      name,
+    );
     if (exists.length > 0) continue;
     await options.db.$executeRawUnsafe(
       `CREATE TABLE IF NOT EXISTS "${name}" PARTITION OF "SensorReport" FOR VALUES FROM ('${from.toISOString()}') TO ('${to.toISOString()}')`,
@@ -32,8 +39,14 @@ export async function ensureReportPartitions(options: { db: Db; now?: Date; days
 }
 
 /** Drops day partitions that end before now − retention. Returns the dropped names. */
-export async function dropExpiredReportPartitions(options: { db: Db; retentionDays: number; now?: Date }): Promise<string[]> {
-  const cutoff = startOfUtcDay(new Date((options.now ?? new Date()).getTime() - options.retentionDays * DAY_MS));
+export async function dropExpiredReportPartitions(options: {
+  db: Db;
+  retentionDays: number;
+  now?: Date;
+}): Promise<string[]> {
+  const cutoff = startOfUtcDay(
+    new Date((options.now ?? new Date()).getTime() - options.retentionDays * DAY_MS),
+  );
   const partitions = await options.db.$queryRawUnsafe<{ name: string }[]>(
     `SELECT c.relname AS name FROM pg_inherits i
        JOIN pg_class c ON c.oid = i.inhrelid

@@ -13,8 +13,15 @@ export interface SensorPcap {
 }
 
 /** The sensor's chunk ring, oldest first, as one pcap (optionally one interface only). */
-export async function readSensorPcap(options: { db: Db; sensorId: string; interface?: string | undefined }): Promise<SensorPcap> {
-  const sensor = await options.db.sensor.findUnique({ where: { id: options.sensorId }, select: { id: true } });
+export async function readSensorPcap(options: {
+  db: Db;
+  sensorId: string;
+  interface?: string | undefined;
+}): Promise<SensorPcap> {
+  const sensor = await options.db.sensor.findUnique({
+    where: { id: options.sensorId },
+    select: { id: true },
+  });
   if (!sensor) throw new AppError("NOT_FOUND", { userMessage: "No such sensor." });
   const chunks = await options.db.packetChunk.findMany({
     where: { sensorId: sensor.id, ...(options.interface ? { interface: options.interface } : {}) },
@@ -23,7 +30,8 @@ export async function readSensorPcap(options: { db: Db; sensorId: string; interf
   });
   if (chunks.length === 0) {
     throw new AppError("NOT_FOUND", {
-      userMessage: "This sensor has sent no packet chunks yet (they are kept only for the most recent traffic).",
+      userMessage:
+        "This sensor has sent no packet chunks yet (they are kept only for the most recent traffic).",
     });
   }
   const first = Buffer.from(chunks[0]!.pcap);
@@ -42,8 +50,10 @@ export async function readSensorPcap(options: { db: Db; sensorId: string; interf
     }
     // The joined file's snapshot length must admit every chunk's records.
     const snaplenOffset = 16;
-    const readSnaplen = (b: Buffer) => (magic[0] === 0xd4 || magic[0] === 0x4d ? b.readUInt32LE(snaplenOffset) : b.readUInt32BE(snaplenOffset));
-    if (readSnaplen(bytes) > readSnaplen(header)) bytes.copy(header, snaplenOffset, snaplenOffset, snaplenOffset + 4);
+    const readSnaplen = (b: Buffer) =>
+      magic[0] === 0xd4 || magic[0] === 0x4d ? b.readUInt32LE(snaplenOffset) : b.readUInt32BE(snaplenOffset);
+    if (readSnaplen(bytes) > readSnaplen(header))
+      bytes.copy(header, snaplenOffset, snaplenOffset, snaplenOffset + 4);
     parts.push(bytes.subarray(GLOBAL_HEADER_BYTES));
     packets += chunk.packetCount;
     used += 1;

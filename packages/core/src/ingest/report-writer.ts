@@ -56,7 +56,9 @@ export function createReportWriter(options: {
       const { outcomes, summaries } = await writeBatch(options.pool, batch);
       batch.forEach((item, i) => item.resolve(outcomes[i]!));
       if (summaries.length > 0) {
-        await options.bus.publishMany(STATS_TOPIC, summaries).catch((error: unknown) => options.onError?.(error, "publishing reports"));
+        await options.bus
+          .publishMany(STATS_TOPIC, summaries)
+          .catch((error: unknown) => options.onError?.(error, "publishing reports"));
       }
     } catch (error) {
       for (const item of batch) item.reject(error);
@@ -105,7 +107,10 @@ export function createReportWriter(options: {
   };
 }
 
-async function writeBatch(pool: PgPool, batch: Pending[]): Promise<{ outcomes: WriteOutcome[]; summaries: ReportSummary[] }> {
+async function writeBatch(
+  pool: PgPool,
+  batch: Pending[],
+): Promise<{ outcomes: WriteOutcome[]; summaries: ReportSummary[] }> {
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
@@ -131,7 +136,13 @@ async function writeBatch(pool: PgPool, batch: Pending[]): Promise<{ outcomes: W
     // 2. The sensors of this batch, locked so replicas writing the same node serialise.
     const nodeKey = (r: StatsReport) => `${r.agent.clusterId}\u0000${r.agent.nodeName}`;
     const nodes = [...new Map(batch.map((b) => [nodeKey(b.report), b.report.agent])).values()];
-    const existing = await client.query<{ id: string; clusterId: string; nodeName: string; agentStartedAt: Date; lastSequence: string }>(
+    const existing = await client.query<{
+      id: string;
+      clusterId: string;
+      nodeName: string;
+      agentStartedAt: Date;
+      lastSequence: string;
+    }>(
       `SELECT s.id, s."clusterId", s."nodeName", s."agentStartedAt", s."lastSequence" FROM "Sensor" s
        JOIN unnest($1::text[], $2::text[]) AS n(cluster, node) ON s."clusterId" = n.cluster AND s."nodeName" = n.node
        ORDER BY s.id FOR UPDATE OF s`,
@@ -152,11 +163,19 @@ async function writeBatch(pool: PgPool, batch: Pending[]): Promise<{ outcomes: W
       const key = nodeKey(item.report);
       const sensor = state.get(key);
       const sequence = BigInt(item.report.agent.sequence);
-      if (sensor && sensor.agentStartedAt === item.report.agent.startedAt && sequence <= sensor.lastSequence) {
+      if (
+        sensor &&
+        sensor.agentStartedAt === item.report.agent.startedAt &&
+        sequence <= sensor.lastSequence
+      ) {
         outcomes[i] = "duplicate";
         return;
       }
-      state.set(key, { id: sensor?.id ?? randomUUID(), agentStartedAt: item.report.agent.startedAt, lastSequence: sequence });
+      state.set(key, {
+        id: sensor?.id ?? randomUUID(),
+        agentStartedAt: item.report.agent.startedAt,
+        lastSequence: sequence,
+      });
       newest.set(key, item);
     });
     if (newest.size === 0) {
@@ -165,10 +184,16 @@ async function writeBatch(pool: PgPool, batch: Pending[]): Promise<{ outcomes: W
     }
 
     // 4. One upsert for every sensor that sent something new; its id comes back.
-    const upserts = [...newest.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, item]) => {
-      const s = state.get(key)!;
-      return { item, id: s.id, summary: summarizeReport({ report: item.report, sensorId: s.id, receivedAt: item.receivedAt }) };
-    });
+    const upserts = [...newest.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([key, item]) => {
+        const s = state.get(key)!;
+        return {
+          item,
+          id: s.id,
+          summary: summarizeReport({ report: item.report, sensorId: s.id, receivedAt: item.receivedAt }),
+        };
+      });
     const saved = await client.query<{ id: string; clusterId: string; nodeName: string }>(
       `INSERT INTO "Sensor" ("id", "clusterId", "nodeName", "podName", "agentVersion", "configHash", "agentStartedAt",
                              "lastSequence", "firstSeenAt", "lastSeenAt", "lastSummary")

@@ -48,8 +48,10 @@ export function summarizeReport(options: {
     upload: {
       chunksSent: report.upload.chunksSent,
       bytesSent: report.upload.bytesSent,
-      chunksDropped: CHUNK_DROP_REASONS.reduce((total, reason) => total + (report.upload.chunksDropped[reason] ?? 0), 0),
+      chunksDropped: CHUNK_DROP_REASONS.reduce(
+        (total, reason) => total + (report.upload.chunksDropped[reason] ?? 0),
+        0,
+      ),
     },
   };
 }
-

@@ -126,9 +126,12 @@ export async function resolveApiToken(options: {
     include: { createdBy: { select: { disabledAt: true } } },
   });
   if (!token) throw new AppError("UNAUTHENTICATED", { userMessage: "Unknown API token." });
-  if (token.revokedAt) throw new AppError("UNAUTHENTICATED", { userMessage: "This API token has been revoked." });
+  if (token.revokedAt)
+    throw new AppError("UNAUTHENTICATED", { userMessage: "This API token has been revoked." });
   if (token.expiresAt && token.expiresAt <= now) {
-    throw new AppError("UNAUTHENTICATED", { userMessage: `This API token expired at ${token.expiresAt.toISOString()}.` });
+    throw new AppError("UNAUTHENTICATED", {
+      userMessage: `This API token expired at ${token.expiresAt.toISOString()}.`,
+    });
   }
   if (token.createdBy.disabledAt) {
     throw new AppError("UNAUTHENTICATED", { userMessage: "This API token's owner is disabled." });

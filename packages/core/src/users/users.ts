@@ -49,7 +49,10 @@ export async function createUser(options: {
     return toUserView(user);
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
-      throw new AppError("CONFLICT", { userMessage: `A user named "${username}" already exists.`, cause: error });
+      throw new AppError("CONFLICT", {
+        userMessage: `A user named "${username}" already exists.`,
+        cause: error,
+      });
     }
     throw error;
   }
@@ -83,10 +86,16 @@ export async function updateUser(options: {
   return db.$transaction(async (tx) => {
     const user = await getUserOrThrow(tx as Db, options.id);
     const losesAdmin =
-      user.role === "admin" && !user.disabledAt && ((options.role && options.role !== "admin") || options.disabled === true);
+      user.role === "admin" &&
+      !user.disabledAt &&
+      ((options.role && options.role !== "admin") || options.disabled === true);
     if (losesAdmin) await assertAnotherAdminRemains(tx as Db, user.id);
     const disabledAt =
-      options.disabled === undefined ? undefined : options.disabled ? (user.disabledAt ?? options.now ?? new Date()) : null;
+      options.disabled === undefined
+        ? undefined
+        : options.disabled
+          ? (user.disabledAt ?? options.now ?? new Date())
+          : null;
     const updated = await tx.user.update({
       where: { id: user.id },
       data: {
@@ -110,7 +119,11 @@ export async function setUserPassword(options: { db: Db; id: string; password: s
   ]);
 }
 
-export async function deleteUser(options: { db: Db; id: string; actingUserId?: string | undefined }): Promise<void> {
+export async function deleteUser(options: {
+  db: Db;
+  id: string;
+  actingUserId?: string | undefined;
+}): Promise<void> {
   if (options.id === options.actingUserId) {
     throw new AppError("INVALID_INPUT", { userMessage: "You cannot delete your own account." });
   }

@@ -20,7 +20,10 @@ const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 type Json = Record<string, unknown>;
 
 /** A DaemonSet as the API server stores it (defaults, generation, template-generation annotation). */
-function storedDaemonSet(spec: Json = {}, templateSpec: Json = {}): { store: ReturnType<typeof createObjectStore>; ds: KubeObject } {
+function storedDaemonSet(
+  spec: Json = {},
+  templateSpec: Json = {},
+): { store: ReturnType<typeof createObjectStore>; ds: KubeObject } {
   const store = createObjectStore({ clock: { now: () => NOW, setTimeout: () => ({ cancel() {} }) } });
   const ds = store.create("daemonsets.apps", {
     apiVersion: "apps/v1",
@@ -28,7 +31,10 @@ function storedDaemonSet(spec: Json = {}, templateSpec: Json = {}): { store: Ret
     metadata: { name: "agent", namespace: "default" },
     spec: {
       selector: { matchLabels: { app: "agent" } },
-      template: { metadata: { labels: { app: "agent" } }, spec: { containers: [{ name: "agent", image: "tapfleet/agent:1" }], ...templateSpec } },
+      template: {
+        metadata: { labels: { app: "agent" } },
+        spec: { containers: [{ name: "agent", image: "tapfleet/agent:1" }], ...templateSpec },
+      },
       ...spec,
     },
   });
@@ -41,7 +47,10 @@ function withImage(store: ReturnType<typeof createObjectStore>, ds: KubeObject, 
   return store.update("daemonsets.apps", next);
 }
 
-function node(name: string, extra: { labels?: Record<string, string>; taints?: Json[]; unschedulable?: boolean } = {}): KubeObject {
+function node(
+  name: string,
+  extra: { labels?: Record<string, string>; taints?: Json[]; unschedulable?: boolean } = {},
+): KubeObject {
   const n = makeNode({ name, ...(extra.labels ? { labels: extra.labels } : {}) }, NOW);
   if (extra.taints) n.spec = { ...n.spec, taints: extra.taints };
   if (extra.unschedulable) n.spec = { ...n.spec, unschedulable: true };
@@ -50,7 +59,11 @@ function node(name: string, extra: { labels?: Record<string, string>; taints?: J
 
 let podSerial = 0;
 /** A daemon pod on a node, for the DaemonSet's current template unless `hash` says otherwise. */
-function daemonPod(ds: KubeObject, nodeName: string, opts: { hash?: string; ready?: boolean; readySince?: number; created?: number; phase?: string } = {}): KubeObject {
+function daemonPod(
+  ds: KubeObject,
+  nodeName: string,
+  opts: { hash?: string; ready?: boolean; readySince?: number; created?: number; phase?: string } = {},
+): KubeObject {
   podSerial++;
   const hash = opts.hash ?? currentHash(ds);
   const ready = opts.ready ?? true;
@@ -62,13 +75,28 @@ function daemonPod(ds: KubeObject, nodeName: string, opts: { hash?: string; read
       namespace: "default",
       uid: `uid-${podSerial}`,
       creationTimestamp: new Date(opts.created ?? NOW - 60_000).toISOString().replace(".000Z", "Z"),
-      labels: { app: "agent", [REVISION_HASH_LABEL]: hash, [TEMPLATE_GENERATION_LABEL]: hash === currentHash(ds) ? ds.metadata.annotations!["deprecated.daemonset.template.generation"]! : "0" },
-      ownerReferences: [{ apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: ds.metadata.uid!, controller: true }],
+      labels: {
+        app: "agent",
+        [REVISION_HASH_LABEL]: hash,
+        [TEMPLATE_GENERATION_LABEL]:
+          hash === currentHash(ds)
+            ? ds.metadata.annotations!["deprecated.daemonset.template.generation"]!
+            : "0",
+      },
+      ownerReferences: [
+        { apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: ds.metadata.uid!, controller: true },
+      ],
     },
     spec: { nodeName, containers: [{ name: "agent", image: "x" }] },
     status: {
       phase: opts.phase ?? "Running",
-      conditions: [{ type: "Ready", status: ready ? "True" : "False", lastTransitionTime: new Date(opts.readySince ?? NOW - 60_000).toISOString().replace(".000Z", "Z") }],
+      conditions: [
+        {
+          type: "Ready",
+          status: ready ? "True" : "False",
+          lastTransitionTime: new Date(opts.readySince ?? NOW - 60_000).toISOString().replace(".000Z", "Z"),
+        },
+      ],
     },
   };
 }
@@ -82,14 +110,23 @@ function revisionFor(ds: KubeObject, revision: number): KubeObject {
   return {
     apiVersion: "apps/v1",
     kind: "ControllerRevision",
-    metadata: { name: `agent-${hash}`, namespace: "default", labels: { app: "agent", [REVISION_HASH_LABEL]: hash }, ownerReferences: [{ apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: ds.metadata.uid!, controller: true }] },
+    metadata: {
+      name: `agent-${hash}`,
+      namespace: "default",
+      labels: { app: "agent", [REVISION_HASH_LABEL]: hash },
+      ownerReferences: [
+        { apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: ds.metadata.uid!, controller: true },
+      ],
+    },
     data: revisionData(ds),
     revision,
   };
 }
 
-const of = <T extends DaemonSetAction["type"]>(actions: DaemonSetAction[], type: T) => actions.filter((a): a is Extract<DaemonSetAction, { type: T }> => a.type === type);
-const statusOf = (actions: DaemonSetAction[]): DaemonSetStatus | undefined => of(actions, "updateStatus")[0]?.status;
+const of = <T extends DaemonSetAction["type"]>(actions: DaemonSetAction[], type: T) =>
+  actions.filter((a): a is Extract<DaemonSetAction, { type: T }> => a.type === type);
+const statusOf = (actions: DaemonSetAction[]): DaemonSetStatus | undefined =>
+  of(actions, "updateStatus")[0]?.status;
 
 describe("syncDaemonSet: placement", () => {
   it("creates one pod per eligible node and none where the selector, affinity or an untolerated taint says no", () => {
@@ -97,7 +134,15 @@ describe("syncDaemonSet: placement", () => {
       {},
       {
         nodeSelector: { "kubernetes.io/os": "linux" },
-        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["gpu"] }] }] } } },
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                { matchExpressions: [{ key: "tier", operator: "NotIn", values: ["gpu"] }] },
+              ],
+            },
+          },
+        },
         tolerations: [{ key: "dedicated", operator: "Equal", value: "sensors", effect: "NoSchedule" }],
       },
     );
@@ -109,26 +154,62 @@ describe("syncDaemonSet: placement", () => {
       node("tolerated", { taints: [{ key: "dedicated", value: "sensors", effect: "NoSchedule" }] }),
       node("soft", { taints: [{ key: "x", effect: "PreferNoSchedule" }] }),
       // DaemonSet pods tolerate node.kubernetes.io/unschedulable: cordoned nodes keep their daemons.
-      node("cordoned", { unschedulable: true, taints: [{ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" }] }),
+      node("cordoned", {
+        unschedulable: true,
+        taints: [{ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" }],
+      }),
     ];
     const actions = syncDaemonSet({ ds, nodes, pods: [], revisions: [], now: NOW });
-    expect(of(actions, "createPod").map((a) => a.nodeName).sort()).toEqual(["cordoned", "plain", "soft", "tolerated"]);
+    expect(
+      of(actions, "createPod")
+        .map((a) => a.nodeName)
+        .sort(),
+    ).toEqual(["cordoned", "plain", "soft", "tolerated"]);
     // Status describes what the sync started from; the created pods count in the next sync.
-    expect(statusOf(actions)).toEqual({ desiredNumberScheduled: 4, currentNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0, numberUnavailable: 4, observedGeneration: 1 });
+    expect(statusOf(actions)).toEqual({
+      desiredNumberScheduled: 4,
+      currentNumberScheduled: 0,
+      numberMisscheduled: 0,
+      numberReady: 0,
+      numberUnavailable: 4,
+      observedGeneration: 1,
+    });
   });
 
   it("builds pods the way the real controller does", () => {
     const { ds } = storedDaemonSet({}, { hostNetwork: true });
-    const [create] = of(syncDaemonSet({ ds, nodes: [node("n1")], pods: [], revisions: [], now: NOW }), "createPod");
+    const [create] = of(
+      syncDaemonSet({ ds, nodes: [node("n1")], pods: [], revisions: [], now: NOW }),
+      "createPod",
+    );
     const pod = create!.pod;
     expect(pod.metadata.generateName).toBe("agent-");
-    expect(pod.metadata.ownerReferences).toEqual([{ apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: ds.metadata.uid, controller: true, blockOwnerDeletion: true }]);
-    expect(pod.metadata.labels).toEqual({ app: "agent", [REVISION_HASH_LABEL]: currentHash(ds), [TEMPLATE_GENERATION_LABEL]: "1" });
+    expect(pod.metadata.ownerReferences).toEqual([
+      {
+        apiVersion: "apps/v1",
+        kind: "DaemonSet",
+        name: "agent",
+        uid: ds.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
+    expect(pod.metadata.labels).toEqual({
+      app: "agent",
+      [REVISION_HASH_LABEL]: currentHash(ds),
+      [TEMPLATE_GENERATION_LABEL]: "1",
+    });
     expect(pod.spec?.nodeName).toBeUndefined();
     expect(pod.spec?.affinity).toEqual({
-      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["n1"] }] }] } },
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["n1"] }] }],
+        },
+      },
     });
-    const keys = (pod.spec?.tolerations as { key: string; effect: string }[]).map((t) => `${t.key}:${t.effect}`);
+    const keys = (pod.spec?.tolerations as { key: string; effect: string }[]).map(
+      (t) => `${t.key}:${t.effect}`,
+    );
     expect(keys).toEqual([
       "node.kubernetes.io/not-ready:NoExecute",
       "node.kubernetes.io/unreachable:NoExecute",
@@ -147,13 +228,22 @@ describe("syncDaemonSet: placement", () => {
   ])("an untolerated %s taint gives %j", (effect, expected) => {
     const { ds } = storedDaemonSet();
     const podSpec = (ds.spec!.template as { spec: Json }).spec;
-    expect(nodeShouldRunDaemonPod(node("n", { taints: [{ key: "k", effect }] }), podSpec, daemonPodTolerations(podSpec))).toEqual(expected);
+    expect(
+      nodeShouldRunDaemonPod(
+        node("n", { taints: [{ key: "k", effect }] }),
+        podSpec,
+        daemonPodTolerations(podSpec),
+      ),
+    ).toEqual(expected);
   });
 
   it("deletes a pod on a node with an untolerated NoExecute taint, keeps it (misscheduled) under NoSchedule", () => {
     const { ds } = storedDaemonSet();
     const pods = [daemonPod(ds, "evict"), daemonPod(ds, "keep")];
-    const nodes = [node("evict", { taints: [{ key: "k", effect: "NoExecute" }] }), node("keep", { taints: [{ key: "k", effect: "NoSchedule" }] })];
+    const nodes = [
+      node("evict", { taints: [{ key: "k", effect: "NoExecute" }] }),
+      node("keep", { taints: [{ key: "k", effect: "NoSchedule" }] }),
+    ];
     const actions = syncDaemonSet({ ds, nodes, pods, revisions: [revisionFor(ds, 1)], now: NOW });
     expect(of(actions, "deletePod").map((a) => a.name)).toEqual([pods[0]!.metadata.name]);
     expect(of(actions, "createPod")).toEqual([]);
@@ -167,14 +257,30 @@ describe("syncDaemonSet: placement", () => {
     const oldest = daemonPod(ds, "n1", { created: NOW - 120_000 });
     const younger = daemonPod(ds, "n1", { created: NOW - 10_000 });
     const orphan = daemonPod(ds, "gone");
-    const actions = syncDaemonSet({ ds, nodes: [node("n1")], pods: [oldest, younger, orphan], revisions: [revisionFor(ds, 1)], now: NOW });
-    expect(of(actions, "deletePod").map((a) => a.name).sort()).toEqual([younger.metadata.name, orphan.metadata.name].sort());
+    const actions = syncDaemonSet({
+      ds,
+      nodes: [node("n1")],
+      pods: [oldest, younger, orphan],
+      revisions: [revisionFor(ds, 1)],
+      now: NOW,
+    });
+    expect(
+      of(actions, "deletePod")
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual([younger.metadata.name, orphan.metadata.name].sort());
   });
 
   it("replaces a Failed pod", () => {
     const { ds } = storedDaemonSet();
     const failed = daemonPod(ds, "n1", { phase: "Failed", ready: false });
-    const actions = syncDaemonSet({ ds, nodes: [node("n1")], pods: [failed], revisions: [revisionFor(ds, 1)], now: NOW });
+    const actions = syncDaemonSet({
+      ds,
+      nodes: [node("n1")],
+      pods: [failed],
+      revisions: [revisionFor(ds, 1)],
+      now: NOW,
+    });
     expect(of(actions, "deletePod").map((a) => a.name)).toEqual([failed.metadata.name]);
   });
 });
@@ -182,7 +288,10 @@ describe("syncDaemonSet: placement", () => {
 describe("syncDaemonSet: revisions", () => {
   it("creates revision 1 holding the template as a replace patch, once", () => {
     const { ds } = storedDaemonSet();
-    const [create] = of(syncDaemonSet({ ds, nodes: [], pods: [], revisions: [], now: NOW }), "createRevision");
+    const [create] = of(
+      syncDaemonSet({ ds, nodes: [], pods: [], revisions: [], now: NOW }),
+      "createRevision",
+    );
     const revision = create!.revision;
     expect(revision.metadata.name).toBe(`agent-${currentHash(ds)}`);
     expect(revision.revision).toBe(1);
@@ -191,7 +300,9 @@ describe("syncDaemonSet: revisions", () => {
     expect(Object.keys(template)).toEqual(["$patch", "metadata", "spec"]);
     expect(template.$patch).toBe("replace");
     expect(template.metadata).toEqual({ creationTimestamp: null, labels: { app: "agent" } });
-    expect(of(syncDaemonSet({ ds, nodes: [], pods: [], revisions: [revision], now: NOW }), "createRevision")).toEqual([]);
+    expect(
+      of(syncDaemonSet({ ds, nodes: [], pods: [], revisions: [revision], now: NOW }), "createRevision"),
+    ).toEqual([]);
   });
 
   it("makes an older matching revision current again on rollback, reusing its hash", () => {
@@ -200,9 +311,17 @@ describe("syncDaemonSet: revisions", () => {
     const v2 = withImage(store, v1, "tapfleet/agent:2");
     const rev2 = revisionFor(v2, 2);
     const back = withImage(store, v2, "tapfleet/agent:1");
-    const actions = syncDaemonSet({ ds: back, nodes: [node("n1")], pods: [daemonPod(v2, "n1", { hash: rev2.metadata.labels![REVISION_HASH_LABEL] })], revisions: [rev1, rev2], now: NOW });
+    const actions = syncDaemonSet({
+      ds: back,
+      nodes: [node("n1")],
+      pods: [daemonPod(v2, "n1", { hash: rev2.metadata.labels![REVISION_HASH_LABEL] })],
+      revisions: [rev1, rev2],
+      now: NOW,
+    });
     expect(of(actions, "createRevision")).toEqual([]);
-    expect(of(actions, "updateRevision")).toEqual([{ type: "updateRevision", name: rev1.metadata.name, revision: 3 }]);
+    expect(of(actions, "updateRevision")).toEqual([
+      { type: "updateRevision", name: rev1.metadata.name, revision: 3 },
+    ]);
     // The v2 pod is now the old one: the rolling update deletes it.
     expect(of(actions, "deletePod")).toHaveLength(1);
   });
@@ -216,14 +335,19 @@ describe("syncDaemonSet: revisions", () => {
       revisions.push(revisionFor(ds, i + 2));
     }
     const actions = syncDaemonSet({ ds, nodes: [], pods: [], revisions, now: NOW });
-    expect(of(actions, "deleteRevision").map((a) => a.name)).toEqual([revisions[0]!.metadata.name, revisions[1]!.metadata.name]);
+    expect(of(actions, "deleteRevision").map((a) => a.name)).toEqual([
+      revisions[0]!.metadata.name,
+      revisions[1]!.metadata.name,
+    ]);
   });
 
   it("bumps collisionCount when another revision holds the name", () => {
     const { ds } = storedDaemonSet();
     const squatter = { ...revisionFor(ds, 1), data: { other: true } };
     const actions = syncDaemonSet({ ds, nodes: [], pods: [], revisions: [squatter], now: NOW });
-    expect(actions).toEqual([{ type: "updateStatus", status: expect.objectContaining({ collisionCount: 1 }) }]);
+    expect(actions).toEqual([
+      { type: "updateStatus", status: expect.objectContaining({ collisionCount: 1 }) },
+    ]);
   });
 });
 
@@ -239,22 +363,52 @@ describe("syncDaemonSet: rolling update", () => {
   }
 
   it("with maxUnavailable 1 deletes one available old pod and reports observedGeneration", () => {
-    const { v2, nodes, oldPods, revisions } = rolling({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } }, 3);
+    const { v2, nodes, oldPods, revisions } = rolling(
+      { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
+      3,
+    );
     const actions = syncDaemonSet({ ds: v2, nodes, pods: oldPods, revisions, now: NOW });
     const deleted = of(actions, "deletePod");
     expect(deleted).toHaveLength(1);
     expect(of(actions, "createPod")).toEqual([]);
     // updatedNumberScheduled 0 is omitted (omitempty), as the API server serialises it.
-    expect(statusOf(actions)).toEqual({ currentNumberScheduled: 3, numberMisscheduled: 0, desiredNumberScheduled: 3, numberReady: 3, observedGeneration: 2, numberAvailable: 3 });
-    const next = syncDaemonSet({ ds: v2, nodes, pods: oldPods.filter((p) => p.metadata.name !== deleted[0]!.name), revisions, now: NOW });
+    expect(statusOf(actions)).toEqual({
+      currentNumberScheduled: 3,
+      numberMisscheduled: 0,
+      desiredNumberScheduled: 3,
+      numberReady: 3,
+      observedGeneration: 2,
+      numberAvailable: 3,
+    });
+    const next = syncDaemonSet({
+      ds: v2,
+      nodes,
+      pods: oldPods.filter((p) => p.metadata.name !== deleted[0]!.name),
+      revisions,
+      now: NOW,
+    });
     expect(of(next, "createPod")).toHaveLength(1);
-    expect(statusOf(next)).toEqual({ currentNumberScheduled: 2, numberMisscheduled: 0, desiredNumberScheduled: 3, numberReady: 2, observedGeneration: 2, numberAvailable: 2, numberUnavailable: 1 });
+    expect(statusOf(next)).toEqual({
+      currentNumberScheduled: 2,
+      numberMisscheduled: 0,
+      desiredNumberScheduled: 3,
+      numberReady: 2,
+      observedGeneration: 2,
+      numberAvailable: 2,
+      numberUnavailable: 1,
+    });
   });
 
   it("waits while a new pod is unavailable, and always replaces unavailable old pods", () => {
-    const { v2, nodes, oldPods, revisions } = rolling({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } }, 4);
+    const { v2, nodes, oldPods, revisions } = rolling(
+      { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+      4,
+    );
     const newPod = daemonPod(v2, "n1", { ready: false });
-    const brokenOld = daemonPod(v2, "n2", { hash: oldPods[1]!.metadata.labels![REVISION_HASH_LABEL], ready: false });
+    const brokenOld = daemonPod(v2, "n2", {
+      hash: oldPods[1]!.metadata.labels![REVISION_HASH_LABEL],
+      ready: false,
+    });
     const pods = [newPod, brokenOld, oldPods[2]!, oldPods[3]!];
     const actions = syncDaemonSet({ ds: v2, nodes, pods, revisions, now: NOW });
     expect(of(actions, "deletePod").map((a) => a.name)).toEqual([brokenOld.metadata.name]);
@@ -264,19 +418,35 @@ describe("syncDaemonSet: rolling update", () => {
     ["10%", 25, 3],
     ["50%", 3, 2],
     [2, 10, 2],
-  ])("maxUnavailable %j of %i nodes deletes %i pods at once (percentages round up)", (maxUnavailable, nodeCount, expected) => {
-    const { v2, nodes, oldPods, revisions } = rolling({ type: "RollingUpdate", rollingUpdate: { maxUnavailable, maxSurge: 0 } }, nodeCount);
-    expect(of(syncDaemonSet({ ds: v2, nodes, pods: oldPods, revisions, now: NOW }), "deletePod")).toHaveLength(expected);
-  });
+  ])(
+    "maxUnavailable %j of %i nodes deletes %i pods at once (percentages round up)",
+    (maxUnavailable, nodeCount, expected) => {
+      const { v2, nodes, oldPods, revisions } = rolling(
+        { type: "RollingUpdate", rollingUpdate: { maxUnavailable, maxSurge: 0 } },
+        nodeCount,
+      );
+      expect(
+        of(syncDaemonSet({ ds: v2, nodes, pods: oldPods, revisions, now: NOW }), "deletePod"),
+      ).toHaveLength(expected);
+    },
+  );
 
   it("treats maxUnavailable 0 with maxSurge 0 as maxUnavailable 1", () => {
     expect(scaledValue("0%", 10)).toBe(0);
-    const { v2, nodes, oldPods, revisions } = rolling({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 0 } }, 5);
-    expect(of(syncDaemonSet({ ds: v2, nodes, pods: oldPods, revisions, now: NOW }), "deletePod")).toHaveLength(1);
+    const { v2, nodes, oldPods, revisions } = rolling(
+      { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 0 } },
+      5,
+    );
+    expect(
+      of(syncDaemonSet({ ds: v2, nodes, pods: oldPods, revisions, now: NOW }), "deletePod"),
+    ).toHaveLength(1);
   });
 
   it("with maxSurge creates the new pod beside the old one, then deletes the old one once the new one is available", () => {
-    const { v2, nodes, oldPods, revisions } = rolling({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }, 3);
+    const { v2, nodes, oldPods, revisions } = rolling(
+      { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      3,
+    );
     const first = syncDaemonSet({ ds: v2, nodes, pods: oldPods, revisions, now: NOW });
     expect(of(first, "deletePod")).toEqual([]);
     const created = of(first, "createPod");
@@ -295,10 +465,18 @@ describe("syncDaemonSet: rolling update", () => {
   });
 
   it("counts a pod available only minReadySeconds after it became ready, and asks to be woken then", () => {
-    const { v2, nodes, revisions } = rolling({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } }, 1, { minReadySeconds: 30 });
+    const { v2, nodes, revisions } = rolling(
+      { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+      1,
+      { minReadySeconds: 30 },
+    );
     const fresh = daemonPod(v2, "n1", { readySince: NOW - 10_000 });
     const actions = syncDaemonSet({ ds: v2, nodes, pods: [fresh], revisions, now: NOW });
-    expect(statusOf(actions)).toMatchObject({ numberReady: 1, numberUnavailable: 1, updatedNumberScheduled: 1 });
+    expect(statusOf(actions)).toMatchObject({
+      numberReady: 1,
+      numberUnavailable: 1,
+      updatedNumberScheduled: 1,
+    });
     expect(statusOf(actions)?.numberAvailable).toBeUndefined();
     expect(of(actions, "requeueAfter")).toEqual([{ type: "requeueAfter", ms: 20_001 }]);
     const later = syncDaemonSet({ ds: v2, nodes, pods: [fresh], revisions, now: NOW + 21_000 });
@@ -319,8 +497,12 @@ describe("syncDaemonSet: rolling update", () => {
   it("writes no status when nothing changed", () => {
     const { ds } = storedDaemonSet();
     const pods = [daemonPod(ds, "n1")];
-    const first = statusOf(syncDaemonSet({ ds, nodes: [node("n1")], pods, revisions: [revisionFor(ds, 1)], now: NOW }))!;
+    const first = statusOf(
+      syncDaemonSet({ ds, nodes: [node("n1")], pods, revisions: [revisionFor(ds, 1)], now: NOW }),
+    )!;
     const settled = { ...ds, status: { ...first } };
-    expect(syncDaemonSet({ ds: settled, nodes: [node("n1")], pods, revisions: [revisionFor(ds, 1)], now: NOW })).toEqual([]);
+    expect(
+      syncDaemonSet({ ds: settled, nodes: [node("n1")], pods, revisions: [revisionFor(ds, 1)], now: NOW }),
+    ).toEqual([]);
   });
 });

@@ -85,10 +85,15 @@ function revisionNumber(r: KubeObject): number {
 
 /** What util.AddOrUpdateDaemonPodTolerations adds to every daemon pod. */
 export function daemonPodTolerations(podSpec: Json): Toleration[] {
-  const tolerations: Toleration[] = Array.isArray(podSpec.tolerations) ? [...(podSpec.tolerations as Toleration[])] : [];
+  const tolerations: Toleration[] = Array.isArray(podSpec.tolerations)
+    ? [...(podSpec.tolerations as Toleration[])]
+    : [];
   const add = (t: Toleration): void => {
     const same = (o: Toleration): boolean =>
-      (o.key ?? "") === (t.key ?? "") && (o.operator ?? "") === (t.operator ?? "") && (o.value ?? "") === (t.value ?? "") && (o.effect ?? "") === (t.effect ?? "");
+      (o.key ?? "") === (t.key ?? "") &&
+      (o.operator ?? "") === (t.operator ?? "") &&
+      (o.value ?? "") === (t.value ?? "") &&
+      (o.effect ?? "") === (t.effect ?? "");
     const i = tolerations.findIndex(same);
     if (i >= 0) tolerations[i] = t;
     else tolerations.push(t);
@@ -99,12 +104,20 @@ export function daemonPodTolerations(podSpec: Json): Toleration[] {
   add({ key: "node.kubernetes.io/memory-pressure", operator: "Exists", effect: "NoSchedule" });
   add({ key: "node.kubernetes.io/pid-pressure", operator: "Exists", effect: "NoSchedule" });
   add({ key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" });
-  if (podSpec.hostNetwork === true) add({ key: "node.kubernetes.io/network-unavailable", operator: "Exists", effect: "NoSchedule" });
+  if (podSpec.hostNetwork === true)
+    add({ key: "node.kubernetes.io/network-unavailable", operator: "Exists", effect: "NoSchedule" });
   return tolerations;
 }
 
 function controllerRef(ds: KubeObject): OwnerReference {
-  return { apiVersion: "apps/v1", kind: "DaemonSet", name: ds.metadata.name!, uid: ds.metadata.uid!, controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    name: ds.metadata.name!,
+    uid: ds.metadata.uid!,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 /** The pod a DaemonSet creates for a node: template + tolerations + labels + affinity pinning it to the node. */
@@ -123,7 +136,10 @@ export function newDaemonPod(ds: KubeObject, nodeName: string, hash: string): Ku
   };
   spec.affinity = affinity;
   const generation = ds.metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION];
-  const labels: Record<string, string> = { ...(obj(tmeta.labels) as Record<string, string> | undefined), [REVISION_HASH_LABEL]: hash };
+  const labels: Record<string, string> = {
+    ...(obj(tmeta.labels) as Record<string, string> | undefined),
+    [REVISION_HASH_LABEL]: hash,
+  };
   if (generation !== undefined) labels[TEMPLATE_GENERATION_LABEL] = generation;
   const metadata: KubeObject["metadata"] = {
     generateName: `${ds.metadata.name}-`,
@@ -140,7 +156,10 @@ export function newDaemonPod(ds: KubeObject, nodeName: string, hash: string): Ku
 /** util.IsPodUpdated: hash label or template-generation label matches. */
 function isPodUpdated(pod: KubeObject, hash: string, templateGeneration: string | undefined): boolean {
   const labels = pod.metadata.labels ?? {};
-  return (hash !== "" && labels[REVISION_HASH_LABEL] === hash) || (templateGeneration !== undefined && labels[TEMPLATE_GENERATION_LABEL] === templateGeneration);
+  return (
+    (hash !== "" && labels[REVISION_HASH_LABEL] === hash) ||
+    (templateGeneration !== undefined && labels[TEMPLATE_GENERATION_LABEL] === templateGeneration)
+  );
 }
 
 /** podByCreationTimestampAndPhase: bound pods first, then oldest, then by name. */
@@ -161,14 +180,26 @@ function comparePods(a: KubeObject, b: KubeObject): number {
  * NodeShouldRunDaemonPod: `shouldRun` (a pod should be created here) and
  * `shouldContinueRunning` (an existing pod may stay: only NoExecute taints evict).
  */
-export function nodeShouldRunDaemonPod(node: KubeObject, podSpec: Json, tolerations: readonly Toleration[]): { shouldRun: boolean; shouldContinueRunning: boolean } {
+export function nodeShouldRunDaemonPod(
+  node: KubeObject,
+  podSpec: Json,
+  tolerations: readonly Toleration[],
+): { shouldRun: boolean; shouldContinueRunning: boolean } {
   const templateNodeName = podSpec.nodeName;
-  if (typeof templateNodeName === "string" && templateNodeName !== "" && templateNodeName !== node.metadata.name) {
+  if (
+    typeof templateNodeName === "string" &&
+    templateNodeName !== "" &&
+    templateNodeName !== node.metadata.name
+  ) {
     return { shouldRun: false, shouldContinueRunning: false };
   }
   if (!podFitsNodeAffinity(podSpec, node)) return { shouldRun: false, shouldContinueRunning: false };
   const taints = nodeTaints(node);
-  const untolerated = findUntoleratedTaint(taints, tolerations, (t) => t.effect === "NoSchedule" || t.effect === "NoExecute");
+  const untolerated = findUntoleratedTaint(
+    taints,
+    tolerations,
+    (t) => t.effect === "NoSchedule" || t.effect === "NoExecute",
+  );
   if (untolerated) {
     const evicting = findUntoleratedTaint(taints, tolerations, (t) => t.effect === "NoExecute");
     return { shouldRun: false, shouldContinueRunning: evicting === undefined };
@@ -247,7 +278,9 @@ export function syncDaemonSet(input: DaemonSetSyncInput): DaemonSetAction[] {
   // --- history: find or create the current revision ---------------------------
   const data = revisionData(ds);
   const maxRevision = input.revisions.reduce((m, r) => Math.max(m, revisionNumber(r)), 0);
-  const matching = input.revisions.filter((r) => isDeepStrictEqual(r.data, data)).sort((a, b) => revisionNumber(b) - revisionNumber(a));
+  const matching = input.revisions
+    .filter((r) => isDeepStrictEqual(r.data, data))
+    .sort((a, b) => revisionNumber(b) - revisionNumber(a));
   let hash = computeTemplateHash(template, collisionCount);
   let currentRevisionName: string;
   const current = matching[0];
@@ -255,7 +288,8 @@ export function syncDaemonSet(input: DaemonSetSyncInput): DaemonSetAction[] {
     currentRevisionName = current.metadata.name!;
     hash = current.metadata.labels?.[REVISION_HASH_LABEL] ?? hash;
     // Rolling back to an old template makes its revision the newest again.
-    if (revisionNumber(current) < maxRevision) actions.push({ type: "updateRevision", name: currentRevisionName, revision: maxRevision + 1 });
+    if (revisionNumber(current) < maxRevision)
+      actions.push({ type: "updateRevision", name: currentRevisionName, revision: maxRevision + 1 });
   } else {
     currentRevisionName = `${ds.metadata.name}-${hash}`;
     if (input.revisions.some((r) => r.metadata.name === currentRevisionName)) {
@@ -272,7 +306,10 @@ export function syncDaemonSet(input: DaemonSetSyncInput): DaemonSetAction[] {
         metadata: {
           name: currentRevisionName,
           namespace: ds.metadata.namespace!,
-          labels: { ...(obj(obj(template.metadata)?.labels) as Record<string, string> | undefined), [REVISION_HASH_LABEL]: hash },
+          labels: {
+            ...(obj(obj(template.metadata)?.labels) as Record<string, string> | undefined),
+            [REVISION_HASH_LABEL]: hash,
+          },
           ...(annotations ? { annotations: { ...annotations } } : {}),
           ownerReferences: [controllerRef(ds)],
         },
@@ -291,7 +328,11 @@ export function syncDaemonSet(input: DaemonSetSyncInput): DaemonSetAction[] {
   const podsByNode = new Map<string, KubeObject[]>();
   const podsToDelete = new Set<string>();
   for (const pod of input.pods) {
-    if (pod.metadata.deletionTimestamp !== undefined && (pod.status?.phase === "Failed" || pod.status?.phase === "Succeeded")) continue;
+    if (
+      pod.metadata.deletionTimestamp !== undefined &&
+      (pod.status?.phase === "Failed" || pod.status?.phase === "Succeeded")
+    )
+      continue;
     const nodeName = targetNodeName(pod);
     if (nodeName === undefined || !nodes.has(nodeName)) {
       // getUnscheduledPodsWithoutNode: a pod for a node that is gone is deleted.
@@ -329,7 +370,8 @@ export function syncDaemonSet(input: DaemonSetSyncInput): DaemonSetAction[] {
           if (pod.metadata.deletionTimestamp !== undefined) continue;
           const phase = pod.status?.phase;
           // Failed pods are replaced (the real controller adds a back-off; here the store is the only limiter).
-          if (phase === "Failed" || (phase === "Succeeded" && podSpec.restartPolicy === "Always")) podsToDelete.add(pod.metadata.name!);
+          if (phase === "Failed" || (phase === "Succeeded" && podSpec.restartPolicy === "Always"))
+            podsToDelete.add(pod.metadata.name!);
           else running.push(pod);
         }
         if (!allowsSurge) {
@@ -358,17 +400,31 @@ export function syncDaemonSet(input: DaemonSetSyncInput): DaemonSetAction[] {
           podsToDelete.add(pod.metadata.name!);
         }
         if (oldestNew && oldestOld) {
-          if (!isPodReady(oldestOld) || podAvailability(oldestNew, minReadySeconds, now).available) podsToDelete.add(oldestOld.metadata.name!);
+          if (!isPodReady(oldestOld) || podAvailability(oldestNew, minReadySeconds, now).available)
+            podsToDelete.add(oldestOld.metadata.name!);
         }
       } else if (exists) {
-        for (const pod of daemonPods) if (pod.metadata.deletionTimestamp === undefined) podsToDelete.add(pod.metadata.name!);
+        for (const pod of daemonPods)
+          if (pod.metadata.deletionTimestamp === undefined) podsToDelete.add(pod.metadata.name!);
       }
     }
 
     const managed = nodesNeedingPods.length > 0 || podsToDelete.size > 0;
     // --- rolling update --------------------------------------------------------
     if (!managed && rolling) {
-      rollingUpdate({ nodes, podsByNode, hash, templateGeneration, minReadySeconds, now, maxSurge, maxUnavailable, desired, podsToDelete, nodesNeedingPods });
+      rollingUpdate({
+        nodes,
+        podsByNode,
+        hash,
+        templateGeneration,
+        minReadySeconds,
+        now,
+        maxSurge,
+        maxUnavailable,
+        desired,
+        podsToDelete,
+        nodesNeedingPods,
+      });
     }
   }
 
@@ -381,15 +437,25 @@ export function syncDaemonSet(input: DaemonSetSyncInput): DaemonSetAction[] {
   }
 
   // --- state after these actions, for history cleanup ----------------------------
-  const podsAfter: KubeObject[] = [...input.pods.filter((p) => !podsToDelete.has(p.metadata.name!)), ...created];
+  const podsAfter: KubeObject[] = [
+    ...input.pods.filter((p) => !podsToDelete.has(p.metadata.name!)),
+    ...created,
+  ];
 
   // --- cleanupHistory ------------------------------------------------------------
   const revisionHistoryLimit = typeof spec.revisionHistoryLimit === "number" ? spec.revisionHistoryLimit : 10;
-  const liveHashes = new Set(podsAfter.map((p) => p.metadata.labels?.[REVISION_HASH_LABEL]).filter((h) => h !== undefined));
+  const liveHashes = new Set(
+    podsAfter.map((p) => p.metadata.labels?.[REVISION_HASH_LABEL]).filter((h) => h !== undefined),
+  );
   const old = input.revisions
-    .filter((r) => r.metadata.name !== currentRevisionName && !liveHashes.has(r.metadata.labels?.[REVISION_HASH_LABEL] ?? ""))
+    .filter(
+      (r) =>
+        r.metadata.name !== currentRevisionName &&
+        !liveHashes.has(r.metadata.labels?.[REVISION_HASH_LABEL] ?? ""),
+    )
     .sort((a, b) => revisionNumber(a) - revisionNumber(b));
-  for (const r of old.slice(0, Math.max(0, old.length - revisionHistoryLimit))) actions.push({ type: "deleteRevision", name: r.metadata.name! });
+  for (const r of old.slice(0, Math.max(0, old.length - revisionHistoryLimit)))
+    actions.push({ type: "deleteRevision", name: r.metadata.name! });
 
   // --- status ----------------------------------------------------------------------
   // Computed from the state this sync started with: the real controller reads its
@@ -416,7 +482,8 @@ export function syncDaemonSet(input: DaemonSetSyncInput): DaemonSetAction[] {
       ready++;
       const availability = podAvailability(pod, minReadySeconds, now);
       if (availability.available) available++;
-      else if (availability.availableAt !== undefined) nextAvailableAt = Math.min(nextAvailableAt ?? Infinity, availability.availableAt);
+      else if (availability.availableAt !== undefined)
+        nextAvailableAt = Math.min(nextAvailableAt ?? Infinity, availability.availableAt);
     }
     if (isPodUpdated(pod, hash, templateGeneration)) updated++;
   }
@@ -435,7 +502,8 @@ export function syncDaemonSet(input: DaemonSetSyncInput): DaemonSetAction[] {
   if (collisionCount !== undefined) next.collisionCount = collisionCount;
   if (Array.isArray(status.conditions)) next.conditions = status.conditions;
   if (!isDeepStrictEqual(next, statusOf(ds))) actions.push({ type: "updateStatus", status: next });
-  if (nextAvailableAt !== undefined) actions.push({ type: "requeueAfter", ms: Math.max(1, nextAvailableAt - now) });
+  if (nextAvailableAt !== undefined)
+    actions.push({ type: "requeueAfter", ms: Math.max(1, nextAvailableAt - now) });
   return actions;
 }
 
@@ -458,7 +526,11 @@ interface RollingInput {
 }
 
 /** findUpdatedPodsOnNode: at most one new and one old pod, else `ok: false`. */
-function findUpdatedPodsOnNode(pods: readonly KubeObject[], hash: string, templateGeneration: string | undefined): { newPod?: KubeObject; oldPod?: KubeObject; ok: boolean } {
+function findUpdatedPodsOnNode(
+  pods: readonly KubeObject[],
+  hash: string,
+  templateGeneration: string | undefined,
+): { newPod?: KubeObject; oldPod?: KubeObject; ok: boolean } {
   let newPod: KubeObject | undefined;
   let oldPod: KubeObject | undefined;
   for (const pod of pods) {
@@ -576,7 +648,8 @@ export function startDaemonSetController(options: DaemonSetControllerOptions): D
   const nodes = new Map<string, KubeObject>();
   for (const node of store.list("nodes").items) nodes.set(node.metadata.name!, node);
   const dsKeys = new Set<string>();
-  for (const ds of store.list("daemonsets.apps").items) dsKeys.add(`${ds.metadata.namespace}/${ds.metadata.name}`);
+  for (const ds of store.list("daemonsets.apps").items)
+    dsKeys.add(`${ds.metadata.namespace}/${ds.metadata.name}`);
 
   const queue = createWorkQueue({
     clock,
@@ -617,14 +690,18 @@ export function startDaemonSetController(options: DaemonSetControllerOptions): D
             // Someone else's revision holds our name: a collision. Bump the count; the next sync picks a new hash.
             const fresh = store.get("daemonsets.apps", namespace, ds.metadata.name!);
             if (!fresh) return;
-            const status = { ...fresh.status, collisionCount: ((fresh.status?.collisionCount as number | undefined) ?? 0) + 1 };
+            const status = {
+              ...fresh.status,
+              collisionCount: ((fresh.status?.collisionCount as number | undefined) ?? 0) + 1,
+            };
             store.update("daemonsets.apps", { ...fresh, status }, { subresource: "status" });
             return;
           }
           break;
         case "updateRevision": {
           const revision = store.get("controllerrevisions.apps", namespace, action.name);
-          if (revision) store.update("controllerrevisions.apps", { ...cloneJson(revision), revision: action.revision });
+          if (revision)
+            store.update("controllerrevisions.apps", { ...cloneJson(revision), revision: action.revision });
           break;
         }
         case "deleteRevision":
@@ -632,17 +709,35 @@ export function startDaemonSetController(options: DaemonSetControllerOptions): D
           break;
         case "createPod": {
           const pod = store.create("pods", action.pod);
-          if (recordEvents) recordEvent(store, clock, { involved: ds, type: "Normal", reason: "SuccessfulCreate", message: `Created pod: ${pod.metadata.name}`, component: "daemonset-controller" });
+          if (recordEvents)
+            recordEvent(store, clock, {
+              involved: ds,
+              type: "Normal",
+              reason: "SuccessfulCreate",
+              message: `Created pod: ${pod.metadata.name}`,
+              component: "daemonset-controller",
+            });
           break;
         }
         case "deletePod":
           if (deleteIgnoringNotFound("pods", namespace, action.name) && recordEvents) {
-            recordEvent(store, clock, { involved: ds, type: "Normal", reason: "SuccessfulDelete", message: `Deleted pod: ${action.name}`, component: "daemonset-controller" });
+            recordEvent(store, clock, {
+              involved: ds,
+              type: "Normal",
+              reason: "SuccessfulDelete",
+              message: `Deleted pod: ${action.name}`,
+              component: "daemonset-controller",
+            });
           }
           break;
         case "updateStatus": {
           const fresh = store.get("daemonsets.apps", namespace, ds.metadata.name!);
-          if (fresh) store.update("daemonsets.apps", { ...fresh, status: { ...action.status } }, { subresource: "status" });
+          if (fresh)
+            store.update(
+              "daemonsets.apps",
+              { ...fresh, status: { ...action.status } },
+              { subresource: "status" },
+            );
           break;
         }
         case "requeueAfter":
@@ -681,7 +776,13 @@ export function startDaemonSetController(options: DaemonSetControllerOptions): D
         if (event.type === "DELETED") nodes.delete(o.metadata.name!);
         else nodes.set(o.metadata.name!, o);
         // Heartbeats and status-only changes do not change where daemon pods belong.
-        if (event.type !== "MODIFIED" || !old || !isDeepStrictEqual(old.metadata.labels, o.metadata.labels) || !isDeepStrictEqual(old.spec, o.spec)) enqueueAll();
+        if (
+          event.type !== "MODIFIED" ||
+          !old ||
+          !isDeepStrictEqual(old.metadata.labels, o.metadata.labels) ||
+          !isDeepStrictEqual(old.spec, o.spec)
+        )
+          enqueueAll();
         break;
       }
       case "pods":

@@ -38,13 +38,26 @@ export function recordEvent(store: ObjectStore, clock: Clock, input: EventInput)
   const now = formatTimestamp(clock.now());
   let known = seen.get(store);
   if (!known) seen.set(store, (known = new Map<string, { namespace: string; name: string }>()));
-  const key = [namespace, involved.metadata.uid, input.fieldPath, input.type, input.reason, input.message, input.component, input.host].join("\u0000");
+  const key = [
+    namespace,
+    involved.metadata.uid,
+    input.fieldPath,
+    input.type,
+    input.reason,
+    input.message,
+    input.component,
+    input.host,
+  ].join("\u0000");
   const previous = known.get(key);
   if (previous) {
     const existing = store.get("events", previous.namespace, previous.name);
     if (existing) {
       try {
-        store.update("events", { ...existing, count: (typeof existing.count === "number" ? existing.count : 1) + 1, lastTimestamp: now });
+        store.update("events", {
+          ...existing,
+          count: (typeof existing.count === "number" ? existing.count : 1) + 1,
+          lastTimestamp: now,
+        });
         return;
       } catch {
         // Fall through and record a fresh event.

@@ -16,7 +16,12 @@ afterEach(async () => {
 });
 
 function podObject(name: string, containers: Json[], nodeName = "node-1"): KubeObject {
-  return { apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" }, spec: { nodeName, containers } };
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "default" },
+    spec: { nodeName, containers },
+  };
 }
 
 /** Resolves with the pod once `predicate` holds, checking now and on every store event. */
@@ -71,26 +76,58 @@ describe("kubelet: fake mode", () => {
 
   it("serves logs with the real endpoint's errors", () => {
     const { c, clock } = fake({ readyDelayMs: 1_000 });
-    c.store.create("pods", podObject("two", [{ name: "a", image: "x:1" }, { name: "b", image: "y:1" }]));
+    c.store.create(
+      "pods",
+      podObject("two", [
+        { name: "a", image: "x:1" },
+        { name: "b", image: "y:1" },
+      ]),
+    );
     clock.flush();
-    expect(caught(() => c.getLogs("default", "two")).status.message).toBe("a container name must be specified for pod two, choose one of: [a b]");
-    expect(caught(() => c.getLogs("default", "two", { container: "a" })).status.message).toBe('container "a" in pod "two" is waiting to start: ContainerCreating');
+    expect(caught(() => c.getLogs("default", "two")).status.message).toBe(
+      "a container name must be specified for pod two, choose one of: [a b]",
+    );
+    expect(caught(() => c.getLogs("default", "two", { container: "a" })).status.message).toBe(
+      'container "a" in pod "two" is waiting to start: ContainerCreating',
+    );
     expect(caught(() => c.getLogs("default", "nope")).status.code).toBe(404);
     clock.advance(1_000);
     expect(c.getLogs("default", "two", { container: "b" })).toContain("container b started");
-    expect(caught(() => c.getLogs("default", "two", { container: "b", previous: true })).status.message).toBe('previous terminated container "b" in pod "two" not found');
+    expect(caught(() => c.getLogs("default", "two", { container: "b", previous: true })).status.message).toBe(
+      'previous terminated container "b" in pod "two" not found',
+    );
     expect(caught(() => c.getLogs("default", "two", { container: "c" })).status.code).toBe(400);
   });
 
   it("reports CreateContainerConfigError when a referenced secret is missing, and starts once it exists", () => {
     const { c, clock } = fake();
-    c.store.create("pods", podObject("needs-secret", [{ name: "a", image: "x:1", env: [{ name: "T", valueFrom: { secretKeyRef: { name: "creds", key: "token" } } }] }]));
+    c.store.create(
+      "pods",
+      podObject("needs-secret", [
+        {
+          name: "a",
+          image: "x:1",
+          env: [{ name: "T", valueFrom: { secretKeyRef: { name: "creds", key: "token" } } }],
+        },
+      ]),
+    );
     clock.flush();
     const waiting = c.store.get("pods", "default", "needs-secret")!;
-    expect(containerStatus(waiting)).toMatchObject({ state: { waiting: { reason: "CreateContainerConfigError", message: 'secret "creds" not found' } }, ready: false });
-    c.store.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: "default" }, stringData: { token: "t" } });
+    expect(containerStatus(waiting)).toMatchObject({
+      state: { waiting: { reason: "CreateContainerConfigError", message: 'secret "creds" not found' } },
+      ready: false,
+    });
+    c.store.create("secrets", {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "creds", namespace: "default" },
+      stringData: { token: "t" },
+    });
     clock.advance(10_000);
-    expect(containerStatus(c.store.get("pods", "default", "needs-secret")!)).toMatchObject({ ready: true, state: { running: expect.any(Object) } });
+    expect(containerStatus(c.store.get("pods", "default", "needs-secret")!)).toMatchObject({
+      ready: true,
+      state: { running: expect.any(Object) },
+    });
   });
 
   it("setCrashLoop by predicate affects running pods, and `false` lifts it", () => {
@@ -100,11 +137,18 @@ describe("kubelet: fake mode", () => {
     c.setCrashLoop((pod) => pod.metadata.name === "victim");
     clock.advance(100);
     clock.advance(100);
-    expect(containerStatus(c.store.get("pods", "default", "victim")!)).toMatchObject({ restartCount: 1, state: { waiting: { reason: "CrashLoopBackOff" } } });
+    expect(containerStatus(c.store.get("pods", "default", "victim")!)).toMatchObject({
+      restartCount: 1,
+      state: { waiting: { reason: "CrashLoopBackOff" } },
+    });
     c.setCrashLoop((pod) => pod.metadata.name === "victim", false);
     clock.advance(1_000);
     clock.advance(5_000);
-    expect(containerStatus(c.store.get("pods", "default", "victim")!)).toMatchObject({ restartCount: 2, ready: true, state: { running: expect.any(Object) } });
+    expect(containerStatus(c.store.get("pods", "default", "victim")!)).toMatchObject({
+      restartCount: 2,
+      ready: true,
+      state: { running: expect.any(Object) },
+    });
   });
 });
 
@@ -124,10 +168,19 @@ describe("kubelet: process mode", () => {
       recordEvents: true,
       imageTable: {
         "tapfleet/agent": { command: process.execPath, args: ["-e", script] },
-        "tapfleet/sleeper": { command: process.execPath, args: ["-e", "setInterval(() => {}, 1000); console.log('up')"] },
+        "tapfleet/sleeper": {
+          command: process.execPath,
+          args: ["-e", "setInterval(() => {}, 1000); console.log('up')"],
+        },
         // A shell whose foreground child keeps the output pipes open.
         "tapfleet/shell": { command: "/bin/sh", args: ["-c", "echo up; exec 2>&1; sleep 612.5"] },
-        "tapfleet/stubborn": { command: process.execPath, args: ["-e", "process.on('SIGTERM', () => console.log('ignoring SIGTERM')); setInterval(() => {}, 1000); console.log('up')"] },
+        "tapfleet/stubborn": {
+          command: process.execPath,
+          args: [
+            "-e",
+            "process.on('SIGTERM', () => console.log('ignoring SIGTERM')); setInterval(() => {}, 1000); console.log('up')",
+          ],
+        },
       },
       baseEnv: { PATH: process.env.PATH ?? "" },
       spawn: (command, args, options) => {
@@ -141,8 +194,18 @@ describe("kubelet: process mode", () => {
 
   it("runs the container with its resolved env, captures output, and crash-loops on exit", async () => {
     const c = processCluster();
-    c.store.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: "default" }, data: { token: Buffer.from("s3cret").toString("base64") } });
-    c.store.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg", namespace: "default" }, data: { level: "debug" } });
+    c.store.create("secrets", {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "creds", namespace: "default" },
+      data: { token: Buffer.from("s3cret").toString("base64") },
+    });
+    c.store.create("configmaps", {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "cfg", namespace: "default" },
+      data: { level: "debug" },
+    });
     c.store.create(
       "pods",
       podObject("agent-x", [
@@ -167,7 +230,11 @@ describe("kubelet: process mode", () => {
     expect(previous).toContain("token=s3cret level=debug url=http://agent-x:80");
     expect(previous).toContain("stderr line");
     expect(c.getLogs("default", "agent-x", { previous: true, tailLines: 1 })).toMatch(/^[^\n]*\n?$/);
-    const backingOff = await podWhen(c, "agent-x", (p) => (containerStatus(p).state as Json).waiting !== undefined);
+    const backingOff = await podWhen(
+      c,
+      "agent-x",
+      (p) => (containerStatus(p).state as Json).waiting !== undefined,
+    );
     expect(((containerStatus(backingOff).state as Json).waiting as Json).reason).toBe("CrashLoopBackOff");
     expect(backingOff.status?.phase).toBe("Running");
   });
@@ -181,8 +248,12 @@ describe("kubelet: process mode", () => {
     await podWhen(c, "sleeper-2", (p) => containerStatus(p).ready === true);
     expect(spawned).toHaveLength(2);
     const [first, second] = spawned as [ChildProcess, ChildProcess];
-    const firstExit = new Promise<NodeJS.Signals | null>((resolve) => first.once("exit", (_code, signal) => resolve(signal)));
-    const gone = new Promise<void>((resolve) => c.store.subscribe((e) => e.type === "DELETED" && e.object.metadata.name === "sleeper-1" && resolve()));
+    const firstExit = new Promise<NodeJS.Signals | null>((resolve) =>
+      first.once("exit", (_code, signal) => resolve(signal)),
+    );
+    const gone = new Promise<void>((resolve) =>
+      c.store.subscribe((e) => e.type === "DELETED" && e.object.metadata.name === "sleeper-1" && resolve()),
+    );
     const terminating = c.store.delete("pods", "default", "sleeper-1");
     expect(terminating.metadata.deletionTimestamp).toBeDefined();
     expect(await firstExit).toBe("SIGTERM");
@@ -217,24 +288,46 @@ describe("kubelet: process mode", () => {
   it("sends SIGKILL when a container outlives its termination grace period", async () => {
     const spawned: ChildProcess[] = [];
     const c = processCluster(spawned);
-    c.store.create("pods", { ...podObject("stubborn", [{ name: "s", image: "tapfleet/stubborn:1" }]), spec: { nodeName: "node-1", terminationGracePeriodSeconds: 1, containers: [{ name: "s", image: "tapfleet/stubborn:1" }] } });
+    c.store.create("pods", {
+      ...podObject("stubborn", [{ name: "s", image: "tapfleet/stubborn:1" }]),
+      spec: {
+        nodeName: "node-1",
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: "s", image: "tapfleet/stubborn:1" }],
+      },
+    });
     await podWhen(c, "stubborn", (p) => containerStatus(p).ready === true);
     const child = spawned[0]!;
     // Ready means started, not that the script has installed its SIGTERM handler: wait for its output.
     await new Promise((resolve) => child.stdout!.once("data", resolve));
-    const exit = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
-    const gone = new Promise<void>((resolve) => c.store.subscribe((e) => e.type === "DELETED" && e.object.metadata.name === "stubborn" && resolve()));
+    const exit = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once("exit", (_code, signal) => resolve(signal)),
+    );
+    const gone = new Promise<void>((resolve) =>
+      c.store.subscribe((e) => e.type === "DELETED" && e.object.metadata.name === "stubborn" && resolve()),
+    );
     c.store.delete("pods", "default", "stubborn");
     expect(await exit).toBe("SIGKILL");
     await gone;
     expect(c.store.get("pods", "default", "stubborn")).toBeUndefined();
-    expect(c.store.list("events", { fieldSelector: "involvedObject.name=stubborn,reason=Killing" }).items[0]?.message).toBe("Stopping container s");
+    expect(
+      c.store.list("events", { fieldSelector: "involvedObject.name=stubborn,reason=Killing" }).items[0]
+        ?.message,
+    ).toBe("Stopping container s");
   });
 
   it("reports ImagePullBackOff for an image missing from the table", async () => {
     const c = processCluster();
     c.store.create("pods", podObject("unknown", [{ name: "u", image: "nobody/knows:1" }]));
-    const pod = await podWhen(c, "unknown", (p) => (containerStatus(p).state as Json | undefined)?.waiting !== undefined && ((containerStatus(p).state as Json).waiting as Json).reason !== "ContainerCreating");
-    expect(containerStatus(pod).state).toEqual({ waiting: { reason: "ImagePullBackOff", message: 'Back-off pulling image "nobody/knows:1"' } });
+    const pod = await podWhen(
+      c,
+      "unknown",
+      (p) =>
+        (containerStatus(p).state as Json | undefined)?.waiting !== undefined &&
+        ((containerStatus(p).state as Json).waiting as Json).reason !== "ContainerCreating",
+    );
+    expect(containerStatus(pod).state).toEqual({
+      waiting: { reason: "ImagePullBackOff", message: 'Back-off pulling image "nobody/knows:1"' },
+    });
   });
 });

@@ -110,7 +110,8 @@ class LogBuffer {
   append(text: string): void {
     this.chunks.push(text);
     this.bytes += Buffer.byteLength(text);
-    while (this.bytes > this.limit && this.chunks.length > 1) this.bytes -= Buffer.byteLength(this.chunks.shift()!);
+    while (this.bytes > this.limit && this.chunks.length > 1)
+      this.bytes -= Buffer.byteLength(this.chunks.shift()!);
   }
 
   text(): string {
@@ -143,7 +144,14 @@ interface ContainerRuntime {
   startedAt?: string;
   containerId?: string;
   waitingMessage?: string;
-  lastTerminated?: { exitCode: number; reason: string; startedAt: string; finishedAt: string; containerID: string; message?: string };
+  lastTerminated?: {
+    exitCode: number;
+    reason: string;
+    startedAt: string;
+    finishedAt: string;
+    containerID: string;
+    message?: string;
+  };
   timer?: { cancel(): void };
   process?: ChildProcess;
   logs: LogBuffer;
@@ -203,7 +211,8 @@ export function startKubelet(options: KubeletOptions): Kubelet {
   const backOffBaseMs = options.backOffBaseMs ?? 10_000;
   const backOffMaxMs = options.backOffMaxMs ?? 300_000;
   const logLimit = options.logLimitBytes ?? 256 * 1024;
-  const spawn: SpawnFunction = options.spawn ?? ((command, args, spawnOptions) => nodeSpawn(command, args, spawnOptions));
+  const spawn: SpawnFunction =
+    options.spawn ?? ((command, args, spawnOptions) => nodeSpawn(command, args, spawnOptions));
   const crashRules: { matcher: PodMatcher; crash: boolean | CrashSpec }[] = [];
 
   const pods = new Map<string, PodRuntime>(); // by "ns/name"
@@ -221,7 +230,14 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     return formatTimestamp(clock.now());
   }
 
-  function event(pod: KubeObject, runtime: PodRuntime, type: "Normal" | "Warning", reason: string, message: string, container?: string): void {
+  function event(
+    pod: KubeObject,
+    runtime: PodRuntime,
+    type: "Normal" | "Warning",
+    reason: string,
+    message: string,
+    container?: string,
+  ): void {
     if (!recordEvents) return;
     recordEvent(store, clock, {
       involved: pod,
@@ -246,7 +262,12 @@ export function startKubelet(options: KubeletOptions): Kubelet {
   function resolveEnv(pod: KubeObject, container: Json): Record<string, string> {
     const env: Record<string, string> = {};
     const namespace = pod.metadata.namespace!;
-    const lookup = (kind: "secrets" | "configmaps", name: string, key: string, optional: boolean): string | undefined => {
+    const lookup = (
+      kind: "secrets" | "configmaps",
+      name: string,
+      key: string,
+      optional: boolean,
+    ): string | undefined => {
       const source = store.get(kind, namespace, name);
       const label = kind === "secrets" ? "secret" : "configmap";
       if (!source) {
@@ -259,13 +280,18 @@ export function startKubelet(options: KubeletOptions): Kubelet {
         const binary = obj(source.binaryData)?.[key];
         if (typeof binary === "string") return Buffer.from(binary, "base64").toString();
         if (optional) return undefined;
-        throw new Error(`couldn't find key ${key} in ${kind === "secrets" ? "Secret" : "ConfigMap"} ${namespace}/${name}`);
+        throw new Error(
+          `couldn't find key ${key} in ${kind === "secrets" ? "Secret" : "ConfigMap"} ${namespace}/${name}`,
+        );
       }
       return kind === "secrets" ? Buffer.from(text(raw), "base64").toString() : text(raw);
     };
     for (const from of (Array.isArray(container.envFrom) ? container.envFrom : []) as Json[]) {
       const prefix = typeof from.prefix === "string" ? from.prefix : "";
-      for (const [kind, ref] of [["configmaps", obj(from.configMapRef)], ["secrets", obj(from.secretRef)]] as const) {
+      for (const [kind, ref] of [
+        ["configmaps", obj(from.configMapRef)],
+        ["secrets", obj(from.secretRef)],
+      ] as const) {
         if (!ref) continue;
         const source = store.get(kind, namespace, String(ref.name));
         if (!source) {
@@ -279,7 +305,11 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     }
     const field = (path: string): string => {
       const labelMatch = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
-      if (labelMatch) return (labelMatch[1] === "labels" ? pod.metadata.labels : pod.metadata.annotations)?.[labelMatch[2]!] ?? "";
+      if (labelMatch)
+        return (
+          (labelMatch[1] === "labels" ? pod.metadata.labels : pod.metadata.annotations)?.[labelMatch[2]!] ??
+          ""
+        );
       switch (path) {
         case "metadata.name":
           return pod.metadata.name ?? "";
@@ -305,7 +335,9 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       if (!valueFrom) {
         // $(VAR) refers to earlier variables; $$ escapes.
         const value = typeof e.value === "string" ? e.value : "";
-        env[name] = value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v: string | undefined) => (m === "$$" ? "$" : v !== undefined && v in env ? env[v]! : m));
+        env[name] = value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v: string | undefined) =>
+          m === "$$" ? "$" : v !== undefined && v in env ? env[v]! : m,
+        );
         continue;
       }
       const fieldRef = obj(valueFrom.fieldRef);
@@ -313,8 +345,15 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       const configRef = obj(valueFrom.configMapKeyRef);
       let value: string | undefined;
       if (fieldRef) value = field(String(fieldRef.fieldPath));
-      else if (secretRef) value = lookup("secrets", String(secretRef.name), String(secretRef.key), secretRef.optional === true);
-      else if (configRef) value = lookup("configmaps", String(configRef.name), String(configRef.key), configRef.optional === true);
+      else if (secretRef)
+        value = lookup("secrets", String(secretRef.name), String(secretRef.key), secretRef.optional === true);
+      else if (configRef)
+        value = lookup(
+          "configmaps",
+          String(configRef.name),
+          String(configRef.key),
+          configRef.optional === true,
+        );
       if (value !== undefined) env[name] = value;
     }
     return env;
@@ -361,11 +400,21 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       queue.add(key);
       return;
     }
-    const imageCommand = mode === "process" ? (options.imageTable?.[c.image] ?? options.imageTable?.[imageRepository(c.image)]) : undefined;
+    const imageCommand =
+      mode === "process"
+        ? (options.imageTable?.[c.image] ?? options.imageTable?.[imageRepository(c.image)])
+        : undefined;
     if (mode === "process" && !imageCommand) {
       c.phase = "image-error";
       c.waitingMessage = `Back-off pulling image "${c.image}"`;
-      event(pod, runtime, "Warning", "Failed", `Failed to pull image "${c.image}": image not in the simulator's image table`, name);
+      event(
+        pod,
+        runtime,
+        "Warning",
+        "Failed",
+        `Failed to pull image "${c.image}": image not in the simulator's image table`,
+        name,
+      );
       queue.add(key);
       return;
     }
@@ -383,7 +432,10 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       c.logs.append(`kube-sim: container ${name} started (image ${c.image})\n`);
       const crash = crashFor(pod, { pod, container: { name, image: c.image }, env });
       if (crash) {
-        c.timer = clock.setTimeout(() => containerExited(key, name, crash.exitCode ?? 1, crash.message), crashAfterMs);
+        c.timer = clock.setTimeout(
+          () => containerExited(key, name, crash.exitCode ?? 1, crash.message),
+          crashAfterMs,
+        );
       }
     }
     setReadiness(key, name);
@@ -397,7 +449,13 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     queue.add(key);
   }
 
-  function runProcess(key: string, pod: KubeObject, c: ContainerRuntime, command: ImageCommand, env: Record<string, string>): void {
+  function runProcess(
+    key: string,
+    pod: KubeObject,
+    c: ContainerRuntime,
+    command: ImageCommand,
+    env: Record<string, string>,
+  ): void {
     // A container sees only its own environment, not the simulator's (ProcessEnv typing insists on more).
     const fullEnv = { ...options.baseEnv, HOSTNAME: pod.metadata.name ?? "", ...command.env, ...env };
     let child: ChildProcess;
@@ -457,7 +515,15 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     const delay = c.crashes <= 1 ? 0 : Math.min(backOffBaseMs * 2 ** (c.crashes - 2), backOffMaxMs);
     c.phase = "backoff";
     c.waitingMessage = `back-off ${formatDuration(delay || backOffBaseMs)} restarting failed container=${name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`;
-    if (delay > 0) event(pod, runtime, "Warning", "BackOff", `Back-off restarting failed container ${name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`, name);
+    if (delay > 0)
+      event(
+        pod,
+        runtime,
+        "Warning",
+        "BackOff",
+        `Back-off restarting failed container ${name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
+        name,
+      );
     c.timer = clock.setTimeout(() => {
       c.restartCount++;
       startContainer(key, name);
@@ -546,8 +612,12 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     const containers = [...runtime.containers.values()];
     const allReady = containers.every((c) => c.ready);
     const unready = containers.filter((c) => !c.ready).map((c) => c.name);
-    const notReadyExtra: Json = allReady ? {} : { reason: "ContainersNotReady", message: `containers with unready status: [${unready.join(" ")}]` };
-    const everStarted = containers.every((c) => c.phase === "running" || c.restartCount > 0 || c.lastTerminated !== undefined);
+    const notReadyExtra: Json = allReady
+      ? {}
+      : { reason: "ContainersNotReady", message: `containers with unready status: [${unready.join(" ")}]` };
+    const everStarted = containers.every(
+      (c) => c.phase === "running" || c.restartCount > 0 || c.lastTerminated !== undefined,
+    );
     const ready = allReady && nodeIsReady;
     const conditions = [
       condition(existing, "PodReadyToStartContainers", runtime.started),
@@ -602,7 +672,9 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       const conditions = (Array.isArray(pod.status?.conditions) ? pod.status.conditions : []) as Json[];
       const readyCondition = conditions.find((c) => c.type === "Ready");
       if (readyCondition?.status === "True") {
-        const next = conditions.map((c) => (c.type === "Ready" ? { ...c, status: "False", lastTransitionTime: now() } : c));
+        const next = conditions.map((c) =>
+          c.type === "Ready" ? { ...c, status: "False", lastTransitionTime: now() } : c,
+        );
         writeStatus(pod, { ...pod.status, conditions: next });
       }
       return;
@@ -619,7 +691,10 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       if (stopped) return;
       if (runtime && pods.get(key) === runtime) pods.delete(key);
       try {
-        store.delete("pods", pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+        store.delete("pods", pod.metadata.namespace, pod.metadata.name!, {
+          gracePeriodSeconds: 0,
+          preconditions: { uid: pod.metadata.uid },
+        });
       } catch (err) {
         if (!isApiError(err, "NotFound") && !isApiError(err, "Conflict")) options.onError?.(err);
       }
@@ -629,9 +704,13 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     runtime.terminating = true;
     runtime.startTimer?.cancel();
     for (const c of runtime.containers.values()) {
-      if (c.phase === "running") event(pod, runtime, "Normal", "Killing", `Stopping container ${c.name}`, c.name);
+      if (c.phase === "running")
+        event(pod, runtime, "Normal", "Killing", `Stopping container ${c.name}`, c.name);
     }
-    const graceMs = (typeof pod.metadata.deletionGracePeriodSeconds === "number" ? pod.metadata.deletionGracePeriodSeconds : 30) * 1000;
+    const graceMs =
+      (typeof pod.metadata.deletionGracePeriodSeconds === "number"
+        ? pod.metadata.deletionGracePeriodSeconds
+        : 30) * 1000;
     const exits: Promise<void>[] = [];
     for (const c of runtime.containers.values()) {
       c.timer?.cancel();
@@ -671,7 +750,15 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     };
     for (const c of (Array.isArray(pod.spec?.containers) ? pod.spec.containers : []) as Json[]) {
       const name = String(c.name);
-      runtime.containers.set(name, { name, image: String(c.image), phase: "creating", ready: false, restartCount: 0, crashes: 0, logs: new LogBuffer(logLimit) });
+      runtime.containers.set(name, {
+        name,
+        image: String(c.image),
+        phase: "creating",
+        ready: false,
+        restartCount: 0,
+        crashes: 0,
+        logs: new LogBuffer(logLimit),
+      });
     }
     pods.set(key, runtime);
     const start = (): void => {
@@ -695,12 +782,15 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       return;
     }
     const nodeName = e.object.spec?.nodeName;
-    if (e.object.metadata.deletionTimestamp !== undefined && typeof nodeName === "string" && nodeName !== "") queue.add(key);
+    if (e.object.metadata.deletionTimestamp !== undefined && typeof nodeName === "string" && nodeName !== "")
+      queue.add(key);
     else if (typeof nodeName === "string" && nodeName !== "" && !pods.has(key)) queue.add(key);
-    else if (pods.has(key) && e.type === "MODIFIED" && pods.get(key)!.uid !== e.object.metadata.uid) queue.add(key);
+    else if (pods.has(key) && e.type === "MODIFIED" && pods.get(key)!.uid !== e.object.metadata.uid)
+      queue.add(key);
   });
   for (const pod of store.list("pods").items) {
-    if (typeof pod.spec?.nodeName === "string" && pod.spec.nodeName !== "") queue.add(`${pod.metadata.namespace}/${pod.metadata.name}`);
+    if (typeof pod.spec?.nodeName === "string" && pod.spec.nodeName !== "")
+      queue.add(`${pod.metadata.namespace}/${pod.metadata.name}`);
   }
 
   return {
@@ -713,7 +803,10 @@ export function startKubelet(options: KubeletOptions): Kubelet {
         for (const c of runtime.containers.values()) {
           if (crash !== false && mode === "fake" && c.phase === "running" && !c.timer) {
             const spec = crash === true ? {} : crash;
-            c.timer = clock.setTimeout(() => containerExited(key, c.name, spec.exitCode ?? 1, spec.message), crashAfterMs);
+            c.timer = clock.setTimeout(
+              () => containerExited(key, c.name, spec.exitCode ?? 1, spec.message),
+              crashAfterMs,
+            );
           } else if (crash === false && c.phase === "running" && c.timer && mode === "fake") {
             c.timer.cancel();
             c.timer = undefined;
@@ -729,24 +822,35 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       const names = ((pod.spec?.containers ?? []) as Json[]).map((c) => String(c.name));
       let container = logOptions.container;
       if (container === undefined || container === "") {
-        if (names.length !== 1) throw badRequest(`a container name must be specified for pod ${podName}, choose one of: [${names.join(" ")}]`);
+        if (names.length !== 1)
+          throw badRequest(
+            `a container name must be specified for pod ${podName}, choose one of: [${names.join(" ")}]`,
+          );
         container = names[0]!;
       }
-      if (!names.includes(container)) throw badRequest(`container ${container} is not valid for pod ${podName}`);
+      if (!names.includes(container))
+        throw badRequest(`container ${container} is not valid for pod ${podName}`);
       const c = pods.get(`${namespace}/${podName}`)?.containers.get(container);
       if (logOptions.previous) {
-        if (!c?.previousLogs) throw badRequest(`previous terminated container "${container}" in pod "${podName}" not found`);
+        if (!c?.previousLogs)
+          throw badRequest(`previous terminated container "${container}" in pod "${podName}" not found`);
         return tailText(c.previousLogs.text(), logOptions.tailLines);
       }
       if (!c || c.phase === "creating" || c.phase === "config-error" || c.phase === "image-error") {
-        const reason = !c || c.phase === "creating" ? "ContainerCreating" : c.phase === "config-error" ? "CreateContainerConfigError" : "ImagePullBackOff";
+        const reason =
+          !c || c.phase === "creating"
+            ? "ContainerCreating"
+            : c.phase === "config-error"
+              ? "CreateContainerConfigError"
+              : "ImagePullBackOff";
         throw badRequest(`container "${container}" in pod "${podName}" is waiting to start: ${reason}`);
       }
       return tailText(c.logs.text(), logOptions.tailLines);
     },
 
     resyncNode(nodeName) {
-      for (const pod of store.podsOnNode(nodeName)) queue.add(`${pod.metadata.namespace}/${pod.metadata.name}`);
+      for (const pod of store.podsOnNode(nodeName))
+        queue.add(`${pod.metadata.namespace}/${pod.metadata.name}`);
     },
 
     async stop() {

@@ -7,7 +7,13 @@ import type { Clock, KubeObject, StoreEvent } from "../types.ts";
 import { isApiError } from "../errors.ts";
 import { formatTimestamp, type SimObjectStore } from "../store.ts";
 import { recordEvent } from "./events.ts";
-import { findUntoleratedTaint, nodeTaints, podFitsNodeAffinity, targetNodeName, type Toleration } from "./scheduling.ts";
+import {
+  findUntoleratedTaint,
+  nodeTaints,
+  podFitsNodeAffinity,
+  targetNodeName,
+  type Toleration,
+} from "./scheduling.ts";
 import { createWorkQueue } from "./work-queue.ts";
 
 export interface SchedulerOptions {
@@ -24,7 +30,13 @@ function fits(pod: KubeObject, node: KubeObject): boolean {
   const spec = pod.spec ?? {};
   if (!podFitsNodeAffinity(spec, node)) return false;
   const tolerations = (Array.isArray(spec.tolerations) ? spec.tolerations : []) as Toleration[];
-  return findUntoleratedTaint(nodeTaints(node), tolerations, (t) => t.effect === "NoSchedule" || t.effect === "NoExecute") === undefined;
+  return (
+    findUntoleratedTaint(
+      nodeTaints(node),
+      tolerations,
+      (t) => t.effect === "NoSchedule" || t.effect === "NoExecute",
+    ) === undefined
+  );
 }
 
 export function startScheduler(options: SchedulerOptions): Scheduler {
@@ -35,7 +47,11 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   function isPending(pod: KubeObject): boolean {
     const nodeName = pod.spec?.nodeName;
     const schedulerName = pod.spec?.schedulerName;
-    return (nodeName === undefined || nodeName === "") && (schedulerName === undefined || schedulerName === "default-scheduler") && pod.metadata.deletionTimestamp === undefined;
+    return (
+      (nodeName === undefined || nodeName === "") &&
+      (schedulerName === undefined || schedulerName === "default-scheduler") &&
+      pod.metadata.deletionTimestamp === undefined
+    );
   }
 
   const RESCAN = "*rescan";
@@ -88,7 +104,10 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   }
 
   function markUnschedulable(pod: KubeObject): void {
-    const conditions = (Array.isArray(pod.status?.conditions) ? pod.status.conditions : []) as Record<string, unknown>[];
+    const conditions = (Array.isArray(pod.status?.conditions) ? pod.status.conditions : []) as Record<
+      string,
+      unknown
+    >[];
     if (conditions.some((c) => c.type === "PodScheduled" && c.status === "False")) return;
     const nodeCount = store.list("nodes").items.length;
     const message = `0/${nodeCount} nodes are available: ${nodeCount} node(s) didn't match Pod's node affinity/selector.`;
@@ -96,11 +115,25 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       ...pod.status,
       conditions: [
         ...conditions.filter((c) => c.type !== "PodScheduled"),
-        { type: "PodScheduled", status: "False", lastProbeTime: null, lastTransitionTime: formatTimestamp(clock.now()), reason: "Unschedulable", message },
+        {
+          type: "PodScheduled",
+          status: "False",
+          lastProbeTime: null,
+          lastTransitionTime: formatTimestamp(clock.now()),
+          reason: "Unschedulable",
+          message,
+        },
       ],
     };
     store.update("pods", { ...pod, status }, { subresource: "status" });
-    if (recordEvents) recordEvent(store, clock, { involved: pod, type: "Warning", reason: "FailedScheduling", message, component: "default-scheduler" });
+    if (recordEvents)
+      recordEvent(store, clock, {
+        involved: pod,
+        type: "Warning",
+        reason: "FailedScheduling",
+        message,
+        component: "default-scheduler",
+      });
   }
 
   const unsubscribe = store.subscribe((event: StoreEvent) => {

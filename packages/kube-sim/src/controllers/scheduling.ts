@@ -46,7 +46,11 @@ export function tolerationTolerates(t: Toleration, taint: Taint): boolean {
 }
 
 /** The first taint matching `filter` that no toleration tolerates. */
-export function findUntoleratedTaint(taints: readonly Taint[], tolerations: readonly Toleration[], filter: (t: Taint) => boolean): Taint | undefined {
+export function findUntoleratedTaint(
+  taints: readonly Taint[],
+  tolerations: readonly Toleration[],
+  filter: (t: Taint) => boolean,
+): Taint | undefined {
   return taints.find((taint) => filter(taint) && !tolerations.some((t) => tolerationTolerates(t, taint)));
 }
 
@@ -100,9 +104,13 @@ export function podFitsNodeAffinity(podSpec: Json, node: KubeObject): boolean {
     const labels = node.metadata.labels ?? {};
     for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
   }
-  const required = obj(obj(obj(podSpec.affinity)?.nodeAffinity)?.requiredDuringSchedulingIgnoredDuringExecution);
+  const required = obj(
+    obj(obj(podSpec.affinity)?.nodeAffinity)?.requiredDuringSchedulingIgnoredDuringExecution,
+  );
   if (required) {
-    const terms = Array.isArray(required.nodeSelectorTerms) ? (required.nodeSelectorTerms as NodeSelectorTerm[]) : [];
+    const terms = Array.isArray(required.nodeSelectorTerms)
+      ? (required.nodeSelectorTerms as NodeSelectorTerm[])
+      : [];
     if (!terms.some((term) => termMatches(term, node))) return false;
   }
   return true;
@@ -112,8 +120,12 @@ export function podFitsNodeAffinity(podSpec: Json, node: KubeObject): boolean {
 export function targetNodeName(pod: KubeObject): string | undefined {
   const nodeName = pod.spec?.nodeName;
   if (typeof nodeName === "string" && nodeName !== "") return nodeName;
-  const required = obj(obj(obj(pod.spec?.affinity)?.nodeAffinity)?.requiredDuringSchedulingIgnoredDuringExecution);
-  const terms = Array.isArray(required?.nodeSelectorTerms) ? (required.nodeSelectorTerms as NodeSelectorTerm[]) : [];
+  const required = obj(
+    obj(obj(pod.spec?.affinity)?.nodeAffinity)?.requiredDuringSchedulingIgnoredDuringExecution,
+  );
+  const terms = Array.isArray(required?.nodeSelectorTerms)
+    ? (required.nodeSelectorTerms as NodeSelectorTerm[])
+    : [];
   for (const term of terms) {
     for (const f of term.matchFields ?? []) {
       if (f.key === "metadata.name" && f.operator === "In" && f.values?.length === 1) return f.values[0];
@@ -141,7 +153,11 @@ export function isPodReady(pod: KubeObject): boolean {
  * podutil.IsPodAvailable: Ready, and Ready for longer than minReadySeconds.
  * Returns the time it becomes available when it is ready but not yet available.
  */
-export function podAvailability(pod: KubeObject, minReadySeconds: number, now: number): { available: boolean; availableAt?: number } {
+export function podAvailability(
+  pod: KubeObject,
+  minReadySeconds: number,
+  now: number,
+): { available: boolean; availableAt?: number } {
   const ready = podCondition(pod, "Ready");
   if (ready?.status !== "True") return { available: false };
   if (minReadySeconds === 0) return { available: true };

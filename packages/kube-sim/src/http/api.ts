@@ -18,7 +18,12 @@ import { apiVersionOf, resourceName, type ResourceInfo } from "../resources.ts";
 import type { DeleteOptions, SimObjectStore } from "../store.ts";
 import type { KubeObject } from "../types.ts";
 import { decodeObject, decodePatchJson, mediaType, readBody, readObject } from "./body.ts";
-import { findUnknownFields, parseFieldValidation, pruneUnknownFields, type FieldValidation } from "./field-validation.ts";
+import {
+  findUnknownFields,
+  parseFieldValidation,
+  pruneUnknownFields,
+  type FieldValidation,
+} from "./field-validation.ts";
 import type { Verb } from "./faults.ts";
 import type { ListSnapshots } from "./list-snapshots.ts";
 import { serveLogs, type LogSource } from "./logs.ts";
@@ -94,9 +99,14 @@ export async function handleResource(
   const verb = verbOf(req.method ?? "GET", route, query);
   if (verb === undefined) throw methodNotAllowed();
   // A namespaced resource without a namespace in the path only lists and watches across namespaces.
-  if (route.info.namespaced && route.namespace === undefined && verb !== "list" && verb !== "watch") throw methodNotAllowed();
+  if (route.info.namespaced && route.namespace === undefined && verb !== "list" && verb !== "watch")
+    throw methodNotAllowed();
   const sub = route.subresource;
-  if (sub !== undefined && !(sub === "status" && route.info.subresources.includes("status")) && !(sub === "log" && route.info.kind === "Pod")) {
+  if (
+    sub !== undefined &&
+    !(sub === "status" && route.info.subresources.includes("status")) &&
+    !(sub === "log" && route.info.kind === "Pod")
+  ) {
     throw failure(404, "NotFound", "the server could not find the requested resource", {});
   }
   if (sub === "log") {
@@ -132,7 +142,9 @@ function includeObject(query: URLSearchParams): IncludeObject {
   const value = query.get("includeObject");
   if (value === null || value === "") return "Metadata";
   if (value === "None" || value === "Metadata" || value === "Object") return value;
-  throw badRequest(`includeObject: Unsupported value: "${value}": supported values: "Metadata", "None", "Object"`);
+  throw badRequest(
+    `includeObject: Unsupported value: "${value}": supported values: "Metadata", "None", "Object"`,
+  );
 }
 
 interface ContinueToken {
@@ -152,7 +164,9 @@ function decodeContinue(token: string): ContinueToken {
   } catch {
     // fall through to the error below
   }
-  throw badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+  throw badRequest(
+    "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+  );
 }
 
 const EXPIRED_CONTINUE =
@@ -160,7 +174,13 @@ const EXPIRED_CONTINUE =
 
 const objectKey = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name ?? ""}`;
 
-function list(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): void {
+function list(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: ResourceRoute,
+  query: URLSearchParams,
+): void {
   const resource = resourceName(route.info);
   const options = {
     namespace: route.namespace,
@@ -180,7 +200,8 @@ function list(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route:
     const token = decodeContinue(continueParam);
     const snapshot = ctx.snapshots.load(token.id);
     if (!snapshot) throw failure(410, "Expired", EXPIRED_CONTINUE);
-    if (snapshot.scope !== scope) throw badRequest("continue key is not valid: the continue token was issued for a different list");
+    if (snapshot.scope !== scope)
+      throw badRequest("continue key is not valid: the continue token was issued for a different list");
     items = snapshot.items.filter((o) => objectKey(o) > token.start);
     resourceVersion = snapshot.resourceVersion;
     snapshotId = token.id;
@@ -194,12 +215,25 @@ function list(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route:
     snapshotId ??= ctx.snapshots.save(scope, items, resourceVersion);
     remaining = items.length - limit;
     items = items.slice(0, limit);
-    const token: ContinueToken = { id: snapshotId, rv: resourceVersion, start: objectKey(items[items.length - 1]!) };
+    const token: ContinueToken = {
+      id: snapshotId,
+      rv: resourceVersion,
+      start: objectKey(items[items.length - 1]!),
+    };
     nextToken = Buffer.from(JSON.stringify(token)).toString("base64url");
   }
 
   if (wantsTable(req.headers.accept)) {
-    sendJson(res, 200, toTable(route.info.kind, items, { resourceVersion, continue: nextToken, includeObject: includeObject(query), now: Date.now() }));
+    sendJson(
+      res,
+      200,
+      toTable(route.info.kind, items, {
+        resourceVersion,
+        continue: nextToken,
+        includeObject: includeObject(query),
+        now: Date.now(),
+      }),
+    );
     return;
   }
   sendJson(res, 200, {
@@ -214,10 +248,21 @@ function list(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route:
   });
 }
 
-function watch(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): void {
+function watch(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: ResourceRoute,
+  query: URLSearchParams,
+): void {
   const timeout = query.get("timeoutSeconds");
   // The legacy `/watch/.../<name>` form watches one object: the same as a metadata.name field selector.
-  const fieldSelector = [query.get("fieldSelector"), route.name !== undefined ? `metadata.name=${route.name}` : null].filter((s) => s).join(",");
+  const fieldSelector = [
+    query.get("fieldSelector"),
+    route.name !== undefined ? `metadata.name=${route.name}` : null,
+  ]
+    .filter((s) => s)
+    .join(",");
   ctx.watches.serve(req, res, {
     info: route.info,
     namespace: route.namespace,
@@ -241,10 +286,24 @@ function mustGet(ctx: ApiContext, route: ResourceRoute): KubeObject {
   return object;
 }
 
-function get(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): void {
+function get(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: ResourceRoute,
+  query: URLSearchParams,
+): void {
   const object = mustGet(ctx, route);
   if (wantsTable(req.headers.accept)) {
-    sendJson(res, 200, toTable(route.info.kind, [object], { resourceVersion: object.metadata.resourceVersion, includeObject: includeObject(query), now: Date.now() }));
+    sendJson(
+      res,
+      200,
+      toTable(route.info.kind, [object], {
+        resourceVersion: object.metadata.resourceVersion,
+        includeObject: includeObject(query),
+        now: Date.now(),
+      }),
+    );
     return;
   }
   sendJson(res, 200, object);
@@ -260,11 +319,15 @@ interface WriteOptions {
 function writeOptions(query: URLSearchParams): WriteOptions {
   const dryRun = query.getAll("dryRun");
   if (dryRun.some((value) => value !== "All")) {
-    throw badRequest(`dryRun: Unsupported value: "${dryRun.find((v) => v !== "All")}": supported values: "All"`);
+    throw badRequest(
+      `dryRun: Unsupported value: "${dryRun.find((v) => v !== "All")}": supported values: "All"`,
+    );
   }
   const fieldValidation = parseFieldValidation(query.get("fieldValidation"));
   if (!fieldValidation) {
-    throw badRequest(`fieldValidation: Unsupported value: "${query.get("fieldValidation")}": supported values: "Ignore", "Strict", "Warn"`);
+    throw badRequest(
+      `fieldValidation: Unsupported value: "${query.get("fieldValidation")}": supported values: "Ignore", "Strict", "Warn"`,
+    );
   }
   const fieldManager = query.get("fieldManager");
   if (fieldManager !== null && fieldManager.length > 128) {
@@ -330,7 +393,9 @@ function checkName(route: ResourceRoute, metadata: Record<string, unknown>): voi
   const inBody = metadata.name;
   if (inBody === undefined || inBody === "") metadata.name = route.name;
   else if (inBody !== route.name) {
-    throw badRequest(`the name of the object (${typeof inBody === "string" ? inBody : JSON.stringify(inBody)}) does not match the name on the URL (${route.name})`);
+    throw badRequest(
+      `the name of the object (${typeof inBody === "string" ? inBody : JSON.stringify(inBody)}) does not match the name on the URL (${route.name})`,
+    );
   }
 }
 
@@ -338,7 +403,8 @@ function checkName(route: ResourceRoute, metadata: Record<string, unknown>): voi
 function dryRunCreate(ctx: ApiContext, info: ResourceInfo, object: KubeObject): KubeObject {
   const copy = structuredClone(object);
   const meta = copy.metadata;
-  if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${Math.random().toString(36).slice(2, 7)}`;
+  if (!meta.name && meta.generateName)
+    meta.name = `${meta.generateName}${Math.random().toString(36).slice(2, 7)}`;
   if (meta.name && ctx.store.get(resourceName(info), meta.namespace, meta.name)) {
     // Let the store produce the AlreadyExists error text.
     ctx.store.create(resourceName(info), object);
@@ -350,7 +416,13 @@ function dryRunCreate(ctx: ApiContext, info: ResourceInfo, object: KubeObject): 
   return copy;
 }
 
-async function create(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
+async function create(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: ResourceRoute,
+  query: URLSearchParams,
+): Promise<void> {
   const options = writeOptions(query);
   const body = await readObject(req, route.info.kind);
   checkTypeMeta(route.info, body);
@@ -358,11 +430,19 @@ async function create(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
   checkNamespace(route, metadata);
   const headers = validateFields(route.info.kind, body, options.fieldValidation);
   const object = body as KubeObject;
-  const created = options.dryRun ? dryRunCreate(ctx, route.info, object) : ctx.store.create(resourceName(route.info), object);
+  const created = options.dryRun
+    ? dryRunCreate(ctx, route.info, object)
+    : ctx.store.create(resourceName(route.info), object);
   sendJson(res, 201, created, headers);
 }
 
-async function update(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
+async function update(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: ResourceRoute,
+  query: URLSearchParams,
+): Promise<void> {
   const options = writeOptions(query);
   const body = await readObject(req, route.info.kind);
   checkTypeMeta(route.info, body);
@@ -373,7 +453,9 @@ async function update(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
   const existing = mustGet(ctx, route);
   const object = body as KubeObject;
   const subresource = route.subresource === "status" ? ({ subresource: "status" } as const) : {};
-  const updated = options.dryRun ? previewUpdate(route, existing, object) : ctx.store.update(resourceName(route.info), object, subresource);
+  const updated = options.dryRun
+    ? previewUpdate(route, existing, object)
+    : ctx.store.update(resourceName(route.info), object, subresource);
   sendJson(res, 200, updated, headers);
 }
 
@@ -386,9 +468,14 @@ function previewUpdate(route: ResourceRoute, existing: KubeObject, next: KubeObj
     return kept;
   }
   if (route.info.subresources.includes("status")) preview.status = structuredClone(existing.status);
-  preview.metadata = { ...preview.metadata, uid: existing.metadata.uid, creationTimestamp: existing.metadata.creationTimestamp };
+  preview.metadata = {
+    ...preview.metadata,
+    uid: existing.metadata.uid,
+    creationTimestamp: existing.metadata.creationTimestamp,
+  };
   // As the store would: a spec change bumps the generation (so `kubectl diff` shows it).
-  if (route.info.hasGeneration && !deepEqual(preview.spec, existing.spec)) preview.metadata.generation = (existing.metadata.generation ?? 0) + 1;
+  if (route.info.hasGeneration && !deepEqual(preview.spec, existing.spec))
+    preview.metadata.generation = (existing.metadata.generation ?? 0) + 1;
   return preview;
 }
 
@@ -399,10 +486,21 @@ const PATCH_TYPES = [
   "application/strategic-merge-patch+json",
 ];
 
-async function patch(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
+async function patch(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: ResourceRoute,
+  query: URLSearchParams,
+): Promise<void> {
   const type = mediaType(req.headers["content-type"]);
   if (!PATCH_TYPES.includes(type)) {
-    throw failure(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(", ")}`, {});
+    throw failure(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(", ")}`,
+      {},
+    );
   }
   const options = writeOptions(query);
   const text = await readBody(req);
@@ -413,7 +511,10 @@ async function patch(ctx: ApiContext, req: IncomingMessage, res: ServerResponse,
 
   if (type === "application/apply-patch+yaml") {
     const fieldManager = query.get("fieldManager");
-    if (!fieldManager) throw badRequest("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
+    if (!fieldManager)
+      throw badRequest(
+        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+      );
     const applied = parseApplyBody(text);
     checkTypeMeta(route.info, applied);
     const metadata = metadataOf(applied);
@@ -423,14 +524,21 @@ async function patch(ctx: ApiContext, req: IncomingMessage, res: ServerResponse,
     if (!existing) {
       if (route.subresource === "status") throw notFound(qualified(route.info), route.name!);
       const object = structuredClone(applied) as KubeObject;
-      const created = options.dryRun ? dryRunCreate(ctx, route.info, object) : ctx.store.create(resource, object);
+      const created = options.dryRun
+        ? dryRunCreate(ctx, route.info, object)
+        : ctx.store.create(resource, object);
       if (!options.dryRun) ctx.applied.set(created.metadata.uid, fieldManager, applied);
       sendJson(res, 201, created, headers);
       return;
     }
     // The merged object keeps the stored resourceVersion unless the configuration names one (a precondition).
     const previous = ctx.applied.get(existing.metadata.uid, fieldManager);
-    const merged = serverSideApply(structuredClone(existing) as unknown as JsonObject, applied, schema, previous);
+    const merged = serverSideApply(
+      structuredClone(existing) as unknown as JsonObject,
+      applied,
+      schema,
+      previous,
+    );
     commitPatch(ctx, res, route, existing, merged, options, headers);
     if (!options.dryRun) ctx.applied.set(existing.metadata.uid, fieldManager, applied);
     return;
@@ -445,11 +553,13 @@ async function patch(ctx: ApiContext, req: IncomingMessage, res: ServerResponse,
       patched = applyJsonPatch(original, body);
       break;
     case "application/merge-patch+json":
-      if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("the merge patch must be a JSON object");
+      if (typeof body !== "object" || body === null || Array.isArray(body))
+        throw badRequest("the merge patch must be a JSON object");
       patched = jsonMergePatch(original, body as JsonObject) as JsonObject;
       break;
     default:
-      if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("the strategic merge patch must be a JSON object");
+      if (typeof body !== "object" || body === null || Array.isArray(body))
+        throw badRequest("the strategic merge patch must be a JSON object");
       patched = strategicMergePatch(original, body as JsonObject, schema);
   }
   const alreadyUnknown = new Set(findUnknownFields(kind, existing));
@@ -467,31 +577,48 @@ function commitPatch(
   headers: Record<string, string>,
 ): void {
   const object = patched as unknown as KubeObject;
-  if (typeof object.metadata !== "object" || object.metadata === null) throw badRequest("metadata must be an object");
+  if (typeof object.metadata !== "object" || object.metadata === null)
+    throw badRequest("metadata must be an object");
   if (object.metadata.name !== existing.metadata.name) {
-    throw badRequest(`the name of the object (${String(object.metadata.name)}) does not match the name on the URL (${route.name})`);
+    throw badRequest(
+      `the name of the object (${String(object.metadata.name)}) does not match the name on the URL (${route.name})`,
+    );
   }
   const subresource = route.subresource === "status" ? ({ subresource: "status" } as const) : {};
-  const updated = options.dryRun ? previewUpdate(route, existing, object) : ctx.store.update(resourceName(route.info), object, subresource);
+  const updated = options.dryRun
+    ? previewUpdate(route, existing, object)
+    : ctx.store.update(resourceName(route.info), object, subresource);
   sendJson(res, 200, updated, headers);
 }
 
 // ---- deletes -------------------------------------------------------------------
 
-async function deleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions & { dryRun: boolean }> {
+async function deleteOptions(
+  req: IncomingMessage,
+  query: URLSearchParams,
+): Promise<DeleteOptions & { dryRun: boolean }> {
   const text = await readBody(req);
   let body: Record<string, unknown> = {};
   if (text.trim() !== "") body = decodeObject(text, "application/json");
-  const policy = (body.propagationPolicy as string | undefined) ?? query.get("propagationPolicy") ?? undefined;
+  const policy =
+    (body.propagationPolicy as string | undefined) ?? query.get("propagationPolicy") ?? undefined;
   if (policy !== undefined && !["Background", "Foreground", "Orphan"].includes(policy)) {
-    throw badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`);
+    throw badRequest(
+      `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`,
+    );
   }
   const preconditions = body.preconditions as DeleteOptions["preconditions"];
   const dryRun = Array.isArray(body.dryRun) ? body.dryRun.length > 0 : query.getAll("dryRun").length > 0;
   return { propagationPolicy: policy as DeleteOptions["propagationPolicy"], preconditions, dryRun };
 }
 
-async function remove(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
+async function remove(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: ResourceRoute,
+  query: URLSearchParams,
+): Promise<void> {
   const options = await deleteOptions(req, query);
   const existing = mustGet(ctx, route);
   if (options.dryRun) {
@@ -519,7 +646,13 @@ async function remove(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
   });
 }
 
-async function removeCollection(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
+async function removeCollection(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: ResourceRoute,
+  query: URLSearchParams,
+): Promise<void> {
   const options = await deleteOptions(req, query);
   const filter = {
     namespace: route.namespace,
@@ -527,7 +660,9 @@ async function removeCollection(ctx: ApiContext, req: IncomingMessage, res: Serv
     fieldSelector: query.get("fieldSelector") ?? undefined,
   };
   const resource = resourceName(route.info);
-  const items = options.dryRun ? ctx.store.list(resource, filter).items : ctx.store.deleteCollection(resource, { ...filter, ...options });
+  const items = options.dryRun
+    ? ctx.store.list(resource, filter).items
+    : ctx.store.deleteCollection(resource, { ...filter, ...options });
   sendJson(res, 200, {
     kind: `${route.info.kind}List`,
     apiVersion: apiVersionOf(route.info),

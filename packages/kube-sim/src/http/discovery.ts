@@ -6,7 +6,10 @@
 import { apiVersionOf, type ResourceInfo } from "../resources.ts";
 
 /** Subresources this HTTP layer serves, with the verbs discovery lists for them. */
-export const SERVED_SUBRESOURCES: Record<string, string[]> = { status: ["get", "patch", "update"], log: ["get"] };
+export const SERVED_SUBRESOURCES: Record<string, string[]> = {
+  status: ["get", "patch", "update"],
+  log: ["get"],
+};
 
 function groupVersions(resources: readonly ResourceInfo[]): Array<{ group: string; version: string }> {
   const seen = new Map<string, { group: string; version: string }>();
@@ -56,13 +59,19 @@ export function apiGroupList(resources: readonly ResourceInfo[]): object {
 
 /** The APIGroup document for `/apis/<group>`, or undefined when the group is not served. */
 export function apiGroupDocument(resources: readonly ResourceInfo[], group: string): object | undefined {
-  const versions = groupVersions(resources).filter((gv) => gv.group === group).map((gv) => gv.version);
+  const versions = groupVersions(resources)
+    .filter((gv) => gv.group === group)
+    .map((gv) => gv.version);
   if (versions.length === 0) return undefined;
   return { kind: "APIGroup", apiVersion: "v1", ...apiGroup(group, versions) };
 }
 
 /** The APIResourceList for one group/version, or undefined when it is not served. */
-export function apiResourceList(resources: readonly ResourceInfo[], group: string, version: string): object | undefined {
+export function apiResourceList(
+  resources: readonly ResourceInfo[],
+  group: string,
+  version: string,
+): object | undefined {
   const infos = resources.filter((info) => info.group === group && info.version === version);
   if (infos.length === 0) return undefined;
   const list: object[] = [];
@@ -88,5 +97,10 @@ export function apiResourceList(resources: readonly ResourceInfo[], group: strin
       });
     }
   }
-  return { kind: "APIResourceList", apiVersion: "v1", groupVersion: apiVersionOf({ group, version }), resources: list };
+  return {
+    kind: "APIResourceList",
+    apiVersion: "v1",
+    groupVersion: apiVersionOf({ group, version }),
+    resources: list,
+  };
 }

@@ -125,7 +125,9 @@ export class Faults implements FaultControls {
       case 429:
         return tooManyRequests(retryAfter);
       case 503:
-        return failure(503, "ServiceUnavailable", "the server is currently unable to handle the request", { retryAfterSeconds: retryAfter });
+        return failure(503, "ServiceUnavailable", "the server is currently unable to handle the request", {
+          retryAfterSeconds: retryAfter,
+        });
       case 500:
         return internalError("injected fault");
     }
@@ -133,5 +135,8 @@ export class Faults implements FaultControls {
 }
 
 function applies(spec: { verbs?: Verb[]; resource?: string }, request: RequestFacts): boolean {
-  return (spec.verbs === undefined || spec.verbs.includes(request.verb)) && (spec.resource === undefined || spec.resource === request.resource);
+  return (
+    (spec.verbs === undefined || spec.verbs.includes(request.verb)) &&
+    (spec.resource === undefined || spec.resource === request.resource)
+  );
 }

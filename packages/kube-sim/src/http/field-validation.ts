@@ -52,7 +52,11 @@ export function parseFieldValidation(value: string | null): FieldValidation | un
  * paths. This is what the API server does in `Warn`/`Ignore` mode: the typed
  * decoder drops what it does not know.
  */
-export function pruneUnknownFields(kind: string, object: unknown, keep: ReadonlySet<string> = new Set()): string[] {
+export function pruneUnknownFields(
+  kind: string,
+  object: unknown,
+  keep: ReadonlySet<string> = new Set(),
+): string[] {
   const schema = KIND_SCHEMAS[kind];
   if (!schema) return [];
   const removed: string[] = [];
@@ -60,7 +64,13 @@ export function pruneUnknownFields(kind: string, object: unknown, keep: Readonly
   return removed;
 }
 
-function prune(value: unknown, schema: TypeSchema, path: string, keep: ReadonlySet<string>, removed: string[]): void {
+function prune(
+  value: unknown,
+  schema: TypeSchema,
+  path: string,
+  keep: ReadonlySet<string>,
+  removed: string[],
+): void {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return;
   const record = value as Record<string, unknown>;
   for (const [key, child] of Object.entries(record)) {

@@ -29,7 +29,8 @@ export class ListSnapshots {
     const id = randomUUID();
     this.snapshots.set(id, { scope, items, resourceVersion, createdAt: this.now() });
     // Maps iterate in insertion order: the first key is the oldest snapshot.
-    while (this.snapshots.size > this.maxSnapshots) this.snapshots.delete(this.snapshots.keys().next().value!);
+    while (this.snapshots.size > this.maxSnapshots)
+      this.snapshots.delete(this.snapshots.keys().next().value!);
     return id;
   }
 

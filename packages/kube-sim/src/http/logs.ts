@@ -57,21 +57,36 @@ export async function serveLogs(
     const preferred = pod.metadata.annotations?.["kubectl.kubernetes.io/default-container"];
     if (names.length === 1) container = names[0]!;
     else if (preferred && names.includes(preferred)) container = preferred;
-    else throw badRequest(`a container name must be specified for pod ${podName}, choose one of: [${names.join(" ")}]`);
+    else
+      throw badRequest(
+        `a container name must be specified for pod ${podName}, choose one of: [${names.join(" ")}]`,
+      );
   }
   if (!names.includes(container)) throw badRequest(`container ${container} is not valid for pod ${podName}`);
   const tailParam = query.get("tailLines");
   const tailLines = tailParam === null ? undefined : Number(tailParam);
   if (tailLines !== undefined && (!Number.isInteger(tailLines) || tailLines < 0)) {
-    throw badRequest(`PodLogOptions "${podName}" is invalid: tailLines: Invalid value: ${tailParam}: must be greater than or equal to 0`);
+    throw badRequest(
+      `PodLogOptions "${podName}" is invalid: tailLines: Invalid value: ${tailParam}: must be greater than or equal to 0`,
+    );
   }
   // Always read the whole log and cut the tail here, so `follow` can send what was appended by offset.
-  const request: LogRequest = { namespace: ns, pod: podName, container, previous: query.get("previous") === "true", tailLines: undefined };
+  const request: LogRequest = {
+    namespace: ns,
+    pod: podName,
+    container,
+    previous: query.get("previous") === "true",
+    tailLines: undefined,
+  };
   const read = async (): Promise<string> => (ctx.logs ? await ctx.logs.getLogs(request) : "");
 
   const first = await read();
   const follow = query.get("follow") === "true";
-  res.writeHead(200, { "Content-Type": "text/plain", "Cache-Control": "no-cache, private", ...(follow ? { "Transfer-Encoding": "chunked" } : {}) });
+  res.writeHead(200, {
+    "Content-Type": "text/plain",
+    "Cache-Control": "no-cache, private",
+    ...(follow ? { "Transfer-Encoding": "chunked" } : {}),
+  });
   res.write(tail(first, tailLines));
   if (!follow) {
     res.end();

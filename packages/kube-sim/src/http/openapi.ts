@@ -12,14 +12,19 @@ function urlPrefix(group: string, version: string): string {
 }
 
 /** The document for one group/version, or undefined when it is not served. */
-export function openApiDocument(resources: readonly ResourceInfo[], group: string, version: string): object | undefined {
+export function openApiDocument(
+  resources: readonly ResourceInfo[],
+  group: string,
+  version: string,
+): object | undefined {
   const infos = resources.filter((info) => info.group === group && info.version === version);
   if (infos.length === 0) return undefined;
   const paths: Record<string, object> = {};
   for (const info of infos) {
     const base = `/${urlPrefix(group, version)}${info.namespaced ? "/namespaces/{namespace}" : ""}/${info.plural}`;
     paths[`${base}/{name}`] = itemPath(info);
-    for (const sub of info.subresources) if (sub === "status") paths[`${base}/{name}/status`] = itemPath(info);
+    for (const sub of info.subresources)
+      if (sub === "status") paths[`${base}/{name}/status`] = itemPath(info);
   }
   return {
     openapi: "3.0.0",
@@ -31,7 +36,12 @@ export function openApiDocument(resources: readonly ResourceInfo[], group: strin
 
 function itemPath(info: ResourceInfo): object {
   const gvk = { group: info.group, version: info.version, kind: info.kind };
-  const query = (name: string, description: string): object => ({ name, in: "query", description, schema: { type: "string", uniqueItems: true } });
+  const query = (name: string, description: string): object => ({
+    name,
+    in: "query",
+    description,
+    schema: { type: "string", uniqueItems: true },
+  });
   const operation = (action: string, params: object[]): object => ({
     description: `${action} the specified ${info.kind}`,
     operationId: `${action}${info.kind}`,
@@ -42,17 +52,38 @@ function itemPath(info: ResourceInfo): object {
   });
   return {
     parameters: [
-      { name: "name", in: "path", description: `name of the ${info.kind}`, required: true, schema: { type: "string", uniqueItems: true } },
+      {
+        name: "name",
+        in: "path",
+        description: `name of the ${info.kind}`,
+        required: true,
+        schema: { type: "string", uniqueItems: true },
+      },
       ...(info.namespaced
-        ? [{ name: "namespace", in: "path", description: "object name and auth scope", required: true, schema: { type: "string", uniqueItems: true } }]
+        ? [
+            {
+              name: "namespace",
+              in: "path",
+              description: "object name and auth scope",
+              required: true,
+              schema: { type: "string", uniqueItems: true },
+            },
+          ]
         : []),
     ],
     get: operation("get", []),
-    put: operation("put", [query("dryRun", "dry run"), query("fieldManager", "field manager"), query("fieldValidation", "field validation")]),
+    put: operation("put", [
+      query("dryRun", "dry run"),
+      query("fieldManager", "field manager"),
+      query("fieldValidation", "field validation"),
+    ]),
     patch: operation("patch", [
       query("dryRun", "dry run"),
       query("fieldManager", "field manager"),
-      query("fieldValidation", "fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields."),
+      query(
+        "fieldValidation",
+        "fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.",
+      ),
       query("force", "force"),
     ]),
     delete: operation("delete", [query("dryRun", "dry run")]),
@@ -70,4 +101,3 @@ export function openApiIndex(resources: readonly ResourceInfo[]): object {
   }
   return { paths };
 }
-

@@ -22,7 +22,14 @@ const repeated = (field: Field): Field & { repeated: true } => ({ ...field, repe
 const msg = (name: string, message: () => Message): Field => ({ name, type: "message", message });
 
 const ownerReference: Message = {
-  fields: { 1: s("kind"), 3: s("name"), 4: s("uid"), 5: s("apiVersion"), 6: { name: "controller", type: "bool" }, 7: { name: "blockOwnerDeletion", type: "bool" } },
+  fields: {
+    1: s("kind"),
+    3: s("name"),
+    4: s("uid"),
+    5: s("apiVersion"),
+    6: { name: "controller", type: "bool" },
+    7: { name: "blockOwnerDeletion", type: "bool" },
+  },
 };
 const objectMeta: Message = {
   fields: {
@@ -40,28 +47,56 @@ const objectMeta: Message = {
 };
 const typeMeta: Message = { fields: { 1: s("apiVersion"), 2: s("kind") } };
 const unknownEnvelope: Message = {
-  fields: { 1: msg("typeMeta", () => typeMeta), 2: { name: "raw", type: "bytes" }, 3: s("contentEncoding"), 4: s("contentType") },
+  fields: {
+    1: msg("typeMeta", () => typeMeta),
+    2: { name: "raw", type: "bytes" },
+    3: s("contentEncoding"),
+    4: s("contentType"),
+  },
 };
 const policyRule: Message = {
-  fields: { 1: repeated(s("verbs")), 2: repeated(s("apiGroups")), 3: repeated(s("resources")), 4: repeated(s("resourceNames")), 5: repeated(s("nonResourceURLs")) },
+  fields: {
+    1: repeated(s("verbs")),
+    2: repeated(s("apiGroups")),
+    3: repeated(s("resources")),
+    4: repeated(s("resourceNames")),
+    5: repeated(s("nonResourceURLs")),
+  },
 };
 const labelSelector: Message = {
   fields: {
     1: { name: "matchLabels", type: "map", value: "string" },
-    2: repeated(msg("matchExpressions", () => ({ fields: { 1: s("key"), 2: s("operator"), 3: repeated(s("values")) } }))),
+    2: repeated(
+      msg("matchExpressions", () => ({
+        fields: { 1: s("key"), 2: s("operator"), 3: repeated(s("values")) },
+      })),
+    ),
   },
 };
 const subject: Message = { fields: { 1: s("kind"), 2: s("apiGroup"), 3: s("name"), 4: s("namespace") } };
 const roleRef: Message = { fields: { 1: s("apiGroup"), 2: s("kind"), 3: s("name") } };
 const objectReference: Message = {
-  fields: { 1: s("kind"), 2: s("namespace"), 3: s("name"), 4: s("uid"), 5: s("apiVersion"), 6: s("resourceVersion"), 7: s("fieldPath") },
+  fields: {
+    1: s("kind"),
+    2: s("namespace"),
+    3: s("name"),
+    4: s("uid"),
+    5: s("apiVersion"),
+    6: s("resourceVersion"),
+    7: s("fieldPath"),
+  },
 };
 const meta = msg("metadata", () => objectMeta);
 
 /** Top-level messages by apiVersion/kind. */
 const KINDS: Record<string, Message> = {
   "v1/ConfigMap": {
-    fields: { 1: meta, 2: { name: "data", type: "map", value: "string" }, 3: { name: "binaryData", type: "map", value: "bytes" }, 4: { name: "immutable", type: "bool" } },
+    fields: {
+      1: meta,
+      2: { name: "data", type: "map", value: "string" },
+      3: { name: "binaryData", type: "map", value: "bytes" },
+      4: { name: "immutable", type: "bool" },
+    },
   },
   "v1/Secret": {
     fields: {
@@ -72,7 +107,9 @@ const KINDS: Record<string, Message> = {
       5: { name: "immutable", type: "bool" },
     },
   },
-  "v1/Namespace": { fields: { 1: meta, 2: msg("spec", () => ({ fields: { 1: repeated(s("finalizers")) } })) } },
+  "v1/Namespace": {
+    fields: { 1: meta, 2: msg("spec", () => ({ fields: { 1: repeated(s("finalizers")) } })) },
+  },
   "v1/ServiceAccount": {
     fields: {
       1: meta,
@@ -85,7 +122,9 @@ const KINDS: Record<string, Message> = {
     fields: {
       1: meta,
       2: repeated(msg("rules", () => policyRule)),
-      3: msg("aggregationRule", () => ({ fields: { 1: repeated(msg("clusterRoleSelectors", () => labelSelector)) } })),
+      3: msg("aggregationRule", () => ({
+        fields: { 1: repeated(msg("clusterRoleSelectors", () => labelSelector)) },
+      })),
     },
   },
   "rbac.authorization.k8s.io/v1/Role": { fields: { 1: meta, 2: repeated(msg("rules", () => policyRule)) } },
@@ -213,7 +252,9 @@ function decodeMessage(buffer: Buffer, message: Message): Record<string, unknown
  */
 export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   if (body.length < MAGIC.length || !body.subarray(0, MAGIC.length).equals(MAGIC)) {
-    throw badRequest("the object provided is unrecognized: provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]");
+    throw badRequest(
+      "the object provided is unrecognized: provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]",
+    );
   }
   let envelope: Record<string, unknown>;
   try {
@@ -224,7 +265,12 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   const type = (envelope.typeMeta ?? {}) as { apiVersion?: string; kind?: string };
   const message = KINDS[`${type.apiVersion ?? ""}/${type.kind ?? ""}`];
   if (!message || !(envelope.raw instanceof Buffer)) {
-    throw failure(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml", {});
+    throw failure(
+      415,
+      "UnsupportedMediaType",
+      "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",
+      {},
+    );
   }
   try {
     return { apiVersion: type.apiVersion, kind: type.kind, ...decodeMessage(envelope.raw, message) };

@@ -5,7 +5,12 @@ import type { ServerResponse } from "node:http";
 import { ApiError, internalError, type StatusObject, type StatusReason } from "../errors.ts";
 import { PatchError } from "../patch/index.ts";
 
-export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(code, {
     "Content-Type": "application/json",
@@ -21,7 +26,12 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, heade
  * NOTE(kube-sim-wire): need `UnsupportedMediaType`, `RequestEntityTooLarge` and `ServiceUnavailable` in
  * errors.ts's StatusReason union; cast here rather than edit that file.
  */
-export function failure(code: number, reason: string, message: string, details?: StatusObject["details"]): ApiError {
+export function failure(
+  code: number,
+  reason: string,
+  message: string,
+  details?: StatusObject["details"],
+): ApiError {
   const status: StatusObject = {
     kind: "Status",
     apiVersion: "v1",
@@ -37,7 +47,12 @@ export function failure(code: number, reason: string, message: string, details?:
 
 /** 405 for a method the path does not support (the generic apiserver text). */
 export function methodNotAllowed(): ApiError {
-  return failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {});
+  return failure(
+    405,
+    "MethodNotAllowed",
+    "the server does not allow this method on the requested resource",
+    {},
+  );
 }
 
 /** Converts anything thrown while handling a request into an ApiError. */

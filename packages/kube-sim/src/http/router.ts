@@ -31,7 +31,10 @@ export type Route =
   | { type: "notFound" };
 
 export function parseRoute(pathname: string, resources: readonly ResourceInfo[]): Route {
-  const segments = pathname.split("/").filter((s) => s.length > 0).map(decodeURIComponent);
+  const segments = pathname
+    .split("/")
+    .filter((s) => s.length > 0)
+    .map(decodeURIComponent);
   const [first, ...rest] = segments;
   switch (first) {
     case "version":
@@ -44,8 +47,10 @@ export function parseRoute(pathname: string, resources: readonly ResourceInfo[])
       if (rest[0] === "v2" && rest.length === 1) return { type: "openapiV2" };
       if (rest[0] !== "v3") return { type: "notFound" };
       if (rest.length === 1) return { type: "openapiIndex" };
-      if (rest[1] === "api" && rest.length === 3) return { type: "openapiDocument", group: "", version: rest[2]! };
-      if (rest[1] === "apis" && rest.length === 4) return { type: "openapiDocument", group: rest[2]!, version: rest[3]! };
+      if (rest[1] === "api" && rest.length === 3)
+        return { type: "openapiDocument", group: "", version: rest[2]! };
+      if (rest[1] === "apis" && rest.length === 4)
+        return { type: "openapiDocument", group: rest[2]!, version: rest[3]! };
       return { type: "notFound" };
     case "api": {
       if (rest.length === 0) return { type: "api" };
@@ -65,7 +70,12 @@ export function parseRoute(pathname: string, resources: readonly ResourceInfo[])
   }
 }
 
-function resourceRoute(resources: readonly ResourceInfo[], group: string, version: string, tail: string[]): Route {
+function resourceRoute(
+  resources: readonly ResourceInfo[],
+  group: string,
+  version: string,
+  tail: string[],
+): Route {
   let legacyWatch = false;
   if (tail[0] === "watch") {
     legacyWatch = true;

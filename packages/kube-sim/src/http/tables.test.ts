@@ -29,7 +29,9 @@ const pod = (status: Record<string, unknown>, extra: Partial<KubeObject["metadat
 });
 
 function cells(object: KubeObject): unknown[] {
-  const table = toTable(object.kind, [object], { includeObject: "None", now: NOW }) as { rows: Array<{ cells: unknown[] }> };
+  const table = toTable(object.kind, [object], { includeObject: "None", now: NOW }) as {
+    rows: Array<{ cells: unknown[] }>;
+  };
   return table.rows[0]!.cells;
 }
 
@@ -38,7 +40,11 @@ describe("pod rows", () => {
     ["pending", pod({ phase: "Pending" }), ["p", "0/1", "Pending", "0", "60s"]],
     [
       "running and ready",
-      pod({ phase: "Running", podIP: "10.0.0.5", containerStatuses: [{ name: "c", ready: true, restartCount: 0, state: { running: {} } }] }),
+      pod({
+        phase: "Running",
+        podIP: "10.0.0.5",
+        containerStatuses: [{ name: "c", ready: true, restartCount: 0, state: { running: {} } }],
+      }),
       ["p", "1/1", "Running", "0", "60s", "10.0.0.5", "node-1", "<none>", "<none>"],
     ],
     [
@@ -57,7 +63,11 @@ describe("pod rows", () => {
       }),
       ["p", "0/1", "CrashLoopBackOff", "3 (30s ago)", "60s"],
     ],
-    ["terminating", pod({ phase: "Running" }, { deletionTimestamp: "2026-01-01T12:00:00Z" }), ["p", "0/1", "Terminating"]],
+    [
+      "terminating",
+      pod({ phase: "Running" }, { deletionTimestamp: "2026-01-01T12:00:00Z" }),
+      ["p", "0/1", "Terminating"],
+    ],
   ])("%s", (_name, object, expected) => {
     expect(cells(object).slice(0, expected.length)).toEqual(expected);
   });
@@ -65,7 +75,10 @@ describe("pod rows", () => {
 
 describe("wantsTable", () => {
   it.each([
-    ["application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json", true],
+    [
+      "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json",
+      true,
+    ],
     ["application/json", false],
     [undefined, false],
     ["application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json", false],

@@ -20,7 +20,13 @@ interface Printer {
   cells(object: KubeObject, now: number): Cell[];
 }
 
-const column = (name: string, type: ColumnDefinition["type"], description: string, priority = 0, format = ""): ColumnDefinition => ({
+const column = (
+  name: string,
+  type: ColumnDefinition["type"],
+  description: string,
+  priority = 0,
+  format = "",
+): ColumnDefinition => ({
   name,
   type,
   format,
@@ -28,10 +34,15 @@ const column = (name: string, type: ColumnDefinition["type"], description: strin
   priority,
 });
 const nameColumn = column("Name", "string", "Name must be unique within a namespace.", 0, "name");
-const ageColumn = column("Age", "string", "CreationTimestamp is a timestamp representing the server time when this object was created.");
+const ageColumn = column(
+  "Age",
+  "string",
+  "CreationTimestamp is a timestamp representing the server time when this object was created.",
+);
 
 type Dict = Record<string, unknown>;
-const asDict = (value: unknown): Dict => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Dict) : {});
+const asDict = (value: unknown): Dict =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Dict) : {};
 const asList = (value: unknown): Dict[] => (Array.isArray(value) ? value.map(asDict) : []);
 const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 const num = (value: unknown): number => (typeof value === "number" ? value : 0);
@@ -88,7 +99,9 @@ function podStatusReason(pod: KubeObject): string {
     if (state.terminated && num(terminated.exitCode) === 0) return;
     initializing = true;
     if (state.terminated) {
-      reason = str(terminated.reason) ? `Init:${str(terminated.reason)}` : `Init:ExitCode:${num(terminated.exitCode)}`;
+      reason = str(terminated.reason)
+        ? `Init:${str(terminated.reason)}`
+        : `Init:ExitCode:${num(terminated.exitCode)}`;
     } else if (state.waiting && str(waiting.reason) && str(waiting.reason) !== "PodInitializing") {
       reason = `Init:${str(waiting.reason)}`;
     } else {
@@ -124,7 +137,9 @@ function podRestarts(pod: KubeObject, now: number): string {
     const finishedAt = str(asDict(asDict(container.lastState).terminated).finishedAt);
     if (finishedAt) lastRestart = Math.max(lastRestart ?? 0, Date.parse(finishedAt));
   }
-  return restarts > 0 && lastRestart !== undefined ? `${restarts} (${humanDuration(now - lastRestart)} ago)` : String(restarts);
+  return restarts > 0 && lastRestart !== undefined
+    ? `${restarts} (${humanDuration(now - lastRestart)} ago)`
+    : String(restarts);
 }
 
 const podPrinter: Printer = {
@@ -132,12 +147,31 @@ const podPrinter: Printer = {
     nameColumn,
     column("Ready", "string", "The aggregate readiness state of this pod for accepting traffic."),
     column("Status", "string", "The aggregate status of the containers in this pod."),
-    column("Restarts", "string", "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."),
+    column(
+      "Restarts",
+      "string",
+      "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.",
+    ),
     ageColumn,
-    column("IP", "string", "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.", 1),
+    column(
+      "IP",
+      "string",
+      "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.",
+      1,
+    ),
     column("Node", "string", "NodeName is a request to schedule this pod onto a specific node.", 1),
-    column("Nominated Node", "string", "nominatedNodeName is set when this pod preempts other pods on the node.", 1),
-    column("Readiness Gates", "string", "If specified, all readiness gates will be evaluated for pod readiness.", 1),
+    column(
+      "Nominated Node",
+      "string",
+      "nominatedNodeName is set when this pod preempts other pods on the node.",
+      1,
+    ),
+    column(
+      "Readiness Gates",
+      "string",
+      "If specified, all readiness gates will be evaluated for pod readiness.",
+      1,
+    ),
   ],
   cells(pod, now) {
     const spec = asDict(pod.spec);
@@ -175,9 +209,24 @@ const nodePrinter: Printer = {
     column("Version", "string", "Kubelet Version reported by the node."),
     column("Internal-IP", "string", "List of internal IPs in the node.", 1),
     column("External-IP", "string", "List of external IPs in the node.", 1),
-    column("OS-Image", "string", "OS image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).", 1),
-    column("Kernel-Version", "string", "Kernel version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", 1),
-    column("Container-Runtime", "string", "Container runtime version reported by the node through runtime remote API (e.g. containerd://1.4.2).", 1),
+    column(
+      "OS-Image",
+      "string",
+      "OS image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).",
+      1,
+    ),
+    column(
+      "Kernel-Version",
+      "string",
+      "Kernel version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).",
+      1,
+    ),
+    column(
+      "Container-Runtime",
+      "string",
+      "Container runtime version reported by the node through runtime remote API (e.g. containerd://1.4.2).",
+      1,
+    ),
   ],
   cells(node, now) {
     const status = asDict(node.status);
@@ -191,7 +240,10 @@ const nodePrinter: Printer = {
     }
     const addresses = asList(status.addresses);
     const address = (type: string): string =>
-      addresses.filter((a) => a.type === type).map((a) => str(a.address) ?? "").join(",") || "<none>";
+      addresses
+        .filter((a) => a.type === type)
+        .map((a) => str(a.address) ?? "")
+        .join(",") || "<none>";
     const info = asDict(status.nodeInfo);
     return [
       node.metadata.name ?? "",
@@ -243,11 +295,27 @@ const daemonSetPrinter: Printer = {
   columns: [
     nameColumn,
     column("Desired", "integer", "The desired number of nodes that should be running the daemon pod."),
-    column("Current", "integer", "The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod."),
-    column("Ready", "integer", "numberReady is the number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition."),
+    column(
+      "Current",
+      "integer",
+      "The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.",
+    ),
+    column(
+      "Ready",
+      "integer",
+      "numberReady is the number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition.",
+    ),
     column("Up-to-date", "integer", "The total number of nodes that are running updated daemon pod"),
-    column("Available", "integer", "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)"),
-    column("Node Selector", "string", "NodeSelector is a selector which must be true for the pod to fit on a node."),
+    column(
+      "Available",
+      "integer",
+      "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)",
+    ),
+    column(
+      "Node Selector",
+      "string",
+      "NodeSelector is a selector which must be true for the pod to fit on a node.",
+    ),
     ageColumn,
     column("Containers", "string", "Names of each container in the template.", 1),
     column("Images", "string", "Images referenced by each container in the template.", 1),
@@ -303,7 +371,9 @@ const eventPrinter: Printer = {
     const last = str(e.lastTimestamp) ?? str(e.eventTime) ?? event.metadata.creationTimestamp;
     const first = str(e.firstTimestamp) ?? str(e.eventTime) ?? event.metadata.creationTimestamp;
     const since = (t: string | undefined): string => (t ? humanDuration(now - Date.parse(t)) : "<unknown>");
-    const sourceText = str(source.component) ? `${str(source.component)}${str(source.host) ? `, ${str(source.host)}` : ""}` : (str(e.reportingComponent) ?? "");
+    const sourceText = str(source.component)
+      ? `${str(source.component)}${str(source.host) ? `, ${str(source.host)}` : ""}`
+      : (str(e.reportingComponent) ?? "");
     return [
       since(last),
       str(e.type) ?? "",
@@ -325,26 +395,53 @@ const configMapPrinter: Printer = {
 };
 
 const secretPrinter: Printer = {
-  columns: [nameColumn, column("Type", "string", "The type of the secret"), column("Data", "string", "The number of entries in the secret"), ageColumn],
+  columns: [
+    nameColumn,
+    column("Type", "string", "The type of the secret"),
+    column("Data", "string", "The number of entries in the secret"),
+    ageColumn,
+  ],
   cells: (o, now) => [o.metadata.name ?? "", str(o.type) ?? "Opaque", count(o.data), age(o, now)],
 };
 
 const serviceAccountPrinter: Printer = {
-  columns: [nameColumn, column("Secrets", "string", "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use."), ageColumn],
+  columns: [
+    nameColumn,
+    column(
+      "Secrets",
+      "string",
+      "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.",
+    ),
+    ageColumn,
+  ],
   cells: (o, now) => [o.metadata.name ?? "", asList(o.secrets).length, age(o, now)],
 };
 
 const controllerRevisionPrinter: Printer = {
-  columns: [nameColumn, column("Controller", "string", "Controller of the object."), column("Revision", "string", "Revision indicates the revision of the state represented by Data."), ageColumn],
+  columns: [
+    nameColumn,
+    column("Controller", "string", "Controller of the object."),
+    column("Revision", "string", "Revision indicates the revision of the state represented by Data."),
+    ageColumn,
+  ],
   cells(o, now) {
     const owner = (o.metadata.ownerReferences ?? []).find((r) => r.controller);
-    const controller = owner ? `${owner.kind.toLowerCase()}.${owner.apiVersion.split("/")[0]}/${owner.name}` : "<none>";
+    const controller = owner
+      ? `${owner.kind.toLowerCase()}.${owner.apiVersion.split("/")[0]}/${owner.name}`
+      : "<none>";
     return [o.metadata.name ?? "", controller, num(o.revision), age(o, now)];
   },
 };
 
 const rolePrinter: Printer = {
-  columns: [nameColumn, column("Created At", "date", "CreationTimestamp is a timestamp representing the server time when this object was created.")],
+  columns: [
+    nameColumn,
+    column(
+      "Created At",
+      "date",
+      "CreationTimestamp is a timestamp representing the server time when this object was created.",
+    ),
+  ],
   cells: (o) => [o.metadata.name ?? "", o.metadata.creationTimestamp ?? ""],
 };
 
@@ -360,7 +457,11 @@ const roleBindingPrinter: Printer = {
   cells(o, now) {
     const ref = asDict(o.roleRef);
     const subjects = asList(o.subjects);
-    const of = (kind: string, format: (s: Dict) => string): string => subjects.filter((s) => s.kind === kind).map(format).join(", ");
+    const of = (kind: string, format: (s: Dict) => string): string =>
+      subjects
+        .filter((s) => s.kind === kind)
+        .map(format)
+        .join(", ");
     return [
       o.metadata.name ?? "",
       `${str(ref.kind) ?? ""}/${str(ref.name) ?? ""}`,
@@ -373,7 +474,11 @@ const roleBindingPrinter: Printer = {
 };
 
 const networkPolicyPrinter: Printer = {
-  columns: [nameColumn, column("Pod-Selector", "string", "Selects the pods to which this NetworkPolicy object applies."), ageColumn],
+  columns: [
+    nameColumn,
+    column("Pod-Selector", "string", "Selects the pods to which this NetworkPolicy object applies."),
+    ageColumn,
+  ],
   cells: (o, now) => [o.metadata.name ?? "", selectorString(asDict(o.spec).podSelector), age(o, now)],
 };
 
@@ -385,11 +490,18 @@ const servicePrinter: Printer = {
     column("External-IP", "string", "The external IP address of the service"),
     column("Port(s)", "string", "The ports of the service"),
     ageColumn,
-    column("Selector", "string", "Route service traffic to pods with label keys and values matching this selector.", 1),
+    column(
+      "Selector",
+      "string",
+      "Route service traffic to pods with label keys and values matching this selector.",
+      1,
+    ),
   ],
   cells(o, now) {
     const spec = asDict(o.spec);
-    const ports = asList(spec.ports).map((p) => `${num(p.port)}${p.nodePort ? `:${num(p.nodePort)}` : ""}/${str(p.protocol) ?? "TCP"}`);
+    const ports = asList(spec.ports).map(
+      (p) => `${num(p.port)}${p.nodePort ? `:${num(p.nodePort)}` : ""}/${str(p.protocol) ?? "TCP"}`,
+    );
     const external = asList(spec.externalIPs).map(String);
     return [
       o.metadata.name ?? "",
@@ -441,8 +553,10 @@ export function wantsTable(accept: string | undefined): boolean {
   for (const range of accept.split(",")) {
     const params = range.split(";").map((p) => p.trim());
     if (params[0] !== "application/json" && params[0] !== "*/*") continue;
-    const get = (key: string): string | undefined => params.find((p) => p.startsWith(`${key}=`))?.slice(key.length + 1);
-    if (get("as") === "Table" && get("g") === "meta.k8s.io" && (get("v") === "v1" || get("v") === "v1beta1")) return true;
+    const get = (key: string): string | undefined =>
+      params.find((p) => p.startsWith(`${key}=`))?.slice(key.length + 1);
+    if (get("as") === "Table" && get("g") === "meta.k8s.io" && (get("v") === "v1" || get("v") === "v1beta1"))
+      return true;
     if (get("as") === undefined) return false;
   }
   return false;

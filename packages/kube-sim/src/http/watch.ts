@@ -81,7 +81,8 @@ export class WatchHub {
       }
       // Objects matching now are taken as known to the client, so that a later
       // change moving one out of the selection is sent as DELETED.
-      for (const object of store.list(resource, { namespace: watch.namespace }).items) if (matches(object)) known.add(keyOf(object));
+      for (const object of store.list(resource, { namespace: watch.namespace }).items)
+        if (matches(object)) known.add(keyOf(object));
     }
 
     res.writeHead(200, {
@@ -96,8 +97,11 @@ export class WatchHub {
       res.write(`${JSON.stringify({ type, object })}\n`);
     };
     const present = (object: KubeObject): object => {
-      const full = object.kind && object.apiVersion ? object : { ...object, kind: watch.info.kind, apiVersion };
-      return watch.table ? toTable(watch.info.kind, [full], { includeObject: watch.table.includeObject, now: Date.now() }) : full;
+      const full =
+        object.kind && object.apiVersion ? object : { ...object, kind: watch.info.kind, apiVersion };
+      return watch.table
+        ? toTable(watch.info.kind, [full], { includeObject: watch.table.includeObject, now: Date.now() })
+        : full;
     };
 
     if (expiredError) {
@@ -128,7 +132,10 @@ export class WatchHub {
       write("BOOKMARK", {
         kind: watch.info.kind,
         apiVersion,
-        metadata: { resourceVersion: store.currentResourceVersion(), ...(annotations ? { annotations } : {}) },
+        metadata: {
+          resourceVersion: store.currentResourceVersion(),
+          ...(annotations ? { annotations } : {}),
+        },
       });
 
     // Subscribe in the same tick as the replay was computed, so no event falls in between.
@@ -136,7 +143,8 @@ export class WatchHub {
       if (event.resource === resource) deliver(event);
     });
     for (const event of replay) deliver(event);
-    if (watch.sendInitialEvents && watch.allowWatchBookmarks) bookmark({ "k8s.io/initial-events-end": "true" });
+    if (watch.sendInitialEvents && watch.allowWatchBookmarks)
+      bookmark({ "k8s.io/initial-events-end": "true" });
 
     const timers: NodeJS.Timeout[] = [];
     if (watch.allowWatchBookmarks) {

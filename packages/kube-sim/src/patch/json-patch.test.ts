@@ -6,7 +6,12 @@ import { PatchError } from "./strategic-merge.ts";
 describe("applyJsonPatch", () => {
   it("applies RFC 6902 operations without mutating the input", () => {
     const doc = { spec: { a: [1, 2] } };
-    expect(applyJsonPatch(doc, [{ op: "add", path: "/spec/a/-", value: 3 }, { op: "add", path: "/spec/b", value: "x" }])).toEqual({
+    expect(
+      applyJsonPatch(doc, [
+        { op: "add", path: "/spec/a/-", value: 3 },
+        { op: "add", path: "/spec/b", value: "x" },
+      ]),
+    ).toEqual({
       spec: { a: [1, 2, 3], b: "x" },
     });
     expect(doc).toEqual({ spec: { a: [1, 2] } });

@@ -6,13 +6,14 @@ import jsonPatch, { type Operation } from "fast-json-patch";
 import { PatchError, type JsonObject } from "./strategic-merge.ts";
 
 export function applyJsonPatch(document: JsonObject, operations: unknown): JsonObject {
-  if (!Array.isArray(operations)) throw new PatchError("json: cannot unmarshal object into Go value of type jsonpatch.Patch");
+  if (!Array.isArray(operations))
+    throw new PatchError("json: cannot unmarshal object into Go value of type jsonpatch.Patch");
   try {
     // validate=true rejects malformed operations; mutate=false leaves `document` untouched.
     const result = jsonPatch.applyPatch(document, operations as Operation[], true, false).newDocument;
     return result;
   } catch (error) {
-    const message = error instanceof Error ? error.message.split("\n")[0] ?? error.message : String(error);
+    const message = error instanceof Error ? (error.message.split("\n")[0] ?? error.message) : String(error);
     throw new PatchError(message);
   }
 }

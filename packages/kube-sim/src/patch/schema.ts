@@ -27,9 +27,15 @@ export interface TypeSchema {
 const scalar: FieldSchema = { type: "scalar" };
 const freeMap: FieldSchema = { type: "map" };
 const obj = (schema: () => TypeSchema): FieldSchema => ({ type: "object", schema });
-const atomicList = (item?: () => TypeSchema): FieldSchema => (item ? { type: "list", item } : { type: "list" });
-const mergeList = (mergeKey: string, item: () => TypeSchema): FieldSchema => ({ type: "list", item, mergeKey });
-const scalars = (...names: string[]): Record<string, FieldSchema> => Object.fromEntries(names.map((n) => [n, scalar]));
+const atomicList = (item?: () => TypeSchema): FieldSchema =>
+  item ? { type: "list", item } : { type: "list" };
+const mergeList = (mergeKey: string, item: () => TypeSchema): FieldSchema => ({
+  type: "list",
+  item,
+  mergeKey,
+});
+const scalars = (...names: string[]): Record<string, FieldSchema> =>
+  Object.fromEntries(names.map((n) => [n, scalar]));
 const t = (fields: Record<string, FieldSchema>): TypeSchema => ({ fields });
 
 // ---- meta ----------------------------------------------------------------
@@ -51,7 +57,10 @@ export const objectMeta: TypeSchema = t({
 });
 
 const labelSelectorRequirement = t({ ...scalars("key", "operator"), values: atomicList() });
-const labelSelector = t({ matchLabels: freeMap, matchExpressions: atomicList(() => labelSelectorRequirement) });
+const labelSelector = t({
+  matchLabels: freeMap,
+  matchExpressions: atomicList(() => labelSelectorRequirement),
+});
 
 // ---- pod spec --------------------------------------------------------------
 
@@ -84,7 +93,9 @@ const capabilities = t({ add: atomicList(), drop: atomicList() });
 const seLinuxOptions = t(scalars("user", "role", "type", "level"));
 const seccompProfile = t(scalars("type", "localhostProfile"));
 const appArmorProfile = t(scalars("type", "localhostProfile"));
-const windowsOptions = t(scalars("gmsaCredentialSpecName", "gmsaCredentialSpec", "runAsUserName", "hostProcess"));
+const windowsOptions = t(
+  scalars("gmsaCredentialSpecName", "gmsaCredentialSpec", "runAsUserName", "hostProcess"),
+);
 const securityContext = t({
   capabilities: obj(() => capabilities),
   ...scalars("privileged", "runAsUser", "runAsGroup", "runAsNonRoot", "readOnlyRootFilesystem"),
@@ -107,13 +118,21 @@ const podSecurityContext = t({
 const httpHeader = t(scalars("name", "value"));
 const probeHandlerFields: Record<string, FieldSchema> = {
   exec: obj(() => t({ command: atomicList() })),
-  httpGet: obj(() => t({ ...scalars("path", "port", "host", "scheme"), httpHeaders: atomicList(() => httpHeader) })),
+  httpGet: obj(() =>
+    t({ ...scalars("path", "port", "host", "scheme"), httpHeaders: atomicList(() => httpHeader) }),
+  ),
   tcpSocket: obj(() => t(scalars("port", "host"))),
   grpc: obj(() => t(scalars("port", "service"))),
 };
 const probe = t({
   ...probeHandlerFields,
-  ...scalars("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"),
+  ...scalars(
+    "initialDelaySeconds",
+    "timeoutSeconds",
+    "periodSeconds",
+    "successThreshold",
+    "failureThreshold",
+  ),
   ...scalars("terminationGracePeriodSeconds"),
 });
 const lifecycleHandler = t({ ...probeHandlerFields, sleep: obj(() => t(scalars("seconds"))) });
@@ -124,7 +143,14 @@ const lifecycle = t({
 });
 
 export const container: TypeSchema = t({
-  ...scalars("name", "image", "workingDir", "imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy"),
+  ...scalars(
+    "name",
+    "image",
+    "workingDir",
+    "imagePullPolicy",
+    "terminationMessagePath",
+    "terminationMessagePolicy",
+  ),
   ...scalars("stdin", "stdinOnce", "tty", "restartPolicy"),
   command: atomicList(),
   args: atomicList(),
@@ -149,26 +175,41 @@ const projectionSource = t({
   configMap: obj(() => t({ ...scalars("name", "optional"), items: atomicList(() => keyToPath) })),
   downwardAPI: obj(() => downwardAPIVolume),
   serviceAccountToken: obj(() => t(scalars("audience", "expirationSeconds", "path"))),
-  clusterTrustBundle: obj(() => t({ ...scalars("name", "signerName", "optional", "path"), labelSelector: obj(() => labelSelector) })),
+  clusterTrustBundle: obj(() =>
+    t({ ...scalars("name", "signerName", "optional", "path"), labelSelector: obj(() => labelSelector) }),
+  ),
 });
 const downwardAPIVolume = t({
   defaultMode: scalar,
   items: atomicList(() =>
-    t({ path: scalar, mode: scalar, fieldRef: obj(() => fieldRef), resourceFieldRef: obj(() => resourceFieldRef) }),
+    t({
+      path: scalar,
+      mode: scalar,
+      fieldRef: obj(() => fieldRef),
+      resourceFieldRef: obj(() => resourceFieldRef),
+    }),
   ),
 });
 const volume = t({
   name: scalar,
   hostPath: obj(() => t(scalars("path", "type"))),
   emptyDir: obj(() => t(scalars("medium", "sizeLimit"))),
-  secret: obj(() => t({ ...scalars("secretName", "defaultMode", "optional"), items: atomicList(() => keyToPath) })),
-  configMap: obj(() => t({ ...scalars("name", "defaultMode", "optional"), items: atomicList(() => keyToPath) })),
+  secret: obj(() =>
+    t({ ...scalars("secretName", "defaultMode", "optional"), items: atomicList(() => keyToPath) }),
+  ),
+  configMap: obj(() =>
+    t({ ...scalars("name", "defaultMode", "optional"), items: atomicList(() => keyToPath) }),
+  ),
   persistentVolumeClaim: obj(() => t(scalars("claimName", "readOnly"))),
   downwardAPI: obj(() => downwardAPIVolume),
   projected: obj(() => t({ defaultMode: scalar, sources: atomicList(() => projectionSource) })),
   nfs: obj(() => t(scalars("server", "path", "readOnly"))),
   csi: obj(() =>
-    t({ ...scalars("driver", "readOnly", "fsType"), volumeAttributes: freeMap, nodePublishSecretRef: obj(() => t(scalars("name"))) }),
+    t({
+      ...scalars("driver", "readOnly", "fsType"),
+      volumeAttributes: freeMap,
+      nodePublishSecretRef: obj(() => t(scalars("name"))),
+    }),
   ),
   ephemeral: obj(() => t({ volumeClaimTemplate: freeMap })),
   image: obj(() => t(scalars("reference", "pullPolicy"))),
@@ -225,26 +266,48 @@ export const podSpec: TypeSchema = t({
   tolerations: atomicList(() => toleration),
   hostAliases: mergeList("ip", () => t({ ip: scalar, hostnames: atomicList() })),
   dnsConfig: obj(() =>
-    t({ nameservers: atomicList(), searches: atomicList(), options: atomicList(() => t(scalars("name", "value"))) }),
+    t({
+      nameservers: atomicList(),
+      searches: atomicList(),
+      options: atomicList(() => t(scalars("name", "value"))),
+    }),
   ),
   readinessGates: atomicList(() => t(scalars("conditionType"))),
   ...scalars("runtimeClassName", "enableServiceLinks", "preemptionPolicy"),
   overhead: freeMap,
   topologySpreadConstraints: mergeList("topologyKey", () =>
     t({
-      ...scalars("maxSkew", "topologyKey", "whenUnsatisfiable", "minDomains", "nodeAffinityPolicy", "nodeTaintsPolicy"),
+      ...scalars(
+        "maxSkew",
+        "topologyKey",
+        "whenUnsatisfiable",
+        "minDomains",
+        "nodeAffinityPolicy",
+        "nodeTaintsPolicy",
+      ),
       labelSelector: obj(() => labelSelector),
       matchLabelKeys: atomicList(),
     }),
   ),
   os: obj(() => t(scalars("name"))),
   schedulingGates: mergeList("name", () => t(scalars("name"))),
-  resourceClaims: mergeList("name", () => t(scalars("name", "resourceClaimName", "resourceClaimTemplateName"))),
+  resourceClaims: mergeList("name", () =>
+    t(scalars("name", "resourceClaimName", "resourceClaimTemplateName")),
+  ),
   resources: obj(() => resourceRequirements),
 });
 
 const condition = t(
-  scalars("type", "status", "observedGeneration", "lastProbeTime", "lastTransitionTime", "lastHeartbeatTime", "reason", "message"),
+  scalars(
+    "type",
+    "status",
+    "observedGeneration",
+    "lastProbeTime",
+    "lastTransitionTime",
+    "lastHeartbeatTime",
+    "reason",
+    "message",
+  ),
 );
 const containerStateFields = t({
   waiting: obj(() => t(scalars("reason", "message"))),
@@ -261,10 +324,21 @@ const containerStatus = t({
   resources: obj(() => resourceRequirements),
   volumeMounts: atomicList(() => volumeMount),
   user: freeMap,
-  allocatedResourcesStatus: atomicList(() => t({ name: scalar, resources: atomicList(() => t(scalars("resourceID", "health"))) })),
+  allocatedResourcesStatus: atomicList(() =>
+    t({ name: scalar, resources: atomicList(() => t(scalars("resourceID", "health"))) }),
+  ),
 });
 const podStatus = t({
-  ...scalars("observedGeneration", "phase", "message", "reason", "nominatedNodeName", "hostIP", "podIP", "startTime"),
+  ...scalars(
+    "observedGeneration",
+    "phase",
+    "message",
+    "reason",
+    "nominatedNodeName",
+    "hostIP",
+    "podIP",
+    "startTime",
+  ),
   ...scalars("qosClass", "resize"),
   conditions: mergeList("type", () => condition),
   hostIPs: mergeList("ip", () => t(scalars("ip"))),
@@ -283,12 +357,20 @@ const daemonSetSpec = t({
   selector: obj(() => labelSelector),
   template: obj(() => podTemplateSpec),
   // DaemonSetUpdateStrategy carries `patchStrategy:"retainKeys"`; kubectl sends `$retainKeys`.
-  updateStrategy: obj(() => t({ type: scalar, rollingUpdate: obj(() => t(scalars("maxUnavailable", "maxSurge"))) })),
+  updateStrategy: obj(() =>
+    t({ type: scalar, rollingUpdate: obj(() => t(scalars("maxUnavailable", "maxSurge"))) }),
+  ),
   ...scalars("minReadySeconds", "revisionHistoryLimit"),
 });
 const daemonSetStatus = t({
   ...scalars("currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady"),
-  ...scalars("observedGeneration", "updatedNumberScheduled", "numberAvailable", "numberUnavailable", "collisionCount"),
+  ...scalars(
+    "observedGeneration",
+    "updatedNumberScheduled",
+    "numberAvailable",
+    "numberUnavailable",
+    "collisionCount",
+  ),
   conditions: mergeList("type", () => condition),
 });
 
@@ -311,8 +393,16 @@ const nodeStatus = t({
   nodeInfo: obj(() =>
     t(
       scalars(
-        "machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "containerRuntimeVersion",
-        "kubeletVersion", "kubeProxyVersion", "operatingSystem", "architecture",
+        "machineID",
+        "systemUUID",
+        "bootID",
+        "kernelVersion",
+        "osImage",
+        "containerRuntimeVersion",
+        "kubeletVersion",
+        "kubeProxyVersion",
+        "operatingSystem",
+        "architecture",
       ),
     ),
   ),
@@ -345,8 +435,12 @@ const networkPolicyPeer = t({
 });
 const networkPolicySpec = t({
   podSelector: obj(() => labelSelector),
-  ingress: atomicList(() => t({ ports: atomicList(() => networkPolicyPort), from: atomicList(() => networkPolicyPeer) })),
-  egress: atomicList(() => t({ ports: atomicList(() => networkPolicyPort), to: atomicList(() => networkPolicyPeer) })),
+  ingress: atomicList(() =>
+    t({ ports: atomicList(() => networkPolicyPort), from: atomicList(() => networkPolicyPeer) }),
+  ),
+  egress: atomicList(() =>
+    t({ ports: atomicList(() => networkPolicyPort), to: atomicList(() => networkPolicyPeer) }),
+  ),
   policyTypes: atomicList(),
 });
 
@@ -354,8 +448,20 @@ const servicePort = t(scalars("name", "protocol", "appProtocol", "port", "target
 const serviceSpec = t({
   ports: mergeList("port", () => servicePort),
   selector: freeMap,
-  ...scalars("clusterIP", "type", "externalName", "sessionAffinity", "loadBalancerIP", "externalTrafficPolicy"),
-  ...scalars("healthCheckNodePort", "publishNotReadyAddresses", "ipFamilyPolicy", "allocateLoadBalancerNodePorts"),
+  ...scalars(
+    "clusterIP",
+    "type",
+    "externalName",
+    "sessionAffinity",
+    "loadBalancerIP",
+    "externalTrafficPolicy",
+  ),
+  ...scalars(
+    "healthCheckNodePort",
+    "publishNotReadyAddresses",
+    "ipFamilyPolicy",
+    "allocateLoadBalancerNodePorts",
+  ),
   ...scalars("loadBalancerClass", "internalTrafficPolicy", "trafficDistribution"),
   clusterIPs: atomicList(),
   externalIPs: atomicList(),
@@ -364,7 +470,9 @@ const serviceSpec = t({
   sessionAffinityConfig: freeMap,
 });
 
-const objectReference = t(scalars("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"));
+const objectReference = t(
+  scalars("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"),
+);
 
 // ---- roots ------------------------------------------------------------------
 
@@ -376,7 +484,10 @@ export const KIND_SCHEMAS: Record<string, TypeSchema> = {
   Pod: root({ spec: obj(() => podSpec), status: obj(() => podStatus) }),
   DaemonSet: root({ spec: obj(() => daemonSetSpec), status: obj(() => daemonSetStatus) }),
   Node: root({ spec: obj(() => nodeSpec), status: obj(() => nodeStatus) }),
-  Namespace: root({ spec: obj(() => t({ finalizers: atomicList() })), status: obj(() => t({ phase: scalar, conditions: mergeList("type", () => condition) })) }),
+  Namespace: root({
+    spec: obj(() => t({ finalizers: atomicList() })),
+    status: obj(() => t({ phase: scalar, conditions: mergeList("type", () => condition) })),
+  }),
   ServiceAccount: root({
     secrets: mergeList("name", () => objectReference),
     imagePullSecrets: atomicList(() => t(scalars("name"))),
@@ -404,7 +515,17 @@ export const KIND_SCHEMAS: Record<string, TypeSchema> = {
   }),
   Lease: root({
     spec: obj(() =>
-      t(scalars("holderIdentity", "leaseDurationSeconds", "acquireTime", "renewTime", "leaseTransitions", "strategy", "preferredHolder")),
+      t(
+        scalars(
+          "holderIdentity",
+          "leaseDurationSeconds",
+          "acquireTime",
+          "renewTime",
+          "leaseTransitions",
+          "strategy",
+          "preferredHolder",
+        ),
+      ),
     ),
   }),
 };

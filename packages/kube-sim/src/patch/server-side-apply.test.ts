@@ -12,12 +12,44 @@ describe("server-side apply", () => {
 
   it("merges the applied configuration using list merge keys", () => {
     const live = {
-      spec: { template: { spec: { containers: [{ name: "s", image: "s:1", env: [{ name: "A", value: "1" }, { name: "B", value: "2" }] }] } } },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name: "s",
+                image: "s:1",
+                env: [
+                  { name: "A", value: "1" },
+                  { name: "B", value: "2" },
+                ],
+              },
+            ],
+          },
+        },
+      },
       status: { numberReady: 1 },
     };
-    const applied = { spec: { template: { spec: { containers: [{ name: "s", env: [{ name: "B", value: "3" }] }] } } } };
+    const applied = {
+      spec: { template: { spec: { containers: [{ name: "s", env: [{ name: "B", value: "3" }] }] } } },
+    };
     expect(serverSideApply(live, applied, KIND_SCHEMAS.DaemonSet)).toEqual({
-      spec: { template: { spec: { containers: [{ name: "s", image: "s:1", env: [{ name: "A", value: "1" }, { name: "B", value: "3" }] }] } } },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name: "s",
+                image: "s:1",
+                env: [
+                  { name: "A", value: "1" },
+                  { name: "B", value: "3" },
+                ],
+              },
+            ],
+          },
+        },
+      },
       status: { numberReady: 1 },
     });
   });
@@ -25,11 +57,22 @@ describe("server-side apply", () => {
 
 describe("server-side apply by the same manager", () => {
   const container = (env: Array<{ name: string; value: string }>, extra: Record<string, unknown> = {}) => ({
-    spec: { template: { metadata: { labels: { app: "s", ...(extra.labels as object) } }, spec: { containers: [{ name: "s", image: "s:1", env }] } } },
+    spec: {
+      template: {
+        metadata: { labels: { app: "s", ...(extra.labels as object) } },
+        spec: { containers: [{ name: "s", image: "s:1", env }] },
+      },
+    },
   });
 
   it("removes what it applied before and no longer applies, keeping what others set", () => {
-    const previous = container([{ name: "A", value: "1" }, { name: "B", value: "2" }], { labels: { tier: "x" } });
+    const previous = container(
+      [
+        { name: "A", value: "1" },
+        { name: "B", value: "2" },
+      ],
+      { labels: { tier: "x" } },
+    );
     const live = structuredClone(previous) as ReturnType<typeof container> & { status?: unknown };
     live.spec.template.spec.containers[0]!.env.push({ name: "FROM_OTHERS", value: "3" });
     live.status = { numberReady: 1 };
@@ -38,7 +81,18 @@ describe("server-side apply by the same manager", () => {
       spec: {
         template: {
           metadata: { labels: { app: "s" } },
-          spec: { containers: [{ name: "s", image: "s:1", env: [{ name: "A", value: "1" }, { name: "FROM_OTHERS", value: "3" }] }] },
+          spec: {
+            containers: [
+              {
+                name: "s",
+                image: "s:1",
+                env: [
+                  { name: "A", value: "1" },
+                  { name: "FROM_OTHERS", value: "3" },
+                ],
+              },
+            ],
+          },
         },
       },
       status: { numberReady: 1 },

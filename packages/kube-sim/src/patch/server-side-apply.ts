@@ -9,7 +9,14 @@
 
 import { parse as parseYaml } from "yaml";
 import { fieldOf, type TypeSchema } from "./schema.ts";
-import { deepEqual, isObject, PatchError, strategicMergePatch, type Json, type JsonObject } from "./strategic-merge.ts";
+import {
+  deepEqual,
+  isObject,
+  PatchError,
+  strategicMergePatch,
+  type Json,
+  type JsonObject,
+} from "./strategic-merge.ts";
 
 /** Parses an apply body: usually JSON (kubectl sends JSON), otherwise YAML. */
 export function parseApplyBody(text: string): JsonObject {
@@ -20,7 +27,9 @@ export function parseApplyBody(text: string): JsonObject {
     try {
       parsed = parseYaml(text);
     } catch (error) {
-      throw new PatchError(`error decoding YAML: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+      throw new PatchError(
+        `error decoding YAML: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+      );
     }
   }
   if (!isObject(parsed)) throw new PatchError("the applied configuration must be a YAML or JSON object");
@@ -39,12 +48,18 @@ export function serverSideApply(
   previous?: JsonObject,
 ): JsonObject {
   const next = stripDirectives(applied);
-  const pruned = previous ? strategicMergePatch(live, removalPatch(stripDirectives(previous), next, schema), schema) : live;
+  const pruned = previous
+    ? strategicMergePatch(live, removalPatch(stripDirectives(previous), next, schema), schema)
+    : live;
   return strategicMergePatch(pruned, next, schema);
 }
 
 /** A strategic merge patch deleting what `previous` set and `next` does not. */
-export function removalPatch(previous: JsonObject, next: JsonObject, schema: TypeSchema | undefined): JsonObject {
+export function removalPatch(
+  previous: JsonObject,
+  next: JsonObject,
+  schema: TypeSchema | undefined,
+): JsonObject {
   const patch: JsonObject = {};
   for (const [key, before] of Object.entries(previous)) {
     const after = next[key];
@@ -69,7 +84,12 @@ export function removalPatch(previous: JsonObject, next: JsonObject, schema: Typ
   return patch;
 }
 
-function listRemovals(before: Json[], after: Json[], mergeKey: string, itemSchema: TypeSchema | undefined): Json[] {
+function listRemovals(
+  before: Json[],
+  after: Json[],
+  mergeKey: string,
+  itemSchema: TypeSchema | undefined,
+): Json[] {
   const out: Json[] = [];
   for (const item of before) {
     if (!isObject(item) || item[mergeKey] === undefined) continue;
@@ -89,7 +109,11 @@ function stripDirectives(value: JsonObject): JsonObject {
   const result: JsonObject = {};
   for (const [key, item] of Object.entries(value)) {
     if (key.startsWith("$")) continue;
-    result[key] = isObject(item) ? stripDirectives(item) : Array.isArray(item) ? item.map((x) => (isObject(x) ? stripDirectives(x) : x)) : item;
+    result[key] = isObject(item)
+      ? stripDirectives(item)
+      : Array.isArray(item)
+        ? item.map((x) => (isObject(x) ? stripDirectives(x) : x))
+        : item;
   }
   return result;
 }

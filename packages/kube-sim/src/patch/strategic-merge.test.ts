@@ -16,7 +16,15 @@ const cases: Array<{ name: string; original: JsonObject; patch: JsonObject; expe
     // changed variable is sent, the others and the container must survive.
     name: "changed env var keeps the other env vars and the container",
     original: ds([
-      { name: "sensor", image: "s:1", env: [{ name: "A", value: "1" }, { name: "FOO", value: "old" }, { name: "B", value: "2" }] },
+      {
+        name: "sensor",
+        image: "s:1",
+        env: [
+          { name: "A", value: "1" },
+          { name: "FOO", value: "old" },
+          { name: "B", value: "2" },
+        ],
+      },
       { name: "sidecar", image: "c:1" },
     ]),
     patch: podSpecPatch({
@@ -30,31 +38,54 @@ const cases: Array<{ name: string; original: JsonObject; patch: JsonObject; expe
       ],
     }),
     expected: ds([
-      { name: "sensor", image: "s:1", env: [{ name: "A", value: "1" }, { name: "FOO", value: "new" }, { name: "B", value: "2" }] },
+      {
+        name: "sensor",
+        image: "s:1",
+        env: [
+          { name: "A", value: "1" },
+          { name: "FOO", value: "new" },
+          { name: "B", value: "2" },
+        ],
+      },
       { name: "sidecar", image: "c:1" },
     ]),
   },
   {
     name: "$patch: delete removes one list item by merge key",
-    original: ds([{ name: "sensor", env: [{ name: "A", value: "1" }, { name: "B", value: "2" }] }]),
+    original: ds([
+      {
+        name: "sensor",
+        env: [
+          { name: "A", value: "1" },
+          { name: "B", value: "2" },
+        ],
+      },
+    ]),
     patch: podSpecPatch({ containers: [{ name: "sensor", env: [{ $patch: "delete", name: "A" }] }] }),
     expected: ds([{ name: "sensor", env: [{ name: "B", value: "2" }] }]),
   },
   {
     name: "new list item is appended and $setElementOrder puts it in place",
     original: ds([{ name: "b" }, { name: "c" }]),
-    patch: podSpecPatch({ "$setElementOrder/containers": [{ name: "a" }, { name: "b" }, { name: "c" }], containers: [{ name: "a", image: "a:1" }] }),
+    patch: podSpecPatch({
+      "$setElementOrder/containers": [{ name: "a" }, { name: "b" }, { name: "c" }],
+      containers: [{ name: "a", image: "a:1" }],
+    }),
     expected: ds([{ name: "a", image: "a:1" }, { name: "b" }, { name: "c" }]),
   },
   {
     name: "container ports merge by containerPort",
     original: ds([{ name: "s", ports: [{ containerPort: 80, name: "http" }, { containerPort: 443 }] }]),
     patch: podSpecPatch({ containers: [{ name: "s", ports: [{ containerPort: 80, protocol: "TCP" }] }] }),
-    expected: ds([{ name: "s", ports: [{ containerPort: 80, name: "http", protocol: "TCP" }, { containerPort: 443 }] }]),
+    expected: ds([
+      { name: "s", ports: [{ containerPort: 80, name: "http", protocol: "TCP" }, { containerPort: 443 }] },
+    ]),
   },
   {
     name: "tolerations, args and command are replaced whole",
-    original: ds([{ name: "s", args: ["-a", "-b"], command: ["x"] }], { tolerations: [{ key: "a" }, { key: "b" }] }),
+    original: ds([{ name: "s", args: ["-a", "-b"], command: ["x"] }], {
+      tolerations: [{ key: "a" }, { key: "b" }],
+    }),
     patch: podSpecPatch({ containers: [{ name: "s", args: ["-c"] }], tolerations: [{ key: "c" }] }),
     expected: ds([{ name: "s", args: ["-c"], command: ["x"] }], { tolerations: [{ key: "c" }] }),
   },
@@ -72,8 +103,18 @@ const cases: Array<{ name: string; original: JsonObject; patch: JsonObject; expe
   },
   {
     name: "$patch: replace as a list element replaces the list",
-    original: ds([{ name: "s", env: [{ name: "A", value: "1" }, { name: "B", value: "2" }] }]),
-    patch: podSpecPatch({ containers: [{ name: "s", env: [{ $patch: "replace" }, { name: "C", value: "3" }] }] }),
+    original: ds([
+      {
+        name: "s",
+        env: [
+          { name: "A", value: "1" },
+          { name: "B", value: "2" },
+        ],
+      },
+    ]),
+    patch: podSpecPatch({
+      containers: [{ name: "s", env: [{ $patch: "replace" }, { name: "C", value: "3" }] }],
+    }),
     expected: ds([{ name: "s", env: [{ name: "C", value: "3" }] }]),
   },
   {
@@ -96,14 +137,30 @@ const cases: Array<{ name: string; original: JsonObject; patch: JsonObject; expe
   },
   {
     name: "volumes merge by name, volumeMounts by mountPath",
-    original: ds([{ name: "s", volumeMounts: [{ name: "v", mountPath: "/a" }] }], { volumes: [{ name: "v", emptyDir: {} }] }),
+    original: ds([{ name: "s", volumeMounts: [{ name: "v", mountPath: "/a" }] }], {
+      volumes: [{ name: "v", emptyDir: {} }],
+    }),
     patch: podSpecPatch({
       containers: [{ name: "s", volumeMounts: [{ name: "w", mountPath: "/b" }] }],
       volumes: [{ name: "w", hostPath: { path: "/x" } }],
     }),
-    expected: ds([{ name: "s", volumeMounts: [{ name: "v", mountPath: "/a" }, { name: "w", mountPath: "/b" }] }], {
-      volumes: [{ name: "v", emptyDir: {} }, { name: "w", hostPath: { path: "/x" } }],
-    }),
+    expected: ds(
+      [
+        {
+          name: "s",
+          volumeMounts: [
+            { name: "v", mountPath: "/a" },
+            { name: "w", mountPath: "/b" },
+          ],
+        },
+      ],
+      {
+        volumes: [
+          { name: "v", emptyDir: {} },
+          { name: "w", hostPath: { path: "/x" } },
+        ],
+      },
+    ),
   },
   {
     name: "labels merge; nested map null deletes one label",
@@ -121,15 +178,37 @@ describe("strategicMergePatch", () => {
   });
 
   it("merges pod conditions by type", () => {
-    const pod = { status: { conditions: [{ type: "Ready", status: "False" }, { type: "PodScheduled", status: "True" }] } };
-    const patched = strategicMergePatch(pod, { status: { conditions: [{ type: "Ready", status: "True" }] } }, KIND_SCHEMAS.Pod);
-    expect(patched).toEqual({ status: { conditions: [{ type: "Ready", status: "True" }, { type: "PodScheduled", status: "True" }] } });
+    const pod = {
+      status: {
+        conditions: [
+          { type: "Ready", status: "False" },
+          { type: "PodScheduled", status: "True" },
+        ],
+      },
+    };
+    const patched = strategicMergePatch(
+      pod,
+      { status: { conditions: [{ type: "Ready", status: "True" }] } },
+      KIND_SCHEMAS.Pod,
+    );
+    expect(patched).toEqual({
+      status: {
+        conditions: [
+          { type: "Ready", status: "True" },
+          { type: "PodScheduled", status: "True" },
+        ],
+      },
+    });
   });
 
   it("rejects a list item without its merge key", () => {
-    expect(() => strategicMergePatch(ds([{ name: "s" }]), podSpecPatch({ containers: [{ image: "x" }] }), KIND_SCHEMAS.DaemonSet)).toThrow(
-      PatchError,
-    );
+    expect(() =>
+      strategicMergePatch(
+        ds([{ name: "s" }]),
+        podSpecPatch({ containers: [{ image: "x" }] }),
+        KIND_SCHEMAS.DaemonSet,
+      ),
+    ).toThrow(PatchError);
   });
 
   it("without a schema, lists are replaced", () => {

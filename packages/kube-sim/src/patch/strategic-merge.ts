@@ -27,13 +27,21 @@ const DELETE_FROM_PRIMITIVE_LIST = "$deleteFromPrimitiveList/";
  * semantics in `schema` (the root schema of the object's kind; `undefined`
  * merges all lists by replacement, like a JSON merge patch with directives).
  */
-export function strategicMergePatch(original: JsonObject, patch: JsonObject, schema: TypeSchema | undefined): JsonObject {
+export function strategicMergePatch(
+  original: JsonObject,
+  patch: JsonObject,
+  schema: TypeSchema | undefined,
+): JsonObject {
   const merged = mergeMap(original, patch, schema);
   if (merged === undefined) throw new PatchError("a strategic merge patch cannot delete the whole object");
   return merged;
 }
 
-function mergeMap(original: JsonObject, patch: JsonObject, schema: TypeSchema | undefined): JsonObject | undefined {
+function mergeMap(
+  original: JsonObject,
+  patch: JsonObject,
+  schema: TypeSchema | undefined,
+): JsonObject | undefined {
   const directive = patch.$patch;
   if (directive === "delete") return undefined;
   if (directive === "replace") return cleanNew(withoutKey(patch, "$patch"), schema) as JsonObject;
@@ -96,7 +104,9 @@ function mergeListField(current: Json[] | undefined, patch: Json[], field: Field
   const itemSchema = listField?.item?.();
 
   // `[{"$patch": "replace"}, ...items]` replaces the list whatever its strategy.
-  const replaceMarker = patch.findIndex((item) => isObject(item) && item.$patch === "replace" && Object.keys(item).length === 1);
+  const replaceMarker = patch.findIndex(
+    (item) => isObject(item) && item.$patch === "replace" && Object.keys(item).length === 1,
+  );
   if (replaceMarker >= 0) {
     return patch.filter((_, i) => i !== replaceMarker).map((item) => cleanNew(item, itemSchema));
   }
@@ -114,8 +124,11 @@ function mergeListField(current: Json[] | undefined, patch: Json[], field: Field
   for (const item of patch) {
     if (!isObject(item)) throw new PatchError(`list items must be maps when merging on "${mergeKey}"`);
     const keyValue = item[mergeKey];
-    if (keyValue === undefined) throw new PatchError(`map: ${JSON.stringify(item)} does not contain declared merge key: ${mergeKey}`);
-    const index = result.findIndex((existing) => isObject(existing) && deepEqual(existing[mergeKey], keyValue));
+    if (keyValue === undefined)
+      throw new PatchError(`map: ${JSON.stringify(item)} does not contain declared merge key: ${mergeKey}`);
+    const index = result.findIndex(
+      (existing) => isObject(existing) && deepEqual(existing[mergeKey], keyValue),
+    );
     if (item.$patch === "delete") {
       if (index >= 0) result.splice(index, 1);
       continue;
@@ -140,7 +153,9 @@ function mergeListField(current: Json[] | undefined, patch: Json[], field: Field
 function applyElementOrder(list: Json[], order: Json[], mergeKey: string | undefined): Json[] {
   const rank = (item: Json): number =>
     order.findIndex((entry) =>
-      mergeKey !== undefined && isObject(entry) && isObject(item) ? deepEqual(entry[mergeKey], item[mergeKey]) : deepEqual(entry, item),
+      mergeKey !== undefined && isObject(entry) && isObject(item)
+        ? deepEqual(entry[mergeKey], item[mergeKey])
+        : deepEqual(entry, item),
     );
   const slots: number[] = [];
   const ordered: Array<{ item: Json; rank: number }> = [];
@@ -184,5 +199,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;
   const keys = Object.keys(ao);
-  return keys.length === Object.keys(bo).length && keys.every((key) => key in bo && deepEqual(ao[key], bo[key]));
+  return (
+    keys.length === Object.keys(bo).length && keys.every((key) => key in bo && deepEqual(ao[key], bo[key]))
+  );
 }
