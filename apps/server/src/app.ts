@@ -9,6 +9,7 @@ import {
   AppError,
   readSensorPcap,
   roleAtLeast,
+  SIGN_IN_MESSAGE,
   type IngestGateway,
   type SecretBox,
   type SessionPolicy,
@@ -166,7 +167,7 @@ export async function buildApp(
     const refusal =
       authError?.userMessage ??
       (actor.type === "anonymous"
-        ? "Sign in, or send an API token as Authorization: Bearer <token>."
+        ? SIGN_IN_MESSAGE
         : roleAtLeast(actor.role, role)
           ? undefined
           : `This needs the ${role} role; you have ${actor.role}.`);
@@ -231,8 +232,7 @@ export async function buildApp(
       if (authError || actor.type === "anonymous") {
         return reply.status(401).send({
           error: {
-            message:
-              authError?.userMessage ?? "Sign in, or send an API token as Authorization: Bearer <token>.",
+            message: authError?.userMessage ?? SIGN_IN_MESSAGE,
           },
         });
       }

@@ -118,7 +118,7 @@ export async function startServer(options: {
         warn: (message) => logger.warn(message),
       }),
     );
-    const ingestPool = await createPgPool({ url: databaseUrl, max: 4 });
+    const ingestPool = createPgPool({ url: databaseUrl, max: 4 });
     onStop("closing the ingest pool", () => ingestPool.end());
     const gateway = createIngestGateway({
       db,

@@ -1,6 +1,7 @@
 import {
   AppError,
   APP_ERROR_CODES,
+  SIGN_IN_MESSAGE,
   isAppError,
   recordAuditEvent,
   roleAtLeast,
@@ -141,9 +142,9 @@ function requireRole(role: Role) {
     if (ctx.actor.type === "anonymous") {
       throw new TRPCError({
         code: "UNAUTHORIZED",
-        message: "Sign in, or send an API token as Authorization: Bearer <token>.",
+        message: SIGN_IN_MESSAGE,
         cause: new AppError("UNAUTHENTICATED", {
-          userMessage: "Sign in, or send an API token as Authorization: Bearer <token>.",
+          userMessage: SIGN_IN_MESSAGE,
         }),
       });
     }

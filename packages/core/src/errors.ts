@@ -26,6 +26,9 @@ export const APP_ERROR_CODES = {
 
 export type AppErrorCode = keyof typeof APP_ERROR_CODES;
 
+/** What an anonymous caller is told wherever credentials are required. */
+export const SIGN_IN_MESSAGE = "Sign in, or send an API token as Authorization: Bearer <token>.";
+
 export class AppError extends Error {
   readonly code: AppErrorCode;
   /** Safe to show to the caller; `message` may hold more detail for logs. */

@@ -20,6 +20,6 @@ export type PgPool = pg.Pool;
  * A plain node-postgres pool, for hot paths where a batched statement beats
  * Prisma's per-query overhead (the ingest writer).
  */
-export function createPgPool(options: { url: string; max?: number }): Promise<PgPool> {
-  return Promise.resolve(new pg.Pool({ connectionString: options.url, max: options.max ?? 4 }));
+export function createPgPool(options: { url: string; max?: number }): PgPool {
+  return new pg.Pool({ connectionString: options.url, max: options.max ?? 4 });
 }
