@@ -6,7 +6,7 @@
 
 import {
   CONTENT_TYPES,
-  encodeChunkUpload,
+  encodeChunkUploadParts,
   encodeStatsReport,
   INGEST_PATHS,
   matchInterfaces,
@@ -21,15 +21,20 @@ import {
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { AGENT_VERSION, loadAgentSettings, type AgentSettings } from "./agent-settings.ts";
-import { loadCapture, type CaptureSession, type LoadCaptureResult } from "./capture.ts";
+import {
+  loadCapture,
+  type CaptureEvents,
+  type CaptureSession,
+  type CaptureStats,
+  type LoadCaptureResult,
+} from "./capture.ts";
 import { ChunkForwarder, type ChunkSendOutcome } from "./chunk-forwarder.ts";
 import { createCollectorClient, type CollectorClient } from "./collector-client.ts";
 import { renderConfigFile, writeConfigFile } from "./config-file.ts";
-import { decodePacket, emptyDecodedPacket } from "./decode.ts";
 import { InterfaceCounters } from "./interface-stats.ts";
 import { sysfsInterfaceLister, type ListInterfaces, type NetworkInterface } from "./interfaces.ts";
 import { createLogger, hexDump, type Logger, type LogLevel } from "./logger.ts";
-import { PcapChunkBuilder, type SealedChunk } from "./pcap-chunk.ts";
+import type { SealedChunk } from "./pcap-chunk.ts";
 import { ReportOutbox, type SendOutcome } from "./report-outbox.ts";
 
 /** Exit codes: meaningful to whoever reads `kubectl get pods` and the CLI. */
@@ -78,7 +83,7 @@ export interface RunAgentOptions {
   random?: () => number;
   timers?: Timers;
   listInterfaces?: ListInterfaces;
-  loadCapture?: () => LoadCaptureResult;
+  loadCapture?: (events: CaptureEvents) => Promise<LoadCaptureResult>;
   createClient?: (agent: AgentSettings) => CollectorClient;
   write?: (line: string) => void;
   writeError?: (line: string) => void;
@@ -91,7 +96,6 @@ export interface RunAgentOptions {
 
 interface CaptureEntry {
   session: CaptureSession;
-  builder: PcapChunkBuilder;
   /** The interface as it was when the session opened; any change means the session is dead. */
   ifindex: number;
   carrierChanges: number;
@@ -132,11 +136,25 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     return EXIT.failed;
   }
 
-  const capture = (options.loadCapture ?? loadCapture)();
-  if (!capture.ok) {
-    writeError(`tapfleet-agent: ${capture.reason}\n`);
+  // Packets are read on a capture thread of its own (capture.ts); its events
+  // land here, and are handled by the parts set up below.
+  let stopRequested: (() => void) | undefined;
+  let exitCode: number = EXIT.ok;
+  const loadedCapture = await (options.loadCapture ?? loadCapture)({
+    onChunk: (chunk) => onCapturedChunk(chunk),
+    onStopped: (device, error, stats) => onCaptureStopped(device, error, stats),
+    onWarning: (device, message) => log.log(3, `libpcap on ${device}: ${message}`),
+    onFailed: (error) => {
+      log.error(`capture failed: ${error.message}`);
+      exitCode = EXIT.failed;
+      stopRequested?.();
+    },
+  });
+  if (!loadedCapture.ok) {
+    writeError(`tapfleet-agent: ${loadedCapture.reason}\n`);
     return EXIT.cannotCapture;
   }
+  const capture = loadedCapture.capture;
   log.log(0, `capturing with ${capture.libraryVersion}`);
 
   if (settings.antigenaEnabled) {
@@ -190,39 +208,36 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     concurrency: 2,
     now,
     send: async (chunk): Promise<ChunkSendOutcome> => {
-      let body: Uint8Array;
-      try {
-        body = encodeChunkUpload(
-          {
-            protocolVersion: PROTOCOL_VERSION,
-            agent: identity(chunkSequence++),
-            interface: chunk.interfaceName,
-            firstPacketAtUs: chunk.firstPacketAtUs,
-            lastPacketAtUs: chunk.lastPacketAtUs,
-            packetCount: chunk.packetCount,
-            pcapBytes: chunk.pcap.byteLength,
-          },
-          chunk.pcap,
-        );
-      } finally {
-        // The upload body is a copy: the chunk's buffer can take the next packets.
-        chunk.release();
-      }
-      const response = await client.post(INGEST_PATHS.chunks, body, CONTENT_TYPES.chunk);
+      // Metadata line and pcap go out one after the other: the chunk is not
+      // copied into an upload body, and its buffer is released once sent.
+      const parts = encodeChunkUploadParts(
+        {
+          protocolVersion: PROTOCOL_VERSION,
+          agent: identity(chunkSequence++),
+          interface: chunk.interfaceName,
+          firstPacketAtUs: chunk.firstPacketAtUs,
+          lastPacketAtUs: chunk.lastPacketAtUs,
+          packetCount: chunk.packetCount,
+          pcapBytes: chunk.pcap.byteLength,
+        },
+        chunk.pcap,
+      );
+      const response = await client.post(INGEST_PATHS.chunks, parts, CONTENT_TYPES.chunk);
       log.log(
         2,
-        `chunk of ${chunk.packetCount} packets (${body.byteLength} bytes) from ${chunk.interfaceName} sent: HTTP ${response.status}`,
+        `chunk of ${chunk.packetCount} packets (${parts[0].byteLength + parts[1].byteLength} bytes) from ${chunk.interfaceName} sent: HTTP ${response.status}`,
       );
       if (response.status >= 200 && response.status < 300) return { ok: true };
       return { ok: false, reason: response.status === 413 ? "too_large" : "server_rejected" };
     },
     onDropped: (chunk, reason) => {
-      chunk.release();
       log.log(
         2,
         `chunk of ${chunk.packetCount} packets (${chunk.pcap.byteLength} bytes) from ${chunk.interfaceName} not sent: ${reason}`,
       );
+      chunk.release();
     },
+    onSent: (chunk) => chunk.release(),
   });
   const onSealed = (chunk: SealedChunk): void => {
     if (log.enabled(4)) {
@@ -246,17 +261,42 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   let fixedSelection: Set<string> | undefined;
   let fatal: string | undefined;
 
-  const closeCapture = (name: string, why: string): void => {
+  // Every captured packet arrives in a chunk, in order: counted here (a
+  // chunk at a time, off the capture thread), then forwarded.
+  const dumpPackets = log.enabled(5);
+  const onCapturedChunk = (chunk: SealedChunk & { linkType: number }): void => {
+    const name = chunk.interfaceName;
+    counters
+      .get(name)
+      ?.recordChunk(
+        chunk.linkType,
+        chunk.pcap,
+        dumpPackets
+          ? (data, wireLength) =>
+              log.log(5, `packet on ${name}, ${wireLength} bytes:\n${hexDump(data)}`)
+          : undefined,
+      );
+    onSealed(chunk);
+  };
+
+  const onCaptureStopped = (name: string, error: Error, stats: CaptureStats): void => {
+    // The capture thread closed the handle already; fold in its last counters and let the next poll reopen.
+    const entry = captures.get(name);
+    captures.delete(name);
+    if (entry !== undefined) counters.get(name)?.updateDrops(stats);
+    log.log(0, error.message);
+  };
+
+  const closeCapture = async (name: string, why: string): Promise<void> => {
     const entry = captures.get(name);
     if (entry === undefined) return;
     captures.delete(name);
-    entry.session.close();
+    await capture.close(name);
     counters.get(name)?.updateDrops(entry.session.stats());
-    entry.builder.flush();
     log.log(0, `stopped capturing on ${name}: ${why}`);
   };
 
-  const openCapture = (name: string, present: NetworkInterface): void => {
+  const openCapture = async (name: string, present: NetworkInterface): Promise<void> => {
     let interfaceCounters = counters.get(name);
     if (interfaceCounters === undefined) {
       interfaceCounters = new InterfaceCounters(name);
@@ -264,53 +304,16 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     }
     vanished.delete(name);
     interfaceCounters.sessionRestarted();
-    const stats = interfaceCounters;
-    const decoded = emptyDecodedPacket();
-    // Filled right after open: the link type is known only then, and packets
-    // are dispatched from the event loop, never during open.
-    const sink: { builder?: PcapChunkBuilder; linkType: number } = { linkType: 1 };
-    const dumpPackets = log.enabled(5);
-    const session = capture.openCapture({
+    const session = await capture.open({
       device: name,
       filter: captureFilter.expression,
       snapLength: tuning.snapLength,
       bufferBytes: tuning.captureBufferBytes,
       timeoutMs: tuning.captureTimeoutMs,
-      onPacket: (data, header) => {
-        const seconds = header.readUInt32LE(0);
-        const microseconds = header.readUInt32LE(4);
-        const capturedLength = Math.min(header.readUInt32LE(8), data.length);
-        const wireLength = header.readUInt32LE(12);
-        decodePacket(sink.linkType, data, capturedLength, decoded);
-        stats.record(decoded, wireLength);
-        sink.builder?.add(seconds, microseconds, data, capturedLength, wireLength);
-        if (dumpPackets)
-          log.log(5, `packet on ${name}, ${wireLength} bytes:\n${hexDump(data.subarray(0, capturedLength))}`);
-      },
-      onError: (error) => {
-        // The binding closed the handle already; fold in its last counters and let the next poll reopen.
-        const entry = captures.get(name);
-        captures.delete(name);
-        if (entry !== undefined) {
-          stats.updateDrops(entry.session.stats());
-          entry.builder.flush();
-        }
-        log.log(0, error.message);
-      },
-      onWarning: (message) => log.log(3, `libpcap on ${name}: ${message}`),
+      chunkMaxBytes: settings.chunkMaxBytes,
     });
-    sink.linkType = session.linkType;
-    const builder = new PcapChunkBuilder(
-      name,
-      session.linkType,
-      settings.chunkMaxBytes,
-      tuning.snapLength,
-      onSealed,
-    );
-    sink.builder = builder;
     captures.set(name, {
       session,
-      builder,
       ifindex: present.ifindex,
       carrierChanges: present.carrierChanges,
     });
@@ -322,21 +325,18 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   };
 
   /** Is it the filter that libpcap refuses? Opening the same interface without it tells. */
-  const filterIsTheProblem = (name: string): boolean => {
+  const filterIsTheProblem = async (name: string): Promise<boolean> => {
     if (captureFilter.expression === "") return false;
     try {
-      capture
-        .openCapture({
-          device: name,
-          filter: "",
-          snapLength: 64,
-          bufferBytes: 1 << 20,
-          timeoutMs: 1000,
-          onPacket: () => undefined,
-          onError: () => undefined,
-          onWarning: () => undefined,
-        })
-        .close();
+      await capture.open({
+        device: name,
+        filter: "",
+        snapLength: 64,
+        bufferBytes: 1 << 20,
+        timeoutMs: 1000,
+        chunkMaxBytes: 64 * 1024,
+        probe: true,
+      });
       return true;
     } catch {
       return false;
@@ -379,13 +379,13 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     for (const [name, entry] of [...captures]) {
       const now = byName.get(name);
       if (!wantedSet.has(name)) {
-        closeCapture(name, "interface vanished");
+        await closeCapture(name, "interface vanished");
         vanished.add(name);
       } else if (now === undefined || !now.up) {
-        closeCapture(name, "interface down");
+        await closeCapture(name, "interface down");
       } else if (now.ifindex !== entry.ifindex || now.carrierChanges !== entry.carrierChanges) {
         // Re-created or flapped since the session opened: its socket no longer delivers.
-        closeCapture(
+        await closeCapture(
           name,
           now.ifindex !== entry.ifindex ? "interface re-created" : "interface went down and up",
         );
@@ -397,9 +397,9 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
       // A down interface is opened when it comes up (libpcap's socket on it would die at once).
       if (captures.has(name) || item === undefined || !item.up) continue;
       try {
-        openCapture(name, item);
+        await openCapture(name, item);
       } catch (error) {
-        if (filterIsTheProblem(name)) {
+        if (await filterIsTheProblem(name)) {
           fatal = `BPF: libpcap rejected the filter "${settings.bpf}": ${causeMessage(error)}`;
           return;
         }
@@ -412,7 +412,8 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
 
   await reconcile();
   if (fatal !== undefined) {
-    for (const name of [...captures.keys()]) closeCapture(name, "stopping");
+    for (const name of [...captures.keys()]) await closeCapture(name, "stopping");
+    await capture.terminate();
     writeError(`tapfleet-agent: ${fatal}\n`);
     await client.close();
     return EXIT.badSettings;
@@ -421,6 +422,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     writeError(
       `tapfleet-agent: no interface to capture on (check OSSENSOR_NETWORK_DEVICE and NETWORK_DEVICE_INCLUDELIST/EXCLUDELIST, or set NETWORK_DEVICE_ANY=1 to wait for one)\n`,
     );
+    await capture.terminate();
     await client.close();
     return EXIT.failed;
   }
@@ -505,8 +507,9 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     };
   };
 
-  const report = (): void => {
-    for (const entry of captures.values()) entry.builder.flush();
+  const report = async (): Promise<void> => {
+    // Chunks sealed by the flush are counted before it resolves, and libpcap's counters refreshed.
+    await capture.flush();
     const built = buildReport();
     logStats(log, built);
     outbox.enqueue(built.agent.sequence, encodeStatsReport(built));
@@ -523,10 +526,8 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
       reconciling = false;
     });
   }, tuning.interfacePollMs);
-  const flushHandle = timers.setInterval(() => {
-    for (const entry of captures.values()) entry.builder.flush();
-  }, tuning.chunkFlushMs);
-  const reportHandle = timers.setInterval(report, settings.reportIntervalSeconds * 1000);
+  const flushHandle = timers.setInterval(() => void capture.flush(), tuning.chunkFlushMs);
+  const reportHandle = timers.setInterval(() => void report(), settings.reportIntervalSeconds * 1000);
 
   await new Promise<void>((resolve) => {
     const register =
@@ -536,14 +537,16 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
         process.once("SIGINT", stop);
       });
     register(resolve);
+    stopRequested = resolve;
   });
 
   log.log(0, "stopping: final report, then flushing");
   timers.clearInterval(pollHandle);
   timers.clearInterval(flushHandle);
   timers.clearInterval(reportHandle);
-  for (const name of [...captures.keys()]) closeCapture(name, "stopping");
-  report();
+  for (const name of [...captures.keys()]) await closeCapture(name, "stopping");
+  await report();
+  await capture.terminate();
   await Promise.race([
     forwarder.idle(),
     new Promise((resolve) => setTimeout(resolve, tuning.shutdownFlushMs)),
@@ -552,7 +555,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   if (unsent > 0) log.log(0, `${unsent} report(s) could not be delivered before exit`);
   await client.close().catch(() => undefined);
   log.log(0, "stopped");
-  return EXIT.ok;
+  return exitCode;
 }
 
 function logStats(log: Logger, report: StatsReport): void {

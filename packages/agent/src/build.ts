@@ -14,6 +14,20 @@ const packageRoot = fileURLToPath(new URL("..", import.meta.url));
 export const AGENT_BUNDLE_PATH = path.join(packageRoot, "dist", "tapfleet-agent.mjs");
 
 export async function buildAgentBundle(outfile: string = AGENT_BUNDLE_PATH): Promise<void> {
+  // The capture thread's code goes inside the bundle as a string (a worker
+  // started with `eval`), so the agent stays one file.
+  const worker = await build({
+    entryPoints: [path.join(packageRoot, "src", "capture-worker.ts")],
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    external: ["pcap"],
+    minifySyntax: true,
+    legalComments: "none",
+    logLevel: "warning",
+    write: false,
+  });
   const result = await build({
     entryPoints: [path.join(packageRoot, "src", "main.ts")],
     outfile,
@@ -24,6 +38,7 @@ export async function buildAgentBundle(outfile: string = AGENT_BUNDLE_PATH): Pro
     external: ["pcap"],
     minifySyntax: true,
     legalComments: "none",
+    define: { TAPFLEET_CAPTURE_WORKER_SOURCE: JSON.stringify(worker.outputFiles[0]!.text) },
     // Bundled CommonJS (undici) calls require() for node built-ins.
     banner: {
       js: 'import { createRequire as __tapfleetCreateRequire } from "node:module"; const require = __tapfleetCreateRequire(import.meta.url);',

@@ -1,152 +1,214 @@
 // Capture through libpcap, via the native binding of the `pcap` npm package
-// (node_pcap). The package is an optional dependency: it compiles against
-// libpcap's headers at install time, and `npm install` must still succeed on
-// a machine without them. So it is loaded lazily here, and a missing binding
-// becomes one line saying what to install rather than a stack trace.
+// (node_pcap), driven from a capture thread of its own (capture-worker.ts).
+// This is the main thread's side: it starts the thread, opens and closes
+// captures through it, and receives sealed pcap chunks.
 //
-// We drive the binding directly instead of through node_pcap's JS session:
-// that wrapper allocates an object and emits an event per packet, which is
-// most of the per-packet cost at high rates.
+// The package is an optional dependency: it compiles against libpcap's
+// headers at install time, and `npm install` must still succeed on a machine
+// without them. So a missing binding becomes one line saying what to
+// install rather than a stack trace.
 
 import { createRequire } from "node:module";
-import { linkTypeNumber } from "./decode.ts";
+import { Worker } from "node:worker_threads";
+import {
+  BINDING_MODULE,
+  type CaptureStats,
+  type FromCaptureThread,
+  type OpenCaptureRequest,
+  type ToCaptureThread,
+} from "./capture-messages.ts";
+import type { SealedChunk } from "./pcap-chunk.ts";
 
-export interface CaptureStats {
-  /** ps_recv: packets that passed the filter, as libpcap counts them (32-bit, wraps). */
-  received: number;
-  /** ps_drop: dropped because the capture buffer was full. */
-  dropped: number;
-  /** ps_ifdrop: dropped by the interface or its driver. */
-  interfaceDropped: number;
-}
+export type { CaptureStats, OpenCaptureRequest };
+
+/** The capture thread's code, inlined by the bundler (build.ts); unbundled, the thread runs capture-worker.ts. */
+declare const TAPFLEET_CAPTURE_WORKER_SOURCE: string | undefined;
 
 export interface CaptureSession {
+  readonly device: string;
   readonly linkType: number;
+  /** libpcap's counters as of the last flush (or the close). */
   stats(): CaptureStats;
-  close(): void;
 }
 
-export interface OpenCaptureOptions {
-  device: string;
-  /** BPF expression; "" for none. libpcap compiles it and throws if it does not compile. */
-  filter: string;
-  snapLength: number;
-  bufferBytes: number;
-  /** libpcap's read timeout: how long the kernel may hold a block of packets before handing it over. */
-  timeoutMs: number;
-  /**
-   * Called for every packet. `data` and `header` are reused for the next
-   * packet: copy what you keep. The header holds tv_sec, tv_usec, caplen,
-   * len as host-order (little-endian here) 32-bit integers.
-   */
-  onPacket: (data: Buffer, header: Buffer) => void;
-  /** The capture failed while running, typically because the interface went down or away. */
-  onError: (error: Error) => void;
+export interface CaptureEvents {
+  /** A sealed chunk of one capture: every packet it captured goes through here, in order. */
+  onChunk: (chunk: SealedChunk & { linkType: number }) => void;
+  /** A capture stopped by itself (its interface went down or away); the thread has closed it. */
+  onStopped: (device: string, error: Error, stats: CaptureStats) => void;
   /** libpcap's non-fatal warnings (an interface without an IPv4 address, for example). */
-  onWarning: (message: string) => void;
+  onWarning: (device: string, message: string) => void;
+  /** The capture thread died: nothing is captured any more. */
+  onFailed: (error: Error) => void;
 }
 
-export type OpenCapture = (options: OpenCaptureOptions) => CaptureSession;
-
-interface NativeSession {
-  open_live(
-    device: string,
-    filter: string,
-    bufferSize: number,
-    snapLength: number,
-    outfile: string,
-    packetReady: () => void,
-    monitor: boolean,
-    timeoutMs: number,
-    warning: (message: string) => void,
-    promiscuous: boolean,
-  ): string;
-  dispatch(buffer: Buffer, header: Buffer): number;
-  start_polling(): void;
-  stats(): { ps_recv: number; ps_drop: number; ps_ifdrop: number };
-  close(): void;
-  read_callback?: () => void;
+export interface Capture {
+  readonly libraryVersion: string;
+  /** Opens a capture; rejects with libpcap's message when it refuses (no such device, a bad filter). */
+  open(request: OpenCaptureRequest): Promise<CaptureSession>;
+  /** Seals the device's chunk (delivered before this resolves) and closes its capture. */
+  close(device: string): Promise<void>;
+  /** Seals every chunk that holds a packet (delivered before this resolves) and refreshes the stats. */
+  flush(): Promise<void>;
+  /** Ends the capture thread. */
+  terminate(): Promise<void>;
 }
 
-interface NativeBinding {
-  PcapSession: new () => NativeSession;
-  lib_version(): string;
-}
+export type LoadCaptureResult = { ok: true; capture: Capture } | { ok: false; reason: string };
 
-export type LoadCaptureResult =
-  { ok: true; openCapture: OpenCapture; libraryVersion: string } | { ok: false; reason: string };
+const whyNot = (detail: string): string =>
+  `cannot capture: the libpcap binding (optional npm package "pcap") is not available (${detail}); install libpcap (Debian: apt-get install libpcap-dev) and run "npm rebuild pcap", or use the tapfleet-agent container image`;
 
-/** Loads the native binding; on failure says why capture is impossible and what to install. */
-export function loadCapture(requireFrom: string = import.meta.url): LoadCaptureResult {
-  let binding: NativeBinding;
+/** Starts the capture thread; on failure says why capture is impossible and what to install. */
+export async function loadCapture(
+  events: CaptureEvents,
+  requireFrom: string = import.meta.url,
+): Promise<LoadCaptureResult> {
   try {
-    binding = createRequire(requireFrom)("pcap/build/Release/pcap_binding.node") as NativeBinding;
+    // Found, not loaded: the binding may be loaded on one thread only, the capture thread.
+    createRequire(requireFrom).resolve(BINDING_MODULE);
   } catch (cause) {
-    const detail = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
-    return {
-      ok: false,
-      reason: `cannot capture: the libpcap binding (optional npm package "pcap") is not available (${detail}); install libpcap (Debian: apt-get install libpcap-dev) and run "npm rebuild pcap", or use the tapfleet-agent container image`,
-    };
+    return { ok: false, reason: whyNot(firstLine(cause)) };
   }
-  return {
-    ok: true,
-    openCapture: (options) => openWith(binding, options),
-    libraryVersion: binding.lib_version(),
+  const worker =
+    typeof TAPFLEET_CAPTURE_WORKER_SOURCE === "string"
+      ? new Worker(TAPFLEET_CAPTURE_WORKER_SOURCE, {
+          eval: true,
+          workerData: { requireFrom },
+          resourceLimits: CAPTURE_THREAD_LIMITS,
+        })
+      : new Worker(new URL("./capture-worker.ts", import.meta.url), {
+          workerData: { requireFrom },
+          resourceLimits: CAPTURE_THREAD_LIMITS,
+        });
+
+  let nextId = 0;
+  const pending = new Map<number, (message: FromCaptureThread) => void>();
+  const sessions = new Map<string, { session: CaptureSession; stats: CaptureStats }>();
+  let failed: Error | undefined;
+  let libraryVersion = "";
+  const request = (message: ToCaptureThread & { id: number }): Promise<FromCaptureThread> => {
+    if (failed !== undefined) return Promise.reject(failed);
+    return new Promise((resolve) => {
+      pending.set(message.id, resolve);
+      worker.postMessage(message);
+    });
   };
+
+  const started = new Promise<LoadCaptureResult>((resolve) => {
+    const fail = (error: Error): void => {
+      const first = failed === undefined;
+      failed = error;
+      resolve({ ok: false, reason: whyNot(error.message) });
+      for (const answer of pending.values())
+        answer({ type: "open-failed", id: -1, message: `capture thread: ${error.message}` });
+      pending.clear();
+      if (first && ready) events.onFailed(error);
+    };
+    let ready = false;
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`the capture thread exited (code ${code})`)));
+    worker.on("message", (message: FromCaptureThread) => {
+      switch (message.type) {
+        case "ready":
+          ready = true;
+          libraryVersion = message.libraryVersion;
+          resolve({ ok: true, capture });
+          return;
+        case "load-failed":
+          resolve({ ok: false, reason: whyNot(message.detail) });
+          return;
+        case "chunk": {
+          const buffer = message.buffer;
+          const full = buffer.byteLength;
+          let released = false;
+          events.onChunk({
+            interfaceName: message.device,
+            linkType: message.linkType,
+            pcap: Buffer.from(buffer, 0, message.byteLength),
+            packetCount: message.packetCount,
+            firstPacketAtUs: message.firstPacketAtUs,
+            lastPacketAtUs: message.lastPacketAtUs,
+            release: () => {
+              if (released || failed !== undefined) return;
+              released = true;
+              // Only full-size buffers are worth sending back; the thread keeps a few.
+              if (full > 64 * 1024)
+                worker.postMessage({ type: "recycle", device: message.device, buffer }, [buffer]);
+            },
+          });
+          return;
+        }
+        case "stopped": {
+          const entry = sessions.get(message.device);
+          if (entry !== undefined) entry.stats = message.stats;
+          sessions.delete(message.device);
+          events.onStopped(message.device, new Error(message.message), message.stats);
+          return;
+        }
+        case "warning":
+          events.onWarning(message.device, message.message);
+          return;
+        case "flushed":
+          for (const [device, stats] of Object.entries(message.stats)) {
+            const entry = sessions.get(device);
+            if (entry !== undefined) entry.stats = stats;
+          }
+          break;
+        case "closed":
+        case "opened":
+        case "open-failed":
+          break;
+      }
+      const answer = pending.get(message.id);
+      pending.delete(message.id);
+      answer?.(message);
+    });
+  });
+
+  const capture: Capture = {
+    get libraryVersion() {
+      return libraryVersion;
+    },
+    async open(options) {
+      const answer = await request({ type: "open", id: nextId++, ...options });
+      if (answer.type !== "opened")
+        throw new Error(answer.type === "open-failed" ? answer.message : "unexpected answer");
+      const entry = {
+        stats: { received: 0, dropped: 0, interfaceDropped: 0 },
+        session: {
+          device: options.device,
+          linkType: answer.linkType,
+          stats: () => entry.stats,
+        },
+      };
+      if (options.probe !== true) sessions.set(options.device, entry);
+      return entry.session;
+    },
+    async close(device) {
+      const entry = sessions.get(device);
+      sessions.delete(device);
+      const answer = await request({ type: "close", id: nextId++, device }).catch(() => undefined);
+      if (entry !== undefined && answer?.type === "closed" && answer.stats !== undefined)
+        entry.stats = answer.stats;
+    },
+    async flush() {
+      await request({ type: "flush", id: nextId++ }).catch(() => undefined);
+    },
+    async terminate() {
+      failed ??= new Error("capture stopped");
+      await worker.terminate();
+    },
+  };
+  const result = await started;
+  if (!result.ok) await worker.terminate();
+  return result;
 }
 
-function openWith(binding: NativeBinding, options: OpenCaptureOptions): CaptureSession {
-  const native = new binding.PcapSession();
-  const data = Buffer.alloc(options.snapLength);
-  const header = Buffer.alloc(16);
-  let open = true;
-  const linkName = native.open_live(
-    options.device,
-    options.filter,
-    options.bufferBytes,
-    options.snapLength,
-    "",
-    () => options.onPacket(data, header),
-    false,
-    options.timeoutMs,
-    options.onWarning,
-    true,
-  );
-  native.read_callback = () => {
-    if (!open) return;
-    // dispatch loops until the socket is drained; -1 means libpcap gave up on
-    // the handle (interface down or gone), and the poll would fire forever.
-    if (native.dispatch(data, header) === -1 && open) {
-      open = false;
-      native.close();
-      options.onError(new Error(`capture on ${options.device} stopped (interface down or gone)`));
-    }
-  };
-  native.start_polling();
-  // Packets that arrived before the poll started would otherwise wait for the next one.
-  process.nextTick(native.read_callback);
-  let lastStats: CaptureStats = { received: 0, dropped: 0, interfaceDropped: 0 };
-  return {
-    linkType: linkTypeNumber(linkName),
-    stats() {
-      if (!open) return lastStats;
-      const raw = native.stats();
-      lastStats = {
-        received: raw.ps_recv >>> 0,
-        dropped: raw.ps_drop >>> 0,
-        interfaceDropped: raw.ps_ifdrop >>> 0,
-      };
-      return lastStats;
-    },
-    close() {
-      if (!open) return;
-      try {
-        lastStats = this.stats();
-      } catch {
-        // The handle may already be unusable; keep the last numbers.
-      }
-      open = false;
-      native.close();
-    },
-  };
+// The capture thread allocates almost nothing per packet: a small heap is
+// plenty, and keeps its share of the agent's memory small.
+const CAPTURE_THREAD_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 };
+
+function firstLine(cause: unknown): string {
+  return cause instanceof Error ? (cause.message.split("\n")[0] ?? "") : String(cause);
 }

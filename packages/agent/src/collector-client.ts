@@ -6,7 +6,13 @@
 
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { bypassesProxy, signRequest, type ResolvedSensorSettings } from "@tapfleet/sensor";
+import { Readable } from "node:stream";
+import {
+  bypassesProxy,
+  signRequest,
+  type ResolvedSensorSettings,
+  type SignableBody,
+} from "@tapfleet/sensor";
 import { Agent, ProxyAgent, request, type Dispatcher } from "undici";
 
 export interface CollectorResponse {
@@ -21,8 +27,11 @@ export interface CollectorClient {
   readonly proxy: string | undefined;
   /** The host and port the agent's connections go to: the proxy when one is used, else the collector. */
   readonly peer: { host: string; port: number };
-  /** Signs and POSTs; rejects on network errors only (any HTTP status resolves). */
-  post(path: string, body: Uint8Array | string, contentType: string): Promise<CollectorResponse>;
+  /**
+   * Signs and POSTs; rejects on network errors only (any HTTP status resolves).
+   * A body in parts is sent part after part with their total as Content-Length, never copied into one.
+   */
+  post(path: string, body: SignableBody, contentType: string): Promise<CollectorResponse>;
   close(): Promise<void>;
 }
 
@@ -86,11 +95,19 @@ export function createCollectorClient(options: CreateCollectorClientOptions): Co
         now: now(),
         nonce: nonce(),
       });
+      const parts = typeof body === "string" || body instanceof Uint8Array ? undefined : body;
       const response = await request(`${origin}${path}`, {
         method: "POST",
         dispatcher,
-        body,
-        headers: { ...headers, "content-type": contentType },
+        // undici sends a stream body as it comes, with the Content-Length given below.
+        body: parts === undefined ? (body as Uint8Array | string) : Readable.from(parts, { objectMode: false }),
+        headers: {
+          ...headers,
+          "content-type": contentType,
+          ...(parts === undefined
+            ? {}
+            : { "content-length": String(parts.reduce((sum, part) => sum + part.byteLength, 0)) }),
+        },
         signal: AbortSignal.timeout(timeoutMs),
       });
       return { status: response.statusCode, body: await response.body.text() };

@@ -94,6 +94,12 @@ describe("decodePacket", () => {
       transport: out.transport,
       source: out.network === 4 ? formatIpv4(out.sourceV4) : out.sourceV6,
     }).toEqual(expected);
+    // The same frame inside a larger buffer (as in a pcap chunk), with bytes around it.
+    const inside = new Uint8Array(7 + frame.length + 64).fill(0xee);
+    inside.set(frame, 7);
+    const within = emptyDecodedPacket();
+    decodePacket(LINKTYPE.ETHERNET, inside, frame.length, within, 7);
+    expect(within).toEqual(out);
   });
 
   it("leaves ARP and truncated frames without a network layer", () => {

@@ -34,21 +34,33 @@ const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
 const ETHERTYPE_VLAN = [0x8100, 0x88a8, 0x9100];
 
-/** Decodes `packet` (captured bytes of link type `linkType`) into `out`. */
-export function decodePacket(linkType: number, packet: Uint8Array, length: number, out: DecodedPacket): void {
+/**
+ * Decodes the `length` captured bytes of link type `linkType` that start at
+ * `start` in `packet` (a packet inside a larger buffer, such as a pcap chunk,
+ * needs no view of its own) into `out`.
+ */
+export function decodePacket(
+  linkType: number,
+  packet: Uint8Array,
+  length: number,
+  out: DecodedPacket,
+  start = 0,
+): void {
   out.network = 0;
   out.transport = undefined;
+  // Offsets below are absolute; `end` is where the captured bytes stop.
+  const end = start + length;
   let offset: number;
   let etherType: number;
   switch (linkType) {
     case LINKTYPE.ETHERNET: {
       if (length < 14) return;
-      offset = 12;
+      offset = start + 12;
       etherType = (packet[offset]! << 8) | packet[offset + 1]!;
       offset += 2;
       // Up to two VLAN tags (802.1Q, Q-in-Q).
       for (let tags = 0; tags < 2 && ETHERTYPE_VLAN.includes(etherType); tags++) {
-        if (length < offset + 4) return;
+        if (end < offset + 4) return;
         etherType = (packet[offset + 2]! << 8) | packet[offset + 3]!;
         offset += 4;
       }
@@ -56,32 +68,32 @@ export function decodePacket(linkType: number, packet: Uint8Array, length: numbe
     }
     case LINKTYPE.LINUX_SLL:
       if (length < 16) return;
-      etherType = (packet[14]! << 8) | packet[15]!;
-      offset = 16;
+      etherType = (packet[start + 14]! << 8) | packet[start + 15]!;
+      offset = start + 16;
       break;
     case LINKTYPE.LINUX_SLL2:
       if (length < 20) return;
-      etherType = (packet[0]! << 8) | packet[1]!;
-      offset = 20;
+      etherType = (packet[start]! << 8) | packet[start + 1]!;
+      offset = start + 20;
       break;
     case LINKTYPE.RAW:
       if (length < 1) return;
-      etherType = packet[0]! >> 4 === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
-      offset = 0;
+      etherType = packet[start]! >> 4 === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
+      offset = start;
       break;
     case LINKTYPE.NULL: {
       if (length < 4) return;
       // Host byte order address family: 2 is AF_INET; 10, 24, 28, 30 are AF_INET6 on various systems.
-      const family = packet[0] !== 0 ? packet[0]! : packet[3]!;
+      const family = packet[start] !== 0 ? packet[start]! : packet[start + 3]!;
       etherType = family === 2 ? ETHERTYPE_IPV4 : [10, 24, 28, 30].includes(family) ? ETHERTYPE_IPV6 : 0;
-      offset = 4;
+      offset = start + 4;
       break;
     }
     default:
       return;
   }
-  if (etherType === ETHERTYPE_IPV4) decodeIpv4(packet, offset, length, out);
-  else if (etherType === ETHERTYPE_IPV6) decodeIpv6(packet, offset, length, out);
+  if (etherType === ETHERTYPE_IPV4) decodeIpv4(packet, offset, end, out);
+  else if (etherType === ETHERTYPE_IPV6) decodeIpv6(packet, offset, end, out);
 }
 
 function transportOf(protocol: number): Transport {
@@ -98,8 +110,8 @@ function transportOf(protocol: number): Transport {
   }
 }
 
-function decodeIpv4(packet: Uint8Array, offset: number, length: number, out: DecodedPacket): void {
-  if (length < offset + 20 || packet[offset]! >> 4 !== 4) return;
+function decodeIpv4(packet: Uint8Array, offset: number, end: number, out: DecodedPacket): void {
+  if (end < offset + 20 || packet[offset]! >> 4 !== 4) return;
   out.network = 4;
   out.sourceV4 =
     ((packet[offset + 12]! << 24) |
@@ -117,24 +129,24 @@ const FRAGMENT = 44;
 const AUTHENTICATION = 51;
 const DESTINATION_OPTIONS = 60;
 
-function decodeIpv6(packet: Uint8Array, offset: number, length: number, out: DecodedPacket): void {
-  if (length < offset + 40 || packet[offset]! >> 4 !== 6) return;
+function decodeIpv6(packet: Uint8Array, offset: number, end: number, out: DecodedPacket): void {
+  if (end < offset + 40 || packet[offset]! >> 4 !== 6) return;
   out.network = 6;
   out.sourceV6 = formatIpv6(packet, offset + 8);
   let next = packet[offset + 6]!;
   let cursor = offset + 40;
   for (let hops = 0; hops < 8; hops++) {
     if (next === HOP_BY_HOP || next === ROUTING || next === DESTINATION_OPTIONS) {
-      if (length < cursor + 2) break;
+      if (end < cursor + 2) break;
       const headerLength = (packet[cursor + 1]! + 1) * 8;
       next = packet[cursor]!;
       cursor += headerLength;
     } else if (next === FRAGMENT) {
-      if (length < cursor + 8) break;
+      if (end < cursor + 8) break;
       next = packet[cursor]!;
       cursor += 8;
     } else if (next === AUTHENTICATION) {
-      if (length < cursor + 2) break;
+      if (end < cursor + 2) break;
       const headerLength = (packet[cursor + 1]! + 2) * 4;
       next = packet[cursor]!;
       cursor += headerLength;

@@ -6,7 +6,7 @@
 
 import { MAX_TOP_TALKERS, type InterfaceStats, type ProtocolMix } from "@tapfleet/sensor";
 import type { CaptureStats } from "./capture.ts";
-import { formatIpv4, type DecodedPacket } from "./decode.ts";
+import { decodePacket, emptyDecodedPacket, formatIpv4, type DecodedPacket } from "./decode.ts";
 
 interface Talker {
   packets: number;
@@ -17,6 +17,9 @@ interface Talker {
 export const MAX_TRACKED_TALKERS = 10_000;
 
 const U32 = 2 ** 32;
+
+/** recordChunk's decoder output, reused: counting a packet allocates nothing. */
+const scratch: DecodedPacket = emptyDecodedPacket();
 
 export class InterfaceCounters {
   packets = 0;
@@ -56,6 +59,28 @@ export class InterfaceCounters {
       talker.bytes += wireLength;
     }
     if (decoded.transport !== undefined) this.protocols[decoded.transport]++;
+  }
+
+  /**
+   * Counts every packet of a chunk in classic pcap format (little-endian, as
+   * PcapChunkBuilder writes it), one tight loop per chunk rather than a call
+   * per packet. `each` sees every record's captured bytes (for hex dumps).
+   */
+  recordChunk(
+    linkType: number,
+    pcap: Uint8Array,
+    each?: (data: Uint8Array, wireLength: number) => void,
+  ): void {
+    const view = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
+    const decoded = scratch;
+    for (let at = 24; at + 16 <= pcap.byteLength; ) {
+      const captured = Math.min(view.getUint32(at + 8, true), pcap.byteLength - at - 16);
+      const wireLength = view.getUint32(at + 12, true);
+      decodePacket(linkType, pcap, captured, decoded, at + 16);
+      this.record(decoded, wireLength);
+      each?.(pcap.subarray(at + 16, at + 16 + captured), wireLength);
+      at += 16 + captured;
+    }
   }
 
   /** Folds in libpcap's counters for the current session (call with every reading, and once at session close). */

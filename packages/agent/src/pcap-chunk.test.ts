@@ -1,6 +1,6 @@
 import { decodeChunkUpload, encodeChunkUpload, summarizePcap } from "@tapfleet/sensor";
 import { describe, expect, it } from "vitest";
-import { PcapChunkBuilder, type SealedChunk } from "./pcap-chunk.ts";
+import { PcapChunkBuilder, type PcapChunk } from "./pcap-chunk.ts";
 
 const identity = {
   clusterId: "lab",
@@ -14,7 +14,7 @@ const identity = {
 
 describe("PcapChunkBuilder", () => {
   it("writes classic pcap the protocol's decoder accepts, sealing before a record would overflow", () => {
-    const sealed: SealedChunk[] = [];
+    const sealed: PcapChunk[] = [];
     const builder = new PcapChunkBuilder("t0", 1, 1024, 65535, (chunk) => sealed.push(chunk));
     const packet = new Uint8Array(200).fill(7);
     for (let index = 0; index < 10; index++) builder.add(1_700_000_000 + index, index * 10, packet, 200, 200);
@@ -41,7 +41,7 @@ describe("PcapChunkBuilder", () => {
   });
 
   it("cuts a packet larger than a chunk, keeping its original length", () => {
-    const sealed: SealedChunk[] = [];
+    const sealed: PcapChunk[] = [];
     const builder = new PcapChunkBuilder("t0", 1, 1024, 65535, (chunk) => sealed.push(chunk));
     builder.add(1, 0, new Uint8Array(9000), 9000, 9000);
     builder.flush();
@@ -52,7 +52,7 @@ describe("PcapChunkBuilder", () => {
   });
 
   it("seals nothing when empty", () => {
-    const sealed: SealedChunk[] = [];
+    const sealed: PcapChunk[] = [];
     new PcapChunkBuilder("t0", 1, 1024, 65535, (chunk) => sealed.push(chunk)).flush();
     expect(sealed).toEqual([]);
   });

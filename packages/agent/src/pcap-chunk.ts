@@ -3,13 +3,18 @@
 // the next record would not fit in TAPFLEET_CHUNK_MAX_BYTES or when the
 // agent flushes (on a timer, so that quiet interfaces still upload).
 
-export interface SealedChunk {
+/** A sealed chunk as its builder hands it over: the buffer now belongs to the receiver. */
+export interface PcapChunk {
   interfaceName: string;
   pcap: Buffer;
   packetCount: number;
   firstPacketAtUs: number;
   lastPacketAtUs: number;
-  /** Hands the memory back for a later chunk; call once `pcap` is no longer needed (encoded or dropped). */
+}
+
+/** A chunk on its way to the collector. */
+export interface SealedChunk extends PcapChunk {
+  /** Hands the memory back for a later chunk; call once `pcap` is no longer needed (sent or dropped). */
   release(): void;
 }
 
@@ -37,7 +42,7 @@ export class PcapChunkBuilder {
     private readonly linkType: number,
     private readonly maxBytes: number,
     private readonly snapLength: number,
-    private readonly onSealed: (chunk: SealedChunk) => void,
+    private readonly onSealed: (chunk: PcapChunk) => void,
   ) {
     this.buffer = this.freshBuffer();
   }
@@ -46,9 +51,10 @@ export class PcapChunkBuilder {
   // many quiet interfaces (one veth per pod) and a full-size buffer for each
   // would cost more memory than the traffic.
   private freshBuffer(): Buffer {
+    // allocUnsafeSlow: a buffer of its own (never a slice of the shared pool), so it can be transferred.
     const buffer = this.busy
-      ? (this.spare.pop() ?? Buffer.allocUnsafe(this.maxBytes))
-      : Buffer.allocUnsafe(Math.min(INITIAL_BUFFER_BYTES, this.maxBytes));
+      ? (this.spare.pop() ?? Buffer.allocUnsafeSlow(this.maxBytes))
+      : Buffer.allocUnsafeSlow(Math.min(INITIAL_BUFFER_BYTES, this.maxBytes));
     buffer.writeUInt32LE(0xa1b2c3d4, 0);
     buffer.writeUInt16LE(2, 4);
     buffer.writeUInt16LE(4, 6);
@@ -75,7 +81,7 @@ export class PcapChunkBuilder {
     if (this.used + RECORD_HEADER_BYTES + length > this.maxBytes) this.seal(true);
     const needed = this.used + RECORD_HEADER_BYTES + length;
     if (needed > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.min(this.maxBytes, Math.max(needed, this.buffer.length * 2)));
+      const grown = Buffer.allocUnsafeSlow(Math.min(this.maxBytes, Math.max(needed, this.buffer.length * 2)));
       this.buffer.copy(grown, 0, 0, this.used);
       this.buffer = grown;
     }
@@ -86,7 +92,9 @@ export class PcapChunkBuilder {
     buffer.writeUInt32LE(length, at + 8);
     buffer.writeUInt32LE(wireLength, at + 12);
     at += RECORD_HEADER_BYTES;
-    buffer.set(data.subarray(0, length), at);
+    // Most packets are small: a byte loop costs less than the view `subarray` would allocate.
+    if (length <= 128) for (let index = 0; index < length; index++) buffer[at + index] = data[index]!;
+    else buffer.set(data.subarray(0, length), at);
     this.used = at + length;
     const atUs = seconds * 1_000_000 + microseconds;
     if (this.packetCount === 0) this.firstPacketAtUs = atUs;
@@ -103,23 +111,21 @@ export class PcapChunkBuilder {
     this.seal(false);
   }
 
+  /** Takes back a full-size buffer of a chunk that has been sent or dropped. */
+  recycle(buffer: Buffer): void {
+    if (buffer.length === this.maxBytes && this.spare.length < SPARE_BUFFERS) this.spare.push(buffer);
+  }
+
   private seal(full: boolean): void {
     if (this.packetCount === 0) return;
     this.busy = full;
-    const buffer = this.buffer;
-    let released = false;
-    const chunk: SealedChunk = {
+    const chunk: PcapChunk = {
       interfaceName: this.interfaceName,
-      // The filled part only; the next chunk gets a fresh buffer, so no copy is needed.
+      // The filled part only; the next chunk gets another buffer, so no copy is needed.
       pcap: this.buffer.subarray(0, this.used),
       packetCount: this.packetCount,
       firstPacketAtUs: this.firstPacketAtUs,
       lastPacketAtUs: this.lastPacketAtUs,
-      release: () => {
-        if (released) return;
-        released = true;
-        if (buffer.length === this.maxBytes && this.spare.length < SPARE_BUFFERS) this.spare.push(buffer);
-      },
     };
     this.buffer = this.freshBuffer();
     this.used = GLOBAL_HEADER_BYTES;

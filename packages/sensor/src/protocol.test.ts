@@ -9,6 +9,7 @@ import {
   decodeChunkUpload,
   decodeStatsReport,
   encodeChunkUpload,
+  encodeChunkUploadParts,
   encodeStatsReport,
   sha256Hex,
   signRequest,
@@ -339,6 +340,19 @@ describe("chunk uploads", () => {
     const decoded = decodeChunkUpload(encodeChunkUpload(metadata, pcap));
     expect(decoded.ok && decoded.value.metadata).toEqual(metadata);
     expect(decoded.ok && Array.from(decoded.value.pcap)).toEqual(Array.from(pcap));
+  });
+
+  it("encodes the same body in two parts (metadata line, pcap not copied) that verifies when signed part by part", async () => {
+    const whole = encodeChunkUpload(metadata, pcap);
+    const parts = encodeChunkUploadParts(metadata, pcap);
+    expect(parts[1]).toBe(pcap);
+    expect(Array.from(parts[0].at(-1) === 0x0a ? [...parts[0], ...parts[1]] : [])).toEqual(Array.from(whole));
+    expect(sha256Hex(parts)).toBe(sha256Hex(whole));
+    const headers = signed({ path: INGEST_PATHS.chunks, body: parts });
+    await expect(
+      verifyRequest(options({ path: INGEST_PATHS.chunks, headers, body: whole })),
+    ).resolves.toMatchObject({ ok: true });
+    expect(() => encodeChunkUploadParts({ ...metadata, pcapBytes: 1 }, pcap)).toThrow(/pcapBytes/);
   });
 
   it("reads big-endian pcap files too", () => {

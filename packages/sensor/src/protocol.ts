@@ -58,12 +58,22 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/;
 
 export type Body = Uint8Array | string;
 
+/**
+ * What a sender may sign: a body, or a body in parts that are sent one after
+ * the other (the digest is that of their concatenation, hashed part by part,
+ * so a large body need not be copied into one buffer to be signed).
+ */
+export type SignableBody = Body | readonly Uint8Array[];
+
 function bodyBytes(body: Body): Uint8Array {
   return typeof body === "string" ? new TextEncoder().encode(body) : body;
 }
 
-export function sha256Hex(body: Body): string {
-  return createHash("sha256").update(bodyBytes(body)).digest("hex");
+export function sha256Hex(body: SignableBody): string {
+  const hash = createHash("sha256");
+  if (typeof body === "string" || body instanceof Uint8Array) hash.update(bodyBytes(body));
+  else for (const part of body) hash.update(part);
+  return hash.digest("hex");
 }
 
 export interface CanonicalRequest {
@@ -97,7 +107,8 @@ export interface SignRequestOptions {
   method: string;
   /** Path and query exactly as they will be sent. */
   path: string;
-  body: Body;
+  /** The body, or its parts in the order they are sent (see `SignableBody`). */
+  body: SignableBody;
   keyId: string;
   key: string;
   /** Milliseconds since the Unix epoch. */
@@ -455,16 +466,29 @@ export function decodeStatsReport(body: Body): DecodeResult<StatsReport> {
 // JSON.stringify never writes a raw newline, so the first "\n" ends the metadata.
 
 export function encodeChunkUpload(metadata: ChunkMetadata, pcap: Uint8Array): Uint8Array {
+  const [head] = encodeChunkUploadParts(metadata, pcap);
+  const body = new Uint8Array(head.byteLength + pcap.byteLength);
+  body.set(head, 0);
+  body.set(pcap, head.byteLength);
+  return body;
+}
+
+/**
+ * The same body as `encodeChunkUpload`, as two parts to send one after the
+ * other: the metadata line (with its "\n") and the pcap itself, not copied.
+ * Sign the parts (`signRequest` takes them as the body) and send them with a
+ * Content-Length of their sum; on the wire nothing tells the two apart.
+ */
+export function encodeChunkUploadParts(
+  metadata: ChunkMetadata,
+  pcap: Uint8Array,
+): [head: Uint8Array, pcap: Uint8Array] {
   const valid = ZChunkMetadataSchema.parse(metadata);
   if (valid.pcapBytes !== pcap.byteLength)
     throw new Error(
       `encodeChunkUpload: pcapBytes is ${valid.pcapBytes} but the pcap has ${pcap.byteLength} bytes`,
     );
-  const head = new TextEncoder().encode(`${JSON.stringify(valid)}\n`);
-  const body = new Uint8Array(head.byteLength + pcap.byteLength);
-  body.set(head, 0);
-  body.set(pcap, head.byteLength);
-  return body;
+  return [new TextEncoder().encode(`${JSON.stringify(valid)}\n`), pcap];
 }
 
 export interface PcapSummary {
