@@ -32,6 +32,12 @@ const rates = (process.env.BENCH_RATES ?? "25000,50000,75000,100000,150000,20000
   .split(",")
   .map(Number);
 const LOSS_LIMIT = 0.001;
+/** The malloc settings of the agent's container image (packages/agent/Dockerfile). */
+const IMAGE_MALLOC_ENV = {
+  MALLOC_ARENA_MAX: "2",
+  MALLOC_MMAP_THRESHOLD_: "131072",
+  MALLOC_TRIM_THRESHOLD_: "131072",
+};
 const generator = fileURLToPath(new URL("./frame-flood.ts", import.meta.url));
 const repositoryRoot = path.resolve(path.dirname(generator), "../../..");
 
@@ -88,8 +94,8 @@ async function main(): Promise<void> {
         ...baseEnv({ collectorHost: lab.collectorAddress, collectorPort: collector.port, certificate }),
         NETWORK_DEVICE_INCLUDELIST: "^t0$",
         OSSENSOR_DEBUG: "0",
-        // As the container image sets it (Dockerfile): see docs/benchmarks.md.
-        MALLOC_ARENA_MAX: "2",
+        // As the container image sets them (Dockerfile): see docs/benchmarks.md.
+        ...IMAGE_MALLOC_ENV,
       },
     });
     const pid = agent.child.pid!;

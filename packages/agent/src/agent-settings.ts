@@ -5,14 +5,14 @@
 // under a key id (defaulting to the cluster id) and every report names it.
 
 import os from "node:os";
+import { computeConfigHash } from "@tapfleet/sensor/config-hash";
 import {
-  computeConfigHash,
   parseSensorEnv,
   resolveSensorSettings,
   type ResolvedSensorSettings,
   type SensorEnv,
   type SensorSettings,
-} from "@tapfleet/sensor";
+} from "@tapfleet/sensor/settings";
 
 export const AGENT_VERSION = "0.1.0";
 

@@ -4,20 +4,22 @@
 // listing, the capture binding, the collector client) come in through
 // options so that tests can drive each part without mocking modules.
 
+// The contract's modules by subpath: the agent needs neither the manifests
+// nor the import code, and the YAML library they load costs memory.
+import { matchInterfaces } from "@tapfleet/sensor/interface-patterns";
 import {
   CONTENT_TYPES,
   encodeChunkUploadParts,
   encodeStatsReport,
   INGEST_PATHS,
-  matchInterfaces,
   MAX_INTERFACES_PER_REPORT,
   PROTOCOL_VERSION,
   ZIngestResponseSchema,
   type AgentIdentity,
   type InterfaceStats,
-  type SensorEnv,
   type StatsReport,
-} from "@tapfleet/sensor";
+} from "@tapfleet/sensor/protocol";
+import type { SensorEnv } from "@tapfleet/sensor/settings";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { AGENT_VERSION, loadAgentSettings, type AgentSettings } from "./agent-settings.ts";

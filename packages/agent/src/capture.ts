@@ -207,7 +207,7 @@ export async function loadCapture(
 
 // The capture thread allocates almost nothing per packet: a small heap is
 // plenty, and keeps its share of the agent's memory small.
-const CAPTURE_THREAD_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 };
+const CAPTURE_THREAD_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 };
 
 function firstLine(cause: unknown): string {
   return cause instanceof Error ? (cause.message.split("\n")[0] ?? "") : String(cause);

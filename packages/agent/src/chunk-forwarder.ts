@@ -4,7 +4,7 @@
 // dropped and counted (`queue_full`), so memory stays flat; chunks over the
 // cap are dropped before they are queued (`bandwidth_cap`).
 
-import type { ChunkDropReason, UploadStats } from "@tapfleet/sensor";
+import type { ChunkDropReason, UploadStats } from "@tapfleet/sensor/protocol";
 import type { SealedChunk } from "./pcap-chunk.ts";
 
 /** A token bucket in bytes: refills at `rate` per second up to `capacity`. */

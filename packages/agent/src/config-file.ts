@@ -7,7 +7,7 @@
 
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { SENSOR_VARIABLES, type SensorVariable } from "@tapfleet/sensor";
+import { SENSOR_VARIABLES, type SensorVariable } from "@tapfleet/sensor/settings";
 import type { AgentSettings } from "./agent-settings.ts";
 import { AGENT_VERSION } from "./agent-settings.ts";
 

@@ -4,7 +4,7 @@
 // 32-bit and restart with each capture session, so they are accumulated
 // here as wrapping differences.
 
-import { MAX_TOP_TALKERS, type InterfaceStats, type ProtocolMix } from "@tapfleet/sensor";
+import { MAX_TOP_TALKERS, type InterfaceStats, type ProtocolMix } from "@tapfleet/sensor/protocol";
 import type { CaptureStats } from "./capture.ts";
 import { decodePacket, emptyDecodedPacket, formatIpv4, type DecodedPacket } from "./decode.ts";
 

@@ -118,7 +118,8 @@ export class PcapChunkBuilder {
 
   private seal(full: boolean): void {
     if (this.packetCount === 0) return;
-    this.busy = full;
+    // Busy: the chunk filled up, or got half way before the timer sealed it.
+    this.busy = full || this.used * 2 >= this.maxBytes;
     const chunk: PcapChunk = {
       interfaceName: this.interfaceName,
       // The filled part only; the next chunk gets another buffer, so no copy is needed.

@@ -49,11 +49,14 @@ export interface AgentProcess {
   stop(): Promise<number | null>;
 }
 
-export function startAgent(options: { netns?: string; env: Record<string, string> }): AgentProcess {
-  const command =
-    options.netns === undefined
-      ? [process.execPath, AGENT_BUNDLE]
-      : ["ip", "netns", "exec", options.netns, process.execPath, AGENT_BUNDLE];
+export function startAgent(options: {
+  netns?: string;
+  env: Record<string, string>;
+  /** Options for node before the bundle (V8 flags, as the image's entry point passes them). */
+  nodeArgs?: string[];
+}): AgentProcess {
+  const node = [process.execPath, ...(options.nodeArgs ?? []), AGENT_BUNDLE];
+  const command = options.netns === undefined ? node : ["ip", "netns", "exec", options.netns, ...node];
   const child: ChildProcess = spawn(command[0]!, command.slice(1), {
     env: options.env as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
