@@ -274,8 +274,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
         chunk.linkType,
         chunk.pcap,
         dumpPackets
-          ? (data, wireLength) =>
-              log.log(5, `packet on ${name}, ${wireLength} bytes:\n${hexDump(data)}`)
+          ? (data, wireLength) => log.log(5, `packet on ${name}, ${wireLength} bytes:\n${hexDump(data)}`)
           : undefined,
       );
     onSealed(chunk);

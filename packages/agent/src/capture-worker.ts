@@ -157,8 +157,8 @@ function main(): void {
     const header = Buffer.alloc(16);
     // tv_sec, tv_usec, caplen, len in host order, which is little-endian on every platform we build for.
     const fields = new Uint32Array(header.buffer, header.byteOffset, 4);
-    // Set right after open_live: packets are dispatched from the event loop, never during open.
-    let live: Live | undefined;
+    // Filled right after open_live: packets are dispatched from the pump, never during open.
+    const opened: { live?: Live } = {};
     const linkName = native.open_live(
       request.device,
       request.filter,
@@ -166,6 +166,7 @@ function main(): void {
       request.snapLength,
       "",
       () => {
+        const live = opened.live;
         if (live === undefined || !live.open) return;
         delivered++;
         const captured = fields[2]!;
@@ -190,7 +191,7 @@ function main(): void {
       request.snapLength,
       sendChunk(linkType),
     );
-    live = {
+    const live: Live = {
       device: request.device,
       native,
       builder,
@@ -199,6 +200,7 @@ function main(): void {
       open: true,
       lastStats: { received: 0, dropped: 0, interfaceDropped: 0 },
     };
+    opened.live = live;
     if (request.probe === true) {
       finish(live);
       return linkType;

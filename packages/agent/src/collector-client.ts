@@ -126,8 +126,9 @@ export function createCollectorClient(options: CreateCollectorClientOptions): Co
         void writeParts(request, parts).catch(reject);
       });
     },
-    async close() {
+    close() {
       agent.destroy();
+      return Promise.resolve();
     },
   };
 }

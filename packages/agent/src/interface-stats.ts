@@ -73,7 +73,7 @@ export class InterfaceCounters {
   ): void {
     const view = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
     const decoded = scratch;
-    for (let at = 24; at + 16 <= pcap.byteLength; ) {
+    for (let at = 24; at + 16 <= pcap.byteLength;) {
       const captured = Math.min(view.getUint32(at + 8, true), pcap.byteLength - at - 16);
       const wireLength = view.getUint32(at + 12, true);
       decodePacket(linkType, pcap, captured, decoded, at + 16);

@@ -56,4 +56,22 @@ describe("PcapChunkBuilder", () => {
     new PcapChunkBuilder("t0", 1, 1024, 65535, (chunk) => sealed.push(chunk)).flush();
     expect(sealed).toEqual([]);
   });
+
+  it("keeps a busy interface on full-size buffers and reuses the ones handed back", () => {
+    const sealed: PcapChunk[] = [];
+    const builder = new PcapChunkBuilder("t0", 1, 1024, 65535, (chunk) => sealed.push(chunk));
+    const packet = new Uint8Array(200);
+    for (let index = 0; index < 5; index++) builder.add(1, index, packet, 200, 200);
+    // The fifth packet sealed a full chunk: the next one starts in a full-size buffer.
+    expect(sealed).toHaveLength(1);
+    const first = Buffer.from(sealed[0]!.pcap.buffer, 0, 1024);
+    builder.recycle(first);
+    for (let index = 0; index < 3; index++) builder.add(2, index, packet, 200, 200);
+    builder.flush(); // More than half full: still busy, so the recycled buffer is taken next.
+    builder.add(3, 0, packet, 200, 200);
+    builder.flush();
+    expect(sealed).toHaveLength(3);
+    expect(sealed[2]!.pcap.buffer).toBe(first.buffer);
+    expect(summarizePcap(sealed[2]!.pcap)).toMatchObject({ ok: true, summary: { packetCount: 1 } });
+  });
 });
