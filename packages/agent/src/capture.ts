@@ -120,7 +120,6 @@ export async function loadCapture(
           return;
         case "chunk": {
           const buffer = message.buffer;
-          const full = buffer.byteLength;
           let released = false;
           events.onChunk({
             interfaceName: message.device,
@@ -132,9 +131,8 @@ export async function loadCapture(
             release: () => {
               if (released || failed !== undefined) return;
               released = true;
-              // Only full-size buffers are worth sending back; the thread keeps a few.
-              if (full > 64 * 1024)
-                worker.postMessage({ type: "recycle", device: message.device, buffer }, [buffer]);
+              // Back to the capture thread, which keeps a few for reuse (see pcap-chunk.ts).
+              worker.postMessage({ type: "recycle", device: message.device, buffer }, [buffer]);
             },
           });
           return;

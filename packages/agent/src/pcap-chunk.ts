@@ -3,6 +3,8 @@
 // the next record would not fit in TAPFLEET_CHUNK_MAX_BYTES or when the
 // agent flushes (on a timer, so that quiet interfaces still upload).
 
+import { MessageChannel } from "node:worker_threads";
+
 /** A sealed chunk as its builder hands it over: the buffer now belongs to the receiver. */
 export interface PcapChunk {
   interfaceName: string;
@@ -22,6 +24,21 @@ export interface SealedChunk extends PcapChunk {
 const SPARE_BUFFERS = 3;
 
 const GLOBAL_HEADER_BYTES = 24;
+
+/**
+ * Frees a buffer's memory now instead of at some later garbage collection
+ * (V8 lets megabytes of unreferenced buffers pile up first, and they count
+ * in the agent's resident memory): its ArrayBuffer is transferred into a
+ * message on a channel that is closed before the message is delivered.
+ * The buffer must not be used afterwards; every buffer here owns its
+ * ArrayBuffer (allocUnsafeSlow), so nothing else loses memory.
+ */
+function discard(buffer: Buffer): void {
+  const channel = new MessageChannel();
+  channel.port1.postMessage(null, [buffer.buffer as ArrayBuffer]);
+  channel.port1.close();
+  channel.port2.close();
+}
 const RECORD_HEADER_BYTES = 16;
 const INITIAL_BUFFER_BYTES = 64 * 1024;
 
@@ -33,9 +50,12 @@ export class PcapChunkBuilder {
   private lastPacketAtUs = 0;
   // A busy interface fills chunk after chunk: it gets full-size buffers
   // straight away, recycled once sent, instead of growing (and copying) a
-  // small one each time and leaving the garbage collector a megabyte a chunk.
+  // small one each time. A few are kept; more would stay resident after a
+  // burst in which the main thread fell behind (measured: keeping all of
+  // them raised the peak), so the rest are freed at once (`discard`).
   private busy = false;
   private readonly spare: Buffer[] = [];
+  private smallSpare: Buffer | undefined;
 
   constructor(
     readonly interfaceName: string,
@@ -54,7 +74,7 @@ export class PcapChunkBuilder {
     // allocUnsafeSlow: a buffer of its own (never a slice of the shared pool), so it can be transferred.
     const buffer = this.busy
       ? (this.spare.pop() ?? Buffer.allocUnsafeSlow(this.maxBytes))
-      : Buffer.allocUnsafeSlow(Math.min(INITIAL_BUFFER_BYTES, this.maxBytes));
+      : (this.takeSmallSpare() ?? Buffer.allocUnsafeSlow(Math.min(INITIAL_BUFFER_BYTES, this.maxBytes)));
     buffer.writeUInt32LE(0xa1b2c3d4, 0);
     buffer.writeUInt16LE(2, 4);
     buffer.writeUInt16LE(4, 6);
@@ -83,6 +103,7 @@ export class PcapChunkBuilder {
     if (needed > this.buffer.length) {
       const grown = Buffer.allocUnsafeSlow(Math.min(this.maxBytes, Math.max(needed, this.buffer.length * 2)));
       this.buffer.copy(grown, 0, 0, this.used);
+      discard(this.buffer);
       this.buffer = grown;
     }
     const buffer = this.buffer;
@@ -111,9 +132,24 @@ export class PcapChunkBuilder {
     this.seal(false);
   }
 
-  /** Takes back a full-size buffer of a chunk that has been sent or dropped. */
+  private takeSmallSpare(): Buffer | undefined {
+    const buffer = this.smallSpare;
+    this.smallSpare = undefined;
+    return buffer;
+  }
+
+  /** Takes back the buffer of a chunk that has been sent or dropped. */
   recycle(buffer: Buffer): void {
-    if (buffer.length === this.maxBytes && this.spare.length < SPARE_BUFFERS) this.spare.push(buffer);
+    if (buffer.length === this.maxBytes) {
+      if (this.spare.length < SPARE_BUFFERS) this.spare.push(buffer);
+      else discard(buffer);
+    }
+    else if (buffer.length === Math.min(INITIAL_BUFFER_BYTES, this.maxBytes)) this.smallSpare = buffer;
+  }
+
+  /** Full-size buffers waiting for reuse (for tests and logs). */
+  get spareBuffers(): number {
+    return this.spare.length;
   }
 
   private seal(full: boolean): void {
