@@ -143,8 +143,7 @@ export class PcapChunkBuilder {
     if (buffer.length === this.maxBytes) {
       if (this.spare.length < SPARE_BUFFERS) this.spare.push(buffer);
       else discard(buffer);
-    }
-    else if (buffer.length === Math.min(INITIAL_BUFFER_BYTES, this.maxBytes)) this.smallSpare = buffer;
+    } else if (buffer.length === Math.min(INITIAL_BUFFER_BYTES, this.maxBytes)) this.smallSpare = buffer;
   }
 
   /** Full-size buffers waiting for reuse (for tests and logs). */
