@@ -2,6 +2,7 @@
 // tests can call too (with an injected environment).
 import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Server as TlsServer } from "node:tls";
 import path from "node:path";
 import {
   createIngestGateway,
@@ -28,6 +29,7 @@ import { buildApp } from "./app.ts";
 import { REPO_ROOT, type ServerEnv } from "./env.ts";
 import { loadMasterKey } from "./master-key.ts";
 import { createMetrics } from "./metrics.ts";
+import { loadTlsMaterial, watchTlsFiles } from "./tls.ts";
 
 export interface RunningServer {
   url: string;
@@ -56,6 +58,8 @@ export async function startServer(options: {
   logger: Logger;
   /** Where the one-time admin password is shown. */
   announce?: (text: string) => void;
+  /** How often the TLS files are checked for a renewed certificate. */
+  tlsReloadIntervalMs?: number;
 }): Promise<RunningServer> {
   const { env, logger } = options;
   const announce = options.announce ?? ((text: string) => process.stdout.write(text));
@@ -80,6 +84,19 @@ export async function startServer(options: {
   };
 
   try {
+    // First, so that a bad certificate stops the start before anything else runs.
+    const tlsFiles =
+      env.TAPFLEET_TLS_CERT_FILE && env.TAPFLEET_TLS_KEY_FILE
+        ? {
+            certFile: path.resolve(env.TAPFLEET_TLS_CERT_FILE),
+            keyFile: path.resolve(env.TAPFLEET_TLS_KEY_FILE),
+          }
+        : undefined;
+    const tls = tlsFiles ? loadTlsMaterial(tlsFiles) : undefined;
+    if (tls && tls.validTo.getTime() < Date.now()) {
+      logger.warn({ subject: tls.subject, validTo: tls.validTo }, "the TLS certificate has expired");
+    }
+
     let databaseUrl: string;
     let embedded: EmbeddedPostgresHandle | undefined;
     if (env.DATABASE_URL) {
@@ -200,8 +217,27 @@ export async function startServer(options: {
       dashboard,
       isShuttingDown: () => shuttingDown,
       benchBareEndpoint: env.TAPFLEET_BENCH_BARE_ENDPOINT,
+      tls,
     });
     onStop("closing HTTP listeners", () => app.close());
+    if (tlsFiles) {
+      // buildApp made an https.Server (see there); new connections use the new pair.
+      const server = app.server as unknown as TlsServer;
+      const watcher = watchTlsFiles({
+        files: tlsFiles,
+        intervalMs: options.tlsReloadIntervalMs ?? 60_000,
+        apply: (context, material) => {
+          server.setSecureContext(context);
+          logger.info({ subject: material.subject, validTo: material.validTo }, "TLS certificate reloaded");
+        },
+        onError: (error) =>
+          logger.warn(
+            { err: error },
+            "TLS files changed but cannot be used; still serving the previous certificate",
+          ),
+      });
+      onStop("stopping the TLS file watch", () => Promise.resolve(watcher.stop()));
+    }
 
     const housekeeping = setInterval(() => {
       void Promise.all([
