@@ -1,7 +1,8 @@
 // A test collector: a real HTTPS server that verifies every request with the
 // sensor contract's `verifyRequest`, decodes reports and chunks with its
-// decoders, and keeps them in memory. It stands in for the server's /ingest
-// gateway, which is being built separately.
+// decoders, and keeps them in memory. The agent's own tests use it because it
+// can be made slow or stopped on demand; apps/server/test/agent-to-server.test.ts
+// runs agents against the real server's /ingest gateway.
 
 import { spawnSync } from "node:child_process";
 import { EventEmitter } from "node:events";
