@@ -24,6 +24,7 @@ import Fastify, {
 } from "fastify";
 import type { Logger } from "pino";
 import { fastifyTRPCOpenApiPlugin, generateOpenApiDocument } from "trpc-to-openapi";
+import { registerActionRoutes } from "./action-routes.ts";
 import { authenticateRequest, SESSION_COOKIE } from "./auth.ts";
 import { registerIngestRoutes } from "./ingest-routes.ts";
 import type { ServerMetrics } from "./metrics.ts";
@@ -229,6 +230,11 @@ export async function buildApp(
   await registerIngestRoutes(app, {
     gateway: options.gateway,
     bareEndpoint: options.benchBareEndpoint ?? false,
+  });
+  await registerActionRoutes(app, {
+    db: options.db,
+    gateway: options.gateway,
+    sessionPolicy: options.sessionPolicy,
   });
 
   // Binary downloads do not fit the JSON REST surface; same credentials and roles.

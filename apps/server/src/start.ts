@@ -10,6 +10,7 @@ import {
   dropExpiredReportPartitions,
   ensureInitialAdmin,
   ensureReportPartitions,
+  expireSensorActions,
   purgeExpiredSessions,
   purgeOldLoginAttempts,
   type SessionPolicy,
@@ -252,6 +253,14 @@ export async function startServer(options: {
       );
     }, 3600_000);
     reportMaintenance.unref();
+    // Response actions nobody picked up or finished: closed (and audited) even when no one looks.
+    const actionExpiry = setInterval(() => {
+      expireSensorActions({ db }).catch((error: unknown) =>
+        logger.warn({ err: error }, "expiring response actions failed"),
+      );
+    }, 30_000);
+    actionExpiry.unref();
+    onStop("stopping action expiry", () => Promise.resolve(clearInterval(actionExpiry)));
     onStop("stopping report maintenance", () => Promise.resolve(clearInterval(reportMaintenance)));
     onStop("stopping housekeeping", () => Promise.resolve(clearInterval(housekeeping)));
 

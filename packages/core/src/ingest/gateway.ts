@@ -42,6 +42,15 @@ export interface IngestGateway {
   drain(): Promise<void>;
   /** Forgets cached keys (after a rotation on this replica). */
   invalidateKeys(): void;
+  /**
+   * Verifies a signed request for another /ingest endpoint (Antigena): the
+   * same checks as reports and chunks, the nonce recorded. Answers the
+   * cluster that owns the key, or the refusal to send.
+   */
+  verifySigned(
+    request: IngestRequest,
+    maxBodyBytes: number,
+  ): Promise<{ refusal: IngestResult } | { clusterId: string | null; keyId: string }>;
 }
 
 interface CachedKeys {
@@ -157,6 +166,7 @@ export function createIngestGateway(options: {
   return {
     invalidateKeys: () => cache.clear(),
     drain: () => writer.drain(),
+    verifySigned: (request, maxBodyBytes) => verify(request, maxBodyBytes),
 
     async acceptReport(request) {
       const verified = await verify(request, MAX_REPORT_BYTES, true);
