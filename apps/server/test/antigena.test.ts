@@ -411,7 +411,7 @@ describe("antigena: refusals at /ingest", () => {
       () => {
         const signed = signedResult(result(id, pcap));
         const body = Buffer.from(signed.body);
-        body[body.length - 1] ^= 0xff;
+        body.writeUInt8(body.readUInt8(body.length - 1) ^ 0xff, body.length - 1);
         return { ...signed, body };
       },
       400,
