@@ -21,6 +21,7 @@ import {
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { AGENT_VERSION, loadAgentSettings, type AgentSettings } from "./agent-settings.ts";
+import { AntigenaPoller } from "./antigena/poller.ts";
 import { loadCapture, type CaptureSession, type LoadCaptureResult } from "./capture.ts";
 import { ChunkForwarder, type ChunkSendOutcome } from "./chunk-forwarder.ts";
 import { createCollectorClient, type CollectorClient } from "./collector-client.ts";
@@ -138,13 +139,6 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     return EXIT.cannotCapture;
   }
   log.log(0, `capturing with ${capture.libraryVersion}`);
-
-  if (settings.antigenaEnabled) {
-    log.log(
-      0,
-      "ANTIGENA_ENABLED=true: response actions are not supported by this agent version yet; nothing is polled",
-    );
-  }
 
   const client = (
     options.createClient ?? ((a: AgentSettings) => createCollectorClient({ settings: a.resolved, now }))
@@ -425,6 +419,30 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     return EXIT.failed;
   }
 
+  // Antigena (response actions) lives in ./antigena/; it reads the capture state through these callbacks.
+  const antigena = settings.antigenaEnabled
+    ? new AntigenaPoller({
+        client,
+        nodeName: agent.nodeName,
+        identity,
+        agentVersion: AGENT_VERSION,
+        periodSeconds: settings.antigenaTimePeriodSeconds,
+        log,
+        now,
+        random: options.random,
+        backoffBaseMs: tuning.backoffBaseMs,
+        backoffCapMs: tuning.backoffCapMs,
+        snapshot: {
+          openCapture: capture.openCapture,
+          capturedInterfaces: () => [...captures.keys()],
+          baseFilter: captureFilter.expression,
+          snapLength: tuning.snapLength,
+          bufferBytes: tuning.captureBufferBytes,
+          captureTimeoutMs: tuning.captureTimeoutMs,
+        },
+      })
+    : undefined;
+
   // ---------------------------------------------------------------------------
   // Reports
 
@@ -502,6 +520,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
         bytesSent: upload.bytesSent,
         chunksDropped: { ...upload.chunksDropped },
       },
+      ...(antigena === undefined ? {} : { antigena: antigena.stats() }),
     };
   };
 
@@ -509,6 +528,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     for (const entry of captures.values()) entry.builder.flush();
     const built = buildReport();
     logStats(log, built);
+    if (antigena !== undefined) log.log(1, antigena.describeStats());
     outbox.enqueue(built.agent.sequence, encodeStatsReport(built));
   };
 
@@ -527,6 +547,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     for (const entry of captures.values()) entry.builder.flush();
   }, tuning.chunkFlushMs);
   const reportHandle = timers.setInterval(report, settings.reportIntervalSeconds * 1000);
+  antigena?.start();
 
   await new Promise<void>((resolve) => {
     const register =
@@ -542,6 +563,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   timers.clearInterval(pollHandle);
   timers.clearInterval(flushHandle);
   timers.clearInterval(reportHandle);
+  await antigena?.stop(tuning.shutdownFlushMs);
   for (const name of [...captures.keys()]) closeCapture(name, "stopping");
   report();
   await Promise.race([

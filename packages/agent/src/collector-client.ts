@@ -23,6 +23,8 @@ export interface CollectorClient {
   readonly peer: { host: string; port: number };
   /** Signs and POSTs; rejects on network errors only (any HTTP status resolves). */
   post(path: string, body: Uint8Array | string, contentType: string): Promise<CollectorResponse>;
+  /** Signs (empty body) and GETs; rejects on network errors only. */
+  get(path: string): Promise<CollectorResponse>;
   close(): Promise<void>;
 }
 
@@ -70,31 +72,38 @@ export function createCollectorClient(options: CreateCollectorClientOptions): Co
           bodyTimeout: timeoutMs,
         })
       : new Agent({ connect: tls, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }));
+  async function send(
+    method: "GET" | "POST",
+    path: string,
+    body: Uint8Array | string,
+    contentType: string | undefined,
+  ): Promise<CollectorResponse> {
+    const headers = signRequest({
+      method,
+      path,
+      body,
+      keyId: settings.keyId,
+      key: settings.hmacKey,
+      now: now(),
+      nonce: nonce(),
+    });
+    const response = await request(`${origin}${path}`, {
+      method,
+      dispatcher,
+      ...(method === "POST" ? { body } : {}),
+      headers: contentType === undefined ? headers : { ...headers, "content-type": contentType },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return { status: response.statusCode, body: await response.body.text() };
+  }
   return {
     origin,
     proxy: useProxy ? redactCredentials(settings.httpsProxy!) : undefined,
     peer: useProxy
       ? proxyPeer(settings.httpsProxy!)
       : { host: settings.collectorHost, port: settings.collectorPort },
-    async post(path, body, contentType) {
-      const headers = signRequest({
-        method: "POST",
-        path,
-        body,
-        keyId: settings.keyId,
-        key: settings.hmacKey,
-        now: now(),
-        nonce: nonce(),
-      });
-      const response = await request(`${origin}${path}`, {
-        method: "POST",
-        dispatcher,
-        body,
-        headers: { ...headers, "content-type": contentType },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      return { status: response.statusCode, body: await response.body.text() };
-    },
+    post: (path, body, contentType) => send("POST", path, body, contentType),
+    get: (path) => send("GET", path, "", undefined),
     async close() {
       await dispatcher.close();
     },
