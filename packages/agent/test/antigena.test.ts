@@ -251,4 +251,35 @@ describe("agent antigena", { timeout: 90_000 }, () => {
       collector.results.filter((r) => [elsewhere, badFilter, unknown].includes(r.metadata.actionId)),
     ).toHaveLength(3);
   });
+
+  it("counts failed polls while the server is away, backs off, and polls again when it is back", async () => {
+    const failedBefore = agent.output.filter((line) => line.includes("antigena: poll failed")).length;
+    await collector.stop();
+    await waitFor(
+      () =>
+        agent.output.filter((line) => line.includes("antigena: poll failed")).length >= failedBefore + 2
+          ? true
+          : undefined,
+      20_000,
+      "two failed polls",
+    );
+    const pollsBefore = collector.polls.length;
+    await collector.start();
+    const report = await collector.nextReport(
+      (r) => (r.antigena?.pollsFailed ?? 0) >= 2,
+      30_000,
+      "the failed polls counted",
+    );
+    expect(report.antigena!.pollsFailed).toBeGreaterThanOrEqual(2);
+    await waitFor(
+      () => (collector.polls.length > pollsBefore ? true : undefined),
+      30_000,
+      "a poll after the outage",
+    );
+    // Each retry waits at least the period (1 s) plus a jittered backoff.
+    const delays = agent.output
+      .filter((line) => line.includes("antigena: poll failed"))
+      .map((line) => Number(/next in (\d+) ms/.exec(line)?.[1]));
+    expect(delays.every((delay) => delay >= 1000 && delay <= 1000 + 30_000)).toBe(true);
+  });
 });
