@@ -567,6 +567,19 @@ describe("antigena: expiry", () => {
   });
 });
 
+describe("antigena: REST description", () => {
+  it("lists the new endpoints in the OpenAPI document, with their parameters", async () => {
+    const document = (await (await fetch(`${t.url}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: unknown; parameters?: Array<{ name: string }> }>>;
+    };
+    expect(document.paths["/sensors/{id}/snapshots"]?.post?.requestBody).toBeDefined();
+    expect(JSON.stringify(document.paths["/sensors/{id}/snapshots"])).toContain("durationSeconds");
+    expect(document.paths["/sensors/{id}/actions"]?.get?.parameters?.map((p) => p.name)).toEqual(
+      expect.arrayContaining(["id", "limit"]),
+    );
+  });
+});
+
 describe("antigena: stats", () => {
   it("accepts reports with Antigena counters and keeps them with the report", async () => {
     const antigena = {
