@@ -130,7 +130,8 @@ describe("agent antigena", { timeout: 90_000 }, () => {
     // Before the snapshot: captured by the agent, but not part of it.
     await send([{ address: t0.agentV4, port: 5001, count: 10, prefix: "before" }]);
 
-    const id = snapshotAction({ durationSeconds: 4, filter: "udp and (dst port 5001 or dst port 5003)" });
+    // 8 s leaves the sender room to start on a busy machine; checked below.
+    const id = snapshotAction({ durationSeconds: 8, filter: "udp and (dst port 5001 or dst port 5003)" });
     const line = await waitFor(
       startedLine(id),
       20_000,
@@ -159,7 +160,7 @@ describe("agent antigena", { timeout: 90_000 }, () => {
     });
     // Otherwise the sender was too slow for the window and the exact count below proves nothing.
     expect(sentBy, "all packets were sent before the snapshot ended").toBeLessThan(
-      result.metadata.startedAt! + 4000,
+      result.metadata.startedAt! + 8000,
     );
     const records = udpRecords(result.pcap);
     expect(records.every((record) => record.destinationPort === 5001)).toBe(true);
