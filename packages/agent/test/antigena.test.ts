@@ -16,7 +16,8 @@ import {
 } from "./support/agent-process.ts";
 import { createTestCertificate, TestCollector, type TestCertificate } from "./support/collector.ts";
 import { createLab, type Lab } from "./support/lab.ts";
-import { requireTools, run, waitFor } from "./support/run.ts";
+import { requireTools, waitFor } from "./support/run.ts";
+import { sendLabelledUdp, udpRecords } from "./support/traffic.ts";
 
 let lab: Lab;
 let certificate: TestCertificate;
@@ -64,50 +65,6 @@ afterAll(async () => {
   await lab?.destroy();
 });
 
-/** Sends UDP datagrams with payload `<prefix>-<i>` from the sender namespace; resolves when all are sent. */
-async function send(
-  jobs: Array<{ address: string; port: number; count: number; prefix: string }>,
-): Promise<void> {
-  const script = `
-    const dgram = require("node:dgram");
-    const jobs = JSON.parse(process.argv[1]);
-    const socket = dgram.createSocket("udp4");
-    (async () => {
-      for (const job of jobs)
-        for (let i = 0; i < job.count; i++) {
-          await new Promise((resolve, reject) =>
-            socket.send(Buffer.from(job.prefix + "-" + i), job.port, job.address, (e) => (e ? reject(e) : resolve())));
-          await new Promise((resolve) => setTimeout(resolve, 2));
-        }
-      socket.close();
-    })();`;
-  await run("ip", ["netns", "exec", lab.senderNs, process.execPath, "-e", script, JSON.stringify(jobs)]);
-}
-
-interface UdpRecord {
-  destinationPort: number;
-  payload: string;
-}
-
-/** Reads a classic little-endian pcap of Ethernet frames; every record must be IPv4/UDP. */
-function udpRecords(pcap: Uint8Array): UdpRecord[] {
-  const file = Buffer.from(pcap);
-  expect(file.readUInt32LE(0)).toBe(0xa1b2c3d4);
-  expect(file.readUInt32LE(20)).toBe(1);
-  const records: UdpRecord[] = [];
-  for (let offset = 24; offset < file.length;) {
-    const length = file.readUInt32LE(offset + 8);
-    const frame = file.subarray(offset + 16, offset + 16 + length);
-    expect(frame.readUInt16BE(12)).toBe(0x0800);
-    const ip = frame.subarray(14);
-    expect(ip[9]).toBe(17);
-    const udp = ip.subarray((ip[0]! & 0x0f) * 4);
-    records.push({ destinationPort: udp.readUInt16BE(2), payload: udp.subarray(8).toString() });
-    offset += 16 + length;
-  }
-  return records;
-}
-
 function snapshotAction(params: Record<string, unknown>, type = "pcap_snapshot"): string {
   const id: string = randomUUID();
   collector.actions.push({
@@ -128,7 +85,7 @@ describe("agent antigena", { timeout: 90_000 }, () => {
     const t0 = lab.links.get("t0")!;
     const t1 = lab.links.get("t1")!;
     // Before the snapshot: captured by the agent, but not part of it.
-    await send([{ address: t0.agentV4, port: 5001, count: 10, prefix: "before" }]);
+    await sendLabelledUdp(lab.senderNs, [{ address: t0.agentV4, port: 5001, count: 10, prefix: "before" }]);
 
     // 8 s leaves the sender room to start on a busy machine; checked below.
     const id = snapshotAction({ durationSeconds: 8, filter: "udp and (dst port 5001 or dst port 5003)" });
@@ -142,7 +99,7 @@ describe("agent antigena", { timeout: 90_000 }, () => {
       `with filter "((${SENSOR_BPF}) and not (tcp and (host ${lab.collectorAddress}) and port ${collector.port})) and (udp and (dst port 5001 or dst port 5003))"`,
     );
     expect(line).toContain("started on t0, t1");
-    await send([
+    await sendLabelledUdp(lab.senderNs, [
       { address: t0.agentV4, port: 5001, count: 15, prefix: "t0-match" },
       { address: t1.agentV4, port: 5001, count: 5, prefix: "t1-match" },
       { address: t0.agentV4, port: 5002, count: 10, prefix: "other-port" },
@@ -171,10 +128,7 @@ describe("agent antigena", { timeout: 90_000 }, () => {
       ].sort(),
     );
     // The file is in time order.
-    const file = Buffer.from(result.pcap);
-    const stamps: number[] = [];
-    for (let offset = 24; offset < file.length; offset += 16 + file.readUInt32LE(offset + 8))
-      stamps.push(file.readUInt32LE(offset) * 1e6 + file.readUInt32LE(offset + 4));
+    const stamps = records.map((record) => record.atUs);
     expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
 
     // The next reports carry the Antigena counters.
@@ -206,7 +160,7 @@ describe("agent antigena", { timeout: 90_000 }, () => {
       maxPackets: 3,
     });
     await waitFor(startedLine(id), 20_000, "the bounded snapshot to start");
-    await send([{ address: t0.agentV4, port: 5004, count: 10, prefix: "bounded" }]);
+    await sendLabelledUdp(lab.senderNs, [{ address: t0.agentV4, port: 5004, count: 10, prefix: "bounded" }]);
     const result = await collector.nextResult(id, 20_000);
     expect(result.metadata).toMatchObject({
       status: "succeeded",
