@@ -595,5 +595,15 @@ describe("antigena: stats", () => {
       orderBy: { id: "desc" },
     });
     expect((stored.report as { antigena?: unknown }).antigena).toEqual(antigena);
+    // The sensors list shows the latest counters, and null for an agent that does not poll.
+    const summaryOf = async (nodeName: string) => {
+      const listed = await t.trpc("sensors.list", { auth: { bearer: viewer } });
+      const items = (listed.body.result?.data as { items: Array<{ nodeName: string; lastSummary: unknown }> })
+        .items;
+      return items.find((item) => item.nodeName === nodeName)?.lastSummary as { antigena: unknown };
+    };
+    expect((await summaryOf("node-a")).antigena).toEqual(antigena);
+    expect(await sendReport("node-b")).toBe(200);
+    expect((await summaryOf("node-b")).antigena).toBeNull();
   });
 });

@@ -156,6 +156,17 @@ export const ZReportSummarySchema = z.object({
     }),
   ),
   upload: z.object({ chunksSent: z.number(), bytesSent: z.number(), chunksDropped: z.number() }),
+  /** Response-action counters; null (or absent, in summaries stored before they existed) when the agent does not poll. */
+  antigena: z
+    .object({
+      pollsOk: z.number(),
+      pollsFailed: z.number(),
+      actionsReceived: z.number(),
+      actionsSucceeded: z.number(),
+      actionsFailed: z.number(),
+    })
+    .nullable()
+    .optional(),
 });
 export type ReportSummaryOutput = z.infer<typeof ZReportSummarySchema>;
 

@@ -1,6 +1,6 @@
 // What a stored report looks like in lists and on the live bus: totals and
 // per-interface counters, small enough for one NOTIFY.
-import { CHUNK_DROP_REASONS, type StatsReport } from "@tapfleet/sensor";
+import { CHUNK_DROP_REASONS, type AntigenaStats, type StatsReport } from "@tapfleet/sensor";
 
 export interface ReportSummary {
   sensorId: string;
@@ -15,6 +15,8 @@ export interface ReportSummary {
   interfaceDrops: number;
   interfaces: { name: string; packets: number; bytes: number; kernelDrops: number; interfaceDrops: number }[];
   upload: { chunksSent: number; bytesSent: number; chunksDropped: number };
+  /** Response-action counters; null when the agent does not poll for actions (Antigena off, or older). */
+  antigena: AntigenaStats | null;
 }
 
 const MAX_LIVE_INTERFACES = 32;
@@ -53,5 +55,6 @@ export function summarizeReport(options: {
         0,
       ),
     },
+    antigena: report.antigena ?? null,
   };
 }

@@ -230,7 +230,7 @@ function SensorRow({ sensor, now, onSnapshot }: { sensor: Sensor; now: number; o
         </Text>
       </Table.Td>
       <Table.Td>
-        <Tooltip label="Packet snapshots">
+        <Tooltip label={antigenaLabel(summary)} multiline maw={320}>
           <ActionIcon
             variant="subtle"
             aria-label={`Packet snapshots of ${sensor.podName}`}
@@ -242,4 +242,13 @@ function SensorRow({ sensor, now, onSnapshot }: { sensor: Sensor; now: number; o
       </Table.Td>
     </Table.Tr>
   );
+}
+
+/** What the snapshot button's tooltip says about the sensor's response-action polling. */
+function antigenaLabel(summary: Sensor["lastSummary"]): string {
+  if (!summary) return "Packet snapshots";
+  const counters = summary.antigena;
+  if (!counters)
+    return "Packet snapshots — this agent does not poll for actions (ANTIGENA_ENABLED=false, or an older agent), so a request will expire.";
+  return `Packet snapshots — polls ${formatCount(counters.pollsOk)} ok, ${formatCount(counters.pollsFailed)} failed; actions ${formatCount(counters.actionsSucceeded)} succeeded, ${formatCount(counters.actionsFailed)} failed`;
 }
