@@ -21,6 +21,7 @@ import {
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { AGENT_VERSION, loadAgentSettings, type AgentSettings } from "./agent-settings.ts";
+import { libpcapSnapshotSource } from "./antigena/libpcap-source.ts";
 import { AntigenaPoller } from "./antigena/poller.ts";
 import { loadCapture, type CaptureSession, type LoadCaptureResult } from "./capture.ts";
 import { ChunkForwarder, type ChunkSendOutcome } from "./chunk-forwarder.ts";
@@ -433,11 +434,14 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
         backoffBaseMs: tuning.backoffBaseMs,
         backoffCapMs: tuning.backoffCapMs,
         snapshot: {
-          openCapture: capture.openCapture,
+          source: libpcapSnapshotSource(capture.openCapture, {
+            snapLength: tuning.snapLength,
+            bufferBytes: tuning.captureBufferBytes,
+            timeoutMs: tuning.captureTimeoutMs,
+          }),
           capturedInterfaces: () => [...captures.keys()],
           baseFilter: captureFilter.expression,
           snapLength: tuning.snapLength,
-          bufferBytes: tuning.captureBufferBytes,
           captureTimeoutMs: tuning.captureTimeoutMs,
         },
       })

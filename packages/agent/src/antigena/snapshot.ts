@@ -1,23 +1,53 @@
-// A pcap snapshot (Antigena action `pcap_snapshot`): its own libpcap session
+// A pcap snapshot (Antigena action `pcap_snapshot`): its own capture session
 // on each chosen interface, with the action's filter combined with the
 // sensor's (BPF and own-traffic exclusion), for the action's duration or
 // until its byte or packet bound, then one classic pcap file. The agent's
 // continuous capture is not touched: a snapshot is a second reader.
+//
+// Sessions come from a `SnapshotSource` (./libpcap-source.ts adapts the
+// capture binding), so this module knows nothing of how packets are read.
 
 import type { PcapSnapshotParams, SnapshotEndReason } from "@tapfleet/sensor";
-import type { CaptureSession, OpenCapture } from "../capture.ts";
+
+/** One captured packet; `data` is only valid during the call (copy what you keep). */
+export interface CapturedPacket {
+  seconds: number;
+  microseconds: number;
+  data: Uint8Array;
+  capturedLength: number;
+  wireLength: number;
+}
+
+export interface SnapshotSession {
+  readonly linkType: number;
+  close(): void;
+}
+
+export interface SnapshotSource {
+  /**
+   * Opens a capture of its own on `device` with `filter` (libpcap syntax, "" for none). Rejects
+   * when it cannot (libpcap refuses the filter, the interface is gone). `onStopped` reports a
+   * capture that ended by itself.
+   */
+  open(options: {
+    device: string;
+    filter: string;
+    onPacket: (packet: CapturedPacket) => void;
+    onStopped: (error: Error) => void;
+  }): Promise<SnapshotSession>;
+}
 
 const GLOBAL_HEADER_BYTES = 24;
 const RECORD_HEADER_BYTES = 16;
 
 export interface SnapshotEnvironment {
-  openCapture: OpenCapture;
+  source: SnapshotSource;
   /** The interfaces the agent captures on right now (its selection rules apply to snapshots too). */
   capturedInterfaces: () => string[];
   /** The filter every capture of this agent uses: sensor BPF and own-traffic exclusion ("" for none). */
   baseFilter: string;
+  /** Written in the pcap header: the sessions' snap length. */
   snapLength: number;
-  bufferBytes: number;
   /** libpcap's read timeout; packets may reach us this much after they were captured. */
   captureTimeoutMs: number;
   now: () => number;
@@ -116,50 +146,44 @@ export async function runPcapSnapshot(
     finish?.();
   };
 
-  const sessions: Array<{ name: string; session: CaptureSession }> = [];
+  const sessions: Array<{ name: string; session: SnapshotSession }> = [];
   const notes: string[] = [];
   let linkType: number | undefined;
   const closeAll = (): void => {
     for (const { session } of sessions.splice(0)) session.close();
   };
+  const onPacket = (packet: CapturedPacket): void => {
+    if ((endedBy !== undefined && endedBy !== "duration") || records.length >= params.maxPackets) return;
+    const atUs = packet.seconds * 1_000_000 + packet.microseconds;
+    if (atUs > endAtUs) return;
+    const length = Math.min(packet.capturedLength, packet.data.byteLength);
+    const size = RECORD_HEADER_BYTES + length;
+    if (bytes + size > params.maxBytes) {
+      end("max_bytes");
+      endAtUs = Math.min(endAtUs, atUs - 1);
+      return;
+    }
+    const record = Buffer.allocUnsafe(size);
+    record.writeUInt32LE(packet.seconds, 0);
+    record.writeUInt32LE(packet.microseconds, 4);
+    record.writeUInt32LE(length, 8);
+    record.writeUInt32LE(packet.wireLength, 12);
+    record.set(packet.data.subarray(0, length), RECORD_HEADER_BYTES);
+    records.push({ atUs, bytes: record });
+    bytes += size;
+    if (records.length >= params.maxPackets) {
+      end("max_packets");
+      endAtUs = Math.min(endAtUs, atUs);
+    }
+  };
   for (const name of interfaces) {
-    let session: CaptureSession;
+    let session: SnapshotSession;
     try {
-      session = environment.openCapture({
+      session = await environment.source.open({
         device: name,
         filter,
-        snapLength: environment.snapLength,
-        bufferBytes: environment.bufferBytes,
-        timeoutMs: environment.captureTimeoutMs,
-        onPacket: (data, header) => {
-          if ((endedBy !== undefined && endedBy !== "duration") || records.length >= params.maxPackets)
-            return;
-          const seconds = header.readUInt32LE(0);
-          const microseconds = header.readUInt32LE(4);
-          const atUs = seconds * 1_000_000 + microseconds;
-          if (atUs > endAtUs) return;
-          const length = Math.min(header.readUInt32LE(8), data.length);
-          const size = RECORD_HEADER_BYTES + length;
-          if (bytes + size > params.maxBytes) {
-            end("max_bytes");
-            endAtUs = Math.min(endAtUs, atUs - 1);
-            return;
-          }
-          const record = Buffer.allocUnsafe(size);
-          record.writeUInt32LE(seconds, 0);
-          record.writeUInt32LE(microseconds, 4);
-          record.writeUInt32LE(length, 8);
-          record.writeUInt32LE(header.readUInt32LE(12), 12);
-          data.copy(record, RECORD_HEADER_BYTES, 0, length);
-          records.push({ atUs, bytes: record });
-          bytes += size;
-          if (records.length >= params.maxPackets) {
-            end("max_packets");
-            endAtUs = Math.min(endAtUs, atUs);
-          }
-        },
-        onError: (error) => notes.push(error.message),
-        onWarning: () => undefined,
+        onPacket,
+        onStopped: (error) => notes.push(error.message),
       });
     } catch (error) {
       closeAll();
