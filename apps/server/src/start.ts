@@ -145,6 +145,7 @@ export async function startServer(options: {
       secrets,
       onError: (error, context) => logger.warn({ err: error }, context),
     });
+    onStop("stopping the ingest key watch", () => Promise.resolve(gateway.close()));
     const maintainReports = async () => {
       await ensureReportPartitions({ db });
       const dropped = await dropExpiredReportPartitions({

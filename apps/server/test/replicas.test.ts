@@ -134,6 +134,25 @@ describe("server replicas", () => {
     expect(await a.db.sensorReport.count({ where: { nodeName: "node-replayed" } })).toBe(1);
   });
 
+  it("accepts a key rotated on one replica at once on the other", async () => {
+    // Replica B has the cluster's current keys cached from this report.
+    expect((await post(b.url, signedReport("node-rotated", 1))).status).toBe(200);
+    const rotated = await a.trpc("clusters.rotateKey", {
+      input: { id: "multi", graceHours: 1 },
+      auth: { bearer: token },
+    });
+    expect(rotated.status).toBe(200);
+    const oldSecret = cluster.secret;
+    cluster = { ...cluster, secret: (rotated.body.result?.data as { secret: string }).secret };
+    // The first request with the new key is accepted: B was told, it did not wait out its cache.
+    const first = await post(b.url, signedReport("node-rotated", 2));
+    expect(first, JSON.stringify(first.body)).toMatchObject({ status: 200 });
+    // The old key stays valid for its grace period, on both replicas.
+    cluster = { ...cluster, secret: oldSecret };
+    expect((await post(a.url, signedReport("node-rotated", 3))).status).toBe(200);
+    expect((await post(b.url, signedReport("node-rotated", 4))).status).toBe(200);
+  });
+
   it("shows one sensor whichever replica its reports reached", async () => {
     expect((await post(a.url, signedReport("node-both", 1))).status).toBe(200);
     expect((await post(b.url, signedReport("node-both", 2))).status).toBe(200);
