@@ -523,9 +523,19 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
         chunksSent: upload.chunksSent,
         bytesSent: upload.bytesSent,
         chunksDropped: { ...upload.chunksDropped },
+        ...reportsDropped(),
       },
       ...(antigena === undefined ? {} : { antigena: antigena.stats() }),
     };
+  };
+
+  /** The outbox's losses so far, by reason; nothing while there are none. */
+  const reportsDropped = () => {
+    const dropped = {
+      ...(outbox.droppedFull > 0 ? { outbox_full: outbox.droppedFull } : {}),
+      ...(outbox.droppedRejected > 0 ? { rejected: outbox.droppedRejected } : {}),
+    };
+    return Object.keys(dropped).length > 0 ? { reportsDropped: dropped } : {};
   };
 
   const report = (): void => {

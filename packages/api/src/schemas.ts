@@ -155,7 +155,13 @@ export const ZReportSummarySchema = z.object({
       interfaceDrops: z.number(),
     }),
   ),
-  upload: z.object({ chunksSent: z.number(), bytesSent: z.number(), chunksDropped: z.number() }),
+  upload: z.object({
+    chunksSent: z.number(),
+    bytesSent: z.number(),
+    chunksDropped: z.number(),
+    /** Reports the agent could not deliver (0 in summaries stored before agents counted them). */
+    reportsDropped: z.number().default(0),
+  }),
   /** Response-action counters; null (or absent, in summaries stored before they existed) when the agent does not poll. */
   antigena: z
     .object({

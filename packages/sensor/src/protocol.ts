@@ -377,11 +377,22 @@ export const CHUNK_DROP_REASONS = [
 export const ZChunkDropReasonSchema = z.enum(CHUNK_DROP_REASONS);
 export type ChunkDropReason = z.infer<typeof ZChunkDropReasonSchema>;
 
+/** Why a stats report never reached the server: pushed out of a full outbox, or refused for good. */
+export const REPORT_DROP_REASONS = ["outbox_full", "rejected"] as const;
+export const ZReportDropReasonSchema = z.enum(REPORT_DROP_REASONS);
+export type ReportDropReason = z.infer<typeof ZReportDropReasonSchema>;
+
 export const ZUploadStatsSchema = z.strictObject({
   chunksSent: counter,
   bytesSent: counter,
   /** Cumulative drops by reason; reasons never seen may be left out. */
   chunksDropped: z.partialRecord(ZChunkDropReasonSchema, counter),
+  /**
+   * Cumulative reports this agent dropped, by reason; left out while none were.
+   * A later report carries the count, so the server learns of a loss that is
+   * otherwise only a gap in sequence numbers.
+   */
+  reportsDropped: z.partialRecord(ZReportDropReasonSchema, counter).optional(),
 });
 export type UploadStats = z.infer<typeof ZUploadStatsSchema>;
 

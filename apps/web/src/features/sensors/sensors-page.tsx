@@ -225,6 +225,10 @@ function SensorRow({ sensor, now, onSnapshot }: { sensor: Sensor; now: number; o
                 summary.upload.chunksDropped > 0
                   ? `, ${formatCount(summary.upload.chunksDropped)} dropped`
                   : ""
+              }${
+                summary.upload.reportsDropped > 0
+                  ? `; ${formatCount(summary.upload.reportsDropped)} reports lost`
+                  : ""
               }`
             : "—"}
         </Text>
