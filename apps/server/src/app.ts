@@ -16,9 +16,15 @@ import {
 } from "@tapfleet/core";
 import { checkDatabaseConnection, type Db, type LiveBus } from "@tapfleet/db";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyHttpOptions,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import type { Logger } from "pino";
 import { fastifyTRPCOpenApiPlugin, generateOpenApiDocument } from "trpc-to-openapi";
+import { registerActionRoutes } from "./action-routes.ts";
 import { authenticateRequest, SESSION_COOKIE } from "./auth.ts";
 import { registerIngestRoutes } from "./ingest-routes.ts";
 import type { ServerMetrics } from "./metrics.ts";
@@ -40,6 +46,8 @@ export interface AppOptions {
   /** The Next.js request handler for the dashboard, when it is served. */
   dashboard?: { handle: (req: FastifyRequest["raw"], res: FastifyReply["raw"]) => Promise<void> } | undefined;
   benchBareEndpoint?: boolean;
+  /** PEM certificate (chain) and key: the app serves HTTPS instead of HTTP. */
+  tls?: { cert: string; key: string } | undefined;
   /** Set by the process while it shuts down, so /readyz fails first. */
   isShuttingDown?: () => boolean;
 }
@@ -49,7 +57,10 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 export async function buildApp(
   options: AppOptions,
 ): Promise<FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>> {
-  const app = Fastify({
+  // With `https` Fastify creates an https.Server; its request and reply types
+  // are the same as HTTP's, so the app keeps one type either way.
+  const serverOptions = {
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy,
@@ -59,7 +70,8 @@ export async function buildApp(
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { maxParamLength: 500 },
-  });
+  } as FastifyHttpOptions<Server, Logger>;
+  const app = Fastify(serverOptions);
 
   await app.register(fastifyCookie);
 
@@ -218,6 +230,11 @@ export async function buildApp(
   await registerIngestRoutes(app, {
     gateway: options.gateway,
     bareEndpoint: options.benchBareEndpoint ?? false,
+  });
+  await registerActionRoutes(app, {
+    db: options.db,
+    gateway: options.gateway,
+    sessionPolicy: options.sessionPolicy,
   });
 
   // Binary downloads do not fit the JSON REST surface; same credentials and roles.

@@ -7,54 +7,73 @@ const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
-export const ZServerEnvSchema = z.object({
-  PORT: z.coerce
-    .number({ message: "must be a number" })
-    .int("must be an integer")
-    .min(0)
-    .max(65535, "must be at most 65535")
-    .default(3000),
-  HOST: z.string().min(1).default("127.0.0.1"),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
-    .optional(),
-  TAPFLEET_DATA_DIR: z.string().min(1).default(".data"),
-  TAPFLEET_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").max(256).optional(),
-  TAPFLEET_SERVE_DASHBOARD: booleanFlag.default(true),
-  TAPFLEET_WEB_DIR: z.string().min(1).optional(),
-  TAPFLEET_SECURE_COOKIES: z
-    .enum(["auto", "true", "false"], { message: "must be auto, true or false" })
-    .default("auto"),
-  TAPFLEET_TRUST_PROXY: booleanFlag.default(false),
-  TAPFLEET_SESSION_TTL_HOURS: z.coerce
-    .number({ message: "must be a number" })
-    .positive("must be positive")
-    .max(24 * 90)
-    .default(12),
-  TAPFLEET_SESSION_IDLE_MINUTES: z.coerce
-    .number({ message: "must be a number" })
-    .positive("must be positive")
-    .default(120),
-  TAPFLEET_BODY_LIMIT_BYTES: z.coerce
-    .number({ message: "must be a number" })
-    .int()
-    .min(1024, "must be at least 1024")
-    .default(1_048_576),
-  TAPFLEET_SECRET_KEY: z
-    .string()
-    .regex(/^[A-Za-z0-9+/_-]{43}=?$/, "must be 32 random bytes in base64 (openssl rand -base64 32)")
-    .optional(),
-  TAPFLEET_STATS_RETENTION_DAYS: z.coerce
-    .number({ message: "must be a number" })
-    .int("must be a whole number of days")
-    .min(1, "must be at least 1")
-    .max(3650)
-    .default(7),
-  /** Adds POST /ingest/v1/bare, which reads a body and answers without verifying or storing: the baseline of `npm run bench:ingest`. */
-  TAPFLEET_BENCH_BARE_ENDPOINT: booleanFlag.default(false),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-});
+export const ZServerEnvSchema = z
+  .object({
+    PORT: z.coerce
+      .number({ message: "must be a number" })
+      .int("must be an integer")
+      .min(0)
+      .max(65535, "must be at most 65535")
+      .default(3000),
+    HOST: z.string().min(1).default("127.0.0.1"),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
+      .optional(),
+    TAPFLEET_DATA_DIR: z.string().min(1).default(".data"),
+    TAPFLEET_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").max(256).optional(),
+    TAPFLEET_SERVE_DASHBOARD: booleanFlag.default(true),
+    TAPFLEET_WEB_DIR: z.string().min(1).optional(),
+    TAPFLEET_SECURE_COOKIES: z
+      .enum(["auto", "true", "false"], { message: "must be auto, true or false" })
+      .default("auto"),
+    TAPFLEET_TRUST_PROXY: booleanFlag.default(false),
+    TAPFLEET_SESSION_TTL_HOURS: z.coerce
+      .number({ message: "must be a number" })
+      .positive("must be positive")
+      .max(24 * 90)
+      .default(12),
+    TAPFLEET_SESSION_IDLE_MINUTES: z.coerce
+      .number({ message: "must be a number" })
+      .positive("must be positive")
+      .default(120),
+    TAPFLEET_BODY_LIMIT_BYTES: z.coerce
+      .number({ message: "must be a number" })
+      .int()
+      .min(1024, "must be at least 1024")
+      .default(1_048_576),
+    TAPFLEET_SECRET_KEY: z
+      .string()
+      .regex(/^[A-Za-z0-9+/_-]{43}=?$/, "must be 32 random bytes in base64 (openssl rand -base64 32)")
+      .optional(),
+    TAPFLEET_STATS_RETENTION_DAYS: z.coerce
+      .number({ message: "must be a number" })
+      .int("must be a whole number of days")
+      .min(1, "must be at least 1")
+      .max(3650)
+      .default(7),
+    /** Serve HTTPS with this certificate (PEM, chain allowed) and key; both or neither. */
+    TAPFLEET_TLS_CERT_FILE: z.string().min(1).optional(),
+    TAPFLEET_TLS_KEY_FILE: z.string().min(1).optional(),
+    /** Adds POST /ingest/v1/bare, which reads a body and answers without verifying or storing: the baseline of `npm run bench:ingest`. */
+    TAPFLEET_BENCH_BARE_ENDPOINT: booleanFlag.default(false),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .superRefine((env, context) => {
+    // Half a TLS setting would silently serve plain HTTP: refuse it, naming the missing half.
+    if (env.TAPFLEET_TLS_CERT_FILE && !env.TAPFLEET_TLS_KEY_FILE)
+      context.addIssue({
+        code: "custom",
+        path: ["TAPFLEET_TLS_KEY_FILE"],
+        message: "must be set too when TAPFLEET_TLS_CERT_FILE is (the certificate's private key)",
+      });
+    if (env.TAPFLEET_TLS_KEY_FILE && !env.TAPFLEET_TLS_CERT_FILE)
+      context.addIssue({
+        code: "custom",
+        path: ["TAPFLEET_TLS_CERT_FILE"],
+        message: "must be set too when TAPFLEET_TLS_KEY_FILE is (the certificate for that key)",
+      });
+  });
 
 export type ServerEnv = z.infer<typeof ZServerEnvSchema>;
 

@@ -2,6 +2,7 @@
 // tests can call too (with an injected environment).
 import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Server as TlsServer } from "node:tls";
 import path from "node:path";
 import {
   createIngestGateway,
@@ -9,6 +10,7 @@ import {
   dropExpiredReportPartitions,
   ensureInitialAdmin,
   ensureReportPartitions,
+  expireSensorActions,
   purgeExpiredSessions,
   purgeOldLoginAttempts,
   type SessionPolicy,
@@ -28,6 +30,7 @@ import { buildApp } from "./app.ts";
 import { REPO_ROOT, type ServerEnv } from "./env.ts";
 import { loadMasterKey } from "./master-key.ts";
 import { createMetrics } from "./metrics.ts";
+import { loadTlsMaterial, watchTlsFiles } from "./tls.ts";
 
 export interface RunningServer {
   url: string;
@@ -56,6 +59,8 @@ export async function startServer(options: {
   logger: Logger;
   /** Where the one-time admin password is shown. */
   announce?: (text: string) => void;
+  /** How often the TLS files are checked for a renewed certificate. */
+  tlsReloadIntervalMs?: number;
 }): Promise<RunningServer> {
   const { env, logger } = options;
   const announce = options.announce ?? ((text: string) => process.stdout.write(text));
@@ -80,6 +85,19 @@ export async function startServer(options: {
   };
 
   try {
+    // First, so that a bad certificate stops the start before anything else runs.
+    const tlsFiles =
+      env.TAPFLEET_TLS_CERT_FILE && env.TAPFLEET_TLS_KEY_FILE
+        ? {
+            certFile: path.resolve(env.TAPFLEET_TLS_CERT_FILE),
+            keyFile: path.resolve(env.TAPFLEET_TLS_KEY_FILE),
+          }
+        : undefined;
+    const tls = tlsFiles ? loadTlsMaterial(tlsFiles) : undefined;
+    if (tls && tls.validTo.getTime() < Date.now()) {
+      logger.warn({ subject: tls.subject, validTo: tls.validTo }, "the TLS certificate has expired");
+    }
+
     let databaseUrl: string;
     let embedded: EmbeddedPostgresHandle | undefined;
     if (env.DATABASE_URL) {
@@ -127,6 +145,7 @@ export async function startServer(options: {
       secrets,
       onError: (error, context) => logger.warn({ err: error }, context),
     });
+    onStop("stopping the ingest key watch", () => Promise.resolve(gateway.close()));
     const maintainReports = async () => {
       await ensureReportPartitions({ db });
       const dropped = await dropExpiredReportPartitions({
@@ -200,8 +219,27 @@ export async function startServer(options: {
       dashboard,
       isShuttingDown: () => shuttingDown,
       benchBareEndpoint: env.TAPFLEET_BENCH_BARE_ENDPOINT,
+      tls,
     });
     onStop("closing HTTP listeners", () => app.close());
+    if (tlsFiles) {
+      // buildApp made an https.Server (see there); new connections use the new pair.
+      const server = app.server as unknown as TlsServer;
+      const watcher = watchTlsFiles({
+        files: tlsFiles,
+        intervalMs: options.tlsReloadIntervalMs ?? 60_000,
+        apply: (context, material) => {
+          server.setSecureContext(context);
+          logger.info({ subject: material.subject, validTo: material.validTo }, "TLS certificate reloaded");
+        },
+        onError: (error) =>
+          logger.warn(
+            { err: error },
+            "TLS files changed but cannot be used; still serving the previous certificate",
+          ),
+      });
+      onStop("stopping the TLS file watch", () => Promise.resolve(watcher.stop()));
+    }
 
     const housekeeping = setInterval(() => {
       void Promise.all([
@@ -216,6 +254,14 @@ export async function startServer(options: {
       );
     }, 3600_000);
     reportMaintenance.unref();
+    // Response actions nobody picked up or finished: closed (and audited) even when no one looks.
+    const actionExpiry = setInterval(() => {
+      expireSensorActions({ db }).catch((error: unknown) =>
+        logger.warn({ err: error }, "expiring response actions failed"),
+      );
+    }, 30_000);
+    actionExpiry.unref();
+    onStop("stopping action expiry", () => Promise.resolve(clearInterval(actionExpiry)));
     onStop("stopping report maintenance", () => Promise.resolve(clearInterval(reportMaintenance)));
     onStop("stopping housekeeping", () => Promise.resolve(clearInterval(housekeeping)));
 

@@ -124,6 +124,37 @@ describe("ingest: reports", () => {
     expect(Date.now() - Date.parse(sensor.lastSeenAt)).toBeLessThan(10_000);
   });
 
+  it("shows how many reports an agent lost, from the counter its next report carries", async () => {
+    const summaryOf = async (nodeName: string) => {
+      const listed = await t.trpc("sensors.list", { auth: { bearer: operator } });
+      const items = (
+        listed.body.result?.data as { items: { nodeName: string; lastSummary: { upload: unknown } }[] }
+      ).items;
+      return items.find((s) => s.nodeName === nodeName)?.lastSummary.upload;
+    };
+    const plain = report({ nodeName: "node-lossy" });
+    expect(
+      (
+        await post(
+          INGEST_PATHS.reports,
+          signed({ path: INGEST_PATHS.reports, body: encodeStatsReport(plain) }),
+        )
+      ).status,
+    ).toBe(200);
+    expect(await summaryOf("node-lossy")).toMatchObject({ chunksDropped: 1, reportsDropped: 0 });
+    const lossy = report({ nodeName: "node-lossy" });
+    lossy.upload.reportsDropped = { outbox_full: 4, rejected: 1 };
+    expect(
+      (
+        await post(
+          INGEST_PATHS.reports,
+          signed({ path: INGEST_PATHS.reports, body: encodeStatsReport(lossy) }),
+        )
+      ).status,
+    ).toBe(200);
+    expect(await summaryOf("node-lossy")).toMatchObject({ chunksDropped: 1, reportsDropped: 5 });
+  });
+
   it("lands reports in today's partition of the report table", async () => {
     const rows = await t.db.$queryRawUnsafe<{ partition: string }[]>(
       `SELECT DISTINCT tableoid::regclass::text AS partition FROM "SensorReport"`,

@@ -23,6 +23,8 @@ import type { SensorEnv } from "@tapfleet/sensor/settings";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { AGENT_VERSION, loadAgentSettings, type AgentSettings } from "./agent-settings.ts";
+import { captureThreadSnapshotSource } from "./antigena/libpcap-source.ts";
+import { AntigenaPoller } from "./antigena/poller.ts";
 import {
   loadCapture,
   type CaptureEvents,
@@ -159,13 +161,6 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   const capture = loadedCapture.capture;
   log.log(0, `capturing with ${capture.libraryVersion}`);
 
-  if (settings.antigenaEnabled) {
-    log.log(
-      0,
-      "ANTIGENA_ENABLED=true: response actions are not supported by this agent version yet; nothing is polled",
-    );
-  }
-
   const client = (
     options.createClient ?? ((a: AgentSettings) => createCollectorClient({ settings: a.resolved, now }))
   )(agent);
@@ -292,7 +287,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     const entry = captures.get(name);
     if (entry === undefined) return;
     captures.delete(name);
-    await capture.close(name);
+    await capture.close(entry.session);
     counters.get(name)?.updateDrops(entry.session.stats());
     log.log(0, `stopped capturing on ${name}: ${why}`);
   };
@@ -428,6 +423,33 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     return EXIT.failed;
   }
 
+  // Antigena (response actions) lives in ./antigena/; it reads the capture state through these callbacks.
+  const antigena = settings.antigenaEnabled
+    ? new AntigenaPoller({
+        client,
+        nodeName: agent.nodeName,
+        identity,
+        agentVersion: AGENT_VERSION,
+        periodSeconds: settings.antigenaTimePeriodSeconds,
+        log,
+        now,
+        random: options.random,
+        backoffBaseMs: tuning.backoffBaseMs,
+        backoffCapMs: tuning.backoffCapMs,
+        snapshot: {
+          source: captureThreadSnapshotSource(capture, {
+            snapLength: tuning.snapLength,
+            bufferBytes: tuning.captureBufferBytes,
+            timeoutMs: tuning.captureTimeoutMs,
+          }),
+          capturedInterfaces: () => [...captures.keys()],
+          baseFilter: captureFilter.expression,
+          snapLength: tuning.snapLength,
+          captureTimeoutMs: tuning.captureTimeoutMs,
+        },
+      })
+    : undefined;
+
   // ---------------------------------------------------------------------------
   // Reports
 
@@ -504,8 +526,19 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
         chunksSent: upload.chunksSent,
         bytesSent: upload.bytesSent,
         chunksDropped: { ...upload.chunksDropped },
+        ...reportsDropped(),
       },
+      ...(antigena === undefined ? {} : { antigena: antigena.stats() }),
     };
+  };
+
+  /** The outbox's losses so far, by reason; nothing while there are none. */
+  const reportsDropped = () => {
+    const dropped = {
+      ...(outbox.droppedFull > 0 ? { outbox_full: outbox.droppedFull } : {}),
+      ...(outbox.droppedRejected > 0 ? { rejected: outbox.droppedRejected } : {}),
+    };
+    return Object.keys(dropped).length > 0 ? { reportsDropped: dropped } : {};
   };
 
   const report = async (): Promise<void> => {
@@ -513,6 +546,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     await capture.flush();
     const built = buildReport();
     logStats(log, built);
+    if (antigena !== undefined) log.log(1, antigena.describeStats());
     outbox.enqueue(built.agent.sequence, encodeStatsReport(built));
   };
 
@@ -529,6 +563,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   }, tuning.interfacePollMs);
   const flushHandle = timers.setInterval(() => void capture.flush(), tuning.chunkFlushMs);
   const reportHandle = timers.setInterval(() => void report(), settings.reportIntervalSeconds * 1000);
+  antigena?.start();
 
   await new Promise<void>((resolve) => {
     const register =
@@ -545,6 +580,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   timers.clearInterval(pollHandle);
   timers.clearInterval(flushHandle);
   timers.clearInterval(reportHandle);
+  await antigena?.stop(tuning.shutdownFlushMs);
   for (const name of [...captures.keys()]) await closeCapture(name, "stopping");
   await report();
   await capture.terminate();

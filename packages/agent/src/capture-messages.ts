@@ -23,26 +23,30 @@ export interface OpenCaptureRequest {
   chunkMaxBytes: number;
   /** Open and close again at once: only tells whether libpcap accepts the device and filter. */
   probe?: boolean;
+  /** Hand over what each read brought at once, instead of full or timed chunks (snapshots). */
+  eager?: boolean;
 }
 
 export type ToCaptureThread =
   | ({ type: "open"; id: number } & OpenCaptureRequest)
-  /** Seals the device's chunk, closes its capture; answered with `closed`. */
-  | { type: "close"; id: number; device: string }
+  /** Seals the session's chunk, closes its capture; answered with `closed`. */
+  | { type: "close"; id: number; session: number }
   /** Seals every chunk that holds a packet; answered with `flushed` after the chunks. */
   | { type: "flush"; id: number }
   /** A full-size chunk buffer, back for reuse. */
-  | { type: "recycle"; device: string; buffer: ArrayBuffer };
+  | { type: "recycle"; session: number; buffer: ArrayBuffer };
 
 export type FromCaptureThread =
   | { type: "ready"; libraryVersion: string }
   | { type: "load-failed"; detail: string }
-  | { type: "opened"; id: number; linkType: number }
+  | { type: "opened"; id: number; session: number; linkType: number }
   | { type: "open-failed"; id: number; message: string }
   | { type: "closed"; id: number; stats: CaptureStats | undefined }
-  | { type: "flushed"; id: number; stats: Record<string, CaptureStats> }
+  /** Stats by session id. */
+  | { type: "flushed"; id: number; stats: Record<number, CaptureStats> }
   | {
       type: "chunk";
+      session: number;
       device: string;
       linkType: number;
       /** Transferred: the pcap is bytes [0, byteLength). */
@@ -53,7 +57,7 @@ export type FromCaptureThread =
       lastPacketAtUs: number;
     }
   /** The capture failed while running (interface down or gone); the thread closed it. */
-  | { type: "stopped"; device: string; message: string; stats: CaptureStats }
+  | { type: "stopped"; session: number; device: string; message: string; stats: CaptureStats }
   | { type: "warning"; device: string; message: string };
 
 /** Where the binding lives, relative to the agent's own file (node_modules beside the bundle). */

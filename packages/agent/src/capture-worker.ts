@@ -52,7 +52,9 @@ interface NativeBinding {
 }
 
 interface Live {
+  id: number;
   device: string;
+  eager: boolean;
   native: NativeSession;
   builder: PcapChunkBuilder;
   data: Buffer;
@@ -132,13 +134,15 @@ function main(): void {
     return;
   }
 
-  const sessions = new Map<string, Live>();
+  const sessions = new Map<number, Live>();
+  let nextSession = 1;
 
-  const sendChunk = (linkType: number) => (chunk: PcapChunk) => {
+  const sendChunk = (session: number, linkType: number) => (chunk: PcapChunk) => {
     const buffer = chunk.pcap.buffer as ArrayBuffer;
     post(
       {
         type: "chunk",
+        session,
         device: chunk.interfaceName,
         linkType,
         buffer,
@@ -151,7 +155,8 @@ function main(): void {
     );
   };
 
-  const open = (request: OpenCaptureRequest): number => {
+  const open = (request: OpenCaptureRequest): { session: number; linkType: number } => {
+    const id = nextSession++;
     const native = new binding.PcapSession();
     const data = Buffer.alloc(request.snapLength);
     const header = Buffer.alloc(16);
@@ -189,10 +194,12 @@ function main(): void {
       linkType,
       request.chunkMaxBytes,
       request.snapLength,
-      sendChunk(linkType),
+      sendChunk(id, linkType),
     );
     const live: Live = {
+      id,
       device: request.device,
+      eager: request.eager === true,
       native,
       builder,
       data,
@@ -203,10 +210,10 @@ function main(): void {
     opened.live = live;
     if (request.probe === true) {
       finish(live);
-      return linkType;
+      return { session: id, linkType };
     }
-    sessions.set(request.device, live);
-    return linkType;
+    sessions.set(id, live);
+    return { session: id, linkType };
   };
 
   /** Reads everything libpcap has for the capture; a failed handle is closed and reported. */
@@ -214,12 +221,16 @@ function main(): void {
     if (!live.open) return;
     // dispatch loops until the socket is drained; -1 means libpcap gave up on
     // the handle (interface down or gone).
-    if (live.native.dispatch(live.data, live.header) !== -1 || !live.open) return;
+    if (live.native.dispatch(live.data, live.header) !== -1 || !live.open) {
+      if (live.eager) live.builder.flush();
+      return;
+    }
     finish(live);
     live.builder.flush();
-    sessions.delete(live.device);
+    sessions.delete(live.id);
     post({
       type: "stopped",
+      session: live.id,
       device: live.device,
       message: `capture on ${live.device} stopped (interface down or gone)`,
       stats: live.lastStats,
@@ -239,8 +250,8 @@ function main(): void {
     switch (message.type) {
       case "open": {
         try {
-          const linkType = open(message);
-          post({ type: "opened", id: message.id, linkType });
+          const opened = open(message);
+          post({ type: "opened", id: message.id, ...opened });
         } catch (error) {
           post({
             type: "open-failed",
@@ -251,25 +262,25 @@ function main(): void {
         return;
       }
       case "close": {
-        const live = sessions.get(message.device);
+        const live = sessions.get(message.session);
         if (live === undefined) return post({ type: "closed", id: message.id, stats: undefined });
-        sessions.delete(message.device);
+        sessions.delete(message.session);
         finish(live);
         live.builder.flush();
         return post({ type: "closed", id: message.id, stats: live.lastStats });
       }
       case "flush": {
-        const stats: Record<string, CaptureStats> = {};
-        for (const [device, live] of sessions) {
+        const stats: Record<number, CaptureStats> = {};
+        for (const [session, live] of sessions) {
           // Whatever the ring holds now goes into this flush too.
           read(live);
           live.builder.flush();
-          stats[device] = readStats(live);
+          stats[session] = readStats(live);
         }
         return post({ type: "flushed", id: message.id, stats });
       }
       case "recycle": {
-        sessions.get(message.device)?.builder.recycle(Buffer.from(message.buffer));
+        sessions.get(message.session)?.builder.recycle(Buffer.from(message.buffer));
         return;
       }
     }

@@ -25,6 +25,8 @@ export type { CaptureStats, OpenCaptureRequest };
 declare const TAPFLEET_CAPTURE_WORKER_SOURCE: string | undefined;
 
 export interface CaptureSession {
+  /** The capture thread's id for the session: one device may have several (a snapshot beside the capture). */
+  readonly id: number;
   readonly device: string;
   readonly linkType: number;
   /** libpcap's counters as of the last flush (or the close). */
@@ -42,12 +44,21 @@ export interface CaptureEvents {
   onFailed: (error: Error) => void;
 }
 
+/** Where one session's chunks and end go instead of the global events (a snapshot's session). */
+export interface SessionHandlers {
+  onChunk: (chunk: SealedChunk & { linkType: number }) => void;
+  onStopped: (error: Error) => void;
+}
+
 export interface Capture {
   readonly libraryVersion: string;
-  /** Opens a capture; rejects with libpcap's message when it refuses (no such device, a bad filter). */
-  open(request: OpenCaptureRequest): Promise<CaptureSession>;
-  /** Seals the device's chunk (delivered before this resolves) and closes its capture. */
-  close(device: string): Promise<void>;
+  /**
+   * Opens a capture; rejects with libpcap's message when it refuses (no such
+   * device, a bad filter). Its chunks go to the global events unless `handlers` are given.
+   */
+  open(request: OpenCaptureRequest, handlers?: SessionHandlers): Promise<CaptureSession>;
+  /** Seals the session's chunk (delivered before this resolves) and closes its capture. */
+  close(session: CaptureSession): Promise<void>;
   /** Seals every chunk that holds a packet (delivered before this resolves) and refreshes the stats. */
   flush(): Promise<void>;
   /** Ends the capture thread. */
@@ -84,7 +95,10 @@ export async function loadCapture(
 
   let nextId = 0;
   const pending = new Map<number, (message: FromCaptureThread) => void>();
-  const sessions = new Map<string, { session: CaptureSession; stats: CaptureStats }>();
+  const sessions = new Map<
+    number,
+    { session: CaptureSession; stats: CaptureStats; handlers: SessionHandlers | undefined }
+  >();
   let failed: Error | undefined;
   let libraryVersion = "";
   const request = (message: ToCaptureThread & { id: number }): Promise<FromCaptureThread> => {
@@ -121,7 +135,8 @@ export async function loadCapture(
         case "chunk": {
           const buffer = message.buffer;
           let released = false;
-          events.onChunk({
+          const onChunk = sessions.get(message.session)?.handlers?.onChunk ?? events.onChunk;
+          onChunk({
             interfaceName: message.device,
             linkType: message.linkType,
             pcap: Buffer.from(buffer, 0, message.byteLength),
@@ -132,24 +147,25 @@ export async function loadCapture(
               if (released || failed !== undefined) return;
               released = true;
               // Back to the capture thread, which keeps a few for reuse (see pcap-chunk.ts).
-              worker.postMessage({ type: "recycle", device: message.device, buffer }, [buffer]);
+              worker.postMessage({ type: "recycle", session: message.session, buffer }, [buffer]);
             },
           });
           return;
         }
         case "stopped": {
-          const entry = sessions.get(message.device);
+          const entry = sessions.get(message.session);
           if (entry !== undefined) entry.stats = message.stats;
-          sessions.delete(message.device);
-          events.onStopped(message.device, new Error(message.message), message.stats);
+          sessions.delete(message.session);
+          if (entry?.handlers !== undefined) entry.handlers.onStopped(new Error(message.message));
+          else events.onStopped(message.device, new Error(message.message), message.stats);
           return;
         }
         case "warning":
           events.onWarning(message.device, message.message);
           return;
         case "flushed":
-          for (const [device, stats] of Object.entries(message.stats)) {
-            const entry = sessions.get(device);
+          for (const [session, stats] of Object.entries(message.stats)) {
+            const entry = sessions.get(Number(session));
             if (entry !== undefined) entry.stats = stats;
           }
           break;
@@ -168,25 +184,30 @@ export async function loadCapture(
     get libraryVersion() {
       return libraryVersion;
     },
-    async open(options) {
+    async open(options, handlers) {
       const answer = await request({ type: "open", id: nextId++, ...options });
       if (answer.type !== "opened")
         throw new Error(answer.type === "open-failed" ? answer.message : "unexpected answer");
       const entry = {
         stats: { received: 0, dropped: 0, interfaceDropped: 0 },
+        handlers,
         session: {
+          id: answer.session,
           device: options.device,
           linkType: answer.linkType,
           stats: () => entry.stats,
         },
       };
-      if (options.probe !== true) sessions.set(options.device, entry);
+      if (options.probe !== true) sessions.set(answer.session, entry);
       return entry.session;
     },
-    async close(device) {
-      const entry = sessions.get(device);
-      sessions.delete(device);
-      const answer = await request({ type: "close", id: nextId++, device }).catch(() => undefined);
+    async close(session) {
+      const answer = await request({ type: "close", id: nextId++, session: session.id }).catch(
+        () => undefined,
+      );
+      // Removed only now: the session's last chunk arrives before the answer and still goes to its handlers.
+      const entry = sessions.get(session.id);
+      sessions.delete(session.id);
       if (entry !== undefined && answer?.type === "closed" && answer.stats !== undefined)
         entry.stats = answer.stats;
     },

@@ -39,6 +39,8 @@ export interface CollectorClient {
    * A body in parts is sent part after part with their total as Content-Length, never copied into one.
    */
   post(path: string, body: SignableBody, contentType: string): Promise<CollectorResponse>;
+  /** Signs (empty body) and GETs; rejects on network errors only. */
+  get(path: string): Promise<CollectorResponse>;
   close(): Promise<void>;
 }
 
@@ -79,53 +81,64 @@ export function createCollectorClient(options: CreateCollectorClientOptions): Co
   const agent = useProxy
     ? new TunnelAgent(new URL(settings.httpsProxy!), timeoutMs, agentOptions)
     : new https.Agent(agentOptions);
+  const send = (
+    method: "GET" | "POST",
+    path: string,
+    body: SignableBody,
+    contentType: string | undefined,
+  ): Promise<CollectorResponse> => {
+    const headers = signRequest({
+      method,
+      path,
+      body,
+      keyId: settings.keyId,
+      key: settings.hmacKey,
+      now: now(),
+      nonce: nonce(),
+    });
+    // A body in parts goes out part after part: nothing is concatenated.
+    const parts: readonly Uint8Array[] =
+      typeof body === "string" ? [Buffer.from(body)] : body instanceof Uint8Array ? [body] : body;
+    const length = parts.reduce((sum, part) => sum + part.byteLength, 0);
+    return new Promise<CollectorResponse>((resolve, reject) => {
+      const request = https.request(
+        {
+          host: settings.collectorHost,
+          port: settings.collectorPort,
+          path,
+          method,
+          agent,
+          headers:
+            method === "GET"
+              ? headers
+              : { ...headers, "content-type": contentType ?? "", "content-length": String(length) },
+          signal: AbortSignal.timeout(timeoutMs),
+        },
+        (response) => {
+          const received: Buffer[] = [];
+          response.on("data", (data: Buffer) => received.push(data));
+          response.on("end", () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              body: Buffer.concat(received).toString("utf8"),
+            }),
+          );
+          response.on("error", reject);
+        },
+      );
+      request.on("error", reject);
+      if (method === "GET") request.end();
+      else void writeParts(request, parts).catch(reject);
+    });
+  };
   return {
     origin,
     proxy: useProxy ? redactCredentials(settings.httpsProxy!) : undefined,
     peer: useProxy
       ? proxyPeer(settings.httpsProxy!)
       : { host: settings.collectorHost, port: settings.collectorPort },
-    post(path, body, contentType) {
-      const headers = signRequest({
-        method: "POST",
-        path,
-        body,
-        keyId: settings.keyId,
-        key: settings.hmacKey,
-        now: now(),
-        nonce: nonce(),
-      });
-      // A body in parts goes out part after part: nothing is concatenated.
-      const parts: readonly Uint8Array[] =
-        typeof body === "string" ? [Buffer.from(body)] : body instanceof Uint8Array ? [body] : body;
-      const length = parts.reduce((sum, part) => sum + part.byteLength, 0);
-      return new Promise<CollectorResponse>((resolve, reject) => {
-        const request = https.request(
-          {
-            host: settings.collectorHost,
-            port: settings.collectorPort,
-            path,
-            method: "POST",
-            agent,
-            headers: { ...headers, "content-type": contentType, "content-length": String(length) },
-            signal: AbortSignal.timeout(timeoutMs),
-          },
-          (response) => {
-            const received: Buffer[] = [];
-            response.on("data", (data: Buffer) => received.push(data));
-            response.on("end", () =>
-              resolve({
-                status: response.statusCode ?? 0,
-                body: Buffer.concat(received).toString("utf8"),
-              }),
-            );
-            response.on("error", reject);
-          },
-        );
-        request.on("error", reject);
-        void writeParts(request, parts).catch(reject);
-      });
-    },
+    post: (path, body, contentType) => send("POST", path, body, contentType),
+    get: (path) => send("GET", path, "", undefined),
     close() {
       agent.destroy();
       return Promise.resolve();

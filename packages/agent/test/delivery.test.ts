@@ -3,10 +3,6 @@
 // without losing a report, and under a slow collector or a bandwidth cap
 // without growing memory.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import type { StatsReport } from "@tapfleet/sensor";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -19,6 +15,7 @@ import {
 } from "./support/agent-process.ts";
 import { createTestCertificate, TestCollector, type TestCertificate } from "./support/collector.ts";
 import { createLab, type Lab } from "./support/lab.ts";
+import { startTinyproxy, type Tinyproxy } from "./support/proxy.ts";
 import { requireTools, waitFor } from "./support/run.ts";
 import { sendUdp } from "./support/traffic.ts";
 
@@ -70,39 +67,10 @@ function launch(collector: TestCollector, env: Record<string, string>): AgentPro
   return agent;
 }
 
-/** tinyproxy on the agent namespace's loopback (a fresh namespace: every port is free there). */
-function startTinyproxy(port: number, allowPort: number): { log: () => string; process: ChildProcess } {
-  const directory = mkdtempSync(path.join(os.tmpdir(), "tf-tinyproxy-"));
-  // tinyproxy drops to nobody; its log lives here.
-  chmodSync(directory, 0o777);
-  const logFile = path.join(directory, "tinyproxy.log");
-  const config = path.join(directory, "tinyproxy.conf");
-  writeFileSync(
-    config,
-    [
-      `Port ${port}`,
-      "Listen 127.0.0.1",
-      "Timeout 30",
-      "Allow 127.0.0.1",
-      `ConnectPort ${allowPort}`,
-      `LogFile "${logFile}"`,
-      "LogLevel Connect",
-      "MaxClients 16",
-      "User nobody",
-      "Group nogroup",
-      "",
-    ].join("\n"),
-  );
-  const child = spawn("ip", ["netns", "exec", lab.agentNs, "tinyproxy", "-d", "-c", config], {
-    stdio: "ignore",
-  });
-  cleanups.push(async () => {
-    child.kill("SIGTERM");
-    await new Promise((resolve) =>
-      child.exitCode === null ? child.once("exit", resolve) : resolve(undefined),
-    );
-  });
-  return { process: child, log: () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "") };
+function startProxy(port: number, allowPort: number): Tinyproxy {
+  const proxy = startTinyproxy({ netns: lab.agentNs, port, allowPort });
+  cleanups.push(() => proxy.stop());
+  return proxy;
 }
 
 const sequences = (reports: StatsReport[]): number[] => reports.map((report) => report.agent.sequence);
@@ -120,7 +88,7 @@ describe("agent delivery", { timeout: 150_000 }, () => {
       "a failed send while the proxy is down",
     );
     expect(collector.reports).toHaveLength(0);
-    const proxy = startTinyproxy(8888, collector.port);
+    const proxy = startProxy(8888, collector.port);
     const report = await collector.nextReport(
       (r) => r.agent.sequence >= 3,
       45_000,

@@ -1,5 +1,6 @@
 // Input and output schemas of the API. zod only, so the dashboard can import
 // them for client-side validation without pulling in server code.
+import { SNAPSHOT_LIMITS, ZInterfaceNameSchema, ZSnapshotFilterSchema } from "@tapfleet/sensor/actions";
 import { z } from "zod";
 
 export const ZRoleSchema = z.enum(["viewer", "operator", "admin"]);
@@ -154,7 +155,24 @@ export const ZReportSummarySchema = z.object({
       interfaceDrops: z.number(),
     }),
   ),
-  upload: z.object({ chunksSent: z.number(), bytesSent: z.number(), chunksDropped: z.number() }),
+  upload: z.object({
+    chunksSent: z.number(),
+    bytesSent: z.number(),
+    chunksDropped: z.number(),
+    /** Reports the agent could not deliver (0 in summaries stored before agents counted them). */
+    reportsDropped: z.number().default(0),
+  }),
+  /** Response-action counters; null (or absent, in summaries stored before they existed) when the agent does not poll. */
+  antigena: z
+    .object({
+      pollsOk: z.number(),
+      pollsFailed: z.number(),
+      actionsReceived: z.number(),
+      actionsSucceeded: z.number(),
+      actionsFailed: z.number(),
+    })
+    .nullable()
+    .optional(),
 });
 export type ReportSummaryOutput = z.infer<typeof ZReportSummarySchema>;
 
@@ -169,3 +187,80 @@ export const ZSensorSchema = z.object({
   lastSeenAt: z.string(),
   lastSummary: ZReportSummarySchema.nullable(),
 });
+
+// Antigena response actions.
+
+export const ZRequestSnapshotInputSchema = z.object({
+  /** The sensor. */
+  id: ZIdSchema,
+  durationSeconds: z
+    .number()
+    .int("must be an integer")
+    .min(SNAPSHOT_LIMITS.durationSeconds.min, `must be at least ${SNAPSHOT_LIMITS.durationSeconds.min}`)
+    .max(SNAPSHOT_LIMITS.durationSeconds.max, `must be at most ${SNAPSHOT_LIMITS.durationSeconds.max}`)
+    .default(SNAPSHOT_LIMITS.durationSeconds.default),
+  filter: ZSnapshotFilterSchema.default(""),
+  interface: ZInterfaceNameSchema.optional(),
+  maxBytes: z
+    .number()
+    .int("must be an integer")
+    .min(SNAPSHOT_LIMITS.maxBytes.min, `must be at least ${SNAPSHOT_LIMITS.maxBytes.min}`)
+    .max(SNAPSHOT_LIMITS.maxBytes.max, `must be at most ${SNAPSHOT_LIMITS.maxBytes.max}`)
+    .default(SNAPSHOT_LIMITS.maxBytes.default),
+  maxPackets: z
+    .number()
+    .int("must be an integer")
+    .min(SNAPSHOT_LIMITS.maxPackets.min, `must be at least ${SNAPSHOT_LIMITS.maxPackets.min}`)
+    .max(SNAPSHOT_LIMITS.maxPackets.max, `must be at most ${SNAPSHOT_LIMITS.maxPackets.max}`)
+    .default(SNAPSHOT_LIMITS.maxPackets.default),
+  /** How long the action waits for the agent's next poll before it expires. */
+  pickupTimeoutSeconds: z
+    .number()
+    .int("must be an integer")
+    .min(10, "must be at least 10")
+    .max(86_400, "must be at most 86400 (a day)")
+    .default(600),
+});
+
+export const ZSensorActionsInputSchema = z.object({
+  id: ZIdSchema,
+  limit: z.coerce
+    .number()
+    .int("must be an integer")
+    .min(1, "must be at least 1")
+    .max(200, "must be at most 200")
+    .default(50),
+});
+
+export const ZSensorActionSchema = z.object({
+  id: z.string(),
+  sensorId: z.string(),
+  type: z.enum(["pcap_snapshot"]),
+  status: z.enum(["pending", "delivered", "succeeded", "failed", "expired"]),
+  params: z.object({
+    durationSeconds: z.number(),
+    filter: z.string(),
+    interface: z.string().optional(),
+    maxBytes: z.number(),
+    maxPackets: z.number(),
+  }),
+  requestedAt: z.string(),
+  requestedBy: z.object({ type: z.enum(["user", "token", "system", "anonymous"]), name: z.string() }),
+  pickupBy: z.string(),
+  deliveredAt: z.string().nullable(),
+  resultDueBy: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  reason: z.string().nullable(),
+  result: z
+    .object({
+      packetCount: z.number(),
+      pcapBytes: z.number(),
+      interfaces: z.array(z.string()),
+      endedBy: z.string().nullable(),
+      pcapAvailable: z.boolean(),
+      /** Where to download it (same credentials), when available. */
+      pcapUrl: z.string().nullable(),
+    })
+    .nullable(),
+});
+export type SensorActionOutput = z.infer<typeof ZSensorActionSchema>;

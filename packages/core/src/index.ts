@@ -16,3 +16,5 @@ export * from "./ingest/gateway.ts";
 export * from "./ingest/partitions.ts";
 export * from "./ingest/pcap.ts";
 export * from "./ingest/sensors.ts";
+export * from "./antigena/actions.ts";
+export * from "./antigena/action-gateway.ts";

@@ -267,10 +267,24 @@ describe("stats reports", () => {
     expect(decodeStatsReport(encodeStatsReport(REPORT))).toEqual({ ok: true, value: REPORT });
   });
 
+  it("carries the reports an agent dropped, by reason, and stays valid without them", () => {
+    const withDrops: StatsReport = {
+      ...REPORT,
+      upload: { ...REPORT.upload, reportsDropped: { outbox_full: 3, rejected: 1 } },
+    };
+    expect(decodeStatsReport(encodeStatsReport(withDrops))).toEqual({ ok: true, value: withDrops });
+    expect(REPORT.upload.reportsDropped).toBeUndefined();
+  });
+
   it.each<[string, unknown]>([
     ["not JSON", "{"],
     ["negative counter", { ...REPORT, interfaces: [{ ...REPORT.interfaces[0], packets: -1 }] }],
     ["bad drop reason", { ...REPORT, upload: { ...REPORT.upload, chunksDropped: { gremlins: 1 } } }],
+    ["bad report drop reason", { ...REPORT, upload: { ...REPORT.upload, reportsDropped: { lost: 1 } } }],
+    [
+      "negative report drops",
+      { ...REPORT, upload: { ...REPORT.upload, reportsDropped: { outbox_full: -1 } } },
+    ],
     [
       "bad talker address",
       {

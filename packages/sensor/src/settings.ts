@@ -406,14 +406,14 @@ export const SENSOR_VARIABLES = [
     key: "antigenaEnabled",
     default: true,
     codec: booleanCodec,
-    description: "Send response actions (Antigena) to the collector.",
+    description: "Poll the server for response actions (Antigena: pcap snapshots) and run them.",
   }),
   variable({
     variable: "ANTIGENA_TIME_PERIOD",
     key: "antigenaTimePeriodSeconds",
     default: 5,
     codec: integerCodec,
-    description: "Seconds between batches of response actions.",
+    description: "Seconds between polls for response actions.",
   }),
   variable({
     variable: "NETWORK_DEVICE_INCLUDELIST",

@@ -1,7 +1,8 @@
 // A test collector: a real HTTPS server that verifies every request with the
 // sensor contract's `verifyRequest`, decodes reports and chunks with its
-// decoders, and keeps them in memory. It stands in for the server's /ingest
-// gateway, which is being built separately.
+// decoders, and keeps them in memory. The agent's own tests use it because it
+// can be made slow or stopped on demand; apps/server/test/agent-to-server.test.ts
+// runs agents against the real server's /ingest gateway.
 
 import { spawnSync } from "node:child_process";
 import { EventEmitter } from "node:events";
@@ -11,10 +12,14 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import {
+  decodeActionResultUpload,
   decodeChunkUpload,
   decodeStatsReport,
   INGEST_PATHS,
+  MAX_ACTION_RESULT_BODY_BYTES,
+  parseActionPollPath,
   verifyRequest,
+  type ActionResultMetadata,
   type ChunkMetadata,
   type StatsReport,
 } from "@tapfleet/sensor";
@@ -82,7 +87,17 @@ export interface TestCollectorOptions {
   keepChunks?: boolean;
 }
 
+export interface ReceivedResult {
+  metadata: ActionResultMetadata;
+  pcap: Uint8Array;
+}
+
 export class TestCollector extends EventEmitter {
+  /** Antigena: actions handed out at every poll until their result arrives (as the server does). */
+  readonly actions: Array<{ id: string } & Record<string, unknown>> = [];
+  readonly results: ReceivedResult[] = [];
+  /** Node names of the polls received. */
+  readonly polls: string[] = [];
   readonly reports: StatsReport[] = [];
   readonly chunks: ReceivedChunk[] = [];
   readonly rejected: string[] = [];
@@ -147,6 +162,7 @@ export class TestCollector extends EventEmitter {
       headers,
       body,
       now: serverTime,
+      maxBodyBytes: MAX_ACTION_RESULT_BODY_BYTES,
       keys: (keyId) => (keyId === this.options.keyId ? [this.options.key] : []),
       seenNonce: (nonce, keyId) => {
         const seen = this.nonces.has(`${keyId}/${nonce}`);
@@ -161,6 +177,40 @@ export class TestCollector extends EventEmitter {
         body: { ok: false, reason: verified.reason, message: verified.message, serverTime },
         delayMs: 0,
       };
+    }
+    if (method === "GET" && url.startsWith(`${INGEST_PATHS.actions}?`)) {
+      const target = parseActionPollPath(url);
+      if (!target.ok)
+        return {
+          status: 400,
+          body: { ok: false, reason: "malformed", message: target.message, serverTime },
+          delayMs: 0,
+        };
+      this.polls.push(target.nodeName);
+      this.emit("poll", target.nodeName);
+      return { status: 200, body: { ok: true, serverTime, actions: this.actions }, delayMs: 0 };
+    }
+    if (url === INGEST_PATHS.actionResults) {
+      const decoded = decodeActionResultUpload(body);
+      if (!decoded.ok) {
+        this.rejected.push(decoded.message);
+        return {
+          status: 400,
+          body: { ok: false, reason: "invalid_body", message: decoded.message, serverTime },
+          delayMs: 0,
+        };
+      }
+      const index = this.actions.findIndex((action) => action.id === decoded.value.metadata.actionId);
+      if (index === -1)
+        return {
+          status: 404,
+          body: { ok: false, reason: "unknown_action", message: "no such open action", serverTime },
+          delayMs: 0,
+        };
+      this.actions.splice(index, 1);
+      this.results.push(decoded.value);
+      this.emit("result", decoded.value);
+      return { status: 200, body: { ok: true, serverTime }, delayMs: 0 };
     }
     if (url === INGEST_PATHS.reports) {
       const decoded = decodeStatsReport(body);
@@ -198,6 +248,29 @@ export class TestCollector extends EventEmitter {
       body: { ok: false, reason: "malformed", message: "no such path", serverTime },
       delayMs: 0,
     };
+  }
+
+  /** Resolves with the result of the action (received from now on, or already). */
+  nextResult(actionId: string, deadlineMs: number): Promise<ReceivedResult> {
+    const found = this.results.find((result) => result.metadata.actionId === actionId);
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off("result", listener);
+        reject(
+          new Error(
+            `no result for action ${actionId} within ${deadlineMs} ms; polls: ${this.polls.length}; rejected: ${this.rejected.slice(-3).join(" | ")}`,
+          ),
+        );
+      }, deadlineMs);
+      const listener = (result: ReceivedResult): void => {
+        if (result.metadata.actionId !== actionId) return;
+        clearTimeout(timer);
+        this.off("result", listener);
+        resolve(result);
+      };
+      this.on("result", listener);
+    });
   }
 
   /** Resolves with the first report (received from now on) that satisfies `accept`. */

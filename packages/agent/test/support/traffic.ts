@@ -40,3 +40,58 @@ export function udpFrameBytes(payloadBytes: number, family: 4 | 6): number {
 export function icmpUnreachableBytes(payloadBytes: number): number {
   return 14 + 20 + 8 + 20 + 8 + payloadBytes;
 }
+
+/**
+ * Sends UDP datagrams whose payload is `<prefix>-<i>`, so a capture can be checked packet by
+ * packet. A plain `node -e` script (no TypeScript loader) starts fast, which matters when the
+ * packets must land inside a short capture window.
+ */
+export async function sendLabelledUdp(
+  ns: string,
+  jobs: Array<{ address: string; port: number; count: number; prefix: string }>,
+): Promise<void> {
+  const script = `
+    const dgram = require("node:dgram");
+    const jobs = JSON.parse(process.argv[1]);
+    const socket = dgram.createSocket("udp4");
+    (async () => {
+      for (const job of jobs)
+        for (let i = 0; i < job.count; i++) {
+          await new Promise((resolve, reject) =>
+            socket.send(Buffer.from(job.prefix + "-" + i), job.port, job.address, (e) => (e ? reject(e) : resolve())));
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      socket.close();
+    })();`;
+  await run("ip", ["netns", "exec", ns, process.execPath, "-e", script, JSON.stringify(jobs)]);
+}
+
+export interface UdpRecord {
+  destinationPort: number;
+  payload: string;
+  /** Epoch microseconds. */
+  atUs: number;
+}
+
+/** Reads a classic little-endian pcap of Ethernet frames; throws unless every record is IPv4/UDP. */
+export function udpRecords(pcap: Uint8Array): UdpRecord[] {
+  const file = Buffer.from(pcap);
+  if (file.readUInt32LE(0) !== 0xa1b2c3d4 || file.readUInt32LE(20) !== 1)
+    throw new Error("not a little-endian microsecond pcap of Ethernet frames");
+  const records: UdpRecord[] = [];
+  for (let offset = 24; offset < file.length;) {
+    const length = file.readUInt32LE(offset + 8);
+    const frame = file.subarray(offset + 16, offset + 16 + length);
+    const ip = frame.subarray(14);
+    if (frame.readUInt16BE(12) !== 0x0800 || ip[9] !== 17)
+      throw new Error(`record at byte ${offset} is not IPv4/UDP`);
+    const udp = ip.subarray((ip[0]! & 0x0f) * 4);
+    records.push({
+      destinationPort: udp.readUInt16BE(2),
+      payload: udp.subarray(8).toString(),
+      atUs: file.readUInt32LE(offset) * 1e6 + file.readUInt32LE(offset + 4),
+    });
+    offset += 16 + length;
+  }
+  return records;
+}

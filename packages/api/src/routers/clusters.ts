@@ -47,7 +47,7 @@ export const clustersRouter = router({
     .mutation(async ({ ctx, input }) => {
       const created = await createCluster({ db: ctx.db, secrets: ctx.secrets, ...input });
       // A key id looked up (and not found) a moment ago must not stay cached as unknown.
-      ctx.ingest.invalidateKeys();
+      await ctx.ingest.invalidateKeys(created.keyId);
       return created;
     }),
 
@@ -70,7 +70,7 @@ export const clustersRouter = router({
         clusterId: input.id,
         graceHours: input.graceHours,
       });
-      ctx.ingest.invalidateKeys();
+      await ctx.ingest.invalidateKeys(rotated.keyId);
       return { ...rotated, oldKeysRetireAt: rotated.oldKeysRetireAt.toISOString() };
     }),
 });

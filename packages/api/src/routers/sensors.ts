@@ -2,9 +2,13 @@ import { STATS_TOPIC } from "@tapfleet/core";
 import { z } from "zod";
 import { ZClusterIdSchema, ZReportSummarySchema, ZSensorSchema } from "../schemas.ts";
 import { router, viewerProcedure } from "../trpc.ts";
+import { listActions, requestSnapshot } from "./sensor-actions.ts";
 import { listSensorsView } from "./sensor-views.ts";
 
 export const sensorsRouter = router({
+  requestSnapshot,
+  actions: listActions,
+
   list: viewerProcedure
     .meta({
       openapi: {

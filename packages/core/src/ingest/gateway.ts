@@ -15,6 +15,12 @@ import type { SecretBox } from "../secrets.ts";
 import { createReportWriter } from "./report-writer.ts";
 
 export { STATS_TOPIC } from "./report-writer.ts";
+
+/** Live-bus topic on which replicas tell each other that a key id's keys changed. */
+export const INGEST_KEYS_TOPIC = "ingest-keys";
+
+/** Key ids remembered at most; unknown ids sent by strangers cannot grow the cache without bound. */
+const MAX_CACHED_KEY_IDS = 10_000;
 export { summarizeReport, type ReportSummary } from "./summary.ts";
 
 export interface IngestRequest {
@@ -40,8 +46,23 @@ export interface IngestGateway {
   acceptChunk(request: IngestRequest): Promise<IngestResult>;
   /** Waits until every accepted report is written (at shutdown). */
   drain(): Promise<void>;
-  /** Forgets cached keys (after a rotation on this replica). */
-  invalidateKeys(): void;
+  /**
+   * Forgets a key id's cached keys on this replica and, through the live bus,
+   * on every other one: after a registration or a rotation, the new key works
+   * at once wherever an agent's request lands.
+   */
+  invalidateKeys(keyId: string): Promise<void>;
+  /** Stops listening for key changes (at shutdown). */
+  close(): void;
+  /**
+   * Verifies a signed request for another /ingest endpoint (Antigena): the
+   * same checks as reports and chunks, the nonce recorded. Answers the
+   * cluster that owns the key, or the refusal to send.
+   */
+  verifySigned(
+    request: IngestRequest,
+    maxBodyBytes: number,
+  ): Promise<{ refusal: IngestResult } | { clusterId: string | null; keyId: string }>;
 }
 
 interface CachedKeys {
@@ -75,6 +96,15 @@ export function createIngestGateway(options: {
   const cache = new Map<string, CachedKeys>();
   const lastUsedWritten = new Map<string, number>();
 
+  const keyChanges = new AbortController();
+  void (async () => {
+    for await (const message of options.bus.subscribe(INGEST_KEYS_TOPIC, keyChanges.signal)) {
+      const keyId = (message as { keyId?: unknown } | null)?.keyId;
+      if (typeof keyId === "string") cache.delete(keyId);
+      else cache.clear();
+    }
+  })().catch((error: unknown) => options.onError?.(error, "watching ingest key changes"));
+
   async function lookup(keyId: string): Promise<CachedKeys> {
     const now = clock();
     const cached = cache.get(keyId);
@@ -89,6 +119,7 @@ export function createIngestGateway(options: {
       // Never cache past the moment the next key retires.
       expiresAt: Math.min(now + keyCacheMs, ...rows.map((r) => r.retiresAt?.getTime() ?? Infinity)),
     };
+    if (cache.size >= MAX_CACHED_KEY_IDS) cache.clear();
     cache.set(keyId, entry);
     return entry;
   }
@@ -155,8 +186,17 @@ export function createIngestGateway(options: {
   const accepted = (): IngestResult => ({ status: 200, body: { ok: true, serverTime: clock() } });
 
   return {
-    invalidateKeys: () => cache.clear(),
+    async invalidateKeys(keyId) {
+      cache.delete(keyId);
+      // Never fails the caller: the key is stored and its secret about to be shown once.
+      // Without the message, other replicas pick the key up when their cache expires.
+      await options.bus
+        .publish(INGEST_KEYS_TOPIC, { keyId })
+        .catch((error: unknown) => options.onError?.(error, "announcing a key change"));
+    },
+    close: () => keyChanges.abort(),
     drain: () => writer.drain(),
+    verifySigned: (request, maxBodyBytes) => verify(request, maxBodyBytes),
 
     async acceptReport(request) {
       const verified = await verify(request, MAX_REPORT_BYTES, true);

@@ -1,6 +1,11 @@
 // What a stored report looks like in lists and on the live bus: totals and
 // per-interface counters, small enough for one NOTIFY.
-import { CHUNK_DROP_REASONS, type StatsReport } from "@tapfleet/sensor";
+import {
+  CHUNK_DROP_REASONS,
+  REPORT_DROP_REASONS,
+  type AntigenaStats,
+  type StatsReport,
+} from "@tapfleet/sensor";
 
 export interface ReportSummary {
   sensorId: string;
@@ -14,7 +19,9 @@ export interface ReportSummary {
   kernelDrops: number;
   interfaceDrops: number;
   interfaces: { name: string; packets: number; bytes: number; kernelDrops: number; interfaceDrops: number }[];
-  upload: { chunksSent: number; bytesSent: number; chunksDropped: number };
+  upload: { chunksSent: number; bytesSent: number; chunksDropped: number; reportsDropped: number };
+  /** Response-action counters; null when the agent does not poll for actions (Antigena off, or older). */
+  antigena: AntigenaStats | null;
 }
 
 const MAX_LIVE_INTERFACES = 32;
@@ -52,6 +59,11 @@ export function summarizeReport(options: {
         (total, reason) => total + (report.upload.chunksDropped[reason] ?? 0),
         0,
       ),
+      reportsDropped: REPORT_DROP_REASONS.reduce(
+        (total, reason) => total + (report.upload.reportsDropped?.[reason] ?? 0),
+        0,
+      ),
     },
+    antigena: report.antigena ?? null,
   };
 }

@@ -14,7 +14,7 @@ function report(sensorId: string, sequence: number, packets: number) {
     kernelDrops: 0,
     interfaceDrops: 0,
     interfaces: [],
-    upload: { chunksSent: 0, bytesSent: 0, chunksDropped: 0 },
+    upload: { chunksSent: 0, bytesSent: 0, chunksDropped: 0, reportsDropped: 0 },
   };
 }
 

@@ -1,8 +1,19 @@
 "use client";
 
-import { Badge, EmptyState, Group, Paper, Select, Stack, Table, Text, Tooltip } from "@mantine/core";
+import {
+  ActionIcon,
+  Badge,
+  EmptyState,
+  Group,
+  Paper,
+  Select,
+  Stack,
+  Table,
+  Text,
+  Tooltip,
+} from "@mantine/core";
 import { useInterval } from "@mantine/hooks";
-import { IconAccessPoint } from "@tabler/icons-react";
+import { IconAccessPoint, IconFileDownload } from "@tabler/icons-react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
@@ -13,6 +24,7 @@ import { errorMessage } from "@/lib/api-errors";
 import { formatBytes, formatCount, formatRelative } from "@/lib/format";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
 import { applyLiveReport } from "./apply-live-report";
+import { SnapshotModal } from "./snapshot-modal";
 
 type Sensor = RouterOutputs["sensors"]["list"]["items"][number];
 
@@ -76,6 +88,7 @@ function SensorsTable({ clusterId }: { clusterId: string | undefined }) {
   // Relative times ("12 s ago") and the quiet badge must move on even when no report arrives.
   const [now, setNow] = useState(() => Date.now());
   useInterval(() => setNow(Date.now()), 5_000, { autoInvoke: true });
+  const [snapshotOf, setSnapshotOf] = useState<Sensor | null>(null);
 
   if (sensors.isPending) return <LoadingBlock label="Loading sensors…" />;
   if (sensors.isError) {
@@ -139,21 +152,28 @@ function SensorsTable({ clusterId }: { clusterId: string | undefined }) {
                 <Table.Th>Bytes</Table.Th>
                 <Table.Th>Drops</Table.Th>
                 <Table.Th>Uploads</Table.Th>
+                <Table.Th aria-label="Packet snapshots" />
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
               {sensors.data.items.map((sensor) => (
-                <SensorRow key={sensor.id} sensor={sensor} now={now} />
+                <SensorRow
+                  key={sensor.id}
+                  sensor={sensor}
+                  now={now}
+                  onSnapshot={() => setSnapshotOf(sensor)}
+                />
               ))}
             </Table.Tbody>
           </Table>
         </Table.ScrollContainer>
       </Paper>
+      <SnapshotModal sensor={snapshotOf} onClose={() => setSnapshotOf(null)} />
     </Stack>
   );
 }
 
-function SensorRow({ sensor, now }: { sensor: Sensor; now: number }) {
+function SensorRow({ sensor, now, onSnapshot }: { sensor: Sensor; now: number; onSnapshot: () => void }) {
   const summary = sensor.lastSummary;
   const quiet = now - Date.parse(sensor.lastSeenAt) > quietAfterMs;
   const drops = summary ? summary.kernelDrops + summary.interfaceDrops : 0;
@@ -205,10 +225,34 @@ function SensorRow({ sensor, now }: { sensor: Sensor; now: number }) {
                 summary.upload.chunksDropped > 0
                   ? `, ${formatCount(summary.upload.chunksDropped)} dropped`
                   : ""
+              }${
+                summary.upload.reportsDropped > 0
+                  ? `; ${formatCount(summary.upload.reportsDropped)} reports lost`
+                  : ""
               }`
             : "—"}
         </Text>
       </Table.Td>
+      <Table.Td>
+        <Tooltip label={antigenaLabel(summary)} multiline maw={320}>
+          <ActionIcon
+            variant="subtle"
+            aria-label={`Packet snapshots of ${sensor.podName}`}
+            onClick={onSnapshot}
+          >
+            <IconFileDownload size={18} />
+          </ActionIcon>
+        </Tooltip>
+      </Table.Td>
     </Table.Tr>
   );
+}
+
+/** What the snapshot button's tooltip says about the sensor's response-action polling. */
+function antigenaLabel(summary: Sensor["lastSummary"]): string {
+  if (!summary) return "Packet snapshots";
+  const counters = summary.antigena;
+  if (!counters)
+    return "Packet snapshots — this agent does not poll for actions (ANTIGENA_ENABLED=false, or an older agent), so a request will expire.";
+  return `Packet snapshots — polls ${formatCount(counters.pollsOk)} ok, ${formatCount(counters.pollsFailed)} failed; actions ${formatCount(counters.actionsSucceeded)} succeeded, ${formatCount(counters.actionsFailed)} failed`;
 }

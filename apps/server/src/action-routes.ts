@@ -1,0 +1,113 @@
+// Antigena response actions over HTTP: the agents' signed poll and result
+// upload under /ingest/v1, and the download of a result pcap under /api/v1
+// (binary, so outside the JSON REST surface; same credentials and roles).
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import {
+  AppError,
+  createActionGateway,
+  readSensorActionPcap,
+  roleAtLeast,
+  SIGN_IN_MESSAGE,
+  type IngestGateway,
+  type SessionPolicy,
+} from "@tapfleet/core";
+import type { Db } from "@tapfleet/db";
+import { INGEST_PATHS, MAX_ACTION_RESULT_BODY_BYTES } from "@tapfleet/sensor";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { authenticateRequest } from "./auth.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function registerActionRoutes(
+  app: FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>,
+  options: { db: Db; gateway: IngestGateway; sessionPolicy: SessionPolicy },
+): Promise<void> {
+  const actions = createActionGateway({
+    db: options.db,
+    ingest: options.gateway,
+    onError: (error, context) => app.log.warn({ err: error }, context),
+  });
+
+  await app.register((ingest, _options, done) => {
+    // Raw bodies: the signature covers their exact bytes.
+    ingest.removeAllContentTypeParsers();
+    ingest.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+    ingest.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+      const tooLarge = error.code === "FST_ERR_CTP_BODY_TOO_LARGE";
+      const status = tooLarge ? 413 : error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
+      if (status >= 500) request.log.error({ err: error }, "action ingest failed");
+      void reply.status(status).send({
+        ok: false,
+        reason: tooLarge ? "too_large" : status >= 500 ? "rate_limited" : "malformed",
+        message: tooLarge
+          ? "body is larger than this endpoint accepts"
+          : status >= 500
+            ? "server error; retry later"
+            : error.message,
+        serverTime: Date.now(),
+      });
+    });
+
+    ingest.get(INGEST_PATHS.actions, async (request, reply) => {
+      const result = await actions.acceptPoll({
+        method: request.method,
+        path: request.url,
+        headers: request.headers,
+        body: Buffer.alloc(0),
+      });
+      if (!result.body.ok) request.log.info({ reason: result.body.reason }, "action poll refused");
+      return reply.status(result.status).send(result.body);
+    });
+
+    ingest.post(
+      INGEST_PATHS.actionResults,
+      { bodyLimit: MAX_ACTION_RESULT_BODY_BYTES },
+      async (request, reply) => {
+        const result = await actions.acceptResult({
+          method: request.method,
+          path: request.url,
+          headers: request.headers,
+          body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+        });
+        if (!result.body.ok) request.log.info({ reason: result.body.reason }, "action result refused");
+        return reply.status(result.status).send(result.body);
+      },
+    );
+    done();
+  });
+
+  app.get<{ Params: { id: string; actionId: string } }>(
+    "/api/v1/sensors/:id/actions/:actionId/pcap",
+    async (request, reply) => {
+      const { actor, authError } = await authenticateRequest({
+        db: options.db,
+        request,
+        sessionPolicy: options.sessionPolicy,
+      });
+      if (authError || actor.type === "anonymous")
+        return reply.status(401).send({ error: { message: authError?.userMessage ?? SIGN_IN_MESSAGE } });
+      if (!roleAtLeast(actor.role, "viewer"))
+        return reply
+          .status(403)
+          .send({ error: { message: `This needs the viewer role; you have ${actor.role}.` } });
+      const { id, actionId } = request.params;
+      if (!UUID.test(id))
+        return reply.status(400).send({ error: { message: "id: must be a sensor id (UUID)" } });
+      if (!UUID.test(actionId))
+        return reply.status(400).send({ error: { message: "actionId: must be an action id (UUID)" } });
+      try {
+        const pcap = await readSensorActionPcap({ db: options.db, sensorId: id, actionId });
+        return reply
+          .header("content-type", "application/vnd.tcpdump.pcap")
+          .header("content-disposition", `attachment; filename="snapshot-${actionId}.pcap"`)
+          .header("x-tapfleet-packets", String(pcap.packetCount))
+          .send(pcap.file);
+      } catch (error) {
+        if (error instanceof AppError && error.code === "NOT_FOUND")
+          return reply.status(404).send({ error: { message: error.userMessage } });
+        throw error;
+      }
+    },
+  );
+}
