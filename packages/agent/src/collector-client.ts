@@ -5,7 +5,7 @@
 // NetworkPolicy is rendered from, rather than with a second implementation.
 //
 // Node's own https client, with keep-alive, rather than a client library:
-// the agent sends to one origin and needs only POST, and loading undici
+// the agent sends to one origin with POST and GET only, and loading undici
 // cost the agent about 20 MB of its memory (its JavaScript, and llhttp as
 // WebAssembly, which V8 recompiles in the background with another 36 MB
 // for half a second). Through a proxy, each connection is an HTTP CONNECT
