@@ -7,10 +7,16 @@ const CHANNEL = "tapfleet_live";
 /** NOTIFY payloads are limited to 8000 bytes; larger messages are refused rather than cut. */
 export const LIVE_BUS_MAX_PAYLOAD = 7900;
 
-export interface LiveMessage {
-  topic: string;
-  data: unknown;
-}
+/**
+ * One NOTIFY payload: one message, or (from publishMany) several messages on
+ * one topic packed together, so that a busy topic costs one notification per
+ * few kilobytes rather than one per message.
+ */
+export type LiveMessage = { topic: string; data: unknown } | { topic: string; batch: unknown[] };
+
+// The topic comes first in every payload, so a replica where nobody listens
+// to it can skip the payload without parsing it.
+const TOPIC_PREFIX = /^\{"topic":("(?:[^"\\]|\\.)*")/;
 
 export interface LiveBus {
   publish(topic: string, data: unknown): Promise<void>;
@@ -41,8 +47,11 @@ export async function createLiveBus(options: {
     client.on("notification", (message) => {
       if (message.channel !== CHANNEL || !message.payload) return;
       try {
+        const prefix = TOPIC_PREFIX.exec(message.payload);
+        if (prefix && emitter.listenerCount(JSON.parse(prefix[1]!) as string) === 0) return;
         const parsed = JSON.parse(message.payload) as LiveMessage;
-        emitter.emit(parsed.topic, parsed.data);
+        if ("batch" in parsed) for (const data of parsed.batch) emitter.emit(parsed.topic, data);
+        else emitter.emit(parsed.topic, parsed.data);
       } catch (error) {
         options.onError?.(new Error("malformed live bus message", { cause: error }));
       }
@@ -71,22 +80,32 @@ export async function createLiveBus(options: {
       await publisher.query("SELECT pg_notify($1, $2)", [CHANNEL, payload]);
     },
     async publishMany(topic, data) {
+      const head = `{"topic":${JSON.stringify(topic)},"batch":[`;
       const payloads: string[] = [];
+      let items: string[] = [];
+      let size = Buffer.byteLength(head) + 2;
       for (const item of data) {
-        const payload = JSON.stringify({ topic, data: item } satisfies LiveMessage);
-        if (Buffer.byteLength(payload) > LIVE_BUS_MAX_PAYLOAD) {
-          options.onError?.(
-            new Error(`live bus message on ${topic} is ${Buffer.byteLength(payload)} bytes; skipped`),
-          );
+        const json = JSON.stringify(item);
+        const bytes = Buffer.byteLength(json);
+        if (Buffer.byteLength(head) + bytes + 2 > LIVE_BUS_MAX_PAYLOAD) {
+          options.onError?.(new Error(`live bus message on ${topic} is ${bytes} bytes; skipped`));
           continue;
         }
-        payloads.push(payload);
+        if (size + bytes + 1 > LIVE_BUS_MAX_PAYLOAD) {
+          payloads.push(`${head}${items.join(",")}]}`);
+          items = [];
+          size = Buffer.byteLength(head) + 2;
+        }
+        items.push(json);
+        size += bytes + 1;
       }
+      if (items.length > 0) payloads.push(`${head}${items.join(",")}]}`);
       if (payloads.length === 0) return;
-      await publisher.query("SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload", [
-        CHANNEL,
-        payloads,
-      ]);
+      // One parameter per payload: an array literal would have to escape every quote in them.
+      await publisher.query(
+        `SELECT pg_notify($1, payload) FROM (VALUES ${payloads.map((_, i) => `($${i + 2}::text)`).join(", ")}) AS p(payload)`,
+        [CHANNEL, ...payloads],
+      );
     },
     subscribe(topic, signal) {
       const events = on(emitter, topic, signal ? { signal } : {});

@@ -216,6 +216,7 @@ export function createIngestGateway(options: {
         nonce: verified.nonce,
         nonceExpiresAt: verified.nonceExpiresAt,
         report,
+        body: request.body,
         receivedAt: new Date(clock()),
       });
       if (outcome === "replayed") return refuse(401, "replayed", "nonce already used");
