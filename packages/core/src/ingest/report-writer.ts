@@ -118,31 +118,85 @@ export function createReportWriter(options: {
   };
 }
 
-/** Builds `($1::t1, $2::t2, …), (…)` for rows of `types.length` parameters each. */
-function valuesList(rows: number, types: readonly string[]): string {
-  const tuples: string[] = [];
-  for (let row = 0; row < rows; row++) {
-    const base = row * types.length;
-    tuples.push(`(${types.map((type, i) => `$${base + i + 1}::${type}`).join(", ")})`);
-  }
-  return tuples.join(", ");
-}
-
 const UTF8_BOM = 0xef;
 
 /**
  * The report as stored: the body exactly as signed (it is valid UTF-8 JSON,
- * checked by decoding it), sent to PostgreSQL as bytes, so nothing is
- * serialised again. A body that starts with a byte-order mark (which
- * JSON.parse accepted after decoding but PostgreSQL's json type refuses) is
- * stored re-serialised instead.
+ * checked by decoding it), so nothing is serialised again. A body that starts
+ * with a byte-order mark (which JSON.parse accepted after decoding but
+ * PostgreSQL's json type refuses) is stored re-serialised instead.
  */
-function storedReport(item: Pending): Buffer | string {
+function storedReport(item: Pending): Buffer {
   const body = item.body;
   if (body && body.byteLength > 0 && body[0] !== UTF8_BOM)
     return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  return JSON.stringify(item.report);
+  return Buffer.from(JSON.stringify(item.report));
 }
+
+/**
+ * Many JSON documents as one binary parameter plus offsets and lengths, cut
+ * apart in SQL. Arrays of large JSON strings would be escaped by
+ * node-postgres and parsed back by PostgreSQL, which costs more than the
+ * rest of the statement.
+ */
+function packDocuments(documents: readonly Buffer[]): { blob: Buffer; offsets: number[]; lengths: number[] } {
+  const offsets: number[] = [];
+  const lengths: number[] = [];
+  let offset = 0;
+  for (const document of documents) {
+    offsets.push(offset + 1); // substring() counts from 1
+    lengths.push(document.byteLength);
+    offset += document.byteLength;
+  }
+  return { blob: Buffer.concat(documents, offset), offsets, lengths };
+}
+
+// Named statements: each pooled connection parses them once (and plans them
+// for each execution, see writeBatch).
+const STATEMENTS = {
+  insertNonces: {
+    name: "ingest-insert-nonces",
+    text: `INSERT INTO "IngestNonce" ("keyId", "nonce", "expiresAt")
+           SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
+           ON CONFLICT DO NOTHING RETURNING "keyId", "nonce"`,
+  },
+  lockSensors: {
+    name: "ingest-lock-sensors",
+    text: `SELECT s.id, s."clusterId", s."nodeName", s."agentStartedAt", s."lastSequence" FROM "Sensor" s
+           JOIN unnest($1::text[], $2::text[]) AS n(cluster, node) ON s."clusterId" = n.cluster AND s."nodeName" = n.node
+           ORDER BY s.id FOR UPDATE OF s`,
+  },
+  insertSensors: {
+    name: "ingest-insert-sensors",
+    text: `INSERT INTO "Sensor" ("id", "clusterId", "nodeName", "podName", "agentVersion", "configHash",
+                                 "agentStartedAt", "lastSequence", "firstSeenAt", "lastSeenAt")
+           SELECT id, cluster, node, pod, version, hash, 'epoch', -1, seen, seen
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+                AS u(id, cluster, node, pod, version, hash, seen)
+           ON CONFLICT ("clusterId", "nodeName") DO NOTHING`,
+  },
+  updateSensors: {
+    name: "ingest-update-sensors",
+    text: `UPDATE "Sensor" AS s SET
+             "podName" = u.pod, "agentVersion" = u.version, "configHash" = u.hash,
+             "agentStartedAt" = u.started, "lastSequence" = u.seq, "lastSeenAt" = u.seen,
+             "lastSummary" = convert_from(substring($10::bytea FROM u.off FOR u.len), 'UTF8')::json
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[],
+                       $7::timestamptz[], $8::int[], $9::int[])
+                AS u(id, pod, version, hash, started, seq, seen, off, len)
+           WHERE s.id = u.id`,
+  },
+  insertReports: {
+    name: "ingest-insert-reports",
+    text: `INSERT INTO "SensorReport" ("receivedAt", "sensorId", "clusterId", "nodeName", "agentStartedAt",
+                                       "sequence", "sentAt", "report")
+           SELECT received, sensor, cluster, node, started, seq, sent,
+                  convert_from(substring($10::bytea FROM off FOR len), 'UTF8')::json
+           FROM unnest($1::timestamptz[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[],
+                       $7::timestamptz[], $8::int[], $9::int[])
+                AS u(received, sensor, cluster, node, started, seq, sent, off, len)`,
+  },
+} as const;
 
 async function writeBatch(
   pool: PgPool,
@@ -150,17 +204,22 @@ async function writeBatch(
 ): Promise<{ outcomes: WriteOutcome[]; summaries: ReportSummary[] }> {
   const client = await pool.connect();
   try {
-    await client.query("BEGIN");
+    // The statements below are prepared once per connection, and a generic
+    // plan does not know how many rows an array parameter holds (it guessed
+    // scans of the whole Sensor table): plan each execution for its arrays.
+    await client.query("BEGIN; SET LOCAL plan_cache_mode = force_custom_plan");
     // 1. Nonces: the ones the insert skips were seen before (here or on another replica).
     // Rows are inserted in key order so that two batches in flight take their
     // locks in the same order and cannot deadlock.
     const byNonce = [...batch].sort((a, b) => (a.keyId + a.nonce < b.keyId + b.nonce ? -1 : 1));
-    const nonces = await client.query<{ keyId: string; nonce: string }>(
-      `INSERT INTO "IngestNonce" ("keyId", "nonce", "expiresAt")
-       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
-       ON CONFLICT DO NOTHING RETURNING "keyId", "nonce"`,
-      [byNonce.map((b) => b.keyId), byNonce.map((b) => b.nonce), byNonce.map((b) => b.nonceExpiresAt)],
-    );
+    const nonces = await client.query<{ keyId: string; nonce: string }>({
+      ...STATEMENTS.insertNonces,
+      values: [
+        byNonce.map((b) => b.keyId),
+        byNonce.map((b) => b.nonce),
+        byNonce.map((b) => b.nonceExpiresAt),
+      ],
+    });
     const fresh = new Set(nonces.rows.map((r) => `${r.keyId}\u0000${r.nonce}`));
     // The same nonce twice within one batch: only its first use is fresh.
     const outcomes: WriteOutcome[] = batch.map((b) => {
@@ -187,14 +246,9 @@ async function writeBatch(
     );
     const missing = nodes.filter((n) => !state.has(nodeKey(n.report)));
     if (missing.length > 0) {
-      await client.query(
-        `INSERT INTO "Sensor" ("id", "clusterId", "nodeName", "podName", "agentVersion", "configHash",
-                               "agentStartedAt", "lastSequence", "firstSeenAt", "lastSeenAt")
-         SELECT id, cluster, node, pod, version, hash, 'epoch', -1, seen, seen
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-              AS u(id, cluster, node, pod, version, hash, seen)
-         ON CONFLICT ("clusterId", "nodeName") DO NOTHING`,
-        [
+      await client.query({
+        ...STATEMENTS.insertSensors,
+        values: [
           missing.map(() => randomUUID()),
           missing.map((n) => n.report.agent.clusterId),
           missing.map((n) => n.report.agent.nodeName),
@@ -203,7 +257,7 @@ async function writeBatch(
           missing.map((n) => n.report.agent.configHash),
           missing.map((n) => n.receivedAt),
         ],
-      );
+      });
       // Ours, or another replica's that committed first: lock them too.
       for (const [key, sensor] of await lockSensors(
         client,
@@ -245,41 +299,40 @@ async function writeBatch(
     const updates = [...newest.entries()]
       .map(([key, value]) => ({ ...value, id: state.get(key)!.id }))
       .sort((a, b) => (a.id < b.id ? -1 : 1));
-    await client.query(
-      `UPDATE "Sensor" AS s SET
-         "podName" = u.pod, "agentVersion" = u.version, "configHash" = u.hash,
-         "agentStartedAt" = u.started, "lastSequence" = u.seq, "lastSeenAt" = u.seen, "lastSummary" = u.summary
-       FROM (VALUES ${valuesList(updates.length, SENSOR_UPDATE_TYPES)})
-            AS u(id, pod, version, hash, started, seq, seen, summary)
-       WHERE s.id = u.id`,
-      updates.flatMap(({ id, item, summary }) => [
-        id,
-        item.report.agent.podName,
-        item.report.agent.agentVersion,
-        item.report.agent.configHash,
-        new Date(item.report.agent.startedAt),
-        String(item.report.agent.sequence),
-        item.receivedAt,
-        JSON.stringify(summary),
-      ]),
-    );
+    const summaries = packDocuments(updates.map((u) => Buffer.from(JSON.stringify(u.summary))));
+    await client.query({
+      ...STATEMENTS.updateSensors,
+      values: [
+        updates.map((u) => u.id),
+        updates.map((u) => u.item.report.agent.podName),
+        updates.map((u) => u.item.report.agent.agentVersion),
+        updates.map((u) => u.item.report.agent.configHash),
+        updates.map((u) => new Date(u.item.report.agent.startedAt)),
+        updates.map((u) => String(u.item.report.agent.sequence)),
+        updates.map((u) => u.item.receivedAt),
+        summaries.offsets,
+        summaries.lengths,
+        summaries.blob,
+      ],
+    });
 
-    // 5. Every new report, in one insert; parameters are sent one by one
-    // (no array literal to escape and parse), the report as its raw bytes.
-    await client.query(
-      `INSERT INTO "SensorReport" ("receivedAt", "sensorId", "clusterId", "nodeName", "agentStartedAt", "sequence", "sentAt", "report")
-       VALUES ${valuesList(stored.length, REPORT_INSERT_TYPES)}`,
-      stored.flatMap(({ item, sensorId }) => [
-        item.receivedAt,
-        sensorId,
-        item.report.agent.clusterId,
-        item.report.agent.nodeName,
-        new Date(item.report.agent.startedAt),
-        String(item.report.agent.sequence),
-        new Date(item.report.sentAt),
-        storedReport(item),
-      ]),
-    );
+    // 5. Every new report, in one insert, each as the bytes it came as.
+    const reports = packDocuments(stored.map((s) => storedReport(s.item)));
+    await client.query({
+      ...STATEMENTS.insertReports,
+      values: [
+        stored.map((s) => s.item.receivedAt),
+        stored.map((s) => s.sensorId),
+        stored.map((s) => s.item.report.agent.clusterId),
+        stored.map((s) => s.item.report.agent.nodeName),
+        stored.map((s) => new Date(s.item.report.agent.startedAt)),
+        stored.map((s) => String(s.item.report.agent.sequence)),
+        stored.map((s) => new Date(s.item.report.sentAt)),
+        reports.offsets,
+        reports.lengths,
+        reports.blob,
+      ],
+    });
     await client.query("COMMIT");
     return { outcomes, summaries: stored.map((s) => s.summary) };
   } catch (error) {
@@ -289,18 +342,6 @@ async function writeBatch(
     client.release();
   }
 }
-
-const SENSOR_UPDATE_TYPES = ["uuid", "text", "text", "text", "timestamptz", "bigint", "timestamptz", "json"];
-const REPORT_INSERT_TYPES = [
-  "timestamptz",
-  "uuid",
-  "text",
-  "text",
-  "timestamptz",
-  "bigint",
-  "timestamptz",
-  "json",
-];
 
 /** Locks the sensor rows of these nodes (in id order, so batches cannot deadlock) and returns their state. */
 async function lockSensors(
@@ -313,12 +354,10 @@ async function lockSensors(
     nodeName: string;
     agentStartedAt: Date;
     lastSequence: string;
-  }>(
-    `SELECT s.id, s."clusterId", s."nodeName", s."agentStartedAt", s."lastSequence" FROM "Sensor" s
-     JOIN unnest($1::text[], $2::text[]) AS n(cluster, node) ON s."clusterId" = n.cluster AND s."nodeName" = n.node
-     ORDER BY s.id FOR UPDATE OF s`,
-    [agents.map((a) => a.clusterId), agents.map((a) => a.nodeName)],
-  );
+  }>({
+    ...STATEMENTS.lockSensors,
+    values: [agents.map((a) => a.clusterId), agents.map((a) => a.nodeName)],
+  });
   return new Map(
     rows.map((row) => [
       `${row.clusterId}\u0000${row.nodeName}`,
