@@ -326,6 +326,7 @@ async function load(options: { url: string; file: string; seconds: number; serve
 // --- main ----------------------------------------------------------------------
 
 ensureWrk();
+const loadAtStart = loadavg();
 const server = await startServer();
 const work = await mkdtemp(path.join(tmpdir(), "tapfleet-bench-requests-"));
 const pool = createPgPool({ url: server.databaseUrl, max: 1 });
@@ -389,9 +390,11 @@ try {
   const row = (name: string, r: Result) =>
     `| ${name.padEnd(33)} | ${r.perSecond.toFixed(0).padStart(7)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)} | ${String(r.errors).padStart(6)} | ${pct(r.serverCpu)} | ${pct(r.databaseCpu)} | ${pct(r.generatorCpu)} | ${pct(r.machineBusy)} |`;
   console.log(
-    `\ningest benchmark: ${CONNECTIONS} connections, ${SECONDS} s per endpoint, ${cpus().length} cores, load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")}\n`,
+    `\ningest benchmark: ${CONNECTIONS} connections, ${SECONDS} s per endpoint, ${cpus().length} cores, ` +
+      `load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")} at start, ` +
+      `${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")} at end\n`,
   );
   console.log(
     "| endpoint                          |   req/s | p50 ms | p99 ms | errors | server | postgres |  wrk  | machine |",
@@ -402,13 +405,14 @@ try {
   console.log(row("bare (same stack, no work)", bare));
   console.log(row("ingest (verify + store + publish)", ingest));
   console.log("(CPU columns: percent of one core; machine = all processes, 200 % = both cores busy)");
-  const perRequest = (r: Result) =>
-    [r.serverCpu, r.databaseCpu, r.generatorCpu]
-      .map((cpu) => ((cpu / 100 / r.perSecond) * 1e6).toFixed(0).padStart(5))
-      .join(" | ");
-  console.log("\nCPU per request, µs: | server | postgres |   wrk |");
-  console.log(`  bare               | ${perRequest(bare)} |`);
-  console.log(`  ingest             | ${perRequest(ingest)} |`);
+  const perRequest = (name: string, r: Result) =>
+    `| ${name} | ${[r.serverCpu, r.databaseCpu, r.generatorCpu]
+      .map((cpu) => ((cpu / 100 / r.perSecond) * 1e6).toFixed(0).padStart(8))
+      .join(" | ")} |`;
+  console.log("\n| CPU µs per request |   server | postgres |      wrk |");
+  console.log("|--------------------|----------|----------|----------|");
+  console.log(perRequest("bare".padEnd(18), bare));
+  console.log(perRequest("ingest".padEnd(18), ingest));
   console.log(
     `\nratio ingest/bare: ${(ingest.perSecond / bare.perSecond).toFixed(3)}   reports acknowledged: ${acknowledged}, stored: ${stored}${stored < acknowledged ? "  ← FEWER STORED THAN ACKNOWLEDGED" : ""}`,
   );
