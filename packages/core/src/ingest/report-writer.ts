@@ -25,7 +25,7 @@ interface Pending {
 
 export interface ReportWriter {
   write(item: Omit<Pending, "resolve" | "reject">): Promise<WriteOutcome>;
-  /** Waits for queued reports to be written. */
+  /** Waits for queued reports to be written and their summaries published. */
   drain(): Promise<void>;
 }
 
@@ -52,6 +52,7 @@ export function createReportWriter(options: {
   let active = 0;
   let scheduled = false;
   let idle: { promise: Promise<void>; resolve: () => void } | undefined;
+  let publishing: Promise<void> = Promise.resolve();
 
   const run = async (batch: Pending[]): Promise<void> => {
     let written: Awaited<ReturnType<typeof writeBatch>>;
@@ -70,9 +71,14 @@ export function createReportWriter(options: {
     }
     batch.forEach((item, i) => item.resolve(written.outcomes[i]!));
     if (written.summaries.length > 0) {
-      await options.bus
-        .publishMany(STATS_TOPIC, written.summaries)
-        .catch((error: unknown) => options.onError?.(error, "publishing reports"));
+      // Published in commit order, but off the batch's path: the next batch
+      // need not wait for the notification's round trip.
+      const summaries = written.summaries;
+      publishing = publishing.then(() =>
+        options.bus
+          .publishMany(STATS_TOPIC, summaries)
+          .catch((error: unknown) => options.onError?.(error, "publishing reports")),
+      );
     }
   };
 
@@ -106,14 +112,16 @@ export function createReportWriter(options: {
         }
       });
     },
-    drain() {
-      if (active === 0 && queue.length === 0) return Promise.resolve();
-      if (!idle) {
-        let resolve!: () => void;
-        const promise = new Promise<void>((r) => (resolve = r));
-        idle = { promise, resolve };
+    async drain() {
+      if (active > 0 || queue.length > 0) {
+        if (!idle) {
+          let resolve!: () => void;
+          const promise = new Promise<void>((r) => (resolve = r));
+          idle = { promise, resolve };
+        }
+        await idle.promise;
       }
-      return idle.promise;
+      await publishing;
     },
   };
 }
@@ -154,17 +162,39 @@ function packDocuments(documents: readonly Buffer[]): { blob: Buffer; offsets: n
 // Named statements: each pooled connection parses them once (and plans them
 // for each execution, see writeBatch).
 const STATEMENTS = {
-  insertNonces: {
-    name: "ingest-insert-nonces",
-    text: `INSERT INTO "IngestNonce" ("keyId", "nonce", "expiresAt")
-           SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
-           ON CONFLICT DO NOTHING RETURNING "keyId", "nonce"`,
+  // The nonces go in, and the sensors of the whole batch are locked (in id
+  // order, so two batches cannot deadlock), in one round trip. The
+  // sensors of replayed requests are locked too; that costs nothing.
+  insertNoncesLockSensors: {
+    name: "ingest-insert-nonces-lock-sensors",
+    text: `WITH fresh AS (
+             INSERT INTO "IngestNonce" ("keyId", "nonce", "expiresAt")
+             SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
+             ON CONFLICT DO NOTHING RETURNING "keyId", "nonce"
+           ), locked AS (
+             SELECT s.id, s."clusterId", s."nodeName",
+                    (extract(epoch FROM s."agentStartedAt") * 1000)::bigint::text AS started, s."lastSequence"::text AS seq
+             FROM "Sensor" s
+             JOIN unnest($4::text[], $5::text[]) AS n(cluster, node) ON s."clusterId" = n.cluster AND s."nodeName" = n.node
+             -- Nonces first, then sensor locks, in every batch.
+             WHERE (SELECT count(*) FROM fresh) >= 0
+             ORDER BY s.id FOR UPDATE OF s
+           )
+           SELECT (SELECT coalesce(json_agg(json_build_array("keyId", "nonce")), '[]') FROM fresh) AS fresh,
+                  (SELECT coalesce(json_agg(json_build_array(id, "clusterId", "nodeName", started, seq)), '[]')
+                   FROM locked) AS sensors`,
   },
   lockSensors: {
     name: "ingest-lock-sensors",
-    text: `SELECT s.id, s."clusterId", s."nodeName", s."agentStartedAt", s."lastSequence" FROM "Sensor" s
-           JOIN unnest($1::text[], $2::text[]) AS n(cluster, node) ON s."clusterId" = n.cluster AND s."nodeName" = n.node
-           ORDER BY s.id FOR UPDATE OF s`,
+    text: `WITH locked AS (
+             SELECT s.id, s."clusterId", s."nodeName",
+                    (extract(epoch FROM s."agentStartedAt") * 1000)::bigint::text AS started, s."lastSequence"::text AS seq
+             FROM "Sensor" s
+             JOIN unnest($1::text[], $2::text[]) AS n(cluster, node) ON s."clusterId" = n.cluster AND s."nodeName" = n.node
+             ORDER BY s.id FOR UPDATE OF s
+           )
+           SELECT coalesce(json_agg(json_build_array(id, "clusterId", "nodeName", started, seq)), '[]') AS sensors
+           FROM locked`,
   },
   insertSensors: {
     name: "ingest-insert-sensors",
@@ -175,26 +205,27 @@ const STATEMENTS = {
                 AS u(id, cluster, node, pod, version, hash, seen)
            ON CONFLICT ("clusterId", "nodeName") DO NOTHING`,
   },
-  updateSensors: {
-    name: "ingest-update-sensors",
-    text: `UPDATE "Sensor" AS s SET
-             "podName" = u.pod, "agentVersion" = u.version, "configHash" = u.hash,
-             "agentStartedAt" = u.started, "lastSequence" = u.seq, "lastSeenAt" = u.seen,
-             "lastSummary" = convert_from(substring($10::bytea FROM u.off FOR u.len), 'UTF8')::json
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[],
-                       $7::timestamptz[], $8::int[], $9::int[])
-                AS u(id, pod, version, hash, started, seq, seen, off, len)
-           WHERE s.id = u.id`,
-  },
-  insertReports: {
-    name: "ingest-insert-reports",
-    text: `INSERT INTO "SensorReport" ("receivedAt", "sensorId", "clusterId", "nodeName", "agentStartedAt",
+  // The sensors' new state and the new reports, in one statement.
+  updateSensorsInsertReports: {
+    name: "ingest-update-sensors-insert-reports",
+    text: `WITH updated AS (
+             UPDATE "Sensor" AS s SET
+               "podName" = u.pod, "agentVersion" = u.version, "configHash" = u.hash,
+               "agentStartedAt" = u.started, "lastSequence" = u.seq, "lastSeenAt" = u.seen,
+               "lastSummary" = convert_from(substring($10::bytea FROM u.off FOR u.len), 'UTF8')::json
+             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[],
+                         $7::timestamptz[], $8::int[], $9::int[])
+                  AS u(id, pod, version, hash, started, seq, seen, off, len)
+             WHERE s.id = u.id
+           )
+           INSERT INTO "SensorReport" ("receivedAt", "sensorId", "clusterId", "nodeName", "agentStartedAt",
                                        "sequence", "sentAt", "report")
            SELECT received, sensor, cluster, node, started, seq, sent,
-                  convert_from(substring($10::bytea FROM off FOR len), 'UTF8')::json
-           FROM unnest($1::timestamptz[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[],
-                       $7::timestamptz[], $8::int[], $9::int[])
-                AS u(received, sensor, cluster, node, started, seq, sent, off, len)`,
+                  convert_from(substring($20::bytea FROM off FOR len), 'UTF8')::json
+           FROM unnest($11::timestamptz[], $12::uuid[], $13::text[], $14::text[], $15::timestamptz[], $16::bigint[],
+                       $17::timestamptz[], $18::int[], $19::int[])
+                AS r(received, sensor, cluster, node, started, seq, sent, off, len)
+`,
   },
 } as const;
 
@@ -208,19 +239,26 @@ async function writeBatch(
     // plan does not know how many rows an array parameter holds (it guessed
     // scans of the whole Sensor table): plan each execution for its arrays.
     await client.query("BEGIN; SET LOCAL plan_cache_mode = force_custom_plan");
-    // 1. Nonces: the ones the insert skips were seen before (here or on another replica).
-    // Rows are inserted in key order so that two batches in flight take their
-    // locks in the same order and cannot deadlock.
-    const byNonce = [...batch].sort((a, b) => (a.keyId + a.nonce < b.keyId + b.nonce ? -1 : 1));
-    const nonces = await client.query<{ keyId: string; nonce: string }>({
-      ...STATEMENTS.insertNonces,
+    // 1. Nonces: the ones the insert skips were seen before (here or on
+    // another replica). Rows go in in key order so that two batches in flight
+    // take their locks in the same order and cannot deadlock. In the same
+    // round trip, the batch's sensors are locked and read.
+    const byNonce = [...batch].sort((a, b) =>
+      a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : a.nonce < b.nonce ? -1 : 1,
+    );
+    const nodeKey = (r: StatsReport) => `${r.agent.clusterId}\u0000${r.agent.nodeName}`;
+    const batchNodes = [...new Map(batch.map((b) => [nodeKey(b.report), b.report.agent])).values()];
+    const first = await client.query<{ fresh: [string, string][]; sensors: SensorRow[] }>({
+      ...STATEMENTS.insertNoncesLockSensors,
       values: [
         byNonce.map((b) => b.keyId),
         byNonce.map((b) => b.nonce),
         byNonce.map((b) => b.nonceExpiresAt),
+        batchNodes.map((a) => a.clusterId),
+        batchNodes.map((a) => a.nodeName),
       ],
     });
-    const fresh = new Set(nonces.rows.map((r) => `${r.keyId}\u0000${r.nonce}`));
+    const fresh = new Set(first.rows[0]!.fresh.map(([keyId, nonce]) => `${keyId}\u0000${nonce}`));
     // The same nonce twice within one batch: only its first use is fresh.
     const outcomes: WriteOutcome[] = batch.map((b) => {
       const key = `${b.keyId}\u0000${b.nonce}`;
@@ -234,16 +272,11 @@ async function writeBatch(
       return { outcomes, summaries: [] };
     }
 
-    // 2. The sensors of this batch, locked so that batches and replicas
-    // writing the same node serialise. A node seen for the first time gets a
-    // placeholder row first (older than any report), so that from here on
-    // every sensor exists and the rest is one UPDATE.
-    const nodeKey = (r: StatsReport) => `${r.agent.clusterId}\u0000${r.agent.nodeName}`;
+    // 2. A node seen for the first time gets a placeholder row (older than
+    // any report), so that from here on every sensor exists and the rest is
+    // one UPDATE.
+    const state = sensorState(first.rows[0]!.sensors);
     const nodes = [...new Map(freshItems.map((b) => [nodeKey(b.report), b])).values()];
-    const state = await lockSensors(
-      client,
-      nodes.map((n) => n.report.agent),
-    );
     const missing = nodes.filter((n) => !state.has(nodeKey(n.report)));
     if (missing.length > 0) {
       await client.query({
@@ -300,8 +333,10 @@ async function writeBatch(
       .map(([key, value]) => ({ ...value, id: state.get(key)!.id }))
       .sort((a, b) => (a.id < b.id ? -1 : 1));
     const summaries = packDocuments(updates.map((u) => Buffer.from(JSON.stringify(u.summary))));
+    // 5. Every new report, each as the bytes it came as; in the same statement.
+    const reports = packDocuments(stored.map((s) => storedReport(s.item)));
     await client.query({
-      ...STATEMENTS.updateSensors,
+      ...STATEMENTS.updateSensorsInsertReports,
       values: [
         updates.map((u) => u.id),
         updates.map((u) => u.item.report.agent.podName),
@@ -313,14 +348,6 @@ async function writeBatch(
         summaries.offsets,
         summaries.lengths,
         summaries.blob,
-      ],
-    });
-
-    // 5. Every new report, in one insert, each as the bytes it came as.
-    const reports = packDocuments(stored.map((s) => storedReport(s.item)));
-    await client.query({
-      ...STATEMENTS.insertReports,
-      values: [
         stored.map((s) => s.item.receivedAt),
         stored.map((s) => s.sensorId),
         stored.map((s) => s.item.report.agent.clusterId),
@@ -343,25 +370,26 @@ async function writeBatch(
   }
 }
 
+/** id, clusterId, nodeName, agent start (epoch ms) and last sequence, as text where they are numbers. */
+type SensorRow = [string, string, string, string, string];
+
+function sensorState(rows: readonly SensorRow[]): Map<string, SensorState> {
+  return new Map(
+    rows.map(([id, clusterId, nodeName, startedAt, sequence]) => [
+      `${clusterId}\u0000${nodeName}`,
+      { id, agentStartedAt: Number(startedAt), lastSequence: BigInt(sequence) },
+    ]),
+  );
+}
+
 /** Locks the sensor rows of these nodes (in id order, so batches cannot deadlock) and returns their state. */
 async function lockSensors(
   client: PgPoolClient,
   agents: readonly { clusterId: string; nodeName: string }[],
 ): Promise<Map<string, SensorState>> {
-  const { rows } = await client.query<{
-    id: string;
-    clusterId: string;
-    nodeName: string;
-    agentStartedAt: Date;
-    lastSequence: string;
-  }>({
+  const { rows } = await client.query<{ sensors: SensorRow[] }>({
     ...STATEMENTS.lockSensors,
     values: [agents.map((a) => a.clusterId), agents.map((a) => a.nodeName)],
   });
-  return new Map(
-    rows.map((row) => [
-      `${row.clusterId}\u0000${row.nodeName}`,
-      { id: row.id, agentStartedAt: row.agentStartedAt.getTime(), lastSequence: BigInt(row.lastSequence) },
-    ]),
-  );
+  return sensorState(rows[0]!.sensors);
 }
