@@ -159,8 +159,8 @@ function packDocuments(documents: readonly Buffer[]): { blob: Buffer; offsets: n
   return { blob: Buffer.concat(documents, offset), offsets, lengths };
 }
 
-// Named statements: each pooled connection parses them once (and plans them
-// for each execution, see writeBatch).
+// Named statements: each pooled connection parses and plans them once (see
+// writeBatch for how the plans are kept to index lookups).
 const STATEMENTS = {
   // The nonces go in, and the sensors of the whole batch are locked (in id
   // order, so two batches cannot deadlock), in one round trip. The
@@ -235,10 +235,15 @@ async function writeBatch(
 ): Promise<{ outcomes: WriteOutcome[]; summaries: ReportSummary[] }> {
   const client = await pool.connect();
   try {
-    // The statements below are prepared once per connection, and a generic
-    // plan does not know how many rows an array parameter holds (it guessed
-    // scans of the whole Sensor table): plan each execution for its arrays.
-    await client.query("BEGIN; SET LOCAL plan_cache_mode = force_custom_plan");
+    // The statements below are prepared once per connection, and after a few
+    // executions PostgreSQL reuses a generic plan, which cannot see how many
+    // elements an array parameter holds: left alone it chose to scan the whole
+    // Sensor table. Every statement here wants index lookups per array element
+    // (nested loops); planning each execution instead cost more PostgreSQL
+    // CPU per report than the lookups themselves at small batch sizes.
+    await client.query(
+      "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
+    );
     // 1. Nonces: the ones the insert skips were seen before (here or on
     // another replica). Rows go in in key order so that two batches in flight
     // take their locks in the same order and cannot deadlock. In the same
