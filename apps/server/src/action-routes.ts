@@ -16,6 +16,7 @@ import { INGEST_PATHS, MAX_ACTION_RESULT_BODY_BYTES } from "@tapfleet/sensor";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { authenticateRequest } from "./auth.ts";
+import { useSignedBodies } from "./ingest-routes.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -30,24 +31,7 @@ export async function registerActionRoutes(
   });
 
   await app.register((ingest, _options, done) => {
-    // Raw bodies: the signature covers their exact bytes.
-    ingest.removeAllContentTypeParsers();
-    ingest.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
-    ingest.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-      const tooLarge = error.code === "FST_ERR_CTP_BODY_TOO_LARGE";
-      const status = tooLarge ? 413 : error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
-      if (status >= 500) request.log.error({ err: error }, "action ingest failed");
-      void reply.status(status).send({
-        ok: false,
-        reason: tooLarge ? "too_large" : status >= 500 ? "rate_limited" : "malformed",
-        message: tooLarge
-          ? "body is larger than this endpoint accepts"
-          : status >= 500
-            ? "server error; retry later"
-            : error.message,
-        serverTime: Date.now(),
-      });
-    });
+    useSignedBodies(ingest, "action ingest failed");
 
     ingest.get(INGEST_PATHS.actions, async (request, reply) => {
       const result = await actions.acceptPoll({

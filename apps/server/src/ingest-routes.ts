@@ -6,29 +6,39 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 
+type App = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>;
+
+/**
+ * Sets up a scope of agent endpoints: bodies arrive raw, because the
+ * signature covers their exact bytes, and errors Fastify raises itself
+ * (oversized, malformed) answer in the protocol's refusal shape.
+ */
+export function useSignedBodies(scope: FastifyInstance, failureMessage: string): void {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+  scope.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const tooLarge = error.code === "FST_ERR_CTP_BODY_TOO_LARGE";
+    const status = tooLarge ? 413 : error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, failureMessage);
+    void reply.status(status).send({
+      ok: false,
+      reason: tooLarge ? "too_large" : status >= 500 ? "rate_limited" : "malformed",
+      message: tooLarge
+        ? "body is larger than this endpoint accepts"
+        : status >= 500
+          ? "server error; retry later"
+          : error.message,
+      serverTime: Date.now(),
+    });
+  });
+}
+
 export async function registerIngestRoutes(
-  app: FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>,
+  app: App,
   options: { gateway: IngestGateway; bareEndpoint?: boolean },
 ): Promise<void> {
   await app.register((ingest, _options, done) => {
-    ingest.removeAllContentTypeParsers();
-    ingest.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
-
-    ingest.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-      const tooLarge = error.code === "FST_ERR_CTP_BODY_TOO_LARGE";
-      const status = tooLarge ? 413 : error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
-      if (status >= 500) request.log.error({ err: error }, "ingest failed");
-      void reply.status(status).send({
-        ok: false,
-        reason: tooLarge ? "too_large" : status >= 500 ? "rate_limited" : "malformed",
-        message: tooLarge
-          ? "body is larger than this endpoint accepts"
-          : status >= 500
-            ? "server error; retry later"
-            : error.message,
-        serverTime: Date.now(),
-      });
-    });
+    useSignedBodies(ingest, "ingest failed");
 
     const handle =
       (
