@@ -4,47 +4,24 @@
 // What the server stored — read back through its live bus, its database and
 // its API — must match the traffic exactly, for each agent's interface rules.
 
-import { request as httpsRequest } from "node:https";
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { createApiToken, createUser, STATS_TOPIC, type ReportSummary } from "@tapfleet/core";
-import { createDb, createLiveBus, type Db, type LiveBus } from "@tapfleet/db";
-import { createTestDatabase, type TestDatabase } from "@tapfleet/db/testing";
-import type { InterfaceStats, StatsReport } from "@tapfleet/sensor";
+import { STATS_TOPIC, type ReportSummary } from "@tapfleet/core";
+import { createLiveBus, type LiveBus } from "@tapfleet/db";
+import { summarizePcap, type InterfaceStats, type StatsReport } from "@tapfleet/sensor";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  baseEnv,
-  buildAgentBundle,
-  startAgent,
-  type AgentProcess,
-} from "../../../packages/agent/test/support/agent-process.ts";
-import {
-  COLLECTOR_SERVER_NAME,
-  createTestCertificate,
-  type TestCertificate,
-} from "../../../packages/agent/test/support/collector.ts";
-import { createLab, type Lab } from "../../../packages/agent/test/support/lab.ts";
+import type { AgentProcess } from "../../../packages/agent/test/support/agent-process.ts";
 import { startTinyproxy } from "../../../packages/agent/test/support/proxy.ts";
-import { requireTools, waitFor } from "../../../packages/agent/test/support/run.ts";
+import { waitFor } from "../../../packages/agent/test/support/run.ts";
 import {
   icmpUnreachableBytes,
   sendUdp,
   udpFrameBytes,
 } from "../../../packages/agent/test/support/traffic.ts";
-import { loadServerEnv } from "../src/env.ts";
-import { createLogger, startServer, type RunningServer } from "../src/start.ts";
+import { createLabServer, type LabServer } from "./support/lab-server.ts";
 
 const CLUSTER = "lab-cluster";
 
-let lab: Lab;
-let certificate: TestCertificate;
-let database: TestDatabase;
-let db: Db;
+let t: LabServer;
 let bus: LiveBus;
-let server: RunningServer | undefined;
-let port = 0;
-let token: string;
 let ingestKey: string;
 const stored = new (class StoredSummaries {
   readonly items: ReportSummary[] = [];
@@ -83,73 +60,8 @@ const stored = new (class StoredSummaries {
 const subscription = new AbortController();
 const running: AgentProcess[] = [];
 
-async function startTapfleet(): Promise<RunningServer> {
-  const env = loadServerEnv({
-    HOST: lab.collectorAddress,
-    PORT: String(port),
-    DATABASE_URL: database.url,
-    TAPFLEET_SERVE_DASHBOARD: "false",
-    TAPFLEET_ADMIN_PASSWORD: "admin-password-for-tests",
-    TAPFLEET_TLS_CERT_FILE: path.join(certificate.directory, "cert.pem"),
-    TAPFLEET_TLS_KEY_FILE: path.join(certificate.directory, "key.pem"),
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-  });
-  const started = await startServer({ env, logger: createLogger(env.LOG_LEVEL), announce: () => undefined });
-  port = Number(new URL(started.url).port);
-  return started;
-}
-
-/** The API over HTTPS, trusting the test CA, as a CI pipeline with a token would call it. */
-function api(
-  method: string,
-  pathname: string,
-  body?: unknown,
-): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const request = httpsRequest(
-      {
-        host: lab.collectorAddress,
-        port,
-        method,
-        path: pathname,
-        ca: certificate.cert,
-        servername: COLLECTOR_SERVER_NAME,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-      },
-      (response) => {
-        const parts: Buffer[] = [];
-        response.on("data", (part: Buffer) => parts.push(part));
-        response.on("end", () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: Buffer.concat(parts),
-          }),
-        );
-        response.on("error", reject);
-      },
-    );
-    request.on("error", reject);
-    request.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
 function launch(node: string, env: Record<string, string>, key = ingestKey): AgentProcess {
-  const agent = startAgent({
-    netns: lab.agentNs,
-    env: {
-      ...baseEnv({ collectorHost: lab.collectorAddress, collectorPort: port, certificate }),
-      VSENSOR_HMAC_KEY: key,
-      TAPFLEET_CLUSTER_ID: CLUSTER,
-      TAPFLEET_NODE_NAME: node,
-      TAPFLEET_POD_NAME: `tapfleet-agent-${node}`,
-      OSSENSOR_CONFIG_PATH: path.join(mkdtempSync(path.join(os.tmpdir(), "tf-e2e-cfg-")), "ossensor.cfg"),
-      ...env,
-    },
-  });
+  const agent = t.launchAgent({ cluster: CLUSTER, node, key, env });
   running.push(agent);
   return agent;
 }
@@ -166,7 +78,7 @@ async function firstStored(node: string, agent: AgentProcess): Promise<ReportSum
 
 /** The report as the server stored it (the row's JSON), by node and sequence. */
 async function storedReport(node: string, sequence: number): Promise<StatsReport> {
-  const row = await db.sensorReport.findFirstOrThrow({
+  const row = await t.db.sensorReport.findFirstOrThrow({
     where: { clusterId: CLUSTER, nodeName: node, sequence: BigInt(sequence) },
   });
   return row.report as unknown as StatsReport;
@@ -176,39 +88,13 @@ const counts = (summary: ReportSummary) =>
   Object.fromEntries(summary.interfaces.map((i) => [i.name, i.packets]));
 
 beforeAll(async () => {
-  requireTools();
-  await buildAgentBundle();
-  certificate = createTestCertificate();
-  lab = await createLab();
-  await lab.addLink("t0");
-  await lab.addLink("t1", { ipv6: false });
-  await lab.addLink("t2", { ipv6: false });
-  database = await createTestDatabase();
-  db = createDb({ url: database.url, maxConnections: 3 });
-  bus = await createLiveBus({ url: database.url });
+  t = await createLabServer({ links: [["t0"], ["t1", { ipv6: false }], ["t2", { ipv6: false }]] });
+  bus = await createLiveBus({ url: t.databaseUrl });
   const iterator = bus.subscribe(STATS_TOPIC, subscription.signal);
   void (async () => {
     for await (const message of iterator) stored.add(message as ReportSummary);
   })().catch(() => undefined);
-  server = await startTapfleet();
-
-  const user = await createUser({
-    db,
-    username: "pipeline",
-    role: "operator",
-    password: "pipeline-password-1",
-  });
-  token = (
-    await createApiToken({
-      db,
-      creator: { type: "user", id: user.id, name: user.username, role: "operator", sessionId: "" },
-      name: "e2e",
-      role: "operator",
-    })
-  ).secret;
-  const created = await api("POST", "/api/v1/clusters", { id: CLUSTER, displayName: "Lab" });
-  expect(created.status, created.body.toString()).toBe(200);
-  ingestKey = (JSON.parse(created.body.toString()) as { secret: string }).secret;
+  ingestKey = await t.registerCluster(CLUSTER);
 });
 
 afterEach(async () => {
@@ -217,11 +103,8 @@ afterEach(async () => {
 
 afterAll(async () => {
   subscription.abort();
-  await server?.stop();
   await bus?.close();
-  await db?.$disconnect();
-  await database?.stop();
-  await lab?.destroy();
+  await t?.close();
 });
 
 // Generous: four agents, the server and PostgreSQL share two cores.
@@ -242,12 +125,12 @@ describe("agent to server", { timeout: 150_000 }, () => {
       ["t1"],
     ]);
 
-    const [t0, t1, t2] = [lab.links.get("t0")!, lab.links.get("t1")!, lab.links.get("t2")!];
+    const [t0, t1, t2] = [t.lab.links.get("t0")!, t.lab.links.get("t1")!, t.lab.links.get("t2")!];
     // To a closed port: every datagram draws one ICMP port unreachable back.
-    await sendUdp(lab.senderNs, t0.agentV4, 5000, 20, 100);
-    await sendUdp(lab.senderNs, t0.agentV6, 5000, 5, 100);
-    await sendUdp(lab.senderNs, t1.agentV4, 5000, 10, 60);
-    await sendUdp(lab.senderNs, t2.agentV4, 5000, 7, 80);
+    await sendUdp(t.lab.senderNs, t0.agentV4, 5000, 20, 100);
+    await sendUdp(t.lab.senderNs, t0.agentV6, 5000, 5, 100);
+    await sendUdp(t.lab.senderNs, t1.agentV4, 5000, 10, 60);
+    await sendUdp(t.lab.senderNs, t2.agentV4, 5000, 7, 80);
     const icmp6Bytes = (payload: number) => 14 + 40 + 8 + 40 + 8 + payload;
     const bytes = {
       t0:
@@ -303,7 +186,7 @@ describe("agent to server", { timeout: 150_000 }, () => {
     });
     // Top talkers are per interval; over every stored report they add up to the traffic.
     const talkers = new Map<string, number>();
-    const rows = await db.sensorReport.findMany({
+    const rows = await t.db.sensorReport.findMany({
       where: { nodeName: "include-t0" },
       orderBy: { sequence: "asc" },
     });
@@ -319,7 +202,7 @@ describe("agent to server", { timeout: 150_000 }, () => {
     });
 
     // The sensors list shows each node with its agent's identity and last counters.
-    const listed = await api("GET", `/api/v1/sensors?clusterId=${CLUSTER}`);
+    const listed = await t.api("GET", `/api/v1/sensors?clusterId=${CLUSTER}`);
     expect(listed.status).toBe(200);
     const sensors = (
       JSON.parse(listed.body.toString()) as { items: { id: string; nodeName: string; podName: string }[] }
@@ -335,8 +218,8 @@ describe("agent to server", { timeout: 150_000 }, () => {
     // Every captured packet was forwarded in chunks: the sensor's pcap holds exactly the 50 packets of t0.
     const sensorId = sensors.find((s) => s.nodeName === "include-t0")!.id;
     const pcapPackets = async () => {
-      const download = await api("GET", `/api/v1/sensors/${sensorId}/pcap?interface=t0`);
-      return download.status === 200 ? countPcapRecords(download.body) : 0;
+      const download = await t.api("GET", `/api/v1/sensors/${sensorId}/pcap?interface=t0`);
+      return download.status === 200 ? packetsIn(download.body) : 0;
     };
     expect(
       await until(
@@ -353,11 +236,11 @@ describe("agent to server", { timeout: 150_000 }, () => {
     );
     expect(Object.keys(counts(first)).sort()).toEqual(["t0", "t1", "t2"]);
     try {
-      const added = await lab.addLink("t5", { ipv6: false });
+      const added = await t.lab.addLink("t5", { ipv6: false });
       await stored.next("any", (s) => "t5" in counts(s), 15_000, "t5 in a stored report");
-      await sendUdp(lab.senderNs, added.agentV4, 5000, 6, 10);
+      await sendUdp(t.lab.senderNs, added.agentV4, 5000, 6, 10);
       const reached = await stored.next("any", (s) => counts(s).t5 === 12, 15_000, "t5 at 12 packets");
-      await lab.removeLink("t5");
+      await t.lab.removeLink("t5");
       const without = await stored.next(
         "any",
         (s) => s.sequence > reached.sequence && !("t5" in counts(s)),
@@ -371,12 +254,12 @@ describe("agent to server", { timeout: 150_000 }, () => {
       );
       expect(listing.map((s) => counts(s).t5)).toEqual(listing.map(() => 12));
     } finally {
-      await lab.removeLink("t5");
+      await t.lab.removeLink("t5");
     }
   });
 
   it("reports through an HTTP CONNECT proxy and stores every report exactly once across a server restart", async () => {
-    const proxy = startTinyproxy({ netns: lab.agentNs, port: 8888, allowPort: port });
+    const proxy = startTinyproxy({ netns: t.lab.agentNs, port: 8888, allowPort: t.port });
     try {
       const agent = launch("proxied", {
         NETWORK_DEVICE_INCLUDELIST: "^t0$",
@@ -385,12 +268,11 @@ describe("agent to server", { timeout: 150_000 }, () => {
       const before = await stored.next("proxied", (s) => s.sequence >= 1, 20_000, "two stored reports");
       expect(agent.output.join("\n")).toContain("via proxy http://127.0.0.1:8888");
       expect(proxy.log()).toMatch(
-        new RegExp(`CONNECT ${lab.collectorAddress.replace(/\./g, "\\.")}:${port}`),
+        new RegExp(`CONNECT ${t.lab.collectorAddress.replace(/\./g, "\\.")}:${t.port}`),
       );
 
       // The server goes away; reports come due and fail...
-      await server!.stop();
-      server = undefined;
+      await t.stop();
       const failures = () => agent.output.filter((line) => /report #\d+ .*not sent/.test(line)).length;
       await waitFor(
         () => (failures() >= 3 ? true : undefined),
@@ -398,14 +280,14 @@ describe("agent to server", { timeout: 150_000 }, () => {
         "three failed sends during the outage",
       );
       // ...and are delivered, in order, once it is back on the same address.
-      server = await startTapfleet();
+      await t.start();
       const after = await stored.next(
         "proxied",
         (s) => s.sequence >= before.sequence + 4,
         60_000,
         "reports after the restart",
       );
-      const rows = await db.sensorReport.findMany({
+      const rows = await t.db.sensorReport.findMany({
         where: { nodeName: "proxied" },
         orderBy: { id: "asc" },
         select: { sequence: true },
@@ -421,7 +303,7 @@ describe("agent to server", { timeout: 150_000 }, () => {
   });
 
   it("during a key rotation accepts agents on the old and the new key, and stores nothing from a wrong key", async () => {
-    const rotated = await api("POST", `/api/v1/clusters/${CLUSTER}/rotate-key`, { graceHours: 1 });
+    const rotated = await t.api("POST", `/api/v1/clusters/${CLUSTER}/rotate-key`, { graceHours: 1 });
     expect(rotated.status, rotated.body.toString()).toBe(200);
     const newKey = (JSON.parse(rotated.body.toString()) as { secret: string }).secret;
     expect(newKey).not.toBe(ingestKey);
@@ -437,8 +319,8 @@ describe("agent to server", { timeout: 150_000 }, () => {
       15_000,
       "the wrong key refused with 401",
     );
-    expect(await db.sensorReport.count({ where: { nodeName: "wrong-key" } })).toBe(0);
-    expect(await db.sensor.count({ where: { nodeName: "wrong-key" } })).toBe(0);
+    expect(await t.db.sensorReport.count({ where: { nodeName: "wrong-key" } })).toBe(0);
+    expect(await t.db.sensor.count({ where: { nodeName: "wrong-key" } })).toBe(0);
   });
 });
 
@@ -453,13 +335,8 @@ async function until<T>(check: () => Promise<T | undefined>, what: string): Prom
   }
 }
 
-/** Records in a classic pcap file (24-byte header, 16-byte record headers, little-endian). */
-function countPcapRecords(file: Buffer): number {
-  let offset = 24;
-  let records = 0;
-  while (offset + 16 <= file.length) {
-    offset += 16 + file.readUInt32LE(offset + 8);
-    records += 1;
-  }
-  return records;
+function packetsIn(pcap: Buffer): number {
+  const summary = summarizePcap(pcap);
+  if (!summary.ok) throw new Error(`the downloaded pcap is not valid: ${summary.message}`);
+  return summary.summary.packetCount;
 }
