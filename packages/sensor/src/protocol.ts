@@ -581,10 +581,14 @@ export function summarizePcap(
   return { ok: true, summary: { packetCount, firstPacketAtUs: first, lastPacketAtUs: last, linkType } };
 }
 
-/** Splits and checks a chunk upload: the metadata must agree with the pcap it describes. */
-export function decodeChunkUpload(
+/**
+ * The shape shared by chunk and result uploads: one line of JSON metadata
+ * (checked against `schema`), "\n", then exactly `pcapBytes` bytes of pcap.
+ */
+function splitMetadataAndPcap<T extends { pcapBytes: number }>(
   body: Uint8Array,
-): DecodeResult<{ metadata: ChunkMetadata; pcap: Uint8Array }> {
+  schema: z.ZodType<T>,
+): DecodeResult<{ metadata: T; pcap: Uint8Array }> {
   const newline = body.indexOf(0x0a);
   if (newline === -1) return { ok: false, reason: "invalid_body", message: "no metadata line" };
   let json: unknown;
@@ -593,7 +597,7 @@ export function decodeChunkUpload(
   } catch {
     return { ok: false, reason: "invalid_body", message: "metadata line is not UTF-8 JSON" };
   }
-  const parsed = ZChunkMetadataSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) return { ok: false, reason: "invalid_body", message: zodMessage(parsed.error) };
   const metadata = parsed.data;
   const pcap = body.subarray(newline + 1);
@@ -604,6 +608,16 @@ export function decodeChunkUpload(
       message: `pcapBytes is ${metadata.pcapBytes} but ${pcap.byteLength} bytes follow`,
     };
   }
+  return { ok: true, value: { metadata, pcap } };
+}
+
+/** Splits and checks a chunk upload: the metadata must agree with the pcap it describes. */
+export function decodeChunkUpload(
+  body: Uint8Array,
+): DecodeResult<{ metadata: ChunkMetadata; pcap: Uint8Array }> {
+  const split = splitMetadataAndPcap(body, ZChunkMetadataSchema);
+  if (!split.ok) return split;
+  const { metadata, pcap } = split.value;
   const summary = summarizePcap(pcap);
   if (!summary.ok) return { ok: false, reason: "invalid_body", message: summary.message };
   const { packetCount, firstPacketAtUs, lastPacketAtUs } = summary.summary;
@@ -806,25 +820,9 @@ export function encodeActionResultUpload(metadata: ActionResultMetadata, pcap: U
 export function decodeActionResultUpload(
   body: Uint8Array,
 ): DecodeResult<{ metadata: ActionResultMetadata; pcap: Uint8Array }> {
-  const newline = body.indexOf(0x0a);
-  if (newline === -1) return { ok: false, reason: "invalid_body", message: "no metadata line" };
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body.subarray(0, newline)));
-  } catch {
-    return { ok: false, reason: "invalid_body", message: "metadata line is not UTF-8 JSON" };
-  }
-  const parsed = ZActionResultMetadataSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, reason: "invalid_body", message: zodMessage(parsed.error) };
-  const metadata = parsed.data;
-  const pcap = body.subarray(newline + 1);
-  if (pcap.byteLength !== metadata.pcapBytes) {
-    return {
-      ok: false,
-      reason: "invalid_body",
-      message: `pcapBytes is ${metadata.pcapBytes} but ${pcap.byteLength} bytes follow`,
-    };
-  }
+  const split = splitMetadataAndPcap(body, ZActionResultMetadataSchema);
+  if (!split.ok) return split;
+  const { metadata, pcap } = split.value;
   if (metadata.status === "succeeded") {
     const summary = summarizePcap(pcap);
     if (!summary.ok) return { ok: false, reason: "invalid_body", message: summary.message };
