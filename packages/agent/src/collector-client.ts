@@ -9,15 +9,17 @@
 // cost the agent about 20 MB of its memory (its JavaScript, and llhttp as
 // WebAssembly, which V8 recompiles in the background with another 36 MB
 // for half a second). Through a proxy, each connection is an HTTP CONNECT
-// tunnel with TLS to the collector inside it.
+// tunnel with TLS to the collector inside it, made by `https-proxy-agent`
+// (an agent for Node's own client: about 33 kB of plain JavaScript in the
+// bundle with its dependencies, no measurable RSS) rather than by hand.
 
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import http from "node:http";
+import type http from "node:http";
 import https from "node:https";
 import { once } from "node:events";
-import type { Duplex } from "node:stream";
-import tls from "node:tls";
+import type net from "node:net";
+import { HttpsProxyAgent, type HttpsProxyAgentOptions } from "https-proxy-agent";
 import { bypassesProxy } from "@tapfleet/sensor/manifests";
 import { signRequest, type SignableBody } from "@tapfleet/sensor/protocol";
 import type { ResolvedSensorSettings } from "@tapfleet/sensor/settings";
@@ -69,6 +71,8 @@ export function createCollectorClient(options: CreateCollectorClientOptions): Co
   const timeoutMs = options.timeoutMs ?? 30_000;
   const host = settings.collectorHost.includes(":") ? `[${settings.collectorHost}]` : settings.collectorHost;
   const origin = `https://${host}:${settings.collectorPort}`;
+  // Given with each request: the TLS session with the collector (inside the
+  // tunnel through a proxy) takes them from there, the proxy's own does not.
   const tls = {
     ca: settings.tlsCaFile === undefined ? undefined : readFileSync(settings.tlsCaFile, "utf8"),
     servername: settings.tlsServerName,
@@ -77,9 +81,9 @@ export function createCollectorClient(options: CreateCollectorClientOptions): Co
   const useProxy =
     settings.httpsProxy !== undefined && !bypassesProxy(settings.collectorHost, settings.noProxy);
   // Two uploads and a report may be in flight at once; connections are kept for the next ones.
-  const agentOptions: https.AgentOptions = { keepAlive: true, maxSockets: 4, ...tls };
+  const agentOptions = { keepAlive: true, maxSockets: 4 };
   const agent = useProxy
-    ? new TunnelAgent(new URL(settings.httpsProxy!), timeoutMs, agentOptions)
+    ? new CollectorProxyAgent(settings.httpsProxy!, timeoutMs, agentOptions)
     : new https.Agent(agentOptions);
   const send = (
     method: "GET" | "POST",
@@ -108,6 +112,7 @@ export function createCollectorClient(options: CreateCollectorClientOptions): Co
           path,
           method,
           agent,
+          ...tls,
           headers:
             method === "GET"
               ? headers
@@ -164,59 +169,66 @@ async function writeParts(request: http.ClientRequest, parts: readonly Uint8Arra
 const WRITE_SLICE_BYTES = 64 * 1024;
 
 /**
- * An https agent whose connections are CONNECT tunnels through an HTTP(S)
- * proxy: the TLS session with the collector runs inside the tunnel, so the
- * proxy sees only the collector's host and port.
+ * `https-proxy-agent`, which opens each connection as a CONNECT tunnel through
+ * an HTTP(S) proxy (with Basic `Proxy-Authorization` from credentials in the
+ * URL) and runs the TLS session with the collector inside it, so the proxy sees
+ * only the collector's host and port. Two things are added here: a limit on
+ * the CONNECT (the library waits as long as the proxy does), and an error that
+ * names the proxy and its status for a refused CONNECT (the library would hand
+ * the proxy's refusal back as if it were the collector's response).
  */
-class TunnelAgent extends https.Agent {
+type ConnectOptions = Parameters<HttpsProxyAgent<string>["connect"]>[1];
+
+class CollectorProxyAgent extends HttpsProxyAgent<string> {
   constructor(
-    private readonly proxy: URL,
+    proxy: string,
     private readonly timeoutMs: number,
-    options: https.AgentOptions,
+    options: HttpsProxyAgentOptions<string>,
   ) {
-    super(options);
+    // The credentials go to the library as the header it would make of them,
+    // not in the URL: with DEBUG=https-proxy-agent it logs the URL.
+    const url = new URL(proxy);
+    const headers: Record<string, string> = {};
+    if (url.username !== "" || url.password !== "") {
+      const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      headers["Proxy-Authorization"] = `Basic ${Buffer.from(credentials).toString("base64")}`;
+      url.username = "";
+      url.password = "";
+    }
+    super(url, { ...options, headers });
   }
 
-  // Node's agent accepts a connection handed over later through the callback.
-  override createConnection(
-    options: tls.ConnectionOptions & { host?: string; port?: number },
-    callback: (error: Error | null, socket?: Duplex) => void,
-  ): undefined {
-    const target = `${options.host?.includes(":") === true ? `[${options.host}]` : options.host}:${options.port}`;
-    const headers: Record<string, string> = { host: target };
-    if (this.proxy.username !== "" || this.proxy.password !== "") {
-      const credentials = `${decodeURIComponent(this.proxy.username)}:${decodeURIComponent(this.proxy.password)}`;
-      headers["proxy-authorization"] = `Basic ${Buffer.from(credentials).toString("base64")}`;
+  override async connect(request: http.ClientRequest, options: ConnectOptions): Promise<net.Socket> {
+    const proxy = this.proxy.host;
+    const host = options.host?.includes(":") === true ? `[${options.host}]` : options.host;
+    const target = `${host}:${options.port}`;
+    let refused: number | undefined;
+    request.once("proxyConnect", (response: { statusCode: number }) => {
+      if (response.statusCode !== 200) refused = response.statusCode;
+    });
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.timeoutMs);
+    // The library opens its socket to the proxy, with these options, before its first await.
+    const shared = this.connectOpts;
+    this.connectOpts = { ...shared, signal: abort.signal };
+    let socket: net.Socket;
+    try {
+      const connecting = super.connect(request, options);
+      this.connectOpts = shared;
+      socket = await connecting;
+    } catch (error) {
+      if (abort.signal.aborted)
+        throw new Error(`proxy ${proxy}: CONNECT ${target} timed out`, { cause: error });
+      throw error;
+    } finally {
+      this.connectOpts = shared;
+      clearTimeout(timer);
     }
-    const connect = (this.proxy.protocol === "https:" ? https : http).request({
-      host: this.proxy.hostname.replace(/^\[(.*)\]$/, "$1"),
-      port: this.proxy.port === "" ? (this.proxy.protocol === "https:" ? 443 : 80) : Number(this.proxy.port),
-      method: "CONNECT",
-      path: target,
-      headers,
-      agent: false,
-      timeout: this.timeoutMs,
-    });
-    let settled = false;
-    const fail = (error: Error): void => {
-      if (settled) return;
-      settled = true;
-      callback(error);
-    };
-    connect.once("timeout", () => connect.destroy(new Error(`proxy ${this.proxy.host}: CONNECT timed out`)));
-    connect.once("error", fail);
-    connect.once("connect", (response, socket) => {
-      if (response.statusCode !== 200) {
-        socket.destroy();
-        fail(new Error(`proxy ${this.proxy.host} refused CONNECT ${target}: HTTP ${response.statusCode}`));
-        return;
-      }
-      settled = true;
-      const secure = tls.connect({ ...options, socket });
-      callback(null, secure);
-    });
-    connect.end();
-    return undefined;
+    if (refused !== undefined) {
+      socket.destroy();
+      throw new Error(`proxy ${proxy} refused CONNECT ${target}: HTTP ${refused}`);
+    }
+    return socket;
   }
 }
 

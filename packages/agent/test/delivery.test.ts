@@ -67,8 +67,12 @@ function launch(collector: TestCollector, env: Record<string, string>): AgentPro
   return agent;
 }
 
-function startProxy(port: number, allowPort: number): Tinyproxy {
-  const proxy = startTinyproxy({ netns: lab.agentNs, port, allowPort });
+function startProxy(
+  port: number,
+  allowPort: number,
+  basicAuth?: { user: string; password: string },
+): Tinyproxy {
+  const proxy = startTinyproxy({ netns: lab.agentNs, port, allowPort, basicAuth });
   cleanups.push(() => proxy.stop());
   return proxy;
 }
@@ -106,6 +110,33 @@ describe("agent delivery", { timeout: 150_000 }, () => {
       ),
     );
     expect(agent.output.join("\n")).toContain("via proxy http://127.0.0.1:8888");
+  });
+
+  it("authenticates to the proxy with the credentials in HTTPS_PROXY, and never logs them", async () => {
+    const collector = await startCollector();
+    startProxy(8888, collector.port, { user: "tapfleet", password: "proxy-secret-7" });
+    const agent = launch(collector, { HTTPS_PROXY: "http://tapfleet:proxy-secret-7@127.0.0.1:8888" });
+    await collector.nextReport((r) => r.agent.sequence >= 1, 30_000, "two reports through the proxy");
+    const output = agent.output.join("\n");
+    expect(output).toContain("via proxy http://127.0.0.1:8888");
+    expect(output).not.toContain("proxy-secret-7");
+  });
+
+  it("names the proxy and its status when the proxy refuses the CONNECT", async () => {
+    const collector = await startCollector();
+    // tinyproxy refuses a CONNECT to any port but this one.
+    startProxy(8888, collector.port + 1);
+    const agent = launch(collector, { HTTPS_PROXY: "http://127.0.0.1:8888" });
+    // (A send before tinyproxy listens fails with ECONNREFUSED instead.)
+    const refused = await waitFor(
+      () => agent.output.find((line) => /report #\d+ .*not sent: .*CONNECT/.test(line)),
+      30_000,
+      "a send refused by the proxy",
+    );
+    expect(refused).toContain(
+      `proxy 127.0.0.1:8888 refused CONNECT ${lab.collectorAddress}:${collector.port}: HTTP 403`,
+    );
+    expect(collector.reports).toHaveLength(0);
   });
 
   it("goes direct when NO_PROXY covers the collector (CIDR entry)", async () => {

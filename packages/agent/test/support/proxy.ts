@@ -13,7 +13,13 @@ export interface Tinyproxy {
   stop(): Promise<void>;
 }
 
-export function startTinyproxy(options: { netns: string; port: number; allowPort: number }): Tinyproxy {
+export function startTinyproxy(options: {
+  netns: string;
+  port: number;
+  allowPort: number;
+  /** Requires Basic `Proxy-Authorization` with these credentials. */
+  basicAuth?: { user: string; password: string };
+}): Tinyproxy {
   const directory = mkdtempSync(path.join(os.tmpdir(), "tf-tinyproxy-"));
   // tinyproxy drops to nobody; its log lives here.
   chmodSync(directory, 0o777);
@@ -32,6 +38,9 @@ export function startTinyproxy(options: { netns: string; port: number; allowPort
       "MaxClients 16",
       "User nobody",
       "Group nogroup",
+      ...(options.basicAuth === undefined
+        ? []
+        : [`BasicAuth ${options.basicAuth.user} ${options.basicAuth.password}`]),
       "",
     ].join("\n"),
   );
