@@ -3,11 +3,11 @@
 // silent pod); the generated config file lands at OSSENSOR_CONFIG_PATH.
 
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
-import os from "node:os";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AGENT_BUNDLE, buildAgentBundle, TEST_KEY } from "./support/agent-process.ts";
+import { scratchDir } from "./support/run.ts";
 
 beforeAll(async () => {
   await buildAgentBundle();
@@ -18,12 +18,7 @@ const minimal = (): Record<string, string> => ({
   VSENSOR_HOSTNAME: "127.0.0.1",
   VSENSOR_HMAC_KEY: TEST_KEY,
   TAPFLEET_CLUSTER_ID: "lab",
-  OSSENSOR_CONFIG_PATH: path.join(
-    mkdtempSync(path.join(os.tmpdir(), "tf-agent-cli-")),
-    "nested",
-    "dir",
-    "ossensor.cfg",
-  ),
+  OSSENSOR_CONFIG_PATH: path.join(scratchDir("agent-cli"), "nested", "dir", "ossensor.cfg"),
   ANTIGENA_ENABLED: "false",
 });
 
@@ -105,7 +100,7 @@ describe("agent start-up", () => {
 
   it("says in one line why it cannot capture when the optional pcap binding is missing, and exits 3", () => {
     // A copy of the bundle where no node_modules can be found: what an install without libpcap's headers leaves.
-    const directory = mkdtempSync(path.join(os.tmpdir(), "tf-agent-nopcap-"));
+    const directory = scratchDir("agent-nopcap");
     const bundle = path.join(directory, "tapfleet-agent.mjs");
     copyFileSync(AGENT_BUNDLE, bundle);
     const env = minimal();

@@ -3,9 +3,7 @@
 // PostgreSQL, so agents in the lab report to it as they would in a cluster.
 // Tests talk to it as a CI pipeline does: the REST API with an operator token.
 
-import { mkdtempSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
-import os from "node:os";
 import path from "node:path";
 import { createApiToken, createUser } from "@tapfleet/core";
 import { createDb, type Db } from "@tapfleet/db";
@@ -22,7 +20,7 @@ import {
   type TestCertificate,
 } from "../../../../packages/agent/test/support/collector.ts";
 import { createLab, type Lab } from "../../../../packages/agent/test/support/lab.ts";
-import { requireTools } from "../../../../packages/agent/test/support/run.ts";
+import { requireTools, scratchDir } from "../../../../packages/agent/test/support/run.ts";
 import { loadServerEnv } from "../../src/env.ts";
 import { createLogger, startServer, type RunningServer } from "../../src/start.ts";
 
@@ -162,7 +160,7 @@ export async function createLabServer(options: {
           TAPFLEET_CLUSTER_ID: cluster,
           TAPFLEET_NODE_NAME: node,
           TAPFLEET_POD_NAME: `tapfleet-agent-${node}`,
-          OSSENSOR_CONFIG_PATH: path.join(mkdtempSync(path.join(os.tmpdir(), "tf-lab-cfg-")), "ossensor.cfg"),
+          OSSENSOR_CONFIG_PATH: path.join(scratchDir("lab-cfg"), "ossensor.cfg"),
           ...env,
         },
       });

@@ -2,12 +2,12 @@
 // namespace, the way a DaemonSet pod runs it, and collects its output.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
+
 import path from "node:path";
 import { AGENT_BUNDLE_PATH, buildAgentBundle } from "../../src/build.ts";
 import type { TestCertificate } from "./collector.ts";
 import { COLLECTOR_SERVER_NAME } from "./collector.ts";
+import { scratchDir } from "./run.ts";
 
 export const AGENT_BUNDLE = AGENT_BUNDLE_PATH;
 export { buildAgentBundle };
@@ -31,11 +31,7 @@ export function baseEnv(options: {
     TAPFLEET_NODE_NAME: "lab-node",
     TAPFLEET_POD_NAME: "lab-pod",
     TAPFLEET_REPORT_INTERVAL: "1",
-    OSSENSOR_CONFIG_PATH: path.join(
-      mkdtempSync(path.join(os.tmpdir(), "tf-agent-cfg-")),
-      "etc",
-      "ossensor.cfg",
-    ),
+    OSSENSOR_CONFIG_PATH: path.join(scratchDir("agent-cfg"), "etc", "ossensor.cfg"),
     OSSENSOR_DEBUG: "2",
     ANTIGENA_ENABLED: "false",
   };

@@ -6,10 +6,9 @@
 
 import { spawnSync } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import {
   decodeActionResultUpload,
@@ -23,6 +22,7 @@ import {
   type ChunkMetadata,
   type StatsReport,
 } from "@tapfleet/sensor";
+import { scratchDir } from "./run.ts";
 
 export const COLLECTOR_SERVER_NAME = "collector.tapfleet.test";
 
@@ -35,7 +35,7 @@ export interface TestCertificate {
 
 /** A self-signed certificate for COLLECTOR_SERVER_NAME; the agent trusts it through VSENSOR_TLS_CA_FILE. */
 export function createTestCertificate(): TestCertificate {
-  const directory = mkdtempSync(path.join(os.tmpdir(), "tf-agent-tls-"));
+  const directory = scratchDir("tls");
   const keyFile = path.join(directory, "key.pem");
   const certFile = path.join(directory, "cert.pem");
   const result = spawnSync(

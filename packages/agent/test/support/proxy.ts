@@ -2,9 +2,9 @@
 // namespace every port is free there).
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { scratchDir } from "./run.ts";
 
 export interface Tinyproxy {
   process: ChildProcess;
@@ -20,7 +20,7 @@ export function startTinyproxy(options: {
   /** Requires Basic `Proxy-Authorization` with these credentials. */
   basicAuth?: { user: string; password: string };
 }): Tinyproxy {
-  const directory = mkdtempSync(path.join(os.tmpdir(), "tf-tinyproxy-"));
+  const directory = scratchDir("tinyproxy");
   // tinyproxy drops to nobody; its log lives here.
   chmodSync(directory, 0o777);
   const logFile = path.join(directory, "tinyproxy.log");

@@ -1,5 +1,19 @@
 // Running commands for the tests, with output captured and a clear error.
 import { execFile, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+/**
+ * A fresh directory for one test's files (certificates, config files, proxy
+ * logs), under the run's scratch root (scripts/test-scratch.ts), which is
+ * removed when the run ends, so test runs leave nothing behind in /tmp.
+ */
+export function scratchDir(prefix: string): string {
+  const root = process.env.TAPFLEET_TEST_SCRATCH ?? os.tmpdir();
+  mkdirSync(root, { recursive: true });
+  return mkdtempSync(path.join(root, `${prefix}-`));
+}
 
 export function run(command: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
