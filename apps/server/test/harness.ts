@@ -112,3 +112,49 @@ export async function startTestServer(extraEnv: Record<string, string> = {}): Pr
     },
   };
 }
+
+/**
+ * Opens the `sensors.live` subscription on `baseUrl` and calls `send` until a
+ * summary for `nodeName` arrives (or 50 sends have gone unanswered). The
+ * subscription registers as the stream starts and a report sent before that
+ * is, by design, not replayed; so sending goes on until one comes through.
+ */
+export async function awaitLiveSummary(options: {
+  baseUrl: string;
+  token: string;
+  nodeName: string;
+  input?: unknown;
+  send: () => Promise<void>;
+}): Promise<{ nodeName: string; packets: number } | undefined> {
+  const controller = new AbortController();
+  const query =
+    options.input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(options.input))}`;
+  const response = await fetch(`${options.baseUrl}/trpc/sensors.live${query}`, {
+    headers: { authorization: `Bearer ${options.token}`, accept: "text/event-stream" },
+    signal: controller.signal,
+  });
+  if (response.status !== 200) throw new Error(`sensors.live answered ${response.status}`);
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const pattern = new RegExp(`data: (\\{.*"${options.nodeName}".*\\})`);
+  let buffer = "";
+  let summary: { nodeName: string; packets: number } | undefined;
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      const match = pattern.exec(buffer);
+      if (match) {
+        summary = JSON.parse(match[1]!) as { nodeName: string; packets: number };
+        return;
+      }
+    }
+  })().catch(() => undefined);
+  for (let attempt = 0; attempt < 50 && !summary; attempt++) {
+    await options.send();
+    await Promise.race([reading, new Promise((resolve) => setTimeout(resolve, 100))]);
+  }
+  controller.abort();
+  return summary;
+}

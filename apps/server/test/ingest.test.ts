@@ -9,7 +9,7 @@ import {
   type StatsReport,
 } from "@tapfleet/sensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "./harness.ts";
+import { awaitLiveSummary, startTestServer, type TestServer } from "./harness.ts";
 
 let t: TestServer;
 let operator: string;
@@ -299,45 +299,21 @@ describe("ingest: reports", () => {
   });
 
   it("publishes each stored report to live subscribers", async () => {
-    const controller = new AbortController();
-    const response = await fetch(
-      `${t.url}/trpc/sensors.live?input=${encodeURIComponent(JSON.stringify({ clusterId: "prod-eu-1" }))}`,
-      {
-        headers: { authorization: `Bearer ${operator}`, accept: "text/event-stream" },
-        signal: controller.signal,
+    const summary = await awaitLiveSummary({
+      baseUrl: t.url,
+      token: operator,
+      nodeName: "node-live",
+      input: { clusterId: "prod-eu-1" },
+      send: async () => {
+        await post(
+          INGEST_PATHS.reports,
+          signed({
+            path: INGEST_PATHS.reports,
+            body: encodeStatsReport(report({ nodeName: "node-live", packets: 4242 })),
+          }),
+        );
       },
-    );
-    expect(response.status).toBe(200);
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    // Wait for the stream to open, then keep sending until one arrives: the
-    // subscription registers as the stream starts, and a report sent in between
-    // is (by design) not replayed.
-    let summary: { nodeName: string; packets: number } | undefined;
-    const reading = (async () => {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += decoder.decode(value, { stream: true });
-        const match = /data: (\{.*"node-live".*\})/.exec(buffer);
-        if (match) {
-          summary = JSON.parse(match[1]!) as { nodeName: string; packets: number };
-          return;
-        }
-      }
-    })();
-    for (let attempt = 0; attempt < 50 && !summary; attempt++) {
-      await post(
-        INGEST_PATHS.reports,
-        signed({
-          path: INGEST_PATHS.reports,
-          body: encodeStatsReport(report({ nodeName: "node-live", packets: 4242 })),
-        }),
-      );
-      await Promise.race([reading, new Promise((resolve) => setTimeout(resolve, 100))]);
-    }
-    controller.abort();
+    });
     expect(summary).toMatchObject({ nodeName: "node-live", packets: 4242 });
   });
 });

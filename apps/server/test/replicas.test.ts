@@ -12,7 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadServerEnv } from "../src/env.ts";
 import { createLogger, startServer, type RunningServer } from "../src/start.ts";
-import { ADMIN_PASSWORD, startTestServer, type TestServer } from "./harness.ts";
+import { ADMIN_PASSWORD, awaitLiveSummary, startTestServer, type TestServer } from "./harness.ts";
 
 let a: TestServer;
 let b: RunningServer;
@@ -90,35 +90,14 @@ const post = async (base: string, request: ReturnType<typeof signedReport>) => {
 
 describe("server replicas", () => {
   it("delivers a report taken by one replica to live subscribers of the other", async () => {
-    const controller = new AbortController();
-    const response = await fetch(`${b.url}/trpc/sensors.live`, {
-      headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" },
-      signal: controller.signal,
+    const summary = await awaitLiveSummary({
+      baseUrl: b.url,
+      token,
+      nodeName: "node-across",
+      send: async () => {
+        expect((await post(a.url, signedReport("node-across", 777))).status).toBe(200);
+      },
     });
-    expect(response.status).toBe(200);
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    let summary: { nodeName: string; packets: number } | undefined;
-    const reading = (async () => {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += decoder.decode(value, { stream: true });
-        const match = /data: (\{.*"node-across".*\})/.exec(buffer);
-        if (match) {
-          summary = JSON.parse(match[1]!) as { nodeName: string; packets: number };
-          return;
-        }
-      }
-    })();
-    // The subscription registers as the stream starts; a report sent before
-    // that is not replayed, so keep sending to replica A until one arrives at B.
-    for (let attempt = 0; attempt < 50 && !summary; attempt++) {
-      expect((await post(a.url, signedReport("node-across", 777))).status).toBe(200);
-      await Promise.race([reading, new Promise((resolve) => setTimeout(resolve, 100))]);
-    }
-    controller.abort();
     expect(summary).toMatchObject({ nodeName: "node-across", packets: 777 });
   });
 
