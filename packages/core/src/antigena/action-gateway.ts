@@ -15,7 +15,7 @@ import {
   type SensorAction,
 } from "@tapfleet/sensor";
 import { recordAuditEvent } from "../audit/audit.ts";
-import type { IngestGateway, IngestRequest } from "../ingest/gateway.ts";
+import { otherClusterRefusal, type IngestGateway, type IngestRequest } from "../ingest/gateway.ts";
 import { expireSensorActions, KEPT_RESULT_PCAPS_PER_SENSOR, RESULT_GRACE_MS } from "./actions.ts";
 
 export interface ActionGatewayResult<T> {
@@ -98,13 +98,8 @@ export function createActionGateway(options: {
       const decoded = decodeActionResultUpload(request.body);
       if (!decoded.ok) return refuse(400, "invalid_body", decoded.message);
       const { metadata, pcap } = decoded.value;
-      if (metadata.agent.clusterId !== verified.clusterId) {
-        return refuse(
-          403,
-          "unknown_cluster",
-          `this key belongs to cluster "${verified.clusterId}", not "${metadata.agent.clusterId}"`,
-        );
-      }
+      const otherCluster = otherClusterRefusal(verified.clusterId, metadata.agent.clusterId, clock());
+      if (otherCluster) return otherCluster;
       const now = new Date(clock());
       const outcome = await db.$transaction(async (tx) => {
         // Locked, so two uploads for one action cannot both close it.

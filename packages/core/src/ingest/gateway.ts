@@ -71,6 +71,27 @@ interface CachedKeys {
   expiresAt: number;
 }
 
+/**
+ * The refusal for a body that names another cluster than the one the
+ * signing key belongs to; undefined when they agree.
+ */
+export function otherClusterRefusal(
+  keyClusterId: string | null,
+  claimedClusterId: string,
+  now: number,
+): IngestResult | undefined {
+  if (claimedClusterId === keyClusterId) return undefined;
+  return {
+    status: 403,
+    body: {
+      ok: false,
+      reason: "unknown_cluster",
+      message: `this key belongs to cluster "${keyClusterId}", not "${claimedClusterId}"`,
+      serverTime: now,
+    },
+  };
+}
+
 export function createIngestGateway(options: {
   db: Db;
   /** Plain PostgreSQL pool for the batched report writes. */
@@ -204,13 +225,8 @@ export function createIngestGateway(options: {
       const decoded = decodeStatsReport(request.body);
       if (!decoded.ok) return refuse(400, "invalid_body", decoded.message);
       const report = decoded.value;
-      if (report.agent.clusterId !== verified.clusterId) {
-        return refuse(
-          403,
-          "unknown_cluster",
-          `this key belongs to cluster "${verified.clusterId}", not "${report.agent.clusterId}"`,
-        );
-      }
+      const otherCluster = otherClusterRefusal(verified.clusterId, report.agent.clusterId, clock());
+      if (otherCluster) return otherCluster;
       const outcome = await writer.write({
         keyId: verified.keyId,
         nonce: verified.nonce,
@@ -230,13 +246,8 @@ export function createIngestGateway(options: {
       const decoded = decodeChunkUpload(request.body);
       if (!decoded.ok) return refuse(400, "invalid_body", decoded.message);
       const { metadata, pcap } = decoded.value;
-      if (metadata.agent.clusterId !== verified.clusterId) {
-        return refuse(
-          403,
-          "unknown_cluster",
-          `this key belongs to cluster "${verified.clusterId}", not "${metadata.agent.clusterId}"`,
-        );
-      }
+      const otherCluster = otherClusterRefusal(verified.clusterId, metadata.agent.clusterId, clock());
+      if (otherCluster) return otherCluster;
       const now = new Date(clock());
       await db.$transaction(async (tx) => {
         const sensor = await tx.sensor.upsert({
