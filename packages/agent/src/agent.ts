@@ -280,7 +280,9 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     const entry = captures.get(name);
     captures.delete(name);
     if (entry !== undefined) counters.get(name)?.updateDrops(stats);
-    log.log(0, error.message);
+    // Same line as when the interface poll notices first: which of the two wins is a race.
+    log.log(0, `stopped capturing on ${name}: interface down or gone`);
+    log.log(3, error.message);
   };
 
   const closeCapture = async (name: string, why: string): Promise<void> => {
