@@ -1,17 +1,50 @@
-// Dates arrive as ISO strings. They render in the browser's locale and zone; the full ISO value
-// goes in a title attribute so an exact timestamp is one hover away.
+// The dashboard's one style for dates and numbers.
+//
+// Dates: one absolute format everywhere, always with its time zone, in the browser's zone:
+// "5 Dec 2026, 14:03:12 UTC" (or "CET", "GMT-5"…). Day-month-year in words and a 24-hour
+// clock read the same for every visitor, so the locale is fixed to en-GB; the zone is the
+// browser's because that is where the reader is. Where recency matters more than the moment
+// ("last used", "last seen"), a relative time ("3 minutes ago") is shown with the absolute one
+// in a title attribute (see components/date-time.tsx).
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const dateTimeSeconds = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+const LOCALE = "en-GB";
 
-export function formatDateTime(iso: string | null | undefined, withSeconds = false): string {
+const absoluteFormats = new Map<string, Intl.DateTimeFormat>();
+
+function absoluteFormat(timeZone: string | undefined): Intl.DateTimeFormat {
+  const key = timeZone ?? "";
+  let format = absoluteFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(LOCALE, {
+      day: "numeric",
+      month: "short",
+      year: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+      timeZoneName: "short",
+      timeZone,
+    });
+    absoluteFormats.set(key, format);
+  }
+  return format;
+}
+
+export interface DateFormatOptions {
+  /** An IANA zone such as "Europe/Paris"; the browser's zone when absent. */
+  timeZone?: string;
+}
+
+/** "5 Dec 2026, 14:03:12 UTC": the absolute date style, with the zone. "—" when there is no date. */
+export function formatDateTime(iso: string | null | undefined, options: DateFormatOptions = {}): string {
   if (!iso) return "—";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return (withSeconds ? dateTimeSeconds : dateTime).format(date);
+  return absoluteFormat(options.timeZone).format(date);
 }
 
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const relative = new Intl.RelativeTimeFormat(LOCALE, { numeric: "auto" });
 const steps: [Intl.RelativeTimeFormatUnit, number][] = [
   ["year", 365 * 24 * 3600],
   ["month", 30 * 24 * 3600],
@@ -21,24 +54,23 @@ const steps: [Intl.RelativeTimeFormatUnit, number][] = [
   ["minute", 60],
 ];
 
-/** "3 days ago", "in 2 hours", "just now". */
+/** "3 days ago", "in 2 hours", "just now". Pair it with formatDateTime in a title. */
 export function formatRelative(iso: string, now: Date = new Date()): string {
-  const seconds = Math.round((new Date(iso).getTime() - now.getTime()) / 1000);
+  const time = new Date(iso).getTime();
+  if (Number.isNaN(time)) return iso;
+  const seconds = Math.round((time - now.getTime()) / 1000);
   for (const [unit, size] of steps) {
     if (Math.abs(seconds) >= size) return relative.format(Math.trunc(seconds / size), unit);
   }
   return "just now";
 }
 
-/** `2026-11-22 13:48:12` in local time: compact, fixed-width and sortable, as audit logs usually are. */
-export function formatLogTime(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
-  );
+/**
+ * Times in logs (the audit log) use the same absolute style as every other date, so a
+ * moment reads the same wherever it appears.
+ */
+export function formatLogTime(iso: string, options: DateFormatOptions = {}): string {
+  return formatDateTime(iso, options);
 }
 
 const compact = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 });
