@@ -30,7 +30,10 @@ export function appErrorCode(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-/** Field errors from input validation, keyed by input field name. */
+/**
+ * Field errors from input validation, keyed by input field name, as sentences to show under
+ * their field: the server's "must be at least 3 characters" becomes "Must be at least 3 characters.".
+ */
 export function fieldErrors(error: unknown): Record<string, string> {
   const zod = dataOf(error)?.zodError;
   if (typeof zod !== "object" || zod === null) return {};
@@ -38,9 +41,54 @@ export function fieldErrors(error: unknown): Record<string, string> {
   if (typeof fields !== "object" || fields === null) return {};
   const out: Record<string, string> = {};
   for (const [key, messages] of Object.entries(fields)) {
-    if (Array.isArray(messages) && typeof messages[0] === "string") out[key] = messages[0];
+    if (Array.isArray(messages) && typeof messages[0] === "string") out[key] = asSentence(messages[0]);
   }
   return out;
+}
+
+// ---- Sentences -------------------------------------------------------------------------------
+
+/** Capital first letter, final full stop: "too short" → "Too short.". */
+export function asSentence(text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed) return trimmed;
+  const capitalised = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  return /[.!?…]$/.test(capitalised) ? capitalised : `${capitalised}.`;
+}
+
+/** "expiresAt" → "Expires at", "params.snapLength" → "Params › snap length". */
+export function fieldLabel(path: string): string {
+  const words = path.split(".").map((segment) =>
+    segment
+      .replace(/_/g, " ")
+      .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+      .toLowerCase(),
+  );
+  return asSentence(words.join(" › ")).replace(/\.$/, "");
+}
+
+// A field name as the API sends it in front of a message: "username: …", "params.filter: …".
+const FIELD_PREFIX = /^([a-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*): (.+)$/s;
+
+/**
+ * Server text as sentences: each "field: message" clause (the API names the field in front of
+ * what is wrong, "username: must be at least 3 characters; role: invalid option") becomes
+ * "Username: must be at least 3 characters. Role: invalid option."; other text gets a capital
+ * and a full stop.
+ */
+export function serverMessageToSentences(message: string): string {
+  const clauses = message.split("; ");
+  if (clauses.length > 1 && clauses.every((clause) => FIELD_PREFIX.test(clause))) {
+    return clauses.map(fieldClause).join(" ");
+  }
+  return FIELD_PREFIX.test(message) ? fieldClause(message) : asSentence(message);
+}
+
+function fieldClause(clause: string): string {
+  const [, field = "", text = ""] = FIELD_PREFIX.exec(clause) ?? [];
+  const trimmed = text.trim();
+  const ending = /[.!?…]$/.test(trimmed) ? "" : ".";
+  return `${fieldLabel(field)}: ${trimmed}${ending}`;
 }
 
 /** Seconds until a rate-limited request may be tried again, when the server says so. */
@@ -59,7 +107,7 @@ export function retryAfterSeconds(error: unknown): number | undefined {
 export function errorMessage(error: unknown): string {
   if (!isTRPCClientError(error)) {
     return error instanceof Error && error.message
-      ? error.message
+      ? asSentence(error.message)
       : "Something went wrong. Please try again.";
   }
   const data = dataOf(error);
@@ -74,5 +122,5 @@ export function errorMessage(error: unknown): string {
   if (errorCode(error) === "INTERNAL_SERVER_ERROR" && !error.message) {
     return "The server hit an unexpected error. Please try again.";
   }
-  return error.message || "Something went wrong. Please try again.";
+  return error.message ? serverMessageToSentences(error.message) : "Something went wrong. Please try again.";
 }

@@ -5,7 +5,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { OneTimeSecret } from "@/components/one-time-secret";
 import { FormError } from "@/components/status-blocks";
-import { errorCode, fieldErrors } from "@/lib/api-errors";
+import { errorCode, errorMessage, fieldErrors } from "@/lib/api-errors";
 import { validateClusterId } from "@/lib/cluster-rules";
 import { useTRPC } from "@/lib/trpc";
 
@@ -28,7 +28,7 @@ export function RegisterClusterModal({ opened, onClose }: { opened: boolean; onC
       },
       onError: (error) => {
         const fromServer: Partial<Record<Field, string>> = fieldErrors(error);
-        if (errorCode(error) === "CONFLICT" && !fromServer.id) fromServer.id = error.message;
+        if (errorCode(error) === "CONFLICT" && !fromServer.id) fromServer.id = errorMessage(error);
         setErrors(fromServer);
       },
     }),

@@ -75,6 +75,8 @@ export function LoginScreen() {
   }
 
   const serverFields = login.isError ? fieldErrors(login.error) : {};
+  // A refusal about a field is shown under that field; the alert is for everything else.
+  const onFields = Boolean(serverFields.username ?? serverFields.password);
   const rateLimited = login.isError && errorCode(login.error) === "TOO_MANY_REQUESTS";
   const busy = login.isPending || login.isSuccess;
 
@@ -97,11 +99,11 @@ export function LoginScreen() {
                 <Title order={1} size="h3">
                   Sign in
                 </Title>
-                {login.isError ? (
+                {login.isError && !onFields ? (
                   <Alert color="red" variant="light" icon={<IconAlertCircle />} role="alert">
                     {rateLimited
                       ? waitSeconds > 0
-                        ? `Too many attempts, try again in ${waitSeconds} s`
+                        ? `Too many sign-in attempts. Try again in ${waitSeconds} s.`
                         : "You can try again now."
                       : errorMessage(login.error)}
                   </Alert>
