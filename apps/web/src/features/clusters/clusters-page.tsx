@@ -7,9 +7,9 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { useCurrentUser } from "@/components/current-user";
+import { DateTime } from "@/components/date-time";
 import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
-import { formatDateTime, formatRelative } from "@/lib/format";
 import { roleAtLeast } from "@/lib/roles";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
 import { RegisterClusterModal } from "./register-cluster-modal";
@@ -157,12 +157,19 @@ function ClusterRow({
           <Stack gap={2}>
             <Code>{current.keyId}</Code>
             <Text size="xs" c="dimmed">
-              {current.lastUsedAt ? `used ${formatRelative(current.lastUsedAt)}` : "not used yet"}
-              {retiring.length > 0
-                ? ` · ${retiring.length} old ${retiring.length === 1 ? "key" : "keys"} accepted until ${formatDateTime(
-                    retiring[0]?.retiresAt,
-                  )}`
-                : ""}
+              {current.lastUsedAt ? (
+                <>
+                  Used <DateTime iso={current.lastUsedAt} relative />
+                </>
+              ) : (
+                "Not used yet"
+              )}
+              {retiring[0]?.retiresAt ? (
+                <>
+                  {` · ${retiring.length} old ${retiring.length === 1 ? "key" : "keys"} accepted until `}
+                  <DateTime iso={retiring[0].retiresAt} />
+                </>
+              ) : null}
             </Text>
           </Stack>
         ) : (
@@ -170,8 +177,8 @@ function ClusterRow({
         )}
       </Table.Td>
       <Table.Td>
-        <Text size="sm" title={cluster.createdAt}>
-          {formatDateTime(cluster.createdAt)}
+        <Text size="sm">
+          <DateTime iso={cluster.createdAt} />
         </Text>
       </Table.Td>
       {canManage ? (

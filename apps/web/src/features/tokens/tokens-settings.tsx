@@ -7,9 +7,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ConfirmModal } from "@/components/confirm-modal";
 import { useCurrentUser } from "@/components/current-user";
+import { DateTime } from "@/components/date-time";
 import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
-import { formatDateTime, formatRelative } from "@/lib/format";
 import { roleColors, roleLabels } from "@/lib/roles";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
 import { CreateTokenModal } from "./create-token-modal";
@@ -133,8 +133,8 @@ function TokensTable({ onCreate }: { onCreate: () => void }) {
                       <Code>{token.prefix}…</Code>
                     </Table.Td>
                     <Table.Td>
-                      <Text size="sm" title={token.createdAt}>
-                        {formatDateTime(token.createdAt)}
+                      <Text size="sm">
+                        <DateTime iso={token.createdAt} />
                       </Text>
                       {showOwner ? (
                         <Text size="xs" c="dimmed">
@@ -143,13 +143,11 @@ function TokensTable({ onCreate }: { onCreate: () => void }) {
                       ) : null}
                     </Table.Td>
                     <Table.Td>
-                      <Text size="sm" title={token.expiresAt ?? undefined}>
-                        {token.expiresAt ? formatDateTime(token.expiresAt) : "Never"}
-                      </Text>
+                      <Text size="sm">{token.expiresAt ? <DateTime iso={token.expiresAt} /> : "Never"}</Text>
                     </Table.Td>
                     <Table.Td>
-                      <Text size="sm" title={token.lastUsedAt ?? undefined}>
-                        {token.lastUsedAt ? formatRelative(token.lastUsedAt) : "Never used"}
+                      <Text size="sm">
+                        {token.lastUsedAt ? <DateTime iso={token.lastUsedAt} relative /> : "Never used"}
                       </Text>
                     </Table.Td>
                     <Table.Td>
