@@ -91,11 +91,20 @@ export async function revokeApiToken(options: {
   id: string;
   now?: Date;
 }): Promise<ApiTokenView> {
-  const ownerId = options.actor.type === "user" ? options.actor.id : options.actor.ownerId;
+  const { actor } = options;
+  const ownerId = actor.type === "user" ? actor.id : actor.ownerId;
   const token = await options.db.apiToken.findUnique({ where: { id: options.id }, include });
   // Someone else's token is "not found" to a non-admin: its existence is not theirs to know.
-  if (!token || (options.actor.role !== "admin" && token.createdById !== ownerId)) {
+  if (!token || (actor.role !== "admin" && token.createdById !== ownerId)) {
     throw new AppError("NOT_FOUND", { userMessage: "No such token." });
+  }
+  // A leaked low-role token must not be able to lock its owner out of stronger
+  // tokens. A signed-in person may always revoke their own tokens: a demoted
+  // user may hold tokens above their current role, and revoking only takes rights away.
+  if (actor.type === "token" && !roleAtLeast(actor.role, token.role)) {
+    throw new AppError("FORBIDDEN", {
+      userMessage: `A ${actor.role} token cannot revoke a token with the ${token.role} role.`,
+    });
   }
   if (token.revokedAt) return toView(token);
   const revoked = await options.db.apiToken.update({
@@ -107,8 +116,18 @@ export async function revokeApiToken(options: {
 }
 
 /**
- * The actor behind a bearer token. Throws UNAUTHENTICATED with a message that
- * says what is wrong (malformed, unknown, revoked, expired, owner disabled).
+ * The role a token acts with: its own role, but never more than its owner holds
+ * now, so demoting a user demotes their tokens at once (and promoting them back
+ * gives the tokens back no more than they were created with).
+ */
+function effectiveTokenRole(options: { tokenRole: Role; ownerRole: Role }): Role {
+  return roleAtLeast(options.ownerRole, options.tokenRole) ? options.tokenRole : options.ownerRole;
+}
+
+/**
+ * The actor behind a bearer token, read afresh on every request. Throws
+ * UNAUTHENTICATED with a message that says what is wrong (malformed, unknown,
+ * revoked, expired, owner disabled). A deleted owner's tokens are deleted with them.
  */
 export async function resolveApiToken(options: {
   db: Db;
@@ -123,7 +142,7 @@ export async function resolveApiToken(options: {
   }
   const token = await options.db.apiToken.findUnique({
     where: { tokenHash: hashSecret(options.bearer) },
-    include: { createdBy: { select: { disabledAt: true } } },
+    include: { createdBy: { select: { disabledAt: true, role: true } } },
   });
   if (!token) throw new AppError("UNAUTHENTICATED", { userMessage: "Unknown API token." });
   if (token.revokedAt)
@@ -139,5 +158,11 @@ export async function resolveApiToken(options: {
   if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > 60_000) {
     await options.db.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } });
   }
-  return { type: "token", id: token.id, name: token.name, role: token.role, ownerId: token.createdById };
+  return {
+    type: "token",
+    id: token.id,
+    name: token.name,
+    role: effectiveTokenRole({ tokenRole: token.role, ownerRole: token.createdBy.role }),
+    ownerId: token.createdById,
+  };
 }
