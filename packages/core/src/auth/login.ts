@@ -18,9 +18,14 @@ export const DEFAULT_LOGIN_RATE_LIMIT: LoginRateLimit = {
 };
 
 /**
- * Checks a user name and password and opens a session. Failed attempts are
- * counted in the database (so the limit holds across server replicas); over the
- * limit, the attempt is refused with RATE_LIMITED before the password is checked.
+ * Checks a user name and password and opens a session.
+ *
+ * Every attempt is written to the database before its password is checked,
+ * and then the attempts already there are counted: over the limit, the attempt
+ * is refused with RATE_LIMITED and its password is never checked. Because each
+ * attempt counts every attempt stored before it (in flight ones included, as
+ * failures until they succeed), however many arrive at once, on however many
+ * replicas, no more than the limit reach the password check.
  */
 export async function loginWithPassword(options: {
   db: Db;
@@ -38,17 +43,19 @@ export async function loginWithPassword(options: {
   const username = options.username.trim().toLowerCase();
   const since = new Date(now.getTime() - limit.windowMs);
 
+  // Committed on its own before counting, so every later attempt sees it.
+  const attempt = await db.loginAttempt.create({
+    data: { username, ip, success: false, at: now },
+    select: { id: true },
+  });
+  const others = { success: false, at: { gt: since }, id: { not: attempt.id } } as const;
   const [byName, byIp] = await Promise.all([
     db.loginAttempt.findMany({
-      where: { username, success: false, at: { gt: since } },
+      where: { ...others, username },
       orderBy: { at: "asc" },
       select: { at: true },
     }),
-    db.loginAttempt.findMany({
-      where: { ip, success: false, at: { gt: since } },
-      orderBy: { at: "asc" },
-      select: { at: true },
-    }),
+    db.loginAttempt.findMany({ where: { ...others, ip }, orderBy: { at: "asc" }, select: { at: true } }),
   ]);
   const over = (attempts: { at: Date }[], max: number) =>
     attempts.length >= max ? attempts[attempts.length - max]!.at.getTime() + limit.windowMs : null;
@@ -57,6 +64,8 @@ export async function loginWithPassword(options: {
     over(byIp, limit.maxFailuresPerIp) ?? 0,
   );
   if (retryAt > 0) {
+    // A refused attempt checked no password, so it does not lengthen the lock-out.
+    await db.loginAttempt.deleteMany({ where: { id: attempt.id } });
     const retryAfterSeconds = Math.max(1, Math.ceil((retryAt - now.getTime()) / 1000));
     throw new AppError("RATE_LIMITED", {
       userMessage: `Too many failed sign-in attempts. Try again in ${retryAfterSeconds} s.`,
@@ -68,7 +77,9 @@ export async function loginWithPassword(options: {
   const ok = user
     ? await verifyPassword(user.passwordHash, options.password)
     : await verifyAgainstDummy(options.password);
-  await db.loginAttempt.create({ data: { username, ip, success: ok && !user?.disabledAt, at: now } });
+  if (ok && !user?.disabledAt) {
+    await db.loginAttempt.update({ where: { id: attempt.id }, data: { success: true } });
+  }
   if (!user || !ok) {
     throw new AppError("INVALID_CREDENTIALS", { userMessage: "Wrong user name or password." });
   }
