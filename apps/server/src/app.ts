@@ -109,9 +109,11 @@ export async function buildApp(
   const createContext = async ({
     req,
     res,
+    info,
   }: {
     req: FastifyRequest;
     res: FastifyReply;
+    info?: { isBatchCall: boolean; calls: { path: string }[] };
   }): Promise<ApiContext> => {
     const { actor, authError } = await authenticateRequest({
       db: options.db,
@@ -127,6 +129,7 @@ export async function buildApp(
       authError,
       origin: { ip: req.ip, userAgent: req.headers["user-agent"] },
       requestId: req.id,
+      batchPaths: info?.isBatchCall ? info.calls.map((call) => call.path) : undefined,
       log: req.log,
       system: { version: options.version, database: options.databaseKind },
       setSessionCookie: (value, expiresAt) => {

@@ -12,6 +12,8 @@ export interface ApiContext {
   authError: AppError | undefined;
   origin: RequestOrigin;
   requestId: string;
+  /** The path of every call in the request when it is a tRPC batch; absent for a single call. */
+  batchPaths?: readonly string[] | undefined;
   /** Whom the audit log should name for this call, when it differs from `actor` (after a login). */
   auditActor?: Actor;
   setSessionCookie(value: string, expiresAt: Date): void;

@@ -133,8 +133,30 @@ const refuseBadCredentials = t.middleware(({ ctx, next }) => {
   return next();
 });
 
+/**
+ * Procedures that must arrive one per HTTP request. A batch would let one
+ * request run many sign-in attempts side by side; refusing the whole batch
+ * (every call in it, not only these) keeps one attempt per request.
+ */
+export const UNBATCHABLE_PROCEDURES: ReadonlySet<string> = new Set(["auth.login"]);
+
+const refuseUnbatchable = t.middleware(({ ctx, next }) => {
+  const refused = ctx.batchPaths?.filter((path) => UNBATCHABLE_PROCEDURES.has(path)) ?? [];
+  if (refused.length > 0) {
+    throw toTRPCError(
+      new AppError("INVALID_INPUT", {
+        userMessage: `${[...new Set(refused)].join(", ")} cannot be sent in a tRPC batch; send it as a request of its own.`,
+      }),
+    );
+  }
+  return next();
+});
+
 /** No credentials needed. */
-export const publicProcedure = t.procedure.use(errorsAndAudit).use(refuseBadCredentials);
+export const publicProcedure = t.procedure
+  .use(errorsAndAudit)
+  .use(refuseUnbatchable)
+  .use(refuseBadCredentials);
 
 function requireRole(role: Role) {
   return t.middleware(({ ctx, next }) => {

@@ -5,6 +5,7 @@ import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
 import {
   createTRPCClient,
   httpBatchLink,
+  httpLink,
   httpSubscriptionLink,
   isTRPCClientError,
   splitLink,
@@ -23,6 +24,9 @@ export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRou
 // Served by the same Fastify process, so a relative URL keeps cookies first-party and needs no CORS.
 const trpcUrl = "/trpc";
 
+const sameOriginFetch = (url: URL | RequestInfo, init?: RequestInit) =>
+  fetch(url, { ...init, credentials: "same-origin" });
+
 export function createApiClient() {
   return createTRPCClient<AppRouter>({
     links: [
@@ -30,9 +34,11 @@ export function createApiClient() {
         condition: (op) => op.type === "subscription",
         // Server-sent events; EventSource sends same-origin cookies by default.
         true: httpSubscriptionLink({ url: trpcUrl }),
-        false: httpBatchLink({
-          url: trpcUrl,
-          fetch: (url, init) => fetch(url, { ...init, credentials: "same-origin" }),
+        false: splitLink({
+          // The server refuses auth.login inside a batch (one sign-in attempt per request).
+          condition: (op) => op.path === "auth.login",
+          true: httpLink({ url: trpcUrl, fetch: sameOriginFetch }),
+          false: httpBatchLink({ url: trpcUrl, fetch: sameOriginFetch }),
         }),
       }),
     ],
