@@ -18,15 +18,21 @@ export function useSignedBodies(scope: FastifyInstance, failureMessage: string):
   scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
   scope.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const tooLarge = error.code === "FST_ERR_CTP_BODY_TOO_LARGE";
-    const status = tooLarge ? 413 : error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
+    const status = tooLarge
+      ? 413
+      : error.statusCode && error.statusCode >= 400 && error.statusCode < 500
+        ? error.statusCode
+        : 500;
+    // Anything else is our fault, not load: the agent retries a 500 as it
+    // would a 429, but the operator must see it as the error it is.
     if (status >= 500) request.log.error({ err: error }, failureMessage);
     void reply.status(status).send({
       ok: false,
-      reason: tooLarge ? "too_large" : status >= 500 ? "rate_limited" : "malformed",
+      reason: tooLarge ? "too_large" : status >= 500 ? "internal" : "malformed",
       message: tooLarge
         ? "body is larger than this endpoint accepts"
         : status >= 500
-          ? "server error; retry later"
+          ? `internal server error (request ${request.id}); retry later`
           : error.message,
       serverTime: Date.now(),
     });

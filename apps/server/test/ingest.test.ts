@@ -1,15 +1,22 @@
 import { randomBytes } from "node:crypto";
 import { dropExpiredReportPartitions, ensureReportPartitions } from "@tapfleet/core";
 import {
+  actionPollPath,
+  CONTENT_TYPES,
   encodeChunkUpload,
   encodeStatsReport,
   INGEST_PATHS,
   PROTOCOL_VERSION,
   signRequest,
+  type ActionResultMetadata,
+  type ChunkMetadata,
   type StatsReport,
 } from "@tapfleet/sensor";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awaitLiveSummary, startTestServer, type TestServer } from "./harness.ts";
+import { loadServerEnv } from "../src/env.ts";
+import { startServer, type RunningServer } from "../src/start.ts";
+import { ADMIN_PASSWORD, awaitLiveSummary, startTestServer, type TestServer } from "./harness.ts";
 
 let t: TestServer;
 let operator: string;
@@ -62,6 +69,7 @@ function report(
 }
 
 function signed(options: {
+  method?: "GET" | "POST";
   path: string;
   body: Uint8Array | string;
   key?: string;
@@ -71,7 +79,7 @@ function signed(options: {
 }) {
   const body = typeof options.body === "string" ? Buffer.from(options.body) : Buffer.from(options.body);
   const headers = signRequest({
-    method: "POST",
+    method: options.method ?? "POST",
     path: options.path,
     body,
     keyId: options.keyId ?? cluster.keyId,
@@ -86,8 +94,9 @@ async function post(
   path: string,
   request: { headers: Record<string, string>; body: Buffer },
   contentType = "application/json",
+  baseUrl = t.url,
 ) {
-  const response = await fetch(`${t.url}${path}`, {
+  const response = await fetch(`${baseUrl}${path}`, {
     method: "POST",
     headers: { ...request.headers, "content-type": contentType },
     body: new Uint8Array(request.body),
@@ -451,6 +460,269 @@ describe("ingest: packet chunks", () => {
     );
     expect(result).toMatchObject({ status: 400, body: { reason: "invalid_body" } });
     expect(await t.db.packetChunk.count()).toBe(before);
+  });
+});
+
+// Values the contract refuses because PostgreSQL or a JS Date cannot hold
+// them: each is a 400 naming the field, and nothing of the request is stored.
+const BEYOND_DATE = 8_640_000_000_000_001; // one past the largest epoch ms a Date holds
+const NUL = "\u0000";
+const LONE_HIGH = "\ud800";
+const LONE_LOW = "\udc00";
+
+describe("ingest: values the database cannot hold", () => {
+  let caseNumber = 0;
+  type Mutable = Record<string, unknown> & { agent: Record<string, unknown> };
+  const reportCases: Array<[string, string, (r: Mutable) => void]> = [
+    ["sentAt beyond what a Date holds", "sentAt", (r) => (r.sentAt = BEYOND_DATE)],
+    ["sentAt of 2^53−1", "sentAt", (r) => (r.sentAt = Number.MAX_SAFE_INTEGER)],
+    ["agent.startedAt of 2^53−1", "agent.startedAt", (r) => (r.agent.startedAt = Number.MAX_SAFE_INTEGER)],
+    ["a NUL in nodeName", "agent.nodeName", (r) => (r.agent.nodeName = `node${NUL}x`)],
+    ["a lone surrogate in nodeName", "agent.nodeName", (r) => (r.agent.nodeName = `node-${LONE_HIGH}`)],
+    ["a lone low surrogate in podName", "agent.podName", (r) => (r.agent.podName = `pod-${LONE_LOW}x`)],
+    ["a NUL in agentVersion", "agent.agentVersion", (r) => (r.agent.agentVersion = `0.1${NUL}`)],
+    ["a NUL in clusterId", "agent.clusterId", (r) => (r.agent.clusterId = `prod-eu-1${NUL}`)],
+    [
+      "a NUL in an interface name",
+      "interfaces.0.name",
+      (r) => ((r.interfaces as Array<{ name: string }>)[0]!.name = `eth${NUL}0`),
+    ],
+    [
+      "a lone surrogate in an interface name",
+      "interfaces.0.name",
+      (r) => ((r.interfaces as Array<{ name: string }>)[0]!.name = `eth${LONE_HIGH}`),
+    ],
+  ];
+
+  it.each(reportCases)(
+    "refuses a report with %s (400, naming %s), storing nothing",
+    async (_name, field, mutate) => {
+      const body = report({ nodeName: `node-range-${caseNumber++}` }) as unknown as Mutable;
+      mutate(body);
+      const [reports, sensors] = [await reportCount(), await t.db.sensor.count()];
+      const result = await post(
+        INGEST_PATHS.reports,
+        signed({ path: INGEST_PATHS.reports, body: JSON.stringify(body) }),
+      );
+      expect(result.status, JSON.stringify(result.body)).toBe(400);
+      expect(result.body).toMatchObject({ ok: false, reason: "invalid_body" });
+      expect(result.body.message).toContain(`${field}: `);
+      expect([await reportCount(), await t.db.sensor.count()]).toEqual([reports, sensors]);
+    },
+  );
+
+  const chunkCases: Array<[string, string, (m: Mutable) => void]> = [
+    ["agent.startedAt of 2^53−1", "agent.startedAt", (m) => (m.agent.startedAt = Number.MAX_SAFE_INTEGER)],
+    ["agent.startedAt beyond what a Date holds", "agent.startedAt", (m) => (m.agent.startedAt = BEYOND_DATE)],
+    ["a NUL in the interface", "interface", (m) => (m.interface = `eth${NUL}`)],
+    ["a NUL in nodeName", "agent.nodeName", (m) => (m.agent.nodeName = `${NUL}`)],
+    ["a lone surrogate in podName", "agent.podName", (m) => (m.agent.podName = `pod${LONE_LOW}`)],
+  ];
+
+  it.each(chunkCases)(
+    "refuses a chunk with %s (400, naming %s), storing nothing",
+    async (_name, field, mutate) => {
+      const { bytes, lastUs } = pcapFile(2, Date.now() * 1000);
+      const metadata = {
+        protocolVersion: PROTOCOL_VERSION,
+        agent: report({ nodeName: `node-range-${caseNumber++}` }).agent,
+        interface: "eth0",
+        firstPacketAtUs: lastUs - 1000,
+        lastPacketAtUs: lastUs,
+        packetCount: 2,
+        pcapBytes: bytes.byteLength,
+      } satisfies ChunkMetadata as unknown as Mutable;
+      mutate(metadata);
+      const body = Buffer.concat([Buffer.from(`${JSON.stringify(metadata)}\n`), bytes]);
+      const [chunks, sensors] = [await t.db.packetChunk.count(), await t.db.sensor.count()];
+      const result = await post(
+        INGEST_PATHS.chunks,
+        signed({ path: INGEST_PATHS.chunks, body }),
+        CONTENT_TYPES.chunk,
+      );
+      expect(result.status, JSON.stringify(result.body)).toBe(400);
+      expect(result.body).toMatchObject({ ok: false, reason: "invalid_body" });
+      expect(result.body.message).toContain(`${field}: `);
+      expect([await t.db.packetChunk.count(), await t.db.sensor.count()]).toEqual([chunks, sensors]);
+    },
+  );
+
+  it.each([
+    ["a NUL", `${INGEST_PATHS.actions}?node=%00`],
+    ["a NUL inside the name", `${INGEST_PATHS.actions}?node=node-a%00b`],
+  ])("refuses an action poll whose node has %s (400, naming node)", async (_name, path) => {
+    const response = await fetch(`${t.url}${path}`, {
+      headers: signed({ method: "GET", path, body: "" }).headers,
+    });
+    const body = (await response.json()) as { ok: boolean; reason: string; message: string };
+    expect(response.status, JSON.stringify(body)).toBe(400);
+    expect(body).toMatchObject({ ok: false, reason: "malformed" });
+    expect(body.message).toMatch(/^node: /);
+  });
+
+  describe("action results", () => {
+    let actionId: string;
+    beforeAll(async () => {
+      const nodeName = "node-range-actions";
+      expect(
+        (
+          await post(
+            INGEST_PATHS.reports,
+            signed({ path: INGEST_PATHS.reports, body: encodeStatsReport(report({ nodeName })) }),
+          )
+        ).status,
+      ).toBe(200);
+      const sensor = await t.db.sensor.findFirstOrThrow({ where: { nodeName } });
+      const requested = await fetch(`${t.url}/api/v1/sensors/${sensor.id}/snapshots`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${operator}`, "content-type": "application/json" },
+        body: JSON.stringify({ durationSeconds: 5, filter: "" }),
+      });
+      expect(requested.status).toBe(200);
+      actionId = ((await requested.json()) as { id: string }).id;
+      const path = actionPollPath(nodeName);
+      const poll = await fetch(`${t.url}${path}`, {
+        headers: signed({ method: "GET", path, body: "" }).headers,
+      });
+      expect(poll.status).toBe(200);
+      expect((await t.db.sensorAction.findUniqueOrThrow({ where: { id: actionId } })).status).toBe(
+        "delivered",
+      );
+    });
+
+    const resultCases: Array<[string, string, (m: Mutable) => void]> = [
+      ["a NUL in the reason", "reason", (m) => (m.reason = `no such interface${NUL}`)],
+      ["a lone surrogate in the reason", "reason", (m) => (m.reason = `broken ${LONE_HIGH}`)],
+      ["a NUL in an interface", "interfaces.1", (m) => (m.interfaces = ["eth0", `eth${NUL}1`])],
+      ["startedAt of 2^53−1", "startedAt", (m) => (m.startedAt = Number.MAX_SAFE_INTEGER)],
+      ["finishedAt beyond what a Date holds", "finishedAt", (m) => (m.finishedAt = BEYOND_DATE)],
+      ["a NUL in nodeName", "agent.nodeName", (m) => (m.agent.nodeName = `node-range-actions${NUL}`)],
+    ];
+
+    it.each(resultCases)(
+      "refuses a result with %s (400, naming %s), leaving the action open",
+      async (_name, field, mutate) => {
+        const metadata = {
+          protocolVersion: PROTOCOL_VERSION,
+          agent: report({ nodeName: "node-range-actions" }).agent,
+          actionId,
+          status: "failed",
+          reason: "interface eth9 is not captured",
+          startedAt: Date.now() - 1000,
+          finishedAt: Date.now(),
+          interfaces: ["eth0"],
+          packetCount: 0,
+          pcapBytes: 0,
+        } satisfies ActionResultMetadata as unknown as Mutable;
+        mutate(metadata);
+        const body = Buffer.from(`${JSON.stringify(metadata)}\n`);
+        const result = await post(
+          INGEST_PATHS.actionResults,
+          signed({ path: INGEST_PATHS.actionResults, body }),
+          CONTENT_TYPES.actionResult,
+        );
+        expect(result.status, JSON.stringify(result.body)).toBe(400);
+        expect(result.body).toMatchObject({ ok: false, reason: "invalid_body" });
+        expect(result.body.message).toContain(`${field}: `);
+        expect(await t.db.sensorAction.findUniqueOrThrow({ where: { id: actionId } })).toMatchObject({
+          status: "delivered",
+          finishedAt: null,
+          reason: null,
+        });
+      },
+    );
+  });
+});
+
+describe("ingest: an unexpected server error", () => {
+  // A second replica over the same database, whose log lines the test reads.
+  let replica: RunningServer;
+  const logLines: Array<{ level: number; msg: string; reqId?: string; err?: { message: string } }> = [];
+
+  beforeAll(async () => {
+    const env = loadServerEnv({
+      DATABASE_URL: t.database.url,
+      PORT: "0",
+      TAPFLEET_SERVE_DASHBOARD: "false",
+      TAPFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      LOG_LEVEL: "info",
+    });
+    const logger = pino(
+      { level: "info" },
+      { write: (line: string) => void logLines.push(JSON.parse(line) as (typeof logLines)[number]) },
+    );
+    replica = await startServer({ env, logger, announce: () => undefined });
+  });
+  afterAll(async () => {
+    await replica?.stop();
+  });
+
+  /** Runs `body` while a table is renamed away, so that the database refuses what touches it. */
+  async function withoutTable<T>(table: string, body: () => Promise<T>): Promise<T> {
+    await t.db.$executeRawUnsafe(`ALTER TABLE "${table}" RENAME TO "${table}_away"`);
+    try {
+      return await body();
+    } finally {
+      await t.db.$executeRawUnsafe(`ALTER TABLE "${table}_away" RENAME TO "${table}"`);
+    }
+  }
+
+  it("answers a chunk the database fails to store with 500 internal, not a rate limit, and logs it as an error", async () => {
+    const { bytes, lastUs } = pcapFile(1, Date.now() * 1000);
+    const metadata: ChunkMetadata = {
+      protocolVersion: PROTOCOL_VERSION,
+      agent: report({ nodeName: "node-db-trouble" }).agent,
+      interface: "eth0",
+      firstPacketAtUs: lastUs,
+      lastPacketAtUs: lastUs,
+      packetCount: 1,
+      pcapBytes: bytes.byteLength,
+    };
+    const request = signed({ path: INGEST_PATHS.chunks, body: encodeChunkUpload(metadata, bytes) });
+    const requestId = `chunk-${randomBytes(6).toString("hex")}`;
+    const result = await withoutTable("PacketChunk", () =>
+      post(
+        INGEST_PATHS.chunks,
+        { ...request, headers: { ...request.headers, "x-request-id": requestId } },
+        CONTENT_TYPES.chunk,
+        replica.url,
+      ),
+    );
+    expect(result.status).toBe(500);
+    expect(result.body).toMatchObject({ ok: false, reason: "internal" });
+    expect(result.body.message).toContain(requestId);
+    expect(result.body.message).not.toMatch(/rate|PacketChunk/i);
+    const logged = logLines.find((line) => line.reqId === requestId && line.level === 50);
+    expect(logged).toMatchObject({
+      msg: "ingest failed",
+      err: { message: expect.stringContaining("PacketChunk") },
+    });
+  });
+
+  it("answers an action poll the database fails to serve with 500 internal, and logs it as an error", async () => {
+    expect(
+      (
+        await post(
+          INGEST_PATHS.reports,
+          signed({
+            path: INGEST_PATHS.reports,
+            body: encodeStatsReport(report({ nodeName: "node-db-poll" })),
+          }),
+        )
+      ).status,
+    ).toBe(200);
+    const path = actionPollPath("node-db-poll");
+    const requestId = `poll-${randomBytes(6).toString("hex")}`;
+    const response = await withoutTable("SensorAction", () =>
+      fetch(`${replica.url}${path}`, {
+        headers: { ...signed({ method: "GET", path, body: "" }).headers, "x-request-id": requestId },
+      }),
+    );
+    expect(response.status).toBe(500);
+    expect(await response.json()).toMatchObject({ ok: false, reason: "internal" });
+    expect(logLines.find((line) => line.reqId === requestId && line.level === 50)).toMatchObject({
+      msg: "action ingest failed",
+    });
   });
 });
 

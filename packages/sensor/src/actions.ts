@@ -4,6 +4,7 @@
 // actions are in protocol.ts.
 import { z } from "zod";
 import { checkBpfFilter } from "./bpf.ts";
+import { storableText } from "./text.ts";
 
 export const ACTION_TYPES = ["pcap_snapshot"] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
@@ -37,12 +38,13 @@ export const ZSnapshotFilterSchema = z
   });
 
 /** A Linux interface name (dev_valid_name). */
-export const ZInterfaceNameSchema = z
-  .string()
-  .min(1, "must not be empty")
-  .max(15, "must be at most 15 characters (a Linux interface name)")
-  .regex(/^[^/:\s]+$/, 'must be a Linux interface name (no "/", ":" or whitespace)')
-  .refine((value) => value !== "." && value !== "..", "must be a Linux interface name");
+export const ZInterfaceNameSchema = storableText(
+  z
+    .string()
+    .min(1, "must not be empty")
+    .max(15, "must be at most 15 characters (a Linux interface name)")
+    .regex(/^[^/:\s]+$/, 'must be a Linux interface name (no "/", ":" or whitespace)'),
+).refine((value) => value !== "." && value !== "..", "must be a Linux interface name");
 
 export const ZPcapSnapshotParamsSchema = z.strictObject({
   /** How long to capture. */

@@ -126,6 +126,9 @@ describe("poll path", () => {
   it.each([
     ["/ingest/v1/actions", "exactly ?node="],
     ["/ingest/v1/actions?node=", "node: must be 1–253"],
+    ["/ingest/v1/actions?node=%00", "node: must not contain a NUL"],
+    ["/ingest/v1/actions?node=node-a%00b", "node: must not contain a NUL"],
+    [`/ingest/v1/actions?node=${"a".repeat(254)}`, "node: must be 1–253"],
     ["/ingest/v1/actions?node=a&node=b", "exactly ?node="],
     ["/ingest/v1/actions?node=a&x=1", "exactly ?node="],
     ["/ingest/v1/reports?node=a", "path must be"],
@@ -247,6 +250,36 @@ describe("result uploads", () => {
       "bad magic",
     ],
     ["an action id that is not a UUID", head({ ...succeeded, actionId: "x" }), "actionId"],
+    [
+      "a NUL in the reason",
+      head({ ...succeeded, status: "failed", reason: "no\u0000", packetCount: 0, pcapBytes: 0 }),
+      "reason: must not contain a NUL",
+    ],
+    [
+      "a lone surrogate in the reason",
+      head({ ...succeeded, status: "failed", reason: "bad \ud800", packetCount: 0, pcapBytes: 0 }),
+      "reason: must be well-formed Unicode",
+    ],
+    [
+      "a NUL in an interface",
+      Buffer.concat([head({ ...succeeded, interfaces: ["eth0", "eth\u00001"] }), pcap]),
+      "interfaces.1: must not contain a NUL",
+    ],
+    [
+      "a startedAt a Date cannot hold",
+      Buffer.concat([head({ ...succeeded, startedAt: Number.MAX_SAFE_INTEGER }), pcap]),
+      "startedAt: must be epoch milliseconds no later than 9999-12-31",
+    ],
+    [
+      "a finishedAt beyond the latest timestamp",
+      Buffer.concat([head({ ...succeeded, finishedAt: 8.64e15 + 1 }), pcap]),
+      "finishedAt: must be epoch milliseconds",
+    ],
+    [
+      "a packet count an integer column cannot hold",
+      Buffer.concat([head({ ...succeeded, packetCount: 2 ** 31 }), pcap]),
+      "packetCount: ",
+    ],
   ])("refuse %s", (_name, body, message) => {
     const decoded = decodeActionResultUpload(body);
     expect(decoded.ok).toBe(false);

@@ -3,9 +3,14 @@ import { describe, expect, it } from "vitest";
 import {
   DEFAULT_SKEW_MS,
   INGEST_PATHS,
+  MAX_INT32,
+  MAX_TIMESTAMP_MS,
   SIGNATURE_HEADERS,
+  ZChunkMetadataSchema,
   ZIngestResponseSchema,
+  ZStatsReportSchema,
   canonicalString,
+  checkStorableText,
   decodeChunkUpload,
   decodeStatsReport,
   encodeChunkUpload,
@@ -312,6 +317,99 @@ describe("stats reports", () => {
   });
 });
 
+// What PostgreSQL and a JS Date cannot hold is refused by the schema, with
+// the field's path, so that the server answers 400 instead of failing to store.
+describe("stats reports: values the server could not store", () => {
+  const NUL = "\u0000";
+  /** A report as loose JSON, to set values the types would not allow. */
+  type Loose = {
+    sentAt: unknown;
+    agent: Record<string, unknown>;
+    interfaces: Array<Record<string, unknown>>;
+  };
+  const loose = () => structuredClone(REPORT) as unknown as Loose;
+  it("documents the latest timestamp as the last millisecond of the year 9999", () => {
+    expect(new Date(MAX_TIMESTAMP_MS).toISOString()).toBe("9999-12-31T23:59:59.999Z");
+    expect(MAX_INT32).toBe(2 ** 31 - 1);
+  });
+
+  it.each<[string, (r: Loose) => void]>([
+    ["sentAt at the latest timestamp", (r) => (r.sentAt = MAX_TIMESTAMP_MS)],
+    ["agent.startedAt at the epoch", (r) => (r.agent.startedAt = 0)],
+    ["a sequence of 2^53−1 (a bigint column holds it)", (r) => (r.agent.sequence = Number.MAX_SAFE_INTEGER)],
+    ["a surrogate pair (well-formed) in podName", (r) => (r.agent.podName = "pod-\u{1F600}")],
+    ["non-ASCII text in agentVersion", (r) => (r.agent.agentVersion = "0.1.0-é")],
+  ])("accepts %s", (_name, mutate) => {
+    const report = loose();
+    mutate(report);
+    expect(ZStatsReportSchema.safeParse(report).success).toBe(true);
+  });
+
+  it.each<[string, string, (r: Loose) => void, RegExp]>([
+    [
+      "sentAt one ms past the latest timestamp",
+      "sentAt",
+      (r) => (r.sentAt = MAX_TIMESTAMP_MS + 1),
+      /9999-12-31/,
+    ],
+    ["sentAt beyond what a Date holds", "sentAt", (r) => (r.sentAt = 8.64e15 + 1), /9999-12-31/],
+    ["sentAt of 2^53−1", "sentAt", (r) => (r.sentAt = Number.MAX_SAFE_INTEGER), /9999-12-31/],
+    ["sentAt beyond 2^53", "sentAt", (r) => (r.sentAt = 2 ** 60), /9999-12-31/],
+    ["a negative sentAt", "sentAt", (r) => (r.sentAt = -1), /./],
+    [
+      "agent.startedAt of 2^53−1",
+      "agent.startedAt",
+      (r) => (r.agent.startedAt = Number.MAX_SAFE_INTEGER),
+      /9999/,
+    ],
+    ["a sequence beyond 2^53−1", "agent.sequence", (r) => (r.agent.sequence = 2 ** 53), /./],
+    ["a NUL in clusterId", "agent.clusterId", (r) => (r.agent.clusterId = `prod${NUL}`), /NUL/],
+    ["a NUL in nodeName", "agent.nodeName", (r) => (r.agent.nodeName = `node${NUL}a`), /NUL/],
+    [
+      "a lone high surrogate in nodeName",
+      "agent.nodeName",
+      (r) => (r.agent.nodeName = "node-\ud800"),
+      /surrogate/,
+    ],
+    ["a lone low surrogate in podName", "agent.podName", (r) => (r.agent.podName = "\udc00pod"), /surrogate/],
+    ["a reversed pair in podName", "agent.podName", (r) => (r.agent.podName = "\udc00\ud800"), /surrogate/],
+    ["a NUL in agentVersion", "agent.agentVersion", (r) => (r.agent.agentVersion = NUL), /NUL/],
+    ["a NUL in an interface name", "interfaces.0.name", (r) => (r.interfaces[0]!.name = `eth${NUL}`), /NUL/],
+    [
+      "a lone surrogate in an interface name",
+      "interfaces.0.name",
+      (r) => (r.interfaces[0]!.name = "\ud83d"),
+      /surrogate/,
+    ],
+  ])("refuses %s, naming %s", (_name, field, mutate, message) => {
+    const report = loose();
+    mutate(report);
+    // Through JSON, as the server receives it: escapes such as \ud800 survive JSON.stringify.
+    const decoded = decodeStatsReport(JSON.stringify(report));
+    expect(decoded.ok).toBe(false);
+    const text = !decoded.ok ? decoded.message : "";
+    expect(text).toContain(`${field}: `);
+    expect(text).toMatch(message);
+  });
+
+  it("refuses to encode what it would refuse to decode (the agent finds out before sending)", () => {
+    expect(() => encodeStatsReport({ ...REPORT, sentAt: Number.MAX_SAFE_INTEGER })).toThrow(/sentAt/);
+  });
+
+  it.each([
+    ["plain text", "node-a", undefined],
+    ["a well-formed pair", "a\u{1F600}b", undefined],
+    ["a NUL", "a\u0000", /NUL/],
+    ["a lone high surrogate at the end", "a\ud800", /surrogate/],
+    ["a lone high surrogate before a letter", "\ud800a", /surrogate/],
+    ["a lone low surrogate", "a\udc00", /surrogate/],
+  ])("checkStorableText: %s", (_name, value, problem) => {
+    const result = checkStorableText(value);
+    if (problem === undefined) expect(result).toBeUndefined();
+    else expect(result).toMatch(problem);
+  });
+});
+
 function pcapFile(
   packets: Array<{ seconds: number; micros: number; bytes: number }>,
   littleEndian = true,
@@ -412,6 +510,22 @@ describe("chunk uploads", () => {
   it("refuses to encode metadata that disagrees with the pcap size", () => {
     expect(() => encodeChunkUpload({ ...metadata, pcapBytes: 1 }, pcap)).toThrow(/pcapBytes/);
   });
+
+  it.each<[string, string, Record<string, unknown>]>([
+    [
+      "agent.startedAt of 2^53−1",
+      "agent.startedAt",
+      { agent: { ...identity, startedAt: Number.MAX_SAFE_INTEGER } },
+    ],
+    ["a NUL in the interface", "interface", { interface: "eth\u0000" }],
+    ["a lone surrogate in the interface", "interface", { interface: "eth\udfff" }],
+    ["a packet count an integer column cannot hold", "packetCount", { packetCount: MAX_INT32 + 1 }],
+    ["packet times beyond 2^53−1", "firstPacketAtUs", { firstPacketAtUs: 2 ** 53 }],
+  ])("refuses metadata with %s, naming %s", (_name, field, override) => {
+    const parsed = ZChunkMetadataSchema.safeParse({ ...metadata, ...override });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((issue) => issue.path.join("."))).toContain(field);
+  });
 });
 
 describe("ingest responses", () => {
@@ -419,6 +533,15 @@ describe("ingest responses", () => {
     [{ ok: true, serverTime: NOW }, true],
     [{ ok: true, serverTime: NOW, desiredConfigHash: "ab" }, true],
     [{ ok: false, reason: "stale", message: "clock", serverTime: NOW }, true],
+    [
+      {
+        ok: false,
+        reason: "internal",
+        message: "internal server error (request r1); retry later",
+        serverTime: NOW,
+      },
+      true,
+    ],
     [{ ok: false, reason: "nope", message: "", serverTime: NOW }, false],
   ])("%j", (response, valid) => {
     expect(ZIngestResponseSchema.safeParse(response).success).toBe(valid);

@@ -10,10 +10,12 @@
 
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { SNAPSHOT_LIMITS, ZPcapSnapshotParamsSchema } from "./actions.ts";
+import { SNAPSHOT_LIMITS, ZInterfaceNameSchema, ZPcapSnapshotParamsSchema } from "./actions.ts";
 import { CHUNK_MAX_BYTES_LIMIT } from "./settings.ts";
+import { storableText } from "./text.ts";
 
 export * from "./actions.ts";
+export * from "./text.ts";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -326,9 +328,33 @@ export async function verifyRequest(options: VerifyRequestOptions): Promise<Veri
 // ---------------------------------------------------------------------------
 // Messages
 
+// What the server can store bounds what the protocol carries, so that a value
+// out of range is refused as `invalid_body` naming its field instead of
+// failing in the database.
+
+/**
+ * The latest timestamp a message may carry, 9999-12-31T23:59:59.999Z (epoch
+ * ms). Inside what a JS Date holds (±8.64e15 ms) and PostgreSQL's timestamptz
+ * (up to the year 294276), and still a four-digit year in ISO 8601.
+ */
+export const MAX_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** Largest value of a PostgreSQL `integer` column (packet counts of stored pcaps). */
+export const MAX_INT32 = 2_147_483_647;
+
+/** Cumulative counters: every safe integer, which a PostgreSQL `bigint` holds. */
 const counter = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const epochMs = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const shortText = (max: number) => z.string().min(1).max(max);
+/** A count stored in an `integer` column. */
+const count32 = counter.max(MAX_INT32);
+const epochMs = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(MAX_TIMESTAMP_MS, "must be epoch milliseconds no later than 9999-12-31T23:59:59.999Z");
+/** Packet times, epoch µs, stored as `bigint` (a classic pcap cannot go past 2106 anyway). */
+const epochUs = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** Stored text: 1–`max` characters, no NUL, no lone surrogate. */
+const shortText = (max: number) =>
+  storableText(z.string().min(1, `must be 1–${max} characters`).max(max, `must be 1–${max} characters`));
 
 /** Who is talking. Sequences count per message kind from 0 at agent start; `startedAt` tells restarts apart. */
 export const ZAgentIdentitySchema = z.strictObject({
@@ -365,7 +391,7 @@ export const MAX_INTERFACES_PER_REPORT = 256;
 
 /** Counters are cumulative since agent start (like pcap_stats), so a lost report loses nothing. */
 export const ZInterfaceStatsSchema = z.strictObject({
-  name: shortText(15),
+  name: ZInterfaceNameSchema,
   packets: counter,
   bytes: counter,
   /** Dropped by the kernel because the capture buffer was full (ps_drop). */
@@ -441,10 +467,10 @@ export const ZChunkMetadataSchema = z
   .strictObject({
     protocolVersion: z.literal(PROTOCOL_VERSION),
     agent: ZAgentIdentitySchema,
-    interface: shortText(15),
-    firstPacketAtUs: epochMs,
-    lastPacketAtUs: epochMs,
-    packetCount: counter.min(1),
+    interface: ZInterfaceNameSchema,
+    firstPacketAtUs: epochUs,
+    lastPacketAtUs: epochUs,
+    packetCount: count32.min(1),
     pcapBytes: counter.max(CHUNK_MAX_BYTES_LIMIT),
   })
   .refine((chunk) => chunk.lastPacketAtUs >= chunk.firstPacketAtUs, {
@@ -466,7 +492,7 @@ export const ZIngestResponseSchema = z.discriminatedUnion("ok", [
     ok: z.literal(false),
     reason: z.union([
       z.enum(VERIFY_FAILURE_REASONS),
-      z.enum(["invalid_body", "unknown_cluster", "rate_limited"]),
+      z.enum(["invalid_body", "unknown_cluster", "rate_limited", "internal"]),
     ]),
     message: z.string(),
     serverTime: epochMs,
@@ -665,6 +691,7 @@ export const ACTION_REFUSAL_REASONS = [
   "unknown_action",
   "action_closed",
   "rate_limited",
+  "internal",
 ] as const;
 export type ActionRefusalReason = (typeof ACTION_REFUSAL_REASONS)[number];
 
@@ -713,10 +740,10 @@ export function parseActionPollPath(
   const keys = [...query.keys()];
   if (keys.length !== 1 || keys[0] !== "node")
     return { ok: false, message: "the query must be exactly ?node=<node name>" };
-  const nodeName = query.get("node") ?? "";
-  if (nodeName.length === 0 || nodeName.length > 253)
-    return { ok: false, message: "node: must be 1–253 characters" };
-  return { ok: true, nodeName };
+  const nodeName = ZAgentIdentitySchema.shape.nodeName.safeParse(query.get("node") ?? "");
+  if (!nodeName.success)
+    return { ok: false, message: `node: ${nodeName.error.issues.map((issue) => issue.message).join("; ")}` };
+  return { ok: true, nodeName: nodeName.data };
 }
 
 /**
@@ -765,15 +792,15 @@ export const ZActionResultMetadataSchema = z
     actionId: z.uuid(),
     status: z.enum(["succeeded", "failed"]),
     /** Why it failed, in words (required for `failed`). */
-    reason: z.string().min(1).max(1000).optional(),
+    reason: shortText(1000).optional(),
     /** When capture started and ended, agent clock, epoch ms. */
     startedAt: epochMs.optional(),
     finishedAt: epochMs,
     /** The interfaces captured on. */
-    interfaces: z.array(shortText(15)).max(MAX_INTERFACES_PER_REPORT),
+    interfaces: z.array(ZInterfaceNameSchema).max(MAX_INTERFACES_PER_REPORT),
     /** What ended a successful capture. */
     endedBy: z.enum(SNAPSHOT_END_REASONS).optional(),
-    packetCount: counter,
+    packetCount: count32,
     pcapBytes: counter.max(SNAPSHOT_LIMITS.maxBytes.max),
   })
   .superRefine((result, context) => {
