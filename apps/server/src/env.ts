@@ -1,6 +1,7 @@
 // The server's configuration: the only place that reads process.env.
 // Every variable is documented in the README's configuration reference.
 import path from "node:path";
+import { ZPasswordSchema } from "@tapfleet/api/password-rule";
 import { z } from "zod";
 
 const booleanFlag = z
@@ -21,7 +22,7 @@ export const ZServerEnvSchema = z
       .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
       .optional(),
     TAPFLEET_DATA_DIR: z.string().min(1).default(".data"),
-    TAPFLEET_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").max(256).optional(),
+    TAPFLEET_ADMIN_PASSWORD: ZPasswordSchema.optional(),
     TAPFLEET_SERVE_DASHBOARD: booleanFlag.default(true),
     TAPFLEET_WEB_DIR: z.string().min(1).optional(),
     TAPFLEET_SECURE_COOKIES: z

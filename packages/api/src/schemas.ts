@@ -2,6 +2,7 @@
 // them for client-side validation without pulling in server code.
 import { SNAPSHOT_LIMITS, ZInterfaceNameSchema, ZSnapshotFilterSchema } from "@tapfleet/sensor/actions";
 import { z } from "zod";
+import { ZPasswordSchema } from "./password-rule.ts";
 
 export const ZRoleSchema = z.enum(["viewer", "operator", "admin"]);
 export type RoleName = z.infer<typeof ZRoleSchema>;
@@ -13,10 +14,8 @@ export const ZUsernameSchema = z
   .max(64, "must be at most 64 characters")
   .regex(/^[a-zA-Z0-9._-]+$/, "may contain only letters, digits, '.', '_' and '-'");
 
-export const ZPasswordSchema = z
-  .string()
-  .min(12, "must be at least 12 characters")
-  .max(256, "must be at most 256 characters");
+// One password rule for the API, the server's environment and the dashboard's forms.
+export { ZPasswordSchema };
 
 export const ZIdSchema = z.uuid("must be a UUID");
 
@@ -77,9 +76,23 @@ export const ZAuditEventSchema = z.object({
   actorName: z.string(),
   action: z.string(),
   target: z.string().nullable(),
+  /** The target's name when `target` is an id, as it was at the time. */
+  targetName: z.string().nullable(),
   ip: z.string().nullable(),
   outcome: z.enum(["success", "failure"]),
   errorCode: z.string().nullable(),
+  /** What the caller was told, for a failure. */
+  message: z.string().nullable(),
+  /** Fields of an existing object the action changed (`role: viewer → operator`). */
+  changes: z.array(
+    z.object({
+      field: z.string(),
+      from: z.union([z.string(), z.number(), z.boolean()]).nullable(),
+      to: z.union([z.string(), z.number(), z.boolean()]).nullable(),
+    }),
+  ),
+  /** The request's input, with passwords, keys and tokens redacted. */
+  detail: z.json().nullable(),
 });
 export type AuditEventOutput = z.infer<typeof ZAuditEventSchema>;
 
@@ -94,8 +107,9 @@ export const ZAuditListInputSchema = z.object({
     .min(1, "must be at least 1")
     .max(200, "must be at most 200")
     .default(50),
-  action: z.string().max(100).optional(),
-  actor: z.string().max(100).optional(),
+  /** One action exactly, as `audit.actions` lists them. */
+  action: z.string().max(100, "must be at most 100 characters").optional(),
+  actor: z.string().max(100, "must be at most 100 characters").optional(),
   outcome: z.enum(["success", "failure"]).optional(),
 });
 

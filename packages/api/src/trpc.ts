@@ -2,9 +2,11 @@ import {
   AppError,
   APP_ERROR_CODES,
   SIGN_IN_MESSAGE,
+  describeAuditTarget,
   isAppError,
   recordAuditEvent,
   roleAtLeast,
+  type AuditChange,
   type Role,
 } from "@tapfleet/core";
 import { initTRPC, TRPCError } from "@trpc/server";
@@ -30,17 +32,14 @@ const t = initTRPC
       const appError = isAppError(error.cause) ? error.cause : undefined;
       const zodError = error.cause instanceof ZodError ? error.cause : undefined;
       const internal = error.code === "INTERNAL_SERVER_ERROR" && !appError;
-      const fieldErrors = zodError ? z.flattenError(zodError).fieldErrors : undefined;
+      const fieldErrors = zodError
+        ? z.flattenError(zodError).fieldErrors
+        : appError?.field
+          ? { [appError.field]: [appError.userMessage] }
+          : undefined;
       return {
         ...shape,
-        // Internal errors keep their detail in the server log, not in the answer.
-        message: internal
-          ? "Internal server error."
-          : zodError
-            ? describeZodError(zodError)
-            : error.code === "PARSE_ERROR"
-              ? `Request body is not valid JSON: ${shape.message}`
-              : (appError?.userMessage ?? shape.message),
+        message: callerMessageOf(error),
         data: {
           code: shape.data.code,
           httpStatus: shape.data.httpStatus,
@@ -54,6 +53,17 @@ const t = initTRPC
       };
     },
   });
+
+/** What the caller is told about an error: the answer's message, and the audit log's. */
+function callerMessageOf(error: TRPCError): string {
+  const appError = isAppError(error.cause) ? error.cause : undefined;
+  // Internal errors keep their detail in the server log, not in the answer.
+  if (error.code === "INTERNAL_SERVER_ERROR" && !appError) return "Internal server error.";
+  if (error.cause instanceof ZodError) return describeZodError(error.cause);
+  if (error.code === "PARSE_ERROR") return `Request body is not valid JSON: ${error.message}`;
+  if (appError) return appError.field ? `${appError.field}: ${appError.userMessage}` : appError.userMessage;
+  return error.message;
+}
 
 /** "username: too short; role: invalid option" — names each field and what is wrong. */
 function describeZodError(error: ZodError): string {
@@ -82,11 +92,29 @@ function targetOf(input: unknown, meta: ProcedureMeta | undefined): string | und
 }
 
 /**
+ * What a procedure adds to its audit event: what it changed, or the target
+ * when the input does not name it. Filled in by the procedure, read by the
+ * audit middleware once it has run.
+ */
+export interface AuditNotes {
+  changes?: AuditChange[];
+  target?: string;
+}
+
+/**
  * Turns AppErrors into tRPC errors with the right status, and writes one
  * audit event for every mutation, successful or not.
  */
 const errorsAndAudit = t.middleware(async ({ ctx, type, path, meta, next, getRawInput }) => {
-  const result = await next();
+  const auditNotes: AuditNotes = {};
+  // Named before the call, so an object the call deletes is still named in its event.
+  const inputTarget =
+    type === "mutation" ? targetOf(await getRawInput().catch(() => undefined), meta) : undefined;
+  const nameOf = (target: string | undefined) =>
+    target ? describeAuditTarget({ db: ctx.db, target }).catch(() => null) : null;
+  let targetName = await nameOf(inputTarget);
+  const result = await next({ ctx: { auditNotes } });
+  if (!inputTarget && auditNotes.target) targetName = await nameOf(auditNotes.target);
   let error = result.ok ? undefined : result.error;
   if (error && isAppError(error.cause)) error = toTRPCError(error.cause);
   if (type === "mutation") {
@@ -100,17 +128,23 @@ const errorsAndAudit = t.middleware(async ({ ctx, type, path, meta, next, getRaw
       db: ctx.db,
       actor,
       action: path,
-      target: targetOf(input, meta),
+      target: inputTarget ?? auditNotes.target,
+      targetName,
       ip: ctx.origin.ip,
       outcome: error ? "failure" : "success",
       errorCode: error ? (isAppError(error.cause) ? error.cause.code : error.code) : null,
+      message: error ? callerMessageOf(error) : null,
+      changes: error ? undefined : auditNotes.changes,
       detail: input,
       claimedName,
     });
     // Live viewers of the audit log (on any replica) see it at once; a lost
     // notification only delays them until their next page load.
+    const live = { ...event, at: event.at.toISOString() };
+    // A notification holds under 8 kB: a large input stays in the log, out of the live copy.
+    const fits = JSON.stringify(live).length < 6000;
     await ctx.bus
-      .publish(AUDIT_TOPIC, { ...event, at: event.at.toISOString() })
+      .publish(AUDIT_TOPIC, fits ? live : { ...live, detail: null })
       .catch((publishError: unknown) =>
         ctx.log.warn({ err: publishError }, "publishing an audit event live failed"),
       );

@@ -35,16 +35,34 @@ export class AppError extends Error {
   readonly userMessage: string;
   /** Seconds after which a RATE_LIMITED caller may retry. */
   readonly retryAfterSeconds: number | undefined;
+  /**
+   * The input field at fault, for a rule only the domain can check (a wrong
+   * current password): sent like a validation error of that field, with
+   * `userMessage` as its message ("is not your current password").
+   */
+  readonly field: string | undefined;
 
   constructor(
     code: AppErrorCode,
-    options: { message?: string; userMessage: string; cause?: unknown; retryAfterSeconds?: number },
+    options: {
+      message?: string;
+      userMessage: string;
+      cause?: unknown;
+      retryAfterSeconds?: number;
+      field?: string;
+    },
   ) {
-    super(options.message ?? options.userMessage, { cause: options.cause });
+    super(
+      options.message ?? (options.field ? `${options.field}: ${options.userMessage}` : options.userMessage),
+      {
+        cause: options.cause,
+      },
+    );
     this.name = "AppError";
     this.code = code;
     this.userMessage = options.userMessage;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.field = options.field;
   }
 }
 

@@ -1,4 +1,4 @@
-import { listAuditEvents, listAuditEventsAfter } from "@tapfleet/core";
+import { listAuditActions, listAuditEvents, listAuditEventsAfter } from "@tapfleet/core";
 import { z } from "zod";
 import { ZAuditEventSchema, ZAuditListInputSchema } from "../schemas.ts";
 import { tracked } from "@trpc/server";
@@ -22,6 +22,20 @@ export const auditRouter = router({
       const page = await listAuditEvents({ db: ctx.db, ...input });
       return { items: page.items.map(serializeAuditEvent), nextCursor: page.nextCursor };
     }),
+
+  actions: adminProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/audit/actions",
+        summary: "The actions recorded in the audit log, for filtering",
+        tags: ["audit"],
+        protect: true,
+      },
+    })
+    .input(z.object({}).optional())
+    .output(z.object({ items: z.array(z.string()) }))
+    .query(async ({ ctx }) => ({ items: await listAuditActions({ db: ctx.db }) })),
 
   /**
    * New audit events as they are recorded, over SSE. With `lastEventId` (sent

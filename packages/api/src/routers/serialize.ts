@@ -20,5 +20,10 @@ export function serializeToken(token: ApiTokenView): TokenOutput {
 }
 
 export function serializeAuditEvent(event: AuditEventView): AuditEventOutput {
-  return { ...event, at: event.at.toISOString() };
+  // Core hands back the stored JSON (already redacted); it is JSON by construction.
+  return {
+    ...event,
+    at: event.at.toISOString(),
+    detail: (event.detail ?? null) as AuditEventOutput["detail"],
+  };
 }

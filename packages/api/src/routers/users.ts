@@ -1,4 +1,12 @@
-import { createUser, deleteUser, listUsers, setUserPassword, updateUser } from "@tapfleet/core";
+import {
+  AppError,
+  changeOwnPassword,
+  createUser,
+  deleteUser,
+  listUsers,
+  setUserPassword,
+  updateUser,
+} from "@tapfleet/core";
 import { z } from "zod";
 import {
   ZCreateUserInputSchema,
@@ -8,7 +16,8 @@ import {
   ZUpdateUserInputSchema,
   ZUserSchema,
 } from "../schemas.ts";
-import { adminProcedure, router } from "../trpc.ts";
+import { ZChangeMyPasswordInputSchema } from "../password-rule.ts";
+import { adminProcedure, router, toTRPCError, viewerProcedure } from "../trpc.ts";
 import { serializeUser } from "./serialize.ts";
 
 export const usersRouter = router({
@@ -40,7 +49,11 @@ export const usersRouter = router({
     })
     .input(ZUpdateUserInputSchema)
     .output(ZUserSchema)
-    .mutation(async ({ ctx, input }) => serializeUser(await updateUser({ db: ctx.db, ...input }))),
+    .mutation(async ({ ctx, input }) => {
+      const { user, changes } = await updateUser({ db: ctx.db, ...input });
+      ctx.auditNotes.changes = changes;
+      return serializeUser(user);
+    }),
 
   setPassword: adminProcedure
     .meta({
@@ -57,6 +70,39 @@ export const usersRouter = router({
     .mutation(async ({ ctx, input }) => {
       await setUserPassword({ db: ctx.db, ...input });
       return { ok: true as const };
+    }),
+
+  changeMyPassword: viewerProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/me/password",
+        summary: "Change your own password",
+        description:
+          "Needs the current password. Signs out your other sessions; the one making the change stays signed in.",
+        tags: ["users"],
+        protect: true,
+      },
+    })
+    .input(ZChangeMyPasswordInputSchema)
+    .output(z.object({ ok: z.literal(true), otherSessionsEnded: z.number() }))
+    .mutation(async ({ ctx, input }) => {
+      if (ctx.actor.type !== "user") {
+        throw toTRPCError(
+          new AppError("FORBIDDEN", {
+            userMessage: "An API token has no password; sign in as the user to change theirs.",
+          }),
+        );
+      }
+      ctx.auditNotes.target = ctx.actor.id;
+      const { otherSessionsEnded } = await changeOwnPassword({
+        db: ctx.db,
+        userId: ctx.actor.id,
+        sessionId: ctx.actor.sessionId,
+        currentPassword: input.currentPassword,
+        newPassword: input.newPassword,
+      });
+      return { ok: true as const, otherSessionsEnded };
     }),
 
   delete: adminProcedure

@@ -1,6 +1,13 @@
 import type { Db, Outcome, Prisma } from "@tapfleet/db";
 import type { Actor } from "../actor.ts";
 
+/** One field of an existing object that an action changed. */
+export interface AuditChange {
+  field: string;
+  from: string | number | boolean | null;
+  to: string | number | boolean | null;
+}
+
 export interface AuditEventView {
   id: string;
   at: Date;
@@ -8,9 +15,16 @@ export interface AuditEventView {
   actorName: string;
   action: string;
   target: string | null;
+  /** The target's name when `target` is an id, as it was when the event was recorded. */
+  targetName: string | null;
   ip: string | null;
   outcome: Outcome;
   errorCode: string | null;
+  /** What the caller was told when the action failed. */
+  message: string | null;
+  changes: AuditChange[];
+  /** The request's input, secrets redacted. */
+  detail: unknown;
 }
 
 const SECRET_KEY = /pass(word)?|secret|token|key|cookie|authorization/i;
@@ -41,6 +55,11 @@ export async function recordAuditEvent(options: {
   ip?: string | null | undefined;
   outcome: Outcome;
   errorCode?: string | null | undefined;
+  /** The target's name, when `target` is an id (see describeAuditTarget). */
+  targetName?: string | null | undefined;
+  /** What the caller was told, for a failure. */
+  message?: string | null | undefined;
+  changes?: AuditChange[] | undefined;
   detail?: unknown;
   /** Used when the actor is anonymous but claimed a name (e.g. a failed login). */
   claimedName?: string | undefined;
@@ -59,9 +78,14 @@ export async function recordAuditEvent(options: {
       actorName: actorName.slice(0, 200),
       action: options.action,
       target: options.target?.slice(0, 500) ?? null,
+      targetName: options.targetName?.slice(0, 500) ?? null,
       ip: options.ip ?? null,
       outcome: options.outcome,
       errorCode: options.errorCode ?? null,
+      message: options.message?.slice(0, 2000) ?? null,
+      changes: options.changes?.length
+        ? (redactForAudit(options.changes) as Prisma.InputJsonValue)
+        : undefined,
       detail:
         options.detail === undefined ? undefined : (redactForAudit(options.detail) as Prisma.InputJsonValue),
     },
@@ -69,7 +93,13 @@ export async function recordAuditEvent(options: {
   return toAuditEventView(row);
 }
 
-function toAuditEventView(row: Omit<AuditEventView, "id"> & { id: bigint }): AuditEventView {
+type AuditEventRow = Omit<AuditEventView, "id" | "changes" | "detail"> & {
+  id: bigint;
+  changes: Prisma.JsonValue;
+  detail: Prisma.JsonValue;
+};
+
+function toAuditEventView(row: AuditEventRow): AuditEventView {
   return {
     id: row.id.toString(),
     at: row.at,
@@ -77,10 +107,57 @@ function toAuditEventView(row: Omit<AuditEventView, "id"> & { id: bigint }): Aud
     actorName: row.actorName,
     action: row.action,
     target: row.target,
+    targetName: row.targetName,
     ip: row.ip,
     outcome: row.outcome,
     errorCode: row.errorCode,
+    message: row.message,
+    changes: Array.isArray(row.changes) ? (row.changes as unknown as AuditChange[]) : [],
+    // Stored redacted; redacting again also covers events recorded before a key became secret-looking.
+    detail: redactForAudit(row.detail ?? null),
   };
+}
+
+/**
+ * What is different between `before` and `after`, field by field, for the
+ * fields an action may change. Secret fields must not be passed.
+ */
+export function diffForAudit<T extends object>(
+  before: T,
+  after: T,
+  fields: readonly (keyof T & string)[],
+): AuditChange[] {
+  const value = (v: unknown): AuditChange["from"] =>
+    typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? v : null;
+  return fields
+    .filter((field) => before[field] !== after[field])
+    .map((field) => ({ field, from: value(before[field]), to: value(after[field]) }));
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A readable name for the object an action targets: a user's name for a user
+ * id, a token's name for a token id, "node (cluster)" for a sensor id, a
+ * cluster's display name for a cluster id. Null when there is nothing better
+ * than the target itself. Call it before the action runs, so a deleted
+ * object is still named.
+ */
+export async function describeAuditTarget(options: { db: Db; target: string }): Promise<string | null> {
+  const { db, target } = options;
+  if (UUID.test(target)) {
+    const [user, token, sensor] = await Promise.all([
+      db.user.findUnique({ where: { id: target }, select: { username: true } }),
+      db.apiToken.findUnique({ where: { id: target }, select: { name: true } }),
+      db.sensor.findUnique({ where: { id: target }, select: { nodeName: true, clusterId: true } }),
+    ]);
+    if (user) return user.username;
+    if (token) return `token “${token.name}”`;
+    if (sensor) return `sensor on ${sensor.nodeName} (${sensor.clusterId})`;
+    return null;
+  }
+  const cluster = await db.cluster.findUnique({ where: { id: target }, select: { displayName: true } });
+  return cluster?.displayName ? `cluster ${cluster.displayName}` : null;
 }
 
 /** Newest first, keyset-paginated by id. */
@@ -94,7 +171,7 @@ export async function listAuditEvents(options: {
 }): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
   const where: Prisma.AuditEventWhereInput = {
     ...(options.cursor ? { id: { lt: BigInt(options.cursor) } } : {}),
-    ...(options.action ? { action: { contains: options.action, mode: "insensitive" } } : {}),
+    ...(options.action ? { action: options.action } : {}),
     ...(options.actor ? { actorName: { contains: options.actor, mode: "insensitive" } } : {}),
     ...(options.outcome ? { outcome: options.outcome } : {}),
   };
@@ -122,4 +199,11 @@ export async function listAuditEventsAfter(options: {
     take: options.limit ?? 500,
   });
   return rows.map(toAuditEventView);
+}
+
+/** Every action recorded so far, sorted: what the audit log's action filter offers. */
+export async function listAuditActions(options: { db: Db }): Promise<string[]> {
+  // GROUP BY in SQL, over the action index (Prisma's `distinct` would fetch every row).
+  const rows = await options.db.auditEvent.groupBy({ by: ["action"], orderBy: { action: "asc" } });
+  return rows.map((row) => row.action);
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Prisma, type Db, type User } from "@tapfleet/db";
-import { hashPassword } from "../auth/passwords.ts";
+import { diffForAudit, type AuditChange } from "../audit/audit.ts";
+import { hashPassword, verifyPassword } from "../auth/passwords.ts";
 import { AppError } from "../errors.ts";
 import type { Role } from "../roles.ts";
 
@@ -74,6 +75,7 @@ async function assertAnotherAdminRemains(db: Db, userId: string): Promise<void> 
   }
 }
 
+/** Changes a user's role, display name or status; returns the user and what changed, for the audit log. */
 export async function updateUser(options: {
   db: Db;
   id: string;
@@ -81,7 +83,7 @@ export async function updateUser(options: {
   displayName?: string | null | undefined;
   disabled?: boolean | undefined;
   now?: Date;
-}): Promise<UserView> {
+}): Promise<{ user: UserView; changes: AuditChange[] }> {
   const { db } = options;
   return db.$transaction(async (tx) => {
     const user = await getUserOrThrow(tx as Db, options.id);
@@ -106,7 +108,9 @@ export async function updateUser(options: {
     });
     // A disabled user is signed out everywhere at once.
     if (options.disabled === true) await tx.session.deleteMany({ where: { userId: user.id } });
-    return toUserView(updated);
+    const after = toUserView(updated);
+    const changes = diffForAudit(toUserView(user), after, ["role", "displayName", "disabled"]);
+    return { user: after, changes };
   });
 }
 
@@ -117,6 +121,39 @@ export async function setUserPassword(options: { db: Db; id: string; password: s
     options.db.user.update({ where: { id: user.id }, data: { passwordHash } }),
     options.db.session.deleteMany({ where: { userId: user.id } }),
   ]);
+}
+
+/**
+ * A signed-in user changes their own password, proving they know the current
+ * one. Their other sessions end; the one that made the change stays.
+ */
+export async function changeOwnPassword(options: {
+  db: Db;
+  userId: string;
+  /** The session making the change, which stays signed in. */
+  sessionId: string;
+  currentPassword: string;
+  newPassword: string;
+}): Promise<{ otherSessionsEnded: number }> {
+  const user = await getUserOrThrow(options.db, options.userId);
+  if (!(await verifyPassword(user.passwordHash, options.currentPassword))) {
+    throw new AppError("INVALID_INPUT", {
+      field: "currentPassword",
+      userMessage: "is not your current password",
+    });
+  }
+  if (options.newPassword === options.currentPassword) {
+    throw new AppError("INVALID_INPUT", {
+      field: "newPassword",
+      userMessage: "must differ from your current password",
+    });
+  }
+  const passwordHash = await hashPassword(options.newPassword);
+  const [, ended] = await options.db.$transaction([
+    options.db.user.update({ where: { id: user.id }, data: { passwordHash } }),
+    options.db.session.deleteMany({ where: { userId: user.id, id: { not: options.sessionId } } }),
+  ]);
+  return { otherSessionsEnded: ended.count };
 }
 
 export async function deleteUser(options: {
