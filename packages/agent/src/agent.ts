@@ -523,6 +523,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
       protocolVersion: PROTOCOL_VERSION,
       agent: identity(reportSequence++),
       sentAt: now(),
+      reportIntervalSeconds: settings.reportIntervalSeconds,
       interfaces,
       upload: {
         chunksSent: upload.chunksSent,

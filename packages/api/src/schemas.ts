@@ -1,6 +1,6 @@
 // Input and output schemas of the API. zod only, so the dashboard can import
 // them for client-side validation without pulling in server code.
-import { SNAPSHOT_LIMITS, ZInterfaceNameSchema, ZSnapshotFilterSchema } from "@tapfleet/sensor/actions";
+import { SNAPSHOT_LIMITS, ZPcapSnapshotParamsSchema } from "@tapfleet/sensor/actions";
 import { z } from "zod";
 import { ZPasswordSchema } from "./password-rule.ts";
 
@@ -156,6 +156,8 @@ export const ZReportSummarySchema = z.object({
   receivedAt: z.string(),
   sentAt: z.string(),
   sequence: z.number(),
+  /** Seconds the agent announced until its next report; null when it did not say (older agents). */
+  reportIntervalSeconds: z.number().nullable().default(null),
   packets: z.number(),
   bytes: z.number(),
   kernelDrops: z.number(),
@@ -190,6 +192,17 @@ export const ZReportSummarySchema = z.object({
 });
 export type ReportSummaryOutput = z.infer<typeof ZReportSummarySchema>;
 
+/**
+ * Whether a sensor still reports, judged on the server (three missed report intervals make it
+ * silent). `silentAt` is when it turns silent without a new report, so a page can flip its badge
+ * then without a rule of its own.
+ */
+export const ZSensorReportingSchema = z.object({
+  state: z.enum(["reporting", "silent"]),
+  silentAt: z.string(),
+  silentSince: z.string().nullable(),
+});
+
 export const ZSensorSchema = z.object({
   id: z.string(),
   clusterId: z.string(),
@@ -200,33 +213,25 @@ export const ZSensorSchema = z.object({
   firstSeenAt: z.string(),
   lastSeenAt: z.string(),
   lastSummary: ZReportSummarySchema.nullable(),
+  reporting: ZSensorReportingSchema,
 });
 
+/** A report as the live stream sends it: its summary and the sensor's reporting state after it. */
+export const ZLiveReportSchema = ZReportSummarySchema.extend({ reporting: ZSensorReportingSchema });
+
 // Antigena response actions.
+
+// The bounds are the sensor contract's, so the dashboard's form and this API refuse the same input.
+const snapshotParams = ZPcapSnapshotParamsSchema.shape;
 
 export const ZRequestSnapshotInputSchema = z.object({
   /** The sensor. */
   id: ZIdSchema,
-  durationSeconds: z
-    .number()
-    .int("must be an integer")
-    .min(SNAPSHOT_LIMITS.durationSeconds.min, `must be at least ${SNAPSHOT_LIMITS.durationSeconds.min}`)
-    .max(SNAPSHOT_LIMITS.durationSeconds.max, `must be at most ${SNAPSHOT_LIMITS.durationSeconds.max}`)
-    .default(SNAPSHOT_LIMITS.durationSeconds.default),
-  filter: ZSnapshotFilterSchema.default(""),
-  interface: ZInterfaceNameSchema.optional(),
-  maxBytes: z
-    .number()
-    .int("must be an integer")
-    .min(SNAPSHOT_LIMITS.maxBytes.min, `must be at least ${SNAPSHOT_LIMITS.maxBytes.min}`)
-    .max(SNAPSHOT_LIMITS.maxBytes.max, `must be at most ${SNAPSHOT_LIMITS.maxBytes.max}`)
-    .default(SNAPSHOT_LIMITS.maxBytes.default),
-  maxPackets: z
-    .number()
-    .int("must be an integer")
-    .min(SNAPSHOT_LIMITS.maxPackets.min, `must be at least ${SNAPSHOT_LIMITS.maxPackets.min}`)
-    .max(SNAPSHOT_LIMITS.maxPackets.max, `must be at most ${SNAPSHOT_LIMITS.maxPackets.max}`)
-    .default(SNAPSHOT_LIMITS.maxPackets.default),
+  durationSeconds: snapshotParams.durationSeconds.default(SNAPSHOT_LIMITS.durationSeconds.default),
+  filter: snapshotParams.filter.default(""),
+  interface: snapshotParams.interface,
+  maxBytes: snapshotParams.maxBytes.default(SNAPSHOT_LIMITS.maxBytes.default),
+  maxPackets: snapshotParams.maxPackets.default(SNAPSHOT_LIMITS.maxPackets.default),
   /** How long the action waits for the agent's next poll before it expires. */
   pickupTimeoutSeconds: z
     .number()

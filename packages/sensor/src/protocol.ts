@@ -11,7 +11,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { SNAPSHOT_LIMITS, ZInterfaceNameSchema, ZPcapSnapshotParamsSchema } from "./actions.ts";
-import { CHUNK_MAX_BYTES_LIMIT } from "./settings.ts";
+import { CHUNK_MAX_BYTES_LIMIT, REPORT_INTERVAL_SECONDS } from "./settings.ts";
 import { storableText } from "./text.ts";
 
 export * from "./actions.ts";
@@ -456,6 +456,17 @@ export const ZStatsReportSchema = z.strictObject({
   protocolVersion: z.literal(PROTOCOL_VERSION),
   agent: ZAgentIdentitySchema,
   sentAt: epochMs,
+  /**
+   * Seconds until this agent's next report (TAPFLEET_REPORT_INTERVAL), so the
+   * server knows when a silence is a missed report. Older agents leave it
+   * out; read it then as REPORT_INTERVAL_SECONDS.default.
+   */
+  reportIntervalSeconds: z
+    .number()
+    .int()
+    .min(REPORT_INTERVAL_SECONDS.min)
+    .max(REPORT_INTERVAL_SECONDS.max)
+    .optional(),
   interfaces: z.array(ZInterfaceStatsSchema).max(MAX_INTERFACES_PER_REPORT),
   upload: ZUploadStatsSchema,
   antigena: ZAntigenaStatsSchema.optional(),

@@ -27,6 +27,9 @@ export const CHUNK_MAX_BYTES_LIMIT = 8 * 1024 * 1024;
 /** Where the agent writes its generated config file unless OSSENSOR_CONFIG_PATH says otherwise. */
 export const DEFAULT_CONFIG_PATH = "/etc/tapfleet/ossensor.cfg";
 
+/** Seconds between an agent's stats reports (TAPFLEET_REPORT_INTERVAL): bounds and default. */
+export const REPORT_INTERVAL_SECONDS = { min: 1, max: 3600, default: 10 } as const;
+
 // ---------------------------------------------------------------------------
 // Value rules. Each returns a problem (without the variable name) or undefined.
 
@@ -247,7 +250,10 @@ export const ZSensorSettingsSchema = z
           ? undefined
           : `${quote(value)} must be 1–128 letters, digits, ".", "_" or "-", starting with a letter or digit`,
       ).optional(),
-      reportIntervalSeconds: integer("TAPFLEET_REPORT_INTERVAL", range(1, 3600, " seconds")).optional(),
+      reportIntervalSeconds: integer(
+        "TAPFLEET_REPORT_INTERVAL",
+        range(REPORT_INTERVAL_SECONDS.min, REPORT_INTERVAL_SECONDS.max, " seconds"),
+      ).optional(),
       chunkMaxBytes: integer(
         "TAPFLEET_CHUNK_MAX_BYTES",
         range(1024, CHUNK_MAX_BYTES_LIMIT, " bytes"),
@@ -497,7 +503,7 @@ export const SENSOR_VARIABLES = [
   variable({
     variable: "TAPFLEET_REPORT_INTERVAL",
     key: "reportIntervalSeconds",
-    default: 10,
+    default: REPORT_INTERVAL_SECONDS.default,
     codec: integerCodec,
     description: "Seconds between stats reports.",
   }),

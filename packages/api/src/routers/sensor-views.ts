@@ -1,10 +1,36 @@
-import { listSensors } from "@tapfleet/core";
-import { ZReportSummarySchema } from "../schemas.ts";
+import { listSensors, sensorReportingState, type SensorReportingStatus } from "@tapfleet/core";
+import type { z } from "zod";
+import { ZReportSummarySchema, type ReportSummaryOutput, type ZSensorReportingSchema } from "../schemas.ts";
 
-export async function listSensorsView(options: Parameters<typeof listSensors>[0]) {
+function serializeReporting(status: SensorReportingStatus): z.infer<typeof ZSensorReportingSchema> {
+  return {
+    state: status.state,
+    silentAt: status.silentAt.toISOString(),
+    silentSince: status.silentSince ? status.silentSince.toISOString() : null,
+  };
+}
+
+/** A sensor's reporting state after the given report (or, without one, since it was last seen). */
+export function reportingAfter(options: {
+  summary: ReportSummaryOutput | null;
+  lastSeenAt: Date;
+  now: Date;
+}): z.infer<typeof ZSensorReportingSchema> {
+  return serializeReporting(
+    sensorReportingState({
+      // Reports, not action polls, tell whether a sensor reports: polls also move lastSeenAt.
+      lastSeenAt: options.summary ? new Date(options.summary.receivedAt) : options.lastSeenAt,
+      reportIntervalSeconds: options.summary?.reportIntervalSeconds,
+      now: options.now,
+    }),
+  );
+}
+
+export async function listSensorsView(options: Parameters<typeof listSensors>[0] & { now: Date }) {
   const sensors = await listSensors(options);
   return sensors.map((sensor) => {
-    const summary = ZReportSummarySchema.safeParse(sensor.lastSummary);
+    const parsed = ZReportSummarySchema.safeParse(sensor.lastSummary);
+    const summary = parsed.success ? parsed.data : null;
     return {
       id: sensor.id,
       clusterId: sensor.clusterId,
@@ -14,7 +40,8 @@ export async function listSensorsView(options: Parameters<typeof listSensors>[0]
       configHash: sensor.configHash,
       firstSeenAt: sensor.firstSeenAt.toISOString(),
       lastSeenAt: sensor.lastSeenAt.toISOString(),
-      lastSummary: summary.success ? summary.data : null,
+      lastSummary: summary,
+      reporting: reportingAfter({ summary, lastSeenAt: sensor.lastSeenAt, now: options.now }),
     };
   });
 }

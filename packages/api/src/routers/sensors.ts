@@ -1,9 +1,9 @@
 import { STATS_TOPIC } from "@tapfleet/core";
 import { z } from "zod";
-import { ZClusterIdSchema, ZReportSummarySchema, ZSensorSchema } from "../schemas.ts";
+import { ZClusterIdSchema, ZLiveReportSchema, ZReportSummarySchema, ZSensorSchema } from "../schemas.ts";
 import { router, viewerProcedure } from "../trpc.ts";
 import { listActions, requestSnapshot } from "./sensor-actions.ts";
-import { listSensorsView } from "./sensor-views.ts";
+import { listSensorsView, reportingAfter } from "./sensor-views.ts";
 
 export const sensorsRouter = router({
   requestSnapshot,
@@ -22,17 +22,24 @@ export const sensorsRouter = router({
     .input(z.object({ clusterId: ZClusterIdSchema.optional() }).optional())
     .output(z.object({ items: z.array(ZSensorSchema) }))
     .query(async ({ ctx, input }) => ({
-      items: await listSensorsView({ db: ctx.db, clusterId: input?.clusterId }),
+      items: await listSensorsView({ db: ctx.db, clusterId: input?.clusterId, now: new Date() }),
     })),
 
-  /** A summary of every report as it is stored, over SSE; optionally one cluster's. */
+  /**
+   * A summary of every report as it is stored, over SSE, with the sensor's reporting state
+   * after it (and so when it turns silent if no other report follows); optionally one cluster's.
+   */
   live: viewerProcedure
     .input(z.object({ clusterId: ZClusterIdSchema.optional() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
       for await (const message of ctx.bus.subscribe(STATS_TOPIC, signal)) {
         const parsed = ZReportSummarySchema.safeParse(message);
         if (!parsed.success || (input?.clusterId && parsed.data.clusterId !== input.clusterId)) continue;
-        yield parsed.data;
+        const summary = parsed.data;
+        yield ZLiveReportSchema.parse({
+          ...summary,
+          reporting: reportingAfter({ summary, lastSeenAt: new Date(summary.receivedAt), now: new Date() }),
+        });
       }
     }),
 });

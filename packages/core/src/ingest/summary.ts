@@ -14,6 +14,8 @@ export interface ReportSummary {
   receivedAt: string;
   sentAt: string;
   sequence: number;
+  /** Seconds the agent announced until its next report; null when its report did not say (older agents). */
+  reportIntervalSeconds: number | null;
   packets: number;
   bytes: number;
   kernelDrops: number;
@@ -41,6 +43,7 @@ export function summarizeReport(options: {
     receivedAt: options.receivedAt.toISOString(),
     sentAt: new Date(report.sentAt).toISOString(),
     sequence: report.agent.sequence,
+    reportIntervalSeconds: report.reportIntervalSeconds ?? null,
     packets: sum((i) => i.packets),
     bytes: sum((i) => i.bytes),
     kernelDrops: sum((i) => i.kernelDrops),

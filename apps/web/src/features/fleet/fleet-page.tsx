@@ -9,13 +9,14 @@ import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
 import { formatCount } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
-
-const quietAfterMs = 5 * 60_000;
+import { isSilent, useSilenceClock } from "../sensors/reporting";
+import { useLiveSensors } from "../sensors/use-live-sensors";
 
 export function FleetPage() {
   const trpc = useTRPC();
   const clusters = useQuery(trpc.clusters.list.queryOptions());
-  const sensors = useQuery(trpc.sensors.list.queryOptions());
+  const { sensors } = useLiveSensors(undefined);
+  const now = useSilenceClock(sensors.data?.items.map((sensor) => sensor.reporting) ?? []);
 
   const header = <PageHeader title="Fleet" description="Every sensor across every cluster, at a glance." />;
   if (clusters.isPending || sensors.isPending) {
@@ -51,7 +52,7 @@ export function FleetPage() {
             icon={<IconRadar />}
             variant="light"
             title="No sensors reporting yet"
-            description="This overview will show your whole fleet: how many clusters and sensors report, which sensors went quiet, and the packets they capture and drop."
+            description="This overview will show your whole fleet: how many clusters and sensors report, which sensors went silent, and the packets they capture and drop."
           >
             <Text size="sm" c="dimmed" ta="center" maw={560}>
               Register a cluster first. Its sensors appear here as soon as they send their first report.
@@ -67,9 +68,8 @@ export function FleetPage() {
     );
   }
 
-  const now = Date.now();
   const allSensors = sensors.data.items;
-  const quiet = allSensors.filter((sensor) => now - Date.parse(sensor.lastSeenAt) > quietAfterMs).length;
+  const silent = allSensors.filter((sensor) => isSilent(sensor.reporting, now)).length;
   const withoutSensors = clusters.data.items.filter((cluster) => cluster.sensorCount === 0).length;
   const packets = allSensors.reduce((sum, sensor) => sum + (sensor.lastSummary?.packets ?? 0), 0);
   const drops = allSensors.reduce(
@@ -91,8 +91,14 @@ export function FleetPage() {
         <Stat
           label="Sensors"
           value={String(allSensors.length)}
-          detail={quiet > 0 ? `${quiet} quiet for over 5 minutes` : "all reporting"}
-          attention={quiet > 0}
+          detail={
+            allSensors.length === 0
+              ? "none has reported yet"
+              : silent > 0
+                ? `${silent} silent`
+                : "all reporting"
+          }
+          attention={silent > 0}
         />
         <Stat label="Packets" value={formatCount(packets)} detail="in the latest report of each sensor" />
         <Stat

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { applyLiveReport } from "./apply-live-report";
 
-function report(sensorId: string, sequence: number, packets: number) {
+function summary(sensorId: string, sequence: number, packets: number) {
   return {
     sensorId,
     clusterId: "prod",
@@ -9,12 +9,22 @@ function report(sensorId: string, sequence: number, packets: number) {
     receivedAt: `2026-11-22T12:00:${String(sequence).padStart(2, "0")}Z`,
     sentAt: `2026-11-22T12:00:${String(sequence).padStart(2, "0")}Z`,
     sequence,
+    reportIntervalSeconds: 5,
     packets,
     bytes: packets * 100,
     kernelDrops: 0,
     interfaceDrops: 0,
     interfaces: [],
     upload: { chunksSent: 0, bytesSent: 0, chunksDropped: 0, reportsDropped: 0 },
+  };
+}
+
+/** A report as the live stream sends it: the summary with the sensor's reporting state after it. */
+function report(sensorId: string, sequence: number, packets: number) {
+  const silentAt = new Date(Date.parse(summary(sensorId, sequence, packets).receivedAt) + 15_000);
+  return {
+    ...summary(sensorId, sequence, packets),
+    reporting: { state: "reporting" as const, silentAt: silentAt.toISOString(), silentSince: null },
   };
 }
 
@@ -27,7 +37,12 @@ const sensor = {
   configHash: "h",
   firstSeenAt: "2026-11-22T11:00:00Z",
   lastSeenAt: "2026-11-22T12:00:01Z",
-  lastSummary: report("s1", 1, 10),
+  lastSummary: summary("s1", 1, 10),
+  reporting: {
+    state: "silent" as const,
+    silentAt: "2026-11-22T12:00:16.000Z",
+    silentSince: "2026-11-22T12:00:16.000Z",
+  },
 };
 
 describe("applyLiveReport", () => {
@@ -38,8 +53,18 @@ describe("applyLiveReport", () => {
     expect(list.items[0]?.lastSeenAt).toBe("2026-11-22T12:00:02Z");
   });
 
+  it("takes the reporting state the server sent with the report, and keeps it out of the summary", () => {
+    const { list } = applyLiveReport({ items: [sensor] }, report("s1", 2, 20));
+    expect(list.items[0]?.reporting).toEqual({
+      state: "reporting",
+      silentAt: "2026-11-22T12:00:17.000Z",
+      silentSince: null,
+    });
+    expect(list.items[0]?.lastSummary).toEqual(summary("s1", 2, 20));
+  });
+
   it("keeps a newer summary when an older report arrives late", () => {
-    const newer = { ...sensor, lastSummary: report("s1", 5, 50) };
+    const newer = { ...sensor, lastSummary: summary("s1", 5, 50) };
     const { list } = applyLiveReport({ items: [newer] }, report("s1", 4, 40));
     expect(list.items[0]?.lastSummary?.packets).toBe(50);
   });

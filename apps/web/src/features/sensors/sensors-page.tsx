@@ -14,22 +14,19 @@ import {
 } from "@mantine/core";
 import { useInterval } from "@mantine/hooks";
 import { IconAccessPoint, IconFileDownload } from "@tabler/icons-react";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useSubscription } from "@trpc/tanstack-react-query";
+import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
 import { errorMessage } from "@/lib/api-errors";
-import { formatBytes, formatCount, formatRelative } from "@/lib/format";
+import { formatBytes, formatCount, formatDateTime, formatRelative } from "@/lib/format";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
-import { applyLiveReport } from "./apply-live-report";
+import { isSilent, ReportingBadge, useSilenceClock } from "./reporting";
 import { SnapshotModal } from "./snapshot-modal";
+import { useLiveSensors } from "./use-live-sensors";
 
 type Sensor = RouterOutputs["sensors"]["list"]["items"][number];
-
-/** A sensor reports every 10 s by default; five minutes of silence is worth a look. */
-const quietAfterMs = 5 * 60_000;
 
 export function SensorsPage() {
   const trpc = useTRPC();
@@ -67,27 +64,14 @@ export function SensorsPage() {
 }
 
 function SensorsTable({ clusterId }: { clusterId: string | undefined }) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const input = clusterId ? { clusterId } : undefined;
-  const listOptions = trpc.sensors.list.queryOptions(input);
-  const sensors = useQuery(listOptions);
+  const { sensors, live } = useLiveSensors(clusterId);
 
-  const live = useSubscription(
-    trpc.sensors.live.subscriptionOptions(input, {
-      onData: (report) => {
-        const cached = queryClient.getQueryData(listOptions.queryKey);
-        if (!cached) return;
-        const { list, known } = applyLiveReport(cached, report);
-        if (known) queryClient.setQueryData(listOptions.queryKey, list);
-        else void queryClient.invalidateQueries({ queryKey: listOptions.queryKey });
-      },
-    }),
-  );
-
-  // Relative times ("12 s ago") and the quiet badge must move on even when no report arrives.
-  const [now, setNow] = useState(() => Date.now());
-  useInterval(() => setNow(Date.now()), 5_000, { autoInvoke: true });
+  // Relative times ("12 s ago") move on every few seconds; a sensor's badge turns silent at the
+  // moment the server named, even when no report arrives.
+  const [ticked, setTicked] = useState(() => Date.now());
+  useInterval(() => setTicked(Date.now()), 5_000, { autoInvoke: true });
+  const silenceClock = useSilenceClock(sensors.data?.items.map((sensor) => sensor.reporting) ?? []);
+  const now = Math.max(ticked, silenceClock);
   const [snapshotOf, setSnapshotOf] = useState<Sensor | null>(null);
 
   if (sensors.isPending) return <LoadingBlock label="Loading sensors…" />;
@@ -101,16 +85,25 @@ function SensorsTable({ clusterId }: { clusterId: string | undefined }) {
     );
   }
 
+  // About this page's connection to the server, not about the sensors: each has its own badge.
   const liveBadge =
     live.status === "pending" ? (
-      <Badge color="green">Live</Badge>
+      <Tooltip label="New reports appear here as they arrive.">
+        <Badge color="blue" variant="light">
+          Live updates connected
+        </Badge>
+      </Tooltip>
     ) : live.status === "error" ? (
       <Tooltip label={errorMessage(live.error)}>
         <Badge color="red">Live updates interrupted</Badge>
       </Tooltip>
     ) : (
-      <Badge color="yellow">Connecting…</Badge>
+      <Badge color="yellow" variant="light">
+        Connecting live updates…
+      </Badge>
     );
+
+  const silentCount = sensors.data.items.filter((sensor) => isSilent(sensor.reporting, now)).length;
 
   if (sensors.data.items.length === 0) {
     return (
@@ -134,8 +127,9 @@ function SensorsTable({ clusterId }: { clusterId: string | undefined }) {
   return (
     <Stack gap="sm">
       <Group justify="space-between">
-        <Text size="sm" c="dimmed">
+        <Text size="sm" c="dimmed" aria-label="Sensor count">
           {sensors.data.items.length} {sensors.data.items.length === 1 ? "sensor" : "sensors"}
+          {silentCount > 0 ? `, ${silentCount} silent` : ", all reporting"}
         </Text>
         {liveBadge}
       </Group>
@@ -145,6 +139,7 @@ function SensorsTable({ clusterId }: { clusterId: string | undefined }) {
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Sensor</Table.Th>
+                <Table.Th>Status</Table.Th>
                 <Table.Th>Cluster</Table.Th>
                 <Table.Th>Agent</Table.Th>
                 <Table.Th>Last report</Table.Th>
@@ -175,7 +170,6 @@ function SensorsTable({ clusterId }: { clusterId: string | undefined }) {
 
 function SensorRow({ sensor, now, onSnapshot }: { sensor: Sensor; now: number; onSnapshot: () => void }) {
   const summary = sensor.lastSummary;
-  const quiet = now - Date.parse(sensor.lastSeenAt) > quietAfterMs;
   const drops = summary ? summary.kernelDrops + summary.interfaceDrops : 0;
   return (
     <Table.Tr>
@@ -188,18 +182,22 @@ function SensorRow({ sensor, now, onSnapshot }: { sensor: Sensor; now: number; o
         </Text>
       </Table.Td>
       <Table.Td>
+        <ReportingBadge
+          reporting={sensor.reporting}
+          reportIntervalSeconds={summary?.reportIntervalSeconds ?? null}
+          now={now}
+        />
+      </Table.Td>
+      <Table.Td>
         <Text size="sm">{sensor.clusterId}</Text>
       </Table.Td>
       <Table.Td>
         <Text size="sm">{sensor.agentVersion}</Text>
       </Table.Td>
       <Table.Td>
-        <Group gap={6} wrap="nowrap">
-          <Text size="sm" title={sensor.lastSeenAt}>
-            {formatRelative(sensor.lastSeenAt, new Date(now))}
-          </Text>
-          {quiet ? <Badge color="orange">Quiet</Badge> : null}
-        </Group>
+        <Text size="sm" title={formatDateTime(summary?.receivedAt ?? sensor.lastSeenAt)}>
+          {formatRelative(summary?.receivedAt ?? sensor.lastSeenAt, new Date(now))}
+        </Text>
       </Table.Td>
       <Table.Td>
         <Text size="sm">{summary ? formatCount(summary.packets) : "—"}</Text>
