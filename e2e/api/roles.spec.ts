@@ -68,3 +68,61 @@ test("[api]: every procedure refuses callers below its role (401 without credent
   expect(wrong).toEqual([]);
   expect(await snapshot()).toBe(before);
 });
+
+test("[api]: a demoted user's token loses the role at once, a weaker token cannot revoke a stronger one, and sign-ins are never batched", async ({
+  request,
+  playwright,
+  baseURL,
+}) => {
+  const adminCookie = await apiSignIn(request, ADMIN);
+  const json = { "content-type": "application/json" };
+  const user = { username: "roles-demoted", password: "demoted-password-for-roles" };
+  const created = await request.post("/trpc/users.create", {
+    headers: { cookie: adminCookie, ...json },
+    data: { ...user, role: "admin" },
+  });
+  expect(created.status(), await created.text()).toBe(200);
+  const userId = ((await created.json()) as { result: { data: { id: string } } }).result.data.id;
+  const cookie = await apiSignIn(request, user);
+  const makeToken = async (role: Role) => {
+    const response = await request.post("/trpc/tokens.create", {
+      headers: { cookie, ...json },
+      data: { name: `demoted-${role}`, role },
+    });
+    expect(response.status(), await response.text()).toBe(200);
+    return ((await response.json()) as { result: { data: { token: { id: string }; secret: string } } }).result
+      .data;
+  };
+  const adminToken = await makeToken("admin");
+  const viewerToken = await makeToken("viewer");
+
+  const bare = await playwright.request.newContext({ baseURL });
+  const asAdminToken = { authorization: `Bearer ${adminToken.secret}` };
+  expect((await bare.get("/api/v1/users", { headers: asAdminToken })).status()).toBe(200);
+
+  // A viewer token may not revoke its owner's admin token.
+  const revoke = await bare.post(`/api/v1/tokens/${adminToken.token.id}/revoke`, {
+    headers: { authorization: `Bearer ${viewerToken.secret}`, ...json },
+    data: {},
+  });
+  expect(revoke.status()).toBe(403);
+
+  const demoted = await request.patch(`/api/v1/users/${userId}`, {
+    headers: { cookie: adminCookie, ...json },
+    data: { role: "viewer" },
+  });
+  expect(demoted.status(), await demoted.text()).toBe(200);
+  expect((await bare.get("/api/v1/users", { headers: asAdminToken })).status()).toBe(403);
+  const me = (await (await bare.get("/api/v1/me", { headers: asAdminToken })).json()) as {
+    token: { role: string };
+  };
+  expect(me.token.role).toBe("viewer");
+
+  const batch = await bare.post("/trpc/auth.login,auth.login?batch=1", {
+    headers: json,
+    data: { "0": user, "1": user },
+  });
+  expect(batch.status()).toBe(400);
+  expect(await batch.text()).toContain("auth.login cannot be sent in a tRPC batch");
+  await bare.dispose();
+});
