@@ -4,3 +4,10 @@ export { checkDatabaseConnection, DatabaseUnreachableError, describeDatabaseHost
 export * from "./generated/enums.ts";
 export type { ApiToken, AuditEvent, LoginAttempt, Session, User } from "./generated/client.ts";
 export { Prisma } from "./generated/client.ts";
+export {
+  LEADER_LOCK_APPLICATION_NAME,
+  LEADER_LOCK_KEY,
+  startLeaderLock,
+  type LeaderLock,
+  type LeaderLockOptions,
+} from "./leader-lock.ts";
