@@ -13,6 +13,7 @@ export type { Db, LiveBus } from "@tapfleet/db";
 export * from "./secrets.ts";
 export * from "./clusters/clusters.ts";
 export * from "./ingest/gateway.ts";
+export * from "./ingest/nonces.ts";
 export * from "./ingest/partitions.ts";
 export * from "./ingest/pcap.ts";
 export * from "./ingest/sensors.ts";
