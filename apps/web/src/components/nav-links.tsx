@@ -3,12 +3,9 @@
 import { NavLink } from "@mantine/core";
 import {
   IconAccessPoint,
-  IconAdjustmentsHorizontal,
-  IconBell,
   IconHistory,
   IconKey,
   IconRadar,
-  IconRocket,
   IconServer2,
   IconSettings,
   IconUsers,
@@ -26,13 +23,11 @@ interface NavItem {
   minimumRole?: Role;
 }
 
+// Only pages that do something are listed: a feature gets its entry when its page exists.
 const mainItems: NavItem[] = [
   { label: "Fleet", href: "/fleet", icon: IconRadar },
   { label: "Clusters", href: "/clusters", icon: IconServer2 },
   { label: "Sensors", href: "/sensors", icon: IconAccessPoint },
-  { label: "Configuration", href: "/configuration", icon: IconAdjustmentsHorizontal },
-  { label: "Rollouts", href: "/rollouts", icon: IconRocket },
-  { label: "Alerts", href: "/alerts", icon: IconBell },
 ];
 
 const settingsItems: NavItem[] = [
