@@ -3,6 +3,8 @@ import client from "prom-client";
 export interface ServerMetrics {
   registry: client.Registry;
   httpRequests: client.Histogram<"method" | "route" | "status">;
+  /** 1 while this replica holds the leader lock and runs the leader's controllers. */
+  leader: client.Gauge;
 }
 
 export function createMetrics(): ServerMetrics {
@@ -15,5 +17,10 @@ export function createMetrics(): ServerMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  return { registry, httpRequests };
+  const leader = new client.Gauge({
+    name: "tapfleet_leader",
+    help: "1 while this replica is the leader (runs the controllers that run once), else 0",
+    registers: [registry],
+  });
+  return { registry, httpRequests, leader };
 }

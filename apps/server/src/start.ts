@@ -4,29 +4,22 @@ import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Server as TlsServer } from "node:tls";
 import path from "node:path";
-import {
-  createIngestGateway,
-  createSecretBox,
-  dropExpiredReportPartitions,
-  ensureInitialAdmin,
-  ensureReportPartitions,
-  expireSensorActions,
-  purgeExpiredSessions,
-  purgeOldLoginAttempts,
-  type SessionPolicy,
-} from "@tapfleet/core";
+import { createIngestGateway, createSecretBox, ensureInitialAdmin, type SessionPolicy } from "@tapfleet/core";
 import {
   checkDatabaseConnection,
   createDb,
   createLiveBus,
   createPgPool,
   describeDatabaseHost,
+  startLeaderLock,
 } from "@tapfleet/db";
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "@tapfleet/db/embedded";
 import { applyMigrations } from "@tapfleet/db/migrate";
 import type { FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
 import { buildApp } from "./app.ts";
+import { startControllers } from "./controllers/runner.ts";
+import { createServerControllers, maintainReports } from "./controllers/server-controllers.ts";
 import { REPO_ROOT, type ServerEnv } from "./env.ts";
 import { loadMasterKey } from "./master-key.ts";
 import { createMetrics } from "./metrics.ts";
@@ -35,6 +28,8 @@ import { loadTlsMaterial, watchTlsFiles } from "./tls.ts";
 export interface RunningServer {
   url: string;
   app: FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>;
+  /** Whether this replica holds the leader lock (and runs the leader's controllers). */
+  isLeader(): boolean;
   stop(): Promise<void>;
 }
 
@@ -61,6 +56,8 @@ export async function startServer(options: {
   announce?: (text: string) => void;
   /** How often the TLS files are checked for a renewed certificate. */
   tlsReloadIntervalMs?: number;
+  /** How often a follower tries to take the leader lock (default 2 s). */
+  leaderRetryIntervalMs?: number;
 }): Promise<RunningServer> {
   const { env, logger } = options;
   const announce = options.announce ?? ((text: string) => process.stdout.write(text));
@@ -123,6 +120,20 @@ export async function startServer(options: {
 
     const db = createDb({ url: databaseUrl });
     onStop("closing database connections", () => db.$disconnect());
+    // Which replica runs the controllers that must run once; see docs/adr/0009.
+    const metrics = createMetrics();
+    const leaderLock = await startLeaderLock({
+      url: databaseUrl,
+      ...(options.leaderRetryIntervalMs ? { retryIntervalMs: options.leaderRetryIntervalMs } : {}),
+      onError: (error) => logger.warn({ err: error }, "leader lock"),
+    });
+    onStop("releasing the leader lock", () => leaderLock.close());
+    metrics.leader.set(leaderLock.isLeader() ? 1 : 0);
+    if (leaderLock.isLeader()) logger.info("this replica is the leader");
+    leaderLock.onChange((leader) => {
+      metrics.leader.set(leader ? 1 : 0);
+      logger.info(leader ? "this replica is now the leader" : "this replica is no longer the leader");
+    });
     const bus = await createLiveBus({
       url: databaseUrl,
       onError: (error) => logger.warn({ err: error }, "live bus"),
@@ -146,16 +157,8 @@ export async function startServer(options: {
       onError: (error, context) => logger.warn({ err: error }, context),
     });
     onStop("stopping the ingest key watch", () => Promise.resolve(gateway.close()));
-    const maintainReports = async () => {
-      await ensureReportPartitions({ db });
-      const dropped = await dropExpiredReportPartitions({
-        db,
-        retentionDays: env.TAPFLEET_STATS_RETENTION_DAYS,
-      });
-      if (dropped.length > 0) logger.info({ dropped }, "dropped expired report partitions");
-      await db.ingestNonce.deleteMany({ where: { expiresAt: { lt: new Date() } } });
-    };
-    await maintainReports();
+    // Every replica, before it takes reports: today's partition must exist.
+    await maintainReports({ db, retentionDays: env.TAPFLEET_STATS_RETENTION_DAYS, logger });
 
     const admin = await ensureInitialAdmin({ db, password: env.TAPFLEET_ADMIN_PASSWORD });
     if (admin.created) {
@@ -209,7 +212,7 @@ export async function startServer(options: {
       gateway,
       databaseUrl,
       logger,
-      metrics: createMetrics(),
+      metrics,
       version,
       databaseKind: env.DATABASE_URL ? "external" : "embedded",
       sessionPolicy,
@@ -241,29 +244,18 @@ export async function startServer(options: {
       onStop("stopping the TLS file watch", () => Promise.resolve(watcher.stop()));
     }
 
-    const housekeeping = setInterval(() => {
-      void Promise.all([
-        purgeExpiredSessions({ db, policy: sessionPolicy }),
-        purgeOldLoginAttempts({ db }),
-      ]).catch((error: unknown) => logger.warn({ err: error }, "housekeeping failed"));
-    }, 10 * 60_000);
-    housekeeping.unref();
-    const reportMaintenance = setInterval(() => {
-      maintainReports().catch((error: unknown) =>
-        logger.warn({ err: error }, "report partition maintenance failed"),
-      );
-    }, 3600_000);
-    reportMaintenance.unref();
-    // Response actions nobody picked up or finished: closed (and audited) even when no one looks.
-    const actionExpiry = setInterval(() => {
-      expireSensorActions({ db }).catch((error: unknown) =>
-        logger.warn({ err: error }, "expiring response actions failed"),
-      );
-    }, 30_000);
-    actionExpiry.unref();
-    onStop("stopping action expiry", () => Promise.resolve(clearInterval(actionExpiry)));
-    onStop("stopping report maintenance", () => Promise.resolve(clearInterval(reportMaintenance)));
-    onStop("stopping housekeeping", () => Promise.resolve(clearInterval(housekeeping)));
+    // Background work; stopped first at shutdown, before the lock and the database go.
+    const controllers = startControllers({
+      controllers: createServerControllers({
+        db,
+        sessionPolicy,
+        retentionDays: env.TAPFLEET_STATS_RETENTION_DAYS,
+        logger,
+      }),
+      leadership: leaderLock,
+      log: logger,
+    });
+    onStop("stopping controllers", () => controllers.stop());
 
     const address = await app.listen({ port: env.PORT, host: env.HOST });
     const url = address.replace("127.0.0.1", "localhost");
@@ -273,6 +265,7 @@ export async function startServer(options: {
     return {
       url: address,
       app,
+      isLeader: () => leaderLock.isLeader(),
       stop: () => {
         stopping ??= (async () => {
           shuttingDown = true;

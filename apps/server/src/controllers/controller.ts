@@ -1,0 +1,54 @@
+// A controller is the server's background work behind one small interface:
+// a name, where it runs, and run(signal), which works until the signal aborts.
+
+import { delay, systemClock, type Clock } from "./clock.ts";
+
+/**
+ * `every-replica`: work local to one replica (a cache refresh).
+ * `leader`: work that must run once however many replicas there are (purges,
+ * partition maintenance); it runs on the replica holding the leader lock.
+ */
+export type ControllerScope = "every-replica" | "leader";
+
+export interface Controller {
+  readonly name: string;
+  readonly runsOn: ControllerScope;
+  /**
+   * Works until `signal` aborts, then returns promptly. Throwing (or returning
+   * before the abort) counts as a failure: the runner logs it and starts the
+   * controller again after a capped backoff.
+   */
+  run(signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * A controller that calls `tick` every `intervalMs`, first after one interval.
+ * A failed tick is reported through `onError` and the next one comes on time,
+ * as a timer would.
+ */
+export function createPeriodicController(options: {
+  name: string;
+  runsOn: ControllerScope;
+  intervalMs: number;
+  tick: (signal: AbortSignal) => Promise<void>;
+  onError: (error: unknown) => void;
+  clock?: Clock;
+}): Controller {
+  const clock = options.clock ?? systemClock;
+  return {
+    name: options.name,
+    runsOn: options.runsOn,
+    async run(signal) {
+      for (;;) {
+        await delay(clock, options.intervalMs, signal);
+        if (signal.aborted) return;
+        try {
+          await options.tick(signal);
+        } catch (error) {
+          if (signal.aborted) return;
+          options.onError(error);
+        }
+      }
+    },
+  };
+}
