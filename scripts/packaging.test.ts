@@ -755,3 +755,54 @@ describe(COMPOSE_FILE, () => {
     expect(parsed.DATABASE_URL, "an external database, not the embedded one").toBeDefined();
   });
 });
+
+describe("tapfleet-agent from the repository", () => {
+  const agentDir = workspaces.get("@tapfleet/agent") ?? "packages/agent";
+  const agentManifest = readJson(`${agentDir}/package.json`) as Manifest & { bin?: Record<string, string> };
+
+  // npx finds the command in node_modules/.bin, never in the registry (offline: a miss fails, not a
+  // download). No agent setting of this run's environment reaches it.
+  const npx = (args: string[]) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, npm_config_offline: "true" };
+    for (const key of Object.keys(env))
+      if (/^(VSENSOR_|OSSENSOR_|TAPFLEET_|ANTIGENA_)/.test(key)) delete env[key];
+    return spawnSync("npx", ["tapfleet-agent", ...args], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env,
+      timeout: 120_000,
+    });
+  };
+
+  it("links a bin that is committed, not one only a build would create", () => {
+    const bin = agentManifest.bin?.["tapfleet-agent"];
+    expect(bin, `${agentDir}/package.json bin.tapfleet-agent`).toBeDefined();
+    const file = path.posix.join(agentDir, bin!);
+    const tracked = spawnSync("git", ["ls-files", "--error-unmatch", file], { cwd: ROOT, encoding: "utf8" });
+    expect(tracked.status, `${file} is in git, so \`npm install\` of a fresh clone links it`).toBe(0);
+    expect(statSync(path.join(ROOT, file)).mode & 0o111, `${file} is executable`).not.toBe(0);
+  });
+
+  it("answers `npx tapfleet-agent --help` right after `npm install`, without the network", () => {
+    const result = npx(["--help"]);
+    expect(result.stderr).not.toMatch(/npm error/);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^tapfleet-agent \d+\.\d+\.\d+: the capture agent/);
+    expect(result.stdout).toContain("packages/agent/README.md");
+  });
+
+  it("runs the agent itself: without settings it exits 2 naming each missing variable", () => {
+    const result = npx([]);
+    expect(result.stderr).not.toMatch(/npm error/);
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(
+      /^tapfleet-agent: invalid settings: VSENSOR_HOSTNAME: is required; VSENSOR_HMAC_KEY: is required$/m,
+    );
+  });
+
+  it("refuses a command-line option, since settings come from the environment", () => {
+    const result = npx(["--interface=eth0"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('tapfleet-agent: unknown argument "--interface=eth0"');
+  });
+});
