@@ -8,29 +8,10 @@
 import { chmod, mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, type Plugin } from "esbuild";
+import { build } from "esbuild";
 
 const packageRoot = fileURLToPath(new URL("..", import.meta.url));
 export const AGENT_BUNDLE_PATH = path.join(packageRoot, "dist", "tapfleet-agent.mjs");
-
-// The agent uses one function of the contract's manifests module
-// (`bypassesProxy`), which also loads the YAML library for rendering. Marked
-// free of side effects, the library is left out when nothing calls it.
-const unusedYaml: Plugin = {
-  name: "yaml-without-side-effects",
-  setup(builder) {
-    builder.onResolve({ filter: /^yaml$/ }, async (args) => {
-      if (args.pluginData === "resolving") return undefined;
-      const resolved = await builder.resolve(args.path, {
-        kind: args.kind,
-        importer: args.importer,
-        resolveDir: args.resolveDir,
-        pluginData: "resolving",
-      });
-      return { ...resolved, sideEffects: false };
-    });
-  },
-};
 
 export async function buildAgentBundle(outfile: string = AGENT_BUNDLE_PATH): Promise<void> {
   // The capture thread's code goes inside the bundle as a string (a worker
@@ -57,9 +38,8 @@ export async function buildAgentBundle(outfile: string = AGENT_BUNDLE_PATH): Pro
     external: ["pcap"],
     minifySyntax: true,
     legalComments: "none",
-    plugins: [unusedYaml],
     define: { TAPFLEET_CAPTURE_WORKER_SOURCE: JSON.stringify(worker.outputFiles[0]!.text) },
-    // Bundled CommonJS (yaml, through the sensor contract) calls require() for node built-ins.
+    // Bundled CommonJS (debug, through https-proxy-agent) calls require() for node built-ins.
     banner: {
       js: 'import { createRequire as __tapfleetCreateRequire } from "node:module"; const require = __tapfleetCreateRequire(import.meta.url);',
     },

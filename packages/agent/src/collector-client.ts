@@ -20,7 +20,7 @@ import https from "node:https";
 import { once } from "node:events";
 import type net from "node:net";
 import { HttpsProxyAgent, type HttpsProxyAgentOptions } from "https-proxy-agent";
-import { bypassesProxy } from "@tapfleet/sensor/manifests";
+import { bypassesProxy } from "@tapfleet/sensor/network";
 import { signRequest, type SignableBody } from "@tapfleet/sensor/protocol";
 import type { ResolvedSensorSettings } from "@tapfleet/sensor/settings";
 

@@ -5,6 +5,8 @@ export * from "./settings.ts";
 export * from "./interface-patterns.ts";
 export * from "./bpf.ts";
 export * from "./config-hash.ts";
+export * from "./network.ts";
 export * from "./manifests.ts";
 export * from "./import.ts";
 export * from "./protocol.ts";
+export * from "./pcap.ts";

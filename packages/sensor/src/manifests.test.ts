@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { CONFIG_HASH_ANNOTATION, computeConfigHash } from "./config-hash.ts";
 import {
-  bypassesProxy,
   renderSensorManifests,
   toYaml,
   type Container,
@@ -335,24 +334,6 @@ describe("NetworkPolicy", () => {
     expect(rendered.objects.networkPolicy?.spec.egress[0]).toEqual({
       ports: [{ protocol: "TCP", port: 443 }],
     });
-  });
-});
-
-describe("bypassesProxy", () => {
-  it.each<[string, string[], boolean]>([
-    ["collector.example.com", ["*"], true],
-    ["collector.example.com", ["collector.example.com"], true],
-    ["collector.example.com", [".example.com"], true],
-    ["collector.example.com", ["example.com"], true],
-    ["collector.example.com", ["*.example.com"], true],
-    ["collector.example.com", ["other.com"], false],
-    ["notexample.com", ["example.com"], false],
-    ["10.1.2.3", ["10.0.0.0/8"], true],
-    ["11.1.2.3", ["10.0.0.0/8"], false],
-    ["10.1.2.3", ["10.1.2.3:443"], true],
-    ["10.1.2.3", ["1.2.3"], false],
-  ])("%s with %j → %s", (host, noProxy, expected) => {
-    expect(bypassesProxy(host, noProxy)).toBe(expected);
   });
 });
 

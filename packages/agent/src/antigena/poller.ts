@@ -15,7 +15,7 @@ import {
   type AgentIdentity,
   type AntigenaStats,
   type SensorAction,
-} from "@tapfleet/sensor";
+} from "@tapfleet/sensor/protocol";
 import { fullJitterDelay } from "../backoff.ts";
 import type { CollectorClient } from "../collector-client.ts";
 import type { Logger } from "../logger.ts";
