@@ -50,6 +50,8 @@ export interface AppOptions {
   tls?: { cert: string; key: string } | undefined;
   /** Set by the process while it shuts down, so /readyz fails first. */
   isShuttingDown?: () => boolean;
+  /** Whether this replica holds the leader lock; shown by /healthz. */
+  isLeader?: () => boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -281,7 +283,7 @@ export async function buildApp(
     },
   );
 
-  app.get("/healthz", () => ({ status: "ok" }));
+  app.get("/healthz", () => ({ status: "ok", leader: options.isLeader?.() ?? false }));
   app.get("/readyz", async (_request, reply) => {
     if (options.isShuttingDown?.()) return reply.status(503).send({ status: "shutting down" });
     try {

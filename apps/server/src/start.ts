@@ -221,6 +221,7 @@ export async function startServer(options: {
       bodyLimit: env.TAPFLEET_BODY_LIMIT_BYTES,
       dashboard,
       isShuttingDown: () => shuttingDown,
+      isLeader: () => leaderLock.isLeader(),
       benchBareEndpoint: env.TAPFLEET_BENCH_BARE_ENDPOINT,
       tls,
     });

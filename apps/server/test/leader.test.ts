@@ -148,6 +148,10 @@ describe("leader election between server replicas", () => {
     const b = await startReplica("b");
     expect(await leaderGauge(a)).toBe(1);
     expect(await leaderGauge(b)).toBe(0);
+    const health = async (replica: Replica) =>
+      (await (await fetch(`${replica.url}/healthz`)).json()) as { status: string; leader: boolean };
+    expect(await health(a)).toEqual({ status: "ok", leader: true });
+    expect(await health(b)).toEqual({ status: "ok", leader: false });
 
     const sampler = sampleLeaders();
     a.child.kill("SIGKILL");
