@@ -1,0 +1,64 @@
+// A runtime that runs nothing: a container "runs" until the kubelet's crash
+// rules make it exit after `crashAfterMs`, on the injected clock.
+
+import type { Clock } from "../../types.ts";
+import type {
+  ContainerRuntime,
+  CrashSpec,
+  RunningContainer,
+  StartContainerOptions,
+} from "./container-runtime.ts";
+
+export interface FakeRuntimeOptions {
+  clock: Clock;
+  /** How long a crashing container runs before it exits. */
+  crashAfterMs: number;
+}
+
+export function createFakeRuntime({ clock, crashAfterMs }: FakeRuntimeOptions): ContainerRuntime {
+  return {
+    pull: () => undefined,
+
+    start({ name, image, logs, crash, exited }: StartContainerOptions): RunningContainer {
+      let pending: { cancel(): void } | undefined;
+      const scheduleCrash = (spec: CrashSpec): void => {
+        pending = clock.setTimeout(() => {
+          pending = undefined;
+          const exitCode = spec.exitCode ?? 1;
+          if (spec.message) logs.append(`${spec.message}\n`);
+          logs.append(`kube-sim: container ${name} exited with code ${exitCode}\n`);
+          exited(exitCode);
+        }, crashAfterMs);
+      };
+      const cancel = (): void => {
+        pending?.cancel();
+        pending = undefined;
+      };
+
+      logs.append(`kube-sim: container ${name} started (image ${image})\n`);
+      const spec = crash();
+      if (spec) scheduleCrash(spec);
+
+      return {
+        setCrash(next) {
+          if (next === false) {
+            if (!pending) return false;
+            cancel();
+            return true;
+          }
+          if (pending) return false;
+          scheduleCrash(next);
+          return true;
+        },
+        terminate() {
+          cancel();
+          return undefined;
+        },
+        kill() {
+          cancel();
+          return Promise.resolve();
+        },
+      };
+    },
+  };
+}
