@@ -9,3 +9,4 @@ export * from "./network.ts";
 export * from "./manifests.ts";
 export * from "./import.ts";
 export * from "./protocol.ts";
+export * from "./pcap.ts";

@@ -16,6 +16,7 @@ import {
   type ActionResultMetadata,
   type StatsReport,
 } from "./protocol.ts";
+import { encodePcap, LINKTYPE } from "./pcap.ts";
 
 const NOW = 1_763_800_000_000;
 const ACTION_ID = "6f1c2a36-7d0e-4d4b-9a55-2f6c1d8e9b10";
@@ -39,20 +40,15 @@ const REPORT: StatsReport = {
 };
 
 function pcapFile(count: number): Uint8Array {
-  const buffer = new Uint8Array(24 + count * (16 + 60));
-  const view = new DataView(buffer.buffer);
-  view.setUint32(0, 0xa1b2c3d4, true);
-  view.setUint16(4, 2, true);
-  view.setUint16(6, 4, true);
-  view.setUint32(16, 65535, true);
-  view.setUint32(20, 1, true);
-  for (let i = 0; i < count; i++) {
-    const offset = 24 + i * 76;
-    view.setUint32(offset, 1_763_800_000 + i, true);
-    view.setUint32(offset + 8, 60, true);
-    view.setUint32(offset + 12, 60, true);
-  }
-  return buffer;
+  return encodePcap({
+    linkType: LINKTYPE.ETHERNET,
+    snapLength: 65535,
+    records: Array.from({ length: count }, (_, i) => ({
+      seconds: 1_763_800_000 + i,
+      fraction: 0,
+      data: new Uint8Array(60),
+    })),
+  });
 }
 
 const snapshot = {

@@ -18,12 +18,12 @@ import {
   encodeStatsReport,
   sha256Hex,
   signRequest,
-  summarizePcap,
   verifyRequest,
   type ChunkMetadata,
   type StatsReport,
   type VerifyRequestOptions,
 } from "./protocol.ts";
+import { encodePcap, LINKTYPE, summarizePcap } from "./pcap.ts";
 
 const NOW = 1_763_800_000_000;
 const KEY = "current-key-0123456789abcdef";
@@ -414,23 +414,16 @@ function pcapFile(
   packets: Array<{ seconds: number; micros: number; bytes: number }>,
   littleEndian = true,
 ): Uint8Array {
-  const size = 24 + packets.reduce((total, packet) => total + 16 + packet.bytes, 0);
-  const buffer = new Uint8Array(size);
-  const view = new DataView(buffer.buffer);
-  view.setUint32(0, 0xa1b2c3d4, littleEndian);
-  view.setUint16(4, 2, littleEndian);
-  view.setUint16(6, 4, littleEndian);
-  view.setUint32(16, 65535, littleEndian);
-  view.setUint32(20, 1, littleEndian);
-  let offset = 24;
-  for (const packet of packets) {
-    view.setUint32(offset, packet.seconds, littleEndian);
-    view.setUint32(offset + 4, packet.micros, littleEndian);
-    view.setUint32(offset + 8, packet.bytes, littleEndian);
-    view.setUint32(offset + 12, packet.bytes, littleEndian);
-    offset += 16 + packet.bytes;
-  }
-  return buffer;
+  return encodePcap({
+    linkType: LINKTYPE.ETHERNET,
+    snapLength: 65535,
+    littleEndian,
+    records: packets.map((packet) => ({
+      seconds: packet.seconds,
+      fraction: packet.micros,
+      data: new Uint8Array(packet.bytes),
+    })),
+  });
 }
 
 describe("chunk uploads", () => {

@@ -11,6 +11,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { SNAPSHOT_LIMITS, ZInterfaceNameSchema, ZPcapSnapshotParamsSchema } from "./actions.ts";
+import { summarizePcap } from "./pcap.ts";
 import { CHUNK_MAX_BYTES_LIMIT, REPORT_INTERVAL_SECONDS } from "./settings.ts";
 import { storableText } from "./text.ts";
 
@@ -564,58 +565,6 @@ export function encodeChunkUploadParts(
       `encodeChunkUpload: pcapBytes is ${valid.pcapBytes} but the pcap has ${pcap.byteLength} bytes`,
     );
   return [new TextEncoder().encode(`${JSON.stringify(valid)}\n`), pcap];
-}
-
-export interface PcapSummary {
-  packetCount: number;
-  firstPacketAtUs: number;
-  lastPacketAtUs: number;
-  linkType: number;
-}
-
-const PCAP_MAX_RECORD = 262144;
-
-/** Walks a classic pcap file (either byte order, µs or ns timestamps) and checks every record fits. */
-export function summarizePcap(
-  pcap: Uint8Array,
-): { ok: true; summary: PcapSummary } | { ok: false; message: string } {
-  if (pcap.byteLength < 24) return { ok: false, message: "pcap is shorter than its 24-byte header" };
-  const view = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
-  const magicBig = view.getUint32(0, false);
-  let little: boolean;
-  let nano: boolean;
-  if (magicBig === 0xa1b2c3d4 || magicBig === 0xa1b23c4d) {
-    little = false;
-    nano = magicBig === 0xa1b23c4d;
-  } else {
-    const magicLittle = view.getUint32(0, true);
-    if (magicLittle !== 0xa1b2c3d4 && magicLittle !== 0xa1b23c4d)
-      return { ok: false, message: "not a classic pcap file (bad magic number)" };
-    little = true;
-    nano = magicLittle === 0xa1b23c4d;
-  }
-  const linkType = view.getUint32(20, little) & 0x0fffffff;
-  let offset = 24;
-  let packetCount = 0;
-  let first = 0;
-  let last = 0;
-  while (offset < pcap.byteLength) {
-    if (offset + 16 > pcap.byteLength)
-      return { ok: false, message: `truncated record header at byte ${offset}` };
-    const seconds = view.getUint32(offset, little);
-    const fraction = view.getUint32(offset + 4, little);
-    const captured = view.getUint32(offset + 8, little);
-    if (captured > PCAP_MAX_RECORD)
-      return { ok: false, message: `record at byte ${offset} claims ${captured} bytes` };
-    if (offset + 16 + captured > pcap.byteLength)
-      return { ok: false, message: `truncated record at byte ${offset}` };
-    const atUs = seconds * 1_000_000 + (nano ? Math.floor(fraction / 1000) : fraction);
-    if (packetCount === 0) first = atUs;
-    last = atUs;
-    packetCount++;
-    offset += 16 + captured;
-  }
-  return { ok: true, summary: { packetCount, firstPacketAtUs: first, lastPacketAtUs: last, linkType } };
 }
 
 /**
