@@ -108,8 +108,20 @@ describe("leader lock", () => {
   });
 
   it("keeps trying while the database is unreachable, and reports why", async () => {
-    const lock = await start({ url: "postgresql://nobody@127.0.0.1:1/none", checkTimeoutMs: 500 });
+    let secondAttempt!: () => void;
+    const retried = new Promise<void>((resolve) => (secondAttempt = resolve));
+    const lock = await start({
+      url: "postgresql://nobody@127.0.0.1:1/none",
+      checkTimeoutMs: 500,
+      onError: (error) => {
+        errors.push(error.message);
+        if (errors.length === 2) secondAttempt();
+      },
+    });
     expect(lock.isLeader()).toBe(false);
     expect(errors[0]).toMatch(/cannot connect for the leader lock/);
+    await retried;
+    expect(errors[1]).toMatch(/cannot connect for the leader lock/);
+    expect(lock.isLeader()).toBe(false);
   });
 });
