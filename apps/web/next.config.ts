@@ -1,9 +1,9 @@
 import type { NextConfig } from "next";
 
 const config: NextConfig = {
-  // The API package points at its TypeScript source (house style), so Next must compile it;
-  // the dashboard itself only imports its types.
-  transpilePackages: ["@tapfleet/api"],
+  // The API and sensor packages point at their TypeScript source (house style), so Next must
+  // compile them; the dashboard imports the API's types and the sensor contract's zod schemas.
+  transpilePackages: ["@tapfleet/api", "@tapfleet/sensor"],
   // A type error must fail the build: the server's `npm start` runs it, so drift between the
   // router and the dashboard shows up before anyone clicks on a broken page.
   typescript: { ignoreBuildErrors: false },

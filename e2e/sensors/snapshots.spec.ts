@@ -1,48 +1,20 @@
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import {
   actionPollPath,
   CONTENT_TYPES,
   encodeActionResultUpload,
-  encodeStatsReport,
   INGEST_PATHS,
-  signRequest,
   type SensorAction,
 } from "../../packages/sensor/src/protocol.ts";
-import { ADMIN, apiSignIn, signIn } from "../support/fixtures.ts";
+import { ADMIN, signIn } from "../support/fixtures.ts";
+import { agentIdentity, agentRequest, idleInterface, registerCluster, sendReport } from "./agent-support.ts";
 
 const CLUSTER = "e2e-snapshots";
 const NODE = "snap-node";
 const POD = "tapfleet-agent-snap1";
-
-/** What an agent sends, signed with the cluster's ingest key. */
-function agentRequest(
-  key: { keyId: string; secret: string },
-  method: "GET" | "POST",
-  path: string,
-  body: Uint8Array,
-) {
-  return signRequest({
-    method,
-    path,
-    body,
-    keyId: key.keyId,
-    key: key.secret,
-    now: Date.now(),
-    nonce: randomBytes(16).toString("base64url"),
-  });
-}
-
-const identity = (sequence: number) => ({
-  clusterId: CLUSTER,
-  nodeName: NODE,
-  podName: POD,
-  agentVersion: "0.1.0",
-  configHash: "0123456789abcdef",
-  startedAt: Date.now() - 60_000,
-  sequence,
-});
+const AGENT = { clusterId: CLUSTER, nodeName: NODE, podName: POD };
+const identity = (sequence: number) => agentIdentity(AGENT, sequence);
 
 function pcapOf(count: number): Uint8Array {
   const file = Buffer.alloc(24 + count * 76);
@@ -60,30 +32,12 @@ function pcapOf(count: number): Uint8Array {
 }
 
 async function registerSensor(request: APIRequestContext) {
-  const cookie = await apiSignIn(request, ADMIN);
-  const created = await request.post("/trpc/clusters.create", {
-    headers: { cookie, "content-type": "application/json" },
-    data: { id: CLUSTER },
+  const key = await registerCluster(request, CLUSTER);
+  // The dialog offers the interfaces of the sensor's latest report.
+  await sendReport(request, key, AGENT, {
+    sequence: 0,
+    interfaces: [idleInterface("eth0"), idleInterface("ens5")],
   });
-  expect(created.status(), await created.text()).toBe(200);
-  const key = ((await created.json()) as { result: { data: { keyId: string; secret: string } } }).result.data;
-  const report = Buffer.from(
-    encodeStatsReport({
-      protocolVersion: 1,
-      agent: identity(0),
-      sentAt: Date.now(),
-      interfaces: [],
-      upload: { chunksSent: 0, bytesSent: 0, chunksDropped: {} },
-    }),
-  );
-  const sent = await request.post(INGEST_PATHS.reports, {
-    headers: {
-      ...agentRequest(key, "POST", INGEST_PATHS.reports, report),
-      "content-type": "application/json",
-    },
-    data: report,
-  });
-  expect(sent.status(), await sent.text()).toBe(200);
   return key;
 }
 
@@ -101,11 +55,37 @@ test("[sensors]: an operator requests a packet snapshot from the sensors page, t
   // A filter the server's BPF pre-check refuses is named at the field.
   await dialog.getByLabel("BPF filter").fill("udp port 53 and");
   await dialog.getByRole("button", { name: "Request snapshot" }).click();
-  await expect(dialog.getByText(/is not a valid BPF filter/)).toBeVisible();
+  await expect(dialog.getByText(/is not a valid BPF filter/i)).toBeVisible();
 
+  // Out-of-range numbers are named at their field, kept as typed (never clamped), and nothing is sent.
+  let requests = 0;
+  page.on("request", (sent) => {
+    if (sent.url().includes("sensors.requestSnapshot")) requests += 1;
+  });
   await dialog.getByLabel("BPF filter").fill("udp port 53");
-  await dialog.getByLabel("Duration (seconds)").fill("5");
+  const duration = dialog.getByLabel("Duration (seconds)");
+  await duration.fill("0");
+  await duration.blur();
+  await expect(duration).toHaveValue("0");
   await dialog.getByRole("button", { name: "Request snapshot" }).click();
+  await expect(dialog.getByText("Must be at least 1 seconds.")).toBeVisible();
+  await duration.fill("99999");
+  await duration.blur();
+  await expect(duration).toHaveValue("99999");
+  await dialog.getByRole("button", { name: "Request snapshot" }).click();
+  await expect(dialog.getByText("Must be at most 300 seconds.")).toBeVisible();
+  expect(requests).toBe(0);
+  await expect(dialog.getByText("No snapshots yet.")).toBeVisible();
+
+  // The interface is one of those the sensor reported, or all of them.
+  await dialog.getByRole("combobox", { name: "Interface" }).click();
+  await expect(page.getByRole("option")).toHaveText(["All captured interfaces", "eth0", "ens5"]);
+  await page.getByRole("option", { name: "eth0" }).click();
+  await expect(dialog.getByRole("combobox", { name: "Interface" })).toHaveValue("eth0");
+
+  await duration.fill("5");
+  await dialog.getByRole("button", { name: "Request snapshot" }).click();
+  await expect(dialog.getByText("Must be at most 300 seconds.")).toBeHidden();
   const row = dialog.getByRole("table", { name: "Snapshots" }).getByRole("row").nth(1);
   await expect(row).toContainText("udp port 53");
   await expect(row).toContainText("pending");
@@ -117,7 +97,7 @@ test("[sensors]: an operator requests a packet snapshot from the sensors page, t
   expect(poll.status(), await poll.text()).toBe(200);
   const actions = ((await poll.json()) as { actions: SensorAction[] }).actions;
   expect(actions).toHaveLength(1);
-  expect(actions[0]!.params).toMatchObject({ durationSeconds: 5, filter: "udp port 53" });
+  expect(actions[0]!.params).toMatchObject({ durationSeconds: 5, filter: "udp port 53", interface: "eth0" });
   await expect(row).toContainText("delivered");
   const pcap = pcapOf(3);
   const result = Buffer.from(

@@ -8,6 +8,7 @@ import {
   Group,
   Modal,
   NumberInput,
+  Select,
   Stack,
   Table,
   Text,
@@ -16,16 +17,36 @@ import {
   Tooltip,
 } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { SNAPSHOT_LIMITS, ZPcapSnapshotParamsSchema } from "@tapfleet/sensor/actions";
 import { useState, type FormEvent } from "react";
 import { useCurrentUser } from "@/components/current-user";
 import { FormError, QueryError } from "@/components/status-blocks";
-import { fieldErrors } from "@/lib/api-errors";
+import { asSentence, fieldErrors } from "@/lib/api-errors";
 import { formatBytes, formatCount, formatRelative } from "@/lib/format";
 import { roleAtLeast } from "@/lib/roles";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
 
 type Action = RouterOutputs["sensors"]["actions"]["items"][number];
 type Field = "durationSeconds" | "filter" | "interface" | "maxPackets";
+
+/** The fields this form sends, checked with the sensor contract's own schema, as the server does. */
+const ZSnapshotFormSchema = ZPcapSnapshotParamsSchema.pick({
+  durationSeconds: true,
+  filter: true,
+  interface: true,
+  maxPackets: true,
+});
+
+/** The Select's value for "every interface": ":" cannot occur in an interface name. */
+const ALL_INTERFACES = ":all";
+
+/** A sensor as the dialog needs it: the interfaces of its latest report are the ones it offers. */
+export interface SnapshotSensor {
+  id: string;
+  podName: string;
+  nodeName: string;
+  lastSummary: { interfaces: { name: string }[] } | null;
+}
 
 const statusColors: Record<Action["status"], string> = {
   pending: "gray",
@@ -47,13 +68,7 @@ const statusHelp: Record<Action["status"], string> = {
  * Asks one sensor for a pcap of N seconds of traffic matching a BPF filter (Antigena), and lists
  * its recent snapshots with their status and download links.
  */
-export function SnapshotModal({
-  sensor,
-  onClose,
-}: {
-  sensor: { id: string; podName: string; nodeName: string } | null;
-  onClose: () => void;
-}) {
+export function SnapshotModal({ sensor, onClose }: { sensor: SnapshotSensor | null; onClose: () => void }) {
   return (
     <Modal
       opened={sensor !== null}
@@ -61,12 +76,17 @@ export function SnapshotModal({
       title={sensor ? `Packet snapshot from ${sensor.podName} (node ${sensor.nodeName})` : ""}
       size="xl"
     >
-      {sensor ? <SnapshotPanel sensorId={sensor.id} /> : null}
+      {sensor ? (
+        <SnapshotPanel
+          sensorId={sensor.id}
+          interfaces={(sensor.lastSummary?.interfaces ?? []).map((captured) => captured.name)}
+        />
+      ) : null}
     </Modal>
   );
 }
 
-function SnapshotPanel({ sensorId }: { sensorId: string }) {
+function SnapshotPanel({ sensorId, interfaces }: { sensorId: string; interfaces: string[] }) {
   const trpc = useTRPC();
   const user = useCurrentUser();
   const actionsOptions = trpc.sensors.actions.queryOptions({ id: sensorId, limit: 20 });
@@ -81,7 +101,7 @@ function SnapshotPanel({ sensorId }: { sensorId: string }) {
   return (
     <Stack gap="lg">
       {roleAtLeast(user.role, "operator") ? (
-        <SnapshotForm sensorId={sensorId} actionsKey={actionsOptions.queryKey} />
+        <SnapshotForm sensorId={sensorId} interfaces={interfaces} actionsKey={actionsOptions.queryKey} />
       ) : (
         <Text size="sm" c="dimmed">
           Requesting a snapshot needs the operator role; you have {user.role}. You can download the results
@@ -108,13 +128,21 @@ function SnapshotPanel({ sensorId }: { sensorId: string }) {
   );
 }
 
-function SnapshotForm({ sensorId, actionsKey }: { sensorId: string; actionsKey: readonly unknown[] }) {
+function SnapshotForm({
+  sensorId,
+  interfaces,
+  actionsKey,
+}: {
+  sensorId: string;
+  interfaces: string[];
+  actionsKey: readonly unknown[];
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [durationSeconds, setDuration] = useState<number | string>(10);
+  const [durationSeconds, setDuration] = useState<number | string>(SNAPSHOT_LIMITS.durationSeconds.default);
   const [filter, setFilter] = useState("");
-  const [device, setDevice] = useState("");
-  const [maxPackets, setMaxPackets] = useState<number | string>(100_000);
+  const [device, setDevice] = useState(ALL_INTERFACES);
+  const [maxPackets, setMaxPackets] = useState<number | string>(SNAPSHOT_LIMITS.maxPackets.default);
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
 
   const request = useMutation(
@@ -129,20 +157,26 @@ function SnapshotForm({ sensorId, actionsKey }: { sensorId: string; actionsKey: 
 
   function submit(event: FormEvent) {
     event.preventDefault();
+    // What was typed is checked as it is, never clamped into range: an out-of-range value is
+    // named at its field and nothing is sent.
     const found: Partial<Record<Field, string>> = {};
-    if (typeof durationSeconds !== "number" || durationSeconds < 1 || durationSeconds > 300)
-      found.durationSeconds = "Use 1 to 300 seconds.";
-    if (typeof maxPackets !== "number" || maxPackets < 1 || maxPackets > 1_000_000)
-      found.maxPackets = "Use 1 to 1,000,000 packets.";
-    setErrors(found);
-    if (Object.keys(found).length > 0) return;
-    request.mutate({
-      id: sensorId,
-      durationSeconds: Number(durationSeconds),
+    if (typeof durationSeconds !== "number") found.durationSeconds = "Enter a number of seconds.";
+    if (typeof maxPackets !== "number") found.maxPackets = "Enter a number of packets.";
+    const parsed = ZSnapshotFormSchema.safeParse({
+      durationSeconds,
       filter: filter.trim(),
-      maxPackets: Number(maxPackets),
-      ...(device.trim() === "" ? {} : { interface: device.trim() }),
+      maxPackets,
+      ...(device === ALL_INTERFACES ? {} : { interface: device }),
     });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const field = issue.path[0] as Field;
+        found[field] ??= asSentence(issue.message);
+      }
+    }
+    setErrors(found);
+    if (!parsed.success || Object.keys(found).length > 0) return;
+    request.mutate({ id: sensorId, ...parsed.data });
   }
 
   const generalError = request.isError && Object.keys(errors).length === 0 ? request.error : null;
@@ -166,24 +200,33 @@ function SnapshotForm({ sensorId, actionsKey }: { sensorId: string; actionsKey: 
           <Group grow align="flex-start">
             <NumberInput
               label="Duration (seconds)"
-              min={1}
-              max={300}
+              description={`${SNAPSHOT_LIMITS.durationSeconds.min}–${SNAPSHOT_LIMITS.durationSeconds.max}`}
+              min={SNAPSHOT_LIMITS.durationSeconds.min}
+              max={SNAPSHOT_LIMITS.durationSeconds.max}
+              clampBehavior="none"
               allowDecimal={false}
               value={durationSeconds}
               error={errors.durationSeconds}
               onChange={setDuration}
             />
-            <TextInput
+            <Select
               label="Interface"
-              placeholder="every captured interface"
+              description="From the sensor's latest report"
+              data={[
+                { value: ALL_INTERFACES, label: "All captured interfaces" },
+                ...interfaces.map((name) => ({ value: name, label: name })),
+              ]}
               value={device}
+              allowDeselect={false}
               error={errors.interface}
-              onChange={(event) => setDevice(event.currentTarget.value)}
+              onChange={(value) => setDevice(value ?? ALL_INTERFACES)}
             />
             <NumberInput
               label="At most (packets)"
-              min={1}
-              max={1_000_000}
+              description={`${SNAPSHOT_LIMITS.maxPackets.min}–${SNAPSHOT_LIMITS.maxPackets.max.toLocaleString("en-GB")}`}
+              min={SNAPSHOT_LIMITS.maxPackets.min}
+              max={SNAPSHOT_LIMITS.maxPackets.max}
+              clampBehavior="none"
               allowDecimal={false}
               thousandSeparator=","
               value={maxPackets}
