@@ -7,6 +7,8 @@ const config: NextConfig = {
   // A type error must fail the build: the server's `npm start` runs it, so drift between the
   // router and the dashboard shows up before anyone clicks on a broken page.
   typescript: { ignoreBuildErrors: false },
+  // Says which framework (and so which known bugs) is behind the dashboard, to anyone who asks.
+  poweredByHeader: false,
   // Tabler ships one module per icon; this keeps builds and bundles small.
   experimental: { optimizePackageImports: ["@tabler/icons-react", "@mantine/core", "@mantine/hooks"] },
   // Temporary (307) so the landing pages can change without browsers caching the old ones.

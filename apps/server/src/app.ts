@@ -26,8 +26,14 @@ import type { Logger } from "pino";
 import { fastifyTRPCOpenApiPlugin, generateOpenApiDocument } from "trpc-to-openapi";
 import { registerActionRoutes } from "./action-routes.ts";
 import { authenticateRequest, SESSION_COOKIE } from "./auth.ts";
+import { registerCrossOriginGuard } from "./cross-origin-guard.ts";
 import { registerIngestRoutes } from "./ingest-routes.ts";
 import type { ServerMetrics } from "./metrics.ts";
+import {
+  DASHBOARD_HELMET_OPTIONS,
+  passNonceToDashboard,
+  registerSecurityHeaders,
+} from "./security-headers.ts";
 
 export interface AppOptions {
   db: Db;
@@ -76,10 +82,12 @@ export async function buildApp(
   const app = Fastify(serverOptions);
 
   await app.register(fastifyCookie);
+  await registerSecurityHeaders(app);
 
   app.addHook("onRequest", async (request, reply) => {
     void reply.header("x-request-id", request.id);
   });
+  registerCrossOriginGuard(app);
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
     options.metrics.httpRequests
@@ -300,7 +308,8 @@ export async function buildApp(
 
   if (options.dashboard) {
     const dashboard = options.dashboard;
-    app.all("/*", async (request, reply) => {
+    app.all("/*", { helmet: DASHBOARD_HELMET_OPTIONS }, async (request, reply) => {
+      passNonceToDashboard(request, reply);
       reply.hijack();
       await dashboard.handle(request.raw, reply.raw);
     });

@@ -1,5 +1,7 @@
 "use client";
 
+// First, before any schema parses: see the module.
+import "@/lib/zod-csp";
 import { localStorageColorSchemeManager, MantineProvider } from "@mantine/core";
 import { QueryClientProvider } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
