@@ -8,8 +8,10 @@ import {
   actionPollPath,
   CONTENT_TYPES,
   encodeActionResultUpload,
+  encodePcap,
   encodeStatsReport,
   INGEST_PATHS,
+  LINKTYPE,
   MAX_ACTION_RESULT_BODY_BYTES,
   PROTOCOL_VERSION,
   signRequest,
@@ -105,20 +107,12 @@ async function upload(body: Uint8Array, headers?: Record<string, string>) {
 
 /** A classic little-endian pcap of `count` 60-byte frames, frame i ending in byte i. */
 function pcapFile(count: number): Uint8Array {
-  const buffer = Buffer.alloc(24 + count * 76);
-  buffer.writeUInt32LE(0xa1b2c3d4, 0);
-  buffer.writeUInt16LE(2, 4);
-  buffer.writeUInt16LE(4, 6);
-  buffer.writeUInt32LE(65535, 16);
-  buffer.writeUInt32LE(1, 20);
-  for (let i = 0; i < count; i++) {
-    const at = 24 + i * 76;
-    buffer.writeUInt32LE(Math.floor(Date.now() / 1000), at);
-    buffer.writeUInt32LE(60, at + 8);
-    buffer.writeUInt32LE(60, at + 12);
-    buffer[at + 16 + 59] = i;
-  }
-  return buffer;
+  const records = Array.from({ length: count }, (_, i) => {
+    const data = new Uint8Array(60);
+    data[59] = i;
+    return { seconds: Math.floor(Date.now() / 1000), fraction: 0, data };
+  });
+  return encodePcap({ linkType: LINKTYPE.ETHERNET, snapLength: 65535, records });
 }
 
 function result(actionId: string, pcap: Uint8Array, overrides: Partial<ActionResultMetadata> = {}) {

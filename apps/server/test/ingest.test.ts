@@ -4,9 +4,12 @@ import {
   actionPollPath,
   CONTENT_TYPES,
   encodeChunkUpload,
+  encodePcap,
   encodeStatsReport,
   INGEST_PATHS,
+  LINKTYPE,
   PROTOCOL_VERSION,
+  readPcapGlobalHeader,
   signRequest,
   type ActionResultMetadata,
   type ChunkMetadata,
@@ -378,25 +381,14 @@ describe("ingest: keys", () => {
 
 /** A classic little-endian pcap with `count` Ethernet frames of 60 bytes. */
 function pcapFile(count: number, firstUs: number): { bytes: Uint8Array; lastUs: number } {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(1, 20);
-  const records: Buffer[] = [];
-  let us = firstUs;
-  for (let i = 0; i < count; i++) {
-    us = firstUs + i * 1000;
-    const record = Buffer.alloc(16 + 60);
-    record.writeUInt32LE(Math.floor(us / 1e6), 0);
-    record.writeUInt32LE(us % 1e6, 4);
-    record.writeUInt32LE(60, 8);
-    record.writeUInt32LE(60, 12);
-    record[16 + 59] = i & 0xff;
-    records.push(record);
-  }
-  return { bytes: Buffer.concat([header, ...records]), lastUs: us };
+  const records = Array.from({ length: count }, (_, i) => {
+    const us = firstUs + i * 1000;
+    const data = new Uint8Array(60);
+    data[59] = i & 0xff;
+    return { seconds: Math.floor(us / 1e6), fraction: us % 1e6, data };
+  });
+  const bytes = encodePcap({ linkType: LINKTYPE.ETHERNET, snapLength: 65535, records });
+  return { bytes, lastUs: firstUs + Math.max(0, count - 1) * 1000 };
 }
 
 describe("ingest: packet chunks", () => {
@@ -432,7 +424,7 @@ describe("ingest: packet chunks", () => {
     expect(download.status).toBe(200);
     expect(download.headers.get("content-type")).toBe("application/vnd.tcpdump.pcap");
     const file = Buffer.from(await download.arrayBuffer());
-    expect(file.readUInt32LE(0)).toBe(0xa1b2c3d4);
+    expect(readPcapGlobalHeader(file)).toMatchObject({ littleEndian: true, nanoseconds: false });
     expect(file.byteLength).toBe(24 + 64 * 3 * (16 + 60));
     expect(download.headers.get("x-tapfleet-packets")).toBe(String(64 * 3));
 

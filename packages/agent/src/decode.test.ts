@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodePacket, emptyDecodedPacket, formatIpv4, formatIpv6, LINKTYPE } from "./decode.ts";
+import { LINKTYPE } from "@tapfleet/sensor/pcap";
+import { decodePacket, emptyDecodedPacket, formatIpv4, formatIpv6 } from "./decode.ts";
 
 function ethernet(etherType: number, payload: number[], vlan?: number): Uint8Array {
   const head = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];

@@ -4,15 +4,7 @@
 // IPv4 (the address is a 32-bit number) and writes into a caller-owned
 // result object.
 
-/** pcap LINKTYPE_* values, as written in a pcap file header. */
-export const LINKTYPE = {
-  NULL: 0,
-  ETHERNET: 1,
-  RAW: 101,
-  LINUX_SLL: 113,
-  IEEE802_11_RADIO: 127,
-  LINUX_SLL2: 276,
-} as const;
+import { LINKTYPE } from "@tapfleet/sensor/pcap";
 
 export type Transport = "tcp" | "udp" | "icmp" | "other";
 

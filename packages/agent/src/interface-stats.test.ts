@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { emptyDecodedPacket, LINKTYPE } from "./decode.ts";
+import { LINKTYPE } from "@tapfleet/sensor/pcap";
+import { emptyDecodedPacket } from "./decode.ts";
 import { InterfaceCounters } from "./interface-stats.ts";
 import { PcapChunkBuilder, type PcapChunk } from "./pcap-chunk.ts";
 

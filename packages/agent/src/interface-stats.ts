@@ -4,6 +4,7 @@
 // 32-bit and restart with each capture session, so they are accumulated
 // here as wrapping differences.
 
+import { forEachPcapRecord } from "@tapfleet/sensor/pcap";
 import { MAX_TOP_TALKERS, type InterfaceStats, type ProtocolMix } from "@tapfleet/sensor/protocol";
 import type { CaptureStats } from "./capture.ts";
 import { decodePacket, emptyDecodedPacket, formatIpv4, type DecodedPacket } from "./decode.ts";
@@ -62,25 +63,21 @@ export class InterfaceCounters {
   }
 
   /**
-   * Counts every packet of a chunk in classic pcap format (little-endian, as
-   * PcapChunkBuilder writes it), one tight loop per chunk rather than a call
-   * per packet. `each` sees every record's captured bytes (for hex dumps).
+   * Counts every packet of a chunk in classic pcap format (as PcapChunkBuilder
+   * writes it), one walk per chunk that allocates nothing per packet. `each`
+   * sees every record's captured bytes (for hex dumps).
    */
   recordChunk(
     linkType: number,
     pcap: Uint8Array,
     each?: (data: Uint8Array, wireLength: number) => void,
   ): void {
-    const view = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
     const decoded = scratch;
-    for (let at = 24; at + 16 <= pcap.byteLength;) {
-      const captured = Math.min(view.getUint32(at + 8, true), pcap.byteLength - at - 16);
-      const wireLength = view.getUint32(at + 12, true);
-      decodePacket(linkType, pcap, captured, decoded, at + 16);
+    forEachPcapRecord(pcap, (at, captured, wireLength) => {
+      decodePacket(linkType, pcap, captured, decoded, at);
       this.record(decoded, wireLength);
-      each?.(pcap.subarray(at + 16, at + 16 + captured), wireLength);
-      at += 16 + captured;
-    }
+      each?.(pcap.subarray(at, at + captured), wireLength);
+    });
   }
 
   /** Folds in libpcap's counters for the current session (call with every reading, and once at session close). */

@@ -1,4 +1,4 @@
-import { decodeChunkUpload, encodeChunkUpload, summarizePcap } from "@tapfleet/sensor";
+import { decodeChunkUpload, encodeChunkUpload, readPcap, summarizePcap } from "@tapfleet/sensor";
 import { describe, expect, it } from "vitest";
 import { PcapChunkBuilder, type PcapChunk } from "./pcap-chunk.ts";
 
@@ -48,7 +48,7 @@ describe("PcapChunkBuilder", () => {
     const summary = summarizePcap(sealed[0]!.pcap);
     expect(summary.ok && summary.summary.packetCount).toBe(1);
     expect(sealed[0]!.pcap.byteLength).toBe(1024);
-    expect(Buffer.from(sealed[0]!.pcap).readUInt32LE(24 + 12)).toBe(9000);
+    expect(readPcap(sealed[0]!.pcap).records[0]!.wireLength).toBe(9000);
   });
 
   it("seals nothing when empty", () => {

@@ -4,6 +4,12 @@
 // agent flushes (on a timer, so that quiet interfaces still upload).
 
 import { MessageChannel } from "node:worker_threads";
+import {
+  PCAP_GLOBAL_HEADER_BYTES,
+  PCAP_RECORD_HEADER_BYTES,
+  writePcapGlobalHeader,
+  writePcapRecordHeader,
+} from "@tapfleet/sensor/pcap";
 
 /** A sealed chunk as its builder hands it over: the buffer now belongs to the receiver. */
 export interface PcapChunk {
@@ -23,8 +29,6 @@ export interface SealedChunk extends PcapChunk {
 /** Full-size buffers kept per interface for reuse. */
 const SPARE_BUFFERS = 3;
 
-const GLOBAL_HEADER_BYTES = 24;
-
 /**
  * Frees a buffer's memory now instead of at some later garbage collection
  * (V8 lets megabytes of unreferenced buffers pile up first, and they count
@@ -39,12 +43,11 @@ function discard(buffer: Buffer): void {
   channel.port1.close();
   channel.port2.close();
 }
-const RECORD_HEADER_BYTES = 16;
 const INITIAL_BUFFER_BYTES = 64 * 1024;
 
 export class PcapChunkBuilder {
   private buffer: Buffer;
-  private used = GLOBAL_HEADER_BYTES;
+  private used = PCAP_GLOBAL_HEADER_BYTES;
   private packetCount = 0;
   private firstPacketAtUs = 0;
   private lastPacketAtUs = 0;
@@ -75,13 +78,7 @@ export class PcapChunkBuilder {
     const buffer = this.busy
       ? (this.spare.pop() ?? Buffer.allocUnsafeSlow(this.maxBytes))
       : (this.takeSmallSpare() ?? Buffer.allocUnsafeSlow(Math.min(INITIAL_BUFFER_BYTES, this.maxBytes)));
-    buffer.writeUInt32LE(0xa1b2c3d4, 0);
-    buffer.writeUInt16LE(2, 4);
-    buffer.writeUInt16LE(4, 6);
-    buffer.writeInt32LE(0, 8); // thiszone
-    buffer.writeUInt32LE(0, 12); // sigfigs
-    buffer.writeUInt32LE(this.snapLength, 16);
-    buffer.writeUInt32LE(this.linkType, 20);
+    writePcapGlobalHeader(buffer, { linkType: this.linkType, snapLength: this.snapLength });
     return buffer;
   }
 
@@ -96,10 +93,10 @@ export class PcapChunkBuilder {
     capturedLength: number,
     wireLength: number,
   ): void {
-    const room = this.maxBytes - GLOBAL_HEADER_BYTES - RECORD_HEADER_BYTES;
+    const room = this.maxBytes - PCAP_GLOBAL_HEADER_BYTES - PCAP_RECORD_HEADER_BYTES;
     const length = Math.min(capturedLength, room);
-    if (this.used + RECORD_HEADER_BYTES + length > this.maxBytes) this.seal(true);
-    const needed = this.used + RECORD_HEADER_BYTES + length;
+    if (this.used + PCAP_RECORD_HEADER_BYTES + length > this.maxBytes) this.seal(true);
+    const needed = this.used + PCAP_RECORD_HEADER_BYTES + length;
     if (needed > this.buffer.length) {
       const grown = Buffer.allocUnsafeSlow(Math.min(this.maxBytes, Math.max(needed, this.buffer.length * 2)));
       this.buffer.copy(grown, 0, 0, this.used);
@@ -108,11 +105,8 @@ export class PcapChunkBuilder {
     }
     const buffer = this.buffer;
     let at = this.used;
-    buffer.writeUInt32LE(seconds, at);
-    buffer.writeUInt32LE(microseconds, at + 4);
-    buffer.writeUInt32LE(length, at + 8);
-    buffer.writeUInt32LE(wireLength, at + 12);
-    at += RECORD_HEADER_BYTES;
+    writePcapRecordHeader(buffer, at, seconds, microseconds, length, wireLength);
+    at += PCAP_RECORD_HEADER_BYTES;
     // Most packets are small: a byte loop costs less than the view `subarray` would allocate.
     if (length <= 128) for (let index = 0; index < length; index++) buffer[at + index] = data[index]!;
     else buffer.set(data.subarray(0, length), at);
@@ -164,7 +158,7 @@ export class PcapChunkBuilder {
       lastPacketAtUs: this.lastPacketAtUs,
     };
     this.buffer = this.freshBuffer();
-    this.used = GLOBAL_HEADER_BYTES;
+    this.used = PCAP_GLOBAL_HEADER_BYTES;
     this.packetCount = 0;
     this.onSealed(chunk);
   }

@@ -4,8 +4,9 @@
 // hands over what each read brought at once (`eager`), so packets reach the
 // snapshot within a read timeout, as they would from a session of its own.
 
+import { forEachPcapRecord } from "@tapfleet/sensor/pcap";
 import type { Capture } from "../capture.ts";
-import type { CapturedPacket, SnapshotSource } from "./snapshot.ts";
+import type { SnapshotSource } from "./snapshot.ts";
 
 /** Chunks of a snapshot session: small, as each read is handed over at once. */
 const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
@@ -30,7 +31,16 @@ export function captureThreadSnapshotSource(
         {
           onChunk: (chunk) => {
             try {
-              if (open) forEachPcapRecord(chunk.pcap, onPacket);
+              if (open)
+                forEachPcapRecord(chunk.pcap, (at, capturedLength, wireLength, seconds, microseconds) =>
+                  onPacket({
+                    seconds,
+                    microseconds,
+                    capturedLength,
+                    wireLength,
+                    data: chunk.pcap.subarray(at, at + capturedLength),
+                  }),
+                );
             } finally {
               chunk.release();
             }
@@ -47,23 +57,4 @@ export function captureThreadSnapshotSource(
       };
     },
   };
-}
-
-/**
- * Calls `onPacket` for every record of a classic pcap file (little-endian, µs), for capture
- * back ends that hand over packets in pcap chunks rather than one by one.
- */
-export function forEachPcapRecord(pcap: Uint8Array, onPacket: (packet: CapturedPacket) => void): void {
-  const view = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
-  for (let offset = 24; offset + 16 <= pcap.byteLength;) {
-    const capturedLength = view.getUint32(offset + 8, true);
-    onPacket({
-      seconds: view.getUint32(offset, true),
-      microseconds: view.getUint32(offset + 4, true),
-      capturedLength,
-      wireLength: view.getUint32(offset + 12, true),
-      data: pcap.subarray(offset + 16, offset + 16 + capturedLength),
-    });
-    offset += 16 + capturedLength;
-  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { forEachPcapRecord } from "./libpcap-source.ts";
+import { readPcap, writePcapRecordHeader } from "@tapfleet/sensor/pcap";
 import {
   assemblePcap,
   combineFilters,
@@ -25,22 +25,27 @@ describe("combineFilters", () => {
 describe("assemblePcap", () => {
   const record = (atUs: number, marker: number): { atUs: number; bytes: Buffer } => {
     const bytes = Buffer.alloc(16 + 4);
-    bytes.writeUInt32LE(Math.floor(atUs / 1e6), 0);
-    bytes.writeUInt32LE(atUs % 1e6, 4);
-    bytes.writeUInt32LE(4, 8);
-    bytes.writeUInt32LE(4, 12);
+    writePcapRecordHeader(bytes, 0, Math.floor(atUs / 1e6), atUs % 1e6, 4, 4);
     bytes.writeUInt32LE(marker, 16);
     return { atUs, bytes };
   };
 
   it("writes a classic pcap header and the records in time order, whatever order interfaces delivered them in", () => {
     const file = assemblePcap([record(3_000_002, 3), record(1_000_000, 1), record(2_500_000, 2)], 1, 65535);
-    expect(file.readUInt32LE(0)).toBe(0xa1b2c3d4);
-    expect(file.readUInt16LE(4)).toBe(2);
-    expect(file.readUInt16LE(6)).toBe(4);
-    expect(file.readUInt32LE(16)).toBe(65535);
-    expect(file.readUInt32LE(20)).toBe(1);
-    expect([0, 1, 2].map((i) => file.readUInt32LE(24 + i * 20 + 16))).toEqual([1, 2, 3]);
+    const { header, records } = readPcap(file);
+    expect(header).toEqual({
+      littleEndian: true,
+      nanoseconds: false,
+      versionMajor: 2,
+      versionMinor: 4,
+      snapLength: 65535,
+      linkType: 1,
+    });
+    expect(records.map((entry) => [entry.atUs, Buffer.from(entry.data).readUInt32LE(0)])).toEqual([
+      [1_000_000, 1],
+      [2_500_000, 2],
+      [3_000_002, 3],
+    ]);
     expect(file.byteLength).toBe(24 + 3 * 20);
   });
 
@@ -124,8 +129,7 @@ describe("runPcapSnapshot", () => {
     const result = await running;
     expect(result).toMatchObject({ status: "succeeded", endedBy: "duration", packetCount: 2 });
     if (result.status !== "succeeded") return;
-    const stamps: number[] = [];
-    forEachPcapRecord(result.pcap, (packet) => stamps.push(packet.seconds * 1e6 + packet.microseconds));
+    const stamps = readPcap(result.pcap).records.map((entry) => entry.atUs);
     expect(stamps).toEqual([T * 1000 - 2, T * 1000 - 1]);
   });
 

@@ -7,6 +7,12 @@
 // Sessions come from a `SnapshotSource` (./libpcap-source.ts adapts the
 // capture binding), so this module knows nothing of how packets are read.
 
+import {
+  PCAP_GLOBAL_HEADER_BYTES,
+  PCAP_RECORD_HEADER_BYTES,
+  writePcapGlobalHeader,
+  writePcapRecordHeader,
+} from "@tapfleet/sensor/pcap";
 import type { PcapSnapshotParams, SnapshotEndReason } from "@tapfleet/sensor";
 
 /** One captured packet; `data` is only valid during the call (copy what you keep). */
@@ -36,9 +42,6 @@ export interface SnapshotSource {
     onStopped: (error: Error) => void;
   }): Promise<SnapshotSession>;
 }
-
-const GLOBAL_HEADER_BYTES = 24;
-const RECORD_HEADER_BYTES = 16;
 
 export interface SnapshotEnvironment {
   source: SnapshotSource;
@@ -89,12 +92,8 @@ export function assemblePcap(
   snapLength: number,
 ): Buffer {
   const sorted = [...records].sort((a, b) => a.atUs - b.atUs);
-  const header = Buffer.alloc(GLOBAL_HEADER_BYTES);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(snapLength, 16);
-  header.writeUInt32LE(linkType, 20);
+  const header = Buffer.alloc(PCAP_GLOBAL_HEADER_BYTES);
+  writePcapGlobalHeader(header, { linkType, snapLength });
   return Buffer.concat([header, ...sorted.map((record) => record.bytes)]);
 }
 
@@ -134,7 +133,7 @@ export async function runPcapSnapshot(
   const filter = combineFilters(environment.baseFilter, params.filter);
 
   const records: CapturedRecord[] = [];
-  let bytes = GLOBAL_HEADER_BYTES;
+  let bytes = PCAP_GLOBAL_HEADER_BYTES;
   let endedBy: SnapshotEndReason | undefined;
   /** Packets stamped after this (µs) belong to after the snapshot. */
   let endAtUs = Number.POSITIVE_INFINITY;
@@ -157,18 +156,15 @@ export async function runPcapSnapshot(
     const atUs = packet.seconds * 1_000_000 + packet.microseconds;
     if (atUs > endAtUs) return;
     const length = Math.min(packet.capturedLength, packet.data.byteLength);
-    const size = RECORD_HEADER_BYTES + length;
+    const size = PCAP_RECORD_HEADER_BYTES + length;
     if (bytes + size > params.maxBytes) {
       end("max_bytes");
       endAtUs = Math.min(endAtUs, atUs - 1);
       return;
     }
     const record = Buffer.allocUnsafe(size);
-    record.writeUInt32LE(packet.seconds, 0);
-    record.writeUInt32LE(packet.microseconds, 4);
-    record.writeUInt32LE(length, 8);
-    record.writeUInt32LE(packet.wireLength, 12);
-    record.set(packet.data.subarray(0, length), RECORD_HEADER_BYTES);
+    writePcapRecordHeader(record, 0, packet.seconds, packet.microseconds, length, packet.wireLength);
+    record.set(packet.data.subarray(0, length), PCAP_RECORD_HEADER_BYTES);
     records.push({ atUs, bytes: record });
     bytes += size;
     if (records.length >= params.maxPackets) {

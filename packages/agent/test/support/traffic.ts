@@ -1,6 +1,7 @@
 // Known traffic from the sender namespace, by a small node UDP sender.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { LINKTYPE, readPcap } from "@tapfleet/sensor/pcap";
 import { run } from "./run.ts";
 
 const sender = fileURLToPath(new URL("./send-udp.ts", import.meta.url));
@@ -75,23 +76,14 @@ export interface UdpRecord {
 
 /** Reads a classic little-endian pcap of Ethernet frames; throws unless every record is IPv4/UDP. */
 export function udpRecords(pcap: Uint8Array): UdpRecord[] {
-  const file = Buffer.from(pcap);
-  if (file.readUInt32LE(0) !== 0xa1b2c3d4 || file.readUInt32LE(20) !== 1)
+  const { header, records } = readPcap(pcap);
+  if (!header.littleEndian || header.nanoseconds || header.linkType !== LINKTYPE.ETHERNET)
     throw new Error("not a little-endian microsecond pcap of Ethernet frames");
-  const records: UdpRecord[] = [];
-  for (let offset = 24; offset < file.length;) {
-    const length = file.readUInt32LE(offset + 8);
-    const frame = file.subarray(offset + 16, offset + 16 + length);
+  return records.map((record, index) => {
+    const frame = Buffer.from(record.data.buffer, record.data.byteOffset, record.data.byteLength);
     const ip = frame.subarray(14);
-    if (frame.readUInt16BE(12) !== 0x0800 || ip[9] !== 17)
-      throw new Error(`record at byte ${offset} is not IPv4/UDP`);
+    if (frame.readUInt16BE(12) !== 0x0800 || ip[9] !== 17) throw new Error(`record ${index} is not IPv4/UDP`);
     const udp = ip.subarray((ip[0]! & 0x0f) * 4);
-    records.push({
-      destinationPort: udp.readUInt16BE(2),
-      payload: udp.subarray(8).toString(),
-      atUs: file.readUInt32LE(offset) * 1e6 + file.readUInt32LE(offset + 4),
-    });
-    offset += 16 + length;
-  }
-  return records;
+    return { destinationPort: udp.readUInt16BE(2), payload: udp.subarray(8).toString(), atUs: record.atUs };
+  });
 }

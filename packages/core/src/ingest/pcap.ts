@@ -1,8 +1,7 @@
 // Joining a sensor's recent chunks into one classic pcap file.
 import type { Db } from "@tapfleet/db";
+import { PCAP_GLOBAL_HEADER_BYTES, readPcapGlobalHeader, writePcapGlobalHeader } from "@tapfleet/sensor/pcap";
 import { AppError } from "../errors.ts";
-
-const GLOBAL_HEADER_BYTES = 24;
 
 export interface SensorPcap {
   file: Buffer;
@@ -34,29 +33,30 @@ export async function readSensorPcap(options: {
         "This sensor has sent no packet chunks yet (they are kept only for the most recent traffic).",
     });
   }
-  const first = Buffer.from(chunks[0]!.pcap);
-  const magic = first.subarray(0, 4);
-  const linkType = first.subarray(20, 24);
-  const header = Buffer.from(first.subarray(0, GLOBAL_HEADER_BYTES));
-  const parts: Buffer[] = [header];
+  // Stored chunks were checked at ingest: a header that does not read now is an internal error.
+  const first = readPcapGlobalHeader(chunks[0]!.pcap);
+  let snapLength = first.snapLength;
+  const parts: Uint8Array[] = [];
   let packets = 0;
   let skippedChunks = 0;
   let used = 0;
   for (const chunk of chunks) {
-    const bytes = Buffer.from(chunk.pcap);
-    if (!bytes.subarray(0, 4).equals(magic) || !bytes.subarray(20, 24).equals(linkType)) {
+    const header = readPcapGlobalHeader(chunk.pcap);
+    if (
+      header.littleEndian !== first.littleEndian ||
+      header.nanoseconds !== first.nanoseconds ||
+      header.linkType !== first.linkType
+    ) {
       skippedChunks += 1;
       continue;
     }
     // The joined file's snapshot length must admit every chunk's records.
-    const snaplenOffset = 16;
-    const readSnaplen = (b: Buffer) =>
-      magic[0] === 0xd4 || magic[0] === 0x4d ? b.readUInt32LE(snaplenOffset) : b.readUInt32BE(snaplenOffset);
-    if (readSnaplen(bytes) > readSnaplen(header))
-      bytes.copy(header, snaplenOffset, snaplenOffset, snaplenOffset + 4);
-    parts.push(bytes.subarray(GLOBAL_HEADER_BYTES));
+    snapLength = Math.max(snapLength, header.snapLength);
+    parts.push(chunk.pcap.subarray(PCAP_GLOBAL_HEADER_BYTES));
     packets += chunk.packetCount;
     used += 1;
   }
-  return { file: Buffer.concat(parts), chunks: used, packets, skippedChunks };
+  const header = new Uint8Array(PCAP_GLOBAL_HEADER_BYTES);
+  writePcapGlobalHeader(header, { ...first, snapLength });
+  return { file: Buffer.concat([header, ...parts]), chunks: used, packets, skippedChunks };
 }
