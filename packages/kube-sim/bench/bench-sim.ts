@@ -8,34 +8,21 @@
 import { performance } from "node:perf_hooks";
 import { createSimCluster } from "../src/cluster.ts";
 import { startApiServer } from "../src/server.ts";
+import { daemonSetFixture } from "../src/testing/fixtures.ts";
 import type { KubeObject } from "../src/types.ts";
 
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
 const EVENTS = process.env.BENCH_EVENTS !== "0";
 
 function daemonSet(image: string): KubeObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "DaemonSet",
-    metadata: { name: "tapfleet-sensor", namespace: "default" },
-    spec: {
-      selector: { matchLabels: { app: "tapfleet-sensor" } },
-      updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "10%" } },
-      template: {
-        metadata: { labels: { app: "tapfleet-sensor" } },
-        spec: {
-          hostNetwork: true,
-          containers: [
-            {
-              name: "sensor",
-              image,
-              env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
-            },
-          ],
-        },
-      },
-    },
-  };
+  return daemonSetFixture({
+    name: "tapfleet-sensor",
+    containerName: "sensor",
+    image,
+    env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
+    spec: { updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "10%" } } },
+    podSpec: { hostNetwork: true },
+  });
 }
 
 /** Resolves when the DaemonSet reports every pod updated and available for its current generation. */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createSimCluster, type SimCluster, type SimClusterOptions } from "./cluster.ts";
 import { createManualClock, type ManualClock } from "./manual-clock.ts";
+import { daemonSetFixture } from "./testing/fixtures.ts";
 import type { KubeObject, StoreEvent } from "./types.ts";
 
 type Json = Record<string, unknown>;
@@ -15,22 +16,6 @@ function start(options: SimClusterOptions = {}): { c: SimCluster; clock: ManualC
   const clock = createManualClock(Date.UTC(2026, 0, 1));
   cluster = createSimCluster({ nodes: 3, clock, ...options });
   return { c: cluster, clock };
-}
-
-function agentDs(image = "tapfleet/agent:1", extra: Json = {}, templateSpec: Json = {}): KubeObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "DaemonSet",
-    metadata: { name: "agent", namespace: "default" },
-    spec: {
-      selector: { matchLabels: { app: "agent" } },
-      template: {
-        metadata: { labels: { app: "agent" } },
-        spec: { containers: [{ name: "agent", image }], ...templateSpec },
-      },
-      ...extra,
-    },
-  };
 }
 
 function status(c: SimCluster): Json {
@@ -72,7 +57,7 @@ describe("simulated cluster", () => {
 
   it("runs a DaemonSet: one bound, Running, Ready pod per node, and a complete status", () => {
     const { c, clock } = start();
-    c.store.create("daemonsets.apps", agentDs());
+    c.store.create("daemonsets.apps", daemonSetFixture());
     clock.flush();
     const pods = agentPods(c);
     expect(pods.map((p) => p.spec?.nodeName).sort()).toEqual(["node-1", "node-2", "node-3"]);
@@ -105,7 +90,7 @@ describe("simulated cluster", () => {
 
   it("reports Pending/ContainerCreating until readyDelayMs has passed", () => {
     const { c, clock } = start({ readyDelayMs: 2_000 });
-    c.store.create("daemonsets.apps", agentDs());
+    c.store.create("daemonsets.apps", daemonSetFixture());
     clock.flush();
     const pending = agentPods(c)[0]!;
     expect(pending.status?.phase).toBe("Pending");
@@ -121,7 +106,7 @@ describe("simulated cluster", () => {
 
   it("rolls out a new template one node at a time with maxUnavailable 1 (the sequence kubectl rollout status sees)", () => {
     const { c, clock } = start({ readyDelayMs: 1_000 });
-    c.store.create("daemonsets.apps", agentDs());
+    c.store.create("daemonsets.apps", daemonSetFixture());
     clock.advance(1_000);
     expect(summary(status(c))).toBe("gen/obs 1 cur 3 upd 3 avl 3");
 
@@ -152,7 +137,7 @@ describe("simulated cluster", () => {
 
   it("rolls back through the revisions: the old template's revision becomes the newest and old-hash pods return", () => {
     const { c, clock } = start();
-    c.store.create("daemonsets.apps", agentDs());
+    c.store.create("daemonsets.apps", daemonSetFixture());
     clock.flush();
     const firstHash = agentPods(c)[0]!.metadata.labels!["controller-revision-hash"];
     setImage(c, "tapfleet/agent:2");
@@ -178,7 +163,7 @@ describe("simulated cluster", () => {
 
   it("follows nodes: a new node gets a pod, a removed node's pod goes, a NoExecute taint evicts", () => {
     const { c, clock } = start();
-    c.store.create("daemonsets.apps", agentDs());
+    c.store.create("daemonsets.apps", daemonSetFixture());
     clock.flush();
     c.addNode("node-4", { labels: { zone: "b" } });
     clock.flush();
@@ -207,7 +192,7 @@ describe("simulated cluster", () => {
 
   it("leaves a NotReady node's deleted pod Terminating, and PodGC removes it when the node goes", () => {
     const { c, clock } = start();
-    c.store.create("daemonsets.apps", agentDs());
+    c.store.create("daemonsets.apps", daemonSetFixture());
     clock.flush();
     c.setNodeReady("node-3", false);
     clock.flush();
@@ -222,7 +207,7 @@ describe("simulated cluster", () => {
 
   it("keeps daemon pods on a cordoned node (they tolerate the unschedulable taint the node controller adds)", () => {
     const { c, clock } = start();
-    c.store.create("daemonsets.apps", agentDs());
+    c.store.create("daemonsets.apps", daemonSetFixture());
     clock.flush();
     const node = c.store.get("nodes", undefined, "node-1")!;
     c.store.update("nodes", { ...node, spec: { ...node.spec, unschedulable: true } });
@@ -237,7 +222,7 @@ describe("simulated cluster", () => {
 
   it("marks a NotReady node's pods not ready and taints the node, and recovers", () => {
     const { c, clock } = start();
-    c.store.create("daemonsets.apps", agentDs());
+    c.store.create("daemonsets.apps", daemonSetFixture());
     clock.flush();
     c.setNodeReady("node-2", false);
     clock.flush();
@@ -264,7 +249,7 @@ describe("simulated cluster", () => {
   it("crash-loops on demand with growing restarts and back-off, and a crash-looping rollout stalls at maxUnavailable", () => {
     const { c, clock } = start({ crashAfterMs: 500 });
     // Without probes a started container is Ready at once; minReadySeconds is what stops a rollout of crashers.
-    c.store.create("daemonsets.apps", agentDs("tapfleet/agent:1", { minReadySeconds: 5 }));
+    c.store.create("daemonsets.apps", daemonSetFixture({ spec: { minReadySeconds: 5 } }));
     clock.advance(6_000);
     clock.flush();
     c.setCrashLoop("tapfleet/agent:2");
@@ -319,7 +304,7 @@ describe("simulated cluster", () => {
       metadata: { name: "agent", namespace: "default" },
       stringData: { token: "s3cret" },
     });
-    c.store.create("daemonsets.apps", agentDs("tapfleet/agent:1", {}, {}));
+    c.store.create("daemonsets.apps", daemonSetFixture());
     clock.flush();
     clock.advance(100);
     expect(agentPods(c).every((p) => (p.status?.containerStatuses as Json[])[0]!.restartCount === 1)).toBe(
@@ -336,7 +321,7 @@ describe("simulated cluster", () => {
 
   it("garbage-collects pods and revisions when the DaemonSet is deleted; pods terminate through their kubelet", () => {
     const { c, clock } = start();
-    c.store.create("daemonsets.apps", agentDs());
+    c.store.create("daemonsets.apps", daemonSetFixture());
     clock.flush();
     c.store.delete("daemonsets.apps", "default", "agent", { propagationPolicy: "Background" });
     expect(agentPods(c).every((p) => p.metadata.deletionTimestamp !== undefined)).toBe(true);

@@ -2,20 +2,8 @@ import { describe, expect, it } from "vitest";
 import { createObjectStore, RESOURCES } from "./store.ts";
 import { ApiError } from "./errors.ts";
 import { createManualClock } from "./manual-clock.ts";
+import { daemonSetFixture } from "./testing/fixtures.ts";
 import type { KubeObject, StoreEvent } from "./types.ts";
-
-function dsObject(name: string, image = "tapfleet/agent:1", extra: Partial<KubeObject> = {}): KubeObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "DaemonSet",
-    metadata: { name, namespace: "default" },
-    spec: {
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "agent", image }] } },
-    },
-    ...extra,
-  };
-}
 
 function pod(name: string, labels: Record<string, string> = {}, nodeName?: string): KubeObject {
   return {
@@ -41,8 +29,8 @@ describe("object store: create", () => {
     const clock = createManualClock(Date.UTC(2026, 4, 1, 12, 0, 0, 500));
     const store = createObjectStore({ clock });
     const before = store.currentResourceVersion();
-    const a = store.create("daemonsets.apps", dsObject("a"));
-    const b = store.create("daemonsets.apps", dsObject("b"));
+    const a = store.create("daemonsets.apps", daemonSetFixture({ name: "a" }));
+    const b = store.create("daemonsets.apps", daemonSetFixture({ name: "b" }));
     expect(a.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect(a.metadata.uid).not.toBe(b.metadata.uid);
     expect(a.metadata.creationTimestamp).toBe("2026-05-01T12:00:00Z");
@@ -72,8 +60,8 @@ describe("object store: create", () => {
 
   it("rejects a duplicate with 409 AlreadyExists", () => {
     const store = createObjectStore();
-    store.create("daemonsets.apps", dsObject("a"));
-    const err = caught(() => store.create("daemonsets.apps", dsObject("a")));
+    store.create("daemonsets.apps", daemonSetFixture({ name: "a" }));
+    const err = caught(() => store.create("daemonsets.apps", daemonSetFixture({ name: "a" })));
     expect(err.status).toEqual({
       kind: "Status",
       apiVersion: "v1",
@@ -126,7 +114,7 @@ describe("object store: create", () => {
 
   it("rejects a DaemonSet whose selector does not match its template", () => {
     const store = createObjectStore();
-    const ds = dsObject("a");
+    const ds = daemonSetFixture({ name: "a" });
     (ds.spec!.selector as { matchLabels: Record<string, string> }).matchLabels = { app: "other" };
     const err = caught(() => store.create("daemonsets.apps", ds));
     expect(err.status.details?.causes?.[0]?.field).toBe("spec.template.metadata.labels");
@@ -145,7 +133,7 @@ describe("object store: create", () => {
 describe("object store: update", () => {
   it("returns 409 Conflict with the exact message on a stale resourceVersion", () => {
     const store = createObjectStore();
-    const v1 = store.create("daemonsets.apps", dsObject("x"));
+    const v1 = store.create("daemonsets.apps", daemonSetFixture({ name: "x" }));
     store.update("daemonsets.apps", {
       ...structuredClone(v1),
       metadata: { ...v1.metadata, labels: { a: "b" } },
@@ -165,20 +153,23 @@ describe("object store: update", () => {
 
   it("returns 404 NotFound for a missing object", () => {
     const store = createObjectStore();
-    const err = caught(() => store.update("daemonsets.apps", dsObject("x")));
+    const err = caught(() => store.update("daemonsets.apps", daemonSetFixture({ name: "x" })));
     expect(err.status.message).toBe('daemonsets.apps "x" not found');
     expect(err.status.details).toEqual({ name: "x", group: "apps", kind: "daemonsets" });
   });
 
   it("bumps generation and the template-generation annotation only when the spec changes", () => {
     const store = createObjectStore();
-    const v1 = store.create("daemonsets.apps", dsObject("x"));
+    const v1 = store.create("daemonsets.apps", daemonSetFixture({ name: "x" }));
     const labelled = store.update("daemonsets.apps", {
       ...structuredClone(v1),
       metadata: { ...structuredClone(v1.metadata), labels: { a: "b" } },
     });
     expect(labelled.metadata.generation).toBe(1);
-    const changed = store.update("daemonsets.apps", dsObject("x", "tapfleet/agent:2"));
+    const changed = store.update(
+      "daemonsets.apps",
+      daemonSetFixture({ name: "x", image: "tapfleet/agent:2" }),
+    );
     expect(changed.metadata.generation).toBe(2);
     expect(changed.metadata.annotations?.["deprecated.daemonset.template.generation"]).toBe("2");
     const minReady = structuredClone(changed);
@@ -190,18 +181,18 @@ describe("object store: update", () => {
 
   it("does not bump generation for a replace with an undefaulted but equal spec", () => {
     const store = createObjectStore();
-    store.create("daemonsets.apps", dsObject("x"));
-    const same = store.update("daemonsets.apps", dsObject("x"));
+    store.create("daemonsets.apps", daemonSetFixture({ name: "x" }));
+    const same = store.update("daemonsets.apps", daemonSetFixture({ name: "x" }));
     expect(same.metadata.generation).toBe(1);
   });
 
   it("keeps status on main writes and spec/metadata on status writes", () => {
     const store = createObjectStore();
-    const v1 = store.create("daemonsets.apps", dsObject("x"));
+    const v1 = store.create("daemonsets.apps", daemonSetFixture({ name: "x" }));
     const withStatus = store.update(
       "daemonsets.apps",
       {
-        ...dsObject("x", "ignored:9"),
+        ...daemonSetFixture({ name: "x", image: "ignored:9" }),
         metadata: { name: "x", namespace: "default", labels: { ignored: "yes" } },
         status: { numberReady: 3 },
       },
@@ -212,7 +203,10 @@ describe("object store: update", () => {
     expect(withStatus.spec).toEqual(v1.spec);
     expect(withStatus.metadata.generation).toBe(1);
 
-    const main = store.update("daemonsets.apps", { ...dsObject("x", "img:2"), status: { numberReady: 99 } });
+    const main = store.update("daemonsets.apps", {
+      ...daemonSetFixture({ name: "x", image: "img:2" }),
+      status: { numberReady: 99 },
+    });
     expect(main.status).toEqual({ numberReady: 3 });
     expect(main.metadata.generation).toBe(2);
   });
@@ -229,8 +223,8 @@ describe("object store: update", () => {
 
   it("rejects a changed DaemonSet selector as immutable", () => {
     const store = createObjectStore();
-    store.create("daemonsets.apps", dsObject("x"));
-    const changed = dsObject("x");
+    store.create("daemonsets.apps", daemonSetFixture({ name: "x" }));
+    const changed = daemonSetFixture({ name: "x" });
     changed.spec!.selector = { matchLabels: { app: "x", tier: "t" } };
     (changed.spec!.template as { metadata: { labels: Record<string, string> } }).metadata.labels.tier = "t";
     const err = caught(() => store.update("daemonsets.apps", changed));
@@ -381,7 +375,7 @@ describe("object store: events and history", () => {
 describe("object store: delete and garbage collection", () => {
   it("deletes dependents of a deleted owner, recursively", () => {
     const store = createObjectStore();
-    const ds = store.create("daemonsets.apps", dsObject("agent"));
+    const ds = store.create("daemonsets.apps", daemonSetFixture({ name: "agent" }));
     const owner = {
       apiVersion: "apps/v1",
       kind: "DaemonSet",
@@ -420,7 +414,7 @@ describe("object store: delete and garbage collection", () => {
 
   it("orphans dependents with propagationPolicy Orphan", () => {
     const store = createObjectStore();
-    const ds = store.create("daemonsets.apps", dsObject("agent"));
+    const ds = store.create("daemonsets.apps", daemonSetFixture({ name: "agent" }));
     store.create("pods", {
       ...pod("agent-1"),
       metadata: {

@@ -3,6 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimCluster, type RunningSimCluster } from "../src/index.ts";
+import { daemonSetFixture } from "../src/testing/fixtures.ts";
 import { call } from "./helpers.ts";
 
 let cluster: RunningSimCluster;
@@ -14,19 +15,8 @@ afterAll(async () => {
 });
 
 const DS_PATH = "/apis/apps/v1/namespaces/default/daemonsets";
-const ds = (name: string, spec: Record<string, unknown> = {}): object => ({
-  apiVersion: "apps/v1",
-  kind: "DaemonSet",
-  metadata: { name },
-  spec: {
-    selector: { matchLabels: { app: name } },
-    template: {
-      metadata: { labels: { app: name } },
-      spec: { containers: [{ name: "c", image: "busybox:1" }] },
-    },
-    ...spec,
-  },
-});
+const ds = (name: string, spec: Record<string, unknown> = {}): object =>
+  daemonSetFixture({ name, containerName: "c", image: "busybox:1", spec });
 
 describe("authentication", () => {
   it("answers 401 Unauthorized without a token or with a wrong one", async () => {

@@ -4,6 +4,7 @@
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimCluster, type RunningSimCluster } from "../src/index.ts";
+import { daemonSetFixture } from "../src/testing/fixtures.ts";
 import { call, untilStore } from "./helpers.ts";
 
 let cluster: RunningSimCluster;
@@ -11,29 +12,13 @@ let apps: k8s.AppsV1Api;
 let core: k8s.CoreV1Api;
 let objects: k8s.KubernetesObjectApi;
 
-const daemonSet = (): k8s.V1DaemonSet => ({
-  apiVersion: "apps/v1",
-  kind: "DaemonSet",
-  metadata: { name: "agent", namespace: "default" },
-  spec: {
-    selector: { matchLabels: { app: "agent" } },
-    template: {
-      metadata: { labels: { app: "agent" } },
-      spec: {
-        containers: [
-          {
-            name: "agent",
-            image: "tapfleet/agent:1",
-            env: [
-              { name: "A", value: "1" },
-              { name: "B", value: "2" },
-            ],
-          },
-        ],
-      },
-    },
-  },
-});
+const daemonSet = (): k8s.V1DaemonSet =>
+  daemonSetFixture({
+    env: [
+      { name: "A", value: "1" },
+      { name: "B", value: "2" },
+    ],
+  }) as k8s.V1DaemonSet;
 
 beforeAll(async () => {
   cluster = await startSimCluster({ nodes: 2 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createObjectStore } from "../store.ts";
 import type { KubeObject } from "../types.ts";
 import { makeNode } from "../cluster.ts";
+import { daemonSetFixture } from "../testing/fixtures.ts";
 import {
   REVISION_HASH_LABEL,
   TEMPLATE_GENERATION_LABEL,
@@ -25,19 +26,7 @@ function storedDaemonSet(
   templateSpec: Json = {},
 ): { store: ReturnType<typeof createObjectStore>; ds: KubeObject } {
   const store = createObjectStore({ clock: { now: () => NOW, setTimeout: () => ({ cancel() {} }) } });
-  const ds = store.create("daemonsets.apps", {
-    apiVersion: "apps/v1",
-    kind: "DaemonSet",
-    metadata: { name: "agent", namespace: "default" },
-    spec: {
-      selector: { matchLabels: { app: "agent" } },
-      template: {
-        metadata: { labels: { app: "agent" } },
-        spec: { containers: [{ name: "agent", image: "tapfleet/agent:1" }], ...templateSpec },
-      },
-      ...spec,
-    },
-  });
+  const ds = store.create("daemonsets.apps", daemonSetFixture({ spec, podSpec: templateSpec }));
   return { store, ds };
 }
 
