@@ -89,6 +89,13 @@ export interface SimObjectStore extends ObjectStore {
     name: string,
     options?: DeleteOptions,
   ): KubeObject;
+  /**
+   * A dry-run create: the object exactly as `create` would store it (name from
+   * generateName, uid, creationTimestamp on the store's clock, generation,
+   * defaults, initial status) and the same errors, but nothing is stored: it has
+   * no resourceVersion and no event is sent.
+   */
+  previewCreate(resource: ResourceName, object: KubeObject): KubeObject;
   /** Deletes every object `list` would return for these options; returns them. */
   deleteCollection(resource: ResourceName, options?: ListOptions & DeleteOptions): KubeObject[];
   /**
@@ -387,6 +394,15 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
 
   function create(resource: ResourceName, input: KubeObject): KubeObject {
     const slot = slotFor(resource);
+    return commit(slot, "ADDED", prepareCreate(slot, input), undefined);
+  }
+
+  function previewCreate(resource: ResourceName, input: KubeObject): KubeObject {
+    return prepareCreate(slotFor(resource), input);
+  }
+
+  /** Every rule of a create (naming, metadata, defaults, validation) short of storing the object. */
+  function prepareCreate(slot: Slot, input: KubeObject): KubeObject {
     const info = slot.info;
     const o = cloneJson(input);
     o.apiVersion = apiVersionOf(info);
@@ -431,7 +447,7 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     }
     const errors = validateObject(info, o, undefined);
     if (errors.length > 0) throw invalid({ group: info.group, kind: info.kind }, name, errors);
-    return commit(slot, "ADDED", o, undefined);
+    return o;
   }
 
   function update(
@@ -697,6 +713,7 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     get,
     list,
     create,
+    previewCreate,
     update,
     delete: del,
     deleteCollection,

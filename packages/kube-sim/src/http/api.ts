@@ -399,23 +399,6 @@ function checkName(route: ResourceRoute, metadata: Record<string, unknown>): voi
   }
 }
 
-/** What a dry-run create returns: the object as the store would store it, without storing it. */
-function dryRunCreate(ctx: ApiContext, info: ResourceInfo, object: KubeObject): KubeObject {
-  const copy = structuredClone(object);
-  const meta = copy.metadata;
-  if (!meta.name && meta.generateName)
-    meta.name = `${meta.generateName}${Math.random().toString(36).slice(2, 7)}`;
-  if (meta.name && ctx.store.get(resourceName(info), meta.namespace, meta.name)) {
-    // Let the store produce the AlreadyExists error text.
-    ctx.store.create(resourceName(info), object);
-  }
-  meta.uid = crypto.randomUUID();
-  meta.creationTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-  if (info.hasGeneration) meta.generation = 1;
-  delete meta.resourceVersion;
-  return copy;
-}
-
 async function create(
   ctx: ApiContext,
   req: IncomingMessage,
@@ -430,9 +413,10 @@ async function create(
   checkNamespace(route, metadata);
   const headers = validateFields(route.info.kind, body, options.fieldValidation);
   const object = body as KubeObject;
+  const resource = resourceName(route.info);
   const created = options.dryRun
-    ? dryRunCreate(ctx, route.info, object)
-    : ctx.store.create(resourceName(route.info), object);
+    ? ctx.store.previewCreate(resource, object)
+    : ctx.store.create(resource, object);
   sendJson(res, 201, created, headers);
 }
 
@@ -525,7 +509,7 @@ async function patch(
       if (route.subresource === "status") throw notFound(qualified(route.info), route.name!);
       const object = structuredClone(applied) as KubeObject;
       const created = options.dryRun
-        ? dryRunCreate(ctx, route.info, object)
+        ? ctx.store.previewCreate(resource, object)
         : ctx.store.create(resource, object);
       if (!options.dryRun) ctx.applied.set(created.metadata.uid, fieldManager, applied);
       sendJson(res, 201, created, headers);
