@@ -74,7 +74,7 @@ export const systemClock: Clock = {
 
 // NOTE(kube-sim-core): `createObjectStore` (store.ts) returns `SimObjectStore`, which
 // extends ObjectStore compatibly: delete options (propagationPolicy, preconditions),
-// deleteCollection, eventsSince(rv, resource?) (throws a 410 Expired ApiError),
+// deleteCollection, previewCreate (dry run), eventsSince(rv, resource?) (throws a 410 Expired ApiError),
 // expireHistory(), compileFilter(resource, listOptions) for filtering watch events,
 // podsOnNode(). Objects it returns (get/list/events) are deeply frozen and shared:
 // clone (structuredClone) before modifying. The resource table is RESOURCES in
