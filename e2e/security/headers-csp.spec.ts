@@ -39,7 +39,8 @@ async function watchViolations(
     }
   });
   await page.addInitScript(() => {
-    const store = ((window as unknown as { __cspViolations?: unknown[] }).__cspViolations = []);
+    const store: unknown[] = [];
+    (window as unknown as { __cspViolations: unknown[] }).__cspViolations = store;
     document.addEventListener("securitypolicyviolation", (event) => {
       store.push({ directive: event.violatedDirective, blocked: event.blockedURI, sample: event.sample });
     });
