@@ -192,6 +192,14 @@ describe("audit detail", () => {
     });
   });
 
+  it("names the user who signed in on a successful sign-in, not an anonymous caller", async () => {
+    const user = await t.userWithToken("viewer", "signs-in");
+    await t.login(user.username, user.password);
+    const event = await lastEvent("auth.login");
+    expect(event).toMatchObject({ outcome: "success", actorType: "user", actorName: "signs-in" });
+    expect(event.actorId).toBe(user.userId);
+  });
+
   it("keeps a deleted user's name on the event that deleted them", async () => {
     const admin = await t.userWithToken("admin", "deleting-admin");
     const doomed = await t.userWithToken("viewer", "doomed");

@@ -14,8 +14,6 @@ export interface ApiContext {
   requestId: string;
   /** The path of every call in the request when it is a tRPC batch; absent for a single call. */
   batchPaths?: readonly string[] | undefined;
-  /** Whom the audit log should name for this call, when it differs from `actor` (after a login). */
-  auditActor?: Actor;
   setSessionCookie(value: string, expiresAt: Date): void;
   clearSessionCookie(): void;
   system: { version: string; database: "embedded" | "external" };

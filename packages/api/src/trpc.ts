@@ -6,6 +6,7 @@ import {
   isAppError,
   recordAuditEvent,
   roleAtLeast,
+  type Actor,
   type AuditChange,
   type Role,
 } from "@tapfleet/core";
@@ -99,6 +100,8 @@ function targetOf(input: unknown, meta: ProcedureMeta | undefined): string | und
 export interface AuditNotes {
   changes?: AuditChange[];
   target?: string;
+  /** Whom to name when it differs from the caller (after a sign-in, the user who signed in). */
+  actor?: Actor;
 }
 
 /**
@@ -119,7 +122,7 @@ const errorsAndAudit = t.middleware(async ({ ctx, type, path, meta, next, getRaw
   if (error && isAppError(error.cause)) error = toTRPCError(error.cause);
   if (type === "mutation") {
     const input = await getRawInput().catch(() => undefined);
-    const actor = ctx.auditActor ?? ctx.actor;
+    const actor = auditNotes.actor ?? ctx.actor;
     const claimedName =
       actor.type === "anonymous" && input && typeof input === "object" && "username" in input
         ? String(input.username).slice(0, 64)

@@ -20,7 +20,13 @@ export const authRouter = router({
         userAgent: ctx.origin.userAgent,
       });
       ctx.setSessionCookie(cookieValue, expiresAt);
-      ctx.auditActor = { type: "user", id: user.id, name: user.username, role: user.role, sessionId: "" };
+      ctx.auditNotes.actor = {
+        type: "user",
+        id: user.id,
+        name: user.username,
+        role: user.role,
+        sessionId: "",
+      };
       const view = serializeUser(toUserView(user));
       return {
         user: { id: view.id, username: view.username, displayName: view.displayName, role: view.role },
