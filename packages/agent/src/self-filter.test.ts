@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { selfExcludingFilter } from "./agent.ts";
+import { selfExcludingFilter } from "./self-filter.ts";
 
 describe("selfExcludingFilter", () => {
   const resolve = (host: string): Promise<string[]> =>

@@ -17,6 +17,7 @@ import {
   type SensorAction,
 } from "@tapfleet/sensor/protocol";
 import { fullJitterDelay } from "../backoff.ts";
+import { causeMessage } from "../cause-message.ts";
 import type { CollectorClient } from "../collector-client.ts";
 import type { Logger } from "../logger.ts";
 import { runPcapSnapshot, type SnapshotEnvironment, type SnapshotResult } from "./snapshot.ts";
@@ -294,10 +295,4 @@ export class AntigenaPoller {
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-}
-
-function causeMessage(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-  return `${error.message}${cause}`;
 }
