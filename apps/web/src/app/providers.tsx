@@ -3,6 +3,7 @@
 // First, before any schema parses: see the module.
 import "@/lib/zod-csp";
 import { localStorageColorSchemeManager, MantineProvider } from "@mantine/core";
+import { Notifications } from "@mantine/notifications";
 import { QueryClientProvider } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
 import { createApiClient, createQueryClient, TRPCProvider } from "@/lib/trpc";
@@ -17,6 +18,8 @@ export function Providers({ children }: { children: ReactNode }) {
   const [trpcClient] = useState(createApiClient);
   return (
     <MantineProvider theme={theme} defaultColorScheme="auto" colorSchemeManager={colorSchemeManager}>
+      {/* Confirms that an action happened (a role changed, a password saved) without a dialog. */}
+      <Notifications position="top-right" />
       <QueryClientProvider client={queryClient}>
         <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
           {children}

@@ -10,6 +10,8 @@ export function ConfirmModal(props: {
   title: string;
   children: ReactNode;
   confirmLabel: string;
+  /** Red by default: most confirmations guard something destructive. */
+  color?: string;
   pending: boolean;
   error: unknown;
   onConfirm: () => void;
@@ -24,7 +26,7 @@ export function ConfirmModal(props: {
           <Button variant="default" onClick={props.onClose} disabled={props.pending}>
             Cancel
           </Button>
-          <Button color="red" onClick={props.onConfirm} loading={props.pending}>
+          <Button color={props.color ?? "red"} onClick={props.onConfirm} loading={props.pending}>
             {props.confirmLabel}
           </Button>
         </Group>

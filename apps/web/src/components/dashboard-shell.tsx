@@ -1,9 +1,20 @@
 "use client";
 
-import { AppShell, Badge, Burger, Button, Center, Group, ScrollArea, Text } from "@mantine/core";
+import {
+  AppShell,
+  Badge,
+  Burger,
+  Button,
+  Center,
+  Group,
+  ScrollArea,
+  Text,
+  UnstyledButton,
+} from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { IconLogout, IconRadar } from "@tabler/icons-react";
 import { useMutation, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, type ReactNode } from "react";
 import { roleColors, roleLabels } from "@/lib/roles";
@@ -85,14 +96,17 @@ function Frame({ user, children }: { user: CurrentUser; children: ReactNode }) {
             </Group>
           </Group>
           <Group gap="sm" wrap="nowrap">
-            <Group gap={8} wrap="nowrap" data-testid="current-user" visibleFrom="xs">
-              <Text size="sm" fw={500}>
-                {user.displayName ?? user.username}
-              </Text>
-              <Badge color={roleColors[user.role]} aria-label={`Role: ${roleLabels[user.role]}`}>
-                {roleLabels[user.role]}
-              </Badge>
-            </Group>
+            {/* The way to your account page, where you change your password. */}
+            <UnstyledButton component={Link} href="/account" title="Your account" visibleFrom="xs">
+              <Group gap={8} wrap="nowrap" data-testid="current-user">
+                <Text size="sm" fw={500}>
+                  {user.displayName ?? user.username}
+                </Text>
+                <Badge color={roleColors[user.role]} aria-label={`Role: ${roleLabels[user.role]}`}>
+                  {roleLabels[user.role]}
+                </Badge>
+              </Group>
+            </UnstyledButton>
             <ColorSchemeToggle />
             <Button
               variant="default"

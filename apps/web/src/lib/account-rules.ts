@@ -1,8 +1,9 @@
 // The same account rules the server enforces, checked before sending so people get immediate,
 // specific feedback. The server stays the authority: its field errors are shown too.
+import { PASSWORD_MIN_LENGTH, ZPasswordSchema } from "@tapfleet/api/password-rule";
 
 export const usernamePattern = /^[a-z0-9._-]+$/;
-export const minPasswordLength = 12;
+export const minPasswordLength = PASSWORD_MIN_LENGTH;
 
 export function validateUsername(username: string): string | null {
   if (username.length < 3) return "Use at least 3 characters.";
@@ -12,9 +13,19 @@ export function validateUsername(username: string): string | null {
   return null;
 }
 
+/**
+ * The server's own password rule (length, then zxcvbn's strength estimate), as a sentence about
+ * the password: "Password is too easy to guess: …". Null when it is accepted.
+ */
 export function validatePassword(password: string): string | null {
-  if (password.length < minPasswordLength) return `Use at least ${minPasswordLength} characters.`;
-  return null;
+  const result = ZPasswordSchema.safeParse(password);
+  const message = result.success ? undefined : result.error.issues[0]?.message;
+  return message ? passwordMessage(message) : null;
+}
+
+/** A password field's error from the server ("is too easy to guess: …") as a sentence. */
+export function passwordMessage(message: string): string {
+  return `Password ${message}`;
 }
 
 export function validateTokenName(name: string): string | null {

@@ -6,8 +6,10 @@ import {
   Code,
   EmptyState,
   Group,
+  Modal,
   Paper,
   Select,
+  SimpleGrid,
   Stack,
   Table,
   Text,
@@ -20,7 +22,7 @@ import { useState } from "react";
 import { AdminOnly } from "@/components/admin-only";
 import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
-import { formatLogTime } from "@/lib/format";
+import { formatDateTime, formatLogTime } from "@/lib/format";
 import { useTRPC, type RouterInputs, type RouterOutputs } from "@/lib/trpc";
 
 type AuditEvent = RouterOutputs["audit"]["list"]["items"][number];
@@ -57,13 +59,16 @@ export function AuditSettings() {
 
 function AuditLog() {
   const trpc = useTRPC();
-  const [action, setAction] = useState("");
+  const [action, setAction] = useState<string | null>(null);
+  const [selected, setSelected] = useState<AuditEvent | null>(null);
   const [actor, setActor] = useState("");
   const [outcome, setOutcome] = useState<"any" | Outcome>("any");
   // Cursors of the pages already visited, so "Newer" can go back; the first page has none.
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   // Typing in a filter should not send a request per keystroke.
-  const [filters] = useDebouncedValue({ action: action.trim(), actor: actor.trim(), outcome }, 300);
+  const [filters] = useDebouncedValue({ action, actor: actor.trim(), outcome }, 300);
+  // The actions recorded so far: the filter offers only what can match.
+  const actions = useQuery(trpc.audit.actions.queryOptions());
 
   const pageIndex = cursors.length - 1;
   const events = useQuery(
@@ -80,29 +85,25 @@ function AuditLog() {
     ),
   );
 
-  // Mutations record the id they acted on; show the user or token name when it still exists.
-  const users = useQuery(trpc.users.list.queryOptions());
-  const tokens = useQuery(trpc.tokens.list.queryOptions());
-  const targetNames = new Map<string, string>([
-    ...(users.data?.items ?? []).map((user): [string, string] => [user.id, user.username]),
-    ...(tokens.data?.items ?? []).map((token): [string, string] => [token.id, `token “${token.name}”`]),
-  ]);
-
   const resetPaging = () => setCursors([undefined]);
-  const filtered = action !== "" || actor !== "" || outcome !== "any";
+  const filtered = action !== null || actor !== "" || outcome !== "any";
 
   return (
     <Stack gap="md">
       <Group gap="sm" align="flex-end" wrap="wrap" role="search" aria-label="Filter audit events">
-        <TextInput
+        <Select
           label="Action"
-          placeholder="e.g. auth.login"
+          placeholder={actions.isError ? "Could not load actions" : "Any action"}
+          data={actions.data?.items ?? []}
           value={action}
-          onChange={(event) => {
-            setAction(event.currentTarget.value);
+          searchable
+          clearable
+          nothingFoundMessage="No such action recorded"
+          onChange={(value) => {
+            setAction(value);
             resetPaging();
           }}
-          w={220}
+          w={240}
         />
         <TextInput
           label="Actor"
@@ -130,7 +131,7 @@ function AuditLog() {
             variant="subtle"
             leftSection={<IconFilterOff size={16} />}
             onClick={() => {
-              setAction("");
+              setAction(null);
               setActor("");
               setOutcome("any");
               resetPaging();
@@ -168,25 +169,33 @@ function AuditLog() {
             <Table aria-label="Audit events" aria-busy={events.isFetching}>
               <Table.Thead>
                 <Table.Tr>
-                  <Table.Th w={170}>Time</Table.Th>
+                  <Table.Th w={200}>Time</Table.Th>
                   <Table.Th>Actor</Table.Th>
                   <Table.Th>Action</Table.Th>
                   <Table.Th>Target</Table.Th>
-                  <Table.Th>Address</Table.Th>
+                  <Table.Th>Detail</Table.Th>
                   <Table.Th w={110}>Outcome</Table.Th>
-                  <Table.Th>Error code</Table.Th>
+                  <Table.Th>Address</Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
                 {events.data.items.map((event) => (
-                  <Table.Tr key={event.id}>
+                  <Table.Tr
+                    key={event.id}
+                    onClick={() => setSelected(event)}
+                    style={{ cursor: "pointer" }}
+                    aria-label={`${event.action} by ${event.actorName}`}
+                  >
                     <Table.Td>
-                      <Text size="sm" title={event.at}>
+                      <Text size="sm" title={event.at} style={{ whiteSpace: "nowrap" }}>
                         {formatLogTime(event.at)}
                       </Text>
                     </Table.Td>
-                    <Table.Td>
-                      <Text size="sm">{event.actorName ?? "—"}</Text>
+                    {/* Names come from callers (a claimed sign-in name): long ones wrap, not widen the table. */}
+                    <Table.Td maw={240}>
+                      <Text size="sm" style={{ overflowWrap: "anywhere" }}>
+                        {event.actorName}
+                      </Text>
                       <Text size="xs" c="dimmed">
                         {actorTypeLabels[event.actorType]}
                       </Text>
@@ -194,15 +203,13 @@ function AuditLog() {
                     <Table.Td>
                       <Code>{event.action}</Code>
                     </Table.Td>
-                    <Table.Td>
-                      <Text size="sm" title={event.target ?? undefined}>
-                        {event.target ? (targetNames.get(event.target) ?? event.target) : "—"}
+                    <Table.Td maw={240}>
+                      <Text size="sm" title={event.target ?? undefined} style={{ overflowWrap: "anywhere" }}>
+                        {targetLabel(event)}
                       </Text>
                     </Table.Td>
-                    <Table.Td>
-                      <Text size="sm" ff="monospace">
-                        {event.ip ?? "—"}
-                      </Text>
+                    <Table.Td maw={380}>
+                      <EventSummary event={event} />
                     </Table.Td>
                     <Table.Td>
                       <Badge color={event.outcome === "success" ? "green" : "red"}>
@@ -210,7 +217,9 @@ function AuditLog() {
                       </Badge>
                     </Table.Td>
                     <Table.Td>
-                      {event.errorCode ? <Code>{event.errorCode}</Code> : <Text size="sm">—</Text>}
+                      <Text size="sm" ff="monospace">
+                        {event.ip ?? "—"}
+                      </Text>
                     </Table.Td>
                   </Table.Tr>
                 ))}
@@ -219,6 +228,8 @@ function AuditLog() {
           </Table.ScrollContainer>
         </Paper>
       )}
+
+      <EventDetail event={selected} onClose={() => setSelected(null)} />
 
       <Group justify="space-between" aria-label="Pages">
         <Text size="sm" c="dimmed" aria-live="polite">
@@ -252,5 +263,100 @@ function AuditLog() {
         </Group>
       </Group>
     </Stack>
+  );
+}
+
+function targetLabel(event: AuditEvent): string {
+  return event.targetName ?? event.target ?? "—";
+}
+
+const formatValue = (value: AuditEvent["changes"][number]["from"]) =>
+  value === null ? "none" : String(value);
+
+/** `role: viewer → operator`, one line per changed field. */
+function changeLines(event: AuditEvent): string[] {
+  return event.changes.map(
+    (change) => `${change.field}: ${formatValue(change.from)} → ${formatValue(change.to)}`,
+  );
+}
+
+/** What the table shows of an event: what changed, or why it failed. */
+function EventSummary({ event }: { event: AuditEvent }) {
+  if (event.outcome === "failure") {
+    return (
+      <Text size="sm" c="red" lineClamp={2}>
+        {event.message ?? event.errorCode ?? "Refused"}
+      </Text>
+    );
+  }
+  const lines = changeLines(event);
+  if (lines.length === 0)
+    return (
+      <Text size="sm" c="dimmed">
+        —
+      </Text>
+    );
+  return (
+    <Stack gap={0}>
+      {lines.map((line) => (
+        <Text key={line} size="sm" ff="monospace">
+          {line}
+        </Text>
+      ))}
+    </Stack>
+  );
+}
+
+function EventDetail({ event, onClose }: { event: AuditEvent | null; onClose: () => void }) {
+  const rows: [string, string][] = event
+    ? [
+        ["When", formatDateTime(event.at)],
+        ["Actor", `${event.actorName} (${actorTypeLabels[event.actorType].toLowerCase()})`],
+        ["Target", event.targetName ? `${event.targetName} (${event.target ?? ""})` : (event.target ?? "—")],
+        ["Address", event.ip ?? "—"],
+        ["Outcome", event.outcome === "success" ? "Success" : `Failure (${event.errorCode ?? "no code"})`],
+      ]
+    : [];
+  return (
+    <Modal opened={event !== null} onClose={onClose} title={event ? event.action : ""} size="lg">
+      {event ? (
+        <Stack gap="md">
+          <SimpleGrid cols={2} spacing="xs" verticalSpacing={4}>
+            {rows.map(([label, value]) => (
+              <Stack key={label} gap={0}>
+                <Text size="xs" c="dimmed">
+                  {label}
+                </Text>
+                <Text size="sm">{value}</Text>
+              </Stack>
+            ))}
+          </SimpleGrid>
+          {event.message ? (
+            <Stack gap={2}>
+              <Text size="xs" c="dimmed">
+                Message
+              </Text>
+              <Text size="sm" c="red">
+                {event.message}
+              </Text>
+            </Stack>
+          ) : null}
+          {event.changes.length > 0 ? (
+            <Stack gap={2}>
+              <Text size="xs" c="dimmed">
+                Changes
+              </Text>
+              <Code block>{changeLines(event).join("\n")}</Code>
+            </Stack>
+          ) : null}
+          <Stack gap={2}>
+            <Text size="xs" c="dimmed">
+              Request (passwords, keys and tokens are redacted)
+            </Text>
+            <Code block>{event.detail === null ? "—" : JSON.stringify(event.detail, null, 2)}</Code>
+          </Stack>
+        </Stack>
+      ) : null}
+    </Modal>
   );
 }

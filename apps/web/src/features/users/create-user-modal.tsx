@@ -1,10 +1,11 @@
 "use client";
 
 import { Button, Fieldset, Group, Modal, PasswordInput, Select, Stack, TextInput } from "@mantine/core";
+import { notifications } from "@mantine/notifications";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { FormError } from "@/components/status-blocks";
-import { minPasswordLength, validatePassword, validateUsername } from "@/lib/account-rules";
+import { minPasswordLength, passwordMessage, validatePassword, validateUsername } from "@/lib/account-rules";
 import { errorCode, fieldErrors } from "@/lib/api-errors";
 import { roleLabels, roles, type Role } from "@/lib/roles";
 import { useTRPC } from "@/lib/trpc";
@@ -24,12 +25,18 @@ export function CreateUserModal({ opened, onClose }: { opened: boolean; onClose:
 
   const create = useMutation(
     trpc.users.create.mutationOptions({
-      onSuccess: async () => {
+      onSuccess: async (user) => {
         await queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
+        notifications.show({
+          color: "green",
+          title: "User created",
+          message: `${user.username} can now sign in.`,
+        });
         close();
       },
       onError: (error) => {
         const fromServer: Partial<Record<Field, string>> = fieldErrors(error);
+        if (fromServer.password) fromServer.password = passwordMessage(fromServer.password);
         // A taken username is a conflict, not a validation error, but it belongs next to the field.
         if (errorCode(error) === "CONFLICT" && !fromServer.username) fromServer.username = error.message;
         setErrors(fromServer);
@@ -104,7 +111,7 @@ export function CreateUserModal({ opened, onClose }: { opened: boolean; onClose:
             />
             <PasswordInput
               label="Password"
-              description={`At least ${minPasswordLength} characters. Share it with the user over a safe channel.`}
+              description={`At least ${minPasswordLength} characters and hard to guess (a few uncommon words work well). Share it with the user over a safe channel.`}
               required
               autoComplete="new-password"
               value={password}

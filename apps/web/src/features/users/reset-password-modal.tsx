@@ -4,17 +4,15 @@ import { Button, Fieldset, Group, Modal, PasswordInput, Stack, Text } from "@man
 import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { FormError } from "@/components/status-blocks";
-import { minPasswordLength, validatePassword } from "@/lib/account-rules";
+import { minPasswordLength, passwordMessage, validatePassword } from "@/lib/account-rules";
 import { fieldErrors } from "@/lib/api-errors";
 import { useTRPC } from "@/lib/trpc";
 
 export function ResetPasswordModal({
   user,
-  isSelf,
   onClose,
 }: {
   user: { id: string; username: string } | null;
-  isSelf: boolean;
   onClose: () => void;
 }) {
   const trpc = useTRPC();
@@ -23,9 +21,12 @@ export function ResetPasswordModal({
   const [done, setDone] = useState(false);
   const setPasswordMutation = useMutation(
     trpc.users.setPassword.mutationOptions({
-      // Changing your own password ends this session too: go to sign-in rather than wait for the next 401.
-      onSuccess: () => (isSelf ? window.location.assign("/login") : setDone(true)),
-      onError: (err) => setError(fieldErrors(err).password),
+      // Your own password is changed on the account page, with the current one; this is for others.
+      onSuccess: () => setDone(true),
+      onError: (err) => {
+        const problem = fieldErrors(err).password;
+        setError(problem ? passwordMessage(problem) : undefined);
+      },
     }),
   );
 
@@ -62,13 +63,11 @@ export function ResetPasswordModal({
             <Stack gap="md">
               <Text size="sm" c="dimmed">
                 {/* The server ends every session of the user when their password changes. */}
-                {isSelf
-                  ? "You will be signed out everywhere, including here, and sign in again with the new password."
-                  : `${user?.username ?? "The user"} is signed out everywhere and signs in again with the new password.`}
+                {`${user?.username ?? "The user"} is signed out everywhere and signs in again with the new password.`}
               </Text>
               <PasswordInput
                 label="New password"
-                description={`At least ${minPasswordLength} characters.`}
+                description={`At least ${minPasswordLength} characters and hard to guess: a few uncommon words work well.`}
                 required
                 autoComplete="new-password"
                 data-autofocus

@@ -1,7 +1,8 @@
 "use client";
 
-import { Alert, Badge, Button, Group, Paper, Select, Stack, Table, Text, Tooltip } from "@mantine/core";
+import { Alert, Badge, Box, Button, Group, Paper, Select, Stack, Table, Text, Tooltip } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
+import { notifications } from "@mantine/notifications";
 import { IconPlus } from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
@@ -12,7 +13,7 @@ import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
 import { errorMessage } from "@/lib/api-errors";
 import { formatDateTime } from "@/lib/format";
-import { roleLabels, roles } from "@/lib/roles";
+import { roleLabels, roles, type Role } from "@/lib/roles";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
 import { CreateUserModal } from "./create-user-modal";
 import { ResetPasswordModal } from "./reset-password-modal";
@@ -20,6 +21,24 @@ import { ResetPasswordModal } from "./reset-password-modal";
 type UserItem = RouterOutputs["users"]["list"]["items"][number];
 
 const roleOptions = roles.map((role) => ({ value: role, label: roleLabels[role] }));
+
+const roleConsequences: Record<Role, string> = {
+  viewer: "they can read everything but change nothing.",
+  operator: "they can change configuration, run rollouts and request captures, but not manage users.",
+  admin: "they can do everything, including managing users, tokens and the audit log.",
+};
+
+/** A disabled control says why on hover and focus; the wrapper receives the events it cannot. */
+function WhyDisabled({ reason, children }: { reason: string | null; children: ReactNode }) {
+  if (!reason) return children;
+  return (
+    <Tooltip label={reason} withArrow>
+      <Box component="span" tabIndex={0} style={{ display: "inline-block" }}>
+        {children}
+      </Box>
+    </Tooltip>
+  );
+}
 
 export function UsersSettings() {
   const [createOpened, createModal] = useDisclosure(false);
@@ -55,14 +74,35 @@ function UsersTable() {
   const users = useQuery(trpc.users.list.queryOptions());
   const [resetTarget, setResetTarget] = useState<UserItem | null>(null);
   const [deleteTarget, setDeleteTarget] = useState<UserItem | null>(null);
+  const [roleChange, setRoleChange] = useState<{ user: UserItem; role: Role } | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
 
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
   const update = useMutation(
     trpc.users.update.mutationOptions({
       onMutate: () => setActionError(null),
-      onSuccess: refresh,
+      onSuccess: async (user, input) => {
+        await refresh();
+        if (input.role) {
+          setRoleChange(null);
+          notifications.show({
+            color: "green",
+            title: "Role changed",
+            message: `${user.username} is now ${roleLabels[user.role]}.`,
+          });
+        } else if (input.disabled !== undefined) {
+          notifications.show({
+            color: "green",
+            title: user.disabled ? "User disabled" : "User enabled",
+            message: user.disabled
+              ? `${user.username} is signed out and can no longer sign in.`
+              : `${user.username} can sign in again.`,
+          });
+        }
+      },
       onError: (error, input) => {
+        // A refused role change is shown in its confirmation dialog.
+        if (input.role) return;
         const target = users.data?.items.find((user) => user.id === input.id)?.username ?? "the user";
         setActionError(`Could not update ${target}: ${errorMessage(error)}`);
       },
@@ -72,6 +112,12 @@ function UsersTable() {
     trpc.users.delete.mutationOptions({
       onSuccess: async () => {
         await refresh();
+        if (deleteTarget)
+          notifications.show({
+            color: "green",
+            title: "User deleted",
+            message: `${deleteTarget.username} was deleted.`,
+          });
         setDeleteTarget(null);
       },
     }),
@@ -135,19 +181,21 @@ function UsersTable() {
                     </Table.Td>
                     <Table.Td>
                       {/* Changing your own role could lock every admin out; another admin must do it. */}
-                      <Tooltip label="Another admin must change your role" disabled={!isSelf}>
-                        <Select
-                          aria-label={`Role of ${user.username}`}
-                          data={roleOptions}
-                          value={user.role}
-                          allowDeselect={false}
-                          disabled={isSelf || busy}
-                          size="xs"
-                          w={130}
-                          onChange={(value) => {
-                            if (value && value !== user.role) update.mutate({ id: user.id, role: value });
-                          }}
-                        />
+                      <Tooltip label="You cannot change your own role; another admin can" disabled={!isSelf}>
+                        {/* A disabled input gets no pointer events: the wrapper carries the tooltip. */}
+                        <Box w={130}>
+                          <Select
+                            aria-label={`Role of ${user.username}`}
+                            data={roleOptions}
+                            value={user.role}
+                            allowDeselect={false}
+                            disabled={isSelf || busy}
+                            size="xs"
+                            onChange={(value) => {
+                              if (value && value !== user.role) setRoleChange({ user, role: value });
+                            }}
+                          />
+                        </Box>
                       </Tooltip>
                     </Table.Td>
                     <Table.Td>
@@ -162,27 +210,44 @@ function UsersTable() {
                     </Table.Td>
                     <Table.Td>
                       <Group gap="xs" wrap="nowrap">
-                        <Button
-                          size="xs"
-                          variant="default"
-                          disabled={isSelf}
-                          loading={busy && update.variables?.disabled !== undefined}
-                          onClick={() => update.mutate({ id: user.id, disabled: !user.disabled })}
+                        <WhyDisabled reason={isSelf ? "You cannot disable your own account" : null}>
+                          <Button
+                            size="xs"
+                            variant="default"
+                            disabled={isSelf}
+                            loading={busy && update.variables?.disabled !== undefined}
+                            onClick={() => update.mutate({ id: user.id, disabled: !user.disabled })}
+                          >
+                            {user.disabled ? "Enable" : "Disable"}
+                          </Button>
+                        </WhyDisabled>
+                        <WhyDisabled
+                          reason={
+                            isSelf
+                              ? "Change your own password on your account page, with your current one"
+                              : null
+                          }
                         >
-                          {user.disabled ? "Enable" : "Disable"}
-                        </Button>
-                        <Button size="xs" variant="default" onClick={() => setResetTarget(user)}>
-                          Reset password
-                        </Button>
-                        <Button
-                          size="xs"
-                          variant="light"
-                          color="red"
-                          disabled={isSelf}
-                          onClick={() => setDeleteTarget(user)}
-                        >
-                          Delete
-                        </Button>
+                          <Button
+                            size="xs"
+                            variant="default"
+                            disabled={isSelf}
+                            onClick={() => setResetTarget(user)}
+                          >
+                            Reset password
+                          </Button>
+                        </WhyDisabled>
+                        <WhyDisabled reason={isSelf ? "You cannot delete your own account" : null}>
+                          <Button
+                            size="xs"
+                            variant="light"
+                            color="red"
+                            disabled={isSelf}
+                            onClick={() => setDeleteTarget(user)}
+                          >
+                            Delete
+                          </Button>
+                        </WhyDisabled>
                       </Group>
                     </Table.Td>
                   </Table.Tr>
@@ -193,11 +258,24 @@ function UsersTable() {
         </Table.ScrollContainer>
       </Paper>
 
-      <ResetPasswordModal
-        user={resetTarget}
-        isSelf={resetTarget?.id === currentUser.id}
-        onClose={() => setResetTarget(null)}
-      />
+      <ResetPasswordModal user={resetTarget} onClose={() => setResetTarget(null)} />
+      <ConfirmModal
+        opened={roleChange !== null}
+        title={`Change the role of ${roleChange?.user.username ?? ""}?`}
+        confirmLabel={`Make ${roleChange ? roleLabels[roleChange.role] : ""}`}
+        color="blue"
+        pending={update.isPending}
+        error={roleChange ? update.error : null}
+        onConfirm={() => roleChange && update.mutate({ id: roleChange.user.id, role: roleChange.role })}
+        onClose={() => {
+          setRoleChange(null);
+          update.reset();
+        }}
+      >
+        {roleChange
+          ? `${roleChange.user.username} goes from ${roleLabels[roleChange.user.role]} to ${roleLabels[roleChange.role]}: ${roleConsequences[roleChange.role]} It takes effect on their next request.`
+          : null}
+      </ConfirmModal>
       <ConfirmModal
         opened={deleteTarget !== null}
         title={`Delete user ${deleteTarget?.username ?? ""}?`}
