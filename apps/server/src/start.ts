@@ -171,7 +171,7 @@ export async function startServer(options: {
             `      user:     ${admin.username}`,
             `      password: ${admin.generatedPassword}`,
             "",
-            "  Sign in and change it in Settings → Users, or set TAPFLEET_ADMIN_PASSWORD before the first start.",
+            "  Sign in and change it under Your account, or set TAPFLEET_ADMIN_PASSWORD before the first start.",
             "",
             "",
           ].join("\n"),
