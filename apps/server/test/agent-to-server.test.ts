@@ -10,12 +10,12 @@ import { summarizePcap, type InterfaceStats, type StatsReport } from "@tapfleet/
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AgentProcess } from "../../../packages/agent/test/support/agent-process.ts";
 import { startTinyproxy } from "../../../packages/agent/test/support/proxy.ts";
-import { waitFor } from "../../../packages/agent/test/support/run.ts";
 import {
   icmpUnreachableBytes,
   sendUdp,
   udpFrameBytes,
 } from "../../../packages/agent/test/support/traffic.ts";
+import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { createLabServer, type LabServer } from "./support/lab-server.ts";
 
 const CLUSTER = "lab-cluster";
@@ -222,10 +222,12 @@ describe("agent to server", { timeout: 150_000 }, () => {
       return download.status === 200 ? packetsIn(download.body) : 0;
     };
     expect(
-      await until(
-        async () => ((await pcapPackets()) >= 50 ? pcapPackets() : undefined),
-        "50 packets in the pcap",
-      ),
+      await waitFor(pcapPackets, {
+        until: (packets) => packets >= 50,
+        timeoutMs: 15_000,
+        intervalMs: 200,
+        what: "50 packets in the pcap",
+      }),
     ).toBe(50);
   });
 
@@ -274,11 +276,11 @@ describe("agent to server", { timeout: 150_000 }, () => {
       // The server goes away; reports come due and fail...
       await t.stop();
       const failures = () => agent.output.filter((line) => /report #\d+ .*not sent/.test(line)).length;
-      await waitFor(
-        () => (failures() >= 3 ? true : undefined),
-        30_000,
-        "three failed sends during the outage",
-      );
+      await waitFor(failures, {
+        until: (failed) => failed >= 3,
+        timeoutMs: 30_000,
+        what: "three failed sends during the outage",
+      });
       // ...and are delivered, in order, once it is back on the same address.
       await t.start();
       const after = await stored.next(
@@ -313,27 +315,14 @@ describe("agent to server", { timeout: 150_000 }, () => {
       firstStored("old-key", launch("old-key", env, ingestKey)),
       firstStored("new-key", launch("new-key", env, newKey)),
     ]);
-    await waitFor(
-      () =>
-        wrong.output.some((line) => /report #0 .*HTTP 401 .*bad_signature/.test(line)) ? true : undefined,
-      15_000,
-      "the wrong key refused with 401",
-    );
+    await waitFor(() => wrong.output.find((line) => /report #0 .*HTTP 401 .*bad_signature/.test(line)), {
+      timeoutMs: 15_000,
+      what: "the wrong key refused with 401",
+    });
     expect(await t.db.sensorReport.count({ where: { nodeName: "wrong-key" } })).toBe(0);
     expect(await t.db.sensor.count({ where: { nodeName: "wrong-key" } })).toBe(0);
   });
 });
-
-/** Re-checks an asynchronous condition every 200 ms until it gives a value (15 s at most). */
-async function until<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 function packetsIn(pcap: Buffer): number {
   const summary = summarizePcap(pcap);

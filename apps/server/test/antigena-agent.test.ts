@@ -7,8 +7,8 @@
 import type { StatsReport } from "@tapfleet/sensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentProcess } from "../../../packages/agent/test/support/agent-process.ts";
-import { waitFor } from "../../../packages/agent/test/support/run.ts";
 import { sendLabelledUdp, udpRecords } from "../../../packages/agent/test/support/traffic.ts";
+import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { createLabServer, type LabServer } from "./support/lab-server.ts";
 
 const CLUSTER = "antigena-lab";
@@ -18,20 +18,6 @@ let t: LabServer;
 let agent: AgentProcess | undefined;
 
 const json = <T>(response: { body: Buffer }): T => JSON.parse(response.body.toString()) as T;
-
-/** Reads `read` until `accept` likes the value or the time is up; returns the last value read. */
-async function eventually<T>(
-  read: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs: number,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value) || Date.now() > until) return value;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 beforeAll(async () => {
   t = await createLabServer({ links: [["t0", { ipv6: false }]] });
@@ -48,11 +34,10 @@ beforeAll(async () => {
   });
   // The sensor exists for the server once its first report is stored.
   await Promise.race([
-    waitFor(
-      () => (agent!.output.some((line) => /report #0 .* sent: HTTP 200/.test(line)) ? true : undefined),
-      30_000,
-      () => `a first stored report:\n${agent!.output.slice(-10).join("\n")}`,
-    ),
+    waitFor(() => agent!.output.find((line) => /report #0 .* sent: HTTP 200/.test(line)), {
+      timeoutMs: 30_000,
+      what: () => `a first stored report:\n${agent!.output.slice(-10).join("\n")}`,
+    }),
     agent.exited.then((code) => {
       throw new Error(`agent exited with ${code}: ${agent!.output.join("\n")}`);
     }),
@@ -80,11 +65,10 @@ describe("antigena agent to server", { timeout: 90_000 }, () => {
     });
     expect(requested.status, requested.body.toString()).toBe(200);
     const actionId = json<{ id: string }>(requested).id;
-    await waitFor(
-      () => agent!.output.find((line) => line.includes(`snapshot ${actionId} started on t0`)),
-      20_000,
-      () => `the snapshot to start:\n${agent!.output.slice(-10).join("\n")}`,
-    );
+    await waitFor(() => agent!.output.find((line) => line.includes(`snapshot ${actionId} started on t0`)), {
+      timeoutMs: 20_000,
+      what: () => `the snapshot to start:\n${agent!.output.slice(-10).join("\n")}`,
+    });
     await sendLabelledUdp(t.lab.senderNs, [
       { address: t0.agentV4, port: 6001, count: 12, prefix: "match" },
       { address: t0.agentV4, port: 6002, count: 8, prefix: "other" },
@@ -97,13 +81,17 @@ describe("antigena agent to server", { timeout: 90_000 }, () => {
       reason: string | null;
       result: { packetCount: number; endedBy: string; pcapUrl: string | null } | null;
     };
-    const action = await eventually(
+    const action = await waitFor(
       async () =>
         json<{ items: Action[] }>(await t.api("GET", `/api/v1/sensors/${sensorId}/actions`)).items.find(
           (item) => item.id === actionId,
         ),
-      (item) => item !== undefined && item.status !== "pending" && item.status !== "delivered",
-      30_000,
+      {
+        until: (item) => item !== undefined && item.status !== "pending" && item.status !== "delivered",
+        timeoutMs: 30_000,
+        intervalMs: 250,
+        what: () => `the snapshot to finish:\n${agent!.output.slice(-10).join("\n")}`,
+      },
     );
     expect(action, agent!.output.slice(-10).join("\n")).toMatchObject({
       status: "succeeded",
@@ -123,7 +111,7 @@ describe("antigena agent to server", { timeout: 90_000 }, () => {
     expect(records.every((record) => record.destinationPort === 6001)).toBe(true);
 
     // The agent's counters arrive with its reports and are stored with them.
-    const antigena = await eventually(
+    const antigena = await waitFor(
       async () =>
         (
           (
@@ -133,8 +121,12 @@ describe("antigena agent to server", { timeout: 90_000 }, () => {
             })
           )?.report as StatsReport | undefined
         )?.antigena,
-      (counters) => (counters?.actionsSucceeded ?? 0) >= 1,
-      15_000,
+      {
+        until: (counters) => (counters?.actionsSucceeded ?? 0) >= 1,
+        timeoutMs: 15_000,
+        intervalMs: 250,
+        what: "a report counting the succeeded action",
+      },
     );
     expect(antigena).toMatchObject({
       actionsReceived: 1,

@@ -13,6 +13,7 @@ import {
 import { createTestDatabase, type TestDatabase } from "@tapfleet/db/testing";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { loadServerEnv } from "../src/env.ts";
 import { createLogger, startServer, type RunningServer } from "../src/start.ts";
 import { loadTlsMaterial } from "../src/tls.ts";
@@ -89,16 +90,6 @@ describe("serving HTTPS", () => {
   let server: RunningServer;
   let serving: { certFile: string; keyFile: string };
   const logs: string[] = [];
-  /** Resolves once `check` gives a value; the condition is re-checked every 50 ms until the deadline. */
-  async function until<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const value = await check();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -162,18 +153,19 @@ describe("serving HTTPS", () => {
     expect(original).toBeDefined();
     // Half-written renewal: the new certificate beside the old key is refused and logged...
     copyFileSync(files(second).certFile, serving.certFile);
-    await until(
-      async () => Promise.resolve(logs.find((line) => line.includes("cannot be used"))),
-      "the refused renewal to be logged",
-    );
+    await waitFor(() => logs.find((line) => line.includes("cannot be used")), {
+      timeoutMs: 10_000,
+      what: "the refused renewal to be logged",
+    });
     // ...and the old pair is still served.
     expect(await fingerprint(first.cert)).toBe(original);
     // Complete it: now both match, and new connections get the new certificate.
     copyFileSync(files(second).keyFile, serving.keyFile);
-    const renewed = await until(async () => {
-      const current = await fingerprint(second.cert);
-      return current && current !== original ? current : undefined;
-    }, "the renewed certificate to be served");
+    const renewed = await waitFor(() => fingerprint(second.cert), {
+      until: (current) => current !== undefined && current !== original,
+      timeoutMs: 10_000,
+      what: "the renewed certificate to be served",
+    });
     expect(renewed).toBe(new X509Certificate(second.cert).fingerprint256);
     expect(logs.some((line) => line.includes("TLS certificate reloaded"))).toBe(true);
   });

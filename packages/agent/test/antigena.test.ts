@@ -16,7 +16,8 @@ import {
 } from "./support/agent-process.ts";
 import { createTestCertificate, TestCollector, type TestCertificate } from "./support/collector.ts";
 import { createLab, type Lab } from "./support/lab.ts";
-import { requireTools, waitFor } from "./support/run.ts";
+import { waitFor } from "../../../scripts/test-wait-for.ts";
+import { requireTools } from "./support/run.ts";
 import { sendLabelledUdp, udpRecords } from "./support/traffic.ts";
 
 let lab: Lab;
@@ -89,11 +90,10 @@ describe("agent antigena", { timeout: 90_000 }, () => {
 
     // 8 s leaves the sender room to start on a busy machine; checked below.
     const id = snapshotAction({ durationSeconds: 8, filter: "udp and (dst port 5001 or dst port 5003)" });
-    const line = await waitFor(
-      startedLine(id),
-      20_000,
-      () => `the snapshot to start:\n${agent.output.slice(-10).join("\n")}`,
-    );
+    const line = await waitFor(startedLine(id), {
+      timeoutMs: 20_000,
+      what: () => `the snapshot to start:\n${agent.output.slice(-10).join("\n")}`,
+    });
     // The action's filter, the sensor's BPF and the own-traffic exclusion, all at once.
     expect(line).toContain(
       `with filter "((${SENSOR_BPF}) and not (tcp and (host ${lab.collectorAddress}) and port ${collector.port})) and (udp and (dst port 5001 or dst port 5003))"`,
@@ -159,7 +159,7 @@ describe("agent antigena", { timeout: 90_000 }, () => {
       filter: "udp dst port 5004",
       maxPackets: 3,
     });
-    await waitFor(startedLine(id), 20_000, "the bounded snapshot to start");
+    await waitFor(startedLine(id), { timeoutMs: 20_000, what: "the bounded snapshot to start" });
     await sendLabelledUdp(lab.senderNs, [{ address: t0.agentV4, port: 5004, count: 10, prefix: "bounded" }]);
     const result = await collector.nextResult(id, 20_000);
     expect(result.metadata).toMatchObject({
@@ -210,14 +210,11 @@ describe("agent antigena", { timeout: 90_000 }, () => {
   it("counts failed polls while the server is away, backs off, and polls again when it is back", async () => {
     const failedBefore = agent.output.filter((line) => line.includes("antigena: poll failed")).length;
     await collector.stop();
-    await waitFor(
-      () =>
-        agent.output.filter((line) => line.includes("antigena: poll failed")).length >= failedBefore + 2
-          ? true
-          : undefined,
-      20_000,
-      "two failed polls",
-    );
+    await waitFor(() => agent.output.filter((line) => line.includes("antigena: poll failed")).length, {
+      until: (failed) => failed >= failedBefore + 2,
+      timeoutMs: 20_000,
+      what: "two failed polls",
+    });
     const pollsBefore = collector.polls.length;
     await collector.start();
     const report = await collector.nextReport(
@@ -226,11 +223,11 @@ describe("agent antigena", { timeout: 90_000 }, () => {
       "the failed polls counted",
     );
     expect(report.antigena!.pollsFailed).toBeGreaterThanOrEqual(2);
-    await waitFor(
-      () => (collector.polls.length > pollsBefore ? true : undefined),
-      30_000,
-      "a poll after the outage",
-    );
+    await waitFor(() => collector.polls.length, {
+      until: (polls) => polls > pollsBefore,
+      timeoutMs: 30_000,
+      what: "a poll after the outage",
+    });
     // Each retry waits at least the period (1 s) plus a jittered backoff.
     const delays = agent.output
       .filter((line) => line.includes("antigena: poll failed"))

@@ -15,7 +15,8 @@ import {
 } from "./support/agent-process.ts";
 import { createTestCertificate, TestCollector, type TestCertificate } from "./support/collector.ts";
 import { createLab, type Lab } from "./support/lab.ts";
-import { requireTools, run, waitFor } from "./support/run.ts";
+import { waitFor } from "../../../scripts/test-wait-for.ts";
+import { requireTools, run } from "./support/run.ts";
 import { icmpUnreachableBytes, sendUdp, udpFrameBytes } from "./support/traffic.ts";
 
 let lab: Lab;
@@ -113,14 +114,11 @@ describe("agent capture", { timeout: 90_000 }, () => {
     );
     expect(find(later, "t0")?.packets).toBe(100);
     const chunked = await waitFor(
-      () => {
-        const total = collector.chunks
+      () =>
+        collector.chunks
           .filter((chunk) => chunk.metadata.interface === "t0")
-          .reduce((sum, chunk) => sum + chunk.metadata.packetCount, 0);
-        return total >= 100 ? total : undefined;
-      },
-      10_000,
-      "100 packets in chunks",
+          .reduce((sum, chunk) => sum + chunk.metadata.packetCount, 0),
+      { until: (total) => total >= 100, timeoutMs: 10_000, what: "100 packets in chunks" },
     );
     expect(chunked).toBe(100);
     expect(later.upload.chunksSent).toBe(collector.chunks.length);
@@ -249,25 +247,25 @@ describe("agent capture", { timeout: 90_000 }, () => {
     // Counted before the link goes down (packets still in the kernel ring when it does are lost with the socket).
     await collector.nextReport((r) => find(r, "t2")?.protocols.udp === 3, 15_000, "t2 at 3 UDP packets");
     await setLink("down");
-    await waitFor(
-      () => count(/stopped capturing on t2: interface down/) === 1 || undefined,
-      10_000,
-      "the agent noticing t2 down",
-    );
+    await waitFor(() => count(/stopped capturing on t2: interface down/), {
+      until: (stops) => stops === 1,
+      timeoutMs: 10_000,
+      what: "the agent noticing t2 down",
+    });
     await setLink("up");
-    await waitFor(
-      () => count(/capturing on t2 \(link type/) === 2 || undefined,
-      10_000,
-      "the capture on t2 reopened",
-    );
+    await waitFor(() => count(/capturing on t2 \(link type/), {
+      until: (opens) => opens === 2,
+      timeoutMs: 10_000,
+      what: "the capture on t2 reopened",
+    });
     // Down and up between two interface polls: only the carrier change counter tells.
     await setLink("down");
     await setLink("up");
-    await waitFor(
-      () => count(/capturing on t2 \(link type/) === 3 || undefined,
-      10_000,
-      "the capture reopened after a quick flap",
-    );
+    await waitFor(() => count(/capturing on t2 \(link type/), {
+      until: (opens) => opens === 3,
+      timeoutMs: 10_000,
+      what: "the capture reopened after a quick flap",
+    });
     await sendUdp(lab.senderNs, link.agentV4, 5000, 4, 10);
     const report = await collector.nextReport(
       (r) => find(r, "t2")?.protocols.udp === 7,

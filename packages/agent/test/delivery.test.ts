@@ -16,7 +16,8 @@ import {
 import { createTestCertificate, TestCollector, type TestCertificate } from "./support/collector.ts";
 import { createLab, type Lab } from "./support/lab.ts";
 import { startTinyproxy, type Tinyproxy } from "./support/proxy.ts";
-import { requireTools, waitFor } from "./support/run.ts";
+import { waitFor } from "../../../scripts/test-wait-for.ts";
+import { requireTools } from "./support/run.ts";
 import { sendUdp } from "./support/traffic.ts";
 
 let lab: Lab;
@@ -86,11 +87,10 @@ describe("agent delivery", { timeout: 150_000 }, () => {
     const collector = await startCollector();
     const agent = launch(collector, { HTTPS_PROXY: "http://127.0.0.1:8888" });
     // No proxy listening yet: the agent must not go around it.
-    await waitFor(
-      () => (agent.output.some((line) => /report #0 .*not sent/.test(line)) ? true : undefined),
-      15_000,
-      "a failed send while the proxy is down",
-    );
+    await waitFor(() => agent.output.find((line) => /report #0 .*not sent/.test(line)), {
+      timeoutMs: 15_000,
+      what: "a failed send while the proxy is down",
+    });
     expect(collector.reports).toHaveLength(0);
     const proxy = startProxy(8888, collector.port);
     const report = await collector.nextReport(
@@ -99,11 +99,11 @@ describe("agent delivery", { timeout: 150_000 }, () => {
       "report #3 through the proxy",
     );
     expect(sequences(collector.reports)).toEqual(upTo(report.agent.sequence));
-    await waitFor(
-      () => (proxy.log().includes(`CONNECT`) ? true : undefined),
-      5000,
-      "a CONNECT in tinyproxy's log",
-    );
+    await waitFor(() => proxy.log(), {
+      until: (log) => log.includes("CONNECT"),
+      timeoutMs: 5000,
+      what: "a CONNECT in tinyproxy's log",
+    });
     expect(proxy.log()).toMatch(
       new RegExp(
         `Connect \\(file descriptor \\d+\\): .*|CONNECT ${lab.collectorAddress.replace(/\./g, "\\.")}:${collector.port}`,
@@ -130,8 +130,7 @@ describe("agent delivery", { timeout: 150_000 }, () => {
     // (A send before tinyproxy listens fails with ECONNREFUSED instead.)
     const refused = await waitFor(
       () => agent.output.find((line) => /report #\d+ .*not sent: .*CONNECT/.test(line)),
-      30_000,
-      "a send refused by the proxy",
+      { timeoutMs: 30_000, what: "a send refused by the proxy" },
     );
     expect(refused).toContain(
       `proxy 127.0.0.1:8888 refused CONNECT ${lab.collectorAddress}:${collector.port}: HTTP 403`,
@@ -157,7 +156,11 @@ describe("agent delivery", { timeout: 150_000 }, () => {
     await collector.stop();
     const failures = (): number => agent.output.filter((line) => /not sent/.test(line)).length;
     // Several reports come due during the outage.
-    await waitFor(() => (failures() >= 3 ? true : undefined), 30_000, "three failed sends during the outage");
+    await waitFor(failures, {
+      until: (failed) => failed >= 3,
+      timeoutMs: 30_000,
+      what: "three failed sends during the outage",
+    });
     const restarted = new TestCollector({
       host: lab.collectorAddress,
       port: collector.port,

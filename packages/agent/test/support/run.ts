@@ -41,21 +41,3 @@ export function requireTools(): void {
   if (process.getuid?.() !== 0) missing.push("root (capture and ip netns need it)");
   if (missing.length > 0) throw new Error(`agent capture tests need: ${missing.join("; ")}`);
 }
-
-/** Resolves when `check` returns a value, polling; rejects with `describe()` after the deadline. */
-export async function waitFor<T>(
-  check: () => T | undefined,
-  deadlineMs: number,
-  describe: string | (() => string),
-): Promise<T> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > until)
-      throw new Error(
-        `timed out after ${deadlineMs} ms waiting for ${typeof describe === "string" ? describe : describe()}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
