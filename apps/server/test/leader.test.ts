@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import { createTestDatabase, type TestDatabase } from "@tapfleet/db/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { ADMIN_PASSWORD } from "./harness.ts";
 
 interface LogLine {
@@ -114,15 +115,8 @@ function sampleLeaders(): { stop(): Promise<{ samples: number; twoLeaders: strin
   };
 }
 
-/** Polls until `predicate` holds; returns the milliseconds it took. */
-async function waitFor(what: string, predicate: () => Promise<boolean>, limitMs: number): Promise<number> {
-  const started = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - started > limitMs) throw new Error(`${what}: not within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return Date.now() - started;
-}
+/** Leadership changes are polled closely: some of these bounds are a second. */
+const within = (timeoutMs: number, what: string) => ({ timeoutMs, what, intervalMs: 25 });
 
 /** The moments a replica's leadership began and ended, from its own log. */
 function leadership(replica: Replica): { from: number; to: number }[] {
@@ -157,7 +151,7 @@ describe("leader election between server replicas", () => {
     a.child.kill("SIGKILL");
     const killedAt = Date.now();
     await a.exited;
-    await waitFor("b becomes leader", async () => (await leaderGauge(b)) === 1, 10_000);
+    await waitFor(() => leaderGauge(b), { until: (g) => g === 1, ...within(10_000, "b to lead") });
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     const { samples, twoLeaders } = await sampler.stop();
     expect(samples).toBeGreaterThan(3);
@@ -176,18 +170,20 @@ describe("leader election between server replicas", () => {
     const sampler = sampleLeaders();
     const terminatedAt = Date.now();
     await admin.query("SELECT pg_terminate_backend($1)", [holder]);
-    await waitFor("b steps down", async () => (await leaderGauge(b)) === 0, 1000);
+    await waitFor(() => leaderGauge(b), { until: (g) => g === 0, ...within(1000, "b to step down") });
     // Its log line says when, to the millisecond (it may reach us a little after the gauge).
-    await waitFor("b logs stepping down", () => Promise.resolve(leadership(b).at(-1)?.to !== Infinity), 1000);
+    await waitFor(() => leadership(b).at(-1), {
+      until: (term) => term?.to !== Infinity,
+      ...within(1000, "b to log stepping down"),
+    });
     const steppedDownAt = leadership(b).at(-1)!.to;
     // The lock connection's failure, not the next periodic check, made it step down.
     expect(steppedDownAt - terminatedAt).toBeLessThan(500);
 
-    await waitFor(
-      "a leader again",
-      async () => (await Promise.all([b, c].map(leaderGauge))).filter((g) => g === 1).length === 1,
-      10_000,
-    );
+    await waitFor(() => Promise.all([b, c].map(leaderGauge)), {
+      until: (gauges) => gauges.filter((g) => g === 1).length === 1,
+      ...within(10_000, "one leader again"),
+    });
     const { twoLeaders } = await sampler.stop();
     expect(twoLeaders).toEqual([]);
     const holders = await lockHolders();
@@ -206,7 +202,10 @@ describe("leader election between server replicas", () => {
       .sort((x) => (x.name === leader ? -1 : 1)) as [Replica, Replica];
     stopping.child.kill("SIGTERM");
     expect(await stopping.exited).toBe(0);
-    await waitFor("the other replica leads", async () => (await leaderGauge(staying)) === 1, 5000);
+    await waitFor(() => leaderGauge(staying), {
+      until: (g) => g === 1,
+      ...within(5000, "the other replica to lead"),
+    });
     expect(stopping.logs.map((line) => line.msg)).toContain("stopped");
   });
 });
