@@ -1,7 +1,7 @@
 // Antigena response actions: the parameters of each action type, with their
 // bounds. zod and the BPF pre-check only (no node built-ins), so the dashboard
 // can validate a request before sending it; the wire messages that carry
-// actions are in protocol.ts.
+// actions are in protocol/antigena.ts.
 import { z } from "zod";
 import { checkBpfFilter } from "./bpf.ts";
 import { storableText } from "./text.ts";
