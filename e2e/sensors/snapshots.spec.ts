@@ -7,6 +7,7 @@ import {
   INGEST_PATHS,
   type SensorAction,
 } from "../../packages/sensor/src/protocol.ts";
+import { encodePcap, LINKTYPE } from "../../packages/sensor/src/pcap.ts";
 import { ADMIN, signIn } from "../support/fixtures.ts";
 import { agentIdentity, agentRequest, idleInterface, registerCluster, sendReport } from "./agent-support.ts";
 
@@ -17,18 +18,12 @@ const AGENT = { clusterId: CLUSTER, nodeName: NODE, podName: POD };
 const identity = (sequence: number) => agentIdentity(AGENT, sequence);
 
 function pcapOf(count: number): Uint8Array {
-  const file = Buffer.alloc(24 + count * 76);
-  file.writeUInt32LE(0xa1b2c3d4, 0);
-  file.writeUInt16LE(2, 4);
-  file.writeUInt16LE(4, 6);
-  file.writeUInt32LE(65535, 16);
-  file.writeUInt32LE(1, 20);
-  for (let i = 0; i < count; i++) {
-    file.writeUInt32LE(Math.floor(Date.now() / 1000), 24 + i * 76);
-    file.writeUInt32LE(60, 24 + i * 76 + 8);
-    file.writeUInt32LE(60, 24 + i * 76 + 12);
-  }
-  return file;
+  const seconds = Math.floor(Date.now() / 1000);
+  return encodePcap({
+    linkType: LINKTYPE.ETHERNET,
+    snapLength: 65535,
+    records: Array.from({ length: count }, () => ({ seconds, fraction: 0, data: new Uint8Array(60) })),
+  });
 }
 
 async function registerSensor(request: APIRequestContext) {
