@@ -75,7 +75,11 @@ export interface DeleteOptions {
 
 export interface ObjectStoreOptions {
   clock?: Clock;
-  /** How many events `eventsSince` can replay; older versions are Expired (410). Default 10,000. */
+  /**
+   * How many events of each resource type `eventsSince` can replay; older versions
+   * are Expired (410). Kept per resource, as the API server's watch cache is, so
+   * busy pods do not expire a quiet resource's history. Default 10,000.
+   */
   historyLimit?: number;
   /** Namespaces created at start. Default: default, kube-system, kube-public, kube-node-lease. */
   namespaces?: readonly string[];
@@ -184,9 +188,65 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-interface HistoryEntry {
-  rv: number;
-  event: StoreEvent;
+/**
+ * One resource type's watch history: a ring of its newest events, oldest first.
+ * `evictedUpTo` is the resourceVersion of the newest event that fell out, so any
+ * version at or after it can still be replayed exactly.
+ */
+class ResourceHistory {
+  private readonly events: (StoreEvent | undefined)[];
+  private readonly revisions: number[];
+  private start = 0;
+  private count = 0;
+  evictedUpTo = 0;
+
+  constructor(private readonly limit: number) {
+    this.events = new Array<StoreEvent | undefined>(limit);
+    this.revisions = new Array<number>(limit).fill(0);
+  }
+
+  push(rv: number, event: StoreEvent): void {
+    if (this.count === this.limit) {
+      this.evictedUpTo = this.revisions[this.start]!;
+      this.events[this.start] = event;
+      this.revisions[this.start] = rv;
+      this.start = (this.start + 1) % this.limit;
+    } else {
+      const i = (this.start + this.count) % this.limit;
+      this.events[i] = event;
+      this.revisions[i] = rv;
+      this.count++;
+    }
+  }
+
+  /** Events with a resourceVersion strictly after `since`, oldest first. */
+  after(since: number): StoreEvent[] {
+    // Binary search for the first retained event after `since`.
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.revisions[(this.start + mid) % this.limit]! <= since) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: StoreEvent[] = [];
+    for (let k = lo; k < this.count; k++) out.push(this.events[(this.start + k) % this.limit]!);
+    return out;
+  }
+
+  /** Yields (rv, event) pairs oldest first, for merging several histories. */
+  entries(since: number): { rv: number; event: StoreEvent }[] {
+    const events = this.after(since);
+    const first = this.count - events.length;
+    return events.map((event, k) => ({ rv: this.revisions[(this.start + first + k) % this.limit]!, event }));
+  }
+
+  clear(upTo: number): void {
+    this.events.fill(undefined);
+    this.start = 0;
+    this.count = 0;
+    this.evictedUpTo = upTo;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -206,9 +266,16 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
   const podsByNode = new Map<string, Set<string>>();
 
   let revision = 0;
-  // History ring: entry for rv r lives at r % historyLimit while r > revision - historyCount.
-  const history: (HistoryEntry | undefined)[] = new Array<HistoryEntry | undefined>(historyLimit);
-  let historyCount = 0;
+  /** Watch history per resource type; created on a type's first write. */
+  const histories = new Map<ResourceName, ResourceHistory>();
+  /** Versions at or before this are Expired for every resource (the expireHistory fault). */
+  let expiredUpTo = 0;
+
+  function historyOf(resource: ResourceName): ResourceHistory {
+    let h = histories.get(resource);
+    if (!h) histories.set(resource, (h = new ResourceHistory(historyLimit)));
+    return h;
+  }
 
   function slotFor(resource: ResourceName): Slot {
     const info = lookupResource(resource);
@@ -299,9 +366,11 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
       bucket.set(name, next);
       indexAdd(resourceName(slot.info), next);
     }
-    const event: StoreEvent = { type, resource: resourceName(slot.info), object: next };
-    history[revision % historyLimit] = { rv: revision, event };
-    historyCount = Math.min(historyCount + 1, historyLimit);
+    const resource = resourceName(slot.info);
+    const event: StoreEvent = previous
+      ? { type, resource, object: next, previous }
+      : { type, resource, object: next };
+    historyOf(resource).push(revision, event);
     for (const listener of [...listeners]) {
       try {
         listener(event);
@@ -658,16 +727,19 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
       throw badRequest(`invalid resource version: ${JSON.stringify(resourceVersion)}`);
     const since = Number(resourceVersion);
     if (since >= revision) return [];
-    const oldest = revision - historyCount + 1;
-    if (since + 1 < oldest) throw expired(resourceVersion, String(oldest - 1));
-    const wanted = resource === undefined ? undefined : resourceName(lookupResource(resource));
-    const out: StoreEvent[] = [];
-    for (let rv = since + 1; rv <= revision; rv++) {
-      const entry = history[rv % historyLimit];
-      if (entry?.rv !== rv) throw new Error(`store history lost revision ${rv}`);
-      if (wanted === undefined || entry.event.resource === wanted) out.push(entry.event);
+    if (resource !== undefined) {
+      const h = histories.get(resourceName(lookupResource(resource)));
+      const floor = Math.max(expiredUpTo, h?.evictedUpTo ?? 0);
+      if (since < floor) throw expired(resourceVersion, String(floor));
+      return h?.after(since) ?? [];
     }
-    return out;
+    // Every resource: each history must reach back far enough; merge them in order.
+    const floor = Math.max(expiredUpTo, ...[...histories.values()].map((h) => h.evictedUpTo));
+    if (since < floor) throw expired(resourceVersion, String(floor));
+    return [...histories.values()]
+      .flatMap((h) => h.entries(since))
+      .sort((a, b) => a.rv - b.rv)
+      .map((e) => e.event);
   }
 
   function dependentsOf(ownerUid: string): { resource: ResourceName; object: KubeObject }[] {
@@ -724,8 +796,8 @@ export function createObjectStore(options: ObjectStoreOptions = {}): SimObjectSt
     currentResourceVersion: () => String(revision),
     eventsSince,
     expireHistory() {
-      historyCount = 0;
-      history.fill(undefined);
+      expiredUpTo = revision;
+      for (const h of histories.values()) h.clear(revision);
     },
     matches(resource, object, opts) {
       return compileFilter(resource, opts)(object);

@@ -49,6 +49,12 @@ export interface StoreEvent {
   resource: ResourceName;
   /** The object after the change (for DELETED: as it was, with the deletion's resourceVersion). */
   object: KubeObject;
+  /**
+   * The object before the change (MODIFIED and DELETED), as the API server's
+   * watch cache keeps it: a selector-filtered watch compares old and new to send
+   * an object leaving the selection as DELETED and one entering it as ADDED.
+   */
+  previous?: KubeObject | undefined;
 }
 
 export interface ListOptions {

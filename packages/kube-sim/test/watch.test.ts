@@ -118,6 +118,81 @@ describe("watch", () => {
     watch.close();
   });
 
+  it("replays each event as it happened: created in the window is ADDED, created and deleted is ADDED then DELETED", async () => {
+    cluster.store.create("configmaps", cm("before"));
+    const from = cluster.store.currentResourceVersion();
+    const before = structuredClone(cluster.store.get("configmaps", "default", "before")!);
+    before.data = { a: "2" };
+    cluster.store.update("configmaps", before);
+    cluster.store.create("configmaps", cm("born"));
+    cluster.store.create("configmaps", cm("brief"));
+    cluster.store.delete("configmaps", "default", "brief");
+    const watch = await openWatch(
+      cluster,
+      `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${from}`,
+    );
+    const seen = [];
+    for (let i = 0; i < 4; i++) {
+      const e = await watch.next();
+      seen.push(`${e.type} ${e.object.metadata.name}`);
+    }
+    expect(seen).toEqual(["MODIFIED before", "ADDED born", "ADDED brief", "DELETED brief"]);
+    // Live events continue the same story.
+    cluster.store.create("configmaps", cm("after"));
+    expect(await watch.next()).toMatchObject({ type: "ADDED", object: { metadata: { name: "after" } } });
+    watch.close();
+  });
+
+  it("replays a label-selected watch with objects leaving the selection as DELETED and entering it as ADDED", async () => {
+    cluster.store.create("configmaps", cm("leaver", { tier: "x" }));
+    cluster.store.create("configmaps", cm("joiner", { tier: "y" }));
+    const from = cluster.store.currentResourceVersion();
+    const relabel = (name: string, tier: string): void => {
+      const o = structuredClone(cluster.store.get("configmaps", "default", name)!);
+      o.metadata.labels = { tier };
+      cluster.store.update("configmaps", o);
+    };
+    relabel("leaver", "y");
+    relabel("joiner", "x");
+    cluster.store.create("configmaps", cm("outsider", { tier: "y" }));
+    cluster.store.delete("configmaps", "default", "outsider");
+    const watch = await openWatch(
+      cluster,
+      `/api/v1/namespaces/default/configmaps?watch=1&labelSelector=tier%3Dx&resourceVersion=${from}`,
+    );
+    expect(await watch.next()).toMatchObject({ type: "DELETED", object: { metadata: { name: "leaver" } } });
+    expect(await watch.next()).toMatchObject({ type: "ADDED", object: { metadata: { name: "joiner" } } });
+    // Live: entering is ADDED, leaving is DELETED; the outsider was never sent.
+    relabel("leaver", "x");
+    expect(await watch.next()).toMatchObject({ type: "ADDED", object: { metadata: { name: "leaver" } } });
+    relabel("joiner", "y");
+    expect(await watch.next()).toMatchObject({ type: "DELETED", object: { metadata: { name: "joiner" } } });
+    watch.close();
+  });
+
+  it("keeps watch history per resource: busy pods do not expire a quiet resource's history", async () => {
+    const small = await startSimCluster({ nodes: 1, historyLimit: 5 });
+    try {
+      const from = small.store.currentResourceVersion();
+      small.store.create("configmaps", cm("quiet"));
+      for (let i = 0; i < 10; i++) small.store.create("secrets", { ...cm(`busy-${i}`), kind: "Secret" });
+      const quiet = await openWatch(
+        small,
+        `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${from}`,
+      );
+      expect(await quiet.next()).toMatchObject({ type: "ADDED", object: { metadata: { name: "quiet" } } });
+      quiet.close();
+      const busy = await openWatch(
+        small,
+        `/api/v1/namespaces/default/secrets?watch=1&resourceVersion=${from}`,
+      );
+      expect(await busy.next()).toMatchObject({ type: "ERROR", object: { code: 410, reason: "Expired" } });
+      busy.close();
+    } finally {
+      await small.stop();
+    }
+  });
+
   it("serves the legacy /watch/ path for one object", async () => {
     const watch = await openWatch(cluster, "/api/v1/watch/namespaces/default/configmaps/w1");
     expect(await watch.next()).toMatchObject({ type: "ADDED", object: { metadata: { name: "w1" } } });

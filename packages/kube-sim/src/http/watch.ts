@@ -65,8 +65,6 @@ export class WatchHub {
     const fromNow = rv === undefined || rv === "" || rv === "0" || watch.sendInitialEvents;
     let replay: StoreEvent[] = [];
     let expiredError: ApiError | undefined;
-    const known = new Set<string>();
-    const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name ?? ""}`;
 
     if (fromNow) {
       const { items } = store.list(resource, { namespace: watch.namespace });
@@ -79,10 +77,6 @@ export class WatchHub {
         if (apiError.status.code !== 410) throw apiError;
         expiredError = apiError;
       }
-      // Objects matching now are taken as known to the client, so that a later
-      // change moving one out of the selection is sent as DELETED.
-      for (const object of store.list(resource, { namespace: watch.namespace }).items)
-        if (matches(object)) known.add(keyOf(object));
     }
 
     res.writeHead(200, {
@@ -110,22 +104,22 @@ export class WatchHub {
       return;
     }
 
-    /** Applies selector transitions: a change into the selection is ADDED, out of it DELETED. */
+    /**
+     * Each event as it happened, seen through the selection the way the API
+     * server's cacheWatcher does: compare the object before and after the change,
+     * so one entering the selection is ADDED, one leaving it DELETED, one created
+     * is ADDED, and replayed events tell the same story as live ones.
+     */
     const deliver = (event: StoreEvent): void => {
-      const key = keyOf(event.object);
-      const isMatch = matches(event.object);
+      const before = event.type === "DELETED" ? (event.previous ?? event.object) : event.previous;
+      const wasMatch = before !== undefined && matches(before);
       if (event.type === "DELETED") {
-        if (isMatch || known.has(key)) write("DELETED", present(event.object));
-        known.delete(key);
+        if (wasMatch || matches(event.object)) write("DELETED", present(event.object));
         return;
       }
-      if (isMatch) {
-        write(known.has(key) ? "MODIFIED" : "ADDED", present(event.object));
-        known.add(key);
-      } else if (known.has(key)) {
-        write("DELETED", present(event.object));
-        known.delete(key);
-      }
+      const isMatch = matches(event.object);
+      if (isMatch) write(wasMatch ? "MODIFIED" : "ADDED", present(event.object));
+      else if (wasMatch) write("DELETED", present(event.object));
     };
 
     const bookmark = (annotations?: Record<string, string>): void =>
