@@ -1,12 +1,15 @@
 // kube-sim at fleet scale: one DaemonSet on N nodes (default 5,000) with the
 // fake kubelet at 0 delay. Measures scheduling to all-Ready, a full rolling
-// update at maxUnavailable 10%, list latency (in-process and over HTTP) and RSS.
+// update at maxUnavailable 10%, list latency (in-process and over HTTP), the
+// steady heartbeat load (Lease renewals every 10 s, node status every 5 min) and
+// RSS. The main cluster runs with heartbeats on, as a real one does.
 //
 //   npm run bench:sim              # 5,000 nodes
 //   BENCH_NODES=500 npm run bench:sim
 
 import { performance } from "node:perf_hooks";
 import { createSimCluster } from "../src/cluster.ts";
+import { createManualClock } from "../src/manual-clock.ts";
 import { startApiServer } from "../src/server.ts";
 import { daemonSetFixture } from "../src/testing/fixtures.ts";
 import type { KubeObject } from "../src/types.ts";
@@ -156,6 +159,34 @@ async function main(): Promise<void> {
   ]);
   rows.push(["RSS after the run", mb(process.memoryUsage().rss)]);
   await cluster.stop();
+
+  // Heartbeats alone, on a manual clock so ten minutes of cluster time run as fast as the CPU allows.
+  const clock = createManualClock();
+  const idle = createSimCluster({ nodes: NODES, kubelet: "fake", clock, recordEvents: EVENTS });
+  idle.store.create("daemonsets.apps", daemonSet("tapfleet/agent:1.0.0"));
+  clock.advance(1_000);
+  const writesBefore = idle.heartbeats!.writeCount();
+  let nodeEvents = 0;
+  let leaseEvents = 0;
+  const unsubscribe = idle.store.subscribe((e) => {
+    if (e.resource === "nodes") nodeEvents++;
+    else if (e.resource === "leases.coordination.k8s.io") leaseEvents++;
+  });
+  const simulatedMs = 600_000;
+  const t3 = mark();
+  clock.advance(simulatedMs);
+  const cpu = process.cpuUsage(t3.cpu);
+  unsubscribe();
+  const writes = idle.heartbeats!.writeCount() - writesBefore;
+  rows.push([
+    `heartbeats: 10 min of cluster time, ${NODES} nodes`,
+    `${since(t3)}; ${((cpu.user + cpu.system) / 1e3 / (simulatedMs / 1000)).toFixed(1)} ms CPU per cluster second`,
+  ]);
+  rows.push([
+    "heartbeat writes (lease / node watch events per cluster second)",
+    `${writes} (${(leaseEvents / (simulatedMs / 1000)).toFixed(0)} / ${(nodeEvents / (simulatedMs / 1000)).toFixed(1)})`,
+  ]);
+  await idle.stop();
   clearInterval(keepAlive);
 
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -20,6 +20,7 @@ import {
   type SpawnFunction,
 } from "./controllers/kubelet.ts";
 import { startScheduler, type Scheduler } from "./controllers/scheduler.ts";
+import { NOT_READY, startNodeHeartbeats, type NodeHeartbeats } from "./controllers/node-heartbeats.ts";
 import type { Taint } from "./controllers/scheduling.ts";
 import { createWorkQueue } from "./controllers/work-queue.ts";
 
@@ -71,6 +72,19 @@ export interface SimClusterOptions {
   historyLimit?: number;
   /** Controller errors (default: printed to stderr). */
   onError?: (err: unknown) => void;
+  /**
+   * Kubelet heartbeats (node Lease renewals and periodic node status posts) and
+   * the node lifecycle controller's grace period. Default true.
+   */
+  heartbeats?: boolean;
+  /** Each kubelet renews its Lease in kube-node-lease this often. Default 10 s. */
+  leaseRenewIntervalMs?: number;
+  /** An unchanged node status is posted this often. Default 5 min. */
+  nodeStatusReportFrequencyMs?: number;
+  /** Without a lease renewal for this long a node goes Unknown and is tainted unreachable. Default 40 s. */
+  nodeMonitorGracePeriodMs?: number;
+  /** How often the node lifecycle controller checks leases. Default 5 s. */
+  nodeMonitorPeriodMs?: number;
 }
 
 export interface SimCluster {
@@ -93,8 +107,18 @@ export interface SimCluster {
   removeNode(name: string): void;
   taint(name: string, taint: Taint): void;
   untaint(name: string, key: string, effect?: Taint["effect"]): void;
-  /** NotReady: Ready=False, not-ready taints, the node's pods become not ready. */
+  /** The kubelet reports NotReady (or Ready again) at once: Ready=False, not-ready taints, the node's pods become not ready. */
   setNodeReady(name: string, ready: boolean): void;
+  /**
+   * The node's kubelet stops: no lease renewals, status posts or pod work. After
+   * the node monitor grace period the node's conditions turn Unknown and it is
+   * tainted unreachable (needs `heartbeats`, the default).
+   */
+  stopNodeKubelet(name: string): void;
+  /** The node's kubelet starts again: lease renewed and status posted at once. */
+  startNodeKubelet(name: string): void;
+  /** Heartbeats, when on. */
+  heartbeats: NodeHeartbeats | undefined;
   setCrashLoop(matcher: PodMatcher, crash?: boolean | CrashSpec): void;
   stop(): Promise<void>;
 }
@@ -191,14 +215,19 @@ export function makeNode(spec: NodeSpec, now: number): KubeObject {
   };
 }
 
-const MANAGED_TAINTS = new Set(["node.kubernetes.io/not-ready", "node.kubernetes.io/unschedulable"]);
+const MANAGED_TAINTS = new Set([
+  "node.kubernetes.io/not-ready",
+  "node.kubernetes.io/unreachable",
+  "node.kubernetes.io/unschedulable",
+]);
 
-function isReady(node: KubeObject): boolean {
+/** The Ready condition's status: "True", "False", "Unknown" (no condition counts as Unknown). */
+function readyStatus(node: KubeObject): string {
   const conditions = (Array.isArray(node.status?.conditions) ? node.status.conditions : []) as Array<{
     type: string;
     status: string;
   }>;
-  return conditions.some((c) => c.type === "Ready" && c.status === "True");
+  return conditions.find((c) => c.type === "Ready")?.status ?? "Unknown";
 }
 
 /**
@@ -214,9 +243,14 @@ export function desiredTaints(node: KubeObject, now: number): Taint[] {
     out.push(existing ?? { key, effect, ...(timeAdded ? { timeAdded: formatTimestamp(now) } : {}) });
   };
   if (node.spec?.unschedulable === true) keep("node.kubernetes.io/unschedulable", "NoSchedule", true);
-  if (!isReady(node)) {
+  const ready = readyStatus(node);
+  // Ready=False: the kubelet says so (not-ready); Unknown: the kubelet went silent (unreachable).
+  if (ready === "False") {
     keep("node.kubernetes.io/not-ready", "NoSchedule", false);
     keep("node.kubernetes.io/not-ready", "NoExecute", true);
+  } else if (ready !== "True") {
+    keep("node.kubernetes.io/unreachable", "NoSchedule", false);
+    keep("node.kubernetes.io/unreachable", "NoExecute", true);
   }
   return out;
 }
@@ -300,8 +334,30 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
     ...(options.crashWhen ? { crashWhen: options.crashWhen } : {}),
     ...(options.crashAfterMs !== undefined ? { crashAfterMs: options.crashAfterMs } : {}),
     ...(options.backOffBaseMs !== undefined ? { backOffBaseMs: options.backOffBaseMs } : {}),
+    // A stopped kubelet does no pod work; `heartbeats` is assigned below, before any sync runs.
+    nodeKubeletRunning: (nodeName) => heartbeats?.kubeletRunning(nodeName) ?? true,
   });
   const daemonSets = startDaemonSetController({ store, clock, recordEvents, onError });
+  const heartbeats: NodeHeartbeats | undefined =
+    options.heartbeats === false
+      ? undefined
+      : startNodeHeartbeats({
+          store,
+          clock,
+          onError,
+          ...(options.leaseRenewIntervalMs !== undefined
+            ? { leaseRenewIntervalMs: options.leaseRenewIntervalMs }
+            : {}),
+          ...(options.nodeStatusReportFrequencyMs !== undefined
+            ? { nodeStatusReportFrequencyMs: options.nodeStatusReportFrequencyMs }
+            : {}),
+          ...(options.nodeMonitorGracePeriodMs !== undefined
+            ? { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs }
+            : {}),
+          ...(options.nodeMonitorPeriodMs !== undefined
+            ? { nodeMonitorPeriodMs: options.nodeMonitorPeriodMs }
+            : {}),
+        });
 
   function mustGetNode(name: string): KubeObject {
     const node = store.get("nodes", undefined, name);
@@ -323,6 +379,7 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
     clock,
     kubelet,
     daemonSets,
+    heartbeats,
     logs: {
       getLogs: (r) =>
         kubelet.getLogs(r.namespace, r.pod, {
@@ -363,19 +420,33 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
       const time = formatTimestamp(clock.now());
       const conditions = ((node.status?.conditions ?? []) as Array<Record<string, unknown>>).map((c) => {
         if (c.type !== "Ready") return c;
-        const status = ready ? "True" : "False";
+        const reported = ready
+          ? { status: "True", reason: "KubeletReady", message: "kubelet is posting ready status" }
+          : NOT_READY;
         return {
           ...c,
-          status,
+          ...reported,
           lastHeartbeatTime: time,
-          lastTransitionTime: c.status === status ? c.lastTransitionTime : time,
-          reason: ready ? "KubeletReady" : "KubeletNotReady",
-          message: ready
-            ? "kubelet is posting ready status"
-            : "container runtime network not ready: NetworkReady=false",
+          lastTransitionTime: c.status === reported.status ? c.lastTransitionTime : time,
         };
       });
+      heartbeats?.setReportedReady(name, ready);
       store.update("nodes", { ...node, status: { ...node.status, conditions } }, { subresource: "status" });
+      kubelet.resyncNode(name);
+    },
+
+    stopNodeKubelet(name) {
+      mustGetNode(name);
+      if (!heartbeats)
+        throw new Error("stopNodeKubelet needs heartbeats (createSimCluster({ heartbeats: true }))");
+      heartbeats.stopKubelet(name);
+    },
+
+    startNodeKubelet(name) {
+      mustGetNode(name);
+      if (!heartbeats)
+        throw new Error("startNodeKubelet needs heartbeats (createSimCluster({ heartbeats: true }))");
+      heartbeats.startKubelet(name);
       kubelet.resyncNode(name);
     },
 
@@ -384,6 +455,7 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
     },
 
     async stop() {
+      heartbeats?.stop();
       unsubscribeNodes();
       nodeQueue.stop();
       scheduler.stop();

@@ -74,6 +74,8 @@ export interface KubeletOptions {
   spawn?: SpawnFunction;
   /** Bytes of log kept per container (current and previous instance each). Default 256 KiB. */
   logLimitBytes?: number;
+  /** Whether a node's kubelet runs; a stopped one does no pod work. Default: all run. */
+  nodeKubeletRunning?: (nodeName: string) => boolean;
   onError?: (err: unknown) => void;
 }
 
@@ -355,6 +357,8 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     const nodeName = pod.spec?.nodeName;
     if (typeof nodeName !== "string" || nodeName === "") return;
     if (!store.get("nodes", undefined, nodeName)) return;
+    // A stopped kubelet neither starts, stops nor reports anything until it runs again.
+    if (options.nodeKubeletRunning?.(nodeName) === false) return;
     const ready = nodeReady(nodeName);
     let record = pods.get(key);
     if (pod.metadata.deletionTimestamp !== undefined) {
