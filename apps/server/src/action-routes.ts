@@ -11,7 +11,7 @@ import {
   type IngestGateway,
   type SessionPolicy,
 } from "@tapfleet/core";
-import type { Db } from "@tapfleet/db";
+import type { Db, LiveBus } from "@tapfleet/db";
 import { INGEST_PATHS, MAX_ACTION_RESULT_BODY_BYTES } from "@tapfleet/sensor";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
@@ -22,10 +22,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function registerActionRoutes(
   app: FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>,
-  options: { db: Db; gateway: IngestGateway; sessionPolicy: SessionPolicy },
+  options: { db: Db; bus: LiveBus; gateway: IngestGateway; sessionPolicy: SessionPolicy },
 ): Promise<void> {
   const actions = createActionGateway({
     db: options.db,
+    bus: options.bus,
     ingest: options.gateway,
     onError: (error, context) => app.log.warn({ err: error }, context),
   });

@@ -246,6 +246,7 @@ export async function buildApp(
   });
   await registerActionRoutes(app, {
     db: options.db,
+    bus: options.bus,
     gateway: options.gateway,
     sessionPolicy: options.sessionPolicy,
   });

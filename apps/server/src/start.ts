@@ -249,6 +249,7 @@ export async function startServer(options: {
     const controllers = startControllers({
       controllers: createServerControllers({
         db,
+        bus,
         sessionPolicy,
         retentionDays: env.TAPFLEET_STATS_RETENTION_DAYS,
         logger,

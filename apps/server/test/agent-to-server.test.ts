@@ -4,7 +4,7 @@
 // What the server stored — read back through its live bus, its database and
 // its API — must match the traffic exactly, for each agent's interface rules.
 
-import { STATS_TOPIC, type ReportSummary } from "@tapfleet/core";
+import { STATS_TOPIC, subscribeTopic, type ReportSummary } from "@tapfleet/core";
 import { createLiveBus, type LiveBus } from "@tapfleet/db";
 import { summarizePcap, type InterfaceStats, type StatsReport } from "@tapfleet/sensor";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -90,9 +90,9 @@ const counts = (summary: ReportSummary) =>
 beforeAll(async () => {
   t = await createLabServer({ links: [["t0"], ["t1", { ipv6: false }], ["t2", { ipv6: false }]] });
   bus = await createLiveBus({ url: t.databaseUrl });
-  const iterator = bus.subscribe(STATS_TOPIC, subscription.signal);
+  const iterator = subscribeTopic(bus, STATS_TOPIC, subscription.signal);
   void (async () => {
-    for await (const message of iterator) stored.add(message as ReportSummary);
+    for await (const summary of iterator) stored.add(summary);
   })().catch(() => undefined);
   ingestKey = await t.registerCluster(CLUSTER);
 });

@@ -4,6 +4,7 @@
 // the action as it was.
 import { randomBytes, randomUUID } from "node:crypto";
 import { expireSensorActions } from "@tapfleet/core";
+import { createLiveBus, type LiveBus } from "@tapfleet/db";
 import {
   actionPollPath,
   CONTENT_TYPES,
@@ -22,6 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./harness.ts";
 
 let t: TestServer;
+/** The live bus, as another replica would hold it, for the core functions called directly. */
+let bus: LiveBus;
 let operator: string;
 let viewer: string;
 let cluster: { clusterId: string; keyId: string; secret: string };
@@ -163,6 +166,7 @@ const actionRow = (id: string) => t.db.sensorAction.findUniqueOrThrow({ where: {
 
 beforeAll(async () => {
   t = await startTestServer();
+  bus = await createLiveBus({ url: t.database.url });
   operator = (await t.userWithToken("operator", "snap-operator")).token;
   viewer = (await t.userWithToken("viewer", "snap-viewer")).token;
   const created = await t.trpc("clusters.create", { input: { id: "prod-eu-1" }, auth: { bearer: operator } });
@@ -173,6 +177,7 @@ beforeAll(async () => {
   otherSensorId = (await t.db.sensor.findFirstOrThrow({ where: { nodeName: "node-b" } })).id;
 });
 afterAll(async () => {
+  await bus?.close();
   await t?.stop();
 });
 
@@ -530,20 +535,20 @@ describe("antigena: expiry", () => {
     const unpicked = (await requestSnapshot({ pickupTimeoutSeconds: 10 }, operator, otherSensorId)).body
       .id as string;
     const now = Date.now();
-    expect(await expireSensorActions({ db: t.db, now: new Date(now + 5_000) })).toEqual([]);
-    const expired = await expireSensorActions({ db: t.db, now: new Date(now + 11_000) });
+    expect(await expireSensorActions({ db: t.db, bus, now: new Date(now + 5_000) })).toEqual([]);
+    const expired = await expireSensorActions({ db: t.db, bus, now: new Date(now + 11_000) });
     expect(expired.map((e) => e.id)).toEqual([unpicked]);
     expect(await actionRow(unpicked)).toMatchObject({
       status: "expired",
       reason: expect.stringMatching(/^not picked up in time/),
     });
     // Once only.
-    expect(await expireSensorActions({ db: t.db, now: new Date(now + 12_000) })).toEqual([]);
+    expect(await expireSensorActions({ db: t.db, bus, now: new Date(now + 12_000) })).toEqual([]);
 
     const late = (await requestSnapshot({ durationSeconds: 1 }, operator, otherSensorId)).body.id as string;
     const polled = await poll("node-b");
     const action = polled.body.actions!.find((a) => a.id === late)!;
-    const afterDeadline = await expireSensorActions({ db: t.db, now: new Date(action.deadlineAt + 1) });
+    const afterDeadline = await expireSensorActions({ db: t.db, bus, now: new Date(action.deadlineAt + 1) });
     expect(afterDeadline.map((e) => e.id)).toEqual([late]);
     expect(await actionRow(late)).toMatchObject({
       status: "expired",
@@ -558,6 +563,64 @@ describe("antigena: expiry", () => {
     });
     expect(audit).toHaveLength(2);
     expect(audit.every((event) => event.actorType === "system" && event.outcome === "failure")).toBe(true);
+  });
+});
+
+describe("antigena: live audit", () => {
+  it("streams events recorded in core (an expiry) and by the API (a request) to audit.live, each exactly once", async () => {
+    expect(await sendReport("node-live")).toBe(200);
+    const liveSensorId = (await t.db.sensor.findFirstOrThrow({ where: { nodeName: "node-live" } })).id;
+    const admin = await t.userWithToken("admin", "audit-watcher");
+    const latest = await t.db.auditEvent.findFirstOrThrow({ orderBy: { id: "desc" } });
+    const controller = new AbortController();
+    const input = encodeURIComponent(JSON.stringify({ lastEventId: latest.id.toString() }));
+    const response = await fetch(`${t.url}/trpc/audit.live?input=${input}`, {
+      headers: { authorization: `Bearer ${admin.token}`, accept: "text/event-stream" },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+
+    // Recorded by the API's middleware.
+    const requested = await requestSnapshot({ pickupTimeoutSeconds: 10 }, operator, liveSensorId);
+    expect(requested.status).toBe(200);
+    const actionId = requested.body.id as string;
+    // Recorded in core, outside any API call, on the bus another replica would hold.
+    const expired = await expireSensorActions({
+      db: t.db,
+      bus,
+      now: new Date(Date.now() + 11_000),
+      sensorId: liveSensorId,
+    });
+    expect(expired.map((e) => e.id)).toEqual([actionId]);
+    // A last event, after which the stream has everything that came before it.
+    const closing = await requestSnapshot({ filter: "not a filter (" }, operator, liveSensorId);
+    expect(closing.status).toBe(400);
+
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    const events: { id: string; action: string; target: string | null }[] = [];
+    while (
+      !events.some(
+        (e) => e.action === "sensors.requestSnapshot" && e.target === liveSensorId && e !== events[0],
+      )
+    ) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      const lines = buffer.split("\n");
+      buffer = lines.pop()!;
+      for (const line of lines)
+        if (line.startsWith("data: {")) events.push(JSON.parse(line.slice(6)) as (typeof events)[number]);
+    }
+    controller.abort();
+    const ours = events.filter((e) => e.target === liveSensorId || e.target === actionId);
+    expect(ours.map((e) => e.action)).toEqual([
+      "sensors.requestSnapshot",
+      "sensors.actionExpired",
+      "sensors.requestSnapshot",
+    ]);
+    expect(new Set(ours.map((e) => e.id)).size).toBe(3);
   });
 });
 

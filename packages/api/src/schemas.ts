@@ -1,6 +1,7 @@
-// Input and output schemas of the API. zod only, so the dashboard can import
-// them for client-side validation without pulling in server code.
+// Input and output schemas of the API. The dashboard imports their types only;
+// the rules its forms check at run time come from @tapfleet/sensor.
 import { SNAPSHOT_LIMITS, ZPcapSnapshotParamsSchema } from "@tapfleet/sensor/actions";
+import { ZReportSummarySchema, type ReportSummary as ReportSummaryOutput } from "@tapfleet/core";
 import { z } from "zod";
 import { ZPasswordSchema } from "./password-rule.ts";
 
@@ -69,32 +70,8 @@ export const ZCreateTokenInputSchema = z.object({
   expiresAt: z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" }).nullish(),
 });
 
-export const ZAuditEventSchema = z.object({
-  id: z.string(),
-  at: z.string(),
-  actorType: z.enum(["user", "token", "system", "anonymous"]),
-  actorName: z.string(),
-  action: z.string(),
-  target: z.string().nullable(),
-  /** The target's name when `target` is an id, as it was at the time. */
-  targetName: z.string().nullable(),
-  ip: z.string().nullable(),
-  outcome: z.enum(["success", "failure"]),
-  errorCode: z.string().nullable(),
-  /** What the caller was told, for a failure. */
-  message: z.string().nullable(),
-  /** Fields of an existing object the action changed (`role: viewer → operator`). */
-  changes: z.array(
-    z.object({
-      field: z.string(),
-      from: z.union([z.string(), z.number(), z.boolean()]).nullable(),
-      to: z.union([z.string(), z.number(), z.boolean()]).nullable(),
-    }),
-  ),
-  /** The request's input, with passwords, keys and tokens redacted. */
-  detail: z.json().nullable(),
-});
-export type AuditEventOutput = z.infer<typeof ZAuditEventSchema>;
+// Defined in core next to the live topic that carries it.
+export { ZAuditEventSchema, type AuditEventOutput } from "@tapfleet/core";
 
 export const ZAuditListInputSchema = z.object({
   cursor: z
@@ -149,48 +126,8 @@ export const ZClusterSchema = z.object({
   keys: z.array(ZIngestKeySchema),
 });
 
-export const ZReportSummarySchema = z.object({
-  sensorId: z.string(),
-  clusterId: z.string(),
-  nodeName: z.string(),
-  receivedAt: z.string(),
-  sentAt: z.string(),
-  sequence: z.number(),
-  /** Seconds the agent announced until its next report; null when it did not say (older agents). */
-  reportIntervalSeconds: z.number().nullable().default(null),
-  packets: z.number(),
-  bytes: z.number(),
-  kernelDrops: z.number(),
-  interfaceDrops: z.number(),
-  interfaces: z.array(
-    z.object({
-      name: z.string(),
-      packets: z.number(),
-      bytes: z.number(),
-      kernelDrops: z.number(),
-      interfaceDrops: z.number(),
-    }),
-  ),
-  upload: z.object({
-    chunksSent: z.number(),
-    bytesSent: z.number(),
-    chunksDropped: z.number(),
-    /** Reports the agent could not deliver (0 in summaries stored before agents counted them). */
-    reportsDropped: z.number().default(0),
-  }),
-  /** Response-action counters; null (or absent, in summaries stored before they existed) when the agent does not poll. */
-  antigena: z
-    .object({
-      pollsOk: z.number(),
-      pollsFailed: z.number(),
-      actionsReceived: z.number(),
-      actionsSucceeded: z.number(),
-      actionsFailed: z.number(),
-    })
-    .nullable()
-    .optional(),
-});
-export type ReportSummaryOutput = z.infer<typeof ZReportSummarySchema>;
+// Defined in core next to the live topic that carries it.
+export { ZReportSummarySchema, type ReportSummaryOutput };
 
 /**
  * Whether a sensor still reports, judged on the server (three missed report intervals make it

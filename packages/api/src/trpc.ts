@@ -15,9 +15,6 @@ import type { OpenApiMeta } from "trpc-to-openapi";
 import { z, ZodError } from "zod";
 import type { ApiContext } from "./context.ts";
 
-/** Live bus topic carrying every new audit event. */
-export const AUDIT_TOPIC = "audit";
-
 export interface ProcedureMeta extends OpenApiMeta {
   /** The smallest role that may call the procedure; absent means public. */
   role?: Role;
@@ -127,8 +124,10 @@ const errorsAndAudit = t.middleware(async ({ ctx, type, path, meta, next, getRaw
       actor.type === "anonymous" && input && typeof input === "object" && "username" in input
         ? String(input.username).slice(0, 64)
         : undefined;
-    const event = await recordAuditEvent({
+    // Recording publishes the event on the live audit topic too.
+    await recordAuditEvent({
       db: ctx.db,
+      bus: ctx.bus,
       actor,
       action: path,
       target: inputTarget ?? auditNotes.target,
@@ -141,16 +140,6 @@ const errorsAndAudit = t.middleware(async ({ ctx, type, path, meta, next, getRaw
       detail: input,
       claimedName,
     });
-    // Live viewers of the audit log (on any replica) see it at once; a lost
-    // notification only delays them until their next page load.
-    const live = { ...event, at: event.at.toISOString() };
-    // A notification holds under 8 kB: a large input stays in the log, out of the live copy.
-    const fits = JSON.stringify(live).length < 6000;
-    await ctx.bus
-      .publish(AUDIT_TOPIC, fits ? live : { ...live, detail: null })
-      .catch((publishError: unknown) =>
-        ctx.log.warn({ err: publishError }, "publishing an audit event live failed"),
-      );
   }
   if (error) throw error;
   return result;

@@ -7,6 +7,7 @@ export * from "./auth/sessions.ts";
 export * from "./users/users.ts";
 export * from "./tokens/tokens.ts";
 export * from "./audit/audit.ts";
+export * from "./live/topics.ts";
 // The handles that callers pass into core functions; re-exported so layers
 // above core never import the database package.
 export type { Db, LiveBus } from "@tapfleet/db";

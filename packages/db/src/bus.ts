@@ -28,6 +28,12 @@ export interface LiveBus {
    * from the database without a gap.
    */
   subscribe(topic: string, signal?: AbortSignal): AsyncIterable<unknown>;
+  /**
+   * Hands a problem with a message to the bus's `onError` (the server's log):
+   * for layers above the bus, such as the typed topics that drop a message
+   * they cannot read, which have no logger of their own.
+   */
+  reportError(error: Error): void;
   close(): Promise<void>;
 }
 
@@ -118,6 +124,9 @@ export async function createLiveBus(options: {
           }
         },
       };
+    },
+    reportError(error) {
+      options.onError?.(error);
     },
     async close() {
       closed = true;

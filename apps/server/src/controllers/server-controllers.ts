@@ -9,6 +9,7 @@ import {
   purgeExpiredSessions,
   purgeOldLoginAttempts,
   type Db,
+  type LiveBus,
   type SessionPolicy,
 } from "@tapfleet/core";
 import type { Logger } from "pino";
@@ -34,6 +35,7 @@ export async function maintainReports(options: {
 
 export function createServerControllers(options: {
   db: Db;
+  bus: LiveBus;
   sessionPolicy: SessionPolicy;
   retentionDays: number;
   logger: Logger;
@@ -69,7 +71,7 @@ export function createServerControllers(options: {
       intervalMs: 30_000,
       clock,
       tick: async () => {
-        await expireSensorActions({ db });
+        await expireSensorActions({ db, bus: options.bus });
       },
       onError: (error) => logger.warn({ err: error }, "expiring response actions failed"),
     }),

@@ -1,8 +1,14 @@
-import { listAuditActions, listAuditEvents, listAuditEventsAfter } from "@tapfleet/core";
+import {
+  AUDIT_TOPIC,
+  listAuditActions,
+  listAuditEvents,
+  listAuditEventsAfter,
+  subscribeTopic,
+} from "@tapfleet/core";
 import { z } from "zod";
 import { ZAuditEventSchema, ZAuditListInputSchema } from "../schemas.ts";
 import { tracked } from "@trpc/server";
-import { adminProcedure, AUDIT_TOPIC, router } from "../trpc.ts";
+import { adminProcedure, router } from "../trpc.ts";
 import { serializeAuditEvent } from "./serialize.ts";
 
 export const auditRouter = router({
@@ -54,7 +60,7 @@ export const auditRouter = router({
     )
     .subscription(async function* ({ ctx, input, signal }) {
       // Subscribe before reading the backlog, so nothing falls between the two.
-      const live = ctx.bus.subscribe(AUDIT_TOPIC, signal);
+      const live = subscribeTopic(ctx.bus, AUDIT_TOPIC, signal);
       let last = input?.lastEventId ? BigInt(input.lastEventId) : null;
       if (last !== null) {
         for (const event of await listAuditEventsAfter({ db: ctx.db, afterId: last.toString() })) {
@@ -62,10 +68,9 @@ export const auditRouter = router({
           yield tracked(event.id, serializeAuditEvent(event));
         }
       }
-      for await (const message of live) {
-        const parsed = ZAuditEventSchema.safeParse(message);
-        if (!parsed.success || (last !== null && BigInt(parsed.data.id) <= last)) continue;
-        yield tracked(parsed.data.id, parsed.data);
+      for await (const event of live) {
+        if (last !== null && BigInt(event.id) <= last) continue;
+        yield tracked(event.id, event);
       }
     }),
 });

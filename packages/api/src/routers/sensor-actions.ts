@@ -48,6 +48,7 @@ export const requestSnapshot = operatorProcedure
     return serializeSensorAction(
       await requestPcapSnapshot({
         db: ctx.db,
+        bus: ctx.bus,
         actor: ctx.actor,
         sensorId: id,
         params: device === undefined ? params : { ...params, interface: device },
@@ -69,7 +70,7 @@ export const listActions = viewerProcedure
   .input(ZSensorActionsInputSchema)
   .output(z.object({ items: z.array(ZSensorActionSchema) }))
   .query(async ({ ctx, input }) => ({
-    items: (await listSensorActions({ db: ctx.db, sensorId: input.id, limit: input.limit })).map(
-      serializeSensorAction,
-    ),
+    items: (
+      await listSensorActions({ db: ctx.db, bus: ctx.bus, sensorId: input.id, limit: input.limit })
+    ).map(serializeSensorAction),
   }));

@@ -1,6 +1,6 @@
-import { STATS_TOPIC } from "@tapfleet/core";
+import { STATS_TOPIC, subscribeTopic } from "@tapfleet/core";
 import { z } from "zod";
-import { ZClusterIdSchema, ZLiveReportSchema, ZReportSummarySchema, ZSensorSchema } from "../schemas.ts";
+import { ZClusterIdSchema, ZLiveReportSchema, ZSensorSchema } from "../schemas.ts";
 import { router, viewerProcedure } from "../trpc.ts";
 import { listActions, requestSnapshot } from "./sensor-actions.ts";
 import { listSensorsView, reportingAfter } from "./sensor-views.ts";
@@ -32,10 +32,8 @@ export const sensorsRouter = router({
   live: viewerProcedure
     .input(z.object({ clusterId: ZClusterIdSchema.optional() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
-      for await (const message of ctx.bus.subscribe(STATS_TOPIC, signal)) {
-        const parsed = ZReportSummarySchema.safeParse(message);
-        if (!parsed.success || (input?.clusterId && parsed.data.clusterId !== input.clusterId)) continue;
-        const summary = parsed.data;
+      for await (const summary of subscribeTopic(ctx.bus, STATS_TOPIC, signal)) {
+        if (input?.clusterId && summary.clusterId !== input.clusterId) continue;
         yield ZLiveReportSchema.parse({
           ...summary,
           reporting: reportingAfter({ summary, lastSeenAt: new Date(summary.receivedAt), now: new Date() }),

@@ -1,7 +1,7 @@
 // Core returns Dates; the API sends ISO strings so that tRPC, REST and the
 // dashboard all see the same JSON without a transformer.
-import type { ApiTokenView, AuditEventView, UserView } from "@tapfleet/core";
-import type { AuditEventOutput, TokenOutput, UserOutput } from "../schemas.ts";
+import type { ApiTokenView, UserView } from "@tapfleet/core";
+import type { TokenOutput, UserOutput } from "../schemas.ts";
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 
@@ -19,11 +19,4 @@ export function serializeToken(token: ApiTokenView): TokenOutput {
   };
 }
 
-export function serializeAuditEvent(event: AuditEventView): AuditEventOutput {
-  // Core hands back the stored JSON (already redacted); it is JSON by construction.
-  return {
-    ...event,
-    at: event.at.toISOString(),
-    detail: (event.detail ?? null) as AuditEventOutput["detail"],
-  };
-}
+export { serializeAuditEvent } from "@tapfleet/core";

@@ -2,7 +2,7 @@
 // actions, and the signed result upload that closes one. Verification is the
 // ingest gateway's (same keys, clock window, nonces, size limits); nothing is
 // stored for a refused request.
-import type { Db } from "@tapfleet/db";
+import type { Db, LiveBus } from "@tapfleet/db";
 import {
   decodeActionResultUpload,
   MAX_ACTION_RESULT_BODY_BYTES,
@@ -30,11 +30,13 @@ export interface ActionGateway {
 
 export function createActionGateway(options: {
   db: Db;
+  /** Where the audit events of results and expiries are published. */
+  bus: LiveBus;
   ingest: Pick<IngestGateway, "verifySigned">;
   clock?: () => number;
   onError?: (error: unknown, context: string) => void;
 }): ActionGateway {
-  const { db } = options;
+  const { db, bus } = options;
   const clock = options.clock ?? Date.now;
 
   const refuse = (
@@ -66,7 +68,7 @@ export function createActionGateway(options: {
       // A sensor that has not reported yet has no actions (they are requested for known sensors).
       if (!sensor) return { status: 200, body: { ok: true, serverTime: now.getTime(), actions: [] } };
       await db.sensor.update({ where: { id: sensor.id }, data: { lastSeenAt: now } });
-      await expireSensorActions({ db, now, sensorId: sensor.id });
+      await expireSensorActions({ db, bus, now, sensorId: sensor.id });
       // Hand out what is pending; the result deadline counts from now.
       await db.$executeRaw`
         UPDATE "SensorAction" SET "status" = 'delivered', "deliveredAt" = ${now},
@@ -180,6 +182,7 @@ export function createActionGateway(options: {
       if ("status" in outcome) return outcome;
       await recordAuditEvent({
         db,
+        bus,
         actor: { type: "system", name: `agent ${metadata.agent.clusterId}/${metadata.agent.nodeName}` },
         action: "sensors.actionResult",
         target: outcome.actionId,

@@ -5,7 +5,7 @@
 //
 // Lifecycle: pending → delivered (handed out by a poll) → succeeded | failed
 // (the agent's result); pending or delivered → expired (deadline passed).
-import type { Db } from "@tapfleet/db";
+import type { Db, LiveBus } from "@tapfleet/db";
 import { Prisma } from "@tapfleet/db";
 import { ZPcapSnapshotParamsSchema, type PcapSnapshotParams } from "@tapfleet/sensor";
 import type { AuthenticatedActor } from "../actor.ts";
@@ -127,6 +127,8 @@ async function requireSensor(db: Db, sensorId: string): Promise<void> {
  */
 export async function requestPcapSnapshot(options: {
   db: Db;
+  /** Where the audit events of actions expired on the way are published. */
+  bus: LiveBus;
   actor: AuthenticatedActor;
   sensorId: string;
   params: PcapSnapshotParams;
@@ -149,7 +151,7 @@ export async function requestPcapSnapshot(options: {
   }
   const now = options.now ?? new Date();
   await requireSensor(db, options.sensorId);
-  await expireSensorActions({ db, now, sensorId: options.sensorId });
+  await expireSensorActions({ db, bus: options.bus, now, sensorId: options.sensorId });
   const row = await db.$transaction(async (tx) => {
     // The sensor row is the lock that makes "count open actions, then add one" atomic.
     await tx.$queryRaw`SELECT id FROM "Sensor" WHERE id = ${options.sensorId}::uuid FOR UPDATE`;
@@ -181,12 +183,19 @@ export async function requestPcapSnapshot(options: {
 /** A sensor's actions, newest first (stale ones are expired first, so the list tells the truth). */
 export async function listSensorActions(options: {
   db: Db;
+  /** Where the audit events of actions expired on the way are published. */
+  bus: LiveBus;
   sensorId: string;
   limit?: number;
   now?: Date;
 }): Promise<SensorActionView[]> {
   await requireSensor(options.db, options.sensorId);
-  await expireSensorActions({ db: options.db, now: options.now ?? new Date(), sensorId: options.sensorId });
+  await expireSensorActions({
+    db: options.db,
+    bus: options.bus,
+    now: options.now ?? new Date(),
+    sensorId: options.sensorId,
+  });
   const rows = await options.db.sensorAction.findMany({
     where: { sensorId: options.sensorId },
     orderBy: [{ requestedAt: "desc" }, { id: "desc" }],
@@ -230,6 +239,8 @@ const RESULT_EXPIRED = "no result in time: the agent did not upload one before t
  */
 export async function expireSensorActions(options: {
   db: Db;
+  /** Where each expiry's audit event is published. */
+  bus: LiveBus;
   now?: Date;
   sensorId?: string;
 }): Promise<Array<{ id: string; sensorId: string; reason: string }>> {
@@ -247,6 +258,7 @@ export async function expireSensorActions(options: {
   for (const action of expired) {
     await recordAuditEvent({
       db: options.db,
+      bus: options.bus,
       actor: { type: "system", name: "tapfleet" },
       action: "sensors.actionExpired",
       target: action.id,

@@ -1,5 +1,7 @@
-import type { Db, Outcome, Prisma } from "@tapfleet/db";
+import type { Db, LiveBus, Outcome, Prisma } from "@tapfleet/db";
+import { z } from "zod";
 import type { Actor } from "../actor.ts";
+import { defineTopic, publishTopic } from "../live/topics.ts";
 
 /** One field of an existing object that an action changed. */
 export interface AuditChange {
@@ -27,6 +29,49 @@ export interface AuditEventView {
   detail: unknown;
 }
 
+/** An audit event as the API and the live stream send it (dates as ISO strings). */
+export const ZAuditEventSchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  actorType: z.enum(["user", "token", "system", "anonymous"]),
+  actorName: z.string(),
+  action: z.string(),
+  target: z.string().nullable(),
+  /** The target's name when `target` is an id, as it was at the time. */
+  targetName: z.string().nullable(),
+  ip: z.string().nullable(),
+  outcome: z.enum(["success", "failure"]),
+  errorCode: z.string().nullable(),
+  /** What the caller was told, for a failure. */
+  message: z.string().nullable(),
+  /** Fields of an existing object the action changed (`role: viewer → operator`). */
+  changes: z.array(
+    z.object({
+      field: z.string(),
+      from: z.union([z.string(), z.number(), z.boolean()]).nullable(),
+      to: z.union([z.string(), z.number(), z.boolean()]).nullable(),
+    }),
+  ),
+  /** The request's input, with passwords, keys and tokens redacted. */
+  detail: z.json().nullable(),
+});
+export type AuditEventOutput = z.infer<typeof ZAuditEventSchema>;
+
+/** Every audit event, as it is recorded, wherever it is recorded. */
+export const AUDIT_TOPIC = defineTopic("audit", ZAuditEventSchema);
+
+export function serializeAuditEvent(event: AuditEventView): AuditEventOutput {
+  // Core hands back the stored JSON (already redacted); it is JSON by construction.
+  return {
+    ...event,
+    at: event.at.toISOString(),
+    detail: (event.detail ?? null) as AuditEventOutput["detail"],
+  };
+}
+
+/** A live notification holds under 8 kB: a larger event goes out without its detail (the log keeps it). */
+const MAX_LIVE_EVENT_CHARS = 6000;
+
 const SECRET_KEY = /pass(word)?|secret|token|key|cookie|authorization/i;
 
 /** A copy of `value` fit for the audit log: secret-looking fields masked, strings and depth bounded. */
@@ -46,8 +91,15 @@ export function redactForAudit(value: unknown, depth = 0): unknown {
   return value;
 }
 
+/**
+ * Writes one audit event and then publishes it on AUDIT_TOPIC, so live
+ * viewers (on any replica) see it at once. A failed publish is reported to
+ * the bus's log and does not fail the caller: a lost notification only delays
+ * viewers until their next page load.
+ */
 export async function recordAuditEvent(options: {
   db: Db;
+  bus: LiveBus;
   actor: Actor | { type: "system"; name: string };
   /** What was done, as `area.verb` (the tRPC path for API calls). */
   action: string;
@@ -90,7 +142,16 @@ export async function recordAuditEvent(options: {
         options.detail === undefined ? undefined : (redactForAudit(options.detail) as Prisma.InputJsonValue),
     },
   });
-  return toAuditEventView(row);
+  const event = toAuditEventView(row);
+  const live = serializeAuditEvent(event);
+  await publishTopic(
+    options.bus,
+    AUDIT_TOPIC,
+    JSON.stringify(live).length < MAX_LIVE_EVENT_CHARS ? live : { ...live, detail: null },
+  ).catch((error: unknown) =>
+    options.bus.reportError(new Error("publishing an audit event live failed", { cause: error })),
+  );
+  return event;
 }
 
 type AuditEventRow = Omit<AuditEventView, "id" | "changes" | "detail"> & {

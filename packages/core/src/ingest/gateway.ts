@@ -12,16 +12,18 @@ import {
 } from "@tapfleet/sensor";
 import type { Db, LiveBus, PgPool } from "@tapfleet/db";
 import type { SecretBox } from "../secrets.ts";
+import { z } from "zod";
+import { defineTopic, publishTopic, subscribeTopic } from "../live/topics.ts";
 import { createReportWriter } from "./report-writer.ts";
 
-export { STATS_TOPIC } from "./report-writer.ts";
+export { STATS_TOPIC } from "./summary.ts";
 
-/** Live-bus topic on which replicas tell each other that a key id's keys changed. */
-export const INGEST_KEYS_TOPIC = "ingest-keys";
+/** Live topic on which replicas tell each other that a key id's keys changed (no id: all of them). */
+export const INGEST_KEYS_TOPIC = defineTopic("ingest-keys", z.object({ keyId: z.string().optional() }));
 
 /** Key ids remembered at most; unknown ids sent by strangers cannot grow the cache without bound. */
 const MAX_CACHED_KEY_IDS = 10_000;
-export { summarizeReport, type ReportSummary } from "./summary.ts";
+export { summarizeReport, ZReportSummarySchema, type ReportSummary } from "./summary.ts";
 
 export interface IngestRequest {
   method: string;
@@ -119,9 +121,8 @@ export function createIngestGateway(options: {
 
   const keyChanges = new AbortController();
   void (async () => {
-    for await (const message of options.bus.subscribe(INGEST_KEYS_TOPIC, keyChanges.signal)) {
-      const keyId = (message as { keyId?: unknown } | null)?.keyId;
-      if (typeof keyId === "string") cache.delete(keyId);
+    for await (const { keyId } of subscribeTopic(options.bus, INGEST_KEYS_TOPIC, keyChanges.signal)) {
+      if (keyId !== undefined) cache.delete(keyId);
       else cache.clear();
     }
   })().catch((error: unknown) => options.onError?.(error, "watching ingest key changes"));
@@ -211,9 +212,9 @@ export function createIngestGateway(options: {
       cache.delete(keyId);
       // Never fails the caller: the key is stored and its secret about to be shown once.
       // Without the message, other replicas pick the key up when their cache expires.
-      await options.bus
-        .publish(INGEST_KEYS_TOPIC, { keyId })
-        .catch((error: unknown) => options.onError?.(error, "announcing a key change"));
+      await publishTopic(options.bus, INGEST_KEYS_TOPIC, { keyId }).catch((error: unknown) =>
+        options.onError?.(error, "announcing a key change"),
+      );
     },
     close: () => keyChanges.abort(),
     drain: () => writer.drain(),

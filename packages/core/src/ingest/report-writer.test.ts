@@ -3,7 +3,9 @@ import { createTestDatabase, type TestDatabase } from "@tapfleet/db/testing";
 import { PROTOCOL_VERSION, type StatsReport } from "@tapfleet/sensor";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ensureReportPartitions } from "./partitions.ts";
-import { createReportWriter, STATS_TOPIC, type ReportWriter } from "./report-writer.ts";
+import { subscribeTopic } from "../live/topics.ts";
+import { createReportWriter, type ReportWriter } from "./report-writer.ts";
+import { STATS_TOPIC } from "./summary.ts";
 
 let database: TestDatabase;
 let db: Db;
@@ -145,8 +147,8 @@ describe("report writer", () => {
     const controller = new AbortController();
     const received: { nodeName: string; sequence: number }[] = [];
     const reading = (async () => {
-      for await (const message of bus.subscribe(STATS_TOPIC, controller.signal)) {
-        received.push(message as { nodeName: string; sequence: number });
+      for await (const message of subscribeTopic(bus, STATS_TOPIC, controller.signal)) {
+        received.push(message);
         if (received.length === 40) controller.abort();
       }
     })();

@@ -1,30 +1,59 @@
 // What a stored report looks like in lists and on the live bus: totals and
 // per-interface counters, small enough for one NOTIFY.
-import {
-  CHUNK_DROP_REASONS,
-  REPORT_DROP_REASONS,
-  type AntigenaStats,
-  type StatsReport,
-} from "@tapfleet/sensor";
+import { CHUNK_DROP_REASONS, REPORT_DROP_REASONS, type StatsReport } from "@tapfleet/sensor";
+import { z } from "zod";
+import { defineTopic } from "../live/topics.ts";
 
-export interface ReportSummary {
-  sensorId: string;
-  clusterId: string;
-  nodeName: string;
-  receivedAt: string;
-  sentAt: string;
-  sequence: number;
-  /** Seconds the agent announced until its next report; null when its report did not say (older agents). */
-  reportIntervalSeconds: number | null;
-  packets: number;
-  bytes: number;
-  kernelDrops: number;
-  interfaceDrops: number;
-  interfaces: { name: string; packets: number; bytes: number; kernelDrops: number; interfaceDrops: number }[];
-  upload: { chunksSent: number; bytesSent: number; chunksDropped: number; reportsDropped: number };
-  /** Response-action counters; null when the agent does not poll for actions (Antigena off, or older). */
-  antigena: AntigenaStats | null;
-}
+/**
+ * The one definition of a report summary: the live topic parses with it, the
+ * API declares it as output, and the type is inferred from it. Defaults cover
+ * summaries stored before a field existed.
+ */
+export const ZReportSummarySchema = z.object({
+  sensorId: z.string(),
+  clusterId: z.string(),
+  nodeName: z.string(),
+  receivedAt: z.string(),
+  sentAt: z.string(),
+  sequence: z.number(),
+  /** Seconds the agent announced until its next report; null when it did not say (older agents). */
+  reportIntervalSeconds: z.number().nullable().default(null),
+  packets: z.number(),
+  bytes: z.number(),
+  kernelDrops: z.number(),
+  interfaceDrops: z.number(),
+  interfaces: z.array(
+    z.object({
+      name: z.string(),
+      packets: z.number(),
+      bytes: z.number(),
+      kernelDrops: z.number(),
+      interfaceDrops: z.number(),
+    }),
+  ),
+  upload: z.object({
+    chunksSent: z.number(),
+    bytesSent: z.number(),
+    chunksDropped: z.number(),
+    /** Reports the agent could not deliver (0 in summaries stored before agents counted them). */
+    reportsDropped: z.number().default(0),
+  }),
+  /** Response-action counters; null (or absent, in summaries stored before they existed) when the agent does not poll. */
+  antigena: z
+    .object({
+      pollsOk: z.number(),
+      pollsFailed: z.number(),
+      actionsReceived: z.number(),
+      actionsSucceeded: z.number(),
+      actionsFailed: z.number(),
+    })
+    .nullable()
+    .optional(),
+});
+export type ReportSummary = z.output<typeof ZReportSummarySchema>;
+
+/** Every stored report's summary, published once its batch has committed. */
+export const STATS_TOPIC = defineTopic("stats", ZReportSummarySchema);
 
 const MAX_LIVE_INTERFACES = 32;
 
