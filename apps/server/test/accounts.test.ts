@@ -114,6 +114,44 @@ describe("changing your own password", () => {
     );
   });
 
+  it("counts wrong current passwords against the sign-in limit, atomically, and then refuses even the right one", async () => {
+    const user = await t.userWithToken("viewer", "guessed-from-a-stolen-session");
+    const cookie = await t.login(user.username, user.password);
+    const before = await t.db.user.findUniqueOrThrow({ where: { id: user.userId } });
+    const guess = (i: number) =>
+      changeMyPassword(cookie, {
+        currentPassword: `guess-number-${i}`,
+        newPassword: "violet-harbor-lantern-42",
+      });
+    // Sent at once, as a guesser would: no more than the limit (5 per user name) reach the check.
+    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => guess(i)));
+    const checked = burst.filter((g) => g.status === 400).length;
+    expect(checked).toBeLessThanOrEqual(5);
+    expect(burst.filter((g) => g.status === 429)).toHaveLength(8 - checked);
+    // One by one after that: exactly the rest of the limit reaches the check.
+    const after = [];
+    for (let i = 8; i < 16; i++) after.push((await guess(i)).status);
+    expect(after).toEqual([...Array<number>(5 - checked).fill(400), ...Array<number>(3 + checked).fill(429)]);
+    const refused = burst.find((g) => g.status === 429)!;
+    expect(refused.body.message).toMatch(
+      /^Too many wrong passwords for this account\. Try again in \d+ s\.$/,
+    );
+
+    const right = await changeMyPassword(cookie, {
+      currentPassword: user.password,
+      newPassword: "violet-harbor-lantern-42",
+    });
+    expect(right.status).toBe(429);
+    const unchanged = await t.db.user.findUniqueOrThrow({ where: { id: user.userId } });
+    expect(unchanged.passwordHash).toBe(before.passwordHash);
+    // The same limit guards signing in under that name.
+    const signIn = await t.trpc("auth.login", {
+      input: { username: user.username, password: user.password },
+    });
+    expect(signIn.status).toBe(429);
+    expect(signIn.body.error?.data.appCode).toBe("RATE_LIMITED");
+  });
+
   it("is refused to an API token, which has no password", async () => {
     const user = await t.userWithToken("admin", "token-caller");
     const result = await t.trpc("users.changeMyPassword", {

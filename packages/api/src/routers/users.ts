@@ -101,6 +101,7 @@ export const usersRouter = router({
         sessionId: ctx.actor.sessionId,
         currentPassword: input.currentPassword,
         newPassword: input.newPassword,
+        ip: ctx.origin.ip,
       });
       return { ok: true as const, otherSessionsEnded };
     }),

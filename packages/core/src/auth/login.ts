@@ -39,8 +39,64 @@ export async function loginWithPassword(options: {
 }): Promise<{ user: User; cookieValue: string; expiresAt: Date }> {
   const { db, ip } = options;
   const now = options.now ?? new Date();
-  const limit = options.rateLimit ?? DEFAULT_LOGIN_RATE_LIMIT;
   const username = options.username.trim().toLowerCase();
+  const attempt = await countPasswordAttempt({
+    db,
+    username,
+    ip,
+    now,
+    rateLimit: options.rateLimit,
+    refusal: "Too many failed sign-in attempts.",
+  });
+
+  const user = await db.user.findUnique({ where: { username } });
+  const ok = user
+    ? await verifyPassword(user.passwordHash, options.password)
+    : await verifyAgainstDummy(options.password);
+  if (ok && !user?.disabledAt) await attempt.succeeded();
+  if (!user || !ok) {
+    throw new AppError("INVALID_CREDENTIALS", { userMessage: "Wrong user name or password." });
+  }
+  if (user.disabledAt) {
+    throw new AppError("INVALID_CREDENTIALS", {
+      message: `user ${username} is disabled`,
+      userMessage: "This account is disabled. Ask an administrator to enable it.",
+    });
+  }
+  const session = await createSession({
+    db,
+    userId: user.id,
+    ip,
+    userAgent: options.userAgent,
+    now,
+    ...(options.sessionPolicy ? { policy: options.sessionPolicy } : {}),
+  });
+  return { user, ...session };
+}
+
+/**
+ * Counts one password check against the sign-in attempt limit, before the
+ * password is checked: the attempt is written (as a failure) and committed on
+ * its own, then the attempts already there are counted, per user name and per
+ * address. Over the limit it is removed again and refused with RATE_LIMITED
+ * (`refusal` plus when to retry). Otherwise the caller checks the password and
+ * calls `succeeded()` when it was right. Every place that checks a password
+ * (signing in, changing your own password) counts here, so together they
+ * allow no more guesses than the limit.
+ */
+export async function countPasswordAttempt(options: {
+  db: Db;
+  /** Lower-case, as stored. */
+  username: string;
+  ip: string;
+  now?: Date;
+  rateLimit?: LoginRateLimit | undefined;
+  /** The first sentence of the refusal. */
+  refusal: string;
+}): Promise<{ succeeded(): Promise<void> }> {
+  const { db, ip, username } = options;
+  const now = options.now ?? new Date();
+  const limit = options.rateLimit ?? DEFAULT_LOGIN_RATE_LIMIT;
   const since = new Date(now.getTime() - limit.windowMs);
 
   // Committed on its own before counting, so every later attempt sees it.
@@ -68,36 +124,15 @@ export async function loginWithPassword(options: {
     await db.loginAttempt.deleteMany({ where: { id: attempt.id } });
     const retryAfterSeconds = Math.max(1, Math.ceil((retryAt - now.getTime()) / 1000));
     throw new AppError("RATE_LIMITED", {
-      userMessage: `Too many failed sign-in attempts. Try again in ${retryAfterSeconds} s.`,
+      userMessage: `${options.refusal} Try again in ${retryAfterSeconds} s.`,
       retryAfterSeconds,
     });
   }
-
-  const user = await db.user.findUnique({ where: { username } });
-  const ok = user
-    ? await verifyPassword(user.passwordHash, options.password)
-    : await verifyAgainstDummy(options.password);
-  if (ok && !user?.disabledAt) {
-    await db.loginAttempt.update({ where: { id: attempt.id }, data: { success: true } });
-  }
-  if (!user || !ok) {
-    throw new AppError("INVALID_CREDENTIALS", { userMessage: "Wrong user name or password." });
-  }
-  if (user.disabledAt) {
-    throw new AppError("INVALID_CREDENTIALS", {
-      message: `user ${username} is disabled`,
-      userMessage: "This account is disabled. Ask an administrator to enable it.",
-    });
-  }
-  const session = await createSession({
-    db,
-    userId: user.id,
-    ip,
-    userAgent: options.userAgent,
-    now,
-    ...(options.sessionPolicy ? { policy: options.sessionPolicy } : {}),
-  });
-  return { user, ...session };
+  return {
+    async succeeded() {
+      await db.loginAttempt.update({ where: { id: attempt.id }, data: { success: true } });
+    },
+  };
 }
 
 /** Drops login attempts older than the rate-limit window. */

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Prisma, type Db, type User } from "@tapfleet/db";
 import { diffForAudit, type AuditChange } from "../audit/audit.ts";
+import { countPasswordAttempt, type LoginRateLimit } from "../auth/login.ts";
 import { hashPassword, verifyPassword } from "../auth/passwords.ts";
 import { AppError } from "../errors.ts";
 import type { Role } from "../roles.ts";
@@ -134,14 +135,28 @@ export async function changeOwnPassword(options: {
   sessionId: string;
   currentPassword: string;
   newPassword: string;
+  /** The caller's address: wrong current passwords count against the sign-in limit, as at sign-in. */
+  ip: string;
+  now?: Date;
+  rateLimit?: LoginRateLimit | undefined;
 }): Promise<{ otherSessionsEnded: number }> {
   const user = await getUserOrThrow(options.db, options.userId);
+  // Counted before the check, like a sign-in: a stolen session cannot guess the password here.
+  const attempt = await countPasswordAttempt({
+    db: options.db,
+    username: user.username,
+    ip: options.ip,
+    ...(options.now ? { now: options.now } : {}),
+    rateLimit: options.rateLimit,
+    refusal: "Too many wrong passwords for this account.",
+  });
   if (!(await verifyPassword(user.passwordHash, options.currentPassword))) {
     throw new AppError("INVALID_INPUT", {
       field: "currentPassword",
       userMessage: "is not your current password",
     });
   }
+  await attempt.succeeded();
   if (options.newPassword === options.currentPassword) {
     throw new AppError("INVALID_INPUT", {
       field: "newPassword",
