@@ -15,7 +15,12 @@ function placement(node: Partial<InventoryNode>, daemonSet: Partial<InventoryDae
 }
 
 describe("nodeShouldRunDaemonSet: nodeSelector", () => {
-  it.each([
+  it.each<{
+    name: string;
+    labels: Record<string, string>;
+    selector: Record<string, string>;
+    expected: NodePlacement;
+  }>([
     { name: "no selector", labels: {}, selector: {}, expected: run },
     {
       name: "every label equal",

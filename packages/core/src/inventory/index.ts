@@ -1,0 +1,5 @@
+export * from "./types.ts";
+export * from "./placement.ts";
+export * from "./coverage.ts";
+export * from "./inventory.ts";
+export * from "./summary.ts";
