@@ -65,6 +65,12 @@ export interface SimClusterOptions {
   crashAfterMs?: number;
   /** CrashLoopBackOff base. Default 10 s. */
   backOffBaseMs?: number;
+  /**
+   * Fake mode: how long a container takes to stop after SIGTERM when its pod is
+   * deleted (at most the grace period; past it the container is killed, exit 137).
+   * The pod stays visible, Terminating, meanwhile. Default 0.
+   */
+  containerStopMs?: number;
   clock?: Clock;
   /** Record core/v1 Events (scheduler, kubelet, DaemonSet controller). Default true. */
   recordEvents?: boolean;
@@ -334,6 +340,7 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
     ...(options.crashWhen ? { crashWhen: options.crashWhen } : {}),
     ...(options.crashAfterMs !== undefined ? { crashAfterMs: options.crashAfterMs } : {}),
     ...(options.backOffBaseMs !== undefined ? { backOffBaseMs: options.backOffBaseMs } : {}),
+    ...(options.containerStopMs !== undefined ? { stopAfterMs: options.containerStopMs } : {}),
     // A stopped kubelet does no pod work; `heartbeats` is assigned below, before any sync runs.
     nodeKubeletRunning: (nodeName) => heartbeats?.kubeletRunning(nodeName) ?? true,
   });

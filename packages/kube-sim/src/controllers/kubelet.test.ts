@@ -152,6 +152,68 @@ describe("kubelet: fake mode", () => {
   });
 });
 
+describe("kubelet: graceful pod deletion (fake mode)", () => {
+  function fake(options: SimClusterOptions = {}) {
+    const clock = createManualClock();
+    cluster = createSimCluster({ nodes: 1, clock, heartbeats: false, ...options });
+    const events: { type: string; pod: KubeObject }[] = [];
+    cluster.store.subscribe((e) => {
+      if (e.resource === "pods") events.push({ type: e.type, pod: e.object });
+    });
+    return { c: cluster, clock, events };
+  }
+  /** Lets the kubelet's continuation after a container stopped (a promise) run. */
+  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it("keeps a deleted pod visible while its container stops, reports it terminated, then removes it", async () => {
+    const { c, clock, events } = fake({ containerStopMs: 2_000 });
+    c.store.create("pods", podObject("stopping", [{ name: "a", image: "x:1" }]));
+    clock.flush();
+    events.length = 0;
+    const deleted = c.store.delete("pods", "default", "stopping");
+    expect(deleted.metadata).toMatchObject({ deletionGracePeriodSeconds: 30 });
+    expect(deleted.metadata.deletionTimestamp).toBe("2026-01-01T00:00:30Z");
+    clock.advance(1_999);
+    await settle();
+    expect(c.store.get("pods", "default", "stopping")?.metadata.deletionTimestamp).toBeDefined();
+    clock.advance(1);
+    await settle();
+    expect(c.store.get("pods", "default", "stopping")).toBeUndefined();
+    expect(events.map((e) => e.type)).toEqual(["MODIFIED", "MODIFIED", "DELETED"]);
+    expect(containerStatus(events[1]!.pod)).toMatchObject({
+      ready: false,
+      started: false,
+      state: { terminated: { exitCode: 0, reason: "Completed" } },
+    });
+  });
+
+  it("kills a container that outlives the grace period (exit 137) and removes the pod then", async () => {
+    const { c, clock, events } = fake({ containerStopMs: 60_000 });
+    c.store.create("pods", podObject("slow", [{ name: "a", image: "x:1" }]));
+    clock.flush();
+    events.length = 0;
+    c.store.delete("pods", "default", "slow", { gracePeriodSeconds: 5 });
+    clock.advance(5_000);
+    await settle();
+    expect(c.store.get("pods", "default", "slow")).toBeUndefined();
+    expect(containerStatus(events[1]!.pod).state).toMatchObject({
+      terminated: { exitCode: 137, reason: "Error" },
+    });
+  });
+
+  it("reports the stopped container before the delete even when it stops at once", () => {
+    const { c, clock, events } = fake();
+    c.store.create("pods", podObject("quick", [{ name: "a", image: "x:1" }]));
+    clock.flush();
+    events.length = 0;
+    c.store.delete("pods", "default", "quick");
+    clock.flush();
+    expect(events.map((e) => e.type)).toEqual(["MODIFIED", "MODIFIED", "DELETED"]);
+    expect(events[0]!.pod.metadata.deletionTimestamp).toBeDefined();
+    expect(containerStatus(events[1]!.pod).state).toHaveProperty("terminated");
+  });
+});
+
 describe("kubelet: process mode", () => {
   const script = [
     "console.log('node=' + process.env.NODE_NAME + ' pod=' + process.env.POD_NAME + ' ns=' + process.env.POD_NAMESPACE);",

@@ -72,6 +72,8 @@ export interface KubeletOptions {
   baseEnv?: Record<string, string>;
   /** Process mode: injectable spawn for tests. */
   spawn?: SpawnFunction;
+  /** Fake mode: how long a container takes to stop after SIGTERM (at most the grace period). Default 0. */
+  stopAfterMs?: number;
   /** Bytes of log kept per container (current and previous instance each). Default 256 KiB. */
   logLimitBytes?: number;
   /** Whether a node's kubelet runs; a stopped one does no pod work. Default: all run. */
@@ -161,7 +163,11 @@ export function startKubelet(options: KubeletOptions): Kubelet {
           baseEnv: options.baseEnv,
           spawn: options.spawn,
         })
-      : createFakeRuntime({ clock, crashAfterMs: options.crashAfterMs ?? 1_000 });
+      : createFakeRuntime({
+          clock,
+          crashAfterMs: options.crashAfterMs ?? 1_000,
+          stopAfterMs: options.stopAfterMs ?? 0,
+        });
   const crashRules: { matcher: PodMatcher; crash: boolean | CrashSpec }[] = [];
 
   const pods = new Map<string, PodRecord>(); // by "ns/name"
@@ -394,8 +400,9 @@ export function startKubelet(options: KubeletOptions): Kubelet {
   }
 
   /**
-   * Graceful termination: SIGTERM, SIGKILL after the grace period, then the
-   * kubelet's final delete with grace 0 removes the pod from the API.
+   * Graceful termination: SIGTERM, SIGKILL after the grace period; the kubelet
+   * reports the stopped containers (the pod stays visible, Terminating, until
+   * then), and its final delete with grace 0 removes the pod from the API.
    */
   function terminate(key: string, pod: KubeObject, record: PodRecord | undefined): void {
     const finish = (): void => {
@@ -414,21 +421,62 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     if (record.terminating) return;
     record.terminating = true;
     record.startTimer?.cancel();
-    for (const c of record.containers.values()) {
-      if (c.phase === "running")
-        event(pod, record, "Normal", "Killing", `Stopping container ${c.name}`, c.name);
-    }
+    const wasRunning = [...record.containers.values()].filter((c) => c.phase === "running");
+    for (const c of wasRunning)
+      event(pod, record, "Normal", "Killing", `Stopping container ${c.name}`, c.name);
     const graceMs =
       (typeof pod.metadata.deletionGracePeriodSeconds === "number"
         ? pod.metadata.deletionGracePeriodSeconds
         : 30) * 1000;
+    const began = clock.now();
     const exits: Promise<void>[] = [];
     for (const c of record.containers.values()) {
       const gone = release(c)?.terminate(graceMs);
       if (gone) exits.push(gone);
     }
-    if (exits.length === 0) finish();
-    else void Promise.all(exits).then(finish);
+    /** The status of the stopped containers: exit 0 on SIGTERM (fake), 143 (process), 137 after SIGKILL. */
+    const stoppedStatus = (): void => {
+      if (stopped || pods.get(key) !== record) return;
+      const killed = clock.now() - began >= graceMs;
+      const exitCode = killed ? 137 : mode === "fake" ? 0 : 143;
+      for (const c of wasRunning) {
+        c.phase = "terminated";
+        c.ready = false;
+        c.terminated = {
+          exitCode,
+          reason: exitCode === 0 ? "Completed" : "Error",
+          startedAt: c.startedAt ?? now(),
+          finishedAt: now(),
+          containerID: c.containerId ?? containerId(),
+        };
+      }
+      for (const c of record.containers.values()) c.ready = false;
+      const current = store.get("pods", pod.metadata.namespace, pod.metadata.name!);
+      if (!current || current.metadata.uid !== record.uid) return;
+      writeStatus(
+        current,
+        buildPodStatus({
+          pod: current,
+          containers: [...record.containers.values()],
+          sandboxReady: record.started,
+          startTime: record.startTime,
+          podIP: record.podIP,
+          hostIP: hostIP(record.nodeName),
+          nodeReady: nodeReady(record.nodeName),
+          now: now(),
+        }),
+      );
+    };
+    const done = (): void => {
+      try {
+        stoppedStatus();
+      } catch (err) {
+        options.onError?.(err);
+      }
+      finish();
+    };
+    if (exits.length === 0) done();
+    else void Promise.all(exits).then(done);
   }
 
   function writeStatus(pod: KubeObject, status: Json): void {

@@ -13,9 +13,15 @@ export interface FakeRuntimeOptions {
   clock: Clock;
   /** How long a crashing container runs before it exits. */
   crashAfterMs: number;
+  /** How long a container takes to stop after SIGTERM (at most the grace period). Default 0: at once. */
+  stopAfterMs?: number;
 }
 
-export function createFakeRuntime({ clock, crashAfterMs }: FakeRuntimeOptions): ContainerRuntime {
+export function createFakeRuntime({
+  clock,
+  crashAfterMs,
+  stopAfterMs = 0,
+}: FakeRuntimeOptions): ContainerRuntime {
   return {
     pull: () => undefined,
 
@@ -50,9 +56,12 @@ export function createFakeRuntime({ clock, crashAfterMs }: FakeRuntimeOptions): 
           scheduleCrash(next);
           return true;
         },
-        terminate() {
+        terminate(graceMs) {
           cancel();
-          return undefined;
+          if (stopAfterMs <= 0) return undefined;
+          return new Promise<void>((resolve) => {
+            clock.setTimeout(resolve, Math.min(stopAfterMs, graceMs));
+          });
         },
         kill() {
           cancel();

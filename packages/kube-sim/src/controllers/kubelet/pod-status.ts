@@ -8,7 +8,14 @@ import { imageId } from "./images.ts";
 
 type Json = Record<string, unknown>;
 
-export type ContainerPhase = "creating" | "running" | "backoff" | "config-error" | "image-error";
+export type ContainerPhase =
+  | "creating"
+  | "running"
+  | "backoff"
+  | "config-error"
+  | "image-error"
+  /** Stopped for good: the pod is being deleted. */
+  | "terminated";
 
 export interface TerminatedState {
   exitCode: number;
@@ -30,6 +37,8 @@ export interface ContainerState {
   containerId?: string | undefined;
   waitingMessage?: string | undefined;
   lastTerminated?: TerminatedState | undefined;
+  /** Phase `terminated`: how the container ended. */
+  terminated?: TerminatedState | undefined;
 }
 
 export interface BuildPodStatusOptions {
@@ -46,7 +55,9 @@ export interface BuildPodStatusOptions {
   now: string;
 }
 
-const WAITING_REASON: Record<Exclude<ContainerPhase, "running">, string> = {
+type WaitingPhase = Exclude<ContainerPhase, "running" | "terminated">;
+
+const WAITING_REASON: Record<WaitingPhase, string> = {
   creating: "ContainerCreating",
   backoff: "CrashLoopBackOff",
   "config-error": "CreateContainerConfigError",
@@ -54,7 +65,7 @@ const WAITING_REASON: Record<Exclude<ContainerPhase, "running">, string> = {
 };
 
 /** The waiting reason of a container that is not running. */
-export function waitingReason(phase: Exclude<ContainerPhase, "running">): string {
+export function waitingReason(phase: WaitingPhase): string {
   return WAITING_REASON[phase];
 }
 
@@ -63,9 +74,11 @@ export function buildContainerStatus(c: ContainerState): Json {
   const state: Json =
     c.phase === "running"
       ? { running: { startedAt: c.startedAt } }
-      : c.phase === "creating"
-        ? { waiting: { reason: WAITING_REASON.creating } }
-        : { waiting: { reason: WAITING_REASON[c.phase], message: c.waitingMessage } };
+      : c.phase === "terminated"
+        ? { terminated: c.terminated }
+        : c.phase === "creating"
+          ? { waiting: { reason: WAITING_REASON.creating } }
+          : { waiting: { reason: WAITING_REASON[c.phase], message: c.waitingMessage } };
   const status: Json = {
     name: c.name,
     state,
@@ -77,6 +90,7 @@ export function buildContainerStatus(c: ContainerState): Json {
     started: c.phase === "running",
   };
   if (c.phase === "running" && c.containerId) status.containerID = c.containerId;
+  else if (c.phase === "terminated" && c.terminated) status.containerID = c.terminated.containerID;
   else if (c.lastTerminated) status.containerID = c.lastTerminated.containerID;
   return status;
 }
