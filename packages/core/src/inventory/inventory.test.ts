@@ -4,7 +4,7 @@ import {
   EMPTY_INVENTORY,
   applyInventoryEvent,
   buildInventory,
-  objectKey,
+  inventoryObjectKey,
   type InventoryEvent,
   type InventoryState,
 } from "./inventory.ts";
@@ -223,11 +223,11 @@ describe("replaying events equals building from the final lists", () => {
         } else {
           const daemonSet = makeDaemonSet({ name, reportIntervalSeconds: i });
           events.push({
-            type: daemonSets.has(objectKey(daemonSet)) ? "daemonset-updated" : "daemonset-added",
+            type: daemonSets.has(inventoryObjectKey(daemonSet)) ? "daemonset-updated" : "daemonset-added",
             clusterId,
             daemonSet,
           });
-          daemonSets.set(objectKey(daemonSet), daemonSet);
+          daemonSets.set(inventoryObjectKey(daemonSet), daemonSet);
         }
       } else {
         const name = pick(podNames);
@@ -241,8 +241,12 @@ describe("replaying events equals building from the final lists", () => {
             nodeName: next() < 0.1 ? null : pick(nodeNames),
             phase: pick(["Pending", "Running", "Failed"] as const),
           });
-          events.push({ type: pods.has(objectKey(pod)) ? "pod-updated" : "pod-added", clusterId, pod });
-          pods.set(objectKey(pod), pod);
+          events.push({
+            type: pods.has(inventoryObjectKey(pod)) ? "pod-updated" : "pod-added",
+            clusterId,
+            pod,
+          });
+          pods.set(inventoryObjectKey(pod), pod);
         }
       }
     }

@@ -49,7 +49,8 @@ export type InventoryEvent =
 
 export const EMPTY_INVENTORY: InventoryState = { clusters: {} };
 
-export const objectKey = (o: { namespace: string; name: string }): string => `${o.namespace}/${o.name}`;
+export const inventoryObjectKey = (o: { namespace: string; name: string }): string =>
+  `${o.namespace}/${o.name}`;
 
 function emptyCluster(): ClusterInventory {
   return {
@@ -85,9 +86,9 @@ function addPod(
   pod: InventoryPod,
 ): ClusterInventory["podsByNode"] {
   // A pod moves when it is bound to another node than it was pinned to; drop it wherever it was.
-  const rest = removePod(podsByNode, objectKey(pod));
+  const rest = removePod(podsByNode, inventoryObjectKey(pod));
   const nodeName = pod.nodeName ?? "";
-  return { ...rest, [nodeName]: { ...rest[nodeName], [objectKey(pod)]: pod } };
+  return { ...rest, [nodeName]: { ...rest[nodeName], [inventoryObjectKey(pod)]: pod } };
 }
 
 function reachability(cluster: ClusterInventory, reachable: boolean, at: string, reason: string | null) {
@@ -115,25 +116,25 @@ export function applyInventoryEvent(state: InventoryState, event: InventoryEvent
     case "daemonset-updated":
       next = {
         ...cluster,
-        daemonSets: { ...cluster.daemonSets, [objectKey(event.daemonSet)]: event.daemonSet },
+        daemonSets: { ...cluster.daemonSets, [inventoryObjectKey(event.daemonSet)]: event.daemonSet },
       };
       break;
     case "daemonset-deleted":
-      next = { ...cluster, daemonSets: without(cluster.daemonSets, objectKey(event)) };
+      next = { ...cluster, daemonSets: without(cluster.daemonSets, inventoryObjectKey(event)) };
       break;
     case "pod-added":
     case "pod-updated":
       next = { ...cluster, podsByNode: addPod(cluster.podsByNode, event.pod) };
       break;
     case "pod-deleted":
-      next = { ...cluster, podsByNode: removePod(cluster.podsByNode, objectKey(event)) };
+      next = { ...cluster, podsByNode: removePod(cluster.podsByNode, inventoryObjectKey(event)) };
       break;
     case "cluster-synced":
       next = {
         ...reachability(cluster, true, event.at, null),
         syncedAt: event.at,
         nodes: Object.fromEntries(event.nodes.map((node) => [node.name, node])),
-        daemonSets: Object.fromEntries(event.daemonSets.map((ds) => [objectKey(ds), ds])),
+        daemonSets: Object.fromEntries(event.daemonSets.map((ds) => [inventoryObjectKey(ds), ds])),
         podsByNode: event.pods.reduce(addPod, {}),
       };
       break;

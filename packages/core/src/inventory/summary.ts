@@ -8,7 +8,7 @@ import {
   type CoverageState,
   type NodeCoverage,
 } from "./coverage.ts";
-import { objectKey, type InventoryState } from "./inventory.ts";
+import { inventoryObjectKey, type InventoryState } from "./inventory.ts";
 import type { AgentReportSeen } from "./types.ts";
 
 export interface NodeCoverageEntry {
@@ -22,7 +22,7 @@ const entryKey = (e: {
   clusterId: string;
   daemonSet: { namespace: string; name: string };
   nodeName: string;
-}) => `${e.clusterId}\u0000${objectKey(e.daemonSet)}\u0000${e.nodeName}`;
+}) => `${e.clusterId}\u0000${inventoryObjectKey(e.daemonSet)}\u0000${e.nodeName}`;
 
 const reportKey = (r: { clusterId: string; nodeName: string; podName: string }) =>
   `${r.clusterId}\u0000${r.nodeName}\u0000${r.podName}`;
@@ -136,7 +136,7 @@ export function summarizeCoverage(options: {
   for (const entry of options.nodes) {
     const cluster = (result.clusters[entry.clusterId] ??= emptySummary());
     const daemonSets = (result.daemonSets[entry.clusterId] ??= {});
-    const daemonSet = (daemonSets[objectKey(entry.daemonSet)] ??= emptySummary());
+    const daemonSet = (daemonSets[inventoryObjectKey(entry.daemonSet)] ??= emptySummary());
     for (const summary of [result.fleet, cluster, daemonSet]) add(summary, entry.coverage);
   }
   return result;
