@@ -21,3 +21,4 @@ export * from "./ingest/sensors.ts";
 export * from "./sensors/status.ts";
 export * from "./antigena/actions.ts";
 export * from "./antigena/action-gateway.ts";
+export * from "./inventory/index.ts";
