@@ -7,7 +7,13 @@ import { z } from "zod";
 import { SNAPSHOT_LIMITS, ZInterfaceNameSchema, ZPcapSnapshotParamsSchema } from "../actions.ts";
 import { summarizePcap } from "../pcap.ts";
 import { INGEST_PATHS, PROTOCOL_VERSION } from "./constants.ts";
-import { splitMetadataAndPcap, zodMessage, type DecodeResult } from "./decoding.ts";
+import {
+  concatParts,
+  joinMetadataAndPcap,
+  splitMetadataAndPcap,
+  zodMessage,
+  type DecodeResult,
+} from "./decoding.ts";
 import { count32, counter, epochMs, shortText } from "./fields.ts";
 import { MAX_INTERFACES_PER_REPORT, ZAgentIdentitySchema } from "./messages.ts";
 import { VERIFY_FAILURE_REASONS } from "./signing.ts";
@@ -176,16 +182,9 @@ export const ZActionResultMetadataSchema = z
 export type ActionResultMetadata = z.infer<typeof ZActionResultMetadataSchema>;
 
 export function encodeActionResultUpload(metadata: ActionResultMetadata, pcap: Uint8Array): Uint8Array {
-  const valid = ZActionResultMetadataSchema.parse(metadata);
-  if (valid.pcapBytes !== pcap.byteLength)
-    throw new Error(
-      `encodeActionResultUpload: pcapBytes is ${valid.pcapBytes} but the pcap has ${pcap.byteLength} bytes`,
-    );
-  const head = new TextEncoder().encode(`${JSON.stringify(valid)}\n`);
-  const body = new Uint8Array(head.byteLength + pcap.byteLength);
-  body.set(head, 0);
-  body.set(pcap, head.byteLength);
-  return body;
+  return concatParts(
+    joinMetadataAndPcap("encodeActionResultUpload", ZActionResultMetadataSchema.parse(metadata), pcap),
+  );
 }
 
 /** Splits and checks a result upload: the metadata must agree with the pcap it carries. */

@@ -2,15 +2,11 @@
 // JSON.stringify never writes a raw newline, so the first "\n" ends the metadata.
 
 import { summarizePcap } from "../pcap.ts";
-import { splitMetadataAndPcap, type DecodeResult } from "./decoding.ts";
+import { concatParts, joinMetadataAndPcap, splitMetadataAndPcap, type DecodeResult } from "./decoding.ts";
 import { ZChunkMetadataSchema, type ChunkMetadata } from "./messages.ts";
 
 export function encodeChunkUpload(metadata: ChunkMetadata, pcap: Uint8Array): Uint8Array {
-  const [head] = encodeChunkUploadParts(metadata, pcap);
-  const body = new Uint8Array(head.byteLength + pcap.byteLength);
-  body.set(head, 0);
-  body.set(pcap, head.byteLength);
-  return body;
+  return concatParts(encodeChunkUploadParts(metadata, pcap));
 }
 
 /**
@@ -23,12 +19,7 @@ export function encodeChunkUploadParts(
   metadata: ChunkMetadata,
   pcap: Uint8Array,
 ): [head: Uint8Array, pcap: Uint8Array] {
-  const valid = ZChunkMetadataSchema.parse(metadata);
-  if (valid.pcapBytes !== pcap.byteLength)
-    throw new Error(
-      `encodeChunkUpload: pcapBytes is ${valid.pcapBytes} but the pcap has ${pcap.byteLength} bytes`,
-    );
-  return [new TextEncoder().encode(`${JSON.stringify(valid)}\n`), pcap];
+  return joinMetadataAndPcap("encodeChunkUpload", ZChunkMetadataSchema.parse(metadata), pcap);
 }
 
 /** Splits and checks a chunk upload: the metadata must agree with the pcap it describes. */

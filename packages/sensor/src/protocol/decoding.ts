@@ -1,5 +1,5 @@
 // What decoding a message body answers, and the framing shared by chunk and
-// result uploads.
+// result uploads: one line of JSON metadata, "\n", then a classic pcap file.
 
 import type { z } from "zod";
 
@@ -37,4 +37,29 @@ export function splitMetadataAndPcap<T extends { pcapBytes: number }>(
     };
   }
   return { ok: true, value: { metadata, pcap } };
+}
+
+/**
+ * The two parts of an upload body: the checked metadata as one JSON line
+ * (with its "\n"), and the pcap itself, not copied. `caller` names the
+ * encoder in the error thrown when the metadata's size is not the pcap's.
+ */
+export function joinMetadataAndPcap<T extends { pcapBytes: number }>(
+  caller: string,
+  metadata: T,
+  pcap: Uint8Array,
+): [head: Uint8Array, pcap: Uint8Array] {
+  if (metadata.pcapBytes !== pcap.byteLength)
+    throw new Error(
+      `${caller}: pcapBytes is ${metadata.pcapBytes} but the pcap has ${pcap.byteLength} bytes`,
+    );
+  return [new TextEncoder().encode(`${JSON.stringify(metadata)}\n`), pcap];
+}
+
+/** The parts of an upload body as one buffer. */
+export function concatParts([head, pcap]: [head: Uint8Array, pcap: Uint8Array]): Uint8Array {
+  const body = new Uint8Array(head.byteLength + pcap.byteLength);
+  body.set(head, 0);
+  body.set(pcap, head.byteLength);
+  return body;
 }
