@@ -490,6 +490,21 @@ describe("nodeCoverage: since", () => {
     ).toBe(at(-5));
   });
 
+  it("keeps a node's state across pods coming and going", () => {
+    const previous: NodeCoverage = { ...covered(at(-5000), "sensor-old"), state: "excluded" };
+    const excluded = judge({
+      name: "",
+      node: { taints: [{ key: "dedicated", effect: "NoSchedule" }] },
+      previous,
+      expected: {},
+    });
+    expect(excluded).toMatchObject({
+      state: "excluded",
+      since: at(-5000),
+      details: { podName: "sensor-abcde" },
+    });
+  });
+
   it("starts again when the state changes", () => {
     const silent = judge({ name: "", lastReport: report(-100), previous: covered(at(-5000)), expected: {} });
     expect(silent).toMatchObject({ state: "silent", since: at(-70) });

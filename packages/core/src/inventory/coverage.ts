@@ -82,6 +82,15 @@ export interface NodeCoverage {
   details?: CoverageDetails;
 }
 
+/** The states that judge a pod rather than the node: their `since` belongs to that pod. */
+const POD_STATES: ReadonlySet<CoverageState> = new Set([
+  "pending",
+  "crash-looping",
+  "starting",
+  "silent",
+  "covered",
+]);
+
 // ---------------------------------------------------------------------------
 // Helpers
 
@@ -371,11 +380,12 @@ function finish(
   now: number,
   stale: boolean,
 ): NodeCoverage {
+  // A pod's state continues only for the same pod; a node's state whatever pod comes and goes.
   const continues =
     previous !== null &&
     previous !== undefined &&
     previous.state === verdict.state &&
-    previous.details?.podName === verdict.details?.podName;
+    (!POD_STATES.has(verdict.state) || previous.details?.podName === verdict.details?.podName);
   const previousSince = continues ? parseTime(previous.since) : undefined;
   const since =
     verdict.exact && verdict.derivedSince !== undefined
