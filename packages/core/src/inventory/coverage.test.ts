@@ -423,6 +423,18 @@ const cases: Case[] = [
     expected: { state: "excluded", shouldRun: false, details: { podName: "sensor-abcde" } },
   },
   {
+    name: "precedence: excluded before not-scheduled (no pod on a node not targeted)",
+    node: { labels: { role: "edge" } },
+    daemonSet: { nodeSelector: { role: "worker" } },
+    pod: null,
+    expected: { state: "excluded" },
+  },
+  {
+    name: "precedence: not-scheduled before pending (a failed pod is replaced, not waited for)",
+    pod: { phase: "Failed", ready: null, scheduled: { status: "False", reason: "Unschedulable" } },
+    expected: { state: "not-scheduled" },
+  },
+  {
     name: "precedence: pending before crash-looping",
     pod: { phase: "Pending", ready: notReady, containerStatuses: [crashing] },
     expected: {
@@ -451,6 +463,23 @@ const cases: Case[] = [
 ];
 
 describe("nodeCoverage", () => {
+  // Precedence, first match wins (each adjacent pair has a "precedence:" case above):
+  //   unreachable > node-not-ready > excluded > not-scheduled > pending
+  //   > crash-looping > starting > silent > covered
+  it("lists the vocabulary in order of precedence", () => {
+    expect(COVERAGE_STATES).toEqual([
+      "unreachable",
+      "node-not-ready",
+      "excluded",
+      "not-scheduled",
+      "pending",
+      "crash-looping",
+      "starting",
+      "silent",
+      "covered",
+    ]);
+  });
+
   it("covers every word of the vocabulary", () => {
     const seen = new Set(cases.map((c) => c.expected.state));
     expect([...COVERAGE_STATES].filter((state) => !seen.has(state))).toEqual([]);
