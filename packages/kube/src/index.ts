@@ -38,3 +38,10 @@ export {
   type KubeTransport,
   type KubeTransportOptions,
 } from "./transport.ts";
+export {
+  listEvents,
+  readPodLog,
+  type KubeEvent,
+  type ListEventsOptions,
+  type ReadPodLogOptions,
+} from "./logs-events.ts";
