@@ -6,8 +6,6 @@ import {
   AppError,
   createActionGateway,
   readSensorActionPcap,
-  roleAtLeast,
-  SIGN_IN_MESSAGE,
   type IngestGateway,
   type SessionPolicy,
 } from "@tapfleet/core";
@@ -15,7 +13,7 @@ import type { Db, LiveBus } from "@tapfleet/db";
 import { INGEST_PATHS, MAX_ACTION_RESULT_BODY_BYTES } from "@tapfleet/sensor";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import { authenticateRequest } from "./auth.ts";
+import { authorizeRequest } from "./auth.ts";
 import { useSignedBodies } from "./ingest-routes.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -65,34 +63,22 @@ export async function registerActionRoutes(
   app.get<{ Params: { id: string; actionId: string } }>(
     "/api/v1/sensors/:id/actions/:actionId/pcap",
     async (request, reply) => {
-      const { actor, authError } = await authenticateRequest({
-        db: options.db,
-        request,
-        sessionPolicy: options.sessionPolicy,
-      });
-      if (authError || actor.type === "anonymous")
-        return reply.status(401).send({ error: { message: authError?.userMessage ?? SIGN_IN_MESSAGE } });
-      if (!roleAtLeast(actor.role, "viewer"))
-        return reply
-          .status(403)
-          .send({ error: { message: `This needs the viewer role; you have ${actor.role}.` } });
+      await authorizeRequest({ ...options, request, role: "viewer" });
       const { id, actionId } = request.params;
       if (!UUID.test(id))
-        return reply.status(400).send({ error: { message: "id: must be a sensor id (UUID)" } });
+        throw new AppError("INVALID_INPUT", { field: "id", userMessage: "must be a sensor id (UUID)" });
       if (!UUID.test(actionId))
-        return reply.status(400).send({ error: { message: "actionId: must be an action id (UUID)" } });
-      try {
-        const pcap = await readSensorActionPcap({ db: options.db, sensorId: id, actionId });
-        return reply
-          .header("content-type", "application/vnd.tcpdump.pcap")
-          .header("content-disposition", `attachment; filename="snapshot-${actionId}.pcap"`)
-          .header("x-tapfleet-packets", String(pcap.packetCount))
-          .send(pcap.file);
-      } catch (error) {
-        if (error instanceof AppError && error.code === "NOT_FOUND")
-          return reply.status(404).send({ error: { message: error.userMessage } });
-        throw error;
-      }
+        throw new AppError("INVALID_INPUT", {
+          field: "actionId",
+          userMessage: "must be an action id (UUID)",
+        });
+      // A missing sensor, action or result is NOT_FOUND, answered like every other error.
+      const pcap = await readSensorActionPcap({ db: options.db, sensorId: id, actionId });
+      return reply
+        .header("content-type", "application/vnd.tcpdump.pcap")
+        .header("content-disposition", `attachment; filename="snapshot-${actionId}.pcap"`)
+        .header("x-tapfleet-packets", String(pcap.packetCount))
+        .send(pcap.file);
     },
   );
 }

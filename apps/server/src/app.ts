@@ -3,13 +3,18 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import fastifyCookie from "@fastify/cookie";
-import { appRouter, type ApiContext } from "@tapfleet/api";
+import {
+  answerForError,
+  appRouter,
+  describeErrorsInOpenApi,
+  restErrorBody,
+  type ApiContext,
+  type ErrorAnswer,
+} from "@tapfleet/api";
 import { listProcedures } from "@tapfleet/api/procedures";
 import {
   AppError,
   readSensorPcap,
-  roleAtLeast,
-  SIGN_IN_MESSAGE,
   type IngestGateway,
   type SecretBox,
   type SessionPolicy,
@@ -25,8 +30,9 @@ import Fastify, {
 import type { Logger } from "pino";
 import { fastifyTRPCOpenApiPlugin, generateOpenApiDocument } from "trpc-to-openapi";
 import { registerActionRoutes } from "./action-routes.ts";
-import { authenticateRequest, SESSION_COOKIE } from "./auth.ts";
+import { authenticateRequest, authorizeRequest, SESSION_COOKIE } from "./auth.ts";
 import { registerCrossOriginGuard } from "./cross-origin-guard.ts";
+import { fromFastifyError, sendError } from "./http-errors.ts";
 import { registerIngestRoutes } from "./ingest-routes.ts";
 import type { ServerMetrics } from "./metrics.ts";
 import {
@@ -58,6 +64,8 @@ export interface AppOptions {
   isShuttingDown?: () => boolean;
   /** Whether this replica holds the leader lock; shown by /healthz. */
   isLeader?: () => boolean;
+  /** How often an open live stream checks its caller's rights again (default 30 s). */
+  liveRecheckMs?: number | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -95,23 +103,19 @@ export async function buildApp(
       .observe(reply.elapsedTime / 1000);
   });
 
-  // Errors Fastify raises itself (malformed JSON, oversized bodies, bad content types)
-  // get the same JSON shape as API errors, with a message that says what is wrong.
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, "request failed");
-    const message =
-      error.code === "FST_ERR_CTP_BODY_TOO_LARGE"
-        ? `Request body is larger than the limit of ${options.bodyLimit} bytes.`
-        : error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError
-          ? `Request body is not valid JSON: ${error.message}`
-          : status >= 500
-            ? "Internal server error."
-            : error.message;
-    void reply
-      .status(status)
-      .send({ error: { status, code: error.code ?? "ERROR", message, requestId: request.id } });
-  });
+  // Every error the server answers itself goes through one path (http-errors.ts):
+  // Fastify's own (malformed JSON, oversized bodies, bad content types), the
+  // refusals and validation of its own routes, unknown routes.
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) =>
+    sendError(request, reply, fromFastifyError(error, options)),
+  );
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      request,
+      reply,
+      new AppError("NOT_FOUND", { userMessage: `No route ${request.method} ${request.url.split("?")[0]}.` }),
+    ),
+  );
 
   const secure = (request: FastifyRequest) =>
     options.secureCookies === "auto" ? request.protocol === "https" : options.secureCookies === "true";
@@ -125,11 +129,9 @@ export async function buildApp(
     res: FastifyReply;
     info?: { isBatchCall: boolean; calls: { path: string }[] };
   }): Promise<ApiContext> => {
-    const { actor, authError } = await authenticateRequest({
-      db: options.db,
-      request: req,
-      sessionPolicy: options.sessionPolicy,
-    });
+    const authenticate = () =>
+      authenticateRequest({ db: options.db, request: req, sessionPolicy: options.sessionPolicy });
+    const { actor, authError } = await authenticate();
     return {
       db: options.db,
       bus: options.bus,
@@ -137,6 +139,8 @@ export async function buildApp(
       ingest: options.gateway,
       actor,
       authError,
+      reauthenticate: authenticate,
+      liveRecheckMs: options.liveRecheckMs ?? 30_000,
       origin: { ip: req.ip, userAgent: req.headers["user-agent"] },
       requestId: req.id,
       batchPaths: info?.isBatchCall ? info.calls.map((call) => call.path) : undefined,
@@ -179,38 +183,12 @@ export async function buildApp(
       .filter((p) => p.type === "subscription")
       .map((p) => [p.path, p.role] as const),
   );
-  app.addHook("preHandler", async (request, reply) => {
+  app.addHook("preHandler", async (request) => {
     const match = /^\/trpc\/([^?/]+)/.exec(request.url);
-    if (!match || !subscriptions.has(match[1]!)) return;
-    const role = subscriptions.get(match[1]!);
+    const role = match ? subscriptions.get(match[1]!) : undefined;
     if (!role) return;
-    const { actor, authError } = await authenticateRequest({
-      db: options.db,
-      request,
-      sessionPolicy: options.sessionPolicy,
-    });
-    const refusal =
-      authError?.userMessage ??
-      (actor.type === "anonymous"
-        ? SIGN_IN_MESSAGE
-        : roleAtLeast(actor.role, role)
-          ? undefined
-          : `This needs the ${role} role; you have ${actor.role}.`);
-    if (!refusal) return;
-    const status = actor.type === "anonymous" ? 401 : 403;
-    const code = status === 401 ? "UNAUTHORIZED" : "FORBIDDEN";
-    await reply.status(status).send({
-      error: {
-        message: refusal,
-        code: status === 401 ? -32001 : -32003,
-        data: {
-          code,
-          httpStatus: status,
-          path: match[1],
-          appCode: status === 401 ? "UNAUTHENTICATED" : "FORBIDDEN",
-        },
-      },
-    });
+    // Throws the refusal, which the error handler answers in tRPC's envelope.
+    await authorizeRequest({ db: options.db, request, sessionPolicy: options.sessionPolicy, role });
   });
 
   await app.register(fastifyTRPCPlugin, {
@@ -221,15 +199,31 @@ export async function buildApp(
   await app.register(
     async (rest) => {
       rest.get("/openapi.json", () =>
-        generateOpenApiDocument(appRouter, {
-          title: "Tapfleet API",
-          version: options.version,
-          baseUrl: "/api/v1",
-          securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
-        }),
+        describeErrorsInOpenApi(
+          generateOpenApiDocument(appRouter, {
+            title: "Tapfleet API",
+            version: options.version,
+            baseUrl: "/api/v1",
+            securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+          }),
+        ),
       );
-      // The REST adapter's onError is typed for any router; ours is the same function.
-      const restOnError = onError as unknown as Parameters<typeof fastifyTRPCOpenApiPlugin>[1]["onError"];
+      // The REST adapter sends errors in a shape of its own; each one is noted
+      // here and answered in the one REST shape by the onSend hook below.
+      const restAnswers = new WeakMap<object, ErrorAnswer>();
+      const restOnError: Parameters<typeof fastifyTRPCOpenApiPlugin>[1]["onError"] = (details) => {
+        // Same logging as tRPC's; the adapter's onError is typed for any router.
+        onError(details as unknown as Parameters<typeof onError>[0]);
+        restAnswers.set(details.req as FastifyRequest, answerForError(details.error));
+      };
+      rest.addHook("onSend", async (request, reply, payload) => {
+        const answer = restAnswers.get(request);
+        if (!answer) return payload;
+        if (answer.retryAfterSeconds !== undefined)
+          void reply.header("retry-after", String(answer.retryAfterSeconds));
+        void reply.status(answer.status);
+        return JSON.stringify(restErrorBody(answer, request.id));
+      });
       await rest.register(fastifyTRPCOpenApiPlugin, {
         router: appRouter,
         createContext,
@@ -255,40 +249,29 @@ export async function buildApp(
   app.get<{ Params: { id: string }; Querystring: { interface?: string } }>(
     "/api/v1/sensors/:id/pcap",
     async (request, reply) => {
-      const { actor, authError } = await authenticateRequest({
+      await authorizeRequest({
         db: options.db,
         request,
         sessionPolicy: options.sessionPolicy,
+        role: "viewer",
       });
-      if (authError || actor.type === "anonymous") {
-        return reply.status(401).send({
-          error: {
-            message: authError?.userMessage ?? SIGN_IN_MESSAGE,
-          },
-        });
-      }
-      if (!/^[0-9a-f-]{36}$/.test(request.params.id)) {
-        return reply.status(400).send({ error: { message: "id: must be a sensor id (UUID)" } });
-      }
+      if (!/^[0-9a-f-]{36}$/.test(request.params.id))
+        throw new AppError("INVALID_INPUT", { field: "id", userMessage: "must be a sensor id (UUID)" });
       const iface = request.query.interface;
       if (iface !== undefined && !/^[A-Za-z0-9._@:-]{1,15}$/.test(iface)) {
-        return reply
-          .status(400)
-          .send({ error: { message: "interface: must be an interface name (1–15 characters)" } });
+        throw new AppError("INVALID_INPUT", {
+          field: "interface",
+          userMessage: "must be an interface name (1–15 characters)",
+        });
       }
-      try {
-        const pcap = await readSensorPcap({ db: options.db, sensorId: request.params.id, interface: iface });
-        return reply
-          .header("content-type", "application/vnd.tcpdump.pcap")
-          .header("content-disposition", `attachment; filename="sensor-${request.params.id}.pcap"`)
-          .header("x-tapfleet-packets", String(pcap.packets))
-          .header("x-tapfleet-skipped-chunks", String(pcap.skippedChunks))
-          .send(pcap.file);
-      } catch (error) {
-        if (error instanceof AppError && error.code === "NOT_FOUND")
-          return reply.status(404).send({ error: { message: error.userMessage } });
-        throw error;
-      }
+      // A sensor without chunks is NOT_FOUND, answered like every other error.
+      const pcap = await readSensorPcap({ db: options.db, sensorId: request.params.id, interface: iface });
+      return reply
+        .header("content-type", "application/vnd.tcpdump.pcap")
+        .header("content-disposition", `attachment; filename="sensor-${request.params.id}.pcap"`)
+        .header("x-tapfleet-packets", String(pcap.packets))
+        .header("x-tapfleet-skipped-chunks", String(pcap.skippedChunks))
+        .send(pcap.file);
     },
   );
 

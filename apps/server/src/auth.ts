@@ -1,5 +1,14 @@
 // Who is calling: an API token in `Authorization: Bearer …`, or a session cookie.
-import { AppError, resolveApiToken, resolveSession, type Actor, type SessionPolicy } from "@tapfleet/core";
+import {
+  AppError,
+  authorize,
+  resolveApiToken,
+  resolveSession,
+  type Actor,
+  type AuthenticatedActor,
+  type Role,
+  type SessionPolicy,
+} from "@tapfleet/core";
 import type { Db } from "@tapfleet/db";
 import type { FastifyRequest } from "fastify";
 
@@ -35,4 +44,18 @@ export async function authenticateRequest(options: {
     if (actor) return { actor, authError: undefined };
   }
   return { actor: { type: "anonymous" }, authError: undefined };
+}
+
+/**
+ * The caller of a route outside tRPC (downloads, the live-stream gate), when
+ * it may act with `role`; throws the refusal (UNAUTHENTICATED, FORBIDDEN) otherwise.
+ */
+export async function authorizeRequest(options: {
+  db: Db;
+  request: FastifyRequest;
+  sessionPolicy: SessionPolicy;
+  role: Role;
+}): Promise<AuthenticatedActor> {
+  const { actor, authError } = await authenticateRequest(options);
+  return authorize({ actor, authError, role: options.role });
 }

@@ -4,8 +4,10 @@
 // app on a sibling subdomain) send it, and tRPC itself would take a
 // multipart/form-data mutation that any HTML form can post. See docs/adr/0008.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { AppError } from "@tapfleet/core";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
+import { sendError } from "./http-errors.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** The surfaces a cookie can authenticate; /ingest is HMAC-signed and has its own content types. */
@@ -100,40 +102,7 @@ export function registerCrossOriginGuard(
       { origin: request.headers.origin, status: verdict.status },
       "cross-origin guard refused",
     );
-    await sendRefusal(request, reply, verdict.status, verdict.message);
-  });
-}
-
-// tRPC clients read tRPC's error shape; REST callers get the app's usual one.
-async function sendRefusal(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  status: 403 | 415,
-  message: string,
-): Promise<void> {
-  const trpc = /^\/trpc\/([^?]+)/.exec(request.url);
-  if (trpc) {
-    const code = status === 403 ? "FORBIDDEN" : "UNSUPPORTED_MEDIA_TYPE";
-    await reply.status(status).send({
-      error: {
-        message,
-        code: status === 403 ? -32003 : -32015,
-        data: {
-          code,
-          httpStatus: status,
-          path: trpc[1],
-          ...(status === 403 ? { appCode: "FORBIDDEN" } : {}),
-        },
-      },
-    });
-    return;
-  }
-  await reply.status(status).send({
-    error: {
-      status,
-      code: status === 403 ? "FORBIDDEN" : "UNSUPPORTED_MEDIA_TYPE",
-      message,
-      requestId: request.id,
-    },
+    const code = verdict.status === 403 ? "FORBIDDEN" : "UNSUPPORTED_MEDIA_TYPE";
+    await sendError(request, reply, new AppError(code, { userMessage: verdict.message }));
   });
 }

@@ -1,7 +1,7 @@
 // The server's configuration: the only place that reads process.env.
 // Every variable is documented in the README's configuration reference.
 import path from "node:path";
-import { ZPasswordSchema } from "@tapfleet/api/password-rule";
+import { ZPasswordSchema } from "@tapfleet/sensor/accounts";
 import { z } from "zod";
 
 const booleanFlag = z
@@ -43,6 +43,13 @@ export const ZServerEnvSchema = z
       .int()
       .min(1024, "must be at least 1024")
       .default(1_048_576),
+    /** How often an open live stream checks again that its caller may still watch it. */
+    TAPFLEET_LIVE_RECHECK_MS: z.coerce
+      .number({ message: "must be a number" })
+      .int("must be a whole number of milliseconds")
+      .min(50, "must be at least 50")
+      .max(300_000, "must be at most 300000 (5 minutes)")
+      .default(30_000),
     TAPFLEET_SECRET_KEY: z
       .string()
       .regex(/^[A-Za-z0-9+/_-]{43}=?$/, "must be 32 random bytes in base64 (openssl rand -base64 32)")

@@ -219,6 +219,7 @@ export async function startServer(options: {
       secureCookies: env.TAPFLEET_SECURE_COOKIES,
       trustProxy: env.TAPFLEET_TRUST_PROXY,
       bodyLimit: env.TAPFLEET_BODY_LIMIT_BYTES,
+      liveRecheckMs: env.TAPFLEET_LIVE_RECHECK_MS,
       dashboard,
       isShuttingDown: () => shuttingDown,
       isLeader: () => leaderLock.isLeader(),

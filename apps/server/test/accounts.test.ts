@@ -1,4 +1,5 @@
 // Accounts and the audit log's detail, over real HTTP against a real PostgreSQL.
+import type { ErrorResponse } from "@tapfleet/api";
 import { verifyPassword } from "@tapfleet/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadServerEnv } from "../src/env.ts";
@@ -18,7 +19,7 @@ async function changeMyPassword(cookie: string, body: unknown) {
     headers: { "content-type": "application/json", cookie },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  return { status: response.status, body: (await response.json()) as Partial<ErrorResponse> };
 }
 
 async function lastEvent(action: string) {
@@ -37,7 +38,8 @@ describe("changing your own password", () => {
       newPassword: "violet-harbor-lantern-42",
     });
     expect(result.status).toBe(400);
-    expect(result.body.message).toBe("currentPassword: is not your current password");
+    expect(result.body.error?.message).toBe("currentPassword: is not your current password");
+    expect(result.body.error?.fieldErrors).toEqual({ currentPassword: ["is not your current password"] });
 
     const trpc = await t.trpc("users.changeMyPassword", {
       input: { currentPassword: "not-my-password-at-all", newPassword: "violet-harbor-lantern-42" },
@@ -48,8 +50,8 @@ describe("changing your own password", () => {
       fieldErrors: { currentPassword: ["is not your current password"] },
     });
 
-    const after = await t.db.user.findUniqueOrThrow({ where: { id: user.userId } });
-    expect(after.passwordHash).toBe(before.passwordHash);
+    const unchanged = await t.db.user.findUniqueOrThrow({ where: { id: user.userId } });
+    expect(unchanged.passwordHash).toBe(before.passwordHash);
     expect((await t.trpc("tokens.list", { auth: { cookie: other } })).status).toBe(200);
 
     const event = await lastEvent("users.changeMyPassword");
@@ -101,14 +103,11 @@ describe("changing your own password", () => {
       newPassword: "aaaaaaaaaaaa",
     });
     expect(result.status).toBe(400);
-    // REST answers a validation error with the issues, each naming its field.
-    expect(result.body.issues).toEqual([
-      {
-        code: "custom",
-        path: ["newPassword"],
-        message: expect.stringMatching(/^is too easy to guess: Repeated characters like "aaa"/),
-      },
-    ]);
+    // REST answers a validation error with the messages of each field at fault.
+    expect(result.body.error?.code).toBe("INVALID_INPUT");
+    expect(result.body.error?.fieldErrors).toEqual({
+      newPassword: [expect.stringMatching(/^is too easy to guess: Repeated characters like "aaa"/)],
+    });
     expect((await t.db.user.findUniqueOrThrow({ where: { id: user.userId } })).passwordHash).toBe(
       before.passwordHash,
     );
@@ -133,7 +132,7 @@ describe("changing your own password", () => {
     for (let i = 8; i < 16; i++) after.push((await guess(i)).status);
     expect(after).toEqual([...Array<number>(5 - checked).fill(400), ...Array<number>(3 + checked).fill(429)]);
     const refused = burst.find((g) => g.status === 429)!;
-    expect(refused.body.message).toMatch(
+    expect(refused.body.error?.message).toMatch(
       /^Too many wrong passwords for this account\. Try again in \d+ s\.$/,
     );
 

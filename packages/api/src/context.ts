@@ -10,6 +10,13 @@ export interface ApiContext {
   actor: Actor;
   /** Set when the request carried credentials that were refused (malformed, unknown, expired, revoked token). */
   authError: AppError | undefined;
+  /**
+   * Authenticates the request's credentials again, as they stand now (a long-lived
+   * stream calls it to notice a demoted or disabled owner, or a revoked token).
+   */
+  reauthenticate(): Promise<{ actor: Actor; authError: AppError | undefined }>;
+  /** How often an open live stream checks its caller's rights again, in milliseconds. */
+  liveRecheckMs: number;
   origin: RequestOrigin;
   requestId: string;
   /** The path of every call in the request when it is a tRPC batch; absent for a single call. */

@@ -2,3 +2,4 @@ export { appRouter, type AppRouter } from "./router.ts";
 export type { ApiContext } from "./context.ts";
 export { createCallerFactory, type ProcedureMeta } from "./trpc.ts";
 export * from "./schemas.ts";
+export * from "./errors.ts";

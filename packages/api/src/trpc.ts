@@ -1,19 +1,18 @@
 import {
   AppError,
   APP_ERROR_CODES,
-  SIGN_IN_MESSAGE,
+  authorize,
   describeAuditTarget,
   isAppError,
   recordAuditEvent,
-  roleAtLeast,
   type Actor,
   type AuditChange,
   type Role,
 } from "@tapfleet/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
-import { z, ZodError } from "zod";
 import type { ApiContext } from "./context.ts";
+import { answerForError } from "./errors.ts";
 
 export interface ProcedureMeta extends OpenApiMeta {
   /** The smallest role that may call the procedure; absent means public. */
@@ -26,55 +25,23 @@ const t = initTRPC
   .context<ApiContext>()
   .meta<ProcedureMeta>()
   .create({
+    // One answer for every error (errors.ts); tRPC clients get it in tRPC's envelope.
     errorFormatter({ shape, error }) {
-      const appError = isAppError(error.cause) ? error.cause : undefined;
-      const zodError = error.cause instanceof ZodError ? error.cause : undefined;
-      const internal = error.code === "INTERNAL_SERVER_ERROR" && !appError;
-      const fieldErrors = zodError
-        ? z.flattenError(zodError).fieldErrors
-        : appError?.field
-          ? { [appError.field]: [appError.userMessage] }
-          : undefined;
+      const answer = answerForError(error);
       return {
         ...shape,
-        message: callerMessageOf(error),
+        message: answer.message,
         data: {
           code: shape.data.code,
-          httpStatus: shape.data.httpStatus,
+          httpStatus: answer.status,
           path: shape.data.path,
-          appCode:
-            appError?.code ??
-            (zodError ? "INVALID_INPUT" : internal ? "INTERNAL" : trpcToAppCode(error.code)),
-          retryAfterSeconds: appError?.retryAfterSeconds ?? null,
-          zodError: fieldErrors ? { fieldErrors } : null,
+          appCode: answer.code,
+          retryAfterSeconds: answer.retryAfterSeconds ?? null,
+          zodError: answer.fieldErrors ? { fieldErrors: answer.fieldErrors } : null,
         },
       };
     },
   });
-
-/** What the caller is told about an error: the answer's message, and the audit log's. */
-function callerMessageOf(error: TRPCError): string {
-  const appError = isAppError(error.cause) ? error.cause : undefined;
-  // Internal errors keep their detail in the server log, not in the answer.
-  if (error.code === "INTERNAL_SERVER_ERROR" && !appError) return "Internal server error.";
-  if (error.cause instanceof ZodError) return describeZodError(error.cause);
-  if (error.code === "PARSE_ERROR") return `Request body is not valid JSON: ${error.message}`;
-  if (appError) return appError.field ? `${appError.field}: ${appError.userMessage}` : appError.userMessage;
-  return error.message;
-}
-
-/** "username: too short; role: invalid option" — names each field and what is wrong. */
-function describeZodError(error: ZodError): string {
-  return error.issues
-    .slice(0, 10)
-    .map((issue) => `${issue.path.length ? issue.path.join(".") : "input"}: ${issue.message}`)
-    .join("; ");
-}
-
-function trpcToAppCode(code: TRPCError["code"]): string {
-  const found = Object.entries(APP_ERROR_CODES).find(([, v]) => v.trpc === code);
-  return found ? found[0] : code;
-}
 
 export function toTRPCError(error: AppError): TRPCError {
   return new TRPCError({ code: APP_ERROR_CODES[error.code].trpc, message: error.userMessage, cause: error });
@@ -135,7 +102,7 @@ const errorsAndAudit = t.middleware(async ({ ctx, type, path, meta, next, getRaw
       ip: ctx.origin.ip,
       outcome: error ? "failure" : "success",
       errorCode: error ? (isAppError(error.cause) ? error.cause.code : error.code) : null,
-      message: error ? callerMessageOf(error) : null,
+      message: error ? answerForError(error).message : null,
       changes: error ? undefined : auditNotes.changes,
       detail: input,
       claimedName,
@@ -184,29 +151,64 @@ export const publicProcedure = t.procedure
   .use(refuseUnbatchable)
   .use(refuseBadCredentials);
 
-function requireRole(role: Role) {
-  return t.middleware(({ ctx, next }) => {
-    if (ctx.authError) throw toTRPCError(ctx.authError);
-    if (ctx.actor.type === "anonymous") {
-      throw new TRPCError({
-        code: "UNAUTHORIZED",
-        message: SIGN_IN_MESSAGE,
-        cause: new AppError("UNAUTHENTICATED", {
-          userMessage: SIGN_IN_MESSAGE,
-        }),
-      });
-    }
-    if (!roleAtLeast(ctx.actor.role, role)) {
-      throw new TRPCError({
-        code: "FORBIDDEN",
-        message: `This needs the ${role} role; you have ${ctx.actor.role}.`,
-        cause: new AppError("FORBIDDEN", {
-          userMessage: `This needs the ${role} role; you have ${ctx.actor.role}.`,
-        }),
-      });
-    }
-    return next({ ctx: { ...ctx, actor: ctx.actor } });
+/**
+ * Ends a live stream with the refusal once `check` throws: the caller's
+ * rights are checked again every `everyMs` while the stream is open, so a
+ * demoted or disabled owner, or a revoked token, stops receiving.
+ */
+export async function* endWhenRefused<T>(
+  source: AsyncIterable<T>,
+  options: { everyMs: number; check: () => Promise<void> },
+): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let refuse: (error: unknown) => void = () => undefined;
+  const refused = new Promise<never>((_resolve, reject) => {
+    refuse = reject;
   });
+  refused.catch(() => undefined); // Read by the race below.
+  let checking = false;
+  const timer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    options.check().then(() => {
+      checking = false;
+    }, refuse);
+  }, options.everyMs);
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), refused]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } catch (error) {
+    throw isAppError(error) ? toTRPCError(error) : error;
+  } finally {
+    clearInterval(timer);
+    // The source ends by itself once the request's signal aborts; do not wait for it here.
+    iterator.return?.().catch(() => undefined);
+  }
+}
+
+function requireRole(role: Role) {
+  return t.middleware(async ({ ctx, type, next }) => {
+    let actor;
+    try {
+      actor = authorize({ actor: ctx.actor, authError: ctx.authError, role });
+    } catch (error) {
+      throw isAppError(error) ? toTRPCError(error) : error;
+    }
+    const result = await next({ ctx: { ...ctx, actor } });
+    if (type !== "subscription" || !result.ok || !isAsyncIterable(result.data)) return result;
+    const check = async () => {
+      const again = await ctx.reauthenticate();
+      authorize({ actor: again.actor, authError: again.authError, role });
+    };
+    return { ...result, data: endWhenRefused(result.data, { everyMs: ctx.liveRecheckMs, check }) };
+  });
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
 export const viewerProcedure = publicProcedure.meta({ role: "viewer" }).use(requireRole("viewer"));

@@ -19,12 +19,26 @@ export const APP_ERROR_CODES = {
   CONFLICT: { trpc: "CONFLICT", http: 409 },
   /** Input that passed the schema but breaks a rule of the domain. */
   INVALID_INPUT: { trpc: "BAD_REQUEST", http: 400 },
+  /** The request body is larger than the endpoint accepts. */
+  PAYLOAD_TOO_LARGE: { trpc: "PAYLOAD_TOO_LARGE", http: 413 },
+  /** The request body is not in a content type the endpoint reads. */
+  UNSUPPORTED_MEDIA_TYPE: { trpc: "UNSUPPORTED_MEDIA_TYPE", http: 415 },
   /** The database or another dependency is unreachable. */
   UNAVAILABLE: { trpc: "SERVICE_UNAVAILABLE", http: 503 },
   INTERNAL: { trpc: "INTERNAL_SERVER_ERROR", http: 500 },
 } as const;
 
 export type AppErrorCode = keyof typeof APP_ERROR_CODES;
+
+/** Every code, for schemas and documents that list them. */
+export const APP_ERROR_CODE_NAMES = Object.keys(APP_ERROR_CODES) as [AppErrorCode, ...AppErrorCode[]];
+
+/** The code whose HTTP status is `status`, for errors raised outside the domain (by the HTTP stack). */
+export function appErrorCodeForStatus(status: number): AppErrorCode {
+  const found = APP_ERROR_CODE_NAMES.find((code) => APP_ERROR_CODES[code].http === status);
+  if (found) return found;
+  return status >= 500 ? "INTERNAL" : "INVALID_INPUT";
+}
 
 /** What an anonymous caller is told wherever credentials are required. */
 export const SIGN_IN_MESSAGE = "Sign in, or send an API token as Authorization: Bearer <token>.";

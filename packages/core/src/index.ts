@@ -4,6 +4,7 @@ export * from "./roles.ts";
 export * from "./auth/login.ts";
 export * from "./auth/passwords.ts";
 export * from "./auth/sessions.ts";
+export * from "./auth/authorize.ts";
 export * from "./users/users.ts";
 export * from "./tokens/tokens.ts";
 export * from "./audit/audit.ts";

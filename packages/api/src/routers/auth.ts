@@ -1,4 +1,4 @@
-import { deleteSession, loginWithPassword, toUserView } from "@tapfleet/core";
+import { deleteSession, describeCaller, loginWithPassword, toUserView } from "@tapfleet/core";
 import { z } from "zod";
 import { ZLoginInputSchema, ZOkSchema, ZUserSchema } from "../schemas.ts";
 import { publicProcedure, router } from "../trpc.ts";
@@ -51,17 +51,5 @@ export const authRouter = router({
           .optional(),
       }),
     )
-    .query(async ({ ctx }) => {
-      const actor = ctx.actor;
-      if (actor.type === "user") {
-        const user = await ctx.db.user.findUnique({ where: { id: actor.id } });
-        if (!user) return { user: null };
-        return {
-          user: { id: user.id, username: user.username, displayName: user.displayName, role: user.role },
-        };
-      }
-      if (actor.type === "token")
-        return { user: null, token: { id: actor.id, name: actor.name, role: actor.role } };
-      return { user: null };
-    }),
+    .query(({ ctx }) => describeCaller({ db: ctx.db, actor: ctx.actor })),
 });
