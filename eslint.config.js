@@ -63,6 +63,20 @@ export default tseslint.config(
     rules: { "no-restricted-properties": "off" },
   },
   {
+    // Routers stay thin: a query is a core function, to which a router passes ctx.db.
+    files: ["packages/api/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            "MemberExpression[object.type='MemberExpression'][object.object.name='ctx'][object.property.name='db']",
+          message: "No database queries in packages/api: call a packages/core function and pass it ctx.db.",
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.js", "**/*.mjs", "**/*.cjs"],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: globals.node },
