@@ -54,7 +54,10 @@ export const ZUpdateUserInputSchema = z
 export const ZTokenSchema = z.object({
   id: z.string(),
   name: z.string(),
+  /** The role the token was created with. */
   role: ZRoleSchema,
+  /** The role it acts with now: `role`, capped by its owner's current role. */
+  effectiveRole: ZRoleSchema,
   prefix: z.string(),
   createdAt: z.string(),
   expiresAt: z.string().nullable(),

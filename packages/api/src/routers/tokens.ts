@@ -1,7 +1,7 @@
-import { AppError, createApiToken, listApiTokens, revokeApiToken } from "@tapfleet/core";
+import { createApiToken, listApiTokens, revokeApiToken } from "@tapfleet/core";
 import { z } from "zod";
 import { ZCreateTokenInputSchema, ZIdSchema, ZOkSchema, ZTokenSchema } from "../schemas.ts";
-import { router, toTRPCError, viewerProcedure } from "../trpc.ts";
+import { router, viewerProcedure } from "../trpc.ts";
 import { serializeToken } from "./serialize.ts";
 
 export const tokensRouter = router({
@@ -22,17 +22,20 @@ export const tokensRouter = router({
     })),
 
   create: viewerProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/tokens",
+        summary: "Create an API token",
+        description:
+          "The secret is in this answer only. The new token's role may not exceed the caller's effective role; a token creates it for its own owner.",
+        tags: ["tokens"],
+        protect: true,
+      },
+    })
     .input(ZCreateTokenInputSchema)
     .output(z.object({ token: ZTokenSchema, secret: z.string() }))
     .mutation(async ({ ctx, input }) => {
-      // Tokens are created by people in the dashboard; a token cannot mint tokens.
-      if (ctx.actor.type !== "user") {
-        throw toTRPCError(
-          new AppError("FORBIDDEN", {
-            userMessage: "API tokens are created by signed-in users, not by tokens.",
-          }),
-        );
-      }
       const { token, secret } = await createApiToken({
         db: ctx.db,
         creator: ctx.actor,

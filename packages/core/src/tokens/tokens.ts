@@ -11,7 +11,10 @@ const TOKEN_PATTERN = /^tfk_[A-Za-z0-9_-]{43}$/;
 export interface ApiTokenView {
   id: string;
   name: string;
+  /** The role the token was created with. */
   role: Role;
+  /** The role it acts with now: `role`, capped by its owner's current role. */
+  effectiveRole: Role;
   prefix: string;
   createdAt: Date;
   expiresAt: Date | null;
@@ -20,39 +23,50 @@ export interface ApiTokenView {
   createdBy: { id: string; username: string };
 }
 
-const include = { createdBy: { select: { id: true, username: true } } } as const;
+const include = { createdBy: { select: { id: true, username: true, role: true } } } as const;
+
+type StoredToken = Omit<ApiTokenView, "effectiveRole" | "createdBy"> & {
+  createdBy: { id: string; username: string; role: Role };
+};
 
 /** Picks the public fields from a stored token (which also holds its hash). */
-function toView(token: ApiTokenView): ApiTokenView {
+function toView(token: StoredToken): ApiTokenView {
   return {
     id: token.id,
     name: token.name,
     role: token.role,
+    effectiveRole: effectiveTokenRole({ tokenRole: token.role, ownerRole: token.createdBy.role }),
     prefix: token.prefix,
     createdAt: token.createdAt,
     expiresAt: token.expiresAt,
     lastUsedAt: token.lastUsedAt,
     revokedAt: token.revokedAt,
-    createdBy: token.createdBy,
+    createdBy: { id: token.createdBy.id, username: token.createdBy.username },
   };
 }
 
 /**
- * Creates an API token for a user. The token's role may not exceed the
- * creator's. Returns the secret, which is never stored and never shown again.
+ * Creates an API token for a user: the signed-in user, or the owner of the
+ * token making the call (a CI pipeline minting a short-lived token). The new
+ * token's role may not exceed the creator's current, effective role.
+ * Returns the secret, which is never stored and never shown again.
  */
 export async function createApiToken(options: {
   db: Db;
-  creator: Extract<Actor, { type: "user" }>;
+  creator: AuthenticatedActor;
   name: string;
   role: Role;
   expiresAt?: Date | null | undefined;
   now?: Date;
 }): Promise<{ token: ApiTokenView; secret: string }> {
   const now = options.now ?? new Date();
-  if (!roleAtLeast(options.creator.role, options.role)) {
+  const { creator } = options;
+  if (!roleAtLeast(creator.role, options.role)) {
     throw new AppError("FORBIDDEN", {
-      userMessage: `A ${options.creator.role} cannot create a token with the ${options.role} role.`,
+      userMessage:
+        creator.type === "token"
+          ? `${withArticle(creator.role)} token cannot create a token with the ${options.role} role.`
+          : `${withArticle(creator.role)} cannot create a token with the ${options.role} role.`,
     });
   }
   if (options.expiresAt && options.expiresAt <= now) {
@@ -65,7 +79,7 @@ export async function createApiToken(options: {
       role: options.role,
       tokenHash: hashSecret(secret),
       prefix: secret.slice(0, TOKEN_PREFIX.length + 6),
-      createdById: options.creator.id,
+      createdById: creator.type === "user" ? creator.id : creator.ownerId,
       createdAt: now,
       expiresAt: options.expiresAt ?? null,
     },
@@ -73,6 +87,8 @@ export async function createApiToken(options: {
   });
   return { token: toView(token), secret };
 }
+
+const withArticle = (role: Role) => `${/^[aeiou]/.test(role) ? "An" : "A"} ${role}`;
 
 /** Admins see every token; everyone else sees their own. */
 export async function listApiTokens(options: { db: Db; actor: AuthenticatedActor }): Promise<ApiTokenView[]> {
@@ -120,7 +136,7 @@ export async function revokeApiToken(options: {
  * now, so demoting a user demotes their tokens at once (and promoting them back
  * gives the tokens back no more than they were created with).
  */
-function effectiveTokenRole(options: { tokenRole: Role; ownerRole: Role }): Role {
+export function effectiveTokenRole(options: { tokenRole: Role; ownerRole: Role }): Role {
   return roleAtLeast(options.ownerRole, options.tokenRole) ? options.tokenRole : options.ownerRole;
 }
 

@@ -128,6 +128,11 @@ function TokensTable({ onCreate }: { onCreate: () => void }) {
                     </Table.Td>
                     <Table.Td>
                       <Badge color={roleColors[token.role]}>{roleLabels[token.role]}</Badge>
+                      {token.effectiveRole === token.role ? null : (
+                        <Text size="xs" c="dimmed" mt={4}>
+                          acts as {roleLabels[token.effectiveRole].toLowerCase()}: owner&apos;s role
+                        </Text>
+                      )}
                     </Table.Td>
                     <Table.Td>
                       <Code>{token.prefix}…</Code>
