@@ -20,6 +20,7 @@ import {
   type SpawnFunction,
 } from "./controllers/kubelet.ts";
 import { startScheduler, type Scheduler } from "./controllers/scheduler.ts";
+import { startEventExpiry } from "./controllers/event-expiry.ts";
 import { NOT_READY, startNodeHeartbeats, type NodeHeartbeats } from "./controllers/node-heartbeats.ts";
 import type { Taint } from "./controllers/scheduling.ts";
 import { createWorkQueue } from "./controllers/work-queue.ts";
@@ -74,6 +75,8 @@ export interface SimClusterOptions {
   clock?: Clock;
   /** Record core/v1 Events (scheduler, kubelet, DaemonSet controller). Default true. */
   recordEvents?: boolean;
+  /** An Event is deleted this long after it was last written, as the API server's --event-ttl. Default 1 h. */
+  eventTTLMs?: number;
   /** Watch history the store keeps. Default 10,000 events. */
   historyLimit?: number;
   /** Controller errors (default: printed to stderr). */
@@ -345,6 +348,12 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
     nodeKubeletRunning: (nodeName) => heartbeats?.kubeletRunning(nodeName) ?? true,
   });
   const daemonSets = startDaemonSetController({ store, clock, recordEvents, onError });
+  const eventExpiry = startEventExpiry({
+    store,
+    clock,
+    onError,
+    ...(options.eventTTLMs !== undefined ? { ttlMs: options.eventTTLMs } : {}),
+  });
   const heartbeats: NodeHeartbeats | undefined =
     options.heartbeats === false
       ? undefined
@@ -463,6 +472,7 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
 
     async stop() {
       heartbeats?.stop();
+      eventExpiry.stop();
       unsubscribeNodes();
       nodeQueue.stop();
       scheduler.stop();

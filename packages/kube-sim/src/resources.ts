@@ -30,6 +30,12 @@ export interface ResourceInfo {
    * everything else the apimachinery default.
    */
   fieldSelectors?: Record<string, (o: KubeObject) => string>;
+  /**
+   * Served from another resource's objects, converted on the way out, as the API
+   * server serves one storage in several versions (events.k8s.io/v1 Events are the
+   * core/v1 Events). Such a resource is read-only here.
+   */
+  storage?: { resource: ResourceName; convert: (o: KubeObject) => KubeObject };
 }
 
 const STANDARD_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
@@ -342,11 +348,63 @@ export const RESOURCES: readonly ResourceInfo[] = [
     nameRule: "subdomain",
     hasGeneration: false,
   },
+  {
+    group: "events.k8s.io",
+    version: "v1",
+    kind: "Event",
+    plural: "events",
+    singular: "event",
+    namespaced: true,
+    shortNames: ["ev"],
+    categories: [],
+    verbs: ["get", "list", "watch"],
+    subresources: [],
+    nameRule: "subdomain",
+    hasGeneration: false,
+    storage: { resource: "events", convert: toEventsV1 },
+  },
 ];
+
+/** A core/v1 Event in the events.k8s.io/v1 shape, field for field as the API server converts it. */
+export function toEventsV1(o: KubeObject): KubeObject {
+  const out: KubeObject = {
+    apiVersion: "events.k8s.io/v1",
+    kind: "Event",
+    metadata: o.metadata,
+    eventTime: o.eventTime ?? null,
+  };
+  const set = (key: string, value: unknown): void => {
+    if (value !== undefined && value !== null && value !== "") out[key] = value;
+  };
+  set("series", o.series);
+  set("reportingController", o.reportingComponent);
+  set("reportingInstance", o.reportingInstance);
+  set("action", o.action);
+  set("reason", o.reason);
+  set("regarding", o.involvedObject);
+  set("related", o.related);
+  set("note", o.message);
+  set("type", o.type);
+  set("deprecatedSource", o.source);
+  set("deprecatedFirstTimestamp", o.firstTimestamp);
+  set("deprecatedLastTimestamp", o.lastTimestamp);
+  if (typeof o.count === "number" && o.count !== 0) out.deprecatedCount = o.count;
+  return out;
+}
 
 /** `pods`, `daemonsets.apps`: how the API names a resource in errors and how the store keys it. */
 export function resourceName(info: Pick<ResourceInfo, "group" | "plural">): ResourceName {
   return info.group === "" ? info.plural : `${info.plural}.${info.group}`;
+}
+
+/** Where a resource's objects are stored: its own name, or the resource it is converted from. */
+export function storageName(info: ResourceInfo): ResourceName {
+  return info.storage?.resource ?? resourceName(info);
+}
+
+/** An object from storage as this resource serves it. */
+export function presentAs(info: ResourceInfo, o: KubeObject): KubeObject {
+  return info.storage ? info.storage.convert(o) : o;
 }
 
 /** `v1`, `apps/v1`. */

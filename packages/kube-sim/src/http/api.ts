@@ -14,7 +14,7 @@ import {
   strategicMergePatch,
   type JsonObject,
 } from "../patch/index.ts";
-import { apiVersionOf, resourceName, type ResourceInfo } from "../resources.ts";
+import { apiVersionOf, presentAs, resourceName, storageName, type ResourceInfo } from "../resources.ts";
 import type { DeleteOptions, SimObjectStore } from "../store.ts";
 import type { KubeObject } from "../types.ts";
 import { decodeObject, decodePatchJson, mediaType, readBody, readObject } from "./body.ts";
@@ -98,6 +98,8 @@ export async function handleResource(
 ): Promise<void> {
   const verb = verbOf(req.method ?? "GET", route, query);
   if (verb === undefined) throw methodNotAllowed();
+  // A resource served from another one's storage (events.k8s.io Events) is read-only here.
+  if (route.info.storage && !route.info.verbs.includes(verb)) throw methodNotAllowed();
   // A namespaced resource without a namespace in the path only lists and watches across namespaces.
   if (route.info.namespaced && route.namespace === undefined && verb !== "list" && verb !== "watch")
     throw methodNotAllowed();
@@ -181,7 +183,7 @@ function list(
   route: ResourceRoute,
   query: URLSearchParams,
 ): void {
-  const resource = resourceName(route.info);
+  const resource = storageName(route.info);
   const options = {
     namespace: route.namespace,
     labelSelector: query.get("labelSelector") ?? undefined,
@@ -222,6 +224,7 @@ function list(
     };
     nextToken = Buffer.from(JSON.stringify(token)).toString("base64url");
   }
+  if (route.info.storage) items = items.map((o) => presentAs(route.info, o));
 
   if (wantsTable(req.headers.accept)) {
     sendJson(
@@ -281,9 +284,9 @@ function qualified(info: ResourceInfo): { group: string; resource: string } {
 }
 
 function mustGet(ctx: ApiContext, route: ResourceRoute): KubeObject {
-  const object = ctx.store.get(resourceName(route.info), route.namespace, route.name!);
+  const object = ctx.store.get(storageName(route.info), route.namespace, route.name!);
   if (!object) throw notFound(qualified(route.info), route.name!);
-  return object;
+  return presentAs(route.info, object);
 }
 
 function get(

@@ -6,7 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApiError } from "../errors.ts";
-import { apiVersionOf, resourceName, type ResourceInfo } from "../resources.ts";
+import { apiVersionOf, presentAs, storageName, type ResourceInfo } from "../resources.ts";
 import type { SimObjectStore } from "../store.ts";
 import type { KubeObject, StoreEvent } from "../types.ts";
 import { toApiError } from "./respond.ts";
@@ -52,7 +52,7 @@ export class WatchHub {
   /** Streams one watch. Throws (before any header is sent) for bad selectors or versions. */
   serve(_req: IncomingMessage, res: ServerResponse, watch: WatchRequest): void {
     const { store } = this;
-    const resource = resourceName(watch.info);
+    const resource = storageName(watch.info);
     const apiVersion = apiVersionOf(watch.info);
     // Throws 400 for unsupported selectors before any header is sent.
     const matches = store.compileFilter(resource, {
@@ -90,7 +90,8 @@ export class WatchHub {
       if (res.writableEnded || res.destroyed) return;
       res.write(`${JSON.stringify({ type, object })}\n`);
     };
-    const present = (object: KubeObject): object => {
+    const present = (stored: KubeObject): object => {
+      const object = presentAs(watch.info, stored);
       const full =
         object.kind && object.apiVersion ? object : { ...object, kind: watch.info.kind, apiVersion };
       return watch.table
