@@ -85,4 +85,24 @@ describe("pod logs", () => {
     });
     expect(text).toContain("kube-sim: container only started");
   });
+
+  it("ends a followed log when its container exits, with everything the container printed", async () => {
+    cluster.store.create("pods", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "crasher", namespace: "default" },
+      spec: { nodeName: "node-1", containers: [{ name: "c", image: "img/crasher:1" }] },
+    });
+    await untilStore(cluster, () => {
+      const p = cluster.store.get("pods", "default", "crasher");
+      const statuses = (p?.status?.containerStatuses ?? []) as Array<{ state?: { running?: unknown } }>;
+      return statuses[0]?.state?.running !== undefined;
+    });
+    const followed = call(cluster, "GET", "/api/v1/namespaces/default/pods/crasher/log?follow=true");
+    cluster.cluster.setCrashLoop((p) => p.metadata.name === "crasher", { message: "fatal: no token" });
+    const res = await followed;
+    expect(res.status).toBe(200);
+    expect(res.text).toContain("kube-sim: container c started");
+    expect(res.text).toContain("fatal: no token\nkube-sim: container c exited with code 1\n");
+  });
 });

@@ -5,7 +5,7 @@ import { createSimCluster, type SimCluster, type SimClusterOptions } from "../cl
 import { ApiError } from "../errors.ts";
 import { createManualClock } from "../manual-clock.ts";
 import type { KubeObject } from "../types.ts";
-import { imageRepository } from "./kubelet.ts";
+import { fallbackMessage, imageRepository } from "./kubelet.ts";
 
 type Json = Record<string, unknown>;
 
@@ -149,6 +149,64 @@ describe("kubelet: fake mode", () => {
       ready: true,
       state: { running: expect.any(Object) },
     });
+  });
+});
+
+describe("kubelet: logs of a crash loop (fake mode)", () => {
+  function fake(options: SimClusterOptions = {}) {
+    const clock = createManualClock();
+    cluster = createSimCluster({ nodes: 1, clock, heartbeats: false, crashAfterMs: 500, ...options });
+    return { c: cluster, clock };
+  }
+
+  it("keeps the last attempt as the current log while backing off, and the one before as previous", () => {
+    const { c, clock } = fake();
+    c.setCrashLoop("x:1", { message: "boom" });
+    c.store.create("pods", podObject("looper", [{ name: "a", image: "x:1" }]));
+    clock.flush();
+    clock.advance(500); // attempt 1 exits, attempt 2 starts at once
+    clock.advance(500); // attempt 2 exits: CrashLoopBackOff
+    const pod = c.store.get("pods", "default", "looper")!;
+    expect((containerStatus(pod).state as Json).waiting).toMatchObject({ reason: "CrashLoopBackOff" });
+    const current = c.getLogs("default", "looper");
+    expect(current).toBe(
+      "kube-sim: container a started (image x:1)\nboom\nkube-sim: container a exited with code 1\n",
+    );
+    expect(c.getLogs("default", "looper", { previous: true })).toBe(current);
+    clock.advance(10_000); // attempt 3 starts after the back-off
+    expect(c.getLogs("default", "looper")).toBe("kube-sim: container a started (image x:1)\n");
+    expect(c.getLogs("default", "looper", { previous: true })).toContain("exited with code 1");
+  });
+
+  it("fills lastState.terminated.message from the log's tail with FallbackToLogsOnError", () => {
+    const { c, clock } = fake();
+    c.setCrashLoop("x:1", { message: "fatal: TAPFLEET_TOKEN is not set", exitCode: 2 });
+    c.store.create(
+      "pods",
+      podObject("fallback", [{ name: "a", image: "x:1", terminationMessagePolicy: "FallbackToLogsOnError" }]),
+    );
+    c.store.create("pods", podObject("file", [{ name: "a", image: "x:1" }]));
+    clock.flush();
+    clock.advance(500);
+    clock.flush();
+    const terminated = (name: string) =>
+      ((containerStatus(c.store.get("pods", "default", name)!).lastState as Json).terminated ?? {}) as Json;
+    expect(terminated("fallback")).toMatchObject({
+      exitCode: 2,
+      message:
+        "kube-sim: container a started (image x:1)\nfatal: TAPFLEET_TOKEN is not set\nkube-sim: container a exited with code 2\n",
+    });
+    expect(terminated("file").exitCode).toBe(2);
+    expect(terminated("file")).not.toHaveProperty("message");
+  });
+
+  it("cuts the fallback message at 80 lines and 2048 bytes, as the kubelet does", () => {
+    const lines = Array.from({ length: 100 }, (_, i) => `line ${i}`).join("\n") + "\n";
+    expect(fallbackMessage(lines).split("\n").filter(Boolean)).toHaveLength(80);
+    expect(fallbackMessage(lines).startsWith("line 20\n")).toBe(true);
+    const long = `${"x".repeat(3000)}\nlast\n`;
+    expect(Buffer.byteLength(fallbackMessage(long))).toBe(2048);
+    expect(fallbackMessage(long).endsWith("last\n")).toBe(true);
   });
 });
 

@@ -138,6 +138,13 @@ function matcherMatches(matcher: PodMatcher, pod: KubeObject): boolean {
   });
 }
 
+/** The kubelet's termination message from logs: the last 80 lines, at most the last 2048 bytes. */
+export function fallbackMessage(log: string): string {
+  const tail = tailText(log, 80);
+  const bytes = Buffer.from(tail);
+  return bytes.length <= 2048 ? tail : bytes.subarray(bytes.length - 2048).toString("utf8");
+}
+
 function formatDuration(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
@@ -268,6 +275,11 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     }
     event(pod, record, "Normal", "Pulled", `Container image "${c.image}" already present on machine`, name);
     event(pod, record, "Normal", "Created", `Created container: ${name}`, name);
+    // A new instance: the one before becomes `previous`; until now it was the current log.
+    if (c.containerId !== undefined) {
+      c.previousLogs = c.logs;
+      c.logs = new LogBuffer(logLimit);
+    }
     c.phase = "running";
     c.startedAt = now();
     c.containerId = containerId();
@@ -299,15 +311,21 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     if (!record || !c || stopped) return;
     const pod = store.get("pods", ...(key.split("/") as [string, string]));
     if (!pod || pod.metadata.uid !== record.uid) return;
+    const spec = ((pod.spec?.containers ?? []) as Json[]).find((x) => x.name === name);
+    // No container here writes a termination message file, so FallbackToLogsOnError takes the log's tail.
+    const message =
+      exitCode !== 0 && spec?.terminationMessagePolicy === "FallbackToLogsOnError"
+        ? fallbackMessage(c.logs.text())
+        : "";
     c.lastTerminated = {
       exitCode,
       reason: exitCode === 0 ? "Completed" : "Error",
+      ...(message ? { message } : {}),
       startedAt: c.startedAt ?? now(),
       finishedAt: now(),
       containerID: c.containerId ?? containerId(),
     };
-    c.previousLogs = c.logs;
-    c.logs = new LogBuffer(logLimit);
+    // The exited instance's log stays the current one until the next instance starts.
     c.ready = false;
     c.crashes++;
     // The first restart is immediate; later ones back off 10 s, 20 s, … up to 5 min.

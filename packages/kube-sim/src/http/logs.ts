@@ -93,23 +93,48 @@ export async function serveLogs(
     return;
   }
   res.flushHeaders();
-  // Follow: send what gets appended until the pod goes away or the client leaves.
+  // Follow: send what gets appended until the container exits, the pod goes away or the client leaves.
   let sent = first.length;
   const uid = pod.metadata.uid;
+  const startedAs = containerRun(pod, container);
+  const finish = (): void => {
+    clearInterval(timer);
+    if (!res.writableEnded) res.end();
+  };
+  if (request.previous || !startedAs.running) {
+    // A terminated container's log is complete: kubectl logs -f prints it and returns.
+    res.end();
+    return;
+  }
   const timer = setInterval(() => {
     const current = ctx.store.get("pods", ns, podName);
-    if (!current || current.metadata.uid !== uid) {
-      clearInterval(timer);
-      res.end();
-      return;
-    }
-    void read().then(
+    if (!current || current.metadata.uid !== uid) return finish();
+    const now = containerRun(current, container);
+    const restarted = now.restartCount !== startedAs.restartCount;
+    const exited = restarted || !now.running;
+    // After a restart the followed instance's log is the previous one.
+    const source = restarted ? { ...request, previous: true } : request;
+    void (async () => (ctx.logs ? await ctx.logs.getLogs(source) : ""))().then(
       (text) => {
         if (text.length > sent && !res.writableEnded) res.write(text.slice(sent));
         sent = Math.max(sent, text.length);
+        if (exited) finish();
       },
-      () => undefined,
+      () => {
+        if (exited) finish();
+      },
     );
   }, FOLLOW_POLL_MS);
   res.on("close", () => clearInterval(timer));
+}
+
+/** Whether a container runs, and its restart count, as the pod's status says. */
+function containerRun(pod: KubeObject, container: string): { running: boolean; restartCount: number } {
+  const statuses = (pod.status?.containerStatuses ?? []) as Array<{
+    name?: string;
+    restartCount?: number;
+    state?: { running?: unknown };
+  }>;
+  const status = statuses.find((s) => s.name === container);
+  return { running: status?.state?.running !== undefined, restartCount: status?.restartCount ?? 0 };
 }
