@@ -5,6 +5,7 @@ import { createSimCluster, type SimCluster, type SimClusterOptions } from "./clu
 import type { SimObjectStore } from "./store.ts";
 import { startApiServer } from "./server.ts";
 import type { FaultControls } from "./http/faults.ts";
+import type { SimTokenSpec } from "./http/authorization.ts";
 
 export type { FaultControls, FailureSpec, LatencySpec, Verb } from "./http/faults.ts";
 export type { KubeObject, ObjectStore, StoreEvent } from "./types.ts";
@@ -21,6 +22,7 @@ export type {
 } from "./cluster.ts";
 export { createSimCluster } from "./cluster.ts";
 export { startApiServer, type ApiServer, type ApiServerOptions } from "./server.ts";
+export type { PermissionRule, SimTokenSpec } from "./http/authorization.ts";
 
 export interface StartSimClusterOptions extends SimClusterOptions {
   /** Port on 127.0.0.1; default 0 (a free port). */
@@ -49,8 +51,12 @@ export interface RunningSimCluster {
   store: SimObjectStore;
   /** Fault injection on the HTTP layer (and `expireHistory` on the store). */
   faults: FaultControls;
-  /** A kubeconfig (YAML) with one cluster, user (bearer token) and context, set as current. */
-  kubeconfig(): string;
+  /** A kubeconfig (YAML) with one cluster, user (bearer token; default the cluster's own) and context, set as current. */
+  kubeconfig(options?: { token?: string }): string;
+  /** Accepts another bearer token, limited to its permission set (README: "Tokens with limited rights"). */
+  addToken(spec: SimTokenSpec): void;
+  /** Makes an added token answer 401 from now on. */
+  expireToken(token: string): void;
   writeKubeconfig(path: string): Promise<void>;
   /** Stops the API server (ending watches), then the controllers and kubelet. */
   stop(): Promise<void>;
@@ -102,8 +108,8 @@ export async function startSimCluster(options: StartSimClusterOptions = {}): Pro
     await cluster.stop();
     throw new Error(`starting the simulated API server${port ? ` on port ${port}` : ""}`, { cause: error });
   }
-  const config = (): object =>
-    kubeconfigFor([{ name, url: server.url, token, caCertificate: server.caCertificate }]);
+  const config = (as = token): object =>
+    kubeconfigFor([{ name, url: server.url, token: as, caCertificate: server.caCertificate }]);
   return {
     name,
     url: server.url,
@@ -112,7 +118,9 @@ export async function startSimCluster(options: StartSimClusterOptions = {}): Pro
     cluster,
     store: cluster.store,
     faults: server.faults,
-    kubeconfig: () => toYaml(config()),
+    kubeconfig: (kubeconfigOptions) => toYaml(config(kubeconfigOptions?.token)),
+    addToken: (spec) => server.addToken(spec),
+    expireToken: (given) => server.expireToken(given),
     writeKubeconfig: (path) => writeFile(path, toYaml(config()), { mode: 0o600 }),
     async stop() {
       await server.close();

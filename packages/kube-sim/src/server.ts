@@ -5,11 +5,15 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { timingSafeEqual } from "node:crypto";
-import { unauthorized } from "./errors.ts";
 import { RESOURCES, resourceName, type ResourceInfo } from "./resources.ts";
 import type { SimObjectStore } from "./store.ts";
 import { AppliedConfigurations, handleResource, verbOf } from "./http/api.ts";
+import {
+  handleSelfSubjectAccessReview,
+  SELF_SUBJECT_ACCESS_REVIEW_PATH,
+  TokenAuthorization,
+  type SimTokenSpec,
+} from "./http/authorization.ts";
 import {
   apiGroupDocument,
   apiGroupList,
@@ -56,17 +60,12 @@ export interface ApiServer {
   caCertificate: string | undefined;
   port: number;
   faults: FaultControls;
+  /** Accepts another bearer token, limited to its permission set (see http/authorization.ts). */
+  addToken(spec: SimTokenSpec): void;
+  /** Makes an added token answer 401 from now on. */
+  expireToken(token: string): void;
   /** Ends open watches and connections, then stops listening. */
   close(): Promise<void>;
-}
-
-function tokenMatches(header: string | undefined, token: string): boolean | undefined {
-  if (header === undefined) return undefined;
-  const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-  if (!match) return false;
-  const given = Buffer.from(match[1]!);
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** Starts the HTTP server for one simulated cluster. */
@@ -85,15 +84,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (event.type === "DELETED") applied.forget(event.object.metadata.uid);
   });
   let serverAddress = "127.0.0.1:0";
+  const authorization = new TokenAuthorization(token);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const authenticated = tokenMatches(req.headers.authorization, token);
-    // Every path needs the token, /version and /healthz included: a real cluster serves those
+    // Every path needs a token, /version and /healthz included: a real cluster serves those
     // anonymously, but kubectl (and the version-probing kubectl dispatcher) always sends the token.
-    if (authenticated === false || (authenticated === undefined && tls)) {
-      throw unauthorized();
-    }
+    const identity = authorization.authenticate(req.headers.authorization, tls);
+    if (url.pathname === SELF_SUBJECT_ACCESS_REVIEW_PATH)
+      return handleSelfSubjectAccessReview(authorization, identity, req, res);
 
     const route = parseRoute(url.pathname, resources);
     const method = req.method ?? "GET";
@@ -135,6 +134,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       case "resource": {
         const verb = verbOf(method, route, url.searchParams);
         if (verb !== undefined) {
+          authorization.authorize(identity, {
+            verb,
+            resource: route.info.plural,
+            group: route.info.group,
+            subresource: route.subresource,
+            namespace: route.namespace,
+            name: route.name,
+          });
           const facts = { verb, resource: resourceName(route.info) };
           const delay = faults.latencyFor(facts);
           if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
@@ -179,6 +186,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     caCertificate: certificate?.cert,
     port,
     faults,
+    addToken: (spec) => authorization.addToken(spec),
+    expireToken: (token) => authorization.expireToken(token),
     async close() {
       stopForgetting();
       watches.dropAll("close");
