@@ -5,7 +5,7 @@ import { scratchDir } from "../test/support/run.ts";
 import { buildAgentBundle } from "./build.ts";
 
 describe("buildAgentBundle", () => {
-  it("leaves the manifests and the YAML library out of the agent", async () => {
+  it("leaves the manifests, the YAML library and the password checker out of the agent", async () => {
     const outfile = path.join(scratchDir("agent-bundle"), "tapfleet-agent.mjs");
     await buildAgentBundle(outfile);
     const bundle = await readFile(outfile, "utf8");
@@ -15,5 +15,8 @@ describe("buildAgentBundle", () => {
     expect(modules.filter((module) => module?.startsWith("node_modules/yaml/"))).toEqual([]);
     expect(modules.filter((module) => module?.startsWith("packages/sensor/src/manifests"))).toEqual([]);
     expect(bundle).not.toContain("YAMLParseError");
+    // The account rules share the sensor contract, but the agent has no passwords to judge.
+    expect(modules.filter((module) => module?.includes("@zxcvbn-ts/"))).toEqual([]);
+    expect(modules).not.toContain("packages/sensor/src/accounts.ts");
   });
 });

@@ -2,27 +2,32 @@
 // the rules its forms check at run time come from @tapfleet/sensor.
 import { SNAPSHOT_LIMITS, ZPcapSnapshotParamsSchema } from "@tapfleet/sensor/actions";
 import { ZReportSummarySchema, type ReportSummary as ReportSummaryOutput } from "@tapfleet/core";
+import {
+  ZChangeMyPasswordInputSchema,
+  ZClusterIdSchema,
+  ZPasswordSchema,
+  ZRoleSchema,
+  ZUsernameSchema,
+  PASSWORD_MAX_LENGTH,
+  USERNAME_MAX_LENGTH,
+} from "@tapfleet/sensor/accounts";
 import { z } from "zod";
-import { ZPasswordSchema } from "./password-rule.ts";
 
-export const ZRoleSchema = z.enum(["viewer", "operator", "admin"]);
-export type RoleName = z.infer<typeof ZRoleSchema>;
-
-export const ZUsernameSchema = z
-  .string()
-  .trim()
-  .min(3, "must be at least 3 characters")
-  .max(64, "must be at most 64 characters")
-  .regex(/^[a-zA-Z0-9._-]+$/, "may contain only letters, digits, '.', '_' and '-'");
-
-// One password rule for the API, the server's environment and the dashboard's forms.
-export { ZPasswordSchema };
+// The account rules are defined once, in the sensor contract, for the API, core and the dashboard.
+export { ZChangeMyPasswordInputSchema, ZClusterIdSchema, ZPasswordSchema, ZRoleSchema, ZUsernameSchema };
 
 export const ZIdSchema = z.uuid("must be a UUID");
 
 export const ZLoginInputSchema = z.object({
-  username: z.string().trim().min(1, "is required").max(64, "must be at most 64 characters"),
-  password: z.string().min(1, "is required").max(256, "must be at most 256 characters"),
+  username: z
+    .string()
+    .trim()
+    .min(1, "is required")
+    .max(USERNAME_MAX_LENGTH, `must be at most ${USERNAME_MAX_LENGTH} characters`),
+  password: z
+    .string()
+    .min(1, "is required")
+    .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`),
 });
 
 export const ZUserSchema = z.object({
@@ -94,15 +99,6 @@ export const ZAuditListInputSchema = z.object({
 });
 
 export const ZOkSchema = z.object({ ok: z.literal(true) });
-
-export const ZClusterIdSchema = z
-  .string()
-  .min(1, "is required")
-  .max(63, "must be at most 63 characters")
-  .regex(
-    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
-    "must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit",
-  );
 
 export const ZCreateClusterInputSchema = z.object({
   id: ZClusterIdSchema,

@@ -1,11 +1,9 @@
-import type { Role } from "@tapfleet/db";
+// Roles are an account rule of the sensor contract, shared with the API and the dashboard.
+import type { Role as StoredRole } from "@tapfleet/db";
+import { ROLES, roleAtLeast, type Role } from "@tapfleet/sensor/accounts";
 
-export const ROLES = ["viewer", "operator", "admin"] as const satisfies readonly Role[];
-export type { Role };
+// The database's enum and the rule name the same roles; this fails to compile when they drift.
+const sameRoles: [StoredRole, Role] extends [Role, StoredRole] ? true : never = true;
+void sameRoles;
 
-const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
-
-/** True when `role` grants at least what `required` grants. */
-export function roleAtLeast(role: Role, required: Role): boolean {
-  return RANK[role] >= RANK[required];
-}
+export { ROLES, roleAtLeast, type Role };

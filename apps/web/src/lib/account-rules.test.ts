@@ -1,18 +1,24 @@
 import { describe, expect, it } from "vitest";
-import { validatePassword, validateTokenName, validateUsername } from "./account-rules";
+import { normalizeUsername, validatePassword, validateTokenName, validateUsername } from "./account-rules";
 
 describe("validateUsername", () => {
+  const shape = "Username may contain only letters, digits, '.', '_' and '-'";
   it.each([
-    ["ab", "Use at least 3 characters."],
+    ["ab", "Username must be at least 3 characters"],
     ["abc", null],
     ["ops.team_1-a", null],
     ["a".repeat(64), null],
-    ["a".repeat(65), "Use at most 64 characters."],
-    ["Alice", "Use lowercase letters, digits, dots, underscores or hyphens only."],
-    ["bob smith", "Use lowercase letters, digits, dots, underscores or hyphens only."],
-    ["bob@example", "Use lowercase letters, digits, dots, underscores or hyphens only."],
+    ["a".repeat(65), "Username must be at most 64 characters"],
+    // The server accepts capitals and stores the name in lower case: so does the form.
+    ["Alice", null],
+    ["bob smith", shape],
+    ["bob@example", shape],
   ])("%j → %j", (username, expected) => {
     expect(validateUsername(username)).toBe(expected);
+  });
+
+  it("shows how a name with capitals is stored", () => {
+    expect(normalizeUsername(" Alice.Ops ")).toBe("alice.ops");
   });
 });
 

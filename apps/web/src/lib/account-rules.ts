@@ -1,16 +1,35 @@
-// The same account rules the server enforces, checked before sending so people get immediate,
-// specific feedback. The server stays the authority: its field errors are shown too.
-import { PASSWORD_MIN_LENGTH, ZPasswordSchema } from "@tapfleet/api/password-rule";
+// The account rules the server enforces, run here before sending so people get immediate,
+// specific feedback: the very same zod schemas, from the sensor contract. The server stays the
+// authority: its field errors are shown too, phrased the same way.
+import {
+  PASSWORD_MIN_LENGTH,
+  USERNAME_MAX_LENGTH,
+  USERNAME_MIN_LENGTH,
+  ZPasswordSchema,
+  ZUsernameSchema,
+  normalizeUsername,
+} from "@tapfleet/sensor/accounts";
+import type { z } from "zod";
 
-export const usernamePattern = /^[a-z0-9._-]+$/;
+export { normalizeUsername };
 export const minPasswordLength = PASSWORD_MIN_LENGTH;
+export const usernameLength = { min: USERNAME_MIN_LENGTH, max: USERNAME_MAX_LENGTH };
 
+/** A rule's message about a value ("must be at least 3 characters") as a sentence about a field. */
+export function fieldMessage(label: string, message: string): string {
+  return `${label} ${message}`;
+}
+
+/** The first problem `schema` finds with `value`, as a sentence naming the field, or null. */
+export function firstProblem(label: string, schema: z.ZodType, value: unknown): string | null {
+  const result = schema.safeParse(value);
+  const message = result.success ? undefined : result.error.issues[0]?.message;
+  return message ? fieldMessage(label, message) : null;
+}
+
+/** The server's username rule: "Username may contain only letters, …". Null when accepted. */
 export function validateUsername(username: string): string | null {
-  if (username.length < 3) return "Use at least 3 characters.";
-  if (username.length > 64) return "Use at most 64 characters.";
-  if (!usernamePattern.test(username))
-    return "Use lowercase letters, digits, dots, underscores or hyphens only.";
-  return null;
+  return firstProblem("Username", ZUsernameSchema, username);
 }
 
 /**
@@ -18,14 +37,12 @@ export function validateUsername(username: string): string | null {
  * the password: "Password is too easy to guess: …". Null when it is accepted.
  */
 export function validatePassword(password: string): string | null {
-  const result = ZPasswordSchema.safeParse(password);
-  const message = result.success ? undefined : result.error.issues[0]?.message;
-  return message ? passwordMessage(message) : null;
+  return firstProblem("Password", ZPasswordSchema, password);
 }
 
 /** A password field's error from the server ("is too easy to guess: …") as a sentence. */
 export function passwordMessage(message: string): string {
-  return `Password ${message}`;
+  return fieldMessage("Password", message);
 }
 
 export function validateTokenName(name: string): string | null {

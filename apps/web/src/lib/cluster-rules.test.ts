@@ -2,13 +2,14 @@ import { describe, expect, it } from "vitest";
 import { validateClusterId } from "./cluster-rules";
 
 describe("validateClusterId", () => {
-  const shape = "Use lowercase letters, digits and hyphens, starting and ending with a letter or digit.";
+  const shape =
+    "Cluster ID must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit";
   it.each([
-    ["", "Give the cluster an id, e.g. prod-eu-1."],
+    ["", "Cluster ID is required"],
     ["prod-eu-1", null],
     ["a", null],
     ["a".repeat(63), null],
-    ["a".repeat(64), "Use at most 63 characters."],
+    ["a".repeat(64), "Cluster ID must be at most 63 characters"],
     ["-prod", shape],
     ["prod-", shape],
     ["Prod", shape],

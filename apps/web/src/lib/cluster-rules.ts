@@ -1,13 +1,10 @@
-// Cluster ids become Kubernetes-style names in the agent's Secret and in URLs, so they follow
-// the DNS label rule the server enforces.
+// Cluster ids become Kubernetes-style names in the agent's Secret and in URLs: the server's DNS
+// label rule, run here with the same schema before sending.
+import { ZClusterIdSchema } from "@tapfleet/sensor/accounts";
+import { firstProblem } from "./account-rules";
 
-const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const clusterIdLabel = "Cluster ID";
 
 export function validateClusterId(id: string): string | null {
-  if (id.length === 0) return "Give the cluster an id, e.g. prod-eu-1.";
-  if (id.length > 63) return "Use at most 63 characters.";
-  if (!dnsLabel.test(id)) {
-    return "Use lowercase letters, digits and hyphens, starting and ending with a letter or digit.";
-  }
-  return null;
+  return firstProblem(clusterIdLabel, ZClusterIdSchema, id);
 }

@@ -9,6 +9,7 @@ import {
 } from "@tapfleet/core";
 import { z } from "zod";
 import {
+  ZChangeMyPasswordInputSchema,
   ZCreateUserInputSchema,
   ZIdSchema,
   ZOkSchema,
@@ -16,7 +17,6 @@ import {
   ZUpdateUserInputSchema,
   ZUserSchema,
 } from "../schemas.ts";
-import { ZChangeMyPasswordInputSchema } from "../password-rule.ts";
 import { adminProcedure, router, toTRPCError, viewerProcedure } from "../trpc.ts";
 import { serializeUser } from "./serialize.ts";
 

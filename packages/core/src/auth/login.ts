@@ -1,4 +1,5 @@
 import type { Db, User } from "@tapfleet/db";
+import { normalizeUsername } from "@tapfleet/sensor/accounts";
 import { AppError } from "../errors.ts";
 import { verifyAgainstDummy, verifyPassword } from "./passwords.ts";
 import { createSession, type SessionPolicy } from "./sessions.ts";
@@ -39,7 +40,7 @@ export async function loginWithPassword(options: {
 }): Promise<{ user: User; cookieValue: string; expiresAt: Date }> {
   const { db, ip } = options;
   const now = options.now ?? new Date();
-  const username = options.username.trim().toLowerCase();
+  const username = normalizeUsername(options.username);
   const attempt = await countPasswordAttempt({
     db,
     username,

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Prisma, type Db, type User } from "@tapfleet/db";
+import { normalizeUsername } from "@tapfleet/sensor/accounts";
 import { diffForAudit, type AuditChange } from "../audit/audit.ts";
 import { countPasswordAttempt, type LoginRateLimit } from "../auth/login.ts";
 import { hashPassword, verifyPassword } from "../auth/passwords.ts";
@@ -38,7 +39,7 @@ export async function createUser(options: {
   role: Role;
   password: string;
 }): Promise<UserView> {
-  const username = options.username.trim().toLowerCase();
+  const username = normalizeUsername(options.username);
   try {
     const user = await options.db.user.create({
       data: {

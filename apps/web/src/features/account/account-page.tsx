@@ -3,7 +3,7 @@
 import { Badge, Button, Fieldset, Group, Paper, PasswordInput, Stack, Text, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useMutation } from "@tanstack/react-query";
-import { ZChangeMyPasswordInputSchema } from "@tapfleet/api/password-rule";
+import { ZChangeMyPasswordInputSchema } from "@tapfleet/sensor/accounts";
 import { useState, type FormEvent } from "react";
 import { useCurrentUser } from "@/components/current-user";
 import { PageHeader } from "@/components/page-header";

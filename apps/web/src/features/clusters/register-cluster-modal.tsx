@@ -6,7 +6,8 @@ import { useState, type FormEvent } from "react";
 import { OneTimeSecret } from "@/components/one-time-secret";
 import { FormError } from "@/components/status-blocks";
 import { errorCode, errorMessage, fieldErrors } from "@/lib/api-errors";
-import { validateClusterId } from "@/lib/cluster-rules";
+import { fieldMessage } from "@/lib/account-rules";
+import { clusterIdLabel, validateClusterId } from "@/lib/cluster-rules";
 import { useTRPC } from "@/lib/trpc";
 
 type Field = "id" | "displayName";
@@ -28,6 +29,8 @@ export function RegisterClusterModal({ opened, onClose }: { opened: boolean; onC
       },
       onError: (error) => {
         const fromServer: Partial<Record<Field, string>> = fieldErrors(error);
+        // Phrased like the form's own check of the same rule.
+        if (fromServer.id) fromServer.id = fieldMessage(clusterIdLabel, fromServer.id);
         if (errorCode(error) === "CONFLICT" && !fromServer.id) fromServer.id = errorMessage(error);
         setErrors(fromServer);
       },
@@ -86,7 +89,7 @@ export function RegisterClusterModal({ opened, onClose }: { opened: boolean; onC
           <Fieldset variant="unstyled" disabled={create.isPending}>
             <Stack gap="md">
               <TextInput
-                label="Cluster ID"
+                label={clusterIdLabel}
                 description="A short, permanent name: lowercase letters, digits and hyphens, e.g. prod-eu-1."
                 required
                 autoComplete="off"

@@ -5,7 +5,14 @@ import { notifications } from "@mantine/notifications";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { FormError } from "@/components/status-blocks";
-import { minPasswordLength, passwordMessage, validatePassword, validateUsername } from "@/lib/account-rules";
+import {
+  fieldMessage,
+  minPasswordLength,
+  normalizeUsername,
+  usernameLength,
+  validatePassword,
+  validateUsername,
+} from "@/lib/account-rules";
 import { errorCode, fieldErrors } from "@/lib/api-errors";
 import { roleLabels, roles, type Role } from "@/lib/roles";
 import { useTRPC } from "@/lib/trpc";
@@ -36,7 +43,9 @@ export function CreateUserModal({ opened, onClose }: { opened: boolean; onClose:
       },
       onError: (error) => {
         const fromServer: Partial<Record<Field, string>> = fieldErrors(error);
-        if (fromServer.password) fromServer.password = passwordMessage(fromServer.password);
+        // The server's messages are about the value; say which field, as the form's own checks do.
+        if (fromServer.username) fromServer.username = fieldMessage("Username", fromServer.username);
+        if (fromServer.password) fromServer.password = fieldMessage("Password", fromServer.password);
         // A taken username is a conflict, not a validation error, but it belongs next to the field.
         if (errorCode(error) === "CONFLICT" && !fromServer.username) fromServer.username = error.message;
         setErrors(fromServer);
@@ -67,6 +76,13 @@ export function CreateUserModal({ opened, onClose }: { opened: boolean; onClose:
     create.mutate({ username, displayName: displayName.trim() || undefined, role, password });
   }
 
+  // Usernames are case-insensitive: say how a name with capitals will be stored.
+  const storedAs = normalizeUsername(username);
+  const usernameHint =
+    storedAs !== username.trim() && !validateUsername(username)
+      ? `Usernames are not case-sensitive: this one is saved as “${storedAs}”.`
+      : `${usernameLength.min}–${usernameLength.max} characters: letters, digits, dots, underscores, hyphens.`;
+
   const clear = (field: Field) => setErrors(({ [field]: _dropped, ...rest }) => rest);
   // Field-level problems are shown on the fields; the banner is for everything else.
   const generalError = create.isError && Object.keys(errors).length === 0 ? create.error : null;
@@ -78,7 +94,7 @@ export function CreateUserModal({ opened, onClose }: { opened: boolean; onClose:
           <Stack gap="md">
             <TextInput
               label="Username"
-              description="3–64 characters: lowercase letters, digits, dots, underscores, hyphens."
+              description={usernameHint}
               required
               autoComplete="off"
               data-autofocus
