@@ -3,6 +3,7 @@
 // its signed result closes it, and the pcap downloads. Every refusal leaves
 // the action as it was.
 import { randomBytes, randomUUID } from "node:crypto";
+import type { ErrorResponse } from "@tapfleet/api";
 import { expireSensorActions } from "@tapfleet/core";
 import { createLiveBus, type LiveBus } from "@tapfleet/db";
 import {
@@ -329,8 +330,7 @@ describe("antigena: pcap snapshots", () => {
     const before = await t.db.sensorAction.count();
     const refused = await requestSnapshot(input);
     expect(refused.status).toBe(400);
-    const fieldErrors = (refused.body.data as { zodError: { fieldErrors: Record<string, string[]> } })
-      .zodError.fieldErrors;
+    const fieldErrors = (refused.body as ErrorResponse).error.fieldErrors!;
     expect(Object.keys(fieldErrors)).toEqual([field]);
     expect(fieldErrors[field]![0]).toMatch(message);
     // tRPC callers (the dashboard) get the field and the problem in the message itself.
@@ -347,7 +347,9 @@ describe("antigena: pcap snapshots", () => {
     const unknown = randomUUID();
     const refused = await requestSnapshot({}, operator, unknown);
     expect(refused.status).toBe(404);
-    expect(refused.body.message).toBe(`No sensor with id ${unknown} (GET /api/v1/sensors lists them).`);
+    expect((refused.body as ErrorResponse).error.message).toBe(
+      `No sensor with id ${unknown} (GET /api/v1/sensors lists them).`,
+    );
     expect((await listActions(viewer, unknown)).status).toBe(404);
   });
 
@@ -385,7 +387,7 @@ describe("antigena: pcap snapshots", () => {
     for (let i = 0; i < 4; i++) expect((await requestSnapshot({}, operator, otherSensorId)).status).toBe(200);
     const refused = await requestSnapshot({}, operator, otherSensorId);
     expect(refused.status).toBe(409);
-    expect(refused.body.message).toMatch(/already has 4 open actions/);
+    expect((refused.body as ErrorResponse).error.message).toMatch(/already has 4 open actions/);
     expect(await t.db.sensorAction.count({ where: { sensorId: otherSensorId } })).toBe(4);
     await t.db.sensorAction.deleteMany({ where: { sensorId: otherSensorId } });
   });
