@@ -21,6 +21,8 @@ export type {
   PodMatcher,
 } from "./cluster.ts";
 export { createSimCluster } from "./cluster.ts";
+export { createManualClock, type ManualClock } from "./manual-clock.ts";
+export type { NodeHeartbeats } from "./controllers/node-heartbeats.ts";
 export { startApiServer, type ApiServer, type ApiServerOptions } from "./server.ts";
 export type { PermissionRule, SimTokenSpec } from "./http/authorization.ts";
 
