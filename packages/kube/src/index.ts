@@ -22,6 +22,7 @@ export {
   type ListPage,
 } from "./informer.ts";
 export * from "./objects.ts";
+export * from "./connection/index.ts";
 export {
   applyStoreChanges,
   planRelist,

@@ -1,0 +1,4 @@
+// Connections from a kubeconfig: reading and cutting it down, then testing it.
+
+export * from "./kubeconfig.ts";
+export * from "./connection-test.ts";
