@@ -36,7 +36,7 @@ export function requireTools(): void {
   if (!has("tinyproxy", ["-v"])) missing.push("tinyproxy (apt-get install tinyproxy)");
   if (!has("node", ["-e", "require('pcap/build/Release/pcap_binding.node')"]))
     missing.push(
-      "the pcap npm binding, which needs libpcap (apt-get install libpcap-dev && npm rebuild pcap)",
+      "the pcap npm binding, which needs libpcap (apt-get install libpcap-dev, then npm install to build it)",
     );
   if (process.getuid?.() !== 0) missing.push("root (capture and ip netns need it)");
   if (missing.length > 0) throw new Error(`agent capture tests need: ${missing.join("; ")}`);
