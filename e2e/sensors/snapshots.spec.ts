@@ -63,7 +63,7 @@ test("[sensors]: an operator requests a packet snapshot from the sensors page, t
   await duration.blur();
   await expect(duration).toHaveValue("0");
   await dialog.getByRole("button", { name: "Request snapshot" }).click();
-  await expect(dialog.getByText("Must be at least 1 seconds.")).toBeVisible();
+  await expect(dialog.getByText("Must be at least 1 second.")).toBeVisible();
   await duration.fill("99999");
   await duration.blur();
   await expect(duration).toHaveValue("99999");

@@ -17,12 +17,15 @@ export const SNAPSHOT_LIMITS = {
   filterLength: 1024,
 } as const;
 
-const boundedInt = (what: { min: number; max: number }, unit: string) =>
+/** "1 second", "300 seconds": a count with its unit, singular for 1. */
+const count = (n: number, unit: { one: string; other: string }) => `${n} ${n === 1 ? unit.one : unit.other}`;
+
+const boundedInt = (what: { min: number; max: number }, unit: { one: string; other: string }) =>
   z
     .number()
     .int("must be an integer")
-    .min(what.min, `must be at least ${what.min}${unit}`)
-    .max(what.max, `must be at most ${what.max}${unit}`);
+    .min(what.min, `must be at least ${count(what.min, unit)}`)
+    .max(what.max, `must be at most ${count(what.max, unit)}`);
 
 /** The sensor contract's BPF pre-check; libpcap on the agent is the final judge. */
 export const ZSnapshotFilterSchema = z
@@ -48,14 +51,14 @@ export const ZInterfaceNameSchema = storableText(
 
 export const ZPcapSnapshotParamsSchema = z.strictObject({
   /** How long to capture. */
-  durationSeconds: boundedInt(SNAPSHOT_LIMITS.durationSeconds, " seconds"),
+  durationSeconds: boundedInt(SNAPSHOT_LIMITS.durationSeconds, { one: "second", other: "seconds" }),
   /** Combined with the sensor's BPF and its own-traffic exclusion; "" keeps everything the sensor captures. */
   filter: ZSnapshotFilterSchema,
   /** One of the interfaces the sensor captures; absent: all of them. */
   interface: ZInterfaceNameSchema.optional(),
   /** The capture ends early when the pcap would grow past this (global header included). */
-  maxBytes: boundedInt(SNAPSHOT_LIMITS.maxBytes, " bytes"),
+  maxBytes: boundedInt(SNAPSHOT_LIMITS.maxBytes, { one: "byte", other: "bytes" }),
   /** The capture ends early at this many packets. */
-  maxPackets: boundedInt(SNAPSHOT_LIMITS.maxPackets, " packets"),
+  maxPackets: boundedInt(SNAPSHOT_LIMITS.maxPackets, { one: "packet", other: "packets" }),
 });
 export type PcapSnapshotParams = z.infer<typeof ZPcapSnapshotParamsSchema>;

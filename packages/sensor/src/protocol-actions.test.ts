@@ -154,6 +154,16 @@ describe("snapshot parameters", () => {
     if (field !== "") expect(result.error?.issues[0]?.path).toEqual([field]);
   });
 
+  it.each<[string, Record<string, unknown>, string]>([
+    ["a duration of 0", { durationSeconds: 0 }, "must be at least 1 second"],
+    ["a duration over 300 s", { durationSeconds: 301 }, "must be at most 300 seconds"],
+    ["maxPackets of 0", { maxPackets: 0 }, "must be at least 1 packet"],
+    ["maxBytes under 1 KiB", { maxBytes: 100 }, "must be at least 1024 bytes"],
+  ])("words the bound for %s in good grammar", (_name, change, message) => {
+    const result = ZPcapSnapshotParamsSchema.safeParse({ ...snapshot.params, ...change });
+    expect(result.error?.issues.map((issue) => issue.message)).toEqual([message]);
+  });
+
   it("accepts an empty filter (everything the sensor captures)", () => {
     expect(ZPcapSnapshotParamsSchema.safeParse({ ...snapshot.params, filter: "" }).success).toBe(true);
   });
