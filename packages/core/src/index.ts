@@ -23,3 +23,4 @@ export * from "./sensors/status.ts";
 export * from "./antigena/actions.ts";
 export * from "./antigena/action-gateway.ts";
 export * from "./inventory/index.ts";
+export * from "./stats/index.ts";

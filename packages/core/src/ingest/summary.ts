@@ -16,6 +16,8 @@ export const ZReportSummarySchema = z.object({
   receivedAt: z.string(),
   sentAt: z.string(),
   sequence: z.number(),
+  /** When the agent run that sent it started; null in summaries stored before it was kept. Tells restarts apart. */
+  agentStartedAt: z.string().nullable().default(null),
   /** Seconds the agent announced until its next report; null when it did not say (older agents). */
   reportIntervalSeconds: z.number().nullable().default(null),
   packets: z.number(),
@@ -72,6 +74,7 @@ export function summarizeReport(options: {
     receivedAt: options.receivedAt.toISOString(),
     sentAt: new Date(report.sentAt).toISOString(),
     sequence: report.agent.sequence,
+    agentStartedAt: new Date(report.agent.startedAt).toISOString(),
     reportIntervalSeconds: report.reportIntervalSeconds ?? null,
     packets: sum((i) => i.packets),
     bytes: sum((i) => i.bytes),
