@@ -4,6 +4,7 @@ import { normalizeUsername } from "@tapfleet/sensor/accounts";
 import { diffForAudit, type AuditChange } from "../audit/audit.ts";
 import { countPasswordAttempt, type LoginRateLimit } from "../auth/login.ts";
 import { hashPassword, verifyPassword } from "../auth/passwords.ts";
+import type { AuthenticatedActor } from "../actor.ts";
 import { AppError } from "../errors.ts";
 import type { Role } from "../roles.ts";
 
@@ -127,13 +128,13 @@ export async function setUserPassword(options: { db: Db; id: string; password: s
 
 /**
  * A signed-in user changes their own password, proving they know the current
- * one. Their other sessions end; the one that made the change stays.
+ * one. Their other sessions end; the one that made the change stays. An API
+ * token has no password of its own, so a token caller is refused.
  */
 export async function changeOwnPassword(options: {
   db: Db;
-  userId: string;
-  /** The session making the change, which stays signed in. */
-  sessionId: string;
+  /** The caller: a signed-in user, whose session stays signed in. */
+  actor: AuthenticatedActor;
   currentPassword: string;
   newPassword: string;
   /** The caller's address: wrong current passwords count against the sign-in limit, as at sign-in. */
@@ -141,7 +142,13 @@ export async function changeOwnPassword(options: {
   now?: Date;
   rateLimit?: LoginRateLimit | undefined;
 }): Promise<{ otherSessionsEnded: number }> {
-  const user = await getUserOrThrow(options.db, options.userId);
+  const { actor } = options;
+  if (actor.type !== "user") {
+    throw new AppError("FORBIDDEN", {
+      userMessage: "An API token has no password; sign in as the user to change theirs.",
+    });
+  }
+  const user = await getUserOrThrow(options.db, actor.id);
   // Counted before the check, like a sign-in: a stolen session cannot guess the password here.
   const attempt = await countPasswordAttempt({
     db: options.db,
@@ -167,7 +174,7 @@ export async function changeOwnPassword(options: {
   const passwordHash = await hashPassword(options.newPassword);
   const [, ended] = await options.db.$transaction([
     options.db.user.update({ where: { id: user.id }, data: { passwordHash } }),
-    options.db.session.deleteMany({ where: { userId: user.id, id: { not: options.sessionId } } }),
+    options.db.session.deleteMany({ where: { userId: user.id, id: { not: actor.sessionId } } }),
   ]);
   return { otherSessionsEnded: ended.count };
 }
