@@ -20,10 +20,13 @@ import { IconChevronLeft, IconChevronRight, IconFilterOff, IconHistory } from "@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { AdminOnly } from "@/components/admin-only";
+import { LiveBadge } from "@/components/live-badge";
 import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
 import { formatDateTime, formatLogTime } from "@/lib/format";
 import { useTRPC, type RouterInputs, type RouterOutputs } from "@/lib/trpc";
+import { useLiveQuery } from "@/lib/use-live-query";
+import { applyLiveAuditEvent } from "./apply-live-audit-event";
 
 type AuditEvent = RouterOutputs["audit"]["list"]["items"][number];
 type Outcome = NonNullable<RouterInputs["audit"]["list"]["outcome"]>;
@@ -71,18 +74,21 @@ function AuditLog() {
   const actions = useQuery(trpc.audit.actions.queryOptions());
 
   const pageIndex = cursors.length - 1;
-  const events = useQuery(
-    trpc.audit.list.queryOptions(
-      {
-        limit: pageSize,
-        cursor: cursors[pageIndex],
-        action: filters.action || undefined,
-        actor: filters.actor || undefined,
-        outcome: filters.outcome === "any" ? undefined : filters.outcome,
-      },
-      // Keep the current rows on screen while the next page loads, instead of flashing a spinner.
-      { placeholderData: keepPreviousData },
-    ),
+  const view = {
+    limit: pageSize,
+    cursor: cursors[pageIndex],
+    action: filters.action || undefined,
+    actor: filters.actor || undefined,
+    outcome: filters.outcome === "any" ? undefined : filters.outcome,
+  };
+  // Live: events recorded from now on join the first page as they happen (the stream replays
+  // what it missed after a reconnect, from the last event it delivered).
+  const { query: events, live } = useLiveQuery(
+    // Keep the current rows on screen while the next page loads, instead of flashing a spinner.
+    trpc.audit.list.queryOptions(view, { placeholderData: keepPreviousData }),
+    trpc.audit.live.subscriptionOptions(undefined),
+    applyLiveAuditEvent(view),
+    { resumes: true },
   );
 
   const resetPaging = () => setCursors([undefined]);
@@ -90,56 +96,66 @@ function AuditLog() {
 
   return (
     <Stack gap="md">
-      <Group gap="sm" align="flex-end" wrap="wrap" role="search" aria-label="Filter audit events">
-        <Select
-          label="Action"
-          placeholder={actions.isError ? "Could not load actions" : "Any action"}
-          data={actions.data?.items ?? []}
-          value={action}
-          searchable
-          clearable
-          nothingFoundMessage="No such action recorded"
-          onChange={(value) => {
-            setAction(value);
-            resetPaging();
-          }}
-          w={240}
-        />
-        <TextInput
-          label="Actor"
-          placeholder="User or token name"
-          value={actor}
-          onChange={(event) => {
-            setActor(event.currentTarget.value);
-            resetPaging();
-          }}
-          w={220}
-        />
-        <Select
-          label="Outcome"
-          data={outcomeOptions}
-          value={outcome}
-          allowDeselect={false}
-          onChange={(value) => {
-            if (value) setOutcome(value as "any" | Outcome);
-            resetPaging();
-          }}
-          w={170}
-        />
-        {filtered ? (
-          <Button
-            variant="subtle"
-            leftSection={<IconFilterOff size={16} />}
-            onClick={() => {
-              setAction(null);
-              setActor("");
-              setOutcome("any");
+      <Group justify="space-between" align="flex-end" wrap="wrap" gap="sm">
+        <Group gap="sm" align="flex-end" wrap="wrap" role="search" aria-label="Filter audit events">
+          <Select
+            label="Action"
+            placeholder={actions.isError ? "Could not load actions" : "Any action"}
+            data={actions.data?.items ?? []}
+            value={action}
+            searchable
+            clearable
+            nothingFoundMessage="No such action recorded"
+            onChange={(value) => {
+              setAction(value);
               resetPaging();
             }}
-          >
-            Clear filters
-          </Button>
-        ) : null}
+            w={240}
+          />
+          <TextInput
+            label="Actor"
+            placeholder="User or token name"
+            value={actor}
+            onChange={(event) => {
+              setActor(event.currentTarget.value);
+              resetPaging();
+            }}
+            w={220}
+          />
+          <Select
+            label="Outcome"
+            data={outcomeOptions}
+            value={outcome}
+            allowDeselect={false}
+            onChange={(value) => {
+              if (value) setOutcome(value as "any" | Outcome);
+              resetPaging();
+            }}
+            w={170}
+          />
+          {filtered ? (
+            <Button
+              variant="subtle"
+              leftSection={<IconFilterOff size={16} />}
+              onClick={() => {
+                setAction(null);
+                setActor("");
+                setOutcome("any");
+                resetPaging();
+              }}
+            >
+              Clear filters
+            </Button>
+          ) : null}
+        </Group>
+        <LiveBadge
+          live={live}
+          connectedHint={
+            pageIndex === 0
+              ? "New events appear at the top as they are recorded."
+              : "New events appear on the first page (Newer)."
+          }
+        />
       </Group>
 
       {events.isPending ? (

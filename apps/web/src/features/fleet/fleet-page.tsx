@@ -5,6 +5,7 @@ import { IconRadar } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { LiveBadge } from "@/components/live-badge";
 import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
 import { formatCount } from "@/lib/format";
@@ -15,10 +16,16 @@ import { useLiveSensors } from "../sensors/use-live-sensors";
 export function FleetPage() {
   const trpc = useTRPC();
   const clusters = useQuery(trpc.clusters.list.queryOptions());
-  const { sensors } = useLiveSensors(undefined);
+  const { sensors, live } = useLiveSensors(undefined);
   const now = useSilenceClock(sensors.data?.items.map((sensor) => sensor.reporting) ?? []);
 
-  const header = <PageHeader title="Fleet" description="Every sensor across every cluster, at a glance." />;
+  const header = (
+    <PageHeader
+      title="Fleet"
+      description="Every sensor across every cluster, at a glance."
+      actions={<LiveBadge live={live} connectedHint="The counts follow each report as it arrives." />}
+    />
+  );
   if (clusters.isPending || sensors.isPending) {
     return (
       <>

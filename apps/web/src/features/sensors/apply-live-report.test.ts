@@ -9,6 +9,7 @@ function summary(sensorId: string, sequence: number, packets: number) {
     receivedAt: `2026-11-22T12:00:${String(sequence).padStart(2, "0")}Z`,
     sentAt: `2026-11-22T12:00:${String(sequence).padStart(2, "0")}Z`,
     sequence,
+    agentStartedAt: null,
     reportIntervalSeconds: 5,
     packets,
     bytes: packets * 100,
@@ -47,32 +48,38 @@ const sensor = {
 
 describe("applyLiveReport", () => {
   it("replaces the last summary of a known sensor", () => {
-    const { list, known } = applyLiveReport({ items: [sensor] }, report("s1", 2, 20));
-    expect(known).toBe(true);
-    expect(list.items[0]?.lastSummary?.packets).toBe(20);
-    expect(list.items[0]?.lastSeenAt).toBe("2026-11-22T12:00:02Z");
+    const list = applyLiveReport({ items: [sensor] }, report("s1", 2, 20));
+    expect(list?.items[0]?.lastSummary?.packets).toBe(20);
+    expect(list?.items[0]?.lastSeenAt).toBe("2026-11-22T12:00:02Z");
   });
 
   it("takes the reporting state the server sent with the report, and keeps it out of the summary", () => {
-    const { list } = applyLiveReport({ items: [sensor] }, report("s1", 2, 20));
-    expect(list.items[0]?.reporting).toEqual({
+    const list = applyLiveReport({ items: [sensor] }, report("s1", 2, 20));
+    expect(list?.items[0]?.reporting).toEqual({
       state: "reporting",
       silentAt: "2026-11-22T12:00:17.000Z",
       silentSince: null,
     });
-    expect(list.items[0]?.lastSummary).toEqual(summary("s1", 2, 20));
+    expect(list?.items[0]?.lastSummary).toEqual(summary("s1", 2, 20));
   });
 
-  it("keeps a newer summary when an older report arrives late", () => {
-    const newer = { ...sensor, lastSummary: summary("s1", 5, 50) };
-    const { list } = applyLiveReport({ items: [newer] }, report("s1", 4, 40));
-    expect(list.items[0]?.lastSummary?.packets).toBe(50);
+  it("leaves the other sensors and the list it was given as they were", () => {
+    const other = { ...sensor, id: "s2", podName: "tapfleet-sensor-def" };
+    const before = { items: [sensor, other] };
+    const list = applyLiveReport(before, report("s1", 2, 20));
+    expect(list?.items[1]).toBe(other);
+    expect(before.items[0]).toBe(sensor);
+    expect(sensor.lastSummary.packets).toBe(10);
   });
 
-  it("tells the caller about a sensor it does not know", () => {
-    const before = { items: [sensor] };
-    const { list, known } = applyLiveReport(before, report("s2", 1, 1));
-    expect(known).toBe(false);
+  it("keeps a newer summary when an older report arrives late, and says nothing changed", () => {
+    const before = { items: [{ ...sensor, lastSummary: summary("s1", 5, 50) }] };
+    const list = applyLiveReport(before, report("s1", 4, 40));
     expect(list).toBe(before);
+    expect(list?.items[0]?.lastSummary?.packets).toBe(50);
+  });
+
+  it("asks for a refetch for a sensor it does not know", () => {
+    expect(applyLiveReport({ items: [sensor] }, report("s2", 1, 1))).toBeNull();
   });
 });

@@ -1,25 +1,14 @@
 "use client";
 
-import {
-  ActionIcon,
-  Badge,
-  EmptyState,
-  Group,
-  Paper,
-  Select,
-  Stack,
-  Table,
-  Text,
-  Tooltip,
-} from "@mantine/core";
+import { ActionIcon, EmptyState, Group, Paper, Select, Stack, Table, Text, Tooltip } from "@mantine/core";
 import { useInterval } from "@mantine/hooks";
 import { IconAccessPoint, IconFileDownload } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
+import { LiveBadge } from "@/components/live-badge";
 import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
-import { errorMessage } from "@/lib/api-errors";
 import { formatBytes, formatCount, formatDateTime, formatRelative } from "@/lib/format";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
 import { isSilent, ReportingBadge, useSilenceClock } from "./reporting";
@@ -86,22 +75,7 @@ function SensorsTable({ clusterId }: { clusterId: string | undefined }) {
   }
 
   // About this page's connection to the server, not about the sensors: each has its own badge.
-  const liveBadge =
-    live.status === "pending" ? (
-      <Tooltip label="New reports appear here as they arrive.">
-        <Badge color="blue" variant="light">
-          Live updates connected
-        </Badge>
-      </Tooltip>
-    ) : live.status === "error" ? (
-      <Tooltip label={errorMessage(live.error)}>
-        <Badge color="red">Live updates interrupted</Badge>
-      </Tooltip>
-    ) : (
-      <Badge color="yellow" variant="light">
-        Connecting live updates…
-      </Badge>
-    );
+  const liveBadge = <LiveBadge live={live} connectedHint="New reports appear here as they arrive." />;
 
   const silentCount = sensors.data.items.filter((sensor) => isSilent(sensor.reporting, now)).length;
 
