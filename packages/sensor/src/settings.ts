@@ -19,13 +19,14 @@
 
 import { z } from "zod";
 import { checkBpfFilter } from "./bpf.ts";
+import { DEFAULT_CONFIG_PATH } from "./health.ts";
 import { checkPatternList } from "./interface-patterns.ts";
 
 /** Largest packet chunk a request may carry; the protocol enforces it too. */
 export const CHUNK_MAX_BYTES_LIMIT = 8 * 1024 * 1024;
 
-/** Where the agent writes its generated config file unless OSSENSOR_CONFIG_PATH says otherwise. */
-export const DEFAULT_CONFIG_PATH = "/etc/tapfleet/ossensor.cfg";
+// Defined with the agent's status file, which lives beside the config file.
+export { DEFAULT_CONFIG_PATH };
 
 /** Seconds between an agent's stats reports (TAPFLEET_REPORT_INTERVAL): bounds and default. */
 export const REPORT_INTERVAL_SECONDS = { min: 1, max: 3600, default: 10 } as const;

@@ -1,10 +1,11 @@
 // Whether a sensor still reports: the one rule behind every "silent" badge and
 // count. The server applies it and sends the verdict with its deadline, so a
 // dashboard only has to flip the badge when the deadline passes.
+import { SILENT_AFTER_REPORT_INTERVALS } from "@tapfleet/sensor/health";
 import { REPORT_INTERVAL_SECONDS } from "@tapfleet/sensor/settings";
 
-/** A sensor is silent once this many of its report intervals have passed without a report. */
-export const SILENT_AFTER_REPORT_INTERVALS = 3;
+/** A sensor is silent once this many of its report intervals have passed without a report (the agent's readiness rule too). */
+export { SILENT_AFTER_REPORT_INTERVALS };
 
 export const SENSOR_REPORTING_STATES = ["reporting", "silent"] as const;
 export type SensorReportingState = (typeof SENSOR_REPORTING_STATES)[number];
