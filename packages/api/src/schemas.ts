@@ -117,12 +117,67 @@ export const ZIngestKeySchema = z.object({
   lastUsedAt: z.string().nullable(),
 });
 
+/** A kubeconfig as pasted or uploaded; its content is checked by the server (packages/kube). */
+export const ZKubeconfigTextSchema = z
+  .string({ error: "is required" })
+  .min(1, "is required")
+  .max(1024 * 1024, "must be at most 1 MiB");
+
+export const ZSaveClusterConnectionInputSchema = z.object({
+  id: ZClusterIdSchema,
+  kubeconfig: ZKubeconfigTextSchema,
+  /** One of the kubeconfig's contexts; default its current-context. */
+  context: z.string().trim().max(253, "must be at most 253 characters").optional(),
+});
+
+export const ZClusterConnectionInputSchema = z.object({ id: ZClusterIdSchema });
+
+export const ZSetClusterConnectionEnabledInputSchema = z.object({
+  id: ZClusterIdSchema,
+  enabled: z.boolean({ error: "must be true or false" }),
+});
+
+export const ZKubeAuthKindSchema = z.enum(["token", "client certificate"]);
+
+export const ZKubeconfigContextsSchema = z.object({
+  contexts: z.array(
+    z.object({
+      name: z.string(),
+      server: z.string().optional(),
+      authKind: ZKubeAuthKindSchema.optional(),
+      insecure: z.boolean().optional(),
+      /** Why the context cannot be used, if it cannot. */
+      problem: z.string().optional(),
+    }),
+  ),
+  currentContext: z.string().nullable(),
+});
+
+/** A cluster's Kubernetes connection: where it points and how it does; never its credentials. */
+export const ZClusterConnectionSchema = z.object({
+  context: z.string(),
+  server: z.string(),
+  authKind: ZKubeAuthKindSchema,
+  /** insecure-skip-tls-verify is set: the server's certificate is not checked. */
+  insecure: z.boolean(),
+  enabled: z.boolean(),
+  state: z.enum(["reachable", "unreachable", "disabled"]),
+  since: z.string(),
+  serverVersion: z.string().nullable(),
+  nodeCount: z.number().nullable(),
+  lastError: z.string().nullable(),
+  lastErrorAt: z.string().nullable(),
+  checkedAt: z.string(),
+  updatedAt: z.string(),
+});
+
 export const ZClusterSchema = z.object({
   id: z.string(),
   displayName: z.string().nullable(),
   createdAt: z.string(),
   sensorCount: z.number(),
   keys: z.array(ZIngestKeySchema),
+  connection: ZClusterConnectionSchema.nullable(),
 });
 
 // Defined in core next to the live topic that carries it.

@@ -1,9 +1,55 @@
-import { createCluster, listClusters, rotateIngestKey } from "@tapfleet/core";
+import {
+  createCluster,
+  getCluster,
+  listClusters,
+  listConnectionContexts,
+  removeClusterConnection,
+  rotateIngestKey,
+  saveClusterConnection,
+  setClusterConnectionEnabled,
+  testClusterConnection,
+  type ClusterConnectionView,
+  type ClusterView,
+} from "@tapfleet/core";
 import { z } from "zod";
-import { ZClusterSchema, ZCreateClusterInputSchema, ZRotateKeyInputSchema } from "../schemas.ts";
+import {
+  ZClusterConnectionInputSchema,
+  ZClusterConnectionSchema,
+  ZClusterSchema,
+  ZCreateClusterInputSchema,
+  ZKubeconfigContextsSchema,
+  ZKubeconfigTextSchema,
+  ZRotateKeyInputSchema,
+  ZSaveClusterConnectionInputSchema,
+  ZSetClusterConnectionEnabledInputSchema,
+} from "../schemas.ts";
 import { operatorProcedure, router, viewerProcedure } from "../trpc.ts";
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
+
+function serializeConnection(connection: ClusterConnectionView): z.infer<typeof ZClusterConnectionSchema> {
+  return {
+    ...connection,
+    since: connection.since.toISOString(),
+    lastErrorAt: iso(connection.lastErrorAt),
+    checkedAt: connection.checkedAt.toISOString(),
+    updatedAt: connection.updatedAt.toISOString(),
+  };
+}
+
+function serializeCluster(cluster: ClusterView): z.infer<typeof ZClusterSchema> {
+  return {
+    ...cluster,
+    createdAt: cluster.createdAt.toISOString(),
+    keys: cluster.keys.map((key) => ({
+      keyId: key.keyId,
+      createdAt: key.createdAt.toISOString(),
+      retiresAt: iso(key.retiresAt),
+      lastUsedAt: iso(key.lastUsedAt),
+    })),
+    connection: cluster.connection ? serializeConnection(cluster.connection) : null,
+  };
+}
 
 export const clustersRouter = router({
   list: viewerProcedure
@@ -19,17 +65,23 @@ export const clustersRouter = router({
     .input(z.object({}).optional())
     .output(z.object({ items: z.array(ZClusterSchema) }))
     .query(async ({ ctx }) => ({
-      items: (await listClusters({ db: ctx.db })).map((cluster) => ({
-        ...cluster,
-        createdAt: cluster.createdAt.toISOString(),
-        keys: cluster.keys.map((key) => ({
-          keyId: key.keyId,
-          createdAt: key.createdAt.toISOString(),
-          retiresAt: iso(key.retiresAt),
-          lastUsedAt: iso(key.lastUsedAt),
-        })),
-      })),
+      items: (await listClusters({ db: ctx.db })).map(serializeCluster),
     })),
+
+  /** One cluster with its keys and its Kubernetes connection status. */
+  get: viewerProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/clusters/{id}",
+        summary: "Get a cluster",
+        tags: ["clusters"],
+        protect: true,
+      },
+    })
+    .input(ZClusterConnectionInputSchema)
+    .output(ZClusterSchema)
+    .query(async ({ ctx, input }) => serializeCluster(await getCluster({ db: ctx.db, id: input.id }))),
 
   /** Registers a cluster; the ingest key in the answer is shown this once. */
   create: operatorProcedure
@@ -72,5 +124,108 @@ export const clustersRouter = router({
       });
       await ctx.ingest.invalidateKeys(rotated.keyId);
       return { ...rotated, oldKeysRetireAt: rotated.oldKeysRetireAt.toISOString() };
+    }),
+
+  /** The contexts of a kubeconfig, to choose one before connecting; nothing is stored or contacted. */
+  kubeconfigContexts: operatorProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/clusters/kubeconfig-contexts",
+        summary: "List the contexts of a kubeconfig",
+        tags: ["clusters"],
+        protect: true,
+      },
+    })
+    .input(z.object({ kubeconfig: ZKubeconfigTextSchema }))
+    .output(ZKubeconfigContextsSchema)
+    .mutation(({ input }) => {
+      const listed = listConnectionContexts({ kubeconfig: input.kubeconfig });
+      return { contexts: listed.contexts, currentContext: listed.currentContext ?? null };
+    }),
+
+  /**
+   * Connects the cluster through a kubeconfig context (or replaces its
+   * connection). The connection is tested first; a failed test stores nothing.
+   */
+  saveConnection: operatorProcedure
+    .meta({
+      openapi: {
+        method: "PUT",
+        path: "/clusters/{id}/connection",
+        summary: "Connect a cluster through a kubeconfig",
+        description:
+          "Body: {kubeconfig, context}. Tests the connection (server version; list and watch of nodes, pods and daemonsets) before storing the context's kubeconfig encrypted. Exec and auth-provider plugins are refused: use a ServiceAccount token.",
+        tags: ["clusters"],
+        protect: true,
+      },
+    })
+    .input(ZSaveClusterConnectionInputSchema)
+    .output(ZClusterConnectionSchema)
+    .mutation(async ({ ctx, input }) =>
+      serializeConnection(
+        await saveClusterConnection({
+          db: ctx.db,
+          secrets: ctx.secrets,
+          clusterId: input.id,
+          kubeconfig: input.kubeconfig,
+          context: input.context,
+        }),
+      ),
+    ),
+
+  /** Tests the stored connection again and records the result. */
+  testConnection: operatorProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/clusters/{id}/connection/test",
+        summary: "Test a cluster's connection again",
+        tags: ["clusters"],
+        protect: true,
+      },
+    })
+    .input(ZClusterConnectionInputSchema)
+    .output(ZClusterConnectionSchema)
+    .mutation(async ({ ctx, input }) =>
+      serializeConnection(
+        await testClusterConnection({ db: ctx.db, secrets: ctx.secrets, clusterId: input.id }),
+      ),
+    ),
+
+  setConnectionEnabled: operatorProcedure
+    .meta({
+      openapi: {
+        method: "PATCH",
+        path: "/clusters/{id}/connection",
+        summary: "Disable or enable a cluster's connection",
+        tags: ["clusters"],
+        protect: true,
+      },
+    })
+    .input(ZSetClusterConnectionEnabledInputSchema)
+    .output(ZClusterConnectionSchema)
+    .mutation(async ({ ctx, input }) =>
+      serializeConnection(
+        await setClusterConnectionEnabled({ db: ctx.db, clusterId: input.id, enabled: input.enabled }),
+      ),
+    ),
+
+  /** Forgets the connection; the cluster and its ingest keys stay. */
+  removeConnection: operatorProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/clusters/{id}/connection",
+        summary: "Remove a cluster's connection",
+        tags: ["clusters"],
+        protect: true,
+      },
+    })
+    .input(ZClusterConnectionInputSchema)
+    .output(z.object({ ok: z.literal(true) }))
+    .mutation(async ({ ctx, input }) => {
+      await removeClusterConnection({ db: ctx.db, clusterId: input.id });
+      return { ok: true as const };
     }),
 });

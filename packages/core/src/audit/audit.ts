@@ -72,7 +72,7 @@ export function serializeAuditEvent(event: AuditEventView): AuditEventOutput {
 /** A live notification holds under 8 kB: a larger event goes out without its detail (the log keeps it). */
 const MAX_LIVE_EVENT_CHARS = 6000;
 
-const SECRET_KEY = /pass(word)?|secret|token|key|cookie|authorization/i;
+const SECRET_KEY = /pass(word)?|secret|token|key|cookie|authorization|kubeconfig/i;
 
 /** A copy of `value` fit for the audit log: secret-looking fields masked, strings and depth bounded. */
 export function redactForAudit(value: unknown, depth = 0): unknown {

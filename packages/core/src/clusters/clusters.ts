@@ -2,6 +2,9 @@ import { randomBytes } from "node:crypto";
 import { Prisma, type Db } from "@tapfleet/db";
 import { AppError } from "../errors.ts";
 import type { SecretBox } from "../secrets.ts";
+import { toClusterConnectionView, type ClusterConnectionView } from "./connection.ts";
+
+export * from "./connection.ts";
 
 export interface IngestKeyView {
   keyId: string;
@@ -16,6 +19,8 @@ export interface ClusterView {
   createdAt: Date;
   sensorCount: number;
   keys: IngestKeyView[];
+  /** The Kubernetes connection and its status; null when the cluster has none. */
+  connection: ClusterConnectionView | null;
 }
 
 /** A new HMAC key for agents: 256 random bits. */
@@ -23,9 +28,10 @@ function generateIngestSecret(): string {
   return randomBytes(32).toString("base64url");
 }
 
-export async function listClusters(options: { db: Db; now?: Date }): Promise<ClusterView[]> {
+export async function listClusters(options: { db: Db; now?: Date; ids?: string[] }): Promise<ClusterView[]> {
   const now = options.now ?? new Date();
   const clusters = await options.db.cluster.findMany({
+    ...(options.ids ? { where: { id: { in: options.ids } } } : {}),
     orderBy: { id: "asc" },
     include: {
       keys: {
@@ -33,6 +39,7 @@ export async function listClusters(options: { db: Db; now?: Date }): Promise<Clu
         orderBy: { createdAt: "desc" },
       },
       _count: { select: { sensors: true } },
+      connection: true,
     },
   });
   return clusters.map((cluster) => ({
@@ -46,7 +53,15 @@ export async function listClusters(options: { db: Db; now?: Date }): Promise<Clu
       retiresAt: key.retiresAt,
       lastUsedAt: key.lastUsedAt,
     })),
+    connection: cluster.connection ? toClusterConnectionView(cluster.connection) : null,
   }));
+}
+
+/** One cluster, as listClusters shows it. */
+export async function getCluster(options: { db: Db; id: string; now?: Date }): Promise<ClusterView> {
+  const [cluster] = await listClusters({ db: options.db, now: options.now, ids: [options.id] });
+  if (!cluster) throw new AppError("NOT_FOUND", { userMessage: `No cluster "${options.id}".` });
+  return cluster;
 }
 
 /**
