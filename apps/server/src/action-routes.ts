@@ -2,8 +2,8 @@
 // upload under /ingest/v1, and the download of a result pcap under /api/v1
 // (binary, so outside the JSON REST surface; same credentials and roles).
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { PCAP_MEDIA_TYPE, ZSensorActionPcapParamsSchema } from "@tapfleet/api";
 import {
-  AppError,
   createActionGateway,
   readSensorActionPcap,
   type IngestGateway,
@@ -15,8 +15,6 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { authorizeRequest } from "./auth.ts";
 import { useSignedBodies } from "./ingest-routes.ts";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function registerActionRoutes(
   app: FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>,
@@ -60,25 +58,16 @@ export async function registerActionRoutes(
     done();
   });
 
-  app.get<{ Params: { id: string; actionId: string } }>(
-    "/api/v1/sensors/:id/actions/:actionId/pcap",
-    async (request, reply) => {
-      await authorizeRequest({ ...options, request, role: "viewer" });
-      const { id, actionId } = request.params;
-      if (!UUID.test(id))
-        throw new AppError("INVALID_INPUT", { field: "id", userMessage: "must be a sensor id (UUID)" });
-      if (!UUID.test(actionId))
-        throw new AppError("INVALID_INPUT", {
-          field: "actionId",
-          userMessage: "must be an action id (UUID)",
-        });
-      // A missing sensor, action or result is NOT_FOUND, answered like every other error.
-      const pcap = await readSensorActionPcap({ db: options.db, sensorId: id, actionId });
-      return reply
-        .header("content-type", "application/vnd.tcpdump.pcap")
-        .header("content-disposition", `attachment; filename="snapshot-${actionId}.pcap"`)
-        .header("x-tapfleet-packets", String(pcap.packetCount))
-        .send(pcap.file);
-    },
-  );
+  // Declared in the OpenAPI document by DOWNLOAD_OPENAPI_PATHS, with this schema.
+  app.get("/api/v1/sensors/:id/actions/:actionId/pcap", async (request, reply) => {
+    await authorizeRequest({ ...options, request, role: "viewer" });
+    const { id, actionId } = ZSensorActionPcapParamsSchema.parse(request.params);
+    // A missing sensor, action or result is NOT_FOUND, answered like every other error.
+    const pcap = await readSensorActionPcap({ db: options.db, sensorId: id, actionId });
+    return reply
+      .header("content-type", PCAP_MEDIA_TYPE)
+      .header("content-disposition", `attachment; filename="snapshot-${actionId}.pcap"`)
+      .header("x-tapfleet-packets", String(pcap.packetCount))
+      .send(pcap.file);
+  });
 }

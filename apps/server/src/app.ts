@@ -7,7 +7,11 @@ import {
   answerForError,
   appRouter,
   describeErrorsInOpenApi,
+  DOWNLOAD_OPENAPI_PATHS,
+  PCAP_MEDIA_TYPE,
   restErrorBody,
+  ZSensorPcapParamsSchema,
+  ZSensorPcapQuerySchema,
   type ApiContext,
   type ErrorAnswer,
 } from "@tapfleet/api";
@@ -205,6 +209,7 @@ export async function buildApp(
             version: options.version,
             baseUrl: "/api/v1",
             securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+            paths: DOWNLOAD_OPENAPI_PATHS,
           }),
         ),
       );
@@ -246,34 +251,25 @@ export async function buildApp(
   });
 
   // Binary downloads do not fit the JSON REST surface; same credentials and roles.
-  app.get<{ Params: { id: string }; Querystring: { interface?: string } }>(
-    "/api/v1/sensors/:id/pcap",
-    async (request, reply) => {
-      await authorizeRequest({
-        db: options.db,
-        request,
-        sessionPolicy: options.sessionPolicy,
-        role: "viewer",
-      });
-      if (!/^[0-9a-f-]{36}$/.test(request.params.id))
-        throw new AppError("INVALID_INPUT", { field: "id", userMessage: "must be a sensor id (UUID)" });
-      const iface = request.query.interface;
-      if (iface !== undefined && !/^[A-Za-z0-9._@:-]{1,15}$/.test(iface)) {
-        throw new AppError("INVALID_INPUT", {
-          field: "interface",
-          userMessage: "must be an interface name (1–15 characters)",
-        });
-      }
-      // A sensor without chunks is NOT_FOUND, answered like every other error.
-      const pcap = await readSensorPcap({ db: options.db, sensorId: request.params.id, interface: iface });
-      return reply
-        .header("content-type", "application/vnd.tcpdump.pcap")
-        .header("content-disposition", `attachment; filename="sensor-${request.params.id}.pcap"`)
-        .header("x-tapfleet-packets", String(pcap.packets))
-        .header("x-tapfleet-skipped-chunks", String(pcap.skippedChunks))
-        .send(pcap.file);
-    },
-  );
+  // Declared in the OpenAPI document by DOWNLOAD_OPENAPI_PATHS, with these schemas.
+  app.get("/api/v1/sensors/:id/pcap", async (request, reply) => {
+    await authorizeRequest({
+      db: options.db,
+      request,
+      sessionPolicy: options.sessionPolicy,
+      role: "viewer",
+    });
+    const { id } = ZSensorPcapParamsSchema.parse(request.params);
+    const query = ZSensorPcapQuerySchema.parse(request.query);
+    // A sensor without chunks is NOT_FOUND, answered like every other error.
+    const pcap = await readSensorPcap({ db: options.db, sensorId: id, interface: query.interface });
+    return reply
+      .header("content-type", PCAP_MEDIA_TYPE)
+      .header("content-disposition", `attachment; filename="sensor-${id}.pcap"`)
+      .header("x-tapfleet-packets", String(pcap.packets))
+      .header("x-tapfleet-skipped-chunks", String(pcap.skippedChunks))
+      .send(pcap.file);
+  });
 
   app.get("/healthz", () => ({ status: "ok", leader: options.isLeader?.() ?? false }));
   app.get("/readyz", async (_request, reply) => {

@@ -39,6 +39,63 @@ describe("REST coverage", () => {
   });
 });
 
+describe("REST coverage: the pcap downloads", () => {
+  type Operation = {
+    operationId: string;
+    security?: unknown[];
+    parameters?: { name: string; in: string; required?: boolean; schema: { pattern?: string } }[];
+    responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+  };
+  let paths: Record<string, Record<string, Operation>>;
+  beforeAll(async () => {
+    paths = ((await (await fetch(`${t.url}/api/v1/openapi.json`)).json()) as { paths: typeof paths }).paths;
+  });
+
+  it.each([
+    ["/sensors/{id}/pcap", "sensors-downloadPcap", ["path id", "query interface"]],
+    ["/sensors/{id}/actions/{actionId}/pcap", "sensors-downloadSnapshotPcap", ["path id", "path actionId"]],
+  ])(
+    "documents GET %s with its parameters, a pcap 200 and the shared errors",
+    (path, operationId, params) => {
+      const operation = paths[path]?.get;
+      expect(operation?.operationId).toBe(operationId);
+      expect(operation?.security).toEqual([{ bearer: [] }]);
+      expect(operation?.parameters?.map((p) => `${p.in} ${p.name}`).sort()).toEqual([...params].sort());
+      for (const parameter of operation!.parameters!)
+        expect(parameter.required ?? false).toBe(parameter.in === "path");
+      expect(Object.keys(operation!.responses["200"]!.content!)).toEqual(["application/vnd.tcpdump.pcap"]);
+      for (const status of ["400", "401", "403", "404", "default"])
+        expect(operation!.responses[status]?.content?.["application/json"]?.schema).toEqual({
+          $ref: "#/components/schemas/Error",
+        });
+    },
+  );
+
+  it("refuses what the documented parameter patterns refuse, naming the field", async () => {
+    const viewer = await t.userWithToken("viewer", "rest-pcap-viewer");
+    const pattern = new RegExp(
+      paths["/sensors/{id}/pcap"]!.get!.parameters!.find((p) => p.name === "interface")!.schema.pattern!,
+    );
+    const badInterface = "eth0/1";
+    expect(pattern.test(badInterface)).toBe(false);
+    const refused = await fetch(
+      `${t.url}/api/v1/sensors/${crypto.randomUUID()}/pcap?interface=${encodeURIComponent(badInterface)}`,
+      { headers: { authorization: `Bearer ${viewer.token}` } },
+    );
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { fieldErrors: unknown } }).error.fieldErrors).toEqual({
+      interface: ["must be an interface name (1–15 characters)"],
+    });
+    const badAction = await fetch(`${t.url}/api/v1/sensors/${crypto.randomUUID()}/actions/nope/pcap`, {
+      headers: { authorization: `Bearer ${viewer.token}` },
+    });
+    expect(badAction.status).toBe(400);
+    expect(((await badAction.json()) as { error: { message: string } }).error.message).toBe(
+      "actionId: must be an action id (UUID)",
+    );
+  });
+});
+
 describe("POST /api/v1/tokens", () => {
   const create = (auth: Record<string, string>, body: unknown) =>
     fetch(`${t.url}/api/v1/tokens`, {

@@ -3,3 +3,4 @@ export type { ApiContext } from "./context.ts";
 export { createCallerFactory, type ProcedureMeta } from "./trpc.ts";
 export * from "./schemas.ts";
 export * from "./errors.ts";
+export * from "./downloads.ts";
