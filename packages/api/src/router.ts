@@ -2,6 +2,7 @@ import { auditRouter } from "./routers/audit.ts";
 import { authRouter } from "./routers/auth.ts";
 import { clustersRouter } from "./routers/clusters.ts";
 import { sensorsRouter } from "./routers/sensors.ts";
+import { statsRouter } from "./routers/stats.ts";
 import { systemRouter } from "./routers/system.ts";
 import { tokensRouter } from "./routers/tokens.ts";
 import { usersRouter } from "./routers/users.ts";
@@ -15,6 +16,7 @@ export const appRouter = router({
   system: systemRouter,
   clusters: clustersRouter,
   sensors: sensorsRouter,
+  stats: statsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -15,6 +15,7 @@ import {
 import type { Logger } from "pino";
 import type { Clock } from "./clock.ts";
 import { createPeriodicController, type Controller } from "./controller.ts";
+import { createStatsRollupsController } from "./stats-rollups.ts";
 
 /**
  * Creates the coming days' report partitions, drops those past retention and
@@ -64,6 +65,7 @@ export function createServerControllers(options: {
       tick: () => maintainReports({ db, retentionDays: options.retentionDays, logger }),
       onError: (error) => logger.warn({ err: error }, "report partition maintenance failed"),
     }),
+    createStatsRollupsController({ db, retentionDays: options.retentionDays, logger, clock }),
     // Response actions nobody picked up or finished: closed (and audited) even when no one looks.
     createPeriodicController({
       name: "action-expiry",

@@ -28,20 +28,23 @@ export function reportingAfter(options: {
 
 export async function listSensorsView(options: Parameters<typeof listSensors>[0] & { now: Date }) {
   const sensors = await listSensors(options);
-  return sensors.map((sensor) => {
-    const parsed = ZReportSummarySchema.safeParse(sensor.lastSummary);
-    const summary = parsed.success ? parsed.data : null;
-    return {
-      id: sensor.id,
-      clusterId: sensor.clusterId,
-      nodeName: sensor.nodeName,
-      podName: sensor.podName,
-      agentVersion: sensor.agentVersion,
-      configHash: sensor.configHash,
-      firstSeenAt: sensor.firstSeenAt.toISOString(),
-      lastSeenAt: sensor.lastSeenAt.toISOString(),
-      lastSummary: summary,
-      reporting: reportingAfter({ summary, lastSeenAt: sensor.lastSeenAt, now: options.now }),
-    };
-  });
+  return sensors.map((sensor) => toSensorView(sensor, options.now));
+}
+
+/** A sensor as the API shows it: its latest report's summary and its reporting state. */
+export function toSensorView(sensor: Awaited<ReturnType<typeof listSensors>>[number], now: Date) {
+  const parsed = ZReportSummarySchema.safeParse(sensor.lastSummary);
+  const summary = parsed.success ? parsed.data : null;
+  return {
+    id: sensor.id,
+    clusterId: sensor.clusterId,
+    nodeName: sensor.nodeName,
+    podName: sensor.podName,
+    agentVersion: sensor.agentVersion,
+    configHash: sensor.configHash,
+    firstSeenAt: sensor.firstSeenAt.toISOString(),
+    lastSeenAt: sensor.lastSeenAt.toISOString(),
+    lastSummary: summary,
+    reporting: reportingAfter({ summary, lastSeenAt: sensor.lastSeenAt, now }),
+  };
 }
