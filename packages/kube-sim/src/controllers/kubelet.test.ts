@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { execFileSync, spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
+import { waitFor } from "../../../../scripts/test-wait-for.ts";
 import { createSimCluster, type SimCluster, type SimClusterOptions } from "../cluster.ts";
 import { ApiError } from "../errors.ts";
 import { createManualClock } from "../manual-clock.ts";
@@ -389,16 +390,12 @@ describe("kubelet: process mode", () => {
     c.store.create("pods", podObject("shell", [{ name: "s", image: "tapfleet/shell:1" }]));
     await podWhen(c, "shell", (p) => containerStatus(p).ready === true);
     const sleeping = () => execFileSync("pgrep", ["-f", "sleep 612.5"], { encoding: "utf8" }).trim();
-    // The shell starts its child right after printing: poll for it, with a deadline.
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        if (sleeping()) break;
-      } catch {
-        if (Date.now() > deadline) break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
+    // The shell starts its child right after printing, and nothing announces it: poll.
+    await waitFor(sleeping, {
+      what: "the shell's child process (sleep 612.5)",
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     expect(sleeping()).not.toBe("");
     await c.stop();
     cluster = undefined;
