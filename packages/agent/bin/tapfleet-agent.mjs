@@ -13,14 +13,17 @@ const bundle = path.join(packageRoot, "dist", "tapfleet-agent.mjs");
 const sources = [path.join(packageRoot, "src"), path.join(packageRoot, "..", "sensor", "src")];
 
 const args = process.argv.slice(2);
-if (args.length > 0) {
+// `probe`, the readiness probe, is the one subcommand; the bundle reads it from process.argv.
+if (args.length > 0 && !(args.length === 1 && args[0] === "probe")) {
   if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
     const { version } = JSON.parse(readFileSync(path.join(packageRoot, "package.json"), "utf8"));
     process.stdout.write(
       [
         `tapfleet-agent ${version}: the capture agent every node runs.`,
         "",
-        "Usage: tapfleet-agent",
+        "Usage: tapfleet-agent          run the agent",
+        "       tapfleet-agent probe    readiness: exit 0 when capturing and the collector accepted the",
+        "                               last report, else 1 with the reason (the DaemonSet's exec probe)",
         "",
         "No command-line options: settings come from environment variables, read once at start",
         "(VSENSOR_HOSTNAME, VSENSOR_PORT, VSENSOR_HMAC_KEY, TAPFLEET_CLUSTER_ID, ...; every one in",
@@ -32,7 +35,7 @@ if (args.length > 0) {
     process.exit(0);
   }
   process.stderr.write(
-    `tapfleet-agent: unknown argument ${JSON.stringify(args[0])}: the agent takes no command-line options (settings come from the environment; see --help)\n`,
+    `tapfleet-agent: unknown argument ${JSON.stringify(args[0])}: the agent takes no command-line options but \`probe\` (settings come from the environment; see --help)\n`,
   );
   process.exit(2);
 }

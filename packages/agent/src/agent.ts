@@ -8,6 +8,7 @@
 
 // The contract's modules by subpath: the agent needs neither the manifests
 // nor the import code, and the YAML library they load costs memory.
+import { agentStatusFilePath } from "@tapfleet/sensor/health";
 import type { AgentIdentity } from "@tapfleet/sensor/protocol";
 import type { SensorEnv } from "@tapfleet/sensor/settings";
 import { lookup } from "node:dns/promises";
@@ -25,6 +26,7 @@ import { sysfsInterfaceLister, type ListInterfaces } from "./interfaces.ts";
 import { createLogger, type LogLevel } from "./logger.ts";
 import { Reporter } from "./reporter.ts";
 import { selfExcludingFilter } from "./self-filter.ts";
+import { AgentStatusFile } from "./status-file.ts";
 
 export { DEFAULT_TUNING, type AgentTuning };
 
@@ -63,6 +65,10 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
   };
   const startedAt = now();
+  // The status file (the readiness probe's input) sits beside the config file, found the way the probe finds it.
+  const statusPath = agentStatusFilePath(options.env.OSSENSOR_CONFIG_PATH);
+  // A file from the container's previous run must not vouch for this one while it starts.
+  await AgentStatusFile.removeStale(statusPath);
 
   const loaded = loadAgentSettings(options.env);
   if (!loaded.ok) {
@@ -202,6 +208,19 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
       })
     : undefined;
 
+  const status = new AgentStatusFile({
+    path: statusPath,
+    startedAt,
+    reportIntervalSeconds: settings.reportIntervalSeconds,
+    now,
+    onWriteError: (message) => log.log(0, message),
+  });
+  const refreshStatus = (): void => {
+    const health = captures.interfaceHealth();
+    status.interfaces(health.open, health.closed);
+  };
+  refreshStatus();
+
   const reporter = new Reporter({
     client,
     identity,
@@ -215,18 +234,25 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     takeInterfaceStats: () => captures.takeInterfaceStats(),
     uploadStats: () => forwarder.stats,
     antigena,
+    onDelivery: (delivery) => status.reportDelivered(delivery),
   });
 
   // ---------------------------------------------------------------------------
   // Run until stopped
 
-  const pollHandle = timers.setInterval(() => captures.poll(), tuning.interfacePollMs);
+  const pollHandle = timers.setInterval(() => {
+    // What the last poll found (a poll's reconcile runs on after this returns).
+    refreshStatus();
+    captures.poll();
+  }, tuning.interfacePollMs);
   const flushHandle = timers.setInterval(() => void capture.flush(), tuning.chunkFlushMs);
   const reportHandle = timers.setInterval(
     () => void reporter.report(),
     settings.reportIntervalSeconds * 1000,
   );
   antigena?.start();
+  // A first report at once: the collector's answer is what makes the pod Ready, and waiting a whole interval (up to an hour) for it would hold up every rolling update.
+  void reporter.report();
 
   await new Promise<void>((resolve) => {
     const register =
@@ -254,6 +280,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   const unsent = await reporter.flush(tuning.shutdownFlushMs);
   if (unsent > 0) log.log(0, `${unsent} report(s) could not be delivered before exit`);
   await client.close().catch(() => undefined);
+  await status.remove();
   log.log(0, "stopped");
   return exitCode;
 }

@@ -45,6 +45,10 @@ export class CaptureSupervisor {
   private readonly failedOnce = new Set<string>();
   private readonly dumpPackets: boolean;
   private fixedSelection: Set<string> | undefined;
+  /** What the last reconcile wanted and found, for `interfaceHealth`. */
+  private lastWanted: string[] = [];
+  private lastPresent = new Map<string, NetworkInterface>();
+  private readonly openErrors = new Map<string, string>();
   private reconciling = false;
   /** Why capturing cannot go on (libpcap refuses the filter); set by a reconcile. */
   fatal: string | undefined;
@@ -61,6 +65,36 @@ export class CaptureSupervisor {
   /** The interfaces with an open session. */
   capturedInterfaces(): string[] {
     return [...this.captures.keys()];
+  }
+
+  /**
+   * The open interfaces, and each selected one without a session with why
+   * (as the readiness probe words it: "eth0 down").
+   */
+  interfaceHealth(): { open: string[]; closed: Array<{ name: string; reason: string }> } {
+    const { settings } = this.options;
+    const open = this.capturedInterfaces();
+    const expected = new Set(this.lastWanted);
+    if (!settings.captureNewDevices) for (const name of this.fixedSelection ?? []) expected.add(name);
+    if (settings.networkDevice !== undefined) expected.add(settings.networkDevice);
+    const closed: Array<{ name: string; reason: string }> = [];
+    for (const name of [...expected].sort()) {
+      if (this.captures.has(name)) continue;
+      const present = this.lastPresent.get(name);
+      const failure = this.openErrors.get(name);
+      closed.push({
+        name,
+        reason:
+          present === undefined
+            ? "not present"
+            : !present.up
+              ? "down"
+              : failure !== undefined
+                ? `cannot capture: ${failure}`
+                : "not open yet",
+      });
+    }
+    return { open, closed };
   }
 
   /**
@@ -144,6 +178,8 @@ export class CaptureSupervisor {
     }
     const wantedSet = new Set(wanted);
     const byName = new Map(present.map((item) => [item.name, item]));
+    this.lastWanted = wanted;
+    this.lastPresent = byName;
     for (const [name, entry] of [...this.captures]) {
       const current = byName.get(name);
       if (!wantedSet.has(name)) {
@@ -174,6 +210,7 @@ export class CaptureSupervisor {
         }
         // Logged once per outage: an interface that is down fails every poll.
         if (!this.failedOnce.has(name)) log.log(0, `cannot capture on ${name}: ${causeMessage(error)}`);
+        this.openErrors.set(name, causeMessage(error));
         this.failedOnce.add(name);
       }
     }
@@ -232,6 +269,7 @@ export class CaptureSupervisor {
       carrierChanges: present.carrierChanges,
     });
     this.failedOnce.delete(name);
+    this.openErrors.delete(name);
     this.options.log.log(
       0,
       `capturing on ${name}${settings.bpf === "" ? "" : ` with filter "${settings.bpf}"`} (link type ${session.linkType})`,

@@ -1,18 +1,32 @@
 #!/usr/bin/env node
 // tapfleet-agent: settings come from the environment only (the osSensor's
-// contract), so there are no command-line options.
-import { runAgent } from "./agent.ts";
+// contract), so there are no command-line options. One subcommand: `probe`,
+// the readiness probe, which must start fast: the agent itself is loaded only
+// when it is the agent that runs (the bundle evaluates a dynamically imported
+// module only when it is imported).
 import { readEnv } from "./env.ts";
+import { runProbe } from "./probe.ts";
 
-runAgent({ env: readEnv() })
-  .then((code) => {
-    process.exitCode = code;
-    // Capture handles and sockets are closed; anything left (a stalled request) must not keep a stopped pod alive.
-    setTimeout(() => process.exit(code), 2000).unref();
-  })
-  .catch((error: unknown) => {
-    process.stderr.write(
-      `tapfleet-agent: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exitCode = 1;
-  });
+const fail = (error: unknown): void => {
+  process.stderr.write(
+    `tapfleet-agent: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+};
+
+if (process.argv[2] === "probe") {
+  runProbe({ env: readEnv() })
+    .then((code) => {
+      process.exitCode = code;
+    })
+    .catch(fail);
+} else {
+  import("./agent.ts")
+    .then(({ runAgent }) => runAgent({ env: readEnv() }))
+    .then((code) => {
+      process.exitCode = code;
+      // Capture handles and sockets are closed; anything left (a stalled request) must not keep a stopped pod alive.
+      setTimeout(() => process.exit(code), 2000).unref();
+    })
+    .catch(fail);
+}

@@ -19,6 +19,7 @@ import type { AgentTuning } from "./agent-tuning.ts";
 import { causeMessage } from "./cause-message.ts";
 import type { CollectorClient } from "./collector-client.ts";
 import type { Logger } from "./logger.ts";
+import type { ReportDelivery } from "./status-file.ts";
 import { ReportOutbox, type SendOutcome } from "./report-outbox.ts";
 
 export interface ReporterOptions {
@@ -39,6 +40,8 @@ export interface ReporterOptions {
   /** The chunk uploads' counters so far. */
   uploadStats: () => UploadStats;
   antigena?: { stats(): AntigenaStats; describeStats(): string };
+  /** Told what became of every attempt to send a report (the readiness probe's input). */
+  onDelivery?: (delivery: ReportDelivery) => void;
 }
 
 export class Reporter {
@@ -131,6 +134,7 @@ export class Reporter {
       ));
     } catch (error) {
       log.log(2, `report #${sequence} (${body.length} bytes) not sent: ${causeMessage(error)}`);
+      this.options.onDelivery?.({ outcome: "failed", message: causeMessage(error) });
       return "retry";
     }
     log.log(2, `report #${sequence} (${body.length} bytes) sent: HTTP ${status} ${text.slice(0, 200)}`);
@@ -145,7 +149,15 @@ export class Reporter {
         );
       }
     }
-    if (status >= 200 && status < 300) return "sent";
+    if (status >= 200 && status < 300) {
+      this.options.onDelivery?.({ outcome: "accepted" });
+      return "sent";
+    }
+    this.options.onDelivery?.({
+      outcome: "refused",
+      status,
+      message: answer.success && !answer.data.ok ? answer.data.message : text.slice(0, 200),
+    });
     // Refusals that a later attempt can cure: overload, auth (a key rotation in progress), server errors.
     if (status === 401 || status === 408 || status === 429 || status >= 500) return "retry";
     return "rejected";
