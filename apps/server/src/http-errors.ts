@@ -2,15 +2,17 @@
 // body parsing, unknown routes) goes out here, through the API's one
 // `answerForError`: tRPC's envelope under /trpc, the REST shape elsewhere.
 import { answerForError, appRouter, restErrorBody } from "@tapfleet/api";
-import { AppError, APP_ERROR_CODES, appErrorCodeForStatus, isAppError } from "@tapfleet/core";
+import { AppError, APP_ERROR_CODES, isAppError } from "@tapfleet/core";
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import type { FastifyReply, FastifyRequest } from "fastify";
 
 const TRPC_PATH = /^\/trpc\/([^?]+)/;
 
 /**
- * Errors Fastify raises itself, as the AppError they stand for; anything
- * else is returned as it is (an AppError, or an unexpected error: a 500).
+ * Errors Fastify raises itself that need our own words, as the AppError they
+ * stand for; anything else is returned as it is (an AppError, another 4xx of
+ * the HTTP stack, which `answerForError` answers with its own status, or an
+ * unexpected error: a 500).
  */
 export function fromFastifyError(
   error: Error & { statusCode?: number; code?: string },
@@ -24,10 +26,6 @@ export function fromFastifyError(
   }
   if (error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError) {
     return new AppError("INVALID_INPUT", { userMessage: `Request body is not valid JSON: ${error.message}` });
-  }
-  const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    return new AppError(appErrorCodeForStatus(status), { userMessage: error.message, cause: error });
   }
   return error;
 }
@@ -49,7 +47,8 @@ export async function sendError(request: FastifyRequest, reply: FastifyReply, er
       : new TRPCError({
           code: APP_ERROR_CODES[answer.code].trpc,
           message: answer.message,
-          cause: isAppError(error) ? error : new AppError(answer.code, { userMessage: answer.message }),
+          // The error itself, so that tRPC's formatter reaches the same answer (and status).
+          cause: error instanceof Error ? error : new AppError(answer.code, { userMessage: answer.message }),
         });
   const shape = getTRPCErrorShape({
     config: appRouter._def._config,

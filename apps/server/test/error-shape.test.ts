@@ -1,10 +1,12 @@
 // One error shape for every REST answer, declared in the OpenAPI document:
 // each case below is a real request to a real server over a real PostgreSQL.
 import { randomUUID } from "node:crypto";
-import { ZErrorResponseSchema } from "@tapfleet/api";
+import { answerForError, ZErrorResponseSchema } from "@tapfleet/api";
 import { APP_ERROR_CODES, type AppErrorCode } from "@tapfleet/core";
+import { TRPCError } from "@trpc/server";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fromFastifyError } from "../src/http-errors.ts";
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from "./harness.ts";
 
 let t: TestServer;
@@ -253,6 +255,50 @@ describe("REST errors: one shape", () => {
     expect(error).toMatchObject({ status: 429, code: "RATE_LIMITED" });
     expect(error.retryAfterSeconds).toBeGreaterThan(0);
     expect(last!.headers.get("retry-after")).toBe(String(error.retryAfterSeconds));
+  });
+});
+
+describe("errors: a 4xx of the framework keeps its status and gets an honest code", () => {
+  it("answers a tRPC query sent as a mutation (and the reverse) 405 METHOD_NOT_ALLOWED", async () => {
+    for (const [method, path] of [
+      ["GET", "users.create"],
+      ["POST", "users.list"],
+    ] as const) {
+      const response = await fetch(`${t.url}/trpc/${path}`, {
+        method,
+        headers: { ...json, cookie: admin },
+        ...(method === "POST" ? { body: "{}" } : {}),
+      });
+      const body = (await response.json()) as { error: { data: { appCode: string; httpStatus: number } } };
+      expect(response.status, `${method} ${path}`).toBe(405);
+      expect(body.error.data).toMatchObject({ appCode: "METHOD_NOT_ALLOWED", httpStatus: 405 });
+    }
+    expect(APP_ERROR_CODES.METHOD_NOT_ALLOWED.http).toBe(405);
+  });
+
+  it.each([
+    [405, "METHOD_NOT_ALLOWED"],
+    [406, "REQUEST_REFUSED"],
+    [408, "REQUEST_REFUSED"],
+    [413, "PAYLOAD_TOO_LARGE"],
+  ] as const)("answers an HTTP-stack %i with that status and %s, in either surface", (status, code) => {
+    const raised = Object.assign(new Error(`refused with ${status}`), { statusCode: status });
+    const expected = { status, code, message: `refused with ${status}` };
+    // The REST surface (and the server's own routes), through the server's error handler…
+    expect(answerForError(fromFastifyError(raised, { bodyLimit: 1024 }))).toMatchObject(expected);
+    // …and tRPC's, where the server hands the error on as the cause.
+    const wrapped = new TRPCError({ code: "BAD_REQUEST", message: raised.message, cause: raised });
+    expect(answerForError(wrapped)).toMatchObject(expected);
+  });
+
+  it("keeps a procedure's unexpected failure a 500, even when its cause carries a 4xx status", () => {
+    const upstream = Object.assign(new Error("upstream said 404"), { statusCode: 404 });
+    const failed = new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "boom", cause: upstream });
+    expect(answerForError(failed)).toEqual({
+      status: 500,
+      code: "INTERNAL",
+      message: "Internal server error.",
+    });
   });
 });
 

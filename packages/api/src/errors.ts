@@ -48,6 +48,18 @@ function answerForZodError(error: ZodError): ErrorAnswer {
   };
 }
 
+/** The status of a 4xx error the HTTP stack raised (Fastify and its plugins set `statusCode`). */
+function httpClientErrorStatus(error: unknown): number | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return typeof status === "number" && status >= 400 && status < 500 ? status : undefined;
+}
+
+/** A 4xx from the HTTP stack keeps its status: a 405 or 406 is not a 400. */
+function answerForHttpClientError(error: Error, status: number): ErrorAnswer {
+  return { status, code: appErrorCodeForStatus(status), message: error.message };
+}
+
 /** "username: too short; role: invalid option" — names each field and what is wrong. */
 function describeZodError(error: ZodError): string {
   return error.issues
@@ -58,15 +70,22 @@ function describeZodError(error: ZodError): string {
 
 /**
  * The answer for any error: an AppError says it all; a validation error
- * names its fields; a tRPC error raised by the framework keeps its status;
- * anything else is a 500 whose detail stays in the server log.
+ * names its fields; a 4xx raised by the framework (tRPC's or the HTTP
+ * stack's) keeps its status; anything else is a 500 whose detail stays in
+ * the server log.
  */
 export function answerForError(error: unknown): ErrorAnswer {
   if (isAppError(error)) return answerForAppError(error);
   if (error instanceof ZodError) return answerForZodError(error);
+  const httpStatus = httpClientErrorStatus(error);
+  if (httpStatus !== undefined) return answerForHttpClientError(error as Error, httpStatus);
   if (error instanceof TRPCError) {
     if (isAppError(error.cause)) return answerForAppError(error.cause);
     if (error.cause instanceof ZodError) return answerForZodError(error.cause);
+    // The server hands an HTTP-stack refusal on as the cause; a procedure's failure is a 500 whatever its cause.
+    const causeStatus =
+      error.code === "INTERNAL_SERVER_ERROR" ? undefined : httpClientErrorStatus(error.cause);
+    if (causeStatus !== undefined) return answerForHttpClientError(error.cause as Error, causeStatus);
     const status = getHTTPStatusCodeFromError(error);
     if (status >= 500) return { status: 500, code: "INTERNAL", message: INTERNAL_MESSAGE };
     const code =

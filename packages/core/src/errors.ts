@@ -19,10 +19,18 @@ export const APP_ERROR_CODES = {
   CONFLICT: { trpc: "CONFLICT", http: 409 },
   /** Input that passed the schema but breaks a rule of the domain. */
   INVALID_INPUT: { trpc: "BAD_REQUEST", http: 400 },
+  /** The route exists, but not for this HTTP method (a query sent as a mutation, or the reverse). */
+  METHOD_NOT_ALLOWED: { trpc: "METHOD_NOT_SUPPORTED", http: 405 },
   /** The request body is larger than the endpoint accepts. */
   PAYLOAD_TOO_LARGE: { trpc: "PAYLOAD_TOO_LARGE", http: 413 },
   /** The request body is not in a content type the endpoint reads. */
   UNSUPPORTED_MEDIA_TYPE: { trpc: "UNSUPPORTED_MEDIA_TYPE", http: 415 },
+  /**
+   * A request the HTTP stack refused for a reason no other code names (406,
+   * 408, 431…): the answer keeps the stack's own status, so 400 here is only
+   * what an AppError of this code would get.
+   */
+  REQUEST_REFUSED: { trpc: "BAD_REQUEST", http: 400 },
   /** The database or another dependency is unreachable. */
   UNAVAILABLE: { trpc: "SERVICE_UNAVAILABLE", http: 503 },
   INTERNAL: { trpc: "INTERNAL_SERVER_ERROR", http: 500 },
@@ -33,11 +41,15 @@ export type AppErrorCode = keyof typeof APP_ERROR_CODES;
 /** Every code, for schemas and documents that list them. */
 export const APP_ERROR_CODE_NAMES = Object.keys(APP_ERROR_CODES) as [AppErrorCode, ...AppErrorCode[]];
 
-/** The code whose HTTP status is `status`, for errors raised outside the domain (by the HTTP stack). */
+/**
+ * The code for a status, for errors raised outside the domain (by the HTTP
+ * stack): the first code with that status, else REQUEST_REFUSED for a 4xx
+ * (the answer keeps its status) and INTERNAL for anything else.
+ */
 export function appErrorCodeForStatus(status: number): AppErrorCode {
   const found = APP_ERROR_CODE_NAMES.find((code) => APP_ERROR_CODES[code].http === status);
   if (found) return found;
-  return status >= 500 ? "INTERNAL" : "INVALID_INPUT";
+  return status >= 400 && status < 500 ? "REQUEST_REFUSED" : "INTERNAL";
 }
 
 /** What an anonymous caller is told wherever credentials are required. */
