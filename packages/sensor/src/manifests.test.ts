@@ -51,6 +51,35 @@ describe("renderSensorManifests", () => {
     ).toBe(true);
   });
 
+  it("rolls one node at a time, a new pod counting only after 10 s Ready, its readiness probed with tapfleet-agent probe", () => {
+    expect(objects.daemonSet.spec.updateStrategy).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxUnavailable: 1 },
+    });
+    expect(objects.daemonSet.spec.minReadySeconds).toBe(10);
+    expect(capture?.readinessProbe).toEqual({
+      exec: { command: ["tapfleet-agent", "probe"] },
+      periodSeconds: 5,
+      timeoutSeconds: 5,
+      successThreshold: 1,
+      failureThreshold: 3,
+    });
+    expect(toYaml([objects.daemonSet])).toContain("      containers:\n        - name: capture\n");
+    expect(toYaml([objects.daemonSet])).toMatch(
+      /readinessProbe:\n\s+exec:\n\s+command:\n\s+- tapfleet-agent\n\s+- probe\n/,
+    );
+  });
+
+  it.each([0, 30])("renders minReadySeconds %i when asked", (seconds) => {
+    expect(render({ minReadySeconds: seconds }).objects.daemonSet.spec.minReadySeconds).toBe(seconds);
+  });
+
+  it.each([-1, 2.5, Number.NaN])("refuses minReadySeconds %s, naming it", (seconds) => {
+    expect(() => render({ minReadySeconds: seconds })).toThrow(
+      /^renderSensorManifests: minReadySeconds must be a whole number of seconds, 0 or more; got /,
+    );
+  });
+
   it("runs on the host network with ClusterFirstWithHostNet and without hostPID", () => {
     expect(pod).toMatchObject({
       hostNetwork: true,

@@ -39,7 +39,11 @@ import { ZSensorSettingsSchema, resolveSensorSettings, type SensorSettings } fro
 
 export type * from "./manifests/types.ts";
 export { CA_BUNDLE_KEY } from "./manifests/ca-bundle.ts";
-export { CAPTURE_CONTAINER_NAME } from "./manifests/daemonset.ts";
+export {
+  CAPTURE_CONTAINER_NAME,
+  CAPTURE_READINESS_PROBE,
+  DEFAULT_MIN_READY_SECONDS,
+} from "./manifests/daemonset.ts";
 export type { NetworkPolicyOptions } from "./manifests/network-policy.ts";
 export { AGENT_RBAC_RULES } from "./manifests/rbac.ts";
 export { HMAC_SECRET_KEY } from "./manifests/secret.ts";
@@ -79,6 +83,8 @@ export interface SensorManifestOptions {
   priorityClassName?: string;
   /** Extra containers; each runs with the non-root security context. */
   sidecars?: Array<Omit<Container, "securityContext">>;
+  /** Seconds a new pod stays Ready before the rolling update counts it available (default DEFAULT_MIN_READY_SECONDS). */
+  minReadySeconds?: number;
 }
 
 export interface SensorManifests {
@@ -120,6 +126,13 @@ export function renderSensorManifests(options: SensorManifestOptions): RenderedS
     if (!DNS_NAME.test(value) || value.length > 63)
       throw new Error(`renderSensorManifests: ${what} ${JSON.stringify(value)} is not a DNS label`);
   }
+  if (
+    options.minReadySeconds !== undefined &&
+    !(Number.isInteger(options.minReadySeconds) && options.minReadySeconds >= 0)
+  )
+    throw new Error(
+      `renderSensorManifests: minReadySeconds must be a whole number of seconds, 0 or more; got ${options.minReadySeconds}`,
+    );
   if (options.image.trim() === "" || /\s/.test(options.image))
     throw new Error("renderSensorManifests: image must be a non-empty image reference");
   const resolved = resolveSensorSettings(settings);
@@ -185,6 +198,7 @@ export function renderSensorManifests(options: SensorManifestOptions): RenderedS
     tolerations: options.tolerations,
     priorityClassName: options.priorityClassName,
     sidecars: options.sidecars,
+    minReadySeconds: options.minReadySeconds,
   });
 
   const networkPolicy =

@@ -11,6 +11,7 @@ import type {
   EnvVar,
   Labels,
   ObjectMeta,
+  Probe,
   ResourceRequirements,
   Toleration,
   Volume,
@@ -21,6 +22,29 @@ export const CAPTURE_CONTAINER_NAME = "capture";
 const DEFAULT_RESOURCES: ResourceRequirements = {
   requests: { cpu: "100m", memory: "128Mi" },
   limits: { memory: "512Mi" },
+};
+
+/**
+ * Seconds a new pod must stay Ready before the DaemonSet counts it available
+ * and its rolling update moves on to the next node, unless told otherwise. An
+ * agent that crashes or loses capture soon after it starts is caught on the
+ * first node instead of spreading; ten seconds is two probe periods.
+ */
+export const DEFAULT_MIN_READY_SECONDS = 10;
+
+/**
+ * The capture container's readiness: `tapfleet-agent probe` reads the agent's
+ * status file (packages/agent). An exec probe, because under hostNetwork a
+ * probe port would have to be free on every node. Ready within a period of the
+ * first accepted report; not ready after three failed probes in a row.
+ */
+export const CAPTURE_READINESS_PROBE: Probe = {
+  exec: { command: ["tapfleet-agent", "probe"] },
+  periodSeconds: 5,
+  // Node's start-up on a busy node, not the probe's work, is what takes time.
+  timeoutSeconds: 5,
+  successThreshold: 1,
+  failureThreshold: 3,
 };
 
 export type VolumeMount = NonNullable<Container["volumeMounts"]>[number];
@@ -85,6 +109,7 @@ export interface RenderDaemonSetOptions {
   tolerations?: Toleration[];
   priorityClassName?: string;
   sidecars?: Array<Omit<Container, "securityContext">>;
+  minReadySeconds?: number;
 }
 
 export function renderDaemonSet(options: RenderDaemonSetOptions): DaemonSet {
@@ -96,6 +121,10 @@ export function renderDaemonSet(options: RenderDaemonSetOptions): DaemonSet {
     securityContext: captureSecurityContext(options.captureMode, options.storage.readOnlyRootFilesystem),
     resources: options.resources ?? DEFAULT_RESOURCES,
     volumeMounts: options.storage.mounts,
+    readinessProbe: {
+      ...CAPTURE_READINESS_PROBE,
+      exec: { command: [...CAPTURE_READINESS_PROBE.exec.command] },
+    },
   };
   const sidecars: Container[] = (options.sidecars ?? []).map((sidecar) => {
     if (sidecar.name === CAPTURE_CONTAINER_NAME)
@@ -110,6 +139,7 @@ export function renderDaemonSet(options: RenderDaemonSetOptions): DaemonSet {
     metadata: { ...options.metadata, annotations: { ...annotations } },
     spec: {
       selector: { matchLabels: { ...options.selectorLabels } },
+      minReadySeconds: options.minReadySeconds ?? DEFAULT_MIN_READY_SECONDS,
       updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
       template: {
         // The hash on the pod template is what rolls the pods when the Secret's key changes.

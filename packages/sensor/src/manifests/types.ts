@@ -88,6 +88,16 @@ export interface Container {
   securityContext?: SecurityContext;
   resources?: ResourceRequirements;
   volumeMounts?: Array<{ name: string; mountPath: string; subPath?: string; readOnly?: boolean }>;
+  readinessProbe?: Probe;
+}
+
+export interface Probe {
+  exec: { command: string[] };
+  initialDelaySeconds?: number;
+  periodSeconds: number;
+  timeoutSeconds: number;
+  successThreshold: number;
+  failureThreshold: number;
 }
 
 export type Volume =
@@ -105,6 +115,7 @@ export interface DaemonSet extends KubeObject {
   kind: "DaemonSet";
   spec: {
     selector: { matchLabels: Labels };
+    minReadySeconds: number;
     updateStrategy: { type: "RollingUpdate"; rollingUpdate: { maxUnavailable: number | string } };
     template: {
       metadata: { labels: Labels; annotations: Record<string, string> };
