@@ -1,6 +1,6 @@
 "use client";
 
-import { Badge, Button, Code, EmptyState, Paper, Stack, Table, Text } from "@mantine/core";
+import { Badge, Button, Code, EmptyState, Group, Paper, Stack, Table, Text } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { IconPlus, IconServer2 } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
@@ -12,6 +12,8 @@ import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
 import { roleAtLeast } from "@/lib/roles";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
+import { ConnectClusterModal } from "./connect-cluster-modal";
+import { ConnectionActions, ConnectionStatus } from "./connection-cell";
 import { RegisterClusterModal } from "./register-cluster-modal";
 import { RotateKeyModal } from "./rotate-key-modal";
 
@@ -44,6 +46,7 @@ function ClustersTable({ canManage, onRegister }: { canManage: boolean; onRegist
   const trpc = useTRPC();
   const clusters = useQuery(trpc.clusters.list.queryOptions());
   const [rotateTarget, setRotateTarget] = useState<string | null>(null);
+  const [connectTarget, setConnectTarget] = useState<Cluster | null>(null);
 
   if (clusters.isPending) return <LoadingBlock label="Loading clusters…" />;
   if (clusters.isError) {
@@ -85,11 +88,12 @@ function ClustersTable({ canManage, onRegister }: { canManage: boolean; onRegist
   return (
     <>
       <Paper withBorder radius="md">
-        <Table.ScrollContainer minWidth={820}>
+        <Table.ScrollContainer minWidth={1040}>
           <Table aria-label="Clusters">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Cluster</Table.Th>
+                <Table.Th>Kubernetes</Table.Th>
                 <Table.Th>Sensors</Table.Th>
                 <Table.Th>Ingest key</Table.Th>
                 <Table.Th>Registered</Table.Th>
@@ -103,6 +107,7 @@ function ClustersTable({ canManage, onRegister }: { canManage: boolean; onRegist
                   cluster={cluster}
                   canManage={canManage}
                   onRotate={() => setRotateTarget(cluster.id)}
+                  onConnect={() => setConnectTarget(cluster)}
                 />
               ))}
             </Table.Tbody>
@@ -110,6 +115,13 @@ function ClustersTable({ canManage, onRegister }: { canManage: boolean; onRegist
         </Table.ScrollContainer>
       </Paper>
       <RotateKeyModal clusterId={rotateTarget} onClose={() => setRotateTarget(null)} />
+      {canManage ? (
+        <ConnectClusterModal
+          clusterId={connectTarget?.id ?? null}
+          editing={connectTarget?.connection}
+          onClose={() => setConnectTarget(null)}
+        />
+      ) : null}
     </>
   );
 }
@@ -118,10 +130,12 @@ function ClusterRow({
   cluster,
   canManage,
   onRotate,
+  onConnect,
 }: {
   cluster: Cluster;
   canManage: boolean;
   onRotate: () => void;
+  onConnect: () => void;
 }) {
   // The list holds keys still accepted: the current one (no retirement date) and any in their grace period.
   const current = cluster.keys.find((key) => key.retiresAt === null) ?? cluster.keys[0];
@@ -137,6 +151,9 @@ function ClusterRow({
             {cluster.id}
           </Text>
         ) : null}
+      </Table.Td>
+      <Table.Td>
+        <ConnectionStatus connection={cluster.connection} />
       </Table.Td>
       <Table.Td>
         {cluster.sensorCount > 0 ? (
@@ -183,9 +200,12 @@ function ClusterRow({
       </Table.Td>
       {canManage ? (
         <Table.Td>
-          <Button size="xs" variant="default" onClick={onRotate}>
-            Rotate key
-          </Button>
+          <Group gap="xs" wrap="nowrap">
+            <ConnectionActions clusterId={cluster.id} connection={cluster.connection} onConnect={onConnect} />
+            <Button size="xs" variant="default" onClick={onRotate}>
+              Rotate key
+            </Button>
+          </Group>
         </Table.Td>
       ) : null}
     </Table.Tr>
