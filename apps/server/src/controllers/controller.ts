@@ -22,9 +22,13 @@ export interface Controller {
 }
 
 /**
- * A controller that calls `tick` every `intervalMs`, first after one interval.
- * A failed tick is reported through `onError` and the next one comes on time,
- * as a timer would.
+ * A controller that calls `tick` every `intervalMs`. A leader's controller
+ * ticks once as soon as it runs, at the start of each leadership term, so a
+ * replica that takes over does not wait a whole interval (an hour, for the
+ * report partitions) for work the previous leader may have left undone; an
+ * every-replica controller first ticks after one interval, its start-up work
+ * being the server's own. A failed tick is reported through `onError` and the
+ * next one comes on time, as a timer would.
  */
 export function createPeriodicController(options: {
   name: string;
@@ -39,8 +43,9 @@ export function createPeriodicController(options: {
     name: options.name,
     runsOn: options.runsOn,
     async run(signal) {
+      let waitMs = options.runsOn === "leader" ? 0 : options.intervalMs;
       for (;;) {
-        await delay(clock, options.intervalMs, signal);
+        if (waitMs > 0) await delay(clock, waitMs, signal);
         if (signal.aborted) return;
         try {
           await options.tick(signal);
@@ -48,6 +53,7 @@ export function createPeriodicController(options: {
           if (signal.aborted) return;
           options.onError(error);
         }
+        waitMs = options.intervalMs;
       }
     },
   };

@@ -183,7 +183,7 @@ describe("controller runner", () => {
 });
 
 describe("periodic controller", () => {
-  it("ticks every interval, reports a failed tick and keeps its pace, and stops at once on abort", async () => {
+  it("ticks at once, then every interval, reports a failed tick and keeps its pace, and stops at once on abort", async () => {
     const clock = createManualClock();
     const ticks: number[] = [];
     const failures: unknown[] = [];
@@ -203,12 +203,12 @@ describe("periodic controller", () => {
     let returned = false;
     const running = controller.run(abort.signal).then(() => (returned = true));
     await settle();
-    expect(ticks).toEqual([]);
+    expect(ticks).toEqual([start]);
     for (let i = 0; i < 3; i++) {
       clock.advance(30_000);
       await settle();
     }
-    expect(ticks).toEqual([start + 30_000, start + 60_000, start + 90_000]);
+    expect(ticks).toEqual([start, start + 30_000, start + 60_000, start + 90_000]);
     expect(failures).toEqual([new Error("database away")]);
 
     clock.advance(10_000);
@@ -216,5 +216,61 @@ describe("periodic controller", () => {
     await running;
     expect(returned).toBe(true);
     expect(clock.pending()).toBe(0);
+  });
+
+  it("runs a leader's work at the start of each term, not one interval later", async () => {
+    const clock = createManualClock();
+    const leadership = leadershipSwitch(false);
+    const ticks: { scope: ControllerScope; at: number }[] = [];
+    const periodic = (scope: ControllerScope) =>
+      createPeriodicController({
+        name: `maintenance-${scope}`,
+        runsOn: scope,
+        intervalMs: 3600_000,
+        clock,
+        tick: () => {
+          ticks.push({ scope, at: clock.now() });
+          return Promise.resolve();
+        },
+        onError: (error) => {
+          throw error;
+        },
+      });
+    const runner = startControllers({
+      controllers: [periodic("leader"), periodic("every-replica")],
+      leadership,
+      log: recordingLog(),
+      clock,
+    });
+    const start = clock.now();
+    await settle();
+    expect(ticks).toEqual([]);
+
+    // Taking over: the leader's maintenance runs at once, then hourly.
+    clock.advance(60_000);
+    leadership.set(true);
+    await settle();
+    expect(ticks).toEqual([{ scope: "leader", at: start + 60_000 }]);
+    clock.advance(3600_000);
+    await settle();
+    expect(ticks.filter((t) => t.scope === "leader").map((t) => t.at)).toEqual([
+      start + 60_000,
+      start + 3660_000,
+    ]);
+    // The every-replica controller keeps its own pace: nothing at start, once after an interval.
+    expect(ticks.filter((t) => t.scope === "every-replica")).toHaveLength(1);
+
+    // A new term, half an hour after losing the lock: at once again.
+    leadership.set(false);
+    await settle();
+    clock.advance(1800_000);
+    leadership.set(true);
+    await settle();
+    expect(ticks.filter((t) => t.scope === "leader").map((t) => t.at)).toEqual([
+      start + 60_000,
+      start + 3660_000,
+      start + 5460_000,
+    ]);
+    await runner.stop();
   });
 });
