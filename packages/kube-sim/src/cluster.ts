@@ -13,6 +13,7 @@ import {
   startKubelet,
   type ContainerContext,
   type CrashSpec,
+  type ExecProbeHook,
   type ImageCommand,
   type Kubelet,
   type LogOptions,
@@ -29,6 +30,8 @@ export type { Taint } from "./controllers/scheduling.ts";
 export type {
   ImageCommand,
   CrashSpec,
+  ExecProbeHook,
+  ProbeResult,
   ContainerContext,
   PodMatcher,
   LogOptions,
@@ -64,6 +67,8 @@ export interface SimClusterOptions {
   crashWhen?: (ctx: ContainerContext) => boolean | CrashSpec;
   /** Fake mode: how long a crashing container runs. Default 1 s. */
   crashAfterMs?: number;
+  /** Fake mode: an exec readiness probe's verdict (default success); process mode runs the command. */
+  execProbe?: ExecProbeHook;
   /** CrashLoopBackOff base. Default 10 s. */
   backOffBaseMs?: number;
   /**
@@ -342,6 +347,7 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
     ...(options.logLimitBytes !== undefined ? { logLimitBytes: options.logLimitBytes } : {}),
     ...(options.crashWhen ? { crashWhen: options.crashWhen } : {}),
     ...(options.crashAfterMs !== undefined ? { crashAfterMs: options.crashAfterMs } : {}),
+    ...(options.execProbe ? { execProbe: options.execProbe } : {}),
     ...(options.backOffBaseMs !== undefined ? { backOffBaseMs: options.backOffBaseMs } : {}),
     ...(options.containerStopMs !== undefined ? { stopAfterMs: options.containerStopMs } : {}),
     // A stopped kubelet does no pod work; `heartbeats` is assigned below, before any sync runs.

@@ -11,7 +11,10 @@
 // pretends: containers start after `readyDelayMs` and crash only when told to
 // (setCrashLoop or the `crashWhen` rule). Mode `process` runs each container as
 // a local child process chosen by image name; its exit is the container's crash,
-// its stdout/stderr the container log.
+// its stdout/stderr the container log. In both, a container with an exec
+// readinessProbe is ready only as its probe says (kubelet/probes.ts): the
+// process runtime runs the command in the container's environment, the fake
+// runtime asks the `execProbe` hook (success by default).
 
 import { randomBytes } from "node:crypto";
 import type { Clock, KubeObject, StoreEvent } from "../types.ts";
@@ -21,7 +24,7 @@ import { recordEvent } from "./events.ts";
 import { LogBuffer, tailText } from "./kubelet/container-logs.ts";
 import type { ContainerRuntime, CrashSpec, RunningContainer } from "./kubelet/container-runtime.ts";
 import { resolveContainerEnv } from "./kubelet/environment.ts";
-import { createFakeRuntime } from "./kubelet/fake-runtime.ts";
+import { createFakeRuntime, type ExecProbeHook } from "./kubelet/fake-runtime.ts";
 import { imageRepository } from "./kubelet/images.ts";
 import {
   buildPodStatus,
@@ -30,9 +33,12 @@ import {
   type ContainerState,
 } from "./kubelet/pod-status.ts";
 import { createProcessRuntime, type ImageCommand, type SpawnFunction } from "./kubelet/process-runtime.ts";
+import { readinessProbeSpec, startProbeWorker } from "./kubelet/probes.ts";
 import { createWorkQueue } from "./work-queue.ts";
 
 export type { CrashSpec } from "./kubelet/container-runtime.ts";
+export type { ExecProbeHook } from "./kubelet/fake-runtime.ts";
+export type { ProbeResult } from "./kubelet/probes.ts";
 export type { ImageCommand, SpawnFunction } from "./kubelet/process-runtime.ts";
 export { imageRepository } from "./kubelet/images.ts";
 
@@ -74,6 +80,8 @@ export interface KubeletOptions {
   spawn?: SpawnFunction;
   /** Fake mode: how long a container takes to stop after SIGTERM (at most the grace period). Default 0. */
   stopAfterMs?: number;
+  /** Fake mode: the verdict of an exec readiness probe (default success); process mode runs the command. */
+  execProbe?: ExecProbeHook;
   /** Bytes of log kept per container (current and previous instance each). Default 256 KiB. */
   logLimitBytes?: number;
   /** Whether a node's kubelet runs; a stopped one does no pod work. Default: all run. */
@@ -108,6 +116,8 @@ interface ContainerRecord extends ContainerState {
   timer?: { cancel(): void } | undefined;
   /** The runtime's handle while the container runs. */
   running?: RunningContainer | undefined;
+  /** The readiness probe's worker while the container runs. */
+  probe?: { cancel(): void } | undefined;
   logs: LogBuffer;
   previousLogs?: LogBuffer;
 }
@@ -174,6 +184,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
           clock,
           crashAfterMs: options.crashAfterMs ?? 1_000,
           stopAfterMs: options.stopAfterMs ?? 0,
+          execProbe: options.execProbe,
         });
   const crashRules: { matcher: PodMatcher; crash: boolean | CrashSpec }[] = [];
 
@@ -300,8 +311,29 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       },
     });
     c.running = handle;
-    // No probes: a running container is ready at once (after the pod's initial delay).
-    c.ready = c.phase === "running";
+    const probe = readinessProbeSpec(container);
+    if (probe === undefined) {
+      // No probe the simulator runs: a running container is ready at once (after the pod's initial delay).
+      c.ready = c.phase === "running";
+    } else {
+      c.ready = false;
+      c.probe = startProbeWorker({
+        clock,
+        spec: probe,
+        run: () => handle.exec(probe.command, probe.timeoutMs),
+        onReadyChange: (ready) => {
+          if (c.running !== handle) return;
+          c.ready = ready;
+          queue.add(key);
+        },
+        onFailure: (output) => {
+          if (c.running !== handle) return;
+          event(pod, record, "Warning", "Unhealthy", `Readiness probe failed: ${output}`, name);
+        },
+        onError: (err) =>
+          options.onError?.(new Error(`kubelet probing ${key} container ${name}`, { cause: err })),
+      });
+    }
     queue.add(key);
   }
 
@@ -326,6 +358,8 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       containerID: c.containerId ?? containerId(),
     };
     // The exited instance's log stays the current one until the next instance starts.
+    c.probe?.cancel();
+    c.probe = undefined;
     c.ready = false;
     c.crashes++;
     // The first restart is immediate; later ones back off 10 s, 20 s, … up to 5 min.
@@ -352,6 +386,8 @@ export function startKubelet(options: KubeletOptions): Kubelet {
   function release(c: ContainerRecord): RunningContainer | undefined {
     c.timer?.cancel();
     c.timer = undefined;
+    c.probe?.cancel();
+    c.probe = undefined;
     const handle = c.running;
     c.running = undefined;
     return handle;

@@ -4,6 +4,7 @@
 
 import type { KubeObject } from "../../types.ts";
 import type { LogBuffer } from "./container-logs.ts";
+import type { ProbeResult } from "./probes.ts";
 
 /** How a crashing container ends. */
 export interface CrashSpec {
@@ -39,6 +40,8 @@ export interface RunningContainer {
   terminate(graceMs: number): Promise<void> | undefined;
   /** Stops it at once (pod deleted, kubelet stopped); resolves once it has ended. */
   kill(): Promise<void>;
+  /** Runs an exec probe's command in the container; a timeout (on the kubelet's clock) is a failure. */
+  exec(command: readonly string[], timeoutMs: number): Promise<ProbeResult>;
 }
 
 export interface ContainerRuntime {

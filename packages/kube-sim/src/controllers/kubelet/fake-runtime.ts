@@ -1,13 +1,14 @@
 // A runtime that runs nothing: a container "runs" until the kubelet's crash
 // rules make it exit after `crashAfterMs`, on the injected clock.
 
-import type { Clock } from "../../types.ts";
+import type { Clock, KubeObject } from "../../types.ts";
 import type {
   ContainerRuntime,
   CrashSpec,
   RunningContainer,
   StartContainerOptions,
 } from "./container-runtime.ts";
+import type { ProbeResult } from "./probes.ts";
 
 export interface FakeRuntimeOptions {
   clock: Clock;
@@ -15,17 +16,27 @@ export interface FakeRuntimeOptions {
   crashAfterMs: number;
   /** How long a container takes to stop after SIGTERM (at most the grace period). Default 0: at once. */
   stopAfterMs?: number;
+  /** An exec probe's verdict (default: success): how tests script a container's readiness. */
+  execProbe?: ExecProbeHook | undefined;
 }
+
+export type ExecProbeHook = (ctx: {
+  pod: KubeObject;
+  container: { name: string; image: string };
+  env: Record<string, string>;
+  command: readonly string[];
+}) => ProbeResult | Promise<ProbeResult>;
 
 export function createFakeRuntime({
   clock,
   crashAfterMs,
   stopAfterMs = 0,
+  execProbe,
 }: FakeRuntimeOptions): ContainerRuntime {
   return {
     pull: () => undefined,
 
-    start({ name, image, logs, crash, exited }: StartContainerOptions): RunningContainer {
+    start({ pod, name, image, env, logs, crash, exited }: StartContainerOptions): RunningContainer {
       let pending: { cancel(): void } | undefined;
       const scheduleCrash = (spec: CrashSpec): void => {
         pending = clock.setTimeout(() => {
@@ -66,6 +77,9 @@ export function createFakeRuntime({
         kill() {
           cancel();
           return Promise.resolve();
+        },
+        async exec(command) {
+          return (await execProbe?.({ pod, container: { name, image }, env, command })) ?? { ok: true };
         },
       };
     },

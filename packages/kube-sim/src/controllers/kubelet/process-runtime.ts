@@ -5,6 +5,10 @@ import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from "node:c
 import type { Clock } from "../../types.ts";
 import type { ContainerRuntime, RunningContainer, StartContainerOptions } from "./container-runtime.ts";
 import { imageRepository } from "./images.ts";
+import type { ProbeResult } from "./probes.ts";
+
+/** The kubelet keeps this much of a probe's output for its event. */
+const PROBE_OUTPUT_BYTES = 10 * 1024;
 
 export interface ImageCommand {
   command: string;
@@ -111,6 +115,47 @@ export function createProcessRuntime(options: ProcessRuntimeOptions): ContainerR
           current.once("exit", () => escalate.cancel());
           signalContainer(current, "SIGTERM");
           return gone;
+        },
+
+        exec(probeCommand, timeoutMs) {
+          // In the container's environment, in a process group of its own, as `kubectl exec` would run it.
+          return new Promise<ProbeResult>((resolve) => {
+            let output = "";
+            let settled = false;
+            const finish = (result: ProbeResult): void => {
+              if (settled) return;
+              settled = true;
+              timer.cancel();
+              resolve(result);
+            };
+            const collect = (data: Buffer): void => {
+              if (output.length < PROBE_OUTPUT_BYTES) output += data.toString();
+            };
+            let probe: ChildProcess;
+            try {
+              probe = spawn(probeCommand[0] ?? "", probeCommand.slice(1), {
+                env: fullEnv as unknown as NodeJS.ProcessEnv,
+                stdio: ["ignore", "pipe", "pipe"],
+                detached: true,
+              });
+            } catch (err) {
+              resolve({ ok: false, output: (err as Error).message });
+              return;
+            }
+            const timer = clock.setTimeout(() => {
+              signalContainer(probe, "SIGKILL");
+              finish({
+                ok: false,
+                output: `command ${JSON.stringify(probeCommand.join(" "))} timed out`,
+              });
+            }, timeoutMs);
+            probe.stdout?.on("data", collect);
+            probe.stderr?.on("data", collect);
+            probe.once("error", (err) => finish({ ok: false, output: err.message }));
+            probe.once("close", (code) =>
+              finish(code === 0 ? { ok: true } : { ok: false, output: output.slice(0, PROBE_OUTPUT_BYTES) }),
+            );
+          });
         },
 
         kill() {
