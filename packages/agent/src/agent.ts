@@ -17,6 +17,7 @@ import { DEFAULT_TUNING, type AgentTuning } from "./agent-tuning.ts";
 import { captureThreadSnapshotSource } from "./antigena/libpcap-source.ts";
 import { AntigenaPoller } from "./antigena/poller.ts";
 import { loadCapture, type CaptureEvents, type LoadCaptureResult } from "./capture.ts";
+import { captureReplayFromEnv } from "./capture-replay.ts";
 import { CaptureSupervisor } from "./capture-supervisor.ts";
 import { causeMessage } from "./cause-message.ts";
 import { createChunkUploader } from "./chunk-uploads.ts";
@@ -70,7 +71,13 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   // A file from the container's previous run must not vouch for this one while it starts.
   await AgentStatusFile.removeStale(statusPath);
 
-  const loaded = loadAgentSettings(options.env);
+  const replayOption = captureReplayFromEnv(options.env);
+  if (!replayOption.ok) {
+    writeError(`tapfleet-agent: ${replayOption.line}\n`);
+    return EXIT.badSettings;
+  }
+  const replay = replayOption.replay;
+  const loaded = loadAgentSettings(replayOption.settingsEnv);
   if (!loaded.ok) {
     writeError(`tapfleet-agent: ${loaded.line}\n`);
     return EXIT.badSettings;
@@ -113,7 +120,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     writeError(`tapfleet-agent: ${loadedCapture.reason}\n`);
     return EXIT.cannotCapture;
   }
-  const capture = loadedCapture.capture;
+  const capture = replay === undefined ? loadedCapture.capture : replay.wrap(loadedCapture.capture);
   log.log(0, `capturing with ${capture.libraryVersion}`);
 
   const client = (
@@ -159,7 +166,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     settings,
     filter: captureFilter.expression,
     tuning,
-    listInterfaces: options.listInterfaces ?? sysfsInterfaceLister(),
+    listInterfaces: options.listInterfaces ?? replay?.listInterfaces ?? sysfsInterfaceLister(),
     log,
     onChunk: (chunk) => forwarder.submit(chunk),
   });

@@ -25,6 +25,8 @@ export interface OpenCaptureRequest {
   probe?: boolean;
   /** Hand over what each read brought at once, instead of full or timed chunks (snapshots). */
   eager?: boolean;
+  /** Replay this pcap file (libpcap's offline reader) at its own pace, in a loop, instead of capturing `device`. */
+  replayFile?: string;
 }
 
 export type ToCaptureThread =

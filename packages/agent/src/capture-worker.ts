@@ -25,10 +25,11 @@ import {
   type OpenCaptureRequest,
   type ToCaptureThread,
 } from "./capture-messages.ts";
+import { readOfflinePackets, ReplayPacer, type OfflineSession } from "./capture-replay-thread.ts";
 import { linkTypeNumber } from "./decode.ts";
 import { PcapChunkBuilder, type PcapChunk } from "./pcap-chunk.ts";
 
-interface NativeSession {
+interface NativeSession extends OfflineSession {
   open_live(
     device: string,
     filter: string,
@@ -92,6 +93,14 @@ function readStats(live: Live): CaptureStats {
   return live.lastStats;
 }
 
+/** Sessions that replay a file instead of capturing (capture-replay-thread.ts). */
+interface Replay {
+  id: number;
+  device: string;
+  builder: PcapChunkBuilder;
+  pacer: ReplayPacer;
+}
+
 /** Closed sessions whose libpcap handle is not released yet. */
 const closing = new Set<Live>();
 
@@ -135,6 +144,7 @@ function main(): void {
   }
 
   const sessions = new Map<number, Live>();
+  const replays = new Map<number, Replay>();
   let nextSession = 1;
 
   const sendChunk = (session: number, linkType: number) => (chunk: PcapChunk) => {
@@ -155,7 +165,36 @@ function main(): void {
     );
   };
 
+  const openReplay = (request: OpenCaptureRequest, file: string): { session: number; linkType: number } => {
+    const id = nextSession++;
+    const { linkName, packets } = readOfflinePackets({
+      session: new binding.PcapSession(),
+      file,
+      filter: request.filter,
+      snapLength: request.snapLength,
+      warning: (message) => post({ type: "warning", device: request.device, message }),
+    });
+    const linkType = linkTypeNumber(linkName);
+    const builder = new PcapChunkBuilder(
+      request.device,
+      linkType,
+      request.chunkMaxBytes,
+      request.snapLength,
+      sendChunk(id, linkType),
+    );
+    const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
+    if (request.probe !== true)
+      replays.set(id, {
+        id,
+        device: request.device,
+        builder,
+        pacer: new ReplayPacer(packets, builder, nowUs),
+      });
+    return { session: id, linkType };
+  };
+
   const open = (request: OpenCaptureRequest): { session: number; linkType: number } => {
+    if (request.replayFile !== undefined) return openReplay(request, request.replayFile);
     const id = nextSession++;
     const native = new binding.PcapSession();
     const data = Buffer.alloc(request.snapLength);
@@ -240,6 +279,8 @@ function main(): void {
   const pump = (): void => {
     delivered = 0;
     for (const live of sessions.values()) read(live);
+    // A replay hands over what is due; it never keeps the pump busy.
+    for (const replay of replays.values()) replay.pacer.pump();
     for (const live of closing) finalize(live);
     if (delivered > 0) setImmediate(pump);
     else setTimeout(pump, IDLE_POLL_MS);
@@ -262,6 +303,12 @@ function main(): void {
         return;
       }
       case "close": {
+        const replay = replays.get(message.session);
+        if (replay !== undefined) {
+          replays.delete(message.session);
+          replay.builder.flush();
+          return post({ type: "closed", id: message.id, stats: replay.pacer.stats() });
+        }
         const live = sessions.get(message.session);
         if (live === undefined) return post({ type: "closed", id: message.id, stats: undefined });
         sessions.delete(message.session);
@@ -277,10 +324,17 @@ function main(): void {
           live.builder.flush();
           stats[session] = readStats(live);
         }
+        for (const [session, replay] of replays) {
+          replay.pacer.pump();
+          replay.builder.flush();
+          stats[session] = replay.pacer.stats();
+        }
         return post({ type: "flushed", id: message.id, stats });
       }
       case "recycle": {
-        sessions.get(message.session)?.builder.recycle(Buffer.from(message.buffer));
+        (sessions.get(message.session) ?? replays.get(message.session))?.builder.recycle(
+          Buffer.from(message.buffer),
+        );
         return;
       }
     }
