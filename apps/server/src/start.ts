@@ -19,6 +19,7 @@ import type { FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
 import { buildApp } from "./app.ts";
 import { startControllers } from "./controllers/runner.ts";
+import { createInventoryController, type InventoryControllerOptions } from "./controllers/inventory.ts";
 import { createServerControllers, maintainReports } from "./controllers/server-controllers.ts";
 import { REPO_ROOT, type ServerEnv } from "./env.ts";
 import { loadMasterKey } from "./master-key.ts";
@@ -58,6 +59,8 @@ export async function startServer(options: {
   tlsReloadIntervalMs?: number;
   /** How often a follower tries to take the leader lock (default 2 s). */
   leaderRetryIntervalMs?: number;
+  /** Where the inventory controller learns which clusters to watch, and how its watches probe. */
+  inventory?: Pick<InventoryControllerOptions, "connections" | "watch" | "reconcileIntervalMs">;
 }): Promise<RunningServer> {
   const { env, logger } = options;
   const announce = options.announce ?? ((text: string) => process.stdout.write(text));
@@ -248,13 +251,26 @@ export async function startServer(options: {
 
     // Background work; stopped first at shutdown, before the lock and the database go.
     const controllers = startControllers({
-      controllers: createServerControllers({
-        db,
-        bus,
-        sessionPolicy,
-        retentionDays: env.TAPFLEET_STATS_RETENTION_DAYS,
-        logger,
-      }),
+      controllers: [
+        ...createServerControllers({
+          db,
+          bus,
+          sessionPolicy,
+          retentionDays: env.TAPFLEET_STATS_RETENTION_DAYS,
+          logger,
+        }),
+        createInventoryController({
+          db,
+          bus,
+          logger,
+          // Stored cluster connections plug in here; until then only a caller-given source is watched.
+          connections: options.inventory?.connections ?? {
+            listClusterConnections: () => Promise.resolve([]),
+          },
+          watch: options.inventory?.watch,
+          reconcileIntervalMs: options.inventory?.reconcileIntervalMs,
+        }),
+      ],
       leadership: leaderLock,
       log: logger,
     });

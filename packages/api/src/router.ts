@@ -1,6 +1,7 @@
 import { auditRouter } from "./routers/audit.ts";
 import { authRouter } from "./routers/auth.ts";
 import { clustersRouter } from "./routers/clusters.ts";
+import { inventoryRouter } from "./routers/inventory.ts";
 import { sensorsRouter } from "./routers/sensors.ts";
 import { statsRouter } from "./routers/stats.ts";
 import { systemRouter } from "./routers/system.ts";
@@ -16,6 +17,7 @@ export const appRouter = router({
   system: systemRouter,
   clusters: clustersRouter,
   sensors: sensorsRouter,
+  inventory: inventoryRouter,
   stats: statsRouter,
 });
 

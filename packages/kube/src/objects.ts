@@ -86,6 +86,10 @@ export interface KubeDaemonSet extends Versioned {
     /** `spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution`, as sent. */
     requiredNodeAffinity: unknown;
     tolerations: Toleration[];
+    /** `spec.hostNetwork`: the controller then also tolerates network-unavailable nodes. */
+    hostNetwork: boolean;
+    /** `spec.nodeName`, when the template pins its pods to one node. */
+    nodeName: string | undefined;
     containers: SensorContainer[];
   };
 }
@@ -270,6 +274,8 @@ export function trimSensorDaemonSet(raw: unknown): KubeDaemonSet | undefined {
             tolerationSeconds: num(t.tolerationSeconds),
           }),
         ),
+      hostNetwork: podSpec.hostNetwork === true,
+      nodeName: str(podSpec.nodeName),
       containers: arr(podSpec.containers).map(trimContainer),
     },
   };

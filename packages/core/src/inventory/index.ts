@@ -3,3 +3,4 @@ export * from "./placement.ts";
 export * from "./coverage.ts";
 export * from "./inventory.ts";
 export * from "./summary.ts";
+export * from "./runtime/index.ts";

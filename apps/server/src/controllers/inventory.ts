@@ -1,0 +1,124 @@
+// The fleet inventory at run time, on the leader: one cluster watch per
+// enabled connection, each feeding its persisted coverage and the live topic
+// (core/inventory/runtime). The connection list is reconciled every few
+// seconds (connections change rarely; the query is cheap), and the agents'
+// reports arrive from the live stats topic. See docs/adr/0011.
+
+import {
+  deleteInventoryExcept,
+  markInventoryStale,
+  startClusterInventory,
+  STATS_TOPIC,
+  subscribeTopic,
+  type ClusterConnection,
+  type ClusterConnectionSource,
+  type ClusterInventoryRuntime,
+  type ClusterStatus,
+  type ClusterWatchOptions,
+  type Db,
+  type LiveBus,
+} from "@tapfleet/core";
+import { createHash } from "node:crypto";
+import type { Logger } from "pino";
+import { delay, systemClock, type Clock } from "./clock.ts";
+import type { Controller } from "./controller.ts";
+
+export interface InventoryControllerOptions {
+  db: Db;
+  bus: LiveBus;
+  connections: ClusterConnectionSource;
+  logger: Logger;
+  /** How often the connection list is read again (default 3 s). */
+  reconcileIntervalMs?: number;
+  /** Overrides for each cluster watch (tests shorten the probes). */
+  watch?: Partial<Omit<ClusterWatchOptions, "kubeConfig" | "clusterId" | "clock">>;
+  /** Stores a cluster's runtime status with its connection, where the connection store offers it. */
+  recordConnectionStatus?: (options: { clusterId: string; status: ClusterStatus }) => Promise<void>;
+  clock?: Clock;
+}
+
+/** What identifies a connection's content without keeping its credentials around in clear. */
+const fingerprint = (connection: ClusterConnection): string =>
+  createHash("sha256")
+    .update(connection.context)
+    .update("\u0000")
+    .update(connection.kubeconfig)
+    .digest("hex");
+
+export function createInventoryController(options: InventoryControllerOptions): Controller {
+  const { db, bus, logger } = options;
+  const clock = options.clock ?? systemClock;
+  return {
+    name: "inventory",
+    runsOn: "leader",
+    async run(signal) {
+      // Until each watch has listed its cluster again, what the last term wrote is stale.
+      await markInventoryStale({ db });
+      const runtimes = new Map<string, { fingerprint: string; runtime: ClusterInventoryRuntime }>();
+
+      const reports = (async () => {
+        for await (const summary of subscribeTopic(bus, STATS_TOPIC, signal))
+          runtimes.get(summary.clusterId)?.runtime.reportSeen(summary);
+      })();
+
+      const start = async (connection: ClusterConnection) => {
+        const runtime = await startClusterInventory({
+          db,
+          bus,
+          connection,
+          watch: options.watch,
+          onStatus: (status) => {
+            logger.info(
+              { clusterId: connection.clusterId, state: status.state, lastError: status.lastError },
+              "cluster watch status",
+            );
+            options
+              .recordConnectionStatus?.({ clusterId: connection.clusterId, status })
+              .catch((error: unknown) =>
+                logger.warn(
+                  { err: error, clusterId: connection.clusterId },
+                  "recording the cluster status failed",
+                ),
+              );
+          },
+          onError: (error) =>
+            logger.warn({ err: error, clusterId: connection.clusterId }, "cluster inventory"),
+        });
+        runtimes.set(connection.clusterId, { fingerprint: fingerprint(connection), runtime });
+      };
+
+      try {
+        while (!signal.aborted) {
+          const connections = await options.connections.listClusterConnections();
+          const wanted = new Map(connections.map((c) => [c.clusterId, c]));
+          for (const [clusterId, { fingerprint: known, runtime }] of runtimes) {
+            const connection = wanted.get(clusterId);
+            if (connection && fingerprint(connection) === known) continue;
+            runtimes.delete(clusterId);
+            await runtime.stop();
+            logger.info(
+              { clusterId },
+              connection ? "cluster connection changed" : "cluster connection removed",
+            );
+          }
+          await deleteInventoryExcept({ db, clusterIds: [...wanted.keys()] });
+          for (const connection of connections) {
+            if (runtimes.has(connection.clusterId) || signal.aborted) continue;
+            try {
+              await start(connection);
+              logger.info({ clusterId: connection.clusterId }, "watching cluster");
+            } catch (error) {
+              // A kubeconfig client-node refuses: the other clusters go on; tried again next round.
+              logger.warn({ err: error, clusterId: connection.clusterId }, "cannot watch cluster");
+            }
+          }
+          await delay(clock, options.reconcileIntervalMs ?? 3_000, signal);
+        }
+      } finally {
+        await Promise.all([...runtimes.values()].map(({ runtime }) => runtime.stop()));
+        runtimes.clear();
+        await reports.catch(() => undefined);
+      }
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import {
+  INVENTORY_TOPIC,
+  listClusterCoverage,
+  listInventoryNodes,
+  mergeCoverageSummaries,
+  subscribeTopic,
+  ZClusterRuntimeStatusSchema,
+  ZCoverageSummarySchema,
+  ZInventoryLiveMessageSchema,
+  ZInventoryNodeCoverageSchema,
+  ZInventoryNodesQuerySchema,
+} from "@tapfleet/core";
+import { z } from "zod";
+import { ZClusterIdSchema } from "../schemas.ts";
+import { router, viewerProcedure } from "../trpc.ts";
+
+const ZInventoryNodeSchema = ZInventoryNodeCoverageSchema.omit({ sensorId: true }).extend({
+  updatedAt: z.string(),
+  /** The agent on the node as last seen, with its latest report summary (cumulative counters). */
+  sensor: z
+    .object({
+      id: z.string(),
+      agentVersion: z.string(),
+      lastSeenAt: z.string(),
+      lastSummary: z.unknown(),
+    })
+    .nullable(),
+});
+
+const ZClusterCoverageSchema = ZClusterRuntimeStatusSchema.extend({
+  clusterId: z.string(),
+  summary: ZCoverageSummarySchema,
+  /** By DaemonSet `namespace/name`. */
+  daemonSets: z.record(z.string(), ZCoverageSummarySchema),
+  updatedAt: z.string(),
+});
+
+export const inventoryRouter = router({
+  /** A page of a watched cluster's nodes: one item per node and sensor DaemonSet, by node name. */
+  nodes: viewerProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/clusters/{id}/nodes",
+        summary: "List a cluster's nodes with their sensor coverage",
+        tags: ["inventory"],
+        protect: true,
+      },
+    })
+    .input(ZInventoryNodesQuerySchema.extend({ id: ZClusterIdSchema }))
+    .output(z.object({ items: z.array(ZInventoryNodeSchema), nextCursor: z.string().nullable() }))
+    .query(async ({ ctx, input }) => {
+      const page = await listInventoryNodes({
+        db: ctx.db,
+        clusterId: input.id,
+        state: input.state,
+        search: input.search || undefined,
+        cursor: input.cursor,
+        limit: input.limit,
+      });
+      return page;
+    }),
+
+  /** Coverage % = covered ÷ nodes that should run a sensor, for the fleet, per cluster and per DaemonSet. */
+  coverage: viewerProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/coverage",
+        summary: "Sensor coverage of the fleet, per cluster and per DaemonSet",
+        tags: ["inventory"],
+        protect: true,
+      },
+    })
+    .input(z.object({}).optional())
+    .output(z.object({ fleet: ZCoverageSummarySchema, clusters: z.array(ZClusterCoverageSchema) }))
+    .query(async ({ ctx }) => {
+      const clusters = await listClusterCoverage({ db: ctx.db });
+      return { fleet: mergeCoverageSummaries(clusters.map((c) => c.summary)), clusters };
+    }),
+
+  /** Node coverage changes and cluster summaries as the leader persists them, over SSE; optionally one cluster's. */
+  live: viewerProcedure
+    .input(z.object({ clusterId: ZClusterIdSchema.optional() }).optional())
+    .subscription(async function* ({ ctx, input, signal }) {
+      for await (const message of subscribeTopic(ctx.bus, INVENTORY_TOPIC, signal)) {
+        const clusterId = message.type === "node" ? message.node.clusterId : message.clusterId;
+        if (input?.clusterId && clusterId !== input.clusterId) continue;
+        yield ZInventoryLiveMessageSchema.parse(message);
+      }
+    }),
+});

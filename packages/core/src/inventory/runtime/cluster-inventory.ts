@@ -1,0 +1,375 @@
+// One watched cluster at run time, on the leader: the cluster watch's objects
+// → the inventory reducer → coverage (joined with the agents' latest reports)
+// → changed rows persisted in one batch → the live topic. Recomputed on change
+// (debounced), and when a verdict's `changesAt` comes (a sensor turning silent).
+
+import type { Db, LiveBus } from "@tapfleet/db";
+import {
+  loadKubeConfig,
+  startClusterWatch,
+  systemClock,
+  type Clock,
+  type ClusterStatus,
+  type ClusterWatch,
+  type ClusterWatchOptions,
+} from "@tapfleet/kube";
+export type { ClusterStatus, ClusterWatchOptions } from "@tapfleet/kube";
+
+import { publishTopicMany } from "../../live/topics.ts";
+import type { NodeCoverage } from "../coverage.ts";
+import { applyInventoryEvent, EMPTY_INVENTORY, type InventoryState } from "../inventory.ts";
+import { computeInventoryCoverage, summarizeCoverage, type NodeCoverageEntry } from "../summary.ts";
+import type { AgentReportSeen } from "../types.ts";
+import { inventoryInputsFromKube } from "./kube-mapper.ts";
+import { createRecomputeScheduler } from "./recompute-scheduler.ts";
+import {
+  coverageRowKey,
+  readCoverageRows,
+  writeInventoryBatch,
+  type ClusterRuntimeStatus,
+  type CoverageRow,
+} from "./store.ts";
+import { INVENTORY_TOPIC, MAX_LIVE_NODE_CHANGES, type InventoryLiveMessage } from "./topic.ts";
+
+/** A cluster Tapfleet watches: its id and the stored kubeconfig (one context). */
+export interface ClusterConnection {
+  clusterId: string;
+  /** The kubeconfig, decrypted; never logged. */
+  kubeconfig: string;
+  /** The context to use; the kubeconfig's current one when empty. */
+  context: string;
+}
+
+/** Where the leader learns which clusters to watch. */
+export interface ClusterConnectionSource {
+  listClusterConnections(): Promise<ClusterConnection[]>;
+}
+
+/** A report summary as the live stats topic carries it (the fields the join reads). */
+export interface ReportSeen {
+  sensorId: string;
+  clusterId: string;
+  nodeName: string;
+  receivedAt: string;
+  reportIntervalSeconds: number | null;
+}
+
+export interface ClusterInventoryRuntime {
+  readonly clusterId: string;
+  /** The watch's reachability now. */
+  readonly status: ClusterStatus;
+  /** An agent of this cluster reported (from the live stats topic). */
+  reportSeen(report: ReportSeen): void;
+  /** Resolves after the next recomputation has been persisted (tests, shutdown). */
+  flushed(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface SensorSeen {
+  id: string;
+  podName: string;
+  receivedAt: string;
+  reportIntervalSeconds: number | null;
+}
+
+function toNodeCoverage(row: CoverageRow): NodeCoverage {
+  return {
+    state: row.state,
+    reason: row.reason,
+    since: row.since,
+    shouldRun: row.shouldRun,
+    changesAt: row.changesAt,
+    stale: row.stale,
+    ...(row.details ? { details: row.details } : {}),
+  };
+}
+
+function toEntry(row: CoverageRow): NodeCoverageEntry {
+  return {
+    clusterId: row.clusterId,
+    daemonSet: { namespace: row.daemonSetNamespace, name: row.daemonSetName },
+    nodeName: row.nodeName,
+    coverage: toNodeCoverage(row),
+  };
+}
+
+function liveNode(row: CoverageRow): InventoryLiveMessage {
+  return {
+    type: "node",
+    node: {
+      clusterId: row.clusterId,
+      nodeName: row.nodeName,
+      daemonSet: { namespace: row.daemonSetNamespace, name: row.daemonSetName },
+      state: row.state,
+      reason: row.reason,
+      since: row.since,
+      shouldRun: row.shouldRun,
+      changesAt: row.changesAt,
+      stale: row.stale,
+      podName: row.podName,
+      sensorId: row.sensorId,
+      details: (row.details as Record<string, unknown> | null) ?? null,
+    },
+  };
+}
+
+/** Loads the cluster's agents as last seen: node, pod, and the time and interval of the latest report. */
+async function loadSensors(db: Db, clusterId: string): Promise<Map<string, SensorSeen>> {
+  const rows = await db.$queryRaw<
+    {
+      id: string;
+      nodeName: string;
+      podName: string;
+      receivedAt: string | null;
+      interval: string | null;
+      lastSeenAt: Date;
+    }[]
+  >`SELECT "id", "nodeName", "podName", "lastSeenAt", "lastSummary"->>'receivedAt' AS "receivedAt",
+      "lastSummary"->>'reportIntervalSeconds' AS "interval"
+    FROM "Sensor" WHERE "clusterId" = ${clusterId}`;
+  const sensors = new Map<string, SensorSeen>();
+  for (const row of rows) {
+    // A report, not an action poll, tells whether a sensor reports: polls also move lastSeenAt.
+    if (row.receivedAt === null) continue;
+    const interval = row.interval === null ? null : Number(row.interval);
+    sensors.set(row.nodeName, {
+      id: row.id,
+      podName: row.podName,
+      receivedAt: row.receivedAt,
+      reportIntervalSeconds: interval !== null && Number.isFinite(interval) ? interval : null,
+    });
+  }
+  return sensors;
+}
+
+/**
+ * Starts watching one cluster and keeping its persisted inventory current.
+ * Starts from the rows persisted last (so each state keeps its `since`); the
+ * rows stay as they are (stale) until the watch has listed everything.
+ */
+export async function startClusterInventory(options: {
+  db: Db;
+  bus: LiveBus;
+  connection: ClusterConnection;
+  clock?: Clock;
+  /** Overrides for the cluster watch (tests shorten its probes). */
+  watch?: Partial<Omit<ClusterWatchOptions, "kubeConfig" | "clusterId" | "clock">>;
+  debounceMs?: number;
+  minIntervalMs?: number;
+  /** The watch's status changed (the seam for the cluster connection's stored status). */
+  onStatus?: (status: ClusterStatus) => void;
+  onError: (error: unknown) => void;
+}): Promise<ClusterInventoryRuntime> {
+  const { db, bus, connection } = options;
+  const { clusterId } = connection;
+  const clock = options.clock ?? systemClock;
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  const persisted = new Map<string, CoverageRow>();
+  for (const row of await readCoverageRows({ db, clusterId })) persisted.set(coverageRowKey(row), row);
+  let previousEntries: NodeCoverageEntry[] = [...persisted.values()].map(toEntry);
+  let sensors = await loadSensors(db, clusterId);
+  let reloadSensors = false;
+  let podsByNode = new Map<string, Set<string>>();
+  let lastClusterJson = "";
+  let syncedAt: string | null = null;
+
+  const kubeConfig = loadKubeConfig(connection.kubeconfig);
+  if (connection.context) kubeConfig.setCurrentContext(connection.context);
+  const watch: ClusterWatch = startClusterWatch({ ...options.watch, kubeConfig, clusterId, clock });
+
+  const waiters: (() => void)[] = [];
+
+  async function recompute(): Promise<void> {
+    const now = clock.now();
+    if (reloadSensors) {
+      reloadSensors = false;
+      sensors = await loadSensors(db, clusterId);
+    }
+    const status = watch.status;
+    const synced = watch.synced || syncedAt !== null;
+    if (watch.synced && syncedAt === null) syncedAt = iso(now);
+
+    let rows: CoverageRow[] | undefined;
+    let entries: NodeCoverageEntry[];
+    let nodeCount = new Set(previousEntries.map((e) => e.nodeName)).size;
+    if (synced) {
+      const inputs = inventoryInputsFromKube({
+        nodes: watch.nodes(),
+        daemonSets: watch.daemonSets(),
+        pods: watch.pods(),
+      });
+      nodeCount = inputs.nodes.length;
+      // The watch keeps the current objects; the reducer turns them into the inventory in one step.
+      let inventory: InventoryState = applyInventoryEvent(EMPTY_INVENTORY, {
+        type: "cluster-synced",
+        clusterId,
+        at: syncedAt ?? iso(now),
+        ...inputs,
+      });
+      if (status.state === "unreachable")
+        inventory = applyInventoryEvent(inventory, {
+          type: "cluster-unreachable",
+          clusterId,
+          at: iso(status.since),
+          reason: status.lastError ?? "the cluster's API does not answer",
+        });
+      const cluster = inventory.clusters[clusterId]!;
+      podsByNode = new Map(
+        Object.entries(cluster.podsByNode).map(([node, pods]) => [
+          node,
+          new Set(Object.values(pods).map((p) => p.name)),
+        ]),
+      );
+      const reports: AgentReportSeen[] = [...sensors.entries()].map(([nodeName, sensor]) => ({
+        clusterId,
+        nodeName,
+        podName: sensor.podName,
+        receivedAt: sensor.receivedAt,
+        reportIntervalSeconds: sensor.reportIntervalSeconds,
+      }));
+      entries = computeInventoryCoverage({
+        inventory,
+        reports,
+        previous: previousEntries,
+        now: new Date(now),
+      });
+      rows = entries.map((entry) => ({
+        clusterId,
+        nodeName: entry.nodeName,
+        daemonSetNamespace: entry.daemonSet.namespace,
+        daemonSetName: entry.daemonSet.name,
+        state: entry.coverage.state,
+        reason: entry.coverage.reason,
+        since: entry.coverage.since,
+        shouldRun: entry.coverage.shouldRun,
+        changesAt: entry.coverage.changesAt,
+        podName: entry.coverage.details?.podName ?? null,
+        sensorId: sensors.get(entry.nodeName)?.id ?? null,
+        stale: entry.coverage.stale,
+        details: entry.coverage.details ?? null,
+      }));
+    } else {
+      // Not listed yet: keep the persisted verdicts, stale.
+      entries = previousEntries.map((e) => ({ ...e, coverage: { ...e.coverage, stale: true } }));
+    }
+
+    const upserts: CoverageRow[] = [];
+    const deletes: CoverageRow[] = [];
+    if (rows) {
+      const seen = new Set<string>();
+      for (const row of rows) {
+        const key = coverageRowKey(row);
+        seen.add(key);
+        const before = persisted.get(key);
+        if (!before || JSON.stringify(before) !== JSON.stringify(row)) upserts.push(row);
+      }
+      for (const [key, row] of persisted) if (!seen.has(key)) deletes.push(row);
+    }
+    const summaries = summarizeCoverage({ nodes: entries, clusterIds: [clusterId] });
+    const summary = summaries.clusters[clusterId]!;
+    if (!synced) summary.stale = true;
+    const runtimeStatus: ClusterRuntimeStatus = {
+      reachability: status.state,
+      reachableSince: iso(status.since),
+      serverVersion: status.serverVersion ?? null,
+      lastError: status.lastError ?? null,
+      lastErrorAt: status.lastErrorAt === undefined ? null : iso(status.lastErrorAt),
+      nodeCount,
+      syncedAt,
+      stale: !synced || status.state === "unreachable",
+    };
+    const clusterJson = JSON.stringify({ runtimeStatus, summaries: summaries.daemonSets, summary });
+    if (upserts.length > 0 || deletes.length > 0 || clusterJson !== lastClusterJson) {
+      await writeInventoryBatch({
+        db,
+        clusterId,
+        upserts,
+        deletes,
+        status: runtimeStatus,
+        summary,
+        daemonSets: summaries.daemonSets[clusterId] ?? {},
+        now: new Date(now),
+      });
+      for (const row of deletes) persisted.delete(coverageRowKey(row));
+      for (const row of upserts) persisted.set(coverageRowKey(row), row);
+      const messages: InventoryLiveMessage[] =
+        upserts.length + deletes.length > MAX_LIVE_NODE_CHANGES
+          ? [{ type: "resync", clusterId }]
+          : [
+              ...upserts.map(liveNode),
+              ...deletes.map((row): InventoryLiveMessage => ({
+                type: "node-removed",
+                clusterId,
+                nodeName: row.nodeName,
+                daemonSet: { namespace: row.daemonSetNamespace, name: row.daemonSetName },
+              })),
+            ];
+      if (clusterJson !== lastClusterJson)
+        messages.push({ type: "cluster", clusterId, status: runtimeStatus, summary });
+      lastClusterJson = clusterJson;
+      if (messages.length > 0)
+        await publishTopicMany(bus, INVENTORY_TOPIC, messages).catch((error: unknown) =>
+          options.onError(new Error(`publishing the inventory of cluster ${clusterId}`, { cause: error })),
+        );
+    }
+    if (synced) previousEntries = entries;
+    const next = entries
+      .map((e) => (e.coverage.changesAt === null ? Infinity : Date.parse(e.coverage.changesAt)))
+      .reduce((a, b) => Math.min(a, b), Infinity);
+    scheduler.wakeAt(next === Infinity ? null : next);
+  }
+
+  const scheduler = createRecomputeScheduler({
+    clock,
+    debounceMs: options.debounceMs,
+    minIntervalMs: options.minIntervalMs,
+    run: async () => {
+      const done = waiters.splice(0);
+      try {
+        await recompute();
+      } finally {
+        for (const resolve of done) resolve();
+      }
+    },
+    onError: (error) =>
+      options.onError(new Error(`recomputing the inventory of cluster ${clusterId}`, { cause: error })),
+  });
+
+  const unsubscribe = watch.subscribe((event) => {
+    if (event.type === "status") options.onStatus?.(event.status);
+    scheduler.markDirty();
+  });
+  // The persisted rows turn stale at once if the cluster cannot be listed.
+  scheduler.markDirty();
+
+  return {
+    clusterId,
+    get status() {
+      return watch.status;
+    },
+    reportSeen(report) {
+      const known = sensors.get(report.nodeName);
+      if (!known || known.id !== report.sensorId || !podsByNode.get(report.nodeName)?.has(known.podName)) {
+        // A new agent, or a new pod on the node: its pod name is in the Sensor row, not in the summary.
+        reloadSensors = true;
+      } else {
+        known.receivedAt = report.receivedAt;
+        known.reportIntervalSeconds = report.reportIntervalSeconds;
+      }
+      scheduler.markDirty();
+    },
+    flushed() {
+      return new Promise((resolve) => {
+        waiters.push(resolve);
+        scheduler.markDirty();
+      });
+    },
+    async stop() {
+      unsubscribe();
+      scheduler.stop();
+      for (const resolve of waiters.splice(0)) resolve();
+      await watch.stop();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+// The live inventory topic: what the leader publishes after each persisted
+// batch, and the shapes the API declares for the same data. One definition for
+// the bus, the API outputs and the dashboard's types.
+
+import { z } from "zod";
+import { defineTopic } from "../../live/topics.ts";
+import { COVERAGE_STATES } from "../coverage.ts";
+
+export const ZCoverageStateSchema = z.enum(COVERAGE_STATES);
+
+export const ZCoverageSummarySchema = z.object({
+  counts: z.record(ZCoverageStateSchema, z.number()),
+  targeted: z.number(),
+  covered: z.number(),
+  /** covered ÷ targeted × 100; null when no node should run a sensor. */
+  coveragePercent: z.number().nullable(),
+  /** Part of the figures comes from a cluster that is unreachable or not yet resynced. */
+  stale: z.boolean(),
+});
+
+export const ZClusterRuntimeStatusSchema = z.object({
+  reachability: z.enum(["connecting", "reachable", "unreachable"]),
+  reachableSince: z.string(),
+  serverVersion: z.string().nullable(),
+  lastError: z.string().nullable(),
+  lastErrorAt: z.string().nullable(),
+  nodeCount: z.number(),
+  syncedAt: z.string().nullable(),
+  stale: z.boolean(),
+});
+
+/** A node's coverage by one sensor DaemonSet, as persisted and sent live. */
+export const ZInventoryNodeCoverageSchema = z.object({
+  clusterId: z.string(),
+  nodeName: z.string(),
+  daemonSet: z.object({ namespace: z.string(), name: z.string() }),
+  state: ZCoverageStateSchema,
+  reason: z.string(),
+  since: z.string(),
+  shouldRun: z.boolean(),
+  /** When time alone will change the state (a sensor turning silent); null otherwise. */
+  changesAt: z.string().nullable(),
+  stale: z.boolean(),
+  podName: z.string().nullable(),
+  sensorId: z.string().nullable(),
+  /** The rule's details (restart count, last termination, last report…). */
+  details: z.record(z.string(), z.unknown()).nullable(),
+});
+
+/** Above this many changes in one batch the leader sends `resync` instead: read the list again. */
+export const MAX_LIVE_NODE_CHANGES = 200;
+
+export const ZInventoryLiveMessageSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("node"), node: ZInventoryNodeCoverageSchema }),
+  z.object({
+    type: z.literal("node-removed"),
+    clusterId: z.string(),
+    nodeName: z.string(),
+    daemonSet: z.object({ namespace: z.string(), name: z.string() }),
+  }),
+  z.object({
+    type: z.literal("cluster"),
+    clusterId: z.string(),
+    status: ZClusterRuntimeStatusSchema,
+    summary: ZCoverageSummarySchema,
+  }),
+  /** Too much changed at once (a first sync, a relist): read the cluster's nodes again. */
+  z.object({ type: z.literal("resync"), clusterId: z.string() }),
+]);
+export type InventoryLiveMessage = z.output<typeof ZInventoryLiveMessageSchema>;
+
+export const INVENTORY_TOPIC = defineTopic("inventory", ZInventoryLiveMessageSchema);
+
+/** The filters and paging of a cluster's node list (the dashboard's form and the API's input). */
+export const ZInventoryNodesQuerySchema = z.object({
+  state: ZCoverageStateSchema.optional(),
+  /** Part of a node or pod name. */
+  search: z.string().trim().max(253, "must be at most 253 characters").optional(),
+  cursor: z.string().max(2048, "must be a cursor returned by a previous page").optional(),
+  limit: z.coerce
+    .number()
+    .int("must be an integer")
+    .min(1, "must be at least 1")
+    .max(500, "must be at most 500")
+    .default(100),
+});
