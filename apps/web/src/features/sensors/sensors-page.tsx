@@ -1,9 +1,21 @@
 "use client";
 
-import { ActionIcon, EmptyState, Group, Paper, Select, Stack, Table, Text, Tooltip } from "@mantine/core";
+import {
+  ActionIcon,
+  Anchor,
+  EmptyState,
+  Group,
+  Paper,
+  Select,
+  Stack,
+  Table,
+  Text,
+  Tooltip,
+} from "@mantine/core";
 import { useInterval } from "@mantine/hooks";
 import { IconAccessPoint, IconFileDownload } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { LiveBadge } from "@/components/live-badge";
@@ -148,9 +160,9 @@ function SensorRow({ sensor, now, onSnapshot }: { sensor: Sensor; now: number; o
   return (
     <Table.Tr>
       <Table.Td>
-        <Text size="sm" fw={500} ff="monospace">
+        <Anchor component={Link} href={`/sensors/${sensor.id}`} size="sm" fw={500} ff="monospace">
           {sensor.podName}
-        </Text>
+        </Anchor>
         <Text size="xs" c="dimmed">
           node {sensor.nodeName}
         </Text>

@@ -1,0 +1,101 @@
+"use client";
+
+// A uPlot chart as a React component: created once per set of series, fed new data with
+// setData (cheap: uPlot redraws a canvas), resized with its container, themed from Mantine.
+import { Box, useComputedColorScheme, useMantineTheme } from "@mantine/core";
+import { useElementSize } from "@mantine/hooks";
+import { useEffect, useMemo, useRef } from "react";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { formatRate } from "./units";
+
+export interface ChartSeries {
+  label: string;
+  values: (number | null)[];
+}
+
+const PALETTE = ["blue", "teal", "grape", "orange", "cyan", "pink", "lime", "indigo"] as const;
+
+export function TimeSeriesChart({
+  label,
+  unit,
+  timestamps,
+  series,
+  height = 220,
+}: {
+  /** Names the chart for assistive technology and tests. */
+  label: string;
+  unit: string;
+  /** Epoch seconds. */
+  timestamps: number[];
+  series: ChartSeries[];
+  height?: number;
+}) {
+  const theme = useMantineTheme();
+  const scheme = useComputedColorScheme("light");
+  const { ref: sizeRef, width } = useElementSize();
+  const target = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const labels = series.map((s) => s.label).join("\n");
+
+  const data = useMemo(
+    () => [timestamps, ...series.map((s) => s.values)] as uPlot.AlignedData,
+    [timestamps, series],
+  );
+
+  // Recreated when what is drawn changes shape (interfaces, theme); otherwise only fed data.
+  useEffect(() => {
+    if (!target.current || width === 0) return;
+    const dark = scheme === "dark";
+    const axis: uPlot.Axis = {
+      stroke: dark ? theme.colors.dark[1] : theme.colors.gray[7],
+      grid: { stroke: dark ? theme.colors.dark[4] : theme.colors.gray[2], width: 1 },
+      ticks: { stroke: dark ? theme.colors.dark[4] : theme.colors.gray[3], width: 1 },
+      font: `12px ${theme.fontFamily ?? "sans-serif"}`,
+    };
+    const options: uPlot.Options = {
+      width,
+      height,
+      cursor: { drag: { x: true, y: false } },
+      legend: { live: true },
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      axes: [axis, { ...axis, size: 80, values: (_u, splits) => splits.map((v) => formatRate(v, unit)) }],
+      series: [
+        { label: "Time" },
+        ...labels.split("\n").map((name, index) => {
+          const color = theme.colors[PALETTE[index % PALETTE.length]!][dark ? 4 : 6];
+          return {
+            label: name,
+            stroke: color,
+            width: 1.5,
+            fill: `${color}1a`,
+            spanGaps: false,
+            points: { show: false },
+            value: (_u: uPlot, v: number | null) => formatRate(v, unit),
+          };
+        }),
+      ],
+    };
+    const created = new uPlot(options, data, target.current);
+    plot.current = created;
+    return () => {
+      created.destroy();
+      plot.current = null;
+    };
+    // data is fed by the effect below; recreating on every point would lose the cursor.
+  }, [labels, scheme, unit, height, theme, width === 0]);
+
+  useEffect(() => {
+    plot.current?.setData(data);
+  }, [data]);
+
+  useEffect(() => {
+    if (width > 0) plot.current?.setSize({ width, height });
+  }, [width, height]);
+
+  return (
+    <Box ref={sizeRef} w="100%">
+      <div ref={target} role="img" aria-label={label} data-points={timestamps.length} />
+    </Box>
+  );
+}
