@@ -36,7 +36,7 @@ function startCluster(): SimCluster {
   return cluster;
 }
 
-const pods = (c: SimCluster): KubeObject[] => c.store.list("pods", "default").items;
+const pods = (c: SimCluster): KubeObject[] => c.store.list("pods", { namespace: "default" }).items;
 const imageOf = (pod: KubeObject): unknown => ((pod.spec?.containers ?? []) as Json[])[0]?.image;
 const restarts = (pod: KubeObject): number =>
   Number(((pod.status?.containerStatuses ?? []) as Json[])[0]?.restartCount ?? 0);

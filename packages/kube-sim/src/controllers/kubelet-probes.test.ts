@@ -36,7 +36,7 @@ function readiness(c: SimCluster, name: string): { pod: string | undefined; cont
 
 function unhealthyEvents(c: SimCluster, name: string): string[] {
   return c.store
-    .list("events", "default")
+    .list("events", { namespace: "default" })
     .items.filter(
       (event) => event.reason === "Unhealthy" && (event.involvedObject as Json | undefined)?.name === name,
     )
