@@ -4,7 +4,13 @@ import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Server as TlsServer } from "node:tls";
 import path from "node:path";
-import { createIngestGateway, createSecretBox, ensureInitialAdmin, type SessionPolicy } from "@tapfleet/core";
+import {
+  createIngestGateway,
+  createSecretBox,
+  ensureInitialAdmin,
+  recordConnectionStatus,
+  type SessionPolicy,
+} from "@tapfleet/core";
 import {
   checkDatabaseConnection,
   createDb,
@@ -269,6 +275,18 @@ export async function startServer(options: {
           },
           watch: options.inventory?.watch,
           reconcileIntervalMs: options.inventory?.reconcileIntervalMs,
+          // The watch's view of the cluster, kept with its connection (a connecting watch has no news yet).
+          recordConnectionStatus: async ({ clusterId, status }) => {
+            if (status.state === "connecting") return;
+            await recordConnectionStatus({
+              db,
+              clusterId,
+              state: status.state,
+              serverVersion: status.serverVersion,
+              error:
+                status.state === "reachable" ? null : (status.lastError ?? "the cluster does not answer"),
+            });
+          },
         }),
       ],
       leadership: leaderLock,

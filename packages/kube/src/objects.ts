@@ -2,13 +2,13 @@
 // the product uses, as plain JSON (timestamps stay RFC 3339 strings). Nothing
 // here keeps managedFields, full specs or statuses we do not read.
 
+import { PART_OF_LABEL, PART_OF_VALUE } from "@tapfleet/sensor/manifests";
 import type { Versioned } from "./reducer.ts";
 
 type Json = Record<string, unknown>;
 
-/** The label that marks a DaemonSet as Tapfleet's (set by the sensor manifests). */
-export const PART_OF_LABEL = "app.kubernetes.io/part-of";
-export const PART_OF_VALUE = "tapfleet";
+/** The label that marks a DaemonSet as Tapfleet's, defined with the sensor manifests that set it. */
+export { PART_OF_LABEL, PART_OF_VALUE } from "@tapfleet/sensor/manifests";
 /** An environment variable only the osSensor contract uses: a DaemonSet whose template sets it runs a sensor. */
 export const SENSOR_ENV_MARKER = "VSENSOR_HOSTNAME";
 

@@ -57,6 +57,10 @@ export { toYaml } from "./manifests/yaml.ts";
 // Kept here for callers of this module; the agent imports it from ./network.ts.
 export { bypassesProxy } from "./network.ts";
 
+/** The label that marks Tapfleet's objects; the cluster watch finds sensor DaemonSets by it. */
+export const PART_OF_LABEL = "app.kubernetes.io/part-of";
+export const PART_OF_VALUE = "tapfleet";
+
 export const DEFAULT_NAMESPACE = "tapfleet-sensor";
 export const DEFAULT_NAME = "tapfleet-sensor";
 
@@ -148,7 +152,7 @@ export function renderSensorManifests(options: SensorManifestOptions): RenderedS
     ...options.labels,
     ...selectorLabels,
     "app.kubernetes.io/component": "capture",
-    "app.kubernetes.io/part-of": "tapfleet",
+    [PART_OF_LABEL]: PART_OF_VALUE,
     "app.kubernetes.io/managed-by": "tapfleet",
     "tapfleet.io/cluster-id": settings.clusterId,
   };
