@@ -68,6 +68,10 @@ export function ConnectClusterModal({
   const [contexts, setContexts] = useState<KubeconfigContext[]>([]);
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [debounced] = useDebouncedValue(kubeconfig, 300);
+  // The title keeps naming the cluster while the modal fades out after clusterId went back to null.
+  const [shown, setShown] = useState({ clusterId, editing: Boolean(editing) });
+  if (clusterId !== null && (clusterId !== shown.clusterId || Boolean(editing) !== shown.editing))
+    setShown({ clusterId, editing: Boolean(editing) });
 
   const inspect = useMutation(
     trpc.clusters.kubeconfigContexts.mutationOptions({
@@ -141,7 +145,11 @@ export function ConnectClusterModal({
     <Modal
       opened={clusterId !== null}
       onClose={close}
-      title={editing ? `Change the connection of “${clusterId}”` : `Connect “${clusterId}” to Kubernetes`}
+      title={
+        shown.editing
+          ? `Change the connection of “${shown.clusterId}”`
+          : `Connect “${shown.clusterId}” to Kubernetes`
+      }
       size="xl"
     >
       <form onSubmit={submit} noValidate>
@@ -235,11 +243,11 @@ export function ConnectClusterModal({
               </Alert>
             ) : null}
             <FormError error={generalError} />
-            <Group justify="space-between" gap="sm">
+            <Group justify="space-between" gap="sm" wrap="nowrap">
               <Text size="xs" c="dimmed">
-                Tested before saving: server version, and list and watch of nodes, pods and DaemonSets.
+                Tested before saving: the server version, and list and watch of nodes, pods and DaemonSets.
               </Text>
-              <Group gap="sm">
+              <Group gap="sm" wrap="nowrap">
                 <Button variant="default" onClick={close}>
                   Cancel
                 </Button>
