@@ -272,6 +272,42 @@ describe("stats: series over real reports", () => {
     controller.abort();
     expect(point).toMatchObject({ seconds: 10, interfaces: [{ name: "eth0", packetsPerSecond: 300 }] });
   });
+
+  it("clusterLive: every sensor of the cluster's next report arrives as a point, named by cluster and node", async () => {
+    const controller = new AbortController();
+    const input = encodeURIComponent(JSON.stringify({ clusterId: cluster.clusterId }));
+    const response = await fetch(`${t.url}/trpc/stats.clusterLive?input=${input}`, {
+      headers: { authorization: `Bearer ${viewer}`, accept: "text/event-stream" },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = decoder.decode((await reader.read()).value, { stream: true });
+    await sendReport({
+      nodeName: node,
+      startedAt: run2,
+      sequence: 3,
+      sentAt: run2 + 45_000,
+      interfaces: [eth("eth0", 8500, 40)],
+    });
+    let point: Record<string, unknown> | undefined;
+    while (!point) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      const match = /data: (\{.*"interfaces".*\})/.exec(buffer);
+      if (match) point = JSON.parse(match[1]!) as Record<string, unknown>;
+    }
+    controller.abort();
+    expect(point).toMatchObject({
+      sensorId,
+      clusterId: cluster.clusterId,
+      nodeName: node,
+      seconds: 20,
+      interfaces: [{ name: "eth0", packetsPerSecond: 200, dropsPerSecond: 2 }],
+    });
+  });
 });
 
 describe("stats: 7 days of reports", () => {

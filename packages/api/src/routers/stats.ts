@@ -1,16 +1,18 @@
 // A sensor's page: the sensor as last seen, its capture rates over a range
 // (from reports or rollups, at the range's resolution) and its rates live.
 import {
+  followClusterStatsPoints,
   followStatsPoints,
   getSensor,
   readStatsSeries,
+  ZClusterStatsPointSchema,
   ZStatsPointSchema,
   ZStatsRangeSchema,
   ZStatsSeriesSchema,
 } from "@tapfleet/core";
 import { ZInterfaceNameSchema } from "@tapfleet/sensor/actions";
 import { z } from "zod";
-import { ZSensorSchema } from "../schemas.ts";
+import { ZClusterIdSchema, ZSensorSchema } from "../schemas.ts";
 import { router, viewerProcedure } from "../trpc.ts";
 import { toSensorView } from "./sensor-views.ts";
 
@@ -75,4 +77,17 @@ export const statsRouter = router({
     }))
       yield ZStatsPointSchema.parse(point);
   }),
+
+  /** Every sensor's rates (of one cluster, or of the fleet) over each new report's interval, over SSE. */
+  clusterLive: viewerProcedure
+    .input(z.object({ clusterId: ZClusterIdSchema.optional() }).optional())
+    .subscription(async function* ({ ctx, input, signal }) {
+      for await (const point of followClusterStatsPoints({
+        db: ctx.db,
+        bus: ctx.bus,
+        clusterId: input?.clusterId,
+        signal,
+      }))
+        yield ZClusterStatsPointSchema.parse(point);
+    }),
 });

@@ -77,3 +77,42 @@ export async function* followStatsPoints(options: {
     if (point) yield point;
   }
 }
+
+/** A live point of one sensor of a cluster, named by cluster and node for pages that show many sensors. */
+export const ZClusterStatsPointSchema = ZStatsPointSchema.extend({
+  clusterId: z.string(),
+  nodeName: z.string(),
+});
+export type ClusterStatsPoint = z.infer<typeof ZClusterStatsPointSchema>;
+
+/**
+ * The live points of every sensor (of one cluster, or of the fleet) until
+ * `signal` aborts: each report measured against the same sensor's report
+ * before it, by the same rule as one sensor's points. Subscribes before it
+ * reads the sensors' latest summaries, so no report after the call is missed.
+ */
+export async function* followClusterStatsPoints(options: {
+  db: Db;
+  bus: LiveBus;
+  clusterId?: string | undefined;
+  signal?: AbortSignal;
+}): AsyncGenerator<ClusterStatsPoint> {
+  const summaries = subscribeTopic(options.bus, STATS_TOPIC, options.signal);
+  const sensors = await options.db.sensor.findMany({
+    where: options.clusterId === undefined ? {} : { clusterId: options.clusterId },
+    select: { id: true, lastSummary: true },
+  });
+  const previous = new Map<string, ReportSummary>();
+  for (const sensor of sensors) {
+    const stored = ZReportSummarySchema.safeParse(sensor.lastSummary);
+    if (stored.success) previous.set(sensor.id, stored.data);
+  }
+  for await (const summary of summaries) {
+    if (options.clusterId !== undefined && summary.clusterId !== options.clusterId) continue;
+    const before = previous.get(summary.sensorId) ?? null;
+    if (before && Date.parse(summary.receivedAt) <= Date.parse(before.receivedAt)) continue;
+    previous.set(summary.sensorId, summary);
+    const point = statsPointOf(before, summary);
+    if (point) yield { ...point, clusterId: summary.clusterId, nodeName: summary.nodeName };
+  }
+}
