@@ -55,9 +55,11 @@ module.exports = {
     {
       name: "kube-sim-stays-out-of-production",
       severity: "error",
+      comment:
+        "Only tests, benchmarks and the server's demo launcher (apps/server/src/demo) may run a simulated cluster.",
       from: {
-        path: "^(packages/(core|api|kube|db|sensor|agent|cli)|apps/web)/",
-        pathNot: "^packages/[^/]+/(test|bench)/",
+        path: "^(packages/(core|api|kube|db|sensor|agent|cli)|apps/(web|server))/",
+        pathNot: "^(packages/[^/]+|apps/server)/(test|bench)/|\\.test\\.ts$|^apps/server/src/demo/",
       },
       to: { path: "^packages/kube-sim/" },
     },

@@ -15,6 +15,7 @@ import {
   type ApiContext,
   type ErrorAnswer,
 } from "@tapfleet/api";
+import type { DemoControl } from "@tapfleet/api";
 import { listProcedures } from "@tapfleet/api/procedures";
 import {
   AppError,
@@ -70,6 +71,8 @@ export interface AppOptions {
   isLeader?: () => boolean;
   /** How often an open live stream checks its caller's rights again (default 30 s). */
   liveRecheckMs?: number | undefined;
+  /** The demo launcher (src/demo), behind demo.start/stop/status. */
+  demo?: DemoControl | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -150,6 +153,7 @@ export async function buildApp(
       batchPaths: info?.isBatchCall ? info.calls.map((call) => call.path) : undefined,
       log: req.log,
       system: { version: options.version, database: options.databaseKind },
+      demo: options.demo,
       setSessionCookie: (value, expiresAt) => {
         void res.setCookie(SESSION_COOKIE, value, {
           httpOnly: true,

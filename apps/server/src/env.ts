@@ -65,6 +65,15 @@ export const ZServerEnvSchema = z
     TAPFLEET_TLS_KEY_FILE: z.string().min(1).optional(),
     /** Adds POST /ingest/v1/bare, which reads a body and answers without verifying or storing: the baseline of `npm run bench:ingest`. */
     TAPFLEET_BENCH_BARE_ENDPOINT: booleanFlag.default(false),
+    /**
+     * The demo launcher (simulated clusters running real agents): "off", "available" (an admin
+     * starts it from the empty Fleet page or POST /api/v1/demo/start) or "start" (at boot: `npm run demo`).
+     */
+    TAPFLEET_DEMO: z
+      .enum(["off", "available", "start"], { message: "must be off, available or start" })
+      .default("available"),
+    /** Where the demo's simulated containers find programs. */
+    PATH: z.string().min(1).default("/usr/local/bin:/usr/bin:/bin"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, context) => {

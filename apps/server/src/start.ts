@@ -27,6 +27,7 @@ import { buildApp } from "./app.ts";
 import { startControllers } from "./controllers/runner.ts";
 import { createInventoryController, type InventoryControllerOptions } from "./controllers/inventory.ts";
 import { createServerControllers, maintainReports } from "./controllers/server-controllers.ts";
+import { createDemoService } from "./demo/demo.ts";
 import { REPO_ROOT, type ServerEnv } from "./env.ts";
 import { loadMasterKey } from "./master-key.ts";
 import { createMetrics } from "./metrics.ts";
@@ -214,7 +215,22 @@ export async function startServer(options: {
     // already accepted are written before the database goes away.
     onStop("writing accepted reports", () => gateway.drain());
     let shuttingDown = false;
+    // The demo's agents report through a listener of its own that hands requests to this app.
+    const appRouting: { route?: (req: IncomingMessage, res: ServerResponse) => void } = {};
+    const demo =
+      env.TAPFLEET_DEMO === "off"
+        ? undefined
+        : createDemoService({
+            db,
+            secrets,
+            invalidateKeys: (keyId) => gateway.invalidateKeys(keyId),
+            route: (req, res) => appRouting.route?.(req, res),
+            dataDir: env.TAPFLEET_DATA_DIR,
+            searchPath: env.PATH,
+            log: logger,
+          });
     const app = await buildApp({
+      demo,
       db,
       bus,
       secrets,
@@ -235,7 +251,14 @@ export async function startServer(options: {
       benchBareEndpoint: env.TAPFLEET_BENCH_BARE_ENDPOINT,
       tls,
     });
+    appRouting.route = (req, res) => app.routing(req, res);
     onStop("closing HTTP listeners", () => app.close());
+    if (demo) {
+      // Runs before the listeners close (steps run in reverse): the demo leaves nothing behind.
+      onStop("stopping the demo", () =>
+        demo.status().state === "stopped" ? Promise.resolve() : demo.stop(),
+      );
+    }
     if (tlsFiles) {
       // buildApp made an https.Server (see there); new connections use the new pair.
       const server = app.server as unknown as TlsServer;
@@ -297,6 +320,12 @@ export async function startServer(options: {
     const address = await app.listen({ port: env.PORT, host: env.HOST });
     const url = address.replace("127.0.0.1", "localhost");
     logger.info({ url }, `Tapfleet is listening on ${url}`);
+    if (demo && env.TAPFLEET_DEMO === "start") {
+      await demo.start();
+      announce(
+        `\n  The demo is running: two simulated clusters report to ${url} (Fleet page). Ctrl-C stops it.\n\n`,
+      );
+    }
 
     let stopping: Promise<void> | undefined;
     return {

@@ -1,5 +1,27 @@
 import type { Actor, AppError, Db, IngestGateway, LiveBus, RequestOrigin, SecretBox } from "@tapfleet/core";
 
+/** The demo's state, as the server's demo service reports it (apps/server/src/demo). */
+export interface DemoStatusView {
+  state: "stopped" | "starting" | "running" | "stopping" | "failed";
+  /** Where the agents' packets come from: veth pairs in network namespaces (root) or a replayed capture. */
+  traffic: "network-namespaces" | "pcap-replay" | null;
+  clusters: Array<{ id: string; displayName: string; nodes: number }>;
+  trouble: Array<{
+    clusterId: string;
+    nodeName: string;
+    kind: "excluded-by-taint" | "crash-looping" | "silent";
+  }>;
+  startedAt: Date | null;
+  error: string | null;
+}
+
+/** Starts and stops the demo; absent where the server runs without it (a replica that serves ingest only). */
+export interface DemoControl {
+  status(): DemoStatusView;
+  start(): Promise<DemoStatusView>;
+  stop(): Promise<DemoStatusView>;
+}
+
 /** What every procedure receives. Built per request by the server. */
 export interface ApiContext {
   db: Db;
@@ -24,6 +46,8 @@ export interface ApiContext {
   setSessionCookie(value: string, expiresAt: Date): void;
   clearSessionCookie(): void;
   system: { version: string; database: "embedded" | "external" };
+  /** The demo launcher, when this server process has one. */
+  demo?: DemoControl | undefined;
   /** The request's structured logger (carries the request id). */
   log: { warn(details: object, message: string): void; error(details: object, message: string): void };
 }

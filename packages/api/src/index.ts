@@ -1,5 +1,5 @@
 export { appRouter, type AppRouter } from "./router.ts";
-export type { ApiContext } from "./context.ts";
+export type { ApiContext, DemoControl, DemoStatusView } from "./context.ts";
 export { createCallerFactory, type ProcedureMeta } from "./trpc.ts";
 export * from "./schemas.ts";
 export * from "./errors.ts";

@@ -1,6 +1,7 @@
 import { auditRouter } from "./routers/audit.ts";
 import { authRouter } from "./routers/auth.ts";
 import { clustersRouter } from "./routers/clusters.ts";
+import { demoRouter } from "./routers/demo.ts";
 import { inventoryRouter } from "./routers/inventory.ts";
 import { sensorsRouter } from "./routers/sensors.ts";
 import { statsRouter } from "./routers/stats.ts";
@@ -19,6 +20,7 @@ export const appRouter = router({
   sensors: sensorsRouter,
   inventory: inventoryRouter,
   stats: statsRouter,
+  demo: demoRouter,
 });
 
 export type AppRouter = typeof appRouter;

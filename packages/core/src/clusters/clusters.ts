@@ -5,6 +5,7 @@ import type { SecretBox } from "../secrets.ts";
 import { toClusterConnectionView, type ClusterConnectionView } from "./connection.ts";
 
 export * from "./connection.ts";
+export * from "./remove-cluster.ts";
 
 export interface IngestKeyView {
   keyId: string;

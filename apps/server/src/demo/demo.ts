@@ -1,0 +1,437 @@
+// The demo: two simulated clusters (3 and 5 nodes, kube-sim with the kubelet
+// in process mode) with the sensor installed from the objects
+// @tapfleet/sensor renders, connected to this server, whose pods run the
+// real agent reporting over HTTPS to a listener with a certificate from a
+// CA made for the demo. As root each node captures real traffic on a veth
+// pair of its own (demo-network.ts); otherwise the agents replay a bundled
+// capture (demo-pcap.ts). Some trouble is built in so every state shows: a
+// node the sensor does not tolerate (taint), a crash-looping agent, a silent
+// one. Stopping removes everything the demo made. The only production code
+// that imports kube-sim.
+
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpsServer, request as httpsRequest, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import {
+  AppError,
+  createCluster,
+  removeCluster,
+  saveClusterConnection,
+  type Db,
+  type SecretBox,
+} from "@tapfleet/core";
+import type { DemoControl, DemoStatusView } from "@tapfleet/api";
+import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
+import { renderSensorManifests, type KubeObject } from "@tapfleet/sensor/manifests";
+import { parseSensorEnv } from "@tapfleet/sensor/settings";
+import { generate } from "selfsigned";
+import { REPO_ROOT } from "../env.ts";
+import {
+  createDemoLink,
+  demoLinkFor,
+  listDemoNamespaces,
+  removeDemoLink,
+  startDemoTraffic,
+  type DemoLink,
+} from "./demo-network.ts";
+import { makeDemoPcap } from "./demo-pcap.ts";
+
+export type DemoStatus = DemoStatusView;
+export type DemoTraffic = NonNullable<DemoStatus["traffic"]>;
+export type DemoTroubleKind = DemoStatus["trouble"][number]["kind"];
+
+export type DemoService = DemoControl;
+
+/** The demo's clusters and the trouble each has. */
+export const DEMO_CLUSTERS = [
+  {
+    id: "demo-east",
+    displayName: "Demo east (simulated)",
+    nodes: 3,
+    trouble: { "node-2": "excluded-by-taint" },
+  },
+  {
+    id: "demo-west",
+    displayName: "Demo west (simulated)",
+    nodes: 5,
+    trouble: { "node-4": "crash-looping", "node-5": "silent" },
+  },
+] as const satisfies ReadonlyArray<{
+  id: string;
+  displayName: string;
+  nodes: number;
+  trouble: Partial<Record<string, DemoTroubleKind>>;
+}>;
+
+const DEMO_IMAGE = "tapfleet/agent:demo";
+const EXCLUDED_TAINT = { key: "tapfleet.io/demo", value: "excluded", effect: "NoSchedule" } as const;
+const AGENT_LAUNCHER = path.join(REPO_ROOT, "packages/agent/bin/tapfleet-agent.mjs");
+const AGENT_BUNDLE = path.join(REPO_ROOT, "packages/agent/dist/tapfleet-agent.mjs");
+
+/** The API path where objects of a kind are created (only the kinds the sensor renders). */
+function collectionPath(object: KubeObject): string {
+  const namespace = object.metadata.namespace;
+  const plural: Record<string, string> = {
+    Namespace: "/api/v1/namespaces",
+    ServiceAccount: `/api/v1/namespaces/${namespace}/serviceaccounts`,
+    Secret: `/api/v1/namespaces/${namespace}/secrets`,
+    ConfigMap: `/api/v1/namespaces/${namespace}/configmaps`,
+    ClusterRole: "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+    ClusterRoleBinding: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+    DaemonSet: `/apis/apps/v1/namespaces/${namespace}/daemonsets`,
+    NetworkPolicy: `/apis/networking.k8s.io/v1/namespaces/${namespace}/networkpolicies`,
+  };
+  const found = plural[object.kind];
+  if (found === undefined) throw new Error(`the demo cannot install a ${object.kind}`);
+  return found;
+}
+
+/** Creates the object through the cluster's API, as `kubectl create` would. */
+function createObject(sim: RunningSimCluster, object: KubeObject): Promise<void> {
+  const url = new URL(collectionPath(object), sim.url);
+  const body = JSON.stringify(object);
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      url,
+      {
+        method: "POST",
+        ca: sim.caCertificate,
+        headers: {
+          authorization: `Bearer ${sim.token}`,
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+        },
+      },
+      (response) => {
+        const parts: Buffer[] = [];
+        response.on("data", (part: Buffer) => parts.push(part));
+        response.on("end", () => {
+          if ((response.statusCode ?? 0) < 300) resolve();
+          else
+            reject(
+              new Error(
+                `creating ${object.kind} ${object.metadata.name}: HTTP ${response.statusCode}: ${Buffer.concat(parts).toString()}`,
+              ),
+            );
+        });
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+/** A port nothing listens on, for the silent agent. */
+async function closedPort(): Promise<number> {
+  const server = createHttpsServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A CA for the demo and a certificate it signed for 127.0.0.1, where the agents report. */
+async function makeDemoCertificates(): Promise<{ caPem: string; key: string; cert: string }> {
+  const notBeforeDate = new Date(Date.now() - 60_000);
+  const notAfterDate = new Date(Date.now() + 7 * 24 * 3600_000);
+  const ca = await generate([{ name: "commonName", value: "Tapfleet demo CA" }], {
+    keyType: "ec",
+    curve: "P-256",
+    algorithm: "sha256",
+    notBeforeDate,
+    notAfterDate,
+    extensions: [
+      { name: "basicConstraints", cA: true, critical: true },
+      { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
+    ],
+  });
+  const leaf = await generate([{ name: "commonName", value: "127.0.0.1" }], {
+    keyType: "ec",
+    curve: "P-256",
+    algorithm: "sha256",
+    notBeforeDate,
+    notAfterDate,
+    ca: { key: ca.private, cert: ca.cert },
+    extensions: [
+      { name: "basicConstraints", cA: false },
+      { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
+      { name: "extKeyUsage", serverAuth: true },
+      {
+        name: "subjectAltName",
+        altNames: [
+          { type: 7, ip: "127.0.0.1" },
+          { type: 2, value: "localhost" },
+        ],
+      },
+    ],
+  });
+  return { caPem: ca.cert, key: leaf.private, cert: leaf.cert };
+}
+
+/**
+ * The demo's `tapfleet-agent`, first on the containers' PATH (so the
+ * readiness probe runs it too): sets the node's own part of the environment
+ * (its capture device or replay file, its config directory, the trouble it
+ * was given) from the plan, then runs the agent's bundle in this process.
+ */
+function agentEntrypoint(planFile: string): string {
+  return [
+    "#!/usr/bin/env node",
+    'import { readFileSync } from "node:fs";',
+    `const plan = JSON.parse(readFileSync(${JSON.stringify(planFile)}, "utf8"));`,
+    "const node = plan.nodes[`${process.env.TAPFLEET_CLUSTER_ID}/${process.env.TAPFLEET_NODE_NAME}`] ?? {};",
+    "Object.assign(process.env, node);",
+    "await import(plan.agentBundle);",
+    "",
+  ].join("\n");
+}
+
+interface Running {
+  sims: RunningSimCluster[];
+  links: DemoLink[];
+  listener: Server | undefined;
+  stopTraffic: (() => void) | undefined;
+  clusterIds: string[];
+}
+
+export function createDemoService(options: {
+  db: Db;
+  secrets: SecretBox;
+  /** Forgets cached unknown key ids, so that the new clusters' agents are accepted at once. */
+  invalidateKeys: (keyId: string) => Promise<void>;
+  /** Answers a request as the server's own listener would (Fastify's `routing`). */
+  route: (request: IncomingMessage, response: ServerResponse) => void;
+  dataDir: string;
+  /** PATH of the agents' containers (the demo puts its own entry point first). */
+  searchPath: string;
+  log: { info(details: object, message: string): void; warn(details: object, message: string): void };
+  /** Default: network namespaces as root, else pcap replay. */
+  traffic?: DemoTraffic;
+}): DemoService {
+  const directory = path.resolve(options.dataDir, "demo");
+  let status: DemoStatus = {
+    state: "stopped",
+    traffic: null,
+    clusters: [],
+    trouble: [],
+    startedAt: null,
+    error: null,
+  };
+  let running: Running | undefined;
+  let busy: Promise<unknown> = Promise.resolve();
+  const snapshot = (): DemoStatus => structuredClone(status);
+
+  /** Removes what a demo made, from this run or an earlier one that was killed. */
+  const tearDown = async (current: Running | undefined): Promise<void> => {
+    current?.stopTraffic?.();
+    await Promise.all((current?.sims ?? []).map((sim) => sim.stop()));
+    if (current?.listener) {
+      const listener = current.listener;
+      listener.closeAllConnections();
+      await new Promise((resolve) => listener.close(resolve));
+    }
+    if (process.getuid?.() === 0) {
+      for (const netns of await listDemoNamespaces().catch(() => [])) {
+        const [cluster, node] = netns
+          .replace(/^tfdemo-/, "")
+          .split("-")
+          .map(Number);
+        await removeDemoLink(
+          cluster !== undefined && node !== undefined
+            ? demoLinkFor(cluster, node)
+            : { netns, hostInterface: "", hostAddress: "", namespaceAddress: "" },
+        );
+      }
+    }
+    for (const cluster of DEMO_CLUSTERS) await removeCluster({ db: options.db, clusterId: cluster.id });
+    rmSync(directory, { recursive: true, force: true });
+  };
+
+  const launch = async (): Promise<void> => {
+    const traffic = options.traffic ?? (process.getuid?.() === 0 ? "network-namespaces" : "pcap-replay");
+    const current: Running = {
+      sims: [],
+      links: [],
+      listener: undefined,
+      stopTraffic: undefined,
+      clusterIds: [],
+    };
+    running = current;
+    await tearDown(undefined);
+    mkdirSync(path.join(directory, "bin"), { recursive: true });
+
+    // The agents speak only HTTPS: a listener of their own, with the demo CA's certificate.
+    const tls = await makeDemoCertificates();
+    const caFile = path.join(directory, "ca.pem");
+    writeFileSync(caFile, tls.caPem);
+    const listener = createHttpsServer({ key: tls.key, cert: tls.cert }, options.route);
+    await new Promise<void>((resolve, reject) => {
+      listener.once("error", reject);
+      listener.listen(0, "127.0.0.1", resolve);
+    });
+    current.listener = listener;
+    const ingestPort = (listener.address() as AddressInfo).port;
+    const silentPort = await closedPort();
+
+    // Built once here, not by eight agents starting at once (the launcher builds a stale bundle).
+    const built = spawnSync(process.execPath, [AGENT_LAUNCHER, "probe"], {
+      env: {
+        PATH: options.searchPath,
+        OSSENSOR_CONFIG_PATH: path.join(directory, "build-check", "x.cfg"),
+      } as unknown as NodeJS.ProcessEnv,
+      encoding: "utf8",
+    });
+    if (built.error) throw new Error("building the agent", { cause: built.error });
+
+    const replayFile = path.join(directory, "demo-traffic.pcap");
+    if (traffic === "pcap-replay") writeFileSync(replayFile, makeDemoPcap());
+
+    const planFile = path.join(directory, "plan.json");
+    const entrypoint = path.join(directory, "bin", "tapfleet-agent");
+    writeFileSync(entrypoint, agentEntrypoint(planFile));
+    chmodSync(entrypoint, 0o755);
+    const plan: { agentBundle: string; nodes: Record<string, Record<string, string>> } = {
+      agentBundle: AGENT_BUNDLE,
+      nodes: {},
+    };
+
+    for (const [clusterIndex, spec] of DEMO_CLUSTERS.entries()) {
+      const trouble: Partial<Record<string, DemoTroubleKind>> = spec.trouble;
+      for (let n = 1; n <= spec.nodes; n++) {
+        const nodeName = `node-${n}`;
+        const nodeEnv: Record<string, string> = {
+          OSSENSOR_CONFIG_PATH: path.join(directory, "nodes", spec.id, nodeName, "ossensor.cfg"),
+        };
+        if (traffic === "network-namespaces") {
+          const link = demoLinkFor(clusterIndex + 1, n);
+          await createDemoLink(link);
+          current.links.push(link);
+          nodeEnv.OSSENSOR_NETWORK_DEVICE = link.hostInterface;
+        } else {
+          nodeEnv.OSSENSOR_NETWORK_DEVICE = "eth0";
+          nodeEnv.TAPFLEET_CAPTURE_REPLAY_FILE = replayFile;
+        }
+        // An out-of-range debug level: the agent refuses to start, again and again.
+        if (trouble[nodeName] === "crash-looping") nodeEnv.OSSENSOR_DEBUG = "9";
+        // Reports go where nothing listens: the pod runs, the server hears nothing.
+        if (trouble[nodeName] === "silent") nodeEnv.VSENSOR_PORT = String(silentPort);
+        plan.nodes[`${spec.id}/${nodeName}`] = nodeEnv;
+      }
+    }
+    writeFileSync(planFile, JSON.stringify(plan, null, 2));
+
+    for (const spec of DEMO_CLUSTERS) {
+      const key = await createCluster({
+        db: options.db,
+        secrets: options.secrets,
+        id: spec.id,
+        displayName: spec.displayName,
+      });
+      current.clusterIds.push(spec.id);
+      await options.invalidateKeys(key.keyId);
+      const sim = await startSimCluster({
+        name: spec.id,
+        nodes: spec.nodes,
+        kubelet: "process",
+        imageTable: { "tapfleet/agent": { command: entrypoint } },
+        baseEnv: { PATH: `${path.join(directory, "bin")}:${options.searchPath}` },
+        backOffBaseMs: 5000,
+      });
+      current.sims.push(sim);
+      for (const [nodeName, kind] of Object.entries(spec.trouble as Partial<Record<string, DemoTroubleKind>>))
+        if (kind === "excluded-by-taint") sim.cluster.taint(nodeName, EXCLUDED_TAINT);
+
+      const parsed = parseSensorEnv({
+        VSENSOR_HOSTNAME: "127.0.0.1",
+        VSENSOR_PORT: String(ingestPort),
+        VSENSOR_HMAC_KEY: key.secret,
+        VSENSOR_TLS_CA_FILE: caFile,
+        TAPFLEET_CLUSTER_ID: spec.id,
+        TAPFLEET_REPORT_INTERVAL: "5",
+      });
+      if (!parsed.ok) throw new Error(`demo settings: ${parsed.errors.map((e) => e.message).join("; ")}`);
+      const rendered = renderSensorManifests({
+        settings: parsed.settings,
+        image: DEMO_IMAGE,
+        imagePullPolicy: "IfNotPresent",
+        caBundle: tls.caPem,
+        // Not the default "tolerate everything": the node tainted for the demo stays without a sensor.
+        tolerations: [
+          { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" },
+        ],
+        minReadySeconds: 0,
+      });
+      for (const object of rendered.list) await createObject(sim, object);
+      await saveClusterConnection({
+        db: options.db,
+        secrets: options.secrets,
+        clusterId: spec.id,
+        kubeconfig: sim.kubeconfig(),
+      });
+    }
+    if (traffic === "network-namespaces") current.stopTraffic = startDemoTraffic(current.links);
+
+    status = {
+      state: "running",
+      traffic,
+      clusters: DEMO_CLUSTERS.map(({ id, displayName, nodes }) => ({ id, displayName, nodes })),
+      trouble: DEMO_CLUSTERS.flatMap((spec) =>
+        Object.entries(spec.trouble as Partial<Record<string, DemoTroubleKind>>).map(([nodeName, kind]) => ({
+          clusterId: spec.id,
+          nodeName,
+          kind: kind!,
+        })),
+      ),
+      startedAt: new Date(),
+      error: null,
+    };
+    options.log.info({ traffic, clusters: current.clusterIds }, "demo started");
+  };
+
+  /** One start or stop at a time. */
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = busy.then(work, work);
+    busy = next.catch(() => undefined);
+    return next;
+  };
+
+  return {
+    status: snapshot,
+    start: () =>
+      serially(async () => {
+        if (status.state === "running")
+          throw new AppError("CONFLICT", { userMessage: "The demo is running already." });
+        status = { ...status, state: "starting", error: null };
+        try {
+          await launch();
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          options.log.warn({ err: error }, "the demo failed to start; removing what it made");
+          await tearDown(running).catch(() => undefined);
+          running = undefined;
+          status = {
+            state: "failed",
+            traffic: null,
+            clusters: [],
+            trouble: [],
+            startedAt: null,
+            error: message,
+          };
+          throw error;
+        }
+        return snapshot();
+      }),
+    stop: () =>
+      serially(async () => {
+        status = { ...status, state: "stopping" };
+        await tearDown(running);
+        running = undefined;
+        status = { state: "stopped", traffic: null, clusters: [], trouble: [], startedAt: null, error: null };
+        options.log.info({}, "demo stopped");
+        return snapshot();
+      }),
+  };
+}
