@@ -5,8 +5,8 @@
 // capturing and reporting.
 
 import { fileURLToPath } from "node:url";
-import { createSimCluster, type SimCluster } from "@tapfleet/kube-sim";
-import { renderSensorManifests, type DaemonSet, type EnvVar } from "@tapfleet/sensor/manifests";
+import { createSimCluster, type KubeObject, type SimCluster } from "@tapfleet/kube-sim";
+import { renderSensorManifests, type EnvVar } from "@tapfleet/sensor/manifests";
 import type { SensorSettings } from "@tapfleet/sensor/settings";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
@@ -20,6 +20,9 @@ import {
 import { scratchDir } from "./support/run.ts";
 
 type Json = Record<string, unknown>;
+
+/** A rendered object as the simulator's store takes it (a copy). */
+const asKubeObject = (object: object): KubeObject => structuredClone(object) as KubeObject;
 
 const REPO_BIN = fileURLToPath(new URL("../../../node_modules/.bin", import.meta.url));
 const IMAGE = "ghcr.io/tapfleet/agent:test";
@@ -67,7 +70,7 @@ function rendered(settings: Partial<SensorSettings>, configRoot: string) {
     image: IMAGE,
     minReadySeconds: 2,
   });
-  const daemonSet = structuredClone(manifests.objects.daemonSet) as DaemonSet;
+  const daemonSet = structuredClone(manifests.objects.daemonSet);
   const capture = daemonSet.spec.template.spec.containers[0]!;
   capture.env = [
     ...(capture.env ?? []).filter((entry: EnvVar) => entry.name !== "OSSENSOR_CONFIG_PATH"),
@@ -96,8 +99,8 @@ describe("the rendered DaemonSet on kube-sim's process kubelet", () => {
     const c = cluster;
     const good = rendered({}, configRoot);
     for (const object of [good.manifests.objects.namespace!, good.manifests.objects.secret!])
-      c.store.create(object.kind === "Namespace" ? "namespaces" : "secrets", structuredClone(object));
-    c.store.create("daemonsets", structuredClone(good.daemonSet));
+      c.store.create(object.kind === "Namespace" ? "namespaces" : "secrets", asKubeObject(object));
+    c.store.create("daemonsets", asKubeObject(good.daemonSet));
     await waitFor(
       () =>
         (c.store.get("daemonsets", "tapfleet-sensor", "tapfleet-sensor")?.status?.numberAvailable === NODES &&
