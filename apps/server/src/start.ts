@@ -8,6 +8,7 @@ import {
   createIngestGateway,
   createSecretBox,
   ensureInitialAdmin,
+  listEnabledClusterConnections,
   recordConnectionStatus,
   type SessionPolicy,
 } from "@tapfleet/core";
@@ -292,9 +293,9 @@ export async function startServer(options: {
           db,
           bus,
           logger,
-          // Stored cluster connections plug in here; until then only a caller-given source is watched.
+          // The enabled stored connections, unless a test gives its own source.
           connections: options.inventory?.connections ?? {
-            listClusterConnections: () => Promise.resolve([]),
+            listClusterConnections: () => listEnabledClusterConnections({ db, secrets }),
           },
           watch: options.inventory?.watch,
           reconcileIntervalMs: options.inventory?.reconcileIntervalMs,

@@ -182,6 +182,26 @@ export async function openClusterConnection(options: {
 }
 
 /**
+ * Every enabled connection with its kubeconfig in clear: what the leader's
+ * cluster watchers watch. Never return it to a caller of the API.
+ */
+export async function listEnabledClusterConnections(options: {
+  db: Db;
+  secrets: SecretBox;
+}): Promise<{ clusterId: string; kubeconfig: string; context: string }[]> {
+  const rows = await options.db.clusterConnection.findMany({
+    where: { enabled: true },
+    select: { clusterId: true, kubeconfigCiphertext: true, context: true },
+    orderBy: { clusterId: "asc" },
+  });
+  return rows.map((row) => ({
+    clusterId: row.clusterId,
+    kubeconfig: options.secrets.open(row.kubeconfigCiphertext),
+    context: row.context,
+  }));
+}
+
+/**
  * Records how the connection is doing: the seam through which the cluster's
  * watchers (and connection tests) report. `since` moves only when the state
  * changes; an error is kept, with its time, until a later success clears it.

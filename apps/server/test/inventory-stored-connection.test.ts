@@ -1,0 +1,76 @@
+// A cluster connected over REST is watched by the server's own inventory
+// controller: no test seam, the stored (encrypted) connection is what the
+// leader reads.
+import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
+import { daemonSetFixture } from "@tapfleet/kube-sim/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../../scripts/test-wait-for.ts";
+import { startTestServer, type TestServer } from "./harness.ts";
+
+let t: TestServer;
+let sim: RunningSimCluster;
+let operator: string;
+
+beforeAll(async () => {
+  [t, sim] = await Promise.all([startTestServer(), startSimCluster({ nodes: 3, kubelet: "fake" })]);
+  sim.store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "tapfleet" } });
+  const daemonSet = daemonSetFixture({ name: "tapfleet-sensor", namespace: "tapfleet" });
+  daemonSet.metadata.labels = { "app.kubernetes.io/part-of": "tapfleet" };
+  sim.store.create("daemonsets.apps", daemonSet);
+  operator = (await t.userWithToken("operator")).token;
+});
+afterAll(async () => {
+  await Promise.all([t?.stop(), sim?.stop()]);
+});
+
+async function rest(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${t.url}/api/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${operator}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+}
+
+interface NodesPage {
+  items: { nodeName: string; state: string; stale: boolean }[];
+}
+
+describe("a connection stored over REST", () => {
+  it("is watched by the leader: the cluster's nodes appear, and a node added later follows", async () => {
+    expect((await rest("POST", "/clusters", { id: "stored" })).status).toBe(200);
+    const saved = await rest("PUT", "/clusters/stored/connection", {
+      kubeconfig: sim.kubeconfig(),
+      context: sim.name,
+    });
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+
+    const page = await waitFor(() => rest("GET", "/clusters/stored/nodes"), {
+      what: "the stored cluster's three nodes in the inventory",
+      timeoutMs: 15_000,
+      until: (answer) =>
+        answer.status === 200 &&
+        (answer.json as unknown as NodesPage).items.filter((item) => !item.stale).length === 3,
+    });
+    const names = (page.json as unknown as NodesPage).items.map((item) => item.nodeName).sort();
+    expect(names).toEqual(
+      sim.store
+        .list("nodes")
+        .items.map((node) => node.metadata.name)
+        .sort(),
+    );
+
+    // A node added in the cluster reaches the inventory through the running watch.
+    sim.cluster.addNode("late-node");
+    await waitFor(() => rest("GET", "/clusters/stored/nodes"), {
+      what: "the added node in the inventory",
+      timeoutMs: 10_000,
+      until: (answer) =>
+        (answer.json as unknown as NodesPage).items.some((item) => item.nodeName === "late-node"),
+    });
+  });
+});
