@@ -12,6 +12,7 @@ import { formatCount } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
 import { isSilent, useSilenceClock } from "../sensors/reporting";
 import { useLiveSensors } from "../sensors/use-live-sensors";
+import { DemoNotice, StartDemoButton } from "./demo-controls";
 
 export function FleetPage() {
   const trpc = useTRPC();
@@ -68,6 +69,7 @@ export function FleetPage() {
               <Button component={Link} href="/clusters" variant="light">
                 Go to Clusters
               </Button>
+              <StartDemoButton />
             </EmptyState.Actions>
           </EmptyState>
         </Paper>
@@ -88,6 +90,7 @@ export function FleetPage() {
   return (
     <>
       {header}
+      <DemoNotice />
       <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }} spacing="md">
         <Stat
           label="Clusters"
