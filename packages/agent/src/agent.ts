@@ -239,6 +239,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     log,
     flushCapture: () => capture.flush(),
     takeInterfaceStats: () => captures.takeInterfaceStats(),
+    nodeInterfaces: () => captures.presentInterfaces(),
     uploadStats: () => forwarder.stats,
     antigena,
     onDelivery: (delivery) => status.reportDelivered(delivery),

@@ -62,6 +62,11 @@ export class CaptureSupervisor {
     return this.fixedSelection?.size ?? 0;
   }
 
+  /** Every interface the node had at the last look, captured or not. */
+  presentInterfaces(): string[] {
+    return [...this.lastPresent.keys()].sort();
+  }
+
   /** The interfaces with an open session. */
   capturedInterfaces(): string[] {
     return [...this.captures.keys()];

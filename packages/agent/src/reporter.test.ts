@@ -68,6 +68,7 @@ function reporterAnswering(answers: Array<{ status: number; body?: string }>) {
       steps.push("stats");
       return [interfaceStats("eth0", 10), interfaceStats("eth1", 500), interfaceStats("cni0", 10)];
     },
+    nodeInterfaces: () => ["cni0", "eth0", "eth1", "lo", "veth1a2b"],
     uploadStats: () => ({ chunksSent: 3, bytesSent: 3000, chunksDropped: { queue_full: 1 } }),
   });
   return { reporter, received, lines, steps, logged };
@@ -87,6 +88,8 @@ describe("Reporter", () => {
       upload: { chunksSent: 3, bytesSent: 3000, chunksDropped: { queue_full: 1 } },
     });
     expect(received[0]?.interfaces.map((stats) => stats.name)).toEqual(["eth1", "cni0", "eth0"]);
+    // Every interface of the node, captured or not, for the server's interface preview.
+    expect(received[0]?.nodeInterfaces).toEqual(["cni0", "eth0", "eth1", "lo", "veth1a2b"]);
     expect(received[0]?.upload.reportsDropped).toBeUndefined();
   });
 

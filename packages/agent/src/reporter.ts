@@ -7,6 +7,7 @@ import {
   encodeStatsReport,
   INGEST_PATHS,
   MAX_INTERFACES_PER_REPORT,
+  MAX_NODE_INTERFACES,
   PROTOCOL_VERSION,
   ZIngestResponseSchema,
   type AgentIdentity,
@@ -37,6 +38,8 @@ export interface ReporterOptions {
   flushCapture: () => Promise<void>;
   /** Each interface's counters since the last report. */
   takeInterfaceStats: () => InterfaceStats[];
+  /** Every interface the node has, captured or not (the server previews interface selections with it). */
+  nodeInterfaces?: () => string[];
   /** The chunk uploads' counters so far. */
   uploadStats: () => UploadStats;
   antigena?: { stats(): AntigenaStats; describeStats(): string };
@@ -103,6 +106,9 @@ export class Reporter {
       sentAt: this.options.now(),
       reportIntervalSeconds: this.options.reportIntervalSeconds,
       interfaces,
+      ...(this.options.nodeInterfaces === undefined
+        ? {}
+        : { nodeInterfaces: this.options.nodeInterfaces().slice(0, MAX_NODE_INTERFACES) }),
       upload: {
         chunksSent: upload.chunksSent,
         bytesSent: upload.bytesSent,

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
+  ZProfileOverrideSchema,
+  ZProfileSettingsSchema,
   DEFAULT_CONFIG_PATH,
   SENSOR_VARIABLES,
   ZSensorSettingsSchema,
@@ -370,5 +372,28 @@ describe("README", () => {
   it("documents every variable", () => {
     const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
     for (const spec of SENSOR_VARIABLES) expect(readme).toContain(`\`${spec.variable}\``);
+  });
+});
+
+describe("profile settings", () => {
+  it("hold every setting but the cluster's own, and an override holds any of them", () => {
+    expect(ZProfileSettingsSchema.safeParse({ collectorHost: "collector.example.com" }).success).toBe(true);
+    const withKey = ZProfileSettingsSchema.safeParse({
+      collectorHost: "c.example.com",
+      hmacKey: "k".repeat(32),
+    });
+    expect(withKey.success).toBe(false);
+    expect(withKey.error?.issues[0]?.message).toBe("unknown setting(s): hmacKey");
+    expect(ZProfileSettingsSchema.safeParse({}).success).toBe(false);
+    expect(ZProfileOverrideSchema.safeParse({ debugLevel: 3 }).success).toBe(true);
+    expect(ZProfileOverrideSchema.safeParse({ debugLevel: 6 }).error?.issues[0]?.message).toBe(
+      "OSSENSOR_DEBUG: must be between 0 and 5; got 6",
+    );
+    const insecureWithCa = ZProfileSettingsSchema.safeParse({
+      collectorHost: "c.example.com",
+      tlsInsecure: true,
+      tlsCaFile: "/etc/ca.pem",
+    });
+    expect(insecureWithCa.error?.issues[0]?.path).toEqual(["tlsInsecure"]);
   });
 });

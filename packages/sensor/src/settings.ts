@@ -31,6 +31,9 @@ export { DEFAULT_CONFIG_PATH };
 /** Seconds between an agent's stats reports (TAPFLEET_REPORT_INTERVAL): bounds and default. */
 export const REPORT_INTERVAL_SECONDS = { min: 1, max: 3600, default: 10 } as const;
 
+/** The agent's log level (OSSENSOR_DEBUG): bounds and default. */
+export const DEBUG_LEVEL = { min: 0, max: 5, default: 1 } as const;
+
 // ---------------------------------------------------------------------------
 // Value rules. Each returns a problem (without the variable name) or undefined.
 
@@ -217,68 +220,97 @@ const list = (variable: string, rule: Rule<string[]>) =>
     rule,
   );
 
+const SETTINGS_SHAPE = {
+  collectorHost: text("VSENSOR_HOSTNAME", (value) => checkCollectorHost(value)),
+  hmacKey: text("VSENSOR_HMAC_KEY", checkHmacKey),
+  collectorPort: integer("VSENSOR_PORT", range(1, 65535)).optional(),
+  networkDevice: text("OSSENSOR_NETWORK_DEVICE", checkInterfaceName).optional(),
+  configPath: text("OSSENSOR_CONFIG_PATH", checkAbsolutePath).optional(),
+  debugLevel: integer("OSSENSOR_DEBUG", range(DEBUG_LEVEL.min, DEBUG_LEVEL.max)).optional(),
+  antigenaEnabled: flag("ANTIGENA_ENABLED").optional(),
+  antigenaTimePeriodSeconds: integer("ANTIGENA_TIME_PERIOD", range(1, 86400, " seconds")).optional(),
+  includeList: list("NETWORK_DEVICE_INCLUDELIST", checkPatterns).optional(),
+  excludeList: list("NETWORK_DEVICE_EXCLUDELIST", checkPatterns).optional(),
+  captureNewDevices: flag("NETWORK_DEVICE_ANY").optional(),
+  bpf: text("BPF", checkBpf).optional(),
+  httpsProxy: text("HTTPS_PROXY", checkProxyUrl).optional(),
+  noProxy: list("NO_PROXY", checkNoProxy).optional(),
+  tlsCaFile: text("VSENSOR_TLS_CA_FILE", checkAbsolutePath).optional(),
+  tlsServerName: text("VSENSOR_TLS_SERVER_NAME", (value) =>
+    isHostName(value)
+      ? undefined
+      : `${quote(value)} is not a DNS name (it is sent as TLS SNI and checked against the certificate)`,
+  ).optional(),
+  tlsInsecure: flag("VSENSOR_TLS_INSECURE").optional(),
+  clusterId: text("TAPFLEET_CLUSTER_ID", (value) =>
+    CLUSTER_ID.test(value)
+      ? undefined
+      : `${quote(value)} must be 1–63 lowercase letters, digits or "-", starting and ending with a letter or digit`,
+  ).optional(),
+  keyId: text("TAPFLEET_KEY_ID", (value) =>
+    KEY_ID.test(value)
+      ? undefined
+      : `${quote(value)} must be 1–128 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+  ).optional(),
+  reportIntervalSeconds: integer(
+    "TAPFLEET_REPORT_INTERVAL",
+    range(REPORT_INTERVAL_SECONDS.min, REPORT_INTERVAL_SECONDS.max, " seconds"),
+  ).optional(),
+  chunkMaxBytes: integer("TAPFLEET_CHUNK_MAX_BYTES", range(1024, CHUNK_MAX_BYTES_LIMIT, " bytes")).optional(),
+  uploadBytesPerSecond: integer(
+    "TAPFLEET_UPLOAD_BYTES_PER_SECOND",
+    range(0, Number.MAX_SAFE_INTEGER, " bytes per second"),
+  ).optional(),
+};
+
+const UNKNOWN_SETTINGS = {
+  error: (issue: z.core.$ZodRawIssue) =>
+    issue.code === "unrecognized_keys" ? `unknown setting(s): ${issue.keys.join(", ")}` : undefined,
+};
+
+/** Rules between settings, checked on whole settings (and on a profile merged with its override). */
+function checkSettingCombinations(
+  settings: { tlsInsecure?: boolean | undefined; tlsCaFile?: string | undefined },
+  context: z.core.$RefinementCtx,
+): void {
+  if (settings.tlsInsecure === true && settings.tlsCaFile !== undefined) {
+    context.addIssue({
+      code: "custom",
+      path: ["tlsInsecure"],
+      message:
+        "VSENSOR_TLS_INSECURE: cannot be true while VSENSOR_TLS_CA_FILE is set; a CA file is only useful when certificates are verified",
+    });
+  }
+}
+
 export const ZSensorSettingsSchema = z
-  .strictObject(
-    {
-      collectorHost: text("VSENSOR_HOSTNAME", (value) => checkCollectorHost(value)),
-      hmacKey: text("VSENSOR_HMAC_KEY", checkHmacKey),
-      collectorPort: integer("VSENSOR_PORT", range(1, 65535)).optional(),
-      networkDevice: text("OSSENSOR_NETWORK_DEVICE", checkInterfaceName).optional(),
-      configPath: text("OSSENSOR_CONFIG_PATH", checkAbsolutePath).optional(),
-      debugLevel: integer("OSSENSOR_DEBUG", range(0, 5)).optional(),
-      antigenaEnabled: flag("ANTIGENA_ENABLED").optional(),
-      antigenaTimePeriodSeconds: integer("ANTIGENA_TIME_PERIOD", range(1, 86400, " seconds")).optional(),
-      includeList: list("NETWORK_DEVICE_INCLUDELIST", checkPatterns).optional(),
-      excludeList: list("NETWORK_DEVICE_EXCLUDELIST", checkPatterns).optional(),
-      captureNewDevices: flag("NETWORK_DEVICE_ANY").optional(),
-      bpf: text("BPF", checkBpf).optional(),
-      httpsProxy: text("HTTPS_PROXY", checkProxyUrl).optional(),
-      noProxy: list("NO_PROXY", checkNoProxy).optional(),
-      tlsCaFile: text("VSENSOR_TLS_CA_FILE", checkAbsolutePath).optional(),
-      tlsServerName: text("VSENSOR_TLS_SERVER_NAME", (value) =>
-        isHostName(value)
-          ? undefined
-          : `${quote(value)} is not a DNS name (it is sent as TLS SNI and checked against the certificate)`,
-      ).optional(),
-      tlsInsecure: flag("VSENSOR_TLS_INSECURE").optional(),
-      clusterId: text("TAPFLEET_CLUSTER_ID", (value) =>
-        CLUSTER_ID.test(value)
-          ? undefined
-          : `${quote(value)} must be 1–63 lowercase letters, digits or "-", starting and ending with a letter or digit`,
-      ).optional(),
-      keyId: text("TAPFLEET_KEY_ID", (value) =>
-        KEY_ID.test(value)
-          ? undefined
-          : `${quote(value)} must be 1–128 letters, digits, ".", "_" or "-", starting with a letter or digit`,
-      ).optional(),
-      reportIntervalSeconds: integer(
-        "TAPFLEET_REPORT_INTERVAL",
-        range(REPORT_INTERVAL_SECONDS.min, REPORT_INTERVAL_SECONDS.max, " seconds"),
-      ).optional(),
-      chunkMaxBytes: integer(
-        "TAPFLEET_CHUNK_MAX_BYTES",
-        range(1024, CHUNK_MAX_BYTES_LIMIT, " bytes"),
-      ).optional(),
-      uploadBytesPerSecond: integer(
-        "TAPFLEET_UPLOAD_BYTES_PER_SECOND",
-        range(0, Number.MAX_SAFE_INTEGER, " bytes per second"),
-      ).optional(),
-    },
-    {
-      error: (issue) =>
-        issue.code === "unrecognized_keys" ? `unknown setting(s): ${issue.keys.join(", ")}` : undefined,
-    },
-  )
-  .superRefine((settings, context) => {
-    if (settings.tlsInsecure === true && settings.tlsCaFile !== undefined) {
-      context.addIssue({
-        code: "custom",
-        path: ["tlsInsecure"],
-        message:
-          "VSENSOR_TLS_INSECURE: cannot be true while VSENSOR_TLS_CA_FILE is set; a CA file is only useful when certificates are verified",
-      });
-    }
-  });
+  .strictObject(SETTINGS_SHAPE, UNKNOWN_SETTINGS)
+  .superRefine(checkSettingCombinations);
+
+/**
+ * Settings that belong to a cluster, not to a configuration profile: the HMAC
+ * key (a secret, delivered from the cluster's Secret) and the identity the
+ * agent reports with. A rollout adds them for each cluster.
+ */
+export const CLUSTER_SETTING_KEYS = ["hmacKey", "clusterId", "keyId"] as const;
+
+const { hmacKey: _hmacKey, clusterId: _clusterId, keyId: _keyId, ...PROFILE_SHAPE } = SETTINGS_SHAPE;
+
+/** The settings a configuration profile revision holds: every setting except CLUSTER_SETTING_KEYS. */
+export const ZProfileSettingsSchema = z
+  .strictObject(PROFILE_SHAPE, UNKNOWN_SETTINGS)
+  .superRefine(checkSettingCombinations);
+export type ProfileSettings = z.output<typeof ZProfileSettingsSchema>;
+
+/**
+ * A per-cluster override of a profile: any profile settings, each optional
+ * (the collector host per region, say). Combinations are checked once merged.
+ */
+export const ZProfileOverrideSchema = z.strictObject(
+  { ...PROFILE_SHAPE, collectorHost: PROFILE_SHAPE.collectorHost.optional() },
+  UNKNOWN_SETTINGS,
+);
+export type ProfileOverride = z.output<typeof ZProfileOverrideSchema>;
 
 export type SensorSettings = z.output<typeof ZSensorSettingsSchema>;
 export type SensorSettingKey = keyof SensorSettings;
@@ -404,7 +436,7 @@ export const SENSOR_VARIABLES = [
   variable({
     variable: "OSSENSOR_DEBUG",
     key: "debugLevel",
-    default: 1,
+    default: DEBUG_LEVEL.default,
     codec: integerCodec,
     description: "Log level 0 (info) to 5 (every packet dumped as hex).",
   }),

@@ -41,6 +41,8 @@ export type TopTalker = z.infer<typeof ZTopTalkerSchema>;
 
 export const MAX_TOP_TALKERS = 20;
 export const MAX_INTERFACES_PER_REPORT = 256;
+/** Most interface names a report lists in `nodeInterfaces`. */
+export const MAX_NODE_INTERFACES = 1024;
 
 /** Counters are cumulative since agent start (like pcap_stats), so a lost report loses nothing. */
 export const ZInterfaceStatsSchema = z.strictObject({
@@ -121,6 +123,12 @@ export const ZStatsReportSchema = z.strictObject({
     .max(REPORT_INTERVAL_SECONDS.max)
     .optional(),
   interfaces: z.array(ZInterfaceStatsSchema).max(MAX_INTERFACES_PER_REPORT),
+  /**
+   * Every network interface the node has, captured or not, so the server can
+   * preview what other include/exclude settings would capture. Older agents
+   * leave it out.
+   */
+  nodeInterfaces: z.array(ZInterfaceNameSchema).max(MAX_NODE_INTERFACES).optional(),
   upload: ZUploadStatsSchema,
   antigena: ZAntigenaStatsSchema.optional(),
 });
