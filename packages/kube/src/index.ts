@@ -46,3 +46,5 @@ export {
   type ListEventsOptions,
   type ReadPodLogOptions,
 } from "./logs-events.ts";
+export * from "./apply/index.ts";
+export * from "./daemonset-patch.ts";
