@@ -47,4 +47,3 @@ export {
   type ReadPodLogOptions,
 } from "./logs-events.ts";
 export * from "./apply/index.ts";
-export * from "./daemonset-patch.ts";
