@@ -1,0 +1,732 @@
+// npm run bench:inventory — the fleet inventory at scale: many simulated
+// clusters with thousands of nodes each (fake kubelet, a sensor DaemonSet on
+// every node), connected to one server over REST, measured side by side with
+// a reference taken in the same run.
+//
+//   npm run bench:inventory                                   # 20 clusters × 5,000 nodes
+//   npm run bench:inventory -- --clusters 2 --nodes 500       # a quick check
+//   flags: --sim-processes N (default 4), --events N (default 30), --requests N (default 50),
+//          --profile-dir DIR (the server's CPU profile)
+//
+// The server runs in a process of its own (embedded PostgreSQL under it), the
+// simulated clusters in --sim-processes other processes, so CPU and RSS are
+// each one's own. Measured:
+// - sync: from the first REST PUT of a connection until /api/v1/coverage
+//   shows every node of every cluster, not stale; reference: the same objects
+//   listed fresh by the same client (@tapfleet/kube's cluster watch, which the
+//   server runs) from this process, before the server connects.
+// - event latency: a change made in a simulated cluster (taint a node, delete
+//   its sensor pod, the node turning NotReady) until the REST nodes endpoint
+//   shows it (polled every POLL_MS) and until the SSE `inventory.live` stream
+//   delivers it; reference: the same change reaching a bare cluster watch.
+// - first page of a cluster's nodes over REST, with and without a state
+//   filter; reference: GET /healthz on the same server.
+// - the server's RSS and peak RSS (VmHWM) at the end.
+import { fork, spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { cpus, loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { findFreePort } from "@tapfleet/db/embedded";
+import { loadKubeConfig, startClusterWatch, type ClusterWatch } from "@tapfleet/kube";
+import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
+import { daemonSetFixture } from "@tapfleet/kube-sim/testing";
+
+const root = path.resolve(import.meta.dirname, "../../..");
+const CLOCK_TICKS = 100;
+const POLL_MS = 20;
+const ADMIN_PASSWORD = "bench-admin-password";
+const now = (): number => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const { values: flags } = parseArgs({
+  options: {
+    clusters: { type: "string", default: "20" },
+    nodes: { type: "string", default: "5000" },
+    "sim-processes": { type: "string", default: "4" },
+    events: { type: "string", default: "30" },
+    requests: { type: "string", default: "50" },
+    "profile-dir": { type: "string" },
+    "sim-worker": { type: "boolean", default: false },
+  },
+});
+
+function positive(name: string): number {
+  const value = Number(flags[name as keyof typeof flags]);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`--${name}: must be a positive integer, not ${String(flags[name as keyof typeof flags])}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+// --- the simulated clusters' process ------------------------------------------------------
+
+type WorkerCommand =
+  | { type: "start"; names: string[]; nodes: number }
+  | { type: "change"; id: number; cluster: string; node: string; kind: ChangeKind }
+  | { type: "stop" };
+type WorkerMessage =
+  | { type: "started"; clusters: { name: string; kubeconfig: string }[] }
+  | { type: "changed"; id: number; at: number }
+  | { type: "failed"; message: string };
+type ChangeKind = "taint" | "delete-pod" | "not-ready";
+
+/** Resolves when the sensor DaemonSet reports a pod on every node, all available. */
+function rolledOut(sim: RunningSimCluster, nodes: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): boolean => {
+      const ds = sim.store.get("daemonsets.apps", "tapfleet", "tapfleet-sensor");
+      const s = (ds?.status ?? {}) as Record<string, number | undefined>;
+      return s.desiredNumberScheduled === nodes && s.numberAvailable === nodes;
+    };
+    if (check()) return resolve();
+    const unsubscribe = sim.store.subscribe((e) => {
+      if (e.resource === "daemonsets.apps" && check()) {
+        unsubscribe();
+        resolve();
+      }
+    });
+  });
+}
+
+function simWorker(): void {
+  const sims = new Map<string, RunningSimCluster>();
+  const send = (message: WorkerMessage) => process.send!(message);
+  // The simulator's timers are unref'd; the IPC channel keeps this process alive.
+  process.on("message", (command: WorkerCommand) => {
+    void (async () => {
+      try {
+        if (command.type === "start") {
+          const started: { name: string; kubeconfig: string }[] = [];
+          for (const name of command.names) {
+            // Events off: the inventory does not watch them, and they would only cost the simulator CPU.
+            const sim = await startSimCluster({
+              name,
+              nodes: command.nodes,
+              kubelet: "fake",
+              readyDelayMs: 0,
+              recordEvents: false,
+            });
+            sims.set(name, sim);
+            sim.store.create("namespaces", {
+              apiVersion: "v1",
+              kind: "Namespace",
+              metadata: { name: "tapfleet" },
+            });
+            const daemonSet = daemonSetFixture({ name: "tapfleet-sensor", namespace: "tapfleet" });
+            daemonSet.metadata.labels = { "app.kubernetes.io/part-of": "tapfleet" };
+            sim.store.create("daemonsets.apps", daemonSet);
+            await rolledOut(sim, command.nodes);
+            started.push({ name, kubeconfig: sim.kubeconfig() });
+          }
+          send({ type: "started", clusters: started });
+        } else if (command.type === "change") {
+          const sim = sims.get(command.cluster)!;
+          let at: number;
+          if (command.kind === "taint") {
+            at = now();
+            sim.cluster.taint(command.node, { key: "bench/excluded", value: "yes", effect: "NoSchedule" });
+          } else if (command.kind === "not-ready") {
+            at = now();
+            sim.cluster.setNodeReady(command.node, false);
+          } else {
+            const pod = sim.store
+              .list("pods", { namespace: "tapfleet" })
+              .items.find((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === command.node);
+            if (!pod) throw new Error(`no sensor pod on ${command.node}`);
+            at = now();
+            sim.store.delete("pods", "tapfleet", pod.metadata.name!);
+          }
+          send({ type: "changed", id: command.id, at });
+        } else {
+          await Promise.all([...sims.values()].map((s) => s.stop()));
+          process.exit(0);
+        }
+      } catch (error) {
+        send({
+          type: "failed",
+          message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
+      }
+    })();
+  });
+}
+
+interface SimProcess {
+  child: ChildProcess;
+  request(command: WorkerCommand): Promise<WorkerMessage>;
+}
+
+function startSimProcess(): SimProcess {
+  const child = fork(path.join(import.meta.dirname, "bench-inventory.ts"), ["--sim-worker"], {
+    execArgv: ["--import", "tsx", "--max-old-space-size=12288"],
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  // One request at a time per process: the answers come in order.
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    child,
+    request(command) {
+      const answer = queue.then(
+        () =>
+          new Promise<WorkerMessage>((resolve, reject) => {
+            const onMessage = (message: WorkerMessage) => {
+              child.off("exit", onExit);
+              if (message.type === "failed") reject(new Error(`simulator process: ${message.message}`));
+              else resolve(message);
+            };
+            const onExit = (code: number | null) => {
+              child.off("message", onMessage);
+              reject(new Error(`the simulator process exited (${code})`));
+            };
+            child.once("message", onMessage);
+            child.once("exit", onExit);
+            child.send(command);
+          }),
+      );
+      queue = answer.catch(() => undefined);
+      return answer;
+    },
+  };
+}
+
+// --- the server's process -------------------------------------------------------------------
+
+async function startServerProcess(profileDir: string | undefined) {
+  const dataDir = await mkdtemp(path.join(tmpdir(), "tapfleet-bench-"));
+  await chmod(dataDir, 0o755);
+  const port = await findFreePort();
+  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, "--import", "tsx", path.join(root, "apps/server/src/main.ts")],
+    {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        LOG_LEVEL: "warn",
+        TAPFLEET_DATA_DIR: dataDir,
+        TAPFLEET_SERVE_DASHBOARD: "false",
+        TAPFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        TAPFLEET_DEMO: "off",
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  child.stdout.resume();
+  let exited = false;
+  child.on("exit", () => (exited = true));
+  for (;;) {
+    if (exited) throw new Error("the server exited during start-up");
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) break;
+    await sleep(200);
+  }
+  return {
+    url,
+    pid: child.pid!,
+    stop: async () => {
+      if (!exited) {
+        child.kill("SIGTERM");
+        await once(child, "exit");
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function operatorToken(url: string): Promise<string> {
+  const login = await fetch(`${url}/trpc/auth.login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }),
+  });
+  const cookie = login.headers.getSetCookie()[0]?.split(";")[0];
+  if (!login.ok || !cookie) throw new Error(`logging in answered ${login.status}`);
+  const created = await fetch(`${url}/api/v1/tokens`, {
+    method: "POST",
+    headers: { "content-type": "application/json", cookie },
+    body: JSON.stringify({ name: "bench", role: "operator" }),
+  });
+  if (!created.ok) throw new Error(`creating a token answered ${created.status}: ${await created.text()}`);
+  return ((await created.json()) as { secret: string }).secret;
+}
+
+// --- /proc: CPU and memory of the processes -------------------------------------------------
+
+async function procStat(pid: number): Promise<number[]> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  return stat
+    .slice(stat.lastIndexOf(")") + 2)
+    .split(" ")
+    .map(Number);
+}
+
+/** User + system ticks, with those of reaped children (PostgreSQL backends that exited) if asked. */
+async function cpuTicks(pid: number, withReaped = false): Promise<number> {
+  const f = await procStat(pid);
+  return (f[11] ?? 0) + (f[12] ?? 0) + (withReaped ? (f[13] ?? 0) + (f[14] ?? 0) : 0);
+}
+
+async function descendants(pid: number): Promise<number[]> {
+  const children = new Map<number, number[]>();
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const parent = (await procStat(Number(entry)))[1]!;
+    if (!children.has(parent)) children.set(parent, []);
+    children.get(parent)!.push(Number(entry));
+  }
+  const found: number[] = [];
+  const walk = (p: number) => {
+    for (const child of children.get(p) ?? []) {
+      found.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return found;
+}
+
+async function memory(pid: number): Promise<{ rss: number; hwm: number }> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
+}
+
+async function cpuSnapshot(serverPid: number, simPids: number[]) {
+  const database = await descendants(serverPid);
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  return {
+    at: now(),
+    server: await cpuTicks(serverPid),
+    database: sum(await Promise.all(database.map((pid) => cpuTicks(pid, true)))),
+    sims: sum(await Promise.all(simPids.map((pid) => cpuTicks(pid)))),
+    bench: process.cpuUsage(),
+  };
+}
+
+type Snapshot = Awaited<ReturnType<typeof cpuSnapshot>>;
+
+/** Percent of one core per process group between two snapshots. */
+function cpuBetween(a: Snapshot, b: Snapshot) {
+  const seconds = (b.at - a.at) / 1000;
+  const pct = (ticks: number) => (100 * ticks) / CLOCK_TICKS / seconds;
+  const bench = process.cpuUsage(a.bench);
+  return {
+    server: pct(b.server - a.server),
+    database: pct(b.database - a.database),
+    sims: pct(b.sims - a.sims),
+    bench: (100 * (bench.user + bench.system)) / 1e6 / seconds,
+  };
+}
+
+// --- statistics and output ----------------------------------------------------------------
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(v < 10 ? 1 : 0)} ms` : "—");
+const seconds = (v: number) => `${(v / 1000).toFixed(1)} s`;
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? `${(a / b).toFixed(1)}×` : "—");
+
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const start = now();
+  const value = await fn();
+  return [now() - start, value];
+}
+
+// --- the measurements -----------------------------------------------------------------------
+
+interface CoverageAnswer {
+  clusters: {
+    clusterId: string;
+    nodeCount: number;
+    stale: boolean;
+    summary: { counts: Record<string, number>; stale: boolean };
+  }[];
+}
+interface NodeItem {
+  nodeName: string;
+  state: string;
+  reason: string;
+  shouldRun: boolean;
+  podName: string | null;
+  stale: boolean;
+  details: unknown;
+}
+
+/** Lists every cluster fresh through @tapfleet/kube's cluster watch, all at once; resolves with the time taken. */
+async function referenceSync(kubeconfigs: string[]): Promise<number> {
+  const start = now();
+  const watches = kubeconfigs.map((kubeconfig, i) =>
+    startClusterWatch({ kubeConfig: loadKubeConfig(kubeconfig), clusterId: `reference-${i}` }),
+  );
+  await Promise.all(watches.map((w) => w.whenSynced()));
+  const took = now() - start;
+  await Promise.all(watches.map((w) => w.stop()));
+  return took;
+}
+
+/** Reads the SSE stream of inventory.live and hands each message to `onMessage` with its arrival time. */
+function openLiveStream(options: {
+  url: string;
+  token: string;
+  onMessage: (message: Record<string, unknown>, at: number) => void;
+}): { ready: Promise<void>; close(): void } {
+  const controller = new AbortController();
+  const ready = (async () => {
+    const response = await fetch(`${options.url}/trpc/inventory.live`, {
+      headers: { authorization: `Bearer ${options.token}`, accept: "text/event-stream" },
+      signal: controller.signal,
+    });
+    if (response.status !== 200) throw new Error(`inventory.live answered ${response.status}`);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    void (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        const at = now();
+        buffer += decoder.decode(value, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf("\n")) >= 0) {
+          const line = buffer.slice(0, end);
+          buffer = buffer.slice(end + 1);
+          if (!line.startsWith("data: ")) continue;
+          const data = JSON.parse(line.slice(6)) as Record<string, unknown> | null;
+          if (data && typeof data === "object" && "type" in data) options.onMessage(data, at);
+        }
+      }
+    })().catch(() => undefined);
+  })();
+  return { ready, close: () => controller.abort() };
+}
+
+async function main(): Promise<void> {
+  const clusterCount = positive("clusters");
+  const nodes = positive("nodes");
+  const simProcesses = Math.min(positive("sim-processes"), clusterCount);
+  const eventCount = positive("events");
+  const requests = positive("requests");
+  const loadAtStart = loadavg();
+  const started = now();
+  const names = Array.from({ length: clusterCount }, (_, i) => `bench-${i + 1}`);
+
+  console.log(
+    `inventory bench: ${clusterCount} clusters × ${nodes} nodes in ${simProcesses} simulator processes, ` +
+      `${cpus().length} cores, load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}`,
+  );
+  const sims = Array.from({ length: simProcesses }, () => startSimProcess());
+  const owner = new Map<string, SimProcess>();
+  const kubeconfigs = new Map<string, string>();
+  const server = await startServerProcess(flags["profile-dir"]);
+  try {
+    // 1. The simulated clusters, each with its sensor DaemonSet rolled out on every node.
+    const [simStartMs] = await timed(() =>
+      Promise.all(
+        sims.map(async (sim, p) => {
+          const mine = names.filter((_, i) => i % simProcesses === p);
+          const answer = await sim.request({ type: "start", names: mine, nodes });
+          if (answer.type !== "started") throw new Error("unexpected answer from a simulator process");
+          for (const c of answer.clusters) {
+            owner.set(c.name, sim);
+            kubeconfigs.set(c.name, c.kubeconfig);
+          }
+        }),
+      ),
+    );
+    console.log(
+      `simulated clusters ready (${clusterCount * nodes} sensor pods Running) in ${seconds(simStartMs)}`,
+    );
+    const simPids = sims.map((s) => s.child.pid!);
+
+    // 2. Reference: the same objects listed fresh by the same client, from this process.
+    const referenceMs = await referenceSync(names.map((n) => kubeconfigs.get(n)!));
+    console.log(`reference list of all clusters: ${seconds(referenceMs)}`);
+
+    // 3. Connect every cluster over REST; wait until the inventory is complete and fresh.
+    const token = await operatorToken(server.url);
+    const rest = async (method: string, route: string, body?: unknown) => {
+      const response = await fetch(`${server.url}/api/v1${route}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${route} answered ${response.status}: ${text}`);
+      return JSON.parse(text) as unknown;
+    };
+    for (const name of names) await rest("POST", "/clusters", { id: name });
+    const beforeSync = await cpuSnapshot(server.pid, simPids);
+    const syncStart = now();
+    await Promise.all(
+      names.map((name) =>
+        rest("PUT", `/clusters/${name}/connection`, { kubeconfig: kubeconfigs.get(name), context: name }),
+      ),
+    );
+    const connectedMs = now() - syncStart;
+    const completeAt = new Map<string, number>();
+    let coveragePolls = 0;
+    let counts: Record<string, number> = {};
+    const syncDeadline = syncStart + 15 * 60_000;
+    while (completeAt.size < clusterCount) {
+      if (now() > syncDeadline) throw new Error(`the inventory was not complete after 15 minutes`);
+      const answer = (await rest("GET", "/coverage")) as CoverageAnswer;
+      coveragePolls++;
+      for (const c of answer.clusters) {
+        const rows = Object.values(c.summary.counts).reduce((a, b) => a + b, 0);
+        if (
+          !completeAt.has(c.clusterId) &&
+          !c.stale &&
+          !c.summary.stale &&
+          c.nodeCount === nodes &&
+          rows === nodes
+        )
+          completeAt.set(c.clusterId, now() - syncStart);
+        if (c.clusterId === names[0]) counts = c.summary.counts;
+      }
+      if (completeAt.size < clusterCount) await sleep(250);
+    }
+    const syncMs = Math.max(...completeAt.values());
+    const syncCpu = cpuBetween(beforeSync, await cpuSnapshot(server.pid, simPids));
+    console.log(`inventory complete in ${seconds(syncMs)} (${coveragePolls} coverage polls)`);
+
+    // 4. Event latency: one change at a time, seen by a bare watch, the REST API and the SSE stream.
+    const eventClusters = names.slice(0, Math.min(4, clusterCount));
+    const referenceWatches = new Map<string, ClusterWatch>(
+      eventClusters.map((name) => [
+        name,
+        startClusterWatch({ kubeConfig: loadKubeConfig(kubeconfigs.get(name)!), clusterId: name }),
+      ]),
+    );
+    await Promise.all([...referenceWatches.values()].map((w) => w.whenSynced()));
+    let pending: { key: string; watchAt?: number; sseAt?: number; resync?: boolean } | undefined;
+    const unsubscribes = [...referenceWatches].map(([name, watch]) =>
+      watch.subscribe((event) => {
+        if (!pending || pending.watchAt !== undefined) return;
+        if (!("resource" in event) || !("object" in event)) return;
+        if (event.resource === "daemonSet") return;
+        const node = event.resource === "node" ? event.object.name : event.object.nodeName;
+        if (`${name}/${node}` === pending.key) pending.watchAt = now();
+      }),
+    );
+    const live = openLiveStream({
+      url: server.url,
+      token,
+      onMessage: (message, at) => {
+        if (!pending || pending.sseAt !== undefined) return;
+        const node = message.node as { clusterId: string; nodeName: string } | undefined;
+        if (message.type === "node" && `${node!.clusterId}/${node!.nodeName}` === pending.key)
+          pending.sseAt = at;
+        else if (message.type === "resync" && pending.key.startsWith(`${String(message.clusterId)}/`)) {
+          pending.sseAt = at;
+          pending.resync = true;
+        }
+      },
+    });
+    await live.ready;
+    const kinds: ChangeKind[] = ["taint", "delete-pod", "not-ready"];
+    const latencies: Record<"watch" | "rest" | "sse", Record<ChangeKind | "all", number[]>> = {
+      watch: { taint: [], "delete-pod": [], "not-ready": [], all: [] },
+      rest: { taint: [], "delete-pod": [], "not-ready": [], all: [] },
+      sse: { taint: [], "delete-pod": [], "not-ready": [], all: [] },
+    };
+    let missed = 0;
+    let resyncs = 0;
+    const restPolls: number[] = [];
+    const snapshotRow = async (cluster: string, node: string) => {
+      const start = now();
+      const page = (await rest("GET", `/clusters/${cluster}/nodes?search=${node}&limit=20`)) as {
+        items: NodeItem[];
+      };
+      restPolls.push(now() - start);
+      const item = page.items.find((i) => i.nodeName === node);
+      return JSON.stringify(item && [item.state, item.reason, item.shouldRun, item.podName, item.details]);
+    };
+    const eventsStart = await cpuSnapshot(server.pid, simPids);
+    for (let i = 0; i < eventCount; i++) {
+      const kind = kinds[i % kinds.length]!;
+      const cluster = eventClusters[i % eventClusters.length]!;
+      const node = `node-${1 + ((i * 7919) % nodes)}`;
+      const before = await snapshotRow(cluster, node);
+      pending = { key: `${cluster}/${node}` };
+      const answer = await owner.get(cluster)!.request({ type: "change", id: i, cluster, node, kind });
+      if (answer.type !== "changed") throw new Error("unexpected answer from a simulator process");
+      const at = answer.at;
+      let restAt: number | undefined;
+      const deadline = now() + 20_000;
+      while (now() < deadline) {
+        const polledAt = now();
+        if ((await snapshotRow(cluster, node)) !== before) {
+          // The change was visible at the latest when the request that showed it was sent.
+          restAt = polledAt;
+          break;
+        }
+        await sleep(POLL_MS);
+      }
+      while (pending.sseAt === undefined && now() < deadline) await sleep(5);
+      if (restAt === undefined || pending.sseAt === undefined || pending.watchAt === undefined) missed++;
+      if (pending.resync) resyncs++;
+      for (const [which, value] of [
+        ["watch", pending.watchAt],
+        ["rest", restAt],
+        ["sse", pending.sseAt],
+      ] as const) {
+        if (value === undefined) continue;
+        latencies[which][kind].push(value - at);
+        latencies[which].all.push(value - at);
+      }
+      pending = undefined;
+      await sleep(300);
+    }
+    const eventsCpu = cpuBetween(eventsStart, await cpuSnapshot(server.pid, simPids));
+    live.close();
+    for (const unsubscribe of unsubscribes) unsubscribe();
+    await Promise.all([...referenceWatches.values()].map((w) => w.stop()));
+
+    // 5. First page of a cluster's nodes, with and without a state filter, beside /healthz.
+    const measure = async (route: string) => {
+      const times: number[] = [];
+      for (let i = 0; i < requests + 5; i++) {
+        const start = now();
+        const response = await fetch(`${server.url}${route}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        await response.arrayBuffer();
+        if (!response.ok) throw new Error(`GET ${route} answered ${response.status}`);
+        if (i >= 5) times.push(now() - start); // five warm-up requests
+      }
+      return times;
+    };
+    const commonState = Object.entries(counts).sort((a, b) => b[1] - a[1])[0]?.[0] ?? "covered";
+    const healthz = await measure("/healthz");
+    const firstPage = await measure(`/api/v1/clusters/${names[0]}/nodes?limit=100`);
+    const filtered = await measure(`/api/v1/clusters/${names[0]}/nodes?limit=100&state=${commonState}`);
+    const rareFiltered = await measure(`/api/v1/clusters/${names[0]}/nodes?limit=100&state=node-not-ready`);
+    const searched = await measure(`/api/v1/clusters/${names[0]}/nodes?limit=100&search=node-42`);
+
+    // 6. Memory.
+    const serverMemory = await memory(server.pid);
+    const databasePids = await descendants(server.pid);
+    const postmaster = databasePids.length > 0 ? await memory(databasePids[0]!) : { rss: 0, hwm: 0 };
+    const simMemory = await Promise.all(simPids.map((pid) => memory(pid)));
+
+    // --- the table ---
+    const rows: [string, string, string, string][] = [];
+    const pctl = (values: number[]) => `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))}`;
+    rows.push([
+      `sync: ${clusterCount} × ${nodes} nodes from the first PUT to every row fresh`,
+      `${seconds(syncMs)} (first cluster ${seconds(Math.min(...completeAt.values()))}; PUTs ${seconds(connectedMs)})`,
+      `fresh list of the same objects, same client: ${seconds(referenceMs)}`,
+      ratio(syncMs, referenceMs),
+    ]);
+    for (const kind of [...kinds, "all"] as const) {
+      const watch = latencies.watch[kind];
+      rows.push([
+        `event → REST nodes endpoint, ${kind} (p50 / p99, n=${latencies.rest[kind].length})`,
+        pctl(latencies.rest[kind]),
+        `event → bare cluster watch: ${pctl(watch)}`,
+        ratio(percentile(latencies.rest[kind], 50), percentile(watch, 50)),
+      ]);
+      rows.push([
+        `event → SSE inventory.live, ${kind} (p50 / p99, n=${latencies.sse[kind].length})`,
+        pctl(latencies.sse[kind]),
+        `event → bare cluster watch: ${pctl(watch)}`,
+        ratio(percentile(latencies.sse[kind], 50), percentile(watch, 50)),
+      ]);
+    }
+    const page = (label: string, values: number[]) =>
+      rows.push([
+        `${label} (p50 / p99 of ${requests})`,
+        pctl(values),
+        `GET /healthz: ${pctl(healthz)}`,
+        ratio(percentile(values, 50), percentile(healthz, 50)),
+      ]);
+    page(`first page, GET /clusters/{id}/nodes?limit=100`, firstPage);
+    page(`first page, state=${commonState}`, filtered);
+    page(`first page, state=node-not-ready (few rows)`, rareFiltered);
+    page(`first page, search=node-42`, searched);
+    rows.push([
+      "server RSS at the end / peak (VmHWM)",
+      `${mb(serverMemory.rss)} / ${mb(serverMemory.hwm)}`,
+      "",
+      "",
+    ]);
+    rows.push([
+      "PostgreSQL postmaster RSS / peak (backends share its memory)",
+      `${mb(postmaster.rss)} / ${mb(postmaster.hwm)}`,
+      "",
+      "",
+    ]);
+    rows.push([
+      "simulator processes RSS (sum) / peak",
+      `${mb(simMemory.reduce((a, m) => a + m.rss, 0))} / ${mb(simMemory.reduce((a, m) => a + m.hwm, 0))}`,
+      "",
+      "",
+    ]);
+    const cpuLine = (c: ReturnType<typeof cpuBetween>) =>
+      `server ${c.server.toFixed(0)} %, PostgreSQL ${c.database.toFixed(0)} %, simulators ${c.sims.toFixed(0)} %, bench ${c.bench.toFixed(0)} %`;
+    rows.push(["CPU during sync (% of one core)", cpuLine(syncCpu), "", ""]);
+    rows.push(["CPU during the event phase", cpuLine(eventsCpu), "", ""]);
+
+    const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length), 6));
+    const line = (cells: string[]) => `| ${cells.map((cell, c) => cell.padEnd(widths[c]!)).join(" | ")} |`;
+    console.log(
+      `\ninventory bench: ${clusterCount} clusters × ${nodes} nodes, ${cpus().length} cores, Node ${process.version}, ` +
+        `load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")} at start, ` +
+        `${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(
+            " ",
+          )} at end; whole run ${seconds(now() - started)} (simulators ready in ${seconds(simStartMs)})\n`,
+    );
+    console.log(line(["measure", "result", "reference (same run)", "ratio"]));
+    console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+    for (const r of rows) console.log(line(r));
+    console.log(
+      `\nREST polled every ${POLL_MS} ms (a poll took ${ms(percentile(restPolls, 50))} p50, ${ms(percentile(restPolls, 99))} p99): ` +
+        `REST latency is the send time of the first request that showed the change. ` +
+        `${missed} of ${eventCount} events not seen everywhere within 20 s; ${resyncs} arrived over SSE as a resync.`,
+    );
+    const targets: [string, boolean][] = [
+      ["sync < 30 s", syncMs < 30_000],
+      ["event → API p99 < 1 s", percentile(latencies.rest.all, 99) < 1000],
+      ["event → SSE p99 < 1 s", percentile(latencies.sse.all, 99) < 1000],
+      ["first page p99 < 300 ms", percentile(firstPage, 99) < 300 && percentile(filtered, 99) < 300],
+      ["server RSS < 1.5 GB", serverMemory.hwm < 1.5 * 1024 ** 3],
+    ];
+    console.log(`targets: ${targets.map(([t, ok]) => `${t} ${ok ? "met" : "NOT met"}`).join("; ")}`);
+  } finally {
+    await server.stop();
+    await Promise.all(
+      sims.map(async (sim) => {
+        if (sim.child.exitCode !== null) return;
+        sim.child.send({ type: "stop" } satisfies WorkerCommand);
+        await once(sim.child, "exit");
+      }),
+    );
+  }
+}
+
+if (flags["sim-worker"]) simWorker();
+else
+  await main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
