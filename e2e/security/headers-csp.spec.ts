@@ -8,6 +8,7 @@ const APP_DIR = path.resolve(import.meta.dirname, "../../apps/web/src/app");
 /** A URL to visit for each dynamic route (an id nobody has: the page's not-found state renders too). */
 const SAMPLE_URLS: Record<string, string> = {
   "sensors/[id]": "/sensors/00000000-0000-4000-8000-000000000000",
+  "clusters/[id]": "/clusters/no-such-cluster",
 };
 
 /** Every page of the dashboard, from the files that define them (route groups do not appear in URLs). */

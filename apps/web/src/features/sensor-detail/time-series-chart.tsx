@@ -22,6 +22,7 @@ export function TimeSeriesChart({
   timestamps,
   series,
   height = 220,
+  sparkline = false,
 }: {
   /** Names the chart for assistive technology and tests. */
   label: string;
@@ -30,6 +31,8 @@ export function TimeSeriesChart({
   timestamps: number[];
   series: ChartSeries[];
   height?: number;
+  /** A bare line for tables and tiles: no axes, legend or cursor. */
+  sparkline?: boolean;
 }) {
   const theme = useMantineTheme();
   const scheme = useComputedColorScheme("light");
@@ -56,10 +59,12 @@ export function TimeSeriesChart({
     const options: uPlot.Options = {
       width,
       height,
-      cursor: { drag: { x: true, y: false } },
-      legend: { live: true },
+      cursor: sparkline ? { show: false } : { drag: { x: true, y: false } },
+      legend: { show: !sparkline, live: true },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-      axes: [axis, { ...axis, size: 80, values: (_u, splits) => splits.map((v) => formatRate(v, unit)) }],
+      axes: sparkline
+        ? [{ show: false }, { show: false }]
+        : [axis, { ...axis, size: 80, values: (_u, splits) => splits.map((v) => formatRate(v, unit)) }],
       series: [
         { label: "Time" },
         ...labels.split("\n").map((name, index) => {
@@ -83,7 +88,7 @@ export function TimeSeriesChart({
       plot.current = null;
     };
     // data is fed by the effect below; recreating on every point would lose the cursor.
-  }, [labels, scheme, unit, height, theme, width === 0]);
+  }, [labels, scheme, unit, height, theme, sparkline, width === 0]);
 
   useEffect(() => {
     plot.current?.setData(data);

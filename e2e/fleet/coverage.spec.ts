@@ -1,0 +1,96 @@
+import { expect, test, type Page } from "@playwright/test";
+import { daemonSetFixture } from "../../packages/kube-sim/src/testing/fixtures.ts";
+import { startSimCluster, type RunningSimCluster } from "../../packages/kube-sim/src/index.ts";
+import { ADMIN, apiSignIn, signIn } from "../support/fixtures.ts";
+
+// A simulated cluster with one sensor DaemonSet, connected through the real REST API: its fake
+// kubelet runs the pods, no agent reports, so every node is "starting" until something changes.
+const CLUSTER = "e2e-fleet";
+let sim: RunningSimCluster;
+
+test.use({ viewport: { width: 1440, height: 900 } });
+test.describe.configure({ mode: "serial" });
+
+test.beforeAll(async ({ request }) => {
+  sim = await startSimCluster({ nodes: 3, kubelet: "fake", name: "sim-fleet" });
+  sim.store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "tapfleet" } });
+  const daemonSet = daemonSetFixture({ name: "tapfleet-sensor", namespace: "tapfleet" });
+  daemonSet.metadata.labels = { "app.kubernetes.io/part-of": "tapfleet" };
+  sim.store.create("daemonsets.apps", daemonSet);
+
+  const cookie = await apiSignIn(request, ADMIN);
+  const headers = { cookie, "content-type": "application/json" };
+  const created = await request.post("/api/v1/clusters", { headers, data: { id: CLUSTER } });
+  // 409: a retry of this file in a new worker finds the cluster registered.
+  expect([200, 409], await created.text()).toContain(created.status());
+  const connected = await request.put(`/api/v1/clusters/${CLUSTER}/connection`, {
+    headers,
+    data: { kubeconfig: sim.kubeconfig(), context: "sim-fleet" },
+  });
+  expect(connected.status(), await connected.text()).toBe(200);
+});
+test.afterAll(async () => {
+  await sim?.stop();
+});
+
+async function screenshots(page: Page, name: string) {
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.screenshot({ path: test.info().outputPath(`${name}-light.png`), fullPage: true });
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.screenshot({ path: test.info().outputPath(`${name}-dark.png`), fullPage: true });
+  await page.emulateMedia({ colorScheme: "light" });
+}
+
+test("[fleet]: the Fleet page lists a connected cluster with its coverage; its page shows each node's state, live", async ({
+  page,
+}) => {
+  await signIn(page, ADMIN);
+  await page.goto("/fleet");
+  const row = page.locator(`tr[data-cluster="${CLUSTER}"]`);
+  await expect(row).toContainText("reachable", { timeout: 15_000 });
+  await expect(row).toContainText("0 of 3 targeted", { timeout: 15_000 });
+  await expect(row.locator('[data-state="starting"]')).toHaveText("3 starting");
+  await expect(page.getByRole("group", { name: "Coverage" })).toContainText("0.0 %");
+  await expect(page.getByText("Live updates connected")).toBeVisible();
+  await screenshots(page, "fleet");
+
+  await row.getByRole("link", { name: CLUSTER }).click();
+  await expect(page).toHaveURL(new RegExp(`/clusters/${CLUSTER}$`));
+  await expect(page.getByRole("heading", { name: CLUSTER, level: 1 })).toBeVisible();
+  await expect(page.getByRole("group", { name: "DaemonSet tapfleet/tapfleet-sensor" })).toBeVisible();
+  const table = page.getByRole("table", { name: "Nodes" });
+  for (const node of ["node-1", "node-2", "node-3"])
+    await expect(table.locator(`[data-node="${node}"]`)).toHaveAttribute("data-state", "starting");
+  await expect(page.getByText("Live updates connected")).toBeVisible();
+  await screenshots(page, "cluster");
+
+  // A taint the DaemonSet does not tolerate: the row turns excluded without a reload.
+  sim.cluster.taint("node-2", { key: "dedicated", value: "db", effect: "NoSchedule" });
+  const tainted = table.locator('[data-node="node-2"]');
+  await expect(tainted).toHaveAttribute("data-state", "excluded", { timeout: 2_000 });
+  await expect(tainted).toContainText("Taint dedicated=db:NoSchedule is not tolerated.");
+});
+
+test("[fleet]: the nodes table's state filter and search land in the URL and survive a reload", async ({
+  page,
+}) => {
+  await signIn(page, ADMIN);
+  await page.goto(`/clusters/${CLUSTER}`);
+  const table = page.getByRole("table", { name: "Nodes" });
+  await expect(table.locator("[data-node]")).toHaveCount(3);
+
+  await page.getByRole("textbox", { name: "State" }).click();
+  await page.getByRole("option", { name: "starting" }).click();
+  await expect(page).toHaveURL(/[?&]state=starting/);
+  await expect(table.locator("[data-node]")).toHaveCount(2);
+
+  await page.getByRole("textbox", { name: "Search" }).fill("node-3");
+  await expect(page).toHaveURL(/[?&]q=node-3/);
+  await expect(table.locator("[data-node]")).toHaveCount(1);
+
+  await page.reload();
+  await expect(page.getByRole("textbox", { name: "State" })).toHaveValue("starting");
+  await expect(page.getByRole("textbox", { name: "Search" })).toHaveValue("node-3");
+  await expect(table.locator("[data-node]")).toHaveCount(1);
+  await expect(table.locator('[data-node="node-3"]')).toHaveAttribute("data-state", "starting");
+});
