@@ -24,3 +24,4 @@ export * from "./antigena/actions.ts";
 export * from "./antigena/action-gateway.ts";
 export * from "./inventory/index.ts";
 export * from "./stats/index.ts";
+export * from "./profiles/index.ts";
