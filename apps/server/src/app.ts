@@ -9,7 +9,10 @@ import {
   describeErrorsInOpenApi,
   DOWNLOAD_OPENAPI_PATHS,
   PCAP_MEDIA_TYPE,
+  POD_LOG_OPENAPI_PATHS,
   restErrorBody,
+  ZPodLogParamsSchema,
+  ZPodLogQuerySchema,
   ZSensorPcapParamsSchema,
   ZSensorPcapQuerySchema,
   type ApiContext,
@@ -19,6 +22,8 @@ import type { DemoControl } from "@tapfleet/api";
 import { listProcedures } from "@tapfleet/api/procedures";
 import {
   AppError,
+  POD_LOG_DEFAULT_TAIL,
+  readClusterPodLog,
   readSensorPcap,
   type IngestGateway,
   type SecretBox,
@@ -213,7 +218,7 @@ export async function buildApp(
             version: options.version,
             baseUrl: "/api/v1",
             securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
-            paths: DOWNLOAD_OPENAPI_PATHS,
+            paths: { ...DOWNLOAD_OPENAPI_PATHS, ...POD_LOG_OPENAPI_PATHS },
           }),
         ),
       );
@@ -273,6 +278,28 @@ export async function buildApp(
       .header("x-tapfleet-packets", String(pcap.packets))
       .header("x-tapfleet-skipped-chunks", String(pcap.skippedChunks))
       .send(pcap.file);
+  });
+
+  // A pod's log as text for CI (not followed); declared by POD_LOG_OPENAPI_PATHS.
+  app.get("/api/v1/clusters/:id/pods/:namespace/:name/log", async (request, reply) => {
+    await authorizeRequest({ db: options.db, request, sessionPolicy: options.sessionPolicy, role: "viewer" });
+    const params = ZPodLogParamsSchema.parse(request.params);
+    const query = ZPodLogQuerySchema.parse(request.query);
+    let text = "";
+    // Refusals (no connection, unreachable, unknown pod) come before any line, answered like every other error.
+    for await (const line of readClusterPodLog({
+      db: options.db,
+      secrets: options.secrets,
+      clusterId: params.id,
+      namespace: params.namespace,
+      pod: params.name,
+      container: query.container,
+      tail: query.tail ?? POD_LOG_DEFAULT_TAIL,
+      previous: query.previous ?? false,
+      follow: false,
+    }))
+      text += `${line}\n`;
+    return reply.header("content-type", "text/plain; charset=utf-8").send(text);
   });
 
   app.get("/healthz", () => ({ status: "ok", leader: options.isLeader?.() ?? false }));

@@ -4,3 +4,4 @@ export { createCallerFactory, type ProcedureMeta } from "./trpc.ts";
 export * from "./schemas.ts";
 export * from "./errors.ts";
 export * from "./downloads.ts";
+export * from "./pod-log-download.ts";

@@ -3,6 +3,7 @@ import { authRouter } from "./routers/auth.ts";
 import { clustersRouter } from "./routers/clusters.ts";
 import { demoRouter } from "./routers/demo.ts";
 import { inventoryRouter } from "./routers/inventory.ts";
+import { kubeDetailRouter } from "./routers/kube-detail.ts";
 import { sensorsRouter } from "./routers/sensors.ts";
 import { statsRouter } from "./routers/stats.ts";
 import { systemRouter } from "./routers/system.ts";
@@ -19,6 +20,7 @@ export const appRouter = router({
   clusters: clustersRouter,
   sensors: sensorsRouter,
   inventory: inventoryRouter,
+  kube: kubeDetailRouter,
   stats: statsRouter,
   demo: demoRouter,
 });

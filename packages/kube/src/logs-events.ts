@@ -64,6 +64,8 @@ export interface KubeEvent {
   };
   firstTimestamp: string | undefined;
   lastTimestamp: string | undefined;
+  /** Who reported it: source.component (and host), or the events.k8s.io reporting controller. */
+  source: { component: string | undefined; host: string | undefined };
 }
 
 export interface ListEventsOptions {
@@ -110,6 +112,7 @@ export async function listEvents(options: ListEventsOptions): Promise<KubeEvent[
 function trimEvent(raw: Record<string, unknown>): KubeEvent {
   const metadata = (raw.metadata ?? {}) as Record<string, unknown>;
   const involved = (raw.involvedObject ?? {}) as Record<string, unknown>;
+  const source = (raw.source ?? {}) as Record<string, unknown>;
   const s = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
   return {
     namespace: s(metadata.namespace) ?? "",
@@ -126,5 +129,9 @@ function trimEvent(raw: Record<string, unknown>): KubeEvent {
     },
     firstTimestamp: s(raw.firstTimestamp) ?? s(raw.eventTime),
     lastTimestamp: s(raw.lastTimestamp) ?? s(raw.eventTime) ?? s(raw.firstTimestamp),
+    source: {
+      component: s(source.component) ?? s(raw.reportingComponent) ?? s(raw.reportingController),
+      host: s(source.host) ?? s(raw.reportingInstance),
+    },
   };
 }

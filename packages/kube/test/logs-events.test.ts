@@ -86,5 +86,8 @@ describe("listEvents", () => {
     });
     expect(events.map((e) => e.reason)).toContain("SuccessfulCreate");
     expect(events.every((e) => e.involvedObject.name === daemonSet.name)).toBe(true);
+    expect(events.find((e) => e.reason === "SuccessfulCreate")?.source.component).toBe(
+      "daemonset-controller",
+    );
   });
 });

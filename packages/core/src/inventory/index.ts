@@ -4,3 +4,4 @@ export * from "./coverage.ts";
 export * from "./inventory.ts";
 export * from "./summary.ts";
 export * from "./runtime/index.ts";
+export * from "./pod-detail.ts";
