@@ -4,6 +4,7 @@ import { clustersRouter } from "./routers/clusters.ts";
 import { demoRouter } from "./routers/demo.ts";
 import { inventoryRouter } from "./routers/inventory.ts";
 import { kubeDetailRouter } from "./routers/kube-detail.ts";
+import { sensorInstallRouter } from "./routers/sensor-install.ts";
 import { sensorsRouter } from "./routers/sensors.ts";
 import { statsRouter } from "./routers/stats.ts";
 import { systemRouter } from "./routers/system.ts";
@@ -23,6 +24,7 @@ export const appRouter = router({
   kube: kubeDetailRouter,
   stats: statsRouter,
   demo: demoRouter,
+  sensorInstall: sensorInstallRouter,
 });
 
 export type AppRouter = typeof appRouter;

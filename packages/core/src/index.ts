@@ -25,3 +25,4 @@ export * from "./antigena/action-gateway.ts";
 export * from "./inventory/index.ts";
 export * from "./stats/index.ts";
 export * from "./profiles/index.ts";
+export * from "./sensor-install/sensor-install.ts";

@@ -1,0 +1,158 @@
+import {
+  AppError,
+  exportSensorManifests,
+  getSensorInstallStatus,
+  installSensor,
+  roleAtLeast,
+  uninstallSensor,
+  ZSensorInstallOptionsSchema,
+  type AuthenticatedActor,
+  type SensorInstallStatus,
+} from "@tapfleet/core";
+import { z } from "zod";
+import { ZClusterIdSchema } from "../schemas.ts";
+import { adminProcedure, router, viewerProcedure } from "../trpc.ts";
+
+const ZObjectViewSchema = z.object({ kind: z.string(), name: z.string(), namespace: z.string().nullable() });
+
+export const ZSensorInstallStatusSchema = z.object({
+  installed: z.boolean(),
+  revision: z.number().int().nullable(),
+  namespace: z.string().nullable(),
+  name: z.string().nullable(),
+  image: z.string().nullable(),
+  captureMode: z.enum(["privileged", "capabilities"]).nullable(),
+  networkPolicy: z.boolean().nullable(),
+  configHash: z.string().nullable(),
+  installedBy: z.string().nullable(),
+  installedAt: z.string().nullable(),
+  reachable: z.boolean(),
+  error: z.string().nullable(),
+  objects: z.array(ZObjectViewSchema.extend({ state: z.enum(["present", "replaced", "missing"]) })),
+  rollout: z
+    .object({
+      desired: z.number().int(),
+      current: z.number().int(),
+      ready: z.number().int(),
+      updated: z.number().int(),
+      available: z.number().int(),
+    })
+    .nullable(),
+  drift: z.array(z.string()),
+});
+
+const serialize = (status: SensorInstallStatus): z.infer<typeof ZSensorInstallStatusSchema> => ({
+  ...status,
+  installedAt: status.installedAt ? status.installedAt.toISOString() : null,
+});
+
+const actorName = (actor: AuthenticatedActor) => `${actor.type} ${actor.name}`;
+
+/** "true" or "false", as a query parameter reads; anything else is refused at the field. */
+const ZFlagSchema = z.string().regex(/^(true|false)$/, 'must be "true" or "false"');
+
+export const sensorInstallRouter = router({
+  /** Installs (or re-installs) the sensor in the connected cluster. */
+  install: adminProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/clusters/{id}/sensor",
+        summary: "Install the sensor in a connected cluster",
+        description:
+          "Renders and applies the Namespace, ServiceAccount, ClusterRole and binding, the Secret with the cluster's ingest key, the DaemonSet and optionally a NetworkPolicy (server-side apply, field manager tapfleet). Refused with 409 when the cluster has no enabled connection or a DaemonSet of that name exists that Tapfleet did not install; with 403 naming the permission the connection lacks. A refusal midway removes what the install created.",
+        tags: ["sensor"],
+        protect: true,
+      },
+    })
+    .input(ZSensorInstallOptionsSchema.extend({ id: ZClusterIdSchema }))
+    .output(ZSensorInstallStatusSchema)
+    .mutation(async ({ ctx, input }) => {
+      const { id, ...install } = input;
+      return serialize(
+        await installSensor({
+          db: ctx.db,
+          secrets: ctx.secrets,
+          clusterId: id,
+          install,
+          installedBy: actorName(ctx.actor),
+        }),
+      );
+    }),
+
+  /** What Tapfleet installed, each object's presence, the DaemonSet's rollout counts and any drift. */
+  status: viewerProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/clusters/{id}/sensor",
+        summary: "The sensor installed in a cluster",
+        tags: ["sensor"],
+        protect: true,
+      },
+    })
+    .input(z.object({ id: ZClusterIdSchema }))
+    .output(ZSensorInstallStatusSchema)
+    .query(async ({ ctx, input }) =>
+      serialize(await getSensorInstallStatus({ db: ctx.db, secrets: ctx.secrets, clusterId: input.id })),
+    ),
+
+  /** Removes exactly what was installed; the namespace only if the install created it and it holds nothing else. */
+  uninstall: adminProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/clusters/{id}/sensor",
+        summary: "Uninstall the sensor from a cluster",
+        tags: ["sensor"],
+        protect: true,
+      },
+    })
+    .input(z.object({ id: ZClusterIdSchema }))
+    .output(
+      z.object({
+        removed: z.array(ZObjectViewSchema),
+        kept: z.array(ZObjectViewSchema.extend({ reason: z.string() })),
+      }),
+    )
+    .mutation(({ ctx, input }) => uninstallSensor({ db: ctx.db, secrets: ctx.secrets, clusterId: input.id })),
+
+  /**
+   * The installed objects as YAML for kubectl apply -f. The Secret (with the
+   * ingest key) only for an admin asking with includeSecret=true; otherwise the
+   * YAML says how to create it.
+   */
+  manifests: viewerProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/clusters/{id}/sensor/manifests",
+        summary: "The sensor's objects as YAML",
+        description:
+          "includeSecret=true (admins only) adds the Secret holding the cluster's ingest key; without it the Secret is left out and the YAML's header shows the kubectl command that creates it.",
+        tags: ["sensor"],
+        protect: true,
+      },
+    })
+    .input(z.object({ id: ZClusterIdSchema, includeSecret: ZFlagSchema.optional() }))
+    .output(
+      z.object({
+        yaml: z.string(),
+        includesSecret: z.boolean(),
+        objects: z.array(z.object({ kind: z.string(), name: z.string() })),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const includeSecret = input.includeSecret === "true";
+      if (includeSecret && !roleAtLeast(ctx.actor.role, "admin"))
+        throw new AppError("FORBIDDEN", {
+          userMessage: "Only an admin may export the Secret with the ingest key (includeSecret).",
+        });
+      return exportSensorManifests({
+        db: ctx.db,
+        secrets: ctx.secrets,
+        clusterId: input.id,
+        includeSecret,
+      });
+    }),
+});
