@@ -174,6 +174,24 @@ describe("the sensor in a connected cluster", () => {
     expect(status.json.drift).toEqual([]);
   });
 
+  it("keeps rotation working: a rotated key reaches the Secret and the template's config hash, so the pods roll", async () => {
+    const before = sim.store.get("daemonsets.apps", "tapfleet-sensor", "tapfleet-sensor")!;
+    const rotated = await rest(admin, "POST", "/clusters/inst/rotate-key", { graceHours: 1 });
+    expect(rotated.status, JSON.stringify(rotated.json)).toBe(200);
+    ingestKey = rotated.json.secret!;
+    const secret = sim.store.get("secrets", "tapfleet-sensor", "tapfleet-sensor-hmac") as unknown as {
+      data: Record<string, string>;
+    };
+    expect(Buffer.from(secret.data["hmac-key"]!, "base64").toString()).toBe(ingestKey);
+    const after = sim.store.get("daemonsets.apps", "tapfleet-sensor", "tapfleet-sensor")!;
+    expect(after.metadata.uid).toBe(before.metadata.uid);
+    expect(after.metadata.annotations?.["tapfleet.io/config-hash"]).not.toBe(
+      before.metadata.annotations?.["tapfleet.io/config-hash"],
+    );
+    const status = await rest(viewer, "GET", "/clusters/inst/sensor");
+    expect(status.json).toMatchObject({ revision: 2, drift: [] });
+  });
+
   it("exports YAML: the Secret only for an admin asking; kubectl apply finds nothing to change and builds the same objects in a fresh cluster", async () => {
     const plain = await rest(viewer, "GET", "/clusters/inst/sensor/manifests");
     expect(plain.status).toBe(200);

@@ -3,6 +3,7 @@ import {
   getCluster,
   listClusters,
   listConnectionContexts,
+  refreshSensorIngestKey,
   removeClusterConnection,
   rotateIngestKey,
   saveClusterConnection,
@@ -123,6 +124,13 @@ export const clustersRouter = router({
         graceHours: input.graceHours,
       });
       await ctx.ingest.invalidateKeys(rotated.keyId);
+      // Where Tapfleet installed the sensor, its Secret gets the new key and the pods roll (the key is in the config hash).
+      await refreshSensorIngestKey({
+        db: ctx.db,
+        secrets: ctx.secrets,
+        clusterId: input.id,
+        installedBy: `${ctx.actor.type} ${ctx.actor.name}`,
+      });
       return { ...rotated, oldKeysRetireAt: rotated.oldKeysRetireAt.toISOString() };
     }),
 
