@@ -134,4 +134,33 @@ describe("recompute scheduler", () => {
     expect(count).toBe(2);
     expect(clock.pending).toBe(0);
   });
+
+  it("tries a failed run again after retryMs without any change", async () => {
+    const clock = new ManualClock(0);
+    const errors: unknown[] = [];
+    const runs: number[] = [];
+    const scheduler = createRecomputeScheduler({
+      clock,
+      retryMs: 2_000,
+      run: () => {
+        runs.push(clock.now());
+        return runs.length === 1 ? Promise.reject(new Error("no connection in time")) : Promise.resolve();
+      },
+      onError: (error) => errors.push(error),
+    });
+    scheduler.markDirty();
+    await clock.advance(200);
+    await settle();
+    expect(errors).toEqual([new Error("no connection in time")]);
+    await clock.advance(1_999);
+    await settle();
+    expect(runs).toEqual([200]);
+    await clock.advance(1);
+    await settle();
+    expect(runs).toEqual([200, 2_200]);
+    // A run that succeeds is not repeated.
+    await clock.advance(60_000);
+    expect(runs).toHaveLength(2);
+    scheduler.stop();
+  });
 });

@@ -2,7 +2,9 @@
 // a burst of watch events costs one recomputation), never more often than a
 // floor allows (so a flapping cluster cannot keep the database busy), and at
 // the moment the last verdicts said time alone would change one (`changesAt`:
-// a sensor turning silent). Runs never overlap.
+// a sensor turning silent). Runs never overlap. A failed run is tried again
+// after `retryMs` even if nothing changes: a quiet cluster sends no event for
+// minutes, and its rows would stay stale (or wrong) until one came.
 
 import type { Clock } from "@tapfleet/kube";
 
@@ -21,13 +23,17 @@ export function createRecomputeScheduler(options: {
   debounceMs?: number;
   /** The least time between the starts of two runs (default 500 ms). */
   minIntervalMs?: number;
+  /** After a failed run, the next one comes at the latest this much later (default 2 s). */
+  retryMs?: number;
   run: () => Promise<void>;
   onError: (error: unknown) => void;
 }): RecomputeScheduler {
   const { clock } = options;
   const debounceMs = options.debounceMs ?? 200;
   const minIntervalMs = options.minIntervalMs ?? 500;
+  const retryMs = options.retryMs ?? 2_000;
   let dirtyDueAt: number | undefined;
+  let retryAt: number | undefined;
   let wakeAt: number | undefined;
   let lastStart = Number.NEGATIVE_INFINITY;
   let running = false;
@@ -35,7 +41,7 @@ export function createRecomputeScheduler(options: {
   let timer: { at: number; cancel: () => void } | undefined;
 
   const dueAt = (): number | undefined => {
-    const wanted = Math.min(dirtyDueAt ?? Infinity, wakeAt ?? Infinity);
+    const wanted = Math.min(dirtyDueAt ?? Infinity, wakeAt ?? Infinity, retryAt ?? Infinity);
     return wanted === Infinity ? undefined : Math.max(wanted, lastStart + minIntervalMs);
   };
 
@@ -56,11 +62,15 @@ export function createRecomputeScheduler(options: {
     const now = clock.now();
     if (wakeAt !== undefined && wakeAt <= now) wakeAt = undefined;
     dirtyDueAt = undefined;
+    retryAt = undefined;
     lastStart = now;
     running = true;
     options
       .run()
-      .catch((error: unknown) => options.onError(error))
+      .catch((error: unknown) => {
+        retryAt = clock.now() + retryMs;
+        options.onError(error);
+      })
       .finally(() => {
         running = false;
         arm();
