@@ -6,7 +6,10 @@
 //   npm run bench:inventory                                   # 20 clusters × 5,000 nodes
 //   npm run bench:inventory -- --clusters 2 --nodes 500       # a quick check
 //   flags: --sim-processes N (default 4), --events N (default 30), --requests N (default 50),
-//          --profile-dir DIR (the server's CPU profile)
+//          --profile-dir DIR (the server's CPU profile),
+//          --browser (also in Chromium: the cluster page's first rows, and event → rendered row;
+//          needs the built dashboard: flock /tmp/tapfleet-web.lock sh -c 'npm run build &&
+//          npm run bench:inventory -- --browser')
 //
 // The server runs in a process of its own (embedded PostgreSQL under it), the
 // simulated clusters in --sim-processes other processes, so CPU and RSS are
@@ -24,6 +27,7 @@
 // - the server's RSS and peak RSS (VmHWM) at the end.
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { createWriteStream } from "node:fs";
 import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -49,6 +53,7 @@ const { values: flags } = parseArgs({
     events: { type: "string", default: "30" },
     requests: { type: "string", default: "50" },
     "profile-dir": { type: "string" },
+    browser: { type: "boolean", default: false },
     "sim-worker": { type: "boolean", default: false },
   },
 });
@@ -196,7 +201,7 @@ function startSimProcess(): SimProcess {
 
 // --- the server's process -------------------------------------------------------------------
 
-async function startServerProcess(profileDir: string | undefined) {
+async function startServerProcess(profileDir: string | undefined, serveDashboard: boolean) {
   const dataDir = await mkdtemp(path.join(tmpdir(), "tapfleet-bench-"));
   await chmod(dataDir, 0o755);
   const port = await findFreePort();
@@ -210,7 +215,7 @@ async function startServerProcess(profileDir: string | undefined) {
         PORT: String(port),
         LOG_LEVEL: "warn",
         TAPFLEET_DATA_DIR: dataDir,
-        TAPFLEET_SERVE_DASHBOARD: "false",
+        TAPFLEET_SERVE_DASHBOARD: String(serveDashboard),
         TAPFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD,
         TAPFLEET_DEMO: "off",
       },
@@ -218,7 +223,9 @@ async function startServerProcess(profileDir: string | undefined) {
     },
   );
   const url = `http://127.0.0.1:${port}`;
-  child.stdout.resume();
+  // The server's log (warnings and errors: LOG_LEVEL=warn), kept for the report.
+  const logFile = path.join(tmpdir(), `bench-inventory-server-${port}.log`);
+  child.stdout.pipe(createWriteStream(logFile));
   let exited = false;
   child.on("exit", () => (exited = true));
   for (;;) {
@@ -232,6 +239,7 @@ async function startServerProcess(profileDir: string | undefined) {
   }
   return {
     url,
+    logFile,
     pid: child.pid!,
     stop: async () => {
       if (!exited) {
@@ -243,7 +251,7 @@ async function startServerProcess(profileDir: string | undefined) {
   };
 }
 
-async function operatorToken(url: string): Promise<string> {
+async function operatorToken(url: string): Promise<{ token: string; cookie: string }> {
   const login = await fetch(`${url}/trpc/auth.login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -257,7 +265,7 @@ async function operatorToken(url: string): Promise<string> {
     body: JSON.stringify({ name: "bench", role: "operator" }),
   });
   if (!created.ok) throw new Error(`creating a token answered ${created.status}: ${await created.text()}`);
-  return ((await created.json()) as { secret: string }).secret;
+  return { token: ((await created.json()) as { secret: string }).secret, cookie };
 }
 
 // --- /proc: CPU and memory of the processes -------------------------------------------------
@@ -415,6 +423,98 @@ function openLiveStream(options: {
   return { ready, close: () => controller.abort() };
 }
 
+/**
+ * In Chromium, logged in through the session cookie: the cluster page until its
+ * first node rows are rendered (beside a navigation to /healthz), then changes made
+ * to rendered rows' nodes until the row shows them (a MutationObserver in the page
+ * takes the time; Chromium's and Node's clocks are both the system's).
+ */
+async function measureBrowser(options: {
+  url: string;
+  cookie: string;
+  clusterId: string;
+  navigations: number;
+  events: number;
+  skip: Set<string>;
+  change: (node: string, kind: ChangeKind) => Promise<number>;
+  screenshot: string;
+}) {
+  const { chromium } = await import("@playwright/test");
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const [name, value] = options.cookie.split("=", 2) as [string, string];
+    await context.addCookies([{ name, value, url: options.url }]);
+    const page = await context.newPage();
+    const rows = page.locator('[role="row"][data-node]');
+    const reference: number[] = [];
+    const firstRows: number[] = [];
+    for (let i = 0; i <= options.navigations; i++) {
+      let start = now();
+      await page.goto(`${options.url}/healthz`);
+      if (i > 0) reference.push(now() - start); // the first of each warms up
+      start = now();
+      await page.goto(`${options.url}/clusters/${options.clusterId}`, { waitUntil: "commit" });
+      await rows.first().waitFor({ timeout: 60_000 });
+      if (i > 0) firstRows.push(now() - start);
+    }
+    await page.screenshot({ path: options.screenshot });
+    const nodes = (await rows.evaluateAll((all) => all.map((row) => row.getAttribute("data-node") ?? "")))
+      .filter((node) => node && !options.skip.has(node))
+      .slice(0, options.events);
+    const kinds: ChangeKind[] = ["taint", "delete-pod", "not-ready"];
+    const rendered: Record<ChangeKind | "all", number[]> = {
+      taint: [],
+      "delete-pod": [],
+      "not-ready": [],
+      all: [],
+    };
+    let missed = 0;
+    for (const [i, node] of nodes.entries()) {
+      const kind = kinds[i % kinds.length]!;
+      // The row's state, pod and reason; not its relative times, which tick on their own.
+      const seen = page.evaluate(
+        (nodeName) =>
+          new Promise<number>((resolve, reject) => {
+            const signature = () => {
+              const row = document.querySelector(`[role="row"][data-node="${nodeName}"]`);
+              const cells = row?.querySelectorAll('[role="cell"]');
+              return `${row?.getAttribute("data-state")}|${cells?.[0]?.textContent}|${cells?.[2]?.textContent}`;
+            };
+            const before = signature();
+            const observer = new MutationObserver(() => {
+              if (signature() === before) return;
+              observer.disconnect();
+              resolve(performance.timeOrigin + performance.now());
+            });
+            observer.observe(document.body, {
+              subtree: true,
+              childList: true,
+              characterData: true,
+              attributes: true,
+            });
+            setTimeout(() => reject(new Error(`row ${nodeName} did not change in 20 s`)), 20_000);
+          }),
+        node,
+      );
+      const at = await options.change(node, kind);
+      const renderedAt = await seen.catch(() => undefined);
+      if (renderedAt === undefined) missed++;
+      else {
+        rendered[kind].push(renderedAt - at);
+        rendered.all.push(renderedAt - at);
+      }
+      await sleep(300);
+    }
+    return { reference, firstRows, rendered, missed, events: nodes.length };
+  } finally {
+    await browser.close();
+  }
+}
+
 async function main(): Promise<void> {
   const clusterCount = positive("clusters");
   const nodes = positive("nodes");
@@ -432,7 +532,7 @@ async function main(): Promise<void> {
   const sims = Array.from({ length: simProcesses }, () => startSimProcess());
   const owner = new Map<string, SimProcess>();
   const kubeconfigs = new Map<string, string>();
-  const server = await startServerProcess(flags["profile-dir"]);
+  const server = await startServerProcess(flags["profile-dir"], flags.browser);
   try {
     // 1. The simulated clusters, each with its sensor DaemonSet rolled out on every node.
     const [simStartMs] = await timed(() =>
@@ -458,7 +558,7 @@ async function main(): Promise<void> {
     console.log(`reference list of all clusters: ${seconds(referenceMs)}`);
 
     // 3. Connect every cluster over REST; wait until the inventory is complete and fresh.
-    const token = await operatorToken(server.url);
+    const { token, cookie } = await operatorToken(server.url);
     const rest = async (method: string, route: string, body?: unknown) => {
       const response = await fetch(`${server.url}/api/v1${route}`, {
         method,
@@ -502,6 +602,11 @@ async function main(): Promise<void> {
         if (c.clusterId === names[0]) counts = c.summary.counts;
       }
       if (completeAt.size < clusterCount) await sleep(250);
+      if (coveragePolls % 120 === 0)
+        console.log(
+          `  ${seconds(now() - syncStart)}: ${completeAt.size} of ${clusterCount} clusters complete; ` +
+            `waiting for ${names.filter((n) => !completeAt.has(n)).join(", ")} (server log: ${server.logFile})`,
+        );
     }
     const syncMs = Math.max(...completeAt.values());
     const syncCpu = cpuBetween(beforeSync, await cpuSnapshot(server.pid, simPids));
@@ -559,6 +664,7 @@ async function main(): Promise<void> {
       const item = page.items.find((i) => i.nodeName === node);
       return JSON.stringify(item && [item.state, item.reason, item.shouldRun, item.podName, item.details]);
     };
+    const changed = new Set<string>();
     const eventsStart = await cpuSnapshot(server.pid, simPids);
     for (let i = 0; i < eventCount; i++) {
       const kind = kinds[i % kinds.length]!;
@@ -566,6 +672,7 @@ async function main(): Promise<void> {
       const node = `node-${1 + ((i * 7919) % nodes)}`;
       const before = await snapshotRow(cluster, node);
       pending = { key: `${cluster}/${node}` };
+      changed.add(`${cluster}/${node}`);
       const answer = await owner.get(cluster)!.request({ type: "change", id: i, cluster, node, kind });
       if (answer.type !== "changed") throw new Error("unexpected answer from a simulator process");
       const at = answer.at;
@@ -620,6 +727,28 @@ async function main(): Promise<void> {
     const filtered = await measure(`/api/v1/clusters/${names[0]}/nodes?limit=100&state=${commonState}`);
     const rareFiltered = await measure(`/api/v1/clusters/${names[0]}/nodes?limit=100&state=node-not-ready`);
     const searched = await measure(`/api/v1/clusters/${names[0]}/nodes?limit=100&search=node-42`);
+
+    // 5b. The same in Chromium, when asked for.
+    const browser = flags.browser
+      ? await measureBrowser({
+          url: server.url,
+          cookie,
+          clusterId: names[0]!,
+          navigations: 10,
+          events: 9,
+          skip: new Set(
+            [...changed].filter((k) => k.startsWith(`${names[0]}/`)).map((k) => k.split("/")[1]!),
+          ),
+          screenshot: path.join(tmpdir(), "bench-inventory-cluster-page.png"),
+          change: async (node, kind) => {
+            const answer = await owner
+              .get(names[0]!)!
+              .request({ type: "change", id: -1, cluster: names[0]!, node, kind });
+            if (answer.type !== "changed") throw new Error("unexpected answer from a simulator process");
+            return answer.at;
+          },
+        })
+      : undefined;
 
     // 6. Memory.
     const serverMemory = await memory(server.pid);
@@ -688,7 +817,7 @@ async function main(): Promise<void> {
     const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length), 6));
     const line = (cells: string[]) => `| ${cells.map((cell, c) => cell.padEnd(widths[c]!)).join(" | ")} |`;
     console.log(
-      `\ninventory bench: ${clusterCount} clusters × ${nodes} nodes, ${cpus().length} cores, Node ${process.version}, ` +
+      `\ninventory bench: ${clusterCount} clusters × ${nodes} nodes, dashboard ${flags.browser ? "served" : "not served"}, ${cpus().length} cores, Node ${process.version}, ` +
         `load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")} at start, ` +
         `${loadavg()
           .map((l) => l.toFixed(2))
@@ -710,7 +839,15 @@ async function main(): Promise<void> {
       ["event → SSE p99 < 1 s", percentile(latencies.sse.all, 99) < 1000],
       ["first page p99 < 300 ms", percentile(firstPage, 99) < 300 && percentile(filtered, 99) < 300],
       ["server RSS < 1.5 GB", serverMemory.hwm < 1.5 * 1024 ** 3],
+      ...(browser
+        ? ([
+            ["rendered first page < 300 ms", percentile(browser.firstRows, 50) < 300],
+            ["event → rendered row < 1 s", Math.max(...browser.rendered.all) < 1000 && browser.missed === 0],
+          ] as [string, boolean][])
+        : []),
     ];
+    const warnings = (await readFile(server.logFile, "utf8")).split("\n").filter(Boolean);
+    console.log(`server log: ${warnings.length} warnings or errors (${server.logFile})`);
     console.log(`targets: ${targets.map(([t, ok]) => `${t} ${ok ? "met" : "NOT met"}`).join("; ")}`);
   } finally {
     await server.stop();
