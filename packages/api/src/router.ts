@@ -3,6 +3,7 @@ import { authRouter } from "./routers/auth.ts";
 import { clustersRouter } from "./routers/clusters.ts";
 import { demoRouter } from "./routers/demo.ts";
 import { inventoryRouter } from "./routers/inventory.ts";
+import { profilesRouter } from "./routers/profiles.ts";
 import { kubeDetailRouter } from "./routers/kube-detail.ts";
 import { sensorInstallRouter } from "./routers/sensor-install.ts";
 import { sensorsRouter } from "./routers/sensors.ts";
@@ -24,6 +25,7 @@ export const appRouter = router({
   kube: kubeDetailRouter,
   stats: statsRouter,
   demo: demoRouter,
+  profiles: profilesRouter,
   sensorInstall: sensorInstallRouter,
 });
 

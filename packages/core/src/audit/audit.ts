@@ -207,14 +207,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export async function describeAuditTarget(options: { db: Db; target: string }): Promise<string | null> {
   const { db, target } = options;
   if (UUID.test(target)) {
-    const [user, token, sensor] = await Promise.all([
+    const [user, token, sensor, profile] = await Promise.all([
       db.user.findUnique({ where: { id: target }, select: { username: true } }),
       db.apiToken.findUnique({ where: { id: target }, select: { name: true } }),
       db.sensor.findUnique({ where: { id: target }, select: { nodeName: true, clusterId: true } }),
+      db.profile.findUnique({ where: { id: target }, select: { name: true } }),
     ]);
     if (user) return user.username;
     if (token) return `token “${token.name}”`;
     if (sensor) return `sensor on ${sensor.nodeName} (${sensor.clusterId})`;
+    if (profile) return `profile ${profile.name}`;
     return null;
   }
   const cluster = await db.cluster.findUnique({ where: { id: target }, select: { displayName: true } });
