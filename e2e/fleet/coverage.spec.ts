@@ -14,7 +14,12 @@ test.describe.configure({ mode: "serial" });
 test.beforeAll(async ({ request }) => {
   sim = await startSimCluster({ nodes: 3, kubelet: "fake", name: "sim-fleet" });
   sim.store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "tapfleet" } });
-  const daemonSet = daemonSetFixture({ name: "tapfleet-sensor", namespace: "tapfleet" });
+  // A long report interval keeps the nodes "starting" (not "silent") for the whole file.
+  const daemonSet = daemonSetFixture({
+    name: "tapfleet-sensor",
+    namespace: "tapfleet",
+    env: [{ name: "TAPFLEET_REPORT_INTERVAL", value: "600" }],
+  });
   daemonSet.metadata.labels = { "app.kubernetes.io/part-of": "tapfleet" };
   sim.store.create("daemonsets.apps", daemonSet);
 
@@ -79,7 +84,7 @@ test("[fleet]: the nodes table's state filter and search land in the URL and sur
   const table = page.getByRole("table", { name: "Nodes" });
   await expect(table.locator("[data-node]")).toHaveCount(3);
 
-  await page.getByRole("textbox", { name: "State" }).click();
+  await page.getByRole("combobox", { name: "State" }).click();
   await page.getByRole("option", { name: "starting" }).click();
   await expect(page).toHaveURL(/[?&]state=starting/);
   await expect(table.locator("[data-node]")).toHaveCount(2);
@@ -89,7 +94,7 @@ test("[fleet]: the nodes table's state filter and search land in the URL and sur
   await expect(table.locator("[data-node]")).toHaveCount(1);
 
   await page.reload();
-  await expect(page.getByRole("textbox", { name: "State" })).toHaveValue("starting");
+  await expect(page.getByRole("combobox", { name: "State" })).toHaveValue("starting");
   await expect(page.getByRole("textbox", { name: "Search" })).toHaveValue("node-3");
   await expect(table.locator("[data-node]")).toHaveCount(1);
   await expect(table.locator('[data-node="node-3"]')).toHaveAttribute("data-state", "starting");
