@@ -47,3 +47,4 @@ export {
   type ReadPodLogOptions,
 } from "./logs-events.ts";
 export * from "./apply/index.ts";
+export * from "./daemonset-patch.ts";
