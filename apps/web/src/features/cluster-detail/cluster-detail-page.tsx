@@ -32,6 +32,7 @@ import { sumRates } from "../fleet/live-rates";
 import { useLiveRates } from "../fleet/use-live-rates";
 import { formatRate } from "../sensor-detail/units";
 import type { InventoryEvent } from "./apply-node-event";
+import { SensorInstallSection } from "../sensor-install/sensor-install-section";
 import { NodesTable } from "./nodes-table";
 
 export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
@@ -187,6 +188,7 @@ export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
           </Text>
         </Paper>
       </SimpleGrid>
+      <SensorInstallSection clusterId={clusterId} />
 
       <Title order={2} size="h4" mt="xl" mb="sm">
         Sensor DaemonSets

@@ -1,0 +1,292 @@
+"use client";
+
+// The cluster page's "Sensor" section: what Tapfleet installed (objects,
+// rollout counts, drift), install and uninstall for admins, and the YAML
+// export for GitOps users.
+
+import {
+  Alert,
+  Badge,
+  Button,
+  Code,
+  Group,
+  Modal,
+  NumberInput,
+  Paper,
+  ScrollArea,
+  SegmentedControl,
+  Stack,
+  Switch,
+  Text,
+  TextInput,
+} from "@mantine/core";
+import { IconDownload, IconTrash, IconUpload } from "@tabler/icons-react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { useCurrentUser } from "@/components/current-user";
+import { roleAtLeast } from "@/lib/roles";
+import { useTRPC } from "@/lib/trpc";
+
+const STATE_COLOR = { present: "green", replaced: "orange", missing: "red" } as const;
+
+export function SensorInstallSection({ clusterId }: { clusterId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const user = useCurrentUser();
+  const isAdmin = roleAtLeast(user.role, "admin");
+  const status = useQuery(
+    trpc.sensorInstall.status.queryOptions({ id: clusterId }, { refetchInterval: 5000 }),
+  );
+  const [installing, setInstalling] = useState(false);
+  const [exporting, setExporting] = useState(false);
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.sensorInstall.status.queryKey() });
+  const uninstall = useMutation(trpc.sensorInstall.uninstall.mutationOptions({ onSuccess: refresh }));
+  const data = status.data;
+
+  return (
+    <Paper withBorder p="md" radius="md" role="group" aria-label="Sensor installed by Tapfleet" mt="md">
+      <Group justify="space-between" mb="xs">
+        <Text size="xs" c="dimmed" tt="uppercase" fw={700}>
+          Sensor installed by Tapfleet
+        </Text>
+        <Group gap="xs">
+          {data?.installed ? (
+            <Button
+              size="xs"
+              variant="default"
+              leftSection={<IconDownload size={14} />}
+              onClick={() => setExporting(true)}
+            >
+              Export YAML
+            </Button>
+          ) : null}
+          {isAdmin ? (
+            <Button size="xs" leftSection={<IconUpload size={14} />} onClick={() => setInstalling(true)}>
+              {data?.installed ? "Re-install" : "Install the sensor"}
+            </Button>
+          ) : null}
+          {isAdmin && data?.installed ? (
+            <Button
+              size="xs"
+              color="red"
+              variant="light"
+              leftSection={<IconTrash size={14} />}
+              loading={uninstall.isPending}
+              onClick={() => {
+                if (window.confirm("Remove every object Tapfleet installed in this cluster?"))
+                  uninstall.mutate({ id: clusterId });
+              }}
+            >
+              Uninstall
+            </Button>
+          ) : null}
+        </Group>
+      </Group>
+      {uninstall.error ? (
+        <Alert color="red" mb="xs" title="Uninstall refused">
+          {uninstall.error.message}
+        </Alert>
+      ) : null}
+      {status.isPending ? (
+        <Text size="sm" c="dimmed">
+          Loading…
+        </Text>
+      ) : status.isError ? (
+        <Text size="sm" c="red">
+          {status.error.message}
+        </Text>
+      ) : !data?.installed ? (
+        <Text size="sm" c="dimmed">
+          Tapfleet has not installed the sensor here.{" "}
+          {isAdmin ? "Install it from the button above." : "An admin can install it."}
+        </Text>
+      ) : (
+        <Stack gap="xs">
+          <Text size="sm">
+            Revision {data.revision} · <Code>{data.image}</Code> in namespace <Code>{data.namespace}</Code> ·
+            capture {data.captureMode === "capabilities" ? "with NET_RAW and NET_ADMIN only" : "privileged"}
+            {data.networkPolicy ? " · NetworkPolicy" : ""} · by {data.installedBy}
+          </Text>
+          {data.rollout ? (
+            <Text size="sm" aria-label="Rollout">
+              Pods: desired {data.rollout.desired} · ready {data.rollout.ready} · updated{" "}
+              {data.rollout.updated} · available {data.rollout.available}
+            </Text>
+          ) : null}
+          {!data.reachable ? <Alert color="orange">{data.error}</Alert> : null}
+          <Group gap={6}>
+            {data.objects.map((object) => (
+              <Badge
+                key={`${object.kind}/${object.namespace ?? ""}/${object.name}`}
+                color={STATE_COLOR[object.state]}
+                variant="light"
+                title={object.state}
+              >
+                {object.kind} {object.name}
+              </Badge>
+            ))}
+          </Group>
+          {data.drift.length > 0 ? (
+            <Alert color="orange" title="Differs from what was installed">
+              {data.drift.join("; ")}
+            </Alert>
+          ) : null}
+        </Stack>
+      )}
+      {isAdmin ? (
+        <InstallModal
+          clusterId={clusterId}
+          opened={installing}
+          initial={data?.installed ? { image: data.image ?? "", namespace: data.namespace ?? "" } : undefined}
+          onClose={() => setInstalling(false)}
+          onInstalled={() => {
+            setInstalling(false);
+            void refresh();
+          }}
+        />
+      ) : null}
+      <ExportModal
+        clusterId={clusterId}
+        opened={exporting}
+        isAdmin={isAdmin}
+        onClose={() => setExporting(false)}
+      />
+    </Paper>
+  );
+}
+
+function InstallModal(props: {
+  clusterId: string;
+  opened: boolean;
+  initial: { image: string; namespace: string } | undefined;
+  onClose: () => void;
+  onInstalled: () => void;
+}) {
+  const trpc = useTRPC();
+  const [collectorHost, setCollectorHost] = useState("");
+  const [collectorPort, setCollectorPort] = useState<number | string>(443);
+  const [image, setImage] = useState(props.initial?.image ?? "tapfleet/agent:latest");
+  const [namespace, setNamespace] = useState(props.initial?.namespace ?? "tapfleet-sensor");
+  const [captureMode, setCaptureMode] = useState<"privileged" | "capabilities">("capabilities");
+  const [networkPolicy, setNetworkPolicy] = useState(false);
+  const install = useMutation(trpc.sensorInstall.install.mutationOptions({ onSuccess: props.onInstalled }));
+  const fieldErrors = (
+    install.error?.data as { zodError?: { fieldErrors?: Record<string, string[]> } } | undefined
+  )?.zodError?.fieldErrors;
+
+  return (
+    <Modal opened={props.opened} onClose={props.onClose} title="Install the sensor" size="lg">
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          install.mutate({
+            id: props.clusterId,
+            settings: { collectorHost, collectorPort: Number(collectorPort) },
+            image,
+            namespace,
+            captureMode,
+            networkPolicy,
+          });
+        }}
+      >
+        <Stack>
+          <Group grow align="flex-start">
+            <TextInput
+              label="Collector host"
+              description="Where the agents report (VSENSOR_HOSTNAME)"
+              required
+              value={collectorHost}
+              onChange={(event) => setCollectorHost(event.currentTarget.value)}
+              error={fieldErrors?.settings?.join(" ")}
+            />
+            <NumberInput
+              label="Collector port"
+              min={1}
+              max={65535}
+              value={collectorPort}
+              onChange={setCollectorPort}
+            />
+          </Group>
+          <TextInput
+            label="Image"
+            required
+            value={image}
+            onChange={(event) => setImage(event.currentTarget.value)}
+            error={fieldErrors?.image?.join(" ")}
+          />
+          <TextInput
+            label="Namespace"
+            required
+            value={namespace}
+            onChange={(event) => setNamespace(event.currentTarget.value)}
+            error={fieldErrors?.namespace?.join(" ")}
+          />
+          <div>
+            <Text size="sm" fw={500} mb={4}>
+              Capture container
+            </Text>
+            <SegmentedControl
+              value={captureMode}
+              onChange={(value) => setCaptureMode(value)}
+              data={[
+                { value: "capabilities", label: "NET_RAW + NET_ADMIN only" },
+                { value: "privileged", label: "Privileged" },
+              ]}
+            />
+          </div>
+          <Switch
+            label="NetworkPolicy: the sensor may reach only DNS and the collector"
+            checked={networkPolicy}
+            onChange={(event) => setNetworkPolicy(event.currentTarget.checked)}
+          />
+          {install.error && !fieldErrors ? (
+            <Alert color="red" title="Install refused">
+              {install.error.message}
+            </Alert>
+          ) : null}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={props.onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={install.isPending}>
+              Install
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+function ExportModal(props: { clusterId: string; opened: boolean; isAdmin: boolean; onClose: () => void }) {
+  const trpc = useTRPC();
+  const [includeSecret, setIncludeSecret] = useState(false);
+  const manifests = useQuery(
+    trpc.sensorInstall.manifests.queryOptions(
+      { id: props.clusterId, includeSecret: includeSecret ? "true" : "false" },
+      { enabled: props.opened },
+    ),
+  );
+  return (
+    <Modal opened={props.opened} onClose={props.onClose} title="The sensor as YAML" size="xl">
+      <Stack>
+        <Text size="sm">
+          Apply it with <Code>kubectl apply -f</Code>: the result is what Tapfleet installs, and Tapfleet does
+          not see it as drift.
+        </Text>
+        {props.isAdmin ? (
+          <Switch
+            label="Include the Secret with the ingest key"
+            checked={includeSecret}
+            onChange={(event) => setIncludeSecret(event.currentTarget.checked)}
+          />
+        ) : null}
+        <ScrollArea h={420}>
+          <Code block aria-label="Sensor YAML">
+            {manifests.data?.yaml ?? (manifests.isError ? manifests.error.message : "Loading…")}
+          </Code>
+        </ScrollArea>
+      </Stack>
+    </Modal>
+  );
+}
