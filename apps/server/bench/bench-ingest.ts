@@ -329,7 +329,11 @@ ensureWrk();
 const loadAtStart = loadavg();
 const server = await startServer();
 const work = await mkdtemp(path.join(tmpdir(), "tapfleet-bench-requests-"));
-const pool = createPgPool({ url: server.databaseUrl, max: 1 });
+const pool = createPgPool({
+  url: server.databaseUrl,
+  max: 1,
+  onError: (error) => console.error(`bench pool: ${error.message}`),
+});
 try {
   const key = await registerCluster(server.url);
   const host = `127.0.0.1:${server.port}`;

@@ -158,7 +158,11 @@ export async function startServer(options: {
         warn: (message) => logger.warn(message),
       }),
     );
-    const ingestPool = createPgPool({ url: databaseUrl, max: 4 });
+    const ingestPool = createPgPool({
+      url: databaseUrl,
+      max: 4,
+      onError: (error) => logger.warn({ err: error }, "ingest pool: the database closed an idle connection"),
+    });
     onStop("closing the ingest pool", () => ingestPool.end());
     const gateway = createIngestGateway({
       db,

@@ -19,7 +19,18 @@ export type PgPool = pg.Pool;
 /**
  * A plain node-postgres pool, for hot paths where a batched statement beats
  * Prisma's per-query overhead (the ingest writer).
+ *
+ * An idle connection that the database ends (a restart, a failover,
+ * `pg_terminate_backend`) makes the pool emit `error`; unheard, that event
+ * would end the process. The pool drops such a connection by itself, so the
+ * caller only needs to hear about it.
  */
-export function createPgPool(options: { url: string; max?: number }): PgPool {
-  return new pg.Pool({ connectionString: options.url, max: options.max ?? 4 });
+export function createPgPool(options: {
+  url: string;
+  max?: number;
+  onError: (error: Error) => void;
+}): PgPool {
+  const pool = new pg.Pool({ connectionString: options.url, max: options.max ?? 4 });
+  pool.on("error", options.onError);
+  return pool;
 }
