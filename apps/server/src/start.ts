@@ -26,6 +26,7 @@ import type { FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
 import { buildApp } from "./app.ts";
 import { startControllers } from "./controllers/runner.ts";
+import { createDebugLevelController } from "./controllers/debug-level.ts";
 import { createInventoryController, type InventoryControllerOptions } from "./controllers/inventory.ts";
 import { createServerControllers, maintainReports } from "./controllers/server-controllers.ts";
 import { createDemoService } from "./demo/demo.ts";
@@ -316,6 +317,7 @@ export async function startServer(options: {
             });
           },
         }),
+        createDebugLevelController({ db, bus, secrets, logger }),
       ],
       leadership: leaderLock,
       log: logger,

@@ -1,6 +1,7 @@
 import { auditRouter } from "./routers/audit.ts";
 import { authRouter } from "./routers/auth.ts";
 import { clustersRouter } from "./routers/clusters.ts";
+import { debugLevelRouter } from "./routers/debug-level.ts";
 import { demoRouter } from "./routers/demo.ts";
 import { inventoryRouter } from "./routers/inventory.ts";
 import { profilesRouter } from "./routers/profiles.ts";
@@ -27,6 +28,7 @@ export const appRouter = router({
   demo: demoRouter,
   profiles: profilesRouter,
   sensorInstall: sensorInstallRouter,
+  debugLevel: debugLevelRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -24,5 +24,6 @@ export * from "./antigena/actions.ts";
 export * from "./antigena/action-gateway.ts";
 export * from "./inventory/index.ts";
 export * from "./stats/index.ts";
+export * from "./debug-level/index.ts";
 export * from "./profiles/index.ts";
 export * from "./sensor-install/sensor-install.ts";

@@ -1,6 +1,7 @@
 import {
   createCluster,
   getCluster,
+  getDebugLevel,
   listClusters,
   listConnectionContexts,
   refreshSensorIngestKey,
@@ -25,6 +26,7 @@ import {
   ZSetClusterConnectionEnabledInputSchema,
 } from "../schemas.ts";
 import { operatorProcedure, router, viewerProcedure } from "../trpc.ts";
+import { summarizeDebugLevel, ZDebugLevelSummarySchema } from "./debug-level.ts";
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
@@ -81,8 +83,11 @@ export const clustersRouter = router({
       },
     })
     .input(ZClusterConnectionInputSchema)
-    .output(ZClusterSchema)
-    .query(async ({ ctx, input }) => serializeCluster(await getCluster({ db: ctx.db, id: input.id }))),
+    .output(ZClusterSchema.extend({ debugLevel: ZDebugLevelSummarySchema.nullable() }))
+    .query(async ({ ctx, input }) => ({
+      ...serializeCluster(await getCluster({ db: ctx.db, id: input.id })),
+      debugLevel: summarizeDebugLevel(await getDebugLevel({ db: ctx.db, clusterId: input.id })),
+    })),
 
   /** Registers a cluster; the ingest key in the answer is shown this once. */
   create: operatorProcedure

@@ -1,0 +1,242 @@
+// Debug levels over real HTTP against a simulated cluster (fake kubelet)
+// connected through the stored connection: the leader patches the DaemonSet,
+// the pods roll, and the previous value comes back by itself — also when the
+// server is replaced by a new one on the same database before the time is up.
+import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
+import { daemonSetFixture } from "@tapfleet/kube-sim/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../../scripts/test-wait-for.ts";
+import { loadServerEnv } from "../src/env.ts";
+import { createLogger, startServer, type RunningServer } from "../src/start.ts";
+import { ADMIN_PASSWORD, startTestServer, type TestServer } from "./harness.ts";
+
+let t: TestServer;
+let sim: RunningSimCluster;
+let operator: string;
+let viewer: string;
+let baseUrl: string;
+let replacement: RunningServer | undefined;
+
+type Json = Record<string, unknown>;
+
+function sensorDaemonSet(options: { name: string; namespace: string; debug?: string }) {
+  const daemonSet = daemonSetFixture({
+    name: options.name,
+    namespace: options.namespace,
+    containerName: "ossensor",
+    env: [
+      { name: "VSENSOR_HOSTNAME", value: "collector.example.com" },
+      ...(options.debug === undefined ? [] : [{ name: "OSSENSOR_DEBUG", value: options.debug }]),
+      { name: "NETWORK_DEVICE_ANY", value: "1" },
+    ],
+  });
+  daemonSet.metadata.labels = { "app.kubernetes.io/part-of": "tapfleet" };
+  return daemonSet;
+}
+
+beforeAll(async () => {
+  [t, sim] = await Promise.all([startTestServer(), startSimCluster({ nodes: 3, kubelet: "fake" })]);
+  baseUrl = t.url;
+  for (const name of ["tapfleet", "other"])
+    sim.store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  sim.store.create("daemonsets.apps", sensorDaemonSet({ name: "sensor", namespace: "tapfleet", debug: "2" }));
+  operator = (await t.userWithToken("operator")).token;
+  viewer = (await t.userWithToken("viewer")).token;
+  expect((await rest("POST", "/clusters", { id: "edge" })).status).toBe(200);
+  expect((await rest("POST", "/clusters", { id: "unconnected" })).status).toBe(200);
+  const saved = await rest("PUT", "/clusters/edge/connection", {
+    kubeconfig: sim.kubeconfig(),
+    context: sim.name,
+  });
+  expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+}, 60_000);
+
+afterAll(async () => {
+  await replacement?.stop();
+  await Promise.all([t?.stop(), sim?.stop()]);
+});
+
+async function rest(method: string, path: string, body?: unknown, token = operator) {
+  const response = await fetch(`${baseUrl}/api/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Json };
+}
+
+/** OSSENSOR_DEBUG in the DaemonSet's template (null: absent), and in each of its pods. */
+function debugInCluster(namespace: string, name: string) {
+  const envOf = (spec: unknown) => {
+    const containers = (spec as { containers: { name: string; env?: { name: string; value?: string }[] }[] })
+      .containers;
+    const container = containers.find((c) => c.name === "ossensor");
+    return container?.env?.find((e) => e.name === "OSSENSOR_DEBUG")?.value ?? null;
+  };
+  const daemonSet = sim.store.get("daemonsets.apps", namespace, name) as unknown as {
+    spec: { template: { spec: unknown } };
+  };
+  const pods = sim.store
+    .list("pods", { namespace })
+    .items.filter((pod) => pod.metadata.name?.startsWith(`${name}-`) && !pod.metadata.deletionTimestamp)
+    .map((pod) => ({
+      value: envOf(pod.spec),
+      ready: (
+        (pod.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []
+      ).some((c) => c.type === "Ready" && c.status === "True"),
+    }));
+  return { template: envOf(daemonSet.spec.template.spec), pods };
+}
+
+const rolledTo = (namespace: string, name: string, value: string | null) => {
+  const seen = debugInCluster(namespace, name);
+  return (
+    seen.template === value && seen.pods.length === 3 && seen.pods.every((p) => p.value === value && p.ready)
+  );
+};
+
+async function waitForStatus(clusterId: string, status: string, timeoutMs = 20_000) {
+  await waitFor(() => rest("GET", `/clusters/${clusterId}/debug-level`), {
+    what: `the debug level of ${clusterId} to be ${status}`,
+    timeoutMs,
+    until: (answer) => answer.json.status === status,
+  });
+  // The cluster's own answer carries it too.
+  return rest("GET", `/clusters/${clusterId}`);
+}
+
+describe("debug level: refusals", () => {
+  it.each([
+    [{ level: 6, minutes: 30 }, "level", "between 0 and 5"],
+    [{ level: -1, minutes: 30 }, "level", "between 0 and 5"],
+    [{ level: 2.5, minutes: 30 }, "level", "whole number"],
+    [{ level: 3, minutes: 0 }, "minutes", "between 1 and 1440 minutes"],
+    [{ level: 3, minutes: 1441 }, "minutes", "between 1 and 1440 minutes"],
+    [{ level: 3 }, "minutes", "must be a number"],
+  ])("%j is refused at its field, and nothing changes", async (body, field, text) => {
+    const answer = await rest("POST", "/clusters/edge/debug-level", body);
+    expect(answer.status).toBe(400);
+    expect(JSON.stringify(answer.json)).toContain(field);
+    expect(JSON.stringify(answer.json)).toContain(text);
+    expect(debugInCluster("tapfleet", "sensor").template).toBe("2");
+    expect((await rest("GET", "/clusters/edge")).json.debugLevel).toBeNull();
+  });
+
+  it("a viewer may not set one (403), and the refusal is audited", async () => {
+    const answer = await rest("POST", "/clusters/edge/debug-level", { level: 3, minutes: 5 }, viewer);
+    expect(answer.status).toBe(403);
+    const event = await t.db.auditEvent.findFirst({
+      where: { action: "debugLevel.set", outcome: "failure" },
+      orderBy: { id: "desc" },
+    });
+    expect(event?.errorCode).toBe("FORBIDDEN");
+    expect((await rest("GET", "/clusters/edge")).json.debugLevel).toBeNull();
+  });
+
+  it("a cluster without a connection is a 409, an unknown one a 404", async () => {
+    const unconnected = await rest("POST", "/clusters/unconnected/debug-level", { level: 3, minutes: 5 });
+    expect(unconnected.status).toBe(409);
+    expect(JSON.stringify(unconnected.json)).toContain("no Kubernetes connection");
+    expect((await rest("POST", "/clusters/nowhere/debug-level", { level: 3, minutes: 5 })).status).toBe(404);
+  });
+
+  it("nothing to revert is a 409", async () => {
+    expect((await rest("POST", "/clusters/edge/debug-level/revert", {})).status).toBe(409);
+  });
+});
+
+describe("debug level: set, roll, revert", () => {
+  it("sets level 4: the template and every pod carry it; revert now puts 2 back", async () => {
+    const set = await rest("POST", "/clusters/edge/debug-level", { level: 4, minutes: 30 });
+    expect(set.status, JSON.stringify(set.json)).toBe(200);
+    expect(set.json).toMatchObject({
+      level: 4,
+      previousLevel: 2,
+      status: "applying",
+      daemonSet: { namespace: "tapfleet", name: "sensor" },
+      container: "ossensor",
+    });
+    const revertsAt = Date.parse(String(set.json.revertsAt));
+    expect(revertsAt - Date.parse(String(set.json.setAt))).toBe(30 * 60_000);
+
+    const active = await waitForStatus("edge", "active");
+    expect(active.json.debugLevel).toEqual({
+      level: 4,
+      previousLevel: 2,
+      status: "active",
+      revertsAt: new Date(revertsAt).toISOString(),
+    });
+    // "active" means rolled out: every pod runs with the new level.
+    expect(rolledTo("tapfleet", "sensor", "4")).toBe(true);
+
+    // A second request replaces the first and keeps the value from before the first.
+    const again = await rest("POST", "/clusters/edge/debug-level", { level: 5, minutes: 10 });
+    expect(again.json).toMatchObject({ level: 5, previousLevel: 2, status: "applying" });
+    await waitForStatus("edge", "active");
+    expect(rolledTo("tapfleet", "sensor", "5")).toBe(true);
+
+    const reverted = await rest("POST", "/clusters/edge/debug-level/revert", {});
+    expect(reverted.status).toBe(200);
+    await waitForStatus("edge", "reverted");
+    expect(rolledTo("tapfleet", "sensor", "2")).toBe(true);
+
+    const events = await t.db.auditEvent.findMany({
+      where: { action: { in: ["debugLevel.set", "debugLevel.revert"] }, outcome: "success" },
+      orderBy: { id: "asc" },
+    });
+    expect(events.map((e) => e.action)).toEqual(["debugLevel.set", "debugLevel.set", "debugLevel.revert"]);
+    expect(events[0]!.target).toBe("edge");
+  }, 60_000);
+
+  it("with two sensor DaemonSets the request must name one (400 at daemonSet)", async () => {
+    sim.store.create("daemonsets.apps", sensorDaemonSet({ name: "second", namespace: "other" }));
+    const refused = await rest("POST", "/clusters/edge/debug-level", { level: 3, minutes: 1 });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.json)).toContain("daemonSet");
+    expect(JSON.stringify(refused.json)).toContain("other/second");
+    const unknown = await rest("POST", "/clusters/edge/debug-level", {
+      level: 3,
+      minutes: 1,
+      daemonSet: { namespace: "other", name: "third" },
+    });
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.json)).toContain("no sensor DaemonSet other/third");
+    expect(debugInCluster("other", "second").template).toBeNull();
+  });
+
+  it("set for one minute on a DaemonSet without the variable: reverts by itself (removes it), across a server restart", async () => {
+    const set = await rest("POST", "/clusters/edge/debug-level", {
+      level: 3,
+      minutes: 1,
+      daemonSet: { namespace: "other", name: "second" },
+    });
+    expect(set.status, JSON.stringify(set.json)).toBe(200);
+    expect(set.json).toMatchObject({ level: 3, previousLevel: null });
+    await waitForStatus("edge", "active");
+    expect(rolledTo("other", "second", "3")).toBe(true);
+
+    // The server goes away before the time is up; a new one on the same database takes over.
+    await t.server.stop();
+    const env = loadServerEnv({
+      DATABASE_URL: t.database.url,
+      PORT: "0",
+      TAPFLEET_SERVE_DASHBOARD: "false",
+      TAPFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    });
+    replacement = await startServer({ env, logger: createLogger(env.LOG_LEVEL), announce: () => undefined });
+    baseUrl = replacement.url;
+
+    const revertsAt = Date.parse(String(set.json.revertsAt));
+    const reverted = await waitForStatus("edge", "reverted", 90_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(revertsAt);
+    expect(reverted.json.debugLevel).toMatchObject({ level: 3, previousLevel: null });
+    expect(rolledTo("other", "second", null)).toBe(true);
+    // The other DaemonSet was never touched.
+    expect(debugInCluster("tapfleet", "sensor").template).toBe("2");
+  }, 120_000);
+});

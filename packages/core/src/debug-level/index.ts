@@ -1,0 +1,3 @@
+export * from "./decide.ts";
+export * from "./debug-level.ts";
+export * from "./runner.ts";
