@@ -15,7 +15,7 @@ import {
   Title,
   Tooltip,
 } from "@mantine/core";
-import { IconArrowLeft, IconCamera, IconCloudOff } from "@tabler/icons-react";
+import { IconArrowLeft, IconCamera } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState, type ReactNode } from "react";
@@ -26,6 +26,7 @@ import { formatBytes, formatCount, formatDateTime, formatRelative } from "@/lib/
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
 import { ReportingBadge, useSilenceClock } from "../sensors/reporting";
 import { SnapshotModal } from "../sensors/snapshot-modal";
+import { SensorKubernetes } from "./sensor-kubernetes";
 import { TimeSeriesChart } from "./time-series-chart";
 
 import { useSensorStats, type StatsRange } from "./use-sensor-stats";
@@ -43,8 +44,8 @@ const RANGES = [
 
 /**
  * A sensor (node) page: what its agent reports — rates per interface, protocol mix, interfaces,
- * agent version and config hash — and the snapshot action. `kubernetes` is the slot for the pod's
- * status, restarts, log and events, which come from the cluster's watch rather than the agent.
+ * agent version and config hash — and the snapshot action; and its Kubernetes side (pod status,
+ * events, log), read from the cluster rather than the agent (`kubernetes` replaces that section).
  */
 export function SensorDetailPage({ sensorId, kubernetes }: { sensorId: string; kubernetes?: ReactNode }) {
   const trpc = useTRPC();
@@ -126,15 +127,7 @@ export function SensorDetailPage({ sensorId, kubernetes }: { sensorId: string; k
         <Title order={2} size="h4" id="kubernetes-heading" mb="sm">
           Kubernetes
         </Title>
-        {kubernetes ?? (
-          <Group gap="sm" c="dimmed">
-            <IconCloudOff size={20} />
-            <Text size="sm">
-              The pod&apos;s status, restarts, last termination, log and events appear here once the
-              sensor&apos;s cluster is connected.
-            </Text>
-          </Group>
-        )}
+        {kubernetes ?? <SensorKubernetes clusterId={s.clusterId} nodeName={s.nodeName} />}
       </Paper>
       <SnapshotModal sensor={snapshotOpen ? s : null} onClose={() => setSnapshotOpen(false)} />
     </Stack>
