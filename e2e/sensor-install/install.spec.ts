@@ -34,7 +34,7 @@ test("[sensor-install]: an admin installs the sensor from the cluster page and s
   const dialog = page.getByRole("dialog", { name: "Install the sensor" });
   await dialog.getByRole("textbox", { name: "Collector host" }).fill("collector.example.com");
   await dialog.getByRole("textbox", { name: "Image" }).fill("tapfleet/agent:1.0.0");
-  await dialog.getByText("NetworkPolicy: the sensor may reach only DNS and the collector").click();
+  await dialog.getByRole("switch", { name: /NetworkPolicy/ }).check({ force: true });
   await dialog.getByRole("button", { name: "Install", exact: true }).click();
   await expect(dialog).toBeHidden();
 
