@@ -1,7 +1,8 @@
 // The demo end to end, as root: POST /api/v1/demo/start makes two simulated
 // clusters whose pods run the real agent on veth pairs in network
 // namespaces, reporting over HTTPS with the demo's CA; the sensors show up
-// with moving counters, the trouble nodes do not report; POST
+// with moving counters, the trouble nodes do not report and the inventory
+// shows each one's state (excluded, crash-looping, silent); POST
 // /api/v1/demo/stop leaves no namespace, process or row behind.
 
 import { execFileSync } from "node:child_process";
@@ -51,6 +52,14 @@ const sensors = async (): Promise<SensorItem[]> =>
   ((await rest("GET", "/sensors", admin)).body.items as SensorItem[]).filter((item) =>
     item.clusterId.startsWith("demo-"),
   );
+
+/** Each node's coverage state in a cluster's inventory, as `node-N: state`. */
+const nodeStates = async (clusterId: string): Promise<Record<string, string>> => {
+  const { status, body } = await rest("GET", `/clusters/${clusterId}/nodes?limit=100`, admin);
+  expect(status).toBe(200);
+  const items = body.items as Array<{ nodeName: string; state: string }>;
+  return Object.fromEntries(items.map((item) => [item.nodeName, item.state]));
+};
 
 const demoNamespaces = (): string[] =>
   execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
@@ -115,6 +124,29 @@ describe("demo: one command, two clusters, real agents", () => {
       clusters.filter((cluster) => cluster.id.startsWith("demo-") && cluster.connection !== null),
     ).toHaveLength(2);
 
+    // Every trouble shows as its own state. The silent node's pod is Ready (its
+    // reports are accepted by a decoy collector), so it is silent, not starting.
+    const west = await waitFor(() => nodeStates("demo-west"), {
+      what: "demo-west's node-4 crash-looping and node-5 silent in the inventory",
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+      until: (states) => states["node-4"] === "crash-looping" && states["node-5"] === "silent",
+    });
+    expect(west).toEqual({
+      "node-1": "covered",
+      "node-2": "covered",
+      "node-3": "covered",
+      "node-4": "crash-looping",
+      "node-5": "silent",
+    });
+    const east = await waitFor(() => nodeStates("demo-east"), {
+      what: "demo-east's node-2 excluded in the inventory",
+      timeoutMs: 10_000,
+      intervalMs: 500,
+      until: (states) => states["node-2"] === "excluded",
+    });
+    expect(east).toEqual({ "node-1": "covered", "node-2": "excluded", "node-3": "covered" });
+
     const stopped = await rest("POST", "/demo/stop", admin);
     expect(stopped.status).toBe(200);
     expect(stopped.body.state).toBe("stopped");
@@ -127,5 +159,5 @@ describe("demo: one command, two clusters, real agents", () => {
       ),
     ).toEqual([]);
     expect(await server.db.sensorReport.count({ where: { clusterId: { startsWith: "demo-" } } })).toBe(0);
-  }, 90_000);
+  }, 150_000);
 });

@@ -6,7 +6,7 @@
 // pair of its own (demo-network.ts); otherwise the agents replay a bundled
 // capture (demo-pcap.ts). Some trouble is built in so every state shows: a
 // node the sensor does not tolerate (taint), a crash-looping agent, a silent
-// one. Stopping removes everything the demo made. The only production code
+// one (Ready, but reporting to a decoy collector). Stopping removes everything the demo made. The only production code
 // that imports kube-sim.
 
 import { spawnSync } from "node:child_process";
@@ -124,13 +124,25 @@ function createObject(sim: RunningSimCluster, object: KubeObject): Promise<void>
   });
 }
 
-/** A port nothing listens on, for the silent agent. */
-async function closedPort(): Promise<number> {
-  const server = createHttpsServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/**
+ * A collector that is not this server: it answers every request with 200, as
+ * another Tapfleet (or anything else) at a misconfigured collector host would.
+ * Its agent's reports count as accepted, so the pod turns Ready, while this
+ * server hears nothing: the node is silent.
+ */
+async function startDecoyCollector(tls: { key: string; cert: string }): Promise<Server> {
+  const decoy = createHttpsServer({ key: tls.key, cert: tls.cert }, (request, response) => {
+    request.resume();
+    request.on("end", () => {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify({ ok: true }));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    decoy.once("error", reject);
+    decoy.listen(0, "127.0.0.1", resolve);
+  });
+  return decoy;
 }
 
 /** A CA for the demo and a certificate it signed for 127.0.0.1, where the agents report. */
@@ -193,6 +205,7 @@ interface Running {
   sims: RunningSimCluster[];
   links: DemoLink[];
   listener: Server | undefined;
+  decoy: Server | undefined;
   stopTraffic: (() => void) | undefined;
   clusterIds: string[];
 }
@@ -228,10 +241,10 @@ export function createDemoService(options: {
   const tearDown = async (current: Running | undefined): Promise<void> => {
     current?.stopTraffic?.();
     await Promise.all((current?.sims ?? []).map((sim) => sim.stop()));
-    if (current?.listener) {
-      const listener = current.listener;
-      listener.closeAllConnections();
-      await new Promise((resolve) => listener.close(resolve));
+    for (const server of [current?.listener, current?.decoy]) {
+      if (!server) continue;
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
     if (process.getuid?.() === 0) {
       for (const netns of await listDemoNamespaces().catch(() => [])) {
@@ -256,6 +269,7 @@ export function createDemoService(options: {
       sims: [],
       links: [],
       listener: undefined,
+      decoy: undefined,
       stopTraffic: undefined,
       clusterIds: [],
     };
@@ -274,7 +288,8 @@ export function createDemoService(options: {
     });
     current.listener = listener;
     const ingestPort = (listener.address() as AddressInfo).port;
-    const silentPort = await closedPort();
+    current.decoy = await startDecoyCollector(tls);
+    const silentPort = (current.decoy.address() as AddressInfo).port;
 
     // Built once here, not by eight agents starting at once (the launcher builds a stale bundle).
     const built = spawnSync(process.execPath, [AGENT_LAUNCHER, "probe"], {
@@ -316,7 +331,7 @@ export function createDemoService(options: {
         }
         // An out-of-range debug level: the agent refuses to start, again and again.
         if (trouble[nodeName] === "crash-looping") nodeEnv.OSSENSOR_DEBUG = "9";
-        // Reports go where nothing listens: the pod runs, the server hears nothing.
+        // Reports go to the decoy collector: they are accepted, the pod is Ready, this server hears nothing.
         if (trouble[nodeName] === "silent") nodeEnv.VSENSOR_PORT = String(silentPort);
         plan.nodes[`${spec.id}/${nodeName}`] = nodeEnv;
       }
