@@ -1,10 +1,16 @@
 // The fleet inventory at run time: a real server (the leader) watches a
 // simulated cluster through the real Kubernetes client, persists each node's
 // coverage, and answers GET /api/v1/clusters/{id}/nodes and /api/v1/coverage;
-// a second replica (not the leader) answers the same from the database.
+// a second replica (not the leader) answers the same from the database. Each
+// sensor DaemonSet's status is checked against what the real kubectl shows.
 //
 // The connection is given through the server's `inventory.connections` seam
 // (the stored, encrypted cluster connections plug into the same interface).
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
 import { createApiToken, createUser, type ClusterConnection } from "@tapfleet/core";
 import { createDb, type Db } from "@tapfleet/db";
 import { createTestDatabase, type TestDatabase } from "@tapfleet/db/testing";
@@ -46,6 +52,7 @@ let api: ApiServer;
 let leader: RunningServer;
 let follower: RunningServer;
 let token: string;
+let kubeconfigFile: string;
 
 function startApi(port?: number): Promise<ApiServer> {
   return startApiServer({ store: cluster.store, token: TOKEN, bookmarkIntervalMs: 1_000, port });
@@ -69,6 +76,43 @@ function startReplica(connections: ClusterConnection[]): Promise<RunningServer> 
       watch: { backoff: { initialMs: 200, maxMs: 2_000 } },
     },
   });
+}
+
+interface DaemonSetStatus {
+  desired: number;
+  current: number;
+  ready: number;
+  upToDate: number;
+  available: number;
+  generation: number;
+  observedGeneration: number | null;
+  rollingOut: boolean;
+}
+
+const run = promisify(execFile);
+async function kubectl(...args: string[]): Promise<string> {
+  return (await run("kubectl", ["--kubeconfig", kubeconfigFile, ...args])).stdout;
+}
+
+/** The sensor DaemonSet as `kubectl get ds -o wide` prints it, with its generations. */
+async function kubectlDaemonSet(): Promise<Omit<DaemonSetStatus, "rollingOut">> {
+  const target = ["get", "ds", "tapfleet-sensor", "-n", "tapfleet"];
+  const columns = (await kubectl(...target, "-o", "wide", "--no-headers")).trim().split(/\s+/);
+  const [generation, observed] = (
+    await kubectl(...target, "-o", "jsonpath={.metadata.generation} {.status.observedGeneration}")
+  )
+    .trim()
+    .split(" ");
+  const [desired, current, ready, upToDate, available] = columns.slice(1, 6).map(Number);
+  return {
+    desired: desired!,
+    current: current!,
+    ready: ready!,
+    upToDate: upToDate!,
+    available: available!,
+    generation: Number(generation),
+    observedGeneration: observed ? Number(observed) : null,
+  };
 }
 
 async function get<T>(server: RunningServer, path: string): Promise<{ status: number; body: T }> {
@@ -106,6 +150,8 @@ beforeAll(async () => {
     kubeconfigFor([{ name: "sim", url: api.url, token: TOKEN, caCertificate: api.caCertificate }]),
   );
   const connections = [{ clusterId: CLUSTER, kubeconfig, context: "sim" }];
+  kubeconfigFile = path.join(await mkdtemp(path.join(tmpdir(), "tapfleet-inventory-")), "kubeconfig");
+  await writeFile(kubeconfigFile, kubeconfig);
   leader = await startReplica(connections);
   follower = await startReplica(connections);
   const user = await createUser({
@@ -131,6 +177,7 @@ afterAll(async () => {
   await cluster?.stop();
   await db?.$disconnect();
   await database?.stop();
+  if (kubeconfigFile) await rm(path.dirname(kubeconfigFile), { recursive: true, force: true });
 });
 
 describe("fleet inventory at run time", () => {
@@ -212,6 +259,62 @@ describe("fleet inventory at run time", () => {
     expect(coverage.body.clusters).toMatchObject([{ clusterId: CLUSTER, reachability: "reachable" }]);
     expect(coverage.body.clusters[0]!.daemonSets["tapfleet/tapfleet-sensor"]).toMatchObject({ targeted: 2 });
   }, 60_000);
+
+  it("shows each sensor DaemonSet's status as kubectl get ds shows it, rolling out until every pod runs the new template", async () => {
+    const statusNow = async () => {
+      const { body } = await get<{ clusters: { daemonSetStatus: Record<string, DaemonSetStatus> }[] }>(
+        follower,
+        "/coverage",
+      );
+      return body.clusters[0]?.daemonSetStatus["tapfleet/tapfleet-sensor"];
+    };
+    /** Reads kubectl and the REST answer until they agree and `check` holds. */
+    const agreeing = (what: string, check: (status: DaemonSetStatus) => boolean) =>
+      waitFor(async () => ({ kube: await kubectlDaemonSet(), ours: await statusNow() }), {
+        what,
+        timeoutMs: 15_000,
+        until: ({ kube, ours }) =>
+          ours !== undefined &&
+          Object.entries(kube).every(([key, value]) => ours[key as keyof typeof kube] === value) &&
+          check(ours),
+      });
+    const update = (change: (spec: Record<string, unknown>) => void) => {
+      const daemonSet = structuredClone(cluster.store.get("daemonsets.apps", "tapfleet", "tapfleet-sensor")!);
+      change(daemonSet.spec!);
+      return cluster.store.update("daemonsets.apps", daemonSet).metadata.generation!;
+    };
+
+    const before = await agreeing(
+      "the status as kubectl shows it",
+      (s) => s.observedGeneration === s.generation,
+    );
+    expect(before.ours?.desired).toBeGreaterThan(0);
+
+    // A new image the controller may not roll out by itself (OnDelete): observed, but no pod up to date.
+    const onDelete = update((spec) => {
+      spec.updateStrategy = { type: "OnDelete" };
+      const template = spec.template as { spec: { containers: { image: string }[] } };
+      template.spec.containers[0]!.image = "tapfleet/agent:2";
+    });
+    const stuck = await agreeing(
+      "the new generation observed, no pod up to date",
+      (s) => s.generation === onDelete && s.observedGeneration === onDelete,
+    );
+    expect(stuck.ours).toMatchObject({ upToDate: 0, rollingOut: true });
+
+    // What OnDelete waits for: the old pods deleted, the controller creates them on the new template.
+    for (const pod of cluster.store.list("pods", { namespace: "tapfleet" }).items)
+      cluster.store.delete("pods", "tapfleet", pod.metadata.name!);
+    const done = await agreeing(
+      "every pod on the new template",
+      (s) => s.desired > 0 && s.upToDate === s.desired,
+    );
+    expect(done.ours).toMatchObject({
+      generation: onDelete,
+      observedGeneration: onDelete,
+      rollingOut: false,
+    });
+  }, 40_000);
 
   it("marks a cluster whose API stops unreachable and its nodes stale within 10 s, and recovers without a restart", async () => {
     // Refuse requests first so every request in flight ends, then close.

@@ -6,6 +6,7 @@ import {
   subscribeTopic,
   ZClusterRuntimeStatusSchema,
   ZCoverageSummarySchema,
+  ZDaemonSetStatusSchema,
   ZInventoryLiveMessageSchema,
   ZInventoryNodeCoverageSchema,
   ZInventoryNodesQuerySchema,
@@ -32,6 +33,8 @@ const ZClusterCoverageSchema = ZClusterRuntimeStatusSchema.extend({
   summary: ZCoverageSummarySchema,
   /** By DaemonSet `namespace/name`. */
   daemonSets: z.record(z.string(), ZCoverageSummarySchema),
+  /** Each sensor DaemonSet's status as `kubectl get ds` shows it, by `namespace/name`. */
+  daemonSetStatus: z.record(z.string(), ZDaemonSetStatusSchema),
   updatedAt: z.string(),
 });
 

@@ -20,11 +20,12 @@ import type { NodeCoverage } from "../coverage.ts";
 import { applyInventoryEvent, EMPTY_INVENTORY, type InventoryState } from "../inventory.ts";
 import { computeInventoryCoverage, summarizeCoverage, type NodeCoverageEntry } from "../summary.ts";
 import type { AgentReportSeen } from "../types.ts";
-import { inventoryInputsFromKube } from "./kube-mapper.ts";
+import { daemonSetStatusesFromKube, inventoryInputsFromKube } from "./kube-mapper.ts";
 import { createRecomputeScheduler } from "./recompute-scheduler.ts";
 import {
   coverageRowKey,
   readCoverageRows,
+  readDaemonSetStatuses,
   writeInventoryBatch,
   type ClusterRuntimeStatus,
   type CoverageRow,
@@ -168,6 +169,7 @@ export async function startClusterInventory(options: {
   const persisted = new Map<string, CoverageRow>();
   for (const row of await readCoverageRows({ db, clusterId })) persisted.set(coverageRowKey(row), row);
   let previousEntries: NodeCoverageEntry[] = [...persisted.values()].map(toEntry);
+  let daemonSetStatus = await readDaemonSetStatuses({ db, clusterId });
   let sensors = await loadSensors(db, clusterId);
   let reloadSensors = false;
   let podsByNode = new Map<string, Set<string>>();
@@ -200,6 +202,7 @@ export async function startClusterInventory(options: {
         pods: watch.pods(),
       });
       nodeCount = inputs.nodes.length;
+      daemonSetStatus = daemonSetStatusesFromKube(watch.daemonSets());
       // The watch keeps the current objects; the reducer turns them into the inventory in one step.
       let inventory: InventoryState = applyInventoryEvent(EMPTY_INVENTORY, {
         type: "cluster-synced",
@@ -279,7 +282,12 @@ export async function startClusterInventory(options: {
       syncedAt,
       stale: !synced || status.state === "unreachable",
     };
-    const clusterJson = JSON.stringify({ runtimeStatus, summaries: summaries.daemonSets, summary });
+    const clusterJson = JSON.stringify({
+      runtimeStatus,
+      summaries: summaries.daemonSets,
+      summary,
+      daemonSetStatus,
+    });
     if (upserts.length > 0 || deletes.length > 0 || clusterJson !== lastClusterJson) {
       await writeInventoryBatch({
         db,
@@ -289,6 +297,7 @@ export async function startClusterInventory(options: {
         status: runtimeStatus,
         summary,
         daemonSets: summaries.daemonSets[clusterId] ?? {},
+        daemonSetStatus,
         now: new Date(now),
       });
       for (const row of deletes) persisted.delete(coverageRowKey(row));

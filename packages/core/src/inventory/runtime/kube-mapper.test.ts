@@ -2,6 +2,8 @@ import { trimNode, trimPod, trimSensorDaemonSet } from "@tapfleet/kube";
 import { describe, expect, it } from "vitest";
 import { nodeShouldRunDaemonSet } from "../placement.ts";
 import {
+  daemonSetStatusFromKube,
+  daemonSetStatusesFromKube,
   inventoryDaemonSetFromKube,
   inventoryInputsFromKube,
   inventoryNodeFromKube,
@@ -161,5 +163,85 @@ describe("kube → inventory mapper", () => {
       ],
     });
     expect(inputs.pods[1]!.daemonSet).toBeNull();
+  });
+
+  // Statuses as the simulated DaemonSet controller writes them through a rolling update of 3 nodes.
+  const settled = {
+    desiredNumberScheduled: 3,
+    currentNumberScheduled: 3,
+    numberReady: 3,
+    updatedNumberScheduled: 3,
+    numberAvailable: 3,
+    numberMisscheduled: 0,
+    observedGeneration: 1,
+  };
+  it.each([
+    ["settled", 1, settled, { upToDate: 3, observedGeneration: 1, rollingOut: false }],
+    [
+      "a new spec the controller has not observed yet",
+      2,
+      settled,
+      { observedGeneration: 1, rollingOut: true },
+    ],
+    [
+      "observed, one pod replaced, one not Ready yet",
+      2,
+      {
+        ...settled,
+        observedGeneration: 2,
+        updatedNumberScheduled: 1,
+        numberReady: 2,
+        numberAvailable: 2,
+        numberUnavailable: 1,
+      },
+      { ready: 2, upToDate: 1, available: 2, unavailable: 1, observedGeneration: 2, rollingOut: true },
+    ],
+    ["every pod replaced", 2, { ...settled, observedGeneration: 2 }, { upToDate: 3, rollingOut: false }],
+    [
+      "a node left that still runs a pod",
+      1,
+      { ...settled, desiredNumberScheduled: 2, numberMisscheduled: 1, updatedNumberScheduled: 2 },
+      { desired: 2, current: 3, misscheduled: 1, upToDate: 2, rollingOut: false },
+    ],
+    [
+      "never observed (no status yet)",
+      1,
+      {},
+      { desired: 0, current: 0, observedGeneration: null, rollingOut: true },
+    ],
+  ])("maps a DaemonSet's status as kubectl shows it: %s", (_case, generation, simStatus, expected) => {
+    const status: Partial<typeof settled> = simStatus;
+    const raw = rawDaemonSet([{ name: "VSENSOR_HOSTNAME", value: "x" }]);
+    const daemonSet = trimSensorDaemonSet({
+      ...raw,
+      metadata: { ...raw.metadata, generation },
+      status: simStatus,
+    })!;
+    expect(daemonSetStatusFromKube(daemonSet)).toEqual({
+      desired: status.desiredNumberScheduled ?? 0,
+      current: status.currentNumberScheduled ?? 0,
+      ready: status.numberReady ?? 0,
+      upToDate: status.updatedNumberScheduled ?? 0,
+      available: status.numberAvailable ?? 0,
+      unavailable: 0,
+      misscheduled: status.numberMisscheduled ?? 0,
+      generation,
+      observedGeneration: status.observedGeneration ?? null,
+      ...expected,
+    });
+  });
+
+  it("keys the statuses by namespace/name, as the coverage summaries", () => {
+    const daemonSet = trimSensorDaemonSet({
+      ...rawDaemonSet([]),
+      metadata: { ...rawDaemonSet([]).metadata, generation: 4 },
+      status: { ...settled, observedGeneration: 4 },
+    })!;
+    expect(Object.keys(daemonSetStatusesFromKube([daemonSet]))).toEqual(["tapfleet/sensor"]);
+    expect(daemonSetStatusesFromKube([daemonSet])["tapfleet/sensor"]).toMatchObject({
+      generation: 4,
+      observedGeneration: 4,
+      rollingOut: false,
+    });
   });
 });

@@ -17,6 +17,8 @@ import type {
   NodeSelectorTerm,
   TaintEffect,
 } from "../types.ts";
+import { inventoryObjectKey } from "../inventory.ts";
+import type { DaemonSetStatus } from "./topic.ts";
 
 const TAINT_EFFECTS: ReadonlySet<string> = new Set(["NoSchedule", "PreferNoSchedule", "NoExecute"]);
 const CONDITION_STATUSES: ReadonlySet<string> = new Set(["True", "False", "Unknown"]);
@@ -142,6 +144,36 @@ export function inventoryDaemonSetFromKube(daemonSet: KubeDaemonSet): InventoryD
     ...optional("nodeName", daemonSet.template.nodeName),
     reportIntervalSeconds: reportIntervalFromKube(daemonSet),
   };
+}
+
+/**
+ * The DaemonSet's status as `kubectl get ds -o wide` shows it. Rolling out while
+ * the controller has not observed the current generation, or while fewer pods
+ * run the current template than should run at all (`kubectl rollout status`
+ * waits for the same).
+ */
+export function daemonSetStatusFromKube(daemonSet: KubeDaemonSet): DaemonSetStatus {
+  const { status, generation } = daemonSet;
+  const observedGeneration = daemonSet.observedGeneration ?? null;
+  return {
+    desired: status.desired,
+    current: status.current,
+    ready: status.ready,
+    upToDate: status.updated,
+    available: status.available,
+    unavailable: status.unavailable,
+    misscheduled: status.misscheduled,
+    generation,
+    observedGeneration,
+    rollingOut: observedGeneration !== generation || status.updated < status.desired,
+  };
+}
+
+/** Each DaemonSet's status by `namespace/name` (the key the coverage summaries use). */
+export function daemonSetStatusesFromKube(
+  daemonSets: readonly KubeDaemonSet[],
+): Record<string, DaemonSetStatus> {
+  return Object.fromEntries(daemonSets.map((ds) => [inventoryObjectKey(ds), daemonSetStatusFromKube(ds)]));
 }
 
 function mapContainerState(state: ContainerState | undefined): InventoryContainerState {

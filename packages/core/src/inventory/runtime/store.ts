@@ -7,6 +7,7 @@ import { Prisma, type Db } from "@tapfleet/db";
 import { AppError } from "../../errors.ts";
 import { COVERAGE_STATES, type CoverageDetails, type CoverageState } from "../coverage.ts";
 import type { CoverageSummary } from "../summary.ts";
+import type { DaemonSetStatus } from "./topic.ts";
 
 export interface CoverageRow {
   clusterId: string;
@@ -42,6 +43,8 @@ export interface ClusterCoverageRecord extends ClusterRuntimeStatus {
   summary: CoverageSummary;
   /** By DaemonSet `namespace/name`. */
   daemonSets: Record<string, CoverageSummary>;
+  /** Each sensor DaemonSet's status as Kubernetes reports it, by `namespace/name`. */
+  daemonSetStatus: Record<string, DaemonSetStatus>;
   updatedAt: string;
 }
 
@@ -65,6 +68,7 @@ export async function writeInventoryBatch(options: {
   status: ClusterRuntimeStatus;
   summary: CoverageSummary;
   daemonSets: Record<string, CoverageSummary>;
+  daemonSetStatus: Record<string, DaemonSetStatus>;
   now: Date;
 }): Promise<void> {
   const { db, clusterId, now } = options;
@@ -101,13 +105,30 @@ export async function writeInventoryBatch(options: {
     nodeCount: status.nodeCount,
     syncedAt: status.syncedAt === null ? null : new Date(status.syncedAt),
     stale: status.stale,
-    summary: { cluster: options.summary, daemonSets: options.daemonSets } as unknown as Prisma.InputJsonValue,
+    summary: {
+      cluster: options.summary,
+      daemonSets: options.daemonSets,
+      daemonSetStatus: options.daemonSetStatus,
+    } as unknown as Prisma.InputJsonValue,
     updatedAt: now,
   };
   statements.push(
     db.inventoryCluster.upsert({ where: { clusterId }, create: { clusterId, ...cluster }, update: cluster }),
   );
   await db.$transaction(statements);
+}
+
+/** The DaemonSet statuses persisted last for one cluster (kept while a restarted leader has not synced). */
+export async function readDaemonSetStatuses(options: {
+  db: Db;
+  clusterId: string;
+}): Promise<Record<string, DaemonSetStatus>> {
+  const row = await options.db.inventoryCluster.findUnique({
+    where: { clusterId: options.clusterId },
+    select: { summary: true },
+  });
+  const summary = row?.summary as { daemonSetStatus?: Record<string, DaemonSetStatus> } | null | undefined;
+  return summary?.daemonSetStatus ?? {};
 }
 
 /** Marks every persisted row and cluster stale: the leader's watches have not synced them yet. */
@@ -307,6 +328,7 @@ export async function listClusterCoverage(options: { db: Db }): Promise<ClusterC
     const summary = row.summary as unknown as {
       cluster: CoverageSummary;
       daemonSets: Record<string, CoverageSummary>;
+      daemonSetStatus?: Record<string, DaemonSetStatus>;
     };
     return {
       clusterId: row.clusterId,
@@ -320,6 +342,8 @@ export async function listClusterCoverage(options: { db: Db }): Promise<ClusterC
       stale: row.stale,
       summary: summary.cluster,
       daemonSets: summary.daemonSets,
+      // A summary written before the statuses were kept has none until the next write.
+      daemonSetStatus: summary.daemonSetStatus ?? {},
       updatedAt: row.updatedAt.toISOString(),
     };
   });

@@ -29,6 +29,26 @@ export const ZClusterRuntimeStatusSchema = z.object({
   stale: z.boolean(),
 });
 
+/**
+ * A sensor DaemonSet's status as `kubectl get ds` shows it: the controller's
+ * counts, the spec's generation and the one the controller has acted on.
+ */
+export const ZDaemonSetStatusSchema = z.object({
+  desired: z.number(),
+  current: z.number(),
+  ready: z.number(),
+  upToDate: z.number(),
+  available: z.number(),
+  unavailable: z.number(),
+  misscheduled: z.number(),
+  generation: z.number(),
+  /** null until the controller has observed the DaemonSet once. */
+  observedGeneration: z.number().nullable(),
+  /** The controller has not caught up with the spec, or not every pod runs the current template. */
+  rollingOut: z.boolean(),
+});
+export type DaemonSetStatus = z.output<typeof ZDaemonSetStatusSchema>;
+
 /** A node's coverage by one sensor DaemonSet, as persisted and sent live. */
 export const ZInventoryNodeCoverageSchema = z.object({
   clusterId: z.string(),
