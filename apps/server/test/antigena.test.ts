@@ -22,6 +22,7 @@ import {
 } from "@tapfleet/sensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { readSse } from "./sse.ts";
 
 let t: TestServer;
 /** The live bus, as another replica would hold it, for the core functions called directly. */
@@ -598,31 +599,31 @@ describe("antigena: live audit", () => {
     const closing = await requestSnapshot({ filter: "not a filter (" }, operator, liveSensorId);
     expect(closing.status).toBe(400);
 
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    const events: { id: string; action: string; target: string | null }[] = [];
-    while (
-      !events.some(
-        (e) => e.action === "sensors.requestSnapshot" && e.target === liveSensorId && e !== events[0],
-      )
-    ) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      const lines = buffer.split("\n");
-      buffer = lines.pop()!;
-      for (const line of lines)
-        if (line.startsWith("data: {")) events.push(JSON.parse(line.slice(6)) as (typeof events)[number]);
-    }
-    controller.abort();
-    const ours = events.filter((e) => e.target === liveSensorId || e.target === actionId);
-    expect(ours.map((e) => e.action)).toEqual([
+    // What was recorded, from the log itself: the stream must bring these three, in this order.
+    const recorded = await t.db.auditEvent.findMany({
+      where: { id: { gt: latest.id }, target: { in: [liveSensorId, actionId] } },
+      orderBy: { id: "asc" },
+      select: { id: true, action: true },
+    });
+    expect(recorded.map((e) => e.action)).toEqual([
       "sensors.requestSnapshot",
       "sensors.actionExpired",
       "sensors.requestSnapshot",
     ]);
-    expect(new Set(ours.map((e) => e.id)).size).toBe(3);
+    const closingId = recorded[2]!.id.toString();
+    // The stream delivers in id order, so once the closing event is in, everything before it is.
+    const events = await readSse(response).readUntil<{ id: string; action: string; target: string | null }>(
+      (received) => received.some((e) => e.id === closingId),
+      20_000,
+    );
+    controller.abort();
+    const ours = events.filter((e) => e.target === liveSensorId || e.target === actionId);
+    expect(ours.map((e) => ({ id: e.id, action: e.action }))).toEqual(
+      recorded.map((e) => ({ id: e.id.toString(), action: e.action })),
+    );
+    const ids = events.map((e) => BigInt(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
 

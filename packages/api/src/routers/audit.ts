@@ -1,10 +1,4 @@
-import {
-  AUDIT_TOPIC,
-  listAuditActions,
-  listAuditEvents,
-  listAuditEventsAfter,
-  subscribeTopic,
-} from "@tapfleet/core";
+import { listAuditActions, listAuditEvents, streamAuditEvents } from "@tapfleet/core";
 import { z } from "zod";
 import { ZAuditEventSchema, ZAuditListInputSchema } from "../schemas.ts";
 import { tracked } from "@trpc/server";
@@ -44,8 +38,9 @@ export const auditRouter = router({
     .query(async ({ ctx }) => ({ items: await listAuditActions({ db: ctx.db }) })),
 
   /**
-   * New audit events as they are recorded, over SSE. With `lastEventId` (sent
-   * by the client on reconnect) it first replays what was missed.
+   * New audit events as they are recorded, over SSE, each once and in id
+   * order. With `lastEventId` (sent by the client on reconnect) it starts with
+   * what was missed.
    */
   live: adminProcedure
     .input(
@@ -59,18 +54,12 @@ export const auditRouter = router({
         .optional(),
     )
     .subscription(async function* ({ ctx, input, signal }) {
-      // Subscribe before reading the backlog, so nothing falls between the two.
-      const live = subscribeTopic(ctx.bus, AUDIT_TOPIC, signal);
-      let last = input?.lastEventId ? BigInt(input.lastEventId) : null;
-      if (last !== null) {
-        for (const event of await listAuditEventsAfter({ db: ctx.db, afterId: last.toString() })) {
-          last = BigInt(event.id);
-          yield tracked(event.id, serializeAuditEvent(event));
-        }
-      }
-      for await (const event of live) {
-        if (last !== null && BigInt(event.id) <= last) continue;
-        yield tracked(event.id, event);
-      }
+      for await (const event of streamAuditEvents({
+        db: ctx.db,
+        bus: ctx.bus,
+        afterId: input?.lastEventId,
+        signal,
+      }))
+        yield tracked(event.id, serializeAuditEvent(event));
     }),
 });

@@ -1,7 +1,7 @@
 import type { Db, LiveBus, Outcome, Prisma } from "@tapfleet/db";
 import { z } from "zod";
 import type { Actor } from "../actor.ts";
-import { defineTopic, publishTopic } from "../live/topics.ts";
+import { defineTopic, publishTopic, subscribeTopic } from "../live/topics.ts";
 
 /** One field of an existing object that an action changed. */
 export interface AuditChange {
@@ -262,6 +262,93 @@ export async function listAuditEventsAfter(options: {
     take: options.limit ?? 500,
   });
   return rows.map(toAuditEventView);
+}
+
+/**
+ * How long a live stream waits for a missing event id before it passes over
+ * it. Ids come from a sequence when a row is inserted, so an event can commit
+ * (and be announced) before one with a smaller id that is still being written,
+ * on this replica or another; an id whose insert failed never comes.
+ */
+export const AUDIT_GAP_WAIT_MS = 2000;
+
+/**
+ * Audit events recorded after `afterId` (or, without it, from now on), each
+ * exactly once and in id order, until `signal` aborts. The live topic only
+ * wakes the stream: the database says what there is, so an event announced
+ * out of order, or whose announcement was lost, is still delivered in its
+ * place. A gap in the ids is waited for (up to `gapWaitMs`) before the events
+ * after it are sent, so that the event filling it is not skipped; a client
+ * that resumes from the last id it saw misses nothing.
+ */
+export async function* streamAuditEvents(options: {
+  db: Db;
+  bus: LiveBus;
+  afterId?: string | null | undefined;
+  signal?: AbortSignal | undefined;
+  gapWaitMs?: number | undefined;
+  /** Events read from the database at a time. */
+  batchSize?: number | undefined;
+}): AsyncGenerator<AuditEventView> {
+  const gapWaitMs = options.gapWaitMs ?? AUDIT_GAP_WAIT_MS;
+  const batchSize = options.batchSize ?? 500;
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) stop.abort();
+  let announcements = 0;
+  let wake: (() => void) | undefined;
+  const wakeUp = () => {
+    wake?.();
+    wake = undefined;
+  };
+  stop.signal.addEventListener("abort", wakeUp, { once: true });
+  // Subscribed before the first read, so nothing recorded in between goes unannounced.
+  const topic = subscribeTopic(options.bus, AUDIT_TOPIC, stop.signal);
+  const listening = (async () => {
+    for await (const _event of topic) {
+      announcements += 1;
+      wakeUp();
+    }
+  })();
+  try {
+    let last = options.afterId
+      ? BigInt(options.afterId)
+      : ((await options.db.auditEvent.findFirst({ orderBy: { id: "desc" }, select: { id: true } }))?.id ??
+        0n);
+    let gapSeenAt: number | null = null;
+    while (!stop.signal.aborted) {
+      const announcedBefore = announcements;
+      const rows = await listAuditEventsAfter({ db: options.db, afterId: last.toString(), limit: batchSize });
+      let waitingForGap = false;
+      for (const event of rows) {
+        const id = BigInt(event.id);
+        if (id !== last + 1n) {
+          gapSeenAt ??= Date.now();
+          if (Date.now() - gapSeenAt < gapWaitMs) {
+            waitingForGap = true;
+            break;
+          }
+        }
+        gapSeenAt = null;
+        last = id;
+        yield event;
+        if (stop.signal.aborted) return;
+      }
+      if (announcements !== announcedBefore || (!waitingForGap && rows.length === batchSize)) continue;
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        if (stop.signal.aborted) wakeUp();
+        if (waitingForGap) timer = setTimeout(wakeUp, gapWaitMs - (Date.now() - gapSeenAt!));
+      });
+      clearTimeout(timer);
+    }
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    stop.abort();
+    await listening.catch(() => undefined);
+  }
 }
 
 /** Every action recorded so far, sorted: what the audit log's action filter offers. */
