@@ -1,0 +1,208 @@
+"use client";
+
+import { Alert, Badge, Button, Group, NumberInput, Paper, Select, Stack, Text } from "@mantine/core";
+import { useInterval } from "@mantine/hooks";
+import { IconBug } from "@tabler/icons-react";
+import {
+  DEBUG_LEVEL_MINUTES,
+  ZDebugLevelMinutesSchema,
+  ZDebugLevelSchema,
+} from "@tapfleet/sensor/debug-level";
+import { DEBUG_LEVEL } from "@tapfleet/sensor/settings";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState, type FormEvent } from "react";
+import { errorMessage, fieldErrors } from "@/lib/api-errors";
+import { useTRPC } from "@/lib/trpc";
+
+const LEVELS = Array.from({ length: DEBUG_LEVEL.max - DEBUG_LEVEL.min + 1 }, (_, i) =>
+  String(DEBUG_LEVEL.min + i),
+);
+
+const STATUS_COLOR: Record<string, string> = {
+  applying: "blue",
+  active: "teal",
+  reverting: "blue",
+  reverted: "gray",
+  failed: "red",
+};
+
+/** "12:05" or "1:02:05": what is left until `iso`, never negative. */
+export function formatTimeLeft(iso: string, nowMs: number): string {
+  const total = Math.max(0, Math.round((Date.parse(iso) - nowMs) / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, "0");
+  return hours > 0 ? `${hours}:${String(minutes).padStart(2, "0")}:${seconds}` : `${minutes}:${seconds}`;
+}
+
+function firstIssue(result: {
+  success: boolean;
+  error?: { issues: { message: string }[] };
+}): string | undefined {
+  return result.success ? undefined : result.error?.issues[0]?.message.replace(/^[a-z]+: /, "");
+}
+
+/**
+ * The cluster's sensor debug level (OSSENSOR_DEBUG) for a while: the level now,
+ * the one it goes back to and the time left, with a form to set one and
+ * "Revert now" for operators.
+ */
+export function DebugLevelCard({ clusterId, canManage }: { clusterId: string; canManage: boolean }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const current = useQuery({
+    ...trpc.debugLevel.get.queryOptions({ id: clusterId }),
+    // Follows the leader's progress (applying → active → reverting → reverted) while it matters.
+    refetchInterval: (query) => {
+      const status = query.state.data?.status;
+      return status === "applying" || status === "reverting" ? 1_000 : status === "active" ? 5_000 : false;
+    },
+  });
+  const [now, setNow] = useState(() => Date.now());
+  const ticker = useInterval(() => setNow(Date.now()), 1_000);
+  useEffect(() => {
+    ticker.start();
+    return ticker.stop;
+  }, [ticker]);
+
+  const [level, setLevel] = useState<string | null>("3");
+  const [minutes, setMinutes] = useState<number | string>(DEBUG_LEVEL_MINUTES.default);
+  const refresh = async () => {
+    await queryClient.invalidateQueries({ queryKey: trpc.debugLevel.get.queryKey({ id: clusterId }) });
+    await queryClient.invalidateQueries({ queryKey: trpc.clusters.get.queryKey({ id: clusterId }) });
+  };
+  const set = useMutation(trpc.debugLevel.set.mutationOptions({ onSuccess: refresh }));
+  const revert = useMutation(trpc.debugLevel.revert.mutationOptions({ onSuccess: refresh }));
+
+  const levelError = firstIssue(ZDebugLevelSchema.safeParse(level === null ? undefined : Number(level)));
+  const minutesError = firstIssue(
+    ZDebugLevelMinutesSchema.safeParse(typeof minutes === "number" ? minutes : NaN),
+  );
+  const serverFields = fieldErrors(set.error);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    if (levelError || minutesError || level === null) return;
+    set.mutate({ id: clusterId, level: Number(level), minutes: Number(minutes) });
+  }
+
+  const data = current.data;
+  const pending =
+    data && (data.status === "applying" || data.status === "active" || data.status === "reverting");
+
+  return (
+    <Paper withBorder p="md" radius="md" role="group" aria-label="Debug level" mt="md">
+      <Group justify="space-between" mb="xs">
+        <Group gap={6}>
+          <IconBug size={16} />
+          <Text size="xs" c="dimmed" tt="uppercase" fw={700}>
+            Debug level
+          </Text>
+        </Group>
+        {data ? (
+          <Badge color={STATUS_COLOR[data.status] ?? "gray"} variant="light" aria-label="Debug level status">
+            {data.status}
+          </Badge>
+        ) : null}
+      </Group>
+
+      {current.isError ? (
+        <Text size="sm" c="red">
+          {errorMessage(current.error)}
+        </Text>
+      ) : !data || !pending ? (
+        <Text size="sm" c="dimmed" mb="sm">
+          {data
+            ? `Back to ${data.previousLevel ?? "the default"} since the last change (${data.daemonSet.namespace}/${data.daemonSet.name}).`
+            : "The sensors run at their configured level. Raise it for a while to see more in the pod logs; Tapfleet puts it back by itself."}
+        </Text>
+      ) : (
+        <Stack gap={4} mb="sm">
+          <Group gap="xl">
+            <div>
+              <Text size="xs" c="dimmed">
+                Level
+              </Text>
+              <Text fz={28} fw={700} lh={1.2} data-testid="debug-level-current">
+                {data.level}
+              </Text>
+            </div>
+            <div>
+              <Text size="xs" c="dimmed">
+                Goes back to
+              </Text>
+              <Text fz={28} fw={700} lh={1.2}>
+                {data.previousLevel ?? "default"}
+              </Text>
+            </div>
+            <div>
+              <Text size="xs" c="dimmed">
+                Time left
+              </Text>
+              <Text fz={28} fw={700} lh={1.2} ff="monospace" data-testid="debug-level-time-left">
+                {data.status === "reverting" ? "0:00" : formatTimeLeft(data.revertsAt, now)}
+              </Text>
+            </div>
+          </Group>
+          <Text size="xs" c="dimmed">
+            On {data.daemonSet.namespace}/{data.daemonSet.name} ({data.container}), set by {data.setBy}
+          </Text>
+        </Stack>
+      )}
+      {data?.lastError ? (
+        <Alert color={data.status === "failed" ? "red" : "orange"} p="xs" mb="sm">
+          {data.lastError}
+        </Alert>
+      ) : null}
+
+      {canManage ? (
+        <form onSubmit={submit} noValidate>
+          <Group align="flex-start" gap="sm">
+            <Select
+              label="Level"
+              data={LEVELS}
+              value={level}
+              onChange={setLevel}
+              allowDeselect={false}
+              w={90}
+              error={levelError ?? serverFields.level}
+            />
+            <NumberInput
+              label="For (minutes)"
+              min={DEBUG_LEVEL_MINUTES.min}
+              max={DEBUG_LEVEL_MINUTES.max}
+              clampBehavior="none"
+              value={minutes}
+              onChange={setMinutes}
+              w={140}
+              error={minutesError ?? serverFields.minutes}
+            />
+            <Button type="submit" mt={25} loading={set.isPending}>
+              {pending ? "Replace" : "Set level"}
+            </Button>
+            {pending && data.status !== "reverting" ? (
+              <Button
+                variant="default"
+                mt={25}
+                loading={revert.isPending}
+                onClick={() => revert.mutate({ id: clusterId })}
+              >
+                Revert now
+              </Button>
+            ) : null}
+          </Group>
+          {set.isError && !serverFields.level && !serverFields.minutes ? (
+            <Text size="sm" c="red" mt="xs" role="alert">
+              {errorMessage(set.error)}
+            </Text>
+          ) : null}
+          {revert.isError ? (
+            <Text size="sm" c="red" mt="xs" role="alert">
+              {errorMessage(revert.error)}
+            </Text>
+          ) : null}
+        </form>
+      ) : null}
+    </Paper>
+  );
+}
