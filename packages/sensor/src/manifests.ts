@@ -16,6 +16,7 @@ import { configFileStorage, renderDaemonSet } from "./manifests/daemonset.ts";
 import { renderNamespace } from "./manifests/namespace.ts";
 import { renderNetworkPolicy, type NetworkPolicyOptions } from "./manifests/network-policy.ts";
 import { clusterRoleName, renderClusterRole, renderClusterRoleBinding } from "./manifests/rbac.ts";
+import { DEFAULT_NAME, DEFAULT_NAMESPACE, hmacSecretName } from "./manifests/names.ts";
 import { renderHmacSecret } from "./manifests/secret.ts";
 import type { CaptureMode } from "./manifests/security-context.ts";
 import { renderServiceAccount } from "./manifests/service-account.ts";
@@ -61,8 +62,7 @@ export { bypassesProxy } from "./network.ts";
 export const PART_OF_LABEL = "app.kubernetes.io/part-of";
 export const PART_OF_VALUE = "tapfleet";
 
-export const DEFAULT_NAMESPACE = "tapfleet-sensor";
-export const DEFAULT_NAME = "tapfleet-sensor";
+export { DEFAULT_NAME, DEFAULT_NAMESPACE, hmacSecretName } from "./manifests/names.ts";
 
 export interface SensorManifestOptions {
   settings: SensorSettings;
@@ -140,7 +140,7 @@ export function renderSensorManifests(options: SensorManifestOptions): RenderedS
   if (options.image.trim() === "" || /\s/.test(options.image))
     throw new Error("renderSensorManifests: image must be a non-empty image reference");
   const resolved = resolveSensorSettings(settings);
-  const secretName = options.secretName ?? `${name}-hmac`;
+  const secretName = options.secretName ?? hmacSecretName(name);
   const configHash = computeConfigHash(settings);
   const warnings: string[] = [];
 

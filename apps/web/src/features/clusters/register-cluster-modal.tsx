@@ -9,6 +9,7 @@ import { errorCode, errorMessage, fieldErrors } from "@/lib/api-errors";
 import { fieldMessage } from "@/lib/account-rules";
 import { clusterIdLabel, validateClusterId } from "@/lib/cluster-rules";
 import { useTRPC } from "@/lib/trpc";
+import { AgentEnrollmentPanel } from "./agent-enrollment-panel";
 
 type Field = "id" | "displayName";
 
@@ -77,12 +78,11 @@ export function RegisterClusterModal({ opened, onClose }: { opened: boolean; onC
           onDone={close}
           warning={
             <>
-              The sensors of “{created.clusterId}” sign their reports with this key. Put the key id and the
-              secret into the sensors&apos; Secret now: Tapfleet shows the secret only this once. If it is
-              lost, rotate the key.
+              The sensors of “{created.clusterId}” sign their reports with this key. Create the sensors&apos;
+              Secret now: Tapfleet shows the key only this once. If it is lost, rotate the key.
             </>
           }
-          extra={<TextInput label="Ingest key ID" value={created.keyId} readOnly ff="monospace" />}
+          extra={<AgentEnrollmentPanel clusterId={created.clusterId} secret={created.secret} />}
         />
       ) : (
         <form onSubmit={submit} noValidate>

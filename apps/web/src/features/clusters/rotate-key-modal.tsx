@@ -1,12 +1,13 @@
 "use client";
 
-import { Button, Fieldset, Group, Modal, NumberInput, Stack, Text, TextInput } from "@mantine/core";
+import { Button, Fieldset, Group, Modal, NumberInput, Stack, Text } from "@mantine/core";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { OneTimeSecret } from "@/components/one-time-secret";
 import { FormError } from "@/components/status-blocks";
 import { formatDateTime } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
+import { AgentEnrollmentPanel } from "./agent-enrollment-panel";
 
 /**
  * Issues a new ingest key. Old keys keep working for a grace period so sensors can be given the
@@ -63,10 +64,11 @@ export function RotateKeyModal({ clusterId, onClose }: { clusterId: string | nul
           warning={
             <>
               Update the sensors&apos; Secret with this key before {formatDateTime(rotated.oldKeysRetireAt)},
-              when the old keys stop being accepted. Tapfleet shows the secret only this once.
+              when the old keys stop being accepted (the command below replaces it), then restart the
+              sensor&apos;s pods. Tapfleet shows the key only this once.
             </>
           }
-          extra={<TextInput label="Ingest key ID" value={rotated.keyId} readOnly ff="monospace" />}
+          extra={clusterId ? <AgentEnrollmentPanel clusterId={clusterId} secret={rotated.secret} /> : null}
         />
       ) : (
         <form onSubmit={submit} noValidate>

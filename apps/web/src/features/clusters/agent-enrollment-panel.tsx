@@ -1,0 +1,89 @@
+"use client";
+
+import { Button, Code, CopyButton, Group, Stack, Text, TextInput } from "@mantine/core";
+import { IconCheck, IconCopy } from "@tabler/icons-react";
+import { useState } from "react";
+import {
+  defaultCollector,
+  ENROLLMENT_NAMESPACE,
+  ENROLLMENT_SECRET_NAME,
+  envSnippet,
+  secretCommand,
+} from "./agent-enrollment";
+
+function CopyBlock(props: { title: string; text: string; copyLabel: string }) {
+  return (
+    <Stack gap={4}>
+      <Group justify="space-between" align="flex-end">
+        <Text size="sm" fw={500}>
+          {props.title}
+        </Text>
+        <CopyButton value={props.text}>
+          {({ copied, copy }) => (
+            <Button
+              size="xs"
+              variant={copied ? "light" : "default"}
+              color={copied ? "green" : undefined}
+              leftSection={copied ? <IconCheck size={14} /> : <IconCopy size={14} />}
+              onClick={copy}
+            >
+              {copied ? "Copied" : props.copyLabel}
+            </Button>
+          )}
+        </CopyButton>
+      </Group>
+      <Code block style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}>
+        {props.text}
+      </Code>
+    </Stack>
+  );
+}
+
+/**
+ * How to give a cluster's agents its ingest key: a `kubectl create secret` command (with the key,
+ * shown this once) and the capture container's env, every variable named.
+ */
+export function AgentEnrollmentPanel({ clusterId, secret }: { clusterId: string; secret: string }) {
+  const [collector, setCollector] = useState(() =>
+    typeof window === "undefined" ? { host: "", port: "443" } : defaultCollector(window.location),
+  );
+  return (
+    <Stack gap="sm">
+      <Text size="sm">
+        Agents report to this server. The address must be reachable over HTTPS from the cluster&apos;s nodes
+        (change it if they reach the server by another name).
+      </Text>
+      <Group grow align="flex-start">
+        <TextInput
+          label="VSENSOR_HOSTNAME"
+          description="Host name or IP address"
+          ff="monospace"
+          value={collector.host}
+          onChange={(event) => setCollector({ ...collector, host: event.currentTarget.value.trim() })}
+        />
+        <TextInput
+          label="VSENSOR_PORT"
+          description="HTTPS port"
+          ff="monospace"
+          value={collector.port}
+          onChange={(event) => setCollector({ ...collector, port: event.currentTarget.value.trim() })}
+        />
+      </Group>
+      <CopyBlock
+        title={`1. The Secret ${ENROLLMENT_SECRET_NAME} in namespace ${ENROLLMENT_NAMESPACE}`}
+        text={secretCommand({ secret })}
+        copyLabel="Copy command"
+      />
+      <CopyBlock
+        title="2. The agent's environment"
+        text={envSnippet({ clusterId, host: collector.host, port: collector.port })}
+        copyLabel="Copy env"
+      />
+      <Text size="xs" c="dimmed">
+        TAPFLEET_CLUSTER_ID names the cluster; VSENSOR_HMAC_KEY comes from the Secret; set VSENSOR_TLS_CA_FILE
+        to the CA&apos;s PEM file when this server&apos;s certificate is signed by a private CA. Installing
+        the sensor from this cluster&apos;s page sets all of them.
+      </Text>
+    </Stack>
+  );
+}
