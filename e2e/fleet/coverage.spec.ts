@@ -62,7 +62,14 @@ test("[fleet]: the Fleet page lists a connected cluster with its coverage; its p
   await row.getByRole("link", { name: CLUSTER }).click();
   await expect(page).toHaveURL(new RegExp(`/clusters/${CLUSTER}$`));
   await expect(page.getByRole("heading", { name: CLUSTER, level: 1 })).toBeVisible();
-  await expect(page.getByRole("group", { name: "DaemonSet tapfleet/tapfleet-sensor" })).toBeVisible();
+  const card = page.getByRole("group", { name: "DaemonSet tapfleet/tapfleet-sensor" });
+  await expect(card).toBeVisible();
+  // The columns of `kubectl get ds -o wide`: every node runs a Ready pod of the first generation.
+  const status = card.getByRole("table", { name: "DaemonSet status" });
+  for (const column of ["DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE"])
+    await expect(status.locator(`[data-column="${column}"]`)).toHaveText("3");
+  await expect(card).toContainText("Rolled out");
+  await expect(card).toContainText("Generation 1 · observed 1");
   const table = page.getByRole("table", { name: "Nodes" });
   for (const node of ["node-1", "node-2", "node-3"])
     await expect(table.locator(`[data-node="${node}"]`)).toHaveAttribute("data-state", "starting");
@@ -74,6 +81,23 @@ test("[fleet]: the Fleet page lists a connected cluster with its coverage; its p
   const tainted = table.locator('[data-node="node-2"]');
   await expect(tainted).toHaveAttribute("data-state", "excluded", { timeout: 2_000 });
   await expect(tainted).toContainText("Taint dedicated=db:NoSchedule is not tolerated.");
+  // …and the DaemonSet no longer wants a pod there (its pod stays: the taint does not evict).
+  await expect(status.locator('[data-column="DESIRED"]')).toHaveText("2");
+  await expect(status.locator('[data-column="CURRENT"]')).toHaveText("3");
+
+  // A new image the controller leaves to the pods' deletion (OnDelete): rolling out, none up to date.
+  const daemonSet = structuredClone(sim.store.get("daemonsets.apps", "tapfleet", "tapfleet-sensor")!);
+  const spec = daemonSet.spec as {
+    updateStrategy?: unknown;
+    template: { spec: { containers: { image: string }[] } };
+  };
+  spec.updateStrategy = { type: "OnDelete" };
+  spec.template.spec.containers[0]!.image = "tapfleet/agent:2";
+  sim.store.update("daemonsets.apps", daemonSet);
+  await expect(card).toContainText("Rolling out");
+  await expect(card).toContainText("Generation 2 · observed 2");
+  await expect(status.locator('[data-column="UP-TO-DATE"]')).toHaveText("0");
+  await screenshots(page, "cluster-rolling-out");
 });
 
 test("[fleet]: the nodes table's state filter and search land in the URL and survive a reload", async ({

@@ -34,6 +34,7 @@ import { formatRate } from "../sensor-detail/units";
 import type { InventoryEvent } from "./apply-node-event";
 import { SensorInstallSection } from "../sensor-install/sensor-install-section";
 import { DebugLevelCard } from "../debug-level/debug-level-card";
+import { DaemonSetStatusTable } from "./daemonset-status";
 import { NodesTable } from "./nodes-table";
 
 export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
@@ -221,8 +222,9 @@ export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
                   {summary.coveragePercent === null ? "—" : `${summary.coveragePercent.toFixed(1)} %`}
                 </Text>
               </Group>
-              <Text size="xs" c="dimmed" mb="xs">
-                Desired (targeted) {summary.targeted} · covered {summary.covered} · nodes{" "}
+              <DaemonSetStatusTable status={record.daemonSetStatus[key]} />
+              <Text size="xs" c="dimmed" mt="sm" mb="xs">
+                Coverage: targeted {summary.targeted} · covered {summary.covered} · nodes{" "}
                 {Object.values(summary.counts).reduce((a, b) => a + b, 0)}
               </Text>
               <StateBar counts={summary.counts} size="sm" />
