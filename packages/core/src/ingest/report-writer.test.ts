@@ -17,7 +17,11 @@ const errors: string[] = [];
 beforeAll(async () => {
   database = await createTestDatabase();
   db = createDb({ url: database.url, maxConnections: 2 });
-  pool = createPgPool({ url: database.url, max: 2 });
+  pool = createPgPool({
+    url: database.url,
+    max: 2,
+    onError: (error) => errors.push(`pool: ${error.message}`),
+  });
   bus = await createLiveBus({ url: database.url });
   writer = createReportWriter({ pool, bus, onError: (_error, context) => errors.push(context) });
 });
