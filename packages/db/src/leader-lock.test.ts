@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startLeaderLock, type LeaderLock, type LeaderLockOptions } from "./leader-lock.ts";
@@ -108,20 +109,61 @@ describe("leader lock", () => {
   });
 
   it("keeps trying while the database is unreachable, and reports why", async () => {
+    // Nothing listens on port 1, so each attempt is refused at once; the test
+    // waits for this lock's own second report (not the shared list's length,
+    // which a lock of an earlier test once grew).
+    const own: string[] = [];
     let secondAttempt!: () => void;
     const retried = new Promise<void>((resolve) => (secondAttempt = resolve));
     const lock = await start({
       url: "postgresql://nobody@127.0.0.1:1/none",
       checkTimeoutMs: 500,
       onError: (error) => {
-        errors.push(error.message);
-        if (errors.length === 2) secondAttempt();
+        own.push(error.message);
+        if (own.length === 2) secondAttempt();
       },
     });
     expect(lock.isLeader()).toBe(false);
-    expect(errors[0]).toMatch(/cannot connect for the leader lock/);
+    expect(own[0]).toMatch(/cannot connect for the leader lock/);
     await retried;
-    expect(errors[1]).toMatch(/cannot connect for the leader lock/);
+    expect(own[1]).toMatch(/cannot connect for the leader lock/);
     expect(lock.isLeader()).toBe(false);
+  });
+
+  it("reports nothing once closed, even with a connection attempt under way", async () => {
+    // A server that accepts connections and never answers: every attempt hangs until closed or timed out.
+    const sockets: Socket[] = [];
+    let secondConnection!: () => void;
+    const retrying = new Promise<void>((resolve) => (secondConnection = resolve));
+    const silent = createServer((socket) => {
+      sockets.push(socket);
+      if (sockets.length === 2) secondConnection();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const own: string[] = [];
+      let reportedAgain!: () => void;
+      const reported = new Promise<void>((resolve) => (reportedAgain = resolve));
+      const lock = await start({
+        url: `postgresql://nobody@127.0.0.1:${port}/none`,
+        checkTimeoutMs: 300,
+        retryIntervalMs: 10,
+        onError: (error) => {
+          own.push(error.message);
+          if (own.length > 1) reportedAgain();
+        },
+      });
+      expect(own).toEqual([expect.stringMatching(/cannot connect for the leader lock/)]);
+      await retrying;
+      const closedSocket = new Promise<void>((resolve) => sockets[1]!.once("close", () => resolve()));
+      await lock.close();
+      // The attempt under way was ended by closing, not left to time out and report.
+      await Promise.race([closedSocket, reported]);
+      expect(own).toHaveLength(1);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });

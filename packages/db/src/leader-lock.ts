@@ -3,6 +3,7 @@
 // The lock lives on a dedicated connection, so it is released by PostgreSQL
 // itself when the holder dies; the holder steps down the moment it sees that
 // connection fail, because from then on another replica may hold the lock.
+import { Socket } from "node:net";
 import pg from "pg";
 
 /** The advisory lock key: "tapfleet" in ASCII, as a signed 64-bit integer. */
@@ -43,9 +44,17 @@ export async function startLeaderLock(options: LeaderLockOptions): Promise<Leade
   const checkTimeoutMs = options.checkTimeoutMs ?? 2000;
   const listeners = new Set<(leader: boolean) => void>();
   let client: pg.Client | undefined;
+  /** The socket of a connection being opened, so that closing ends it rather than waits for it. */
+  let connecting: Socket | undefined;
+  /** The attempt under way, which closing waits for so that nothing is reported after it. */
+  let running: Promise<void> | undefined;
   let leader = false;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
+
+  const report = (error: Error) => {
+    if (!closed) options.onError?.(error);
+  };
 
   const setLeader = (value: boolean) => {
     if (leader === value) return;
@@ -59,7 +68,7 @@ export async function startLeaderLock(options: LeaderLockOptions): Promise<Leade
     client = undefined;
     const wasLeader = leader;
     setLeader(false);
-    options.onError?.(
+    report(
       wasLeader ? new Error("lost the leader lock's connection; stepped down", { cause: error }) : error,
     );
     // Ending the connection releases the lock on the server if it still holds it.
@@ -68,8 +77,11 @@ export async function startLeaderLock(options: LeaderLockOptions): Promise<Leade
   };
 
   const connect = async (): Promise<pg.Client> => {
+    const socket = new Socket();
     const next = new pg.Client({
       connectionString: options.url,
+      // Our own socket: pg's end() does not stop a connect that waits for the server's answer.
+      stream: () => socket,
       application_name: LEADER_LOCK_APPLICATION_NAME,
       connectionTimeoutMillis: checkTimeoutMs,
       query_timeout: checkTimeoutMs,
@@ -77,11 +89,14 @@ export async function startLeaderLock(options: LeaderLockOptions): Promise<Leade
     });
     next.on("error", (error) => lose(next, error));
     next.on("end", () => lose(next, new Error("the leader lock's connection closed")));
+    connecting = socket;
     try {
       await next.connect();
     } catch (error) {
       void next.end().catch(() => undefined);
       throw error;
+    } finally {
+      connecting = undefined;
     }
     if (closed) {
       await next.end().catch(() => undefined);
@@ -112,7 +127,9 @@ export async function startLeaderLock(options: LeaderLockOptions): Promise<Leade
   function schedule(ms: number): void {
     if (closed) return;
     clearTimeout(timer);
-    timer = setTimeout(() => void tick(), ms);
+    timer = setTimeout(() => {
+      running = tick();
+    }, ms);
     timer.unref();
   }
 
@@ -122,7 +139,7 @@ export async function startLeaderLock(options: LeaderLockOptions): Promise<Leade
     try {
       await attempt();
     } catch (error) {
-      options.onError?.(
+      report(
         new Error("cannot connect for the leader lock; retrying", {
           cause: error instanceof Error ? error : new Error(String(error)),
         }),
@@ -143,12 +160,15 @@ export async function startLeaderLock(options: LeaderLockOptions): Promise<Leade
     async close() {
       closed = true;
       clearTimeout(timer);
+      // An attempt under way ends now: its connection is closed here or below.
+      connecting?.destroy();
       const current = client;
       client = undefined;
       setLeader(false);
       listeners.clear();
       // Closing the session releases every advisory lock it holds.
       await current?.end().catch(() => undefined);
+      await running;
     },
   };
 }
