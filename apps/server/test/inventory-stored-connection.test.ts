@@ -3,9 +3,11 @@
 // leader reads.
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { daemonSetFixture } from "@tapfleet/kube-sim/testing";
+import { removeCluster } from "@tapfleet/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { readSse } from "./sse.ts";
 
 let t: TestServer;
 let sim: RunningSimCluster;
@@ -72,5 +74,47 @@ describe("a connection stored over REST", () => {
       until: (answer) =>
         (answer.json as unknown as NodesPage).items.some((item) => item.nodeName === "late-node"),
     });
+  });
+});
+
+describe("a removed cluster", () => {
+  it("leaves no inventory behind, and the leader stops watching it and tells open pages", async () => {
+    expect((await rest("POST", "/clusters", { id: "removed" })).status).toBe(200);
+    const saved = await rest("PUT", "/clusters/removed/connection", {
+      kubeconfig: sim.kubeconfig(),
+      context: sim.name,
+    });
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+    await waitFor(() => rest("GET", "/clusters/removed/nodes"), {
+      what: "the cluster's nodes in the inventory",
+      timeoutMs: 15_000,
+      until: (answer) =>
+        answer.status === 200 && (answer.json as unknown as NodesPage).items.some((item) => !item.stale),
+    });
+    const controller = new AbortController();
+    const input = encodeURIComponent(JSON.stringify({ clusterId: "removed" }));
+    const live = await fetch(`${t.url}/trpc/inventory.live?input=${input}`, {
+      headers: { authorization: `Bearer ${operator}`, accept: "text/event-stream" },
+      signal: controller.signal,
+    });
+    expect(live.status).toBe(200);
+
+    expect(await removeCluster({ db: t.db, clusterId: "removed" })).toBe(true);
+    // Gone with the cluster, in the same transaction.
+    expect(await t.db.inventoryCoverage.count({ where: { clusterId: "removed" } })).toBe(0);
+    expect(await t.db.inventoryCluster.count({ where: { clusterId: "removed" } })).toBe(0);
+
+    // The leader's reconciliation stops the cluster's runtime and announces the removal.
+    await readSse(live).readUntil<{ type: string; clusterId?: string }>(
+      (messages) => messages.some((m) => m.type === "cluster-removed" && m.clusterId === "removed"),
+      20_000,
+    );
+    controller.abort();
+    // The stopped runtime wrote nothing back, and the fleet coverage no longer lists the cluster.
+    expect(await t.db.inventoryCoverage.count({ where: { clusterId: "removed" } })).toBe(0);
+    expect(await t.db.inventoryCluster.count({ where: { clusterId: "removed" } })).toBe(0);
+    const coverage = await rest("GET", "/coverage");
+    expect(coverage.status).toBe(200);
+    expect(JSON.stringify(coverage.json)).not.toContain('"removed"');
   });
 });

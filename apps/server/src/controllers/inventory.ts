@@ -6,7 +6,9 @@
 
 import {
   deleteInventoryExcept,
+  INVENTORY_TOPIC,
   markInventoryStale,
+  publishTopicMany,
   startClusterInventory,
   STATS_TOPIC,
   subscribeTopic,
@@ -91,17 +93,29 @@ export function createInventoryController(options: InventoryControllerOptions): 
         while (!signal.aborted) {
           const connections = await options.connections.listClusterConnections();
           const wanted = new Map(connections.map((c) => [c.clusterId, c]));
+          const removed = new Set<string>();
           for (const [clusterId, { fingerprint: known, runtime }] of runtimes) {
             const connection = wanted.get(clusterId);
             if (connection && fingerprint(connection) === known) continue;
             runtimes.delete(clusterId);
             await runtime.stop();
+            if (!connection) removed.add(clusterId);
             logger.info(
               { clusterId },
               connection ? "cluster connection changed" : "cluster connection removed",
             );
           }
-          await deleteInventoryExcept({ db, clusterIds: [...wanted.keys()] });
+          // After the runtimes stopped, so no batch of theirs writes the rows back.
+          for (const clusterId of await deleteInventoryExcept({ db, clusterIds: [...wanted.keys()] }))
+            removed.add(clusterId);
+          if (removed.size > 0)
+            await publishTopicMany(
+              bus,
+              INVENTORY_TOPIC,
+              [...removed].map((clusterId) => ({ type: "cluster-removed" as const, clusterId })),
+            ).catch((error: unknown) =>
+              logger.warn({ err: error }, "publishing the removal of a cluster's inventory failed"),
+            );
           for (const connection of connections) {
             if (runtimes.has(connection.clusterId) || signal.aborted) continue;
             try {

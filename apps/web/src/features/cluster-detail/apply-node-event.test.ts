@@ -78,6 +78,9 @@ describe("applyNodeEvent", () => {
     expect(removed?.pages[0]?.items).toEqual([]);
     expect(applyNodeEvent(data, { type: "resync", clusterId: "eu" }, none, "eu")).toBeNull();
     expect(applyNodeEvent(data, { type: "resync", clusterId: "us" }, none, "eu")).toBe(data);
+    // The cluster itself removed: the pages are read again (and find nothing).
+    expect(applyNodeEvent(data, { type: "cluster-removed", clusterId: "eu" }, none, "eu")).toBeNull();
+    expect(applyNodeEvent(data, { type: "cluster-removed", clusterId: "us" }, none, "eu")).toBe(data);
     expect(applyNodeEvent(data, nodeEvent("node-1", "covered", "s2"), none, "eu")).toBeNull();
     expect(applyNodeEvent(data, { type: "cluster", clusterId: "eu" }, none, "eu")).toBe(data);
   });

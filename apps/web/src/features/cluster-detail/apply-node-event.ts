@@ -20,7 +20,8 @@ export type InventoryEvent =
       daemonSet: { namespace: string; name: string };
     }
   | { type: "cluster"; clusterId: string }
-  | { type: "resync"; clusterId: string };
+  | { type: "resync"; clusterId: string }
+  | { type: "cluster-removed"; clusterId: string };
 
 const sameRow = (
   a: { nodeName: string; daemonSet: { namespace: string; name: string } },
@@ -65,7 +66,7 @@ export function applyNodeEvent(
 ): InfiniteData<NodesPage> | null {
   if (event.type === "cluster") return data;
   if (event.type !== "node" && event.clusterId !== clusterId) return data;
-  if (event.type === "resync") return null;
+  if (event.type === "resync" || event.type === "cluster-removed") return null;
   if (event.type === "node-removed") {
     const present = data.pages.some((page) => page.items.some((item) => sameRow(item, event)));
     return present ? mapItems(data, (items) => items.filter((item) => !sameRow(item, event))) : data;

@@ -62,7 +62,7 @@ export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
           emit({ type: "resync", clusterId });
         },
         onData: (event) => {
-          if (event.type === "cluster") {
+          if (event.type === "cluster" || event.type === "cluster-removed") {
             void queryClient.invalidateQueries({ queryKey: trpc.inventory.coverage.queryKey() });
             void queryClient.invalidateQueries({ queryKey: trpc.clusters.get.queryKey({ id: clusterId }) });
           }

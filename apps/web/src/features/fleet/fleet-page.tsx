@@ -40,7 +40,7 @@ type Cluster = RouterOutputs["clusters"]["list"]["items"][number];
 
 /** A summary of the fleet's coverage changes with every cluster message: read the totals again. */
 const refetchOnClusterChange = (data: Coverage, event: { type: string }) =>
-  event.type === "cluster" ? null : data;
+  event.type === "cluster" || event.type === "cluster-removed" ? null : data;
 
 interface Row {
   cluster: Cluster;

@@ -140,16 +140,18 @@ export async function markInventoryStale(options: { db: Db }): Promise<void> {
   ]);
 }
 
-/** Forgets the inventory of clusters no longer watched (disconnected or deleted). */
+/** Forgets the inventory of clusters no longer watched (disconnected or deleted); returns the clusters it forgot. */
 export async function deleteInventoryExcept(options: {
   db: Db;
   clusterIds: readonly string[];
-}): Promise<void> {
+}): Promise<string[]> {
   const keep = [...options.clusterIds];
-  await options.db.$transaction([
+  const [, clusters] = await options.db.$transaction([
     options.db.inventoryCoverage.deleteMany({ where: { clusterId: { notIn: keep } } }),
-    options.db.inventoryCluster.deleteMany({ where: { clusterId: { notIn: keep } } }),
+    options.db.$queryRaw<Array<{ clusterId: string }>>`
+      DELETE FROM "InventoryCluster" WHERE NOT ("clusterId" = ANY(${keep}::text[])) RETURNING "clusterId"`,
   ]);
+  return clusters.map((row) => row.clusterId);
 }
 
 /** The rows the leader wrote last for a cluster: a new term starts from them, so `since` survives. */

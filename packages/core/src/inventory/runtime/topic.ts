@@ -86,6 +86,8 @@ export const ZInventoryLiveMessageSchema = z.discriminatedUnion("type", [
   }),
   /** Too much changed at once (a first sync, a relist): read the cluster's nodes again. */
   z.object({ type: z.literal("resync"), clusterId: z.string() }),
+  /** The cluster is no longer watched (its connection or the cluster was removed): drop it. */
+  z.object({ type: z.literal("cluster-removed"), clusterId: z.string() }),
 ]);
 export type InventoryLiveMessage = z.output<typeof ZInventoryLiveMessageSchema>;
 
