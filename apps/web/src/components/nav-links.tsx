@@ -3,6 +3,7 @@
 import { NavLink } from "@mantine/core";
 import {
   IconAccessPoint,
+  IconAdjustmentsHorizontal,
   IconHistory,
   IconKey,
   IconRadar,
@@ -28,6 +29,7 @@ const mainItems: NavItem[] = [
   { label: "Fleet", href: "/fleet", icon: IconRadar },
   { label: "Clusters", href: "/clusters", icon: IconServer2 },
   { label: "Sensors", href: "/sensors", icon: IconAccessPoint },
+  { label: "Configuration", href: "/configuration", icon: IconAdjustmentsHorizontal },
 ];
 
 const settingsItems: NavItem[] = [
