@@ -81,9 +81,10 @@ test("[fleet]: the Fleet page lists a connected cluster with its coverage; its p
   const tainted = table.locator('[data-node="node-2"]');
   await expect(tainted).toHaveAttribute("data-state", "excluded", { timeout: 2_000 });
   await expect(tainted).toContainText("Taint dedicated=db:NoSchedule is not tolerated.");
-  // …and the DaemonSet no longer wants a pod there (its pod stays: the taint does not evict).
+  // …and the DaemonSet no longer wants a pod there: its pod stays (the taint does not evict), misscheduled.
   await expect(status.locator('[data-column="DESIRED"]')).toHaveText("2");
-  await expect(status.locator('[data-column="CURRENT"]')).toHaveText("3");
+  await expect(status.locator('[data-column="CURRENT"]')).toHaveText("2");
+  await expect(card).toContainText("1 misscheduled");
 
   // A new image the controller leaves to the pods' deletion (OnDelete): rolling out, none up to date.
   const daemonSet = structuredClone(sim.store.get("daemonsets.apps", "tapfleet", "tapfleet-sensor")!);
