@@ -70,6 +70,10 @@ test("[fleet]: the Fleet page lists a connected cluster with its coverage; its p
     await expect(status.locator(`[data-column="${column}"]`)).toHaveText("3");
   await expect(card).toContainText("Rolled out");
   await expect(card).toContainText("Generation 1 · observed 1");
+  // The DaemonSet's own Kubernetes events, read from the cluster: the controller created a pod per node.
+  await expect(page.getByRole("table", { name: "Events of DaemonSet tapfleet-sensor" })).toContainText(
+    "SuccessfulCreate",
+  );
   const table = page.getByRole("table", { name: "Nodes" });
   for (const node of ["node-1", "node-2", "node-3"])
     await expect(table.locator(`[data-node="${node}"]`)).toHaveAttribute("data-state", "starting");

@@ -31,6 +31,7 @@ import { StaleMark, StateBar, StateCounts } from "../fleet/coverage-badges";
 import { sumRates } from "../fleet/live-rates";
 import { useLiveRates } from "../fleet/use-live-rates";
 import { formatRate } from "../sensor-detail/units";
+import { KubeEventsList } from "../sensor-detail/kube-events-list";
 import type { InventoryEvent } from "./apply-node-event";
 import { SensorInstallSection } from "../sensor-install/sensor-install-section";
 import { DebugLevelCard } from "../debug-level/debug-level-card";
@@ -244,14 +245,28 @@ export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
       <Title order={2} size="h4" mt="xl" mb="sm">
         Events
       </Title>
-      <Paper withBorder p="lg" radius="md">
-        <EmptyState
-          icon={<IconCalendarEvent />}
-          variant="light"
-          title="No events recorded yet"
-          description="Events appear here once Tapfleet records the cluster's Kubernetes events for its sensor pods and nodes. Until then, each node's state and reason in the table above say what happened last."
-        />
-      </Paper>
+      {daemonSets.length === 0 ? (
+        <Paper withBorder p="lg" radius="md">
+          <EmptyState
+            icon={<IconCalendarEvent />}
+            variant="light"
+            title="No sensor DaemonSet to show events for"
+            description="The Kubernetes events of each sensor DaemonSet appear here once the cluster is connected and a sensor DaemonSet is found. A node's own events are on its sensor page."
+          />
+        </Paper>
+      ) : (
+        daemonSets.map(([key]) => {
+          const [namespace = "", name = ""] = key.split("/");
+          return (
+            <Paper key={key} withBorder p="md" radius="md" mb="md">
+              <Text fw={600} ff="monospace" size="sm" mb="xs">
+                DaemonSet {key}
+              </Text>
+              <KubeEventsList clusterId={clusterId} target={{ kind: "DaemonSet", namespace, name }} />
+            </Paper>
+          );
+        })
+      )}
 
       {canManage ? (
         <ConnectClusterModal
