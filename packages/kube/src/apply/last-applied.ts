@@ -34,7 +34,7 @@ export function encodeLikeKubectl(value: unknown): string {
 }
 
 interface WithMetadata {
-  metadata: { annotations?: Record<string, string> | undefined } & Record<string, unknown>;
+  metadata: { annotations?: Record<string, string> | undefined };
 }
 
 /**
