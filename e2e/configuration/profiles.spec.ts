@@ -1,12 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { expect, test } from "@playwright/test";
-import {
-  encodeStatsReport,
-  INGEST_PATHS,
-  PROTOCOL_VERSION,
-  signRequest,
-  type StatsReport,
-} from "../../packages/sensor/src/protocol.ts";
+import { agentStatsReport, signedStatsReport } from "../support/agent-reports.ts";
 import { ADMIN, apiSignIn, signIn } from "../support/fixtures.ts";
 
 test.use({ viewport: { width: 1440, height: 900 } });
@@ -22,36 +15,12 @@ test.beforeAll(async ({ request }) => {
   expect(created.status(), await created.text()).toBe(200);
   const cluster = (await created.json()) as { keyId: string; secret: string };
   // One agent report listing the node's interfaces, signed as a real agent signs it.
-  const report: StatsReport = {
-    protocolVersion: PROTOCOL_VERSION,
-    agent: {
-      clusterId: CLUSTER,
-      nodeName: "eu-node-1",
-      podName: "tapfleet-agent-eu-node-1",
-      agentVersion: "0.3.1",
-      configHash: "0123456789abcdef",
-      startedAt: Date.now() - 60_000,
-      sequence: 0,
-    },
-    sentAt: Date.now(),
-    interfaces: [],
-    nodeInterfaces: ["cni0", "eth0", "eth1", "lo", "veth3f2a"],
-    upload: { chunksSent: 0, bytesSent: 0, chunksDropped: {} },
-  };
-  const body = Buffer.from(encodeStatsReport(report));
-  const headers = signRequest({
-    method: "POST",
-    path: INGEST_PATHS.reports,
-    body,
-    keyId: cluster.keyId,
-    key: cluster.secret,
-    now: Date.now(),
-    nonce: randomBytes(16).toString("base64url"),
-  });
-  const sent = await request.post(INGEST_PATHS.reports, {
-    headers: { ...headers, "content-type": "application/json" },
-    data: body,
-  });
+  const report = agentStatsReport(
+    { clusterId: CLUSTER, nodeName: "eu-node-1", sequence: 0 },
+    { nodeInterfaces: ["cni0", "eth0", "eth1", "lo", "veth3f2a"] },
+  );
+  const signed = signedStatsReport(cluster, report);
+  const sent = await request.post(signed.path, { headers: signed.headers, data: signed.body });
   expect(sent.status(), await sent.text()).toBe(200);
 });
 

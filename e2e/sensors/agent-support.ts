@@ -1,36 +1,13 @@
 // What a sensor's agent sends, signed with its cluster's ingest key, for the sensors tests.
-import { randomBytes } from "node:crypto";
 import { expect, type APIRequestContext } from "@playwright/test";
-import {
-  encodeStatsReport,
-  INGEST_PATHS,
-  signRequest,
-  type InterfaceStats,
-} from "../../packages/sensor/src/protocol.ts";
+import { type InterfaceStats } from "../../packages/sensor/src/protocol.ts";
+import { agentStatsReport, signedStatsReport, type IngestKey } from "../support/agent-reports.ts";
 import { ADMIN, apiSignIn } from "../support/fixtures.ts";
-
-export interface IngestKey {
-  keyId: string;
-  secret: string;
-}
 
 export interface FakeAgent {
   clusterId: string;
   nodeName: string;
   podName: string;
-}
-
-/** The signature headers of an agent's request. */
-export function agentRequest(key: IngestKey, method: "GET" | "POST", path: string, body: Uint8Array) {
-  return signRequest({
-    method,
-    path,
-    body,
-    keyId: key.keyId,
-    key: key.secret,
-    now: Date.now(),
-    nonce: randomBytes(16).toString("base64url"),
-  });
 }
 
 const startedAt = Date.now() - 60_000;
@@ -78,21 +55,15 @@ export async function sendReport(
   agent: FakeAgent,
   report: { sequence: number; reportIntervalSeconds?: number; interfaces?: InterfaceStats[] },
 ): Promise<void> {
-  const body = Buffer.from(
-    encodeStatsReport({
-      protocolVersion: 1,
-      agent: agentIdentity(agent, report.sequence),
-      sentAt: Date.now(),
+  const signed = signedStatsReport(
+    key,
+    agentStatsReport(agentIdentity(agent, report.sequence), {
       ...(report.reportIntervalSeconds === undefined
         ? {}
         : { reportIntervalSeconds: report.reportIntervalSeconds }),
       interfaces: report.interfaces ?? [],
-      upload: { chunksSent: 0, bytesSent: 0, chunksDropped: {} },
     }),
   );
-  const sent = await request.post(INGEST_PATHS.reports, {
-    headers: { ...agentRequest(key, "POST", INGEST_PATHS.reports, body), "content-type": "application/json" },
-    data: body,
-  });
+  const sent = await request.post(signed.path, { headers: signed.headers, data: signed.body });
   expect(sent.status(), await sent.text()).toBe(200);
 }

@@ -9,7 +9,8 @@ import {
 } from "../../packages/sensor/src/protocol.ts";
 import { encodePcap, LINKTYPE } from "../../packages/sensor/src/pcap.ts";
 import { ADMIN, signIn } from "../support/fixtures.ts";
-import { agentIdentity, agentRequest, idleInterface, registerCluster, sendReport } from "./agent-support.ts";
+import { signAgentRequest } from "../support/agent-reports.ts";
+import { agentIdentity, idleInterface, registerCluster, sendReport } from "./agent-support.ts";
 
 const CLUSTER = "e2e-snapshots";
 const NODE = "snap-node";
@@ -87,7 +88,7 @@ test("[sensors]: an operator requests a packet snapshot from the sensors page, t
 
   // The agent polls, captures and uploads (here by hand, with the cluster's key).
   const poll = await request.get(actionPollPath(NODE), {
-    headers: agentRequest(key, "GET", actionPollPath(NODE), new Uint8Array(0)),
+    headers: signAgentRequest(key, "GET", actionPollPath(NODE), new Uint8Array(0)),
   });
   expect(poll.status(), await poll.text()).toBe(200);
   const actions = ((await poll.json()) as { actions: SensorAction[] }).actions;
@@ -114,7 +115,7 @@ test("[sensors]: an operator requests a packet snapshot from the sensors page, t
   );
   const uploaded = await request.post(INGEST_PATHS.actionResults, {
     headers: {
-      ...agentRequest(key, "POST", INGEST_PATHS.actionResults, result),
+      ...signAgentRequest(key, "POST", INGEST_PATHS.actionResults, result),
       "content-type": CONTENT_TYPES.actionResult,
     },
     data: result,

@@ -2,7 +2,7 @@
 // an operator requests a pcap snapshot, the agent's signed poll picks it up,
 // its signed result closes it, and the pcap downloads. Every refusal leaves
 // the action as it was.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { ErrorResponse } from "@tapfleet/api";
 import { expireSensorActions } from "@tapfleet/core";
 import { createLiveBus, type LiveBus } from "@tapfleet/db";
@@ -11,18 +11,19 @@ import {
   CONTENT_TYPES,
   encodeActionResultUpload,
   encodePcap,
-  encodeStatsReport,
   INGEST_PATHS,
   LINKTYPE,
   MAX_ACTION_RESULT_BODY_BYTES,
   PROTOCOL_VERSION,
-  signRequest,
   type ActionResultMetadata,
   type SensorAction,
+  type SignRequestOptions,
+  type StatsReport,
 } from "@tapfleet/sensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./harness.ts";
 import { readSse } from "./sse.ts";
+import { agentStatsReport, postStatsReport, signAgentRequest } from "../../../e2e/support/agent-reports.ts";
 
 let t: TestServer;
 /** The live bus, as another replica would hold it, for the core functions called directly. */
@@ -49,34 +50,13 @@ function sign(
   method: "GET" | "POST",
   path: string,
   body: Uint8Array,
-  overrides: Record<string, unknown> = {},
+  overrides: Partial<SignRequestOptions> = {},
 ) {
-  return signRequest({
-    method,
-    path,
-    body,
-    keyId: cluster.keyId,
-    key: cluster.secret,
-    now: Date.now(),
-    nonce: randomBytes(16).toString("base64url"),
-    ...overrides,
-  });
+  return signAgentRequest(cluster, method, path, body, overrides);
 }
 
-async function sendReport(nodeName: string, extra: Record<string, unknown> = {}) {
-  const body = encodeStatsReport({
-    protocolVersion: PROTOCOL_VERSION,
-    agent: identity(nodeName),
-    sentAt: Date.now(),
-    interfaces: [],
-    upload: { chunksSent: 0, bytesSent: 0, chunksDropped: {} },
-    ...extra,
-  });
-  const response = await fetch(`${t.url}${INGEST_PATHS.reports}`, {
-    method: "POST",
-    headers: { ...sign("POST", INGEST_PATHS.reports, Buffer.from(body)), "content-type": "application/json" },
-    body,
-  });
+async function sendReport(nodeName: string, extra: Partial<StatsReport> = {}) {
+  const response = await postStatsReport(t.url, cluster, agentStatsReport(identity(nodeName), extra));
   return response.status;
 }
 

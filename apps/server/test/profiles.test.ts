@@ -3,15 +3,8 @@
 // saved since, the contract's rules (and libpcap) at the server with nothing
 // saved on a refusal, roles, audit entries, overrides with their source, and
 // the interface preview from what real signed agent reports said.
-import { randomBytes } from "node:crypto";
-import {
-  encodeStatsReport,
-  INGEST_PATHS,
-  PROTOCOL_VERSION,
-  signRequest,
-  type StatsReport,
-} from "@tapfleet/sensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agentStatsReport, postStatsReport } from "../../../e2e/support/agent-reports.ts";
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from "./harness.ts";
 
 let t: TestServer;
@@ -293,37 +286,11 @@ describe("cluster overrides and the interface preview", () => {
   });
 
   async function sendReport(nodeName: string, nodeInterfaces: string[] | undefined) {
-    const report: StatsReport = {
-      protocolVersion: PROTOCOL_VERSION,
-      agent: {
-        clusterId: cluster.clusterId,
-        nodeName,
-        podName: `tapfleet-agent-${nodeName}`,
-        agentVersion: "0.3.1",
-        configHash: "0123456789abcdef",
-        startedAt: Date.now() - 60_000,
-        sequence: 0,
-      },
-      sentAt: Date.now(),
-      interfaces: [],
-      ...(nodeInterfaces ? { nodeInterfaces } : {}),
-      upload: { chunksSent: 0, bytesSent: 0, chunksDropped: {} },
-    };
-    const body = Buffer.from(encodeStatsReport(report));
-    const headers = signRequest({
-      method: "POST",
-      path: INGEST_PATHS.reports,
-      body,
-      keyId: cluster.keyId,
-      key: cluster.secret,
-      now: Date.now(),
-      nonce: randomBytes(16).toString("base64url"),
-    });
-    const response = await fetch(`${t.url}${INGEST_PATHS.reports}`, {
-      method: "POST",
-      headers: { ...headers, "content-type": "application/json" },
-      body: new Uint8Array(body),
-    });
+    const report = agentStatsReport(
+      { clusterId: cluster.clusterId, nodeName, sequence: 0 },
+      nodeInterfaces ? { nodeInterfaces } : {},
+    );
+    const response = await postStatsReport(t.url, cluster, report);
     expect(response.status, await response.text()).toBe(200);
   }
 

@@ -1,18 +1,12 @@
 // Two server replicas over one PostgreSQL, as a larger installation runs
 // them behind a load balancer: a report taken by one reaches live subscribers
 // of the other, and a request replayed to the other replica is refused.
-import { randomBytes } from "node:crypto";
-import {
-  encodeStatsReport,
-  INGEST_PATHS,
-  PROTOCOL_VERSION,
-  signRequest,
-  type StatsReport,
-} from "@tapfleet/sensor";
+import { INGEST_PATHS } from "@tapfleet/sensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadServerEnv } from "../src/env.ts";
 import { createLogger, startServer, type RunningServer } from "../src/start.ts";
 import { ADMIN_PASSWORD, awaitLiveSummary, startTestServer, type TestServer } from "./harness.ts";
+import { agentStatsReport, signedStatsReport } from "../../../e2e/support/agent-reports.ts";
 
 let a: TestServer;
 let b: RunningServer;
@@ -41,42 +35,23 @@ afterAll(async () => {
 
 let sequence = 0;
 function signedReport(nodeName: string, packets: number) {
-  const report: StatsReport = {
-    protocolVersion: PROTOCOL_VERSION,
-    agent: {
-      clusterId: "multi",
-      nodeName,
-      podName: `pod-${nodeName}`,
-      agentVersion: "0.1.0",
-      configHash: "0123456789abcdef",
-      startedAt: Date.now() - 60_000,
-      sequence: sequence++,
+  const report = agentStatsReport(
+    { clusterId: "multi", nodeName, podName: `pod-${nodeName}`, agentVersion: "0.1.0", sequence: sequence++ },
+    {
+      interfaces: [
+        {
+          name: "eth0",
+          packets,
+          bytes: packets * 100,
+          kernelDrops: 0,
+          interfaceDrops: 0,
+          protocols: { ipv4: packets, ipv6: 0, tcp: packets, udp: 0, icmp: 0, other: 0 },
+          topTalkers: [],
+        },
+      ],
     },
-    sentAt: Date.now(),
-    interfaces: [
-      {
-        name: "eth0",
-        packets,
-        bytes: packets * 100,
-        kernelDrops: 0,
-        interfaceDrops: 0,
-        protocols: { ipv4: packets, ipv6: 0, tcp: packets, udp: 0, icmp: 0, other: 0 },
-        topTalkers: [],
-      },
-    ],
-    upload: { chunksSent: 0, bytesSent: 0, chunksDropped: {} },
-  };
-  const body = Buffer.from(encodeStatsReport(report));
-  const headers = signRequest({
-    method: "POST",
-    path: INGEST_PATHS.reports,
-    body,
-    keyId: cluster.keyId,
-    key: cluster.secret,
-    now: Date.now(),
-    nonce: randomBytes(16).toString("base64url"),
-  });
-  return { headers: { ...headers, "content-type": "application/json" }, body };
+  );
+  return signedStatsReport(cluster, report);
 }
 
 const post = async (base: string, request: ReturnType<typeof signedReport>) => {

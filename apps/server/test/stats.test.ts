@@ -1,17 +1,11 @@
 // Capture statistics over real HTTP: signed reports in, rates out, at the
 // resolution of the range; rollups that agree with the reports they sum; and
 // what a 7-day query costs with 7 days of reports stored.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { advanceStatsRollups } from "@tapfleet/core";
-import {
-  encodeStatsReport,
-  INGEST_PATHS,
-  PROTOCOL_VERSION,
-  signRequest,
-  type InterfaceStats,
-  type StatsReport,
-} from "@tapfleet/sensor";
+import { type InterfaceStats } from "@tapfleet/sensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agentStatsReport, postStatsReport } from "../../../e2e/support/agent-reports.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
 
 let t: TestServer;
@@ -52,37 +46,16 @@ async function sendReport(options: {
   sentAt: number;
   interfaces: InterfaceStats[];
 }): Promise<void> {
-  const report: StatsReport = {
-    protocolVersion: PROTOCOL_VERSION,
-    agent: {
+  const report = agentStatsReport(
+    {
       clusterId: cluster.clusterId,
       nodeName: options.nodeName,
-      podName: `tapfleet-agent-${options.nodeName}`,
-      agentVersion: "0.3.1",
-      configHash: "0123456789abcdef",
       startedAt: options.startedAt,
       sequence: options.sequence,
     },
-    sentAt: options.sentAt,
-    reportIntervalSeconds: 10,
-    interfaces: options.interfaces,
-    upload: { chunksSent: 0, bytesSent: 0, chunksDropped: {} },
-  };
-  const body = Buffer.from(encodeStatsReport(report));
-  const headers = signRequest({
-    method: "POST",
-    path: INGEST_PATHS.reports,
-    body,
-    keyId: cluster.keyId,
-    key: cluster.secret,
-    now: Date.now(),
-    nonce: randomBytes(16).toString("base64url"),
-  });
-  const response = await fetch(`${t.url}${INGEST_PATHS.reports}`, {
-    method: "POST",
-    headers: { ...headers, "content-type": "application/json" },
-    body: new Uint8Array(body),
-  });
+    { sentAt: options.sentAt, reportIntervalSeconds: 10, interfaces: options.interfaces },
+  );
+  const response = await postStatsReport(t.url, cluster, report);
   expect(response.status, await response.text()).toBe(200);
 }
 
