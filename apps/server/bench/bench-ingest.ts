@@ -16,13 +16,13 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { once } from "node:events";
 import { createPgPool } from "@tapfleet/db";
-import { findFreePort } from "@tapfleet/db/embedded";
 import { INGEST_PATHS, PROTOCOL_VERSION, signRequest, type StatsReport } from "@tapfleet/sensor";
+import { adminCookie, CLOCK_TICKS, cpuTicks, descendants, startBenchServer } from "./bench-support.ts";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -33,8 +33,7 @@ const MAX_RATE = Number(process.env.BENCH_MAX_RATE ?? 20_000);
 const WRK_THREADS = Number(process.env.BENCH_WRK_THREADS ?? 1);
 /** Extra environment for the server, as JSON (for experiments). */
 const SERVER_ENV = JSON.parse(process.env.BENCH_SERVER_ENV ?? "{}") as Record<string, string>;
-const root = path.resolve(import.meta.dirname, "../../..");
-const CLOCK_TICKS = 100;
+const ADMIN_PASSWORD = "bench-admin-password";
 
 function ensureWrk(): void {
   if (spawnSync("wrk", ["--version"]).error === undefined) return;
@@ -49,70 +48,22 @@ function ensureWrk(): void {
 }
 
 async function startServer() {
-  const dataDir = await mkdtemp(path.join(tmpdir(), "tapfleet-bench-"));
-  await chmod(dataDir, 0o755);
-  const port = await findFreePort();
-  const profile = process.env.BENCH_PROFILE_DIR
-    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
-    : [];
-  const child = spawn(
-    process.execPath,
-    [...profile, "--import", "tsx", path.join(root, "apps/server/src/main.ts")],
-    {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        LOG_LEVEL: "warn",
-        TAPFLEET_DATA_DIR: dataDir,
-        TAPFLEET_SERVE_DASHBOARD: "false",
-        TAPFLEET_ADMIN_PASSWORD: "bench-admin-password",
-        TAPFLEET_BENCH_BARE_ENDPOINT: "true",
-        ...SERVER_ENV,
-      },
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  child.stdout.resume();
-  let exited = false;
-  child.on("exit", () => (exited = true));
-  for (;;) {
-    if (exited) throw new Error("the server exited during start-up");
-    const ready = await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  const server = await startBenchServer({
+    adminPassword: ADMIN_PASSWORD,
+    profileDir: process.env.BENCH_PROFILE_DIR,
+    env: { TAPFLEET_SERVE_DASHBOARD: "false", TAPFLEET_BENCH_BARE_ENDPOINT: "true", ...SERVER_ENV },
+  });
+  const { dataDir } = server;
   // The embedded database, for counting what was stored.
   const pgDir = path.join(dataDir, "pg");
   const pgPort = (await readFile(path.join(pgDir, "postmaster.pid"), "utf8")).split("\n")[3]!.trim();
   const password = (await readFile(path.join(dataDir, "pg-password"), "utf8")).trim();
   const databaseUrl = `postgresql://tapfleet:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/tapfleet`;
-  return {
-    url,
-    port,
-    dataDir,
-    databaseUrl,
-    pid: child.pid!,
-    stop: async () => {
-      if (!exited) {
-        child.kill("SIGTERM");
-        await once(child, "exit");
-      }
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  return { ...server, databaseUrl };
 }
 
 async function registerCluster(url: string): Promise<{ keyId: string; secret: string }> {
-  const login = await fetch(`${url}/trpc/auth.login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username: "admin", password: "bench-admin-password" }),
-  });
-  const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
+  const cookie = await adminCookie(url, ADMIN_PASSWORD);
   const created = await fetch(`${url}/trpc/clusters.create`, {
     method: "POST",
     headers: { "content-type": "application/json", cookie },
@@ -195,37 +146,6 @@ async function prepareRequests(options: {
 }
 
 // --- CPU accounting from /proc: who used the two cores during a phase --------
-
-/** User and system time of a process, with that of its children it has waited for. */
-async function cpuTicks(pid: number, withReaped = false): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  const fields = stat
-    .slice(stat.lastIndexOf(")") + 2)
-    .split(" ")
-    .map(Number);
-  const own = (fields[11] ?? 0) + (fields[12] ?? 0);
-  return withReaped ? own + (fields[13] ?? 0) + (fields[14] ?? 0) : own;
-}
-
-async function descendants(pid: number): Promise<number[]> {
-  const children = new Map<number, number[]>();
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
-    const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    if (!children.has(parent)) children.set(parent, []);
-    children.get(parent)!.push(Number(entry));
-  }
-  const found: number[] = [];
-  const walk = (p: number) => {
-    for (const child of children.get(p) ?? []) {
-      found.push(child);
-      walk(child);
-    }
-  };
-  walk(pid);
-  return found;
-}
 
 async function machineTicks(): Promise<{ busy: number; total: number }> {
   const line = (await readFile("/proc/stat", "utf8")).split("\n")[0]!;

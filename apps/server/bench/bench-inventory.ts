@@ -25,21 +25,19 @@
 // - first page of a cluster's nodes over REST, with and without a state
 //   filter; reference: GET /healthz on the same server.
 // - the server's RSS and peak RSS (VmHWM) at the end.
-import { fork, spawn, type ChildProcess } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createWriteStream } from "node:fs";
-import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { findFreePort } from "@tapfleet/db/embedded";
 import { loadKubeConfig, startClusterWatch, type ClusterWatch } from "@tapfleet/kube";
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { daemonSetFixture } from "@tapfleet/kube-sim/testing";
+import { adminCookie, CLOCK_TICKS, cpuTicks, descendants, startBenchServer } from "./bench-support.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
-const CLOCK_TICKS = 100;
 const POLL_MS = 20;
 const ADMIN_PASSWORD = "bench-admin-password";
 const now = (): number => performance.timeOrigin + performance.now();
@@ -201,64 +199,18 @@ function startSimProcess(): SimProcess {
 
 // --- the server's process -------------------------------------------------------------------
 
-async function startServerProcess(profileDir: string | undefined, serveDashboard: boolean) {
-  const dataDir = await mkdtemp(path.join(tmpdir(), "tapfleet-bench-"));
-  await chmod(dataDir, 0o755);
-  const port = await findFreePort();
-  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  const child = spawn(
-    process.execPath,
-    [...profile, "--import", "tsx", path.join(root, "apps/server/src/main.ts")],
-    {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        LOG_LEVEL: "warn",
-        TAPFLEET_DATA_DIR: dataDir,
-        TAPFLEET_SERVE_DASHBOARD: String(serveDashboard),
-        TAPFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD,
-        TAPFLEET_DEMO: "off",
-      },
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  // The server's log (warnings and errors: LOG_LEVEL=warn), kept for the report.
-  const logFile = path.join(tmpdir(), `bench-inventory-server-${port}.log`);
-  child.stdout.pipe(createWriteStream(logFile));
-  let exited = false;
-  child.on("exit", () => (exited = true));
-  for (;;) {
-    if (exited) throw new Error("the server exited during start-up");
-    const ready = await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    await sleep(200);
-  }
-  return {
-    url,
-    logFile,
-    pid: child.pid!,
-    stop: async () => {
-      if (!exited) {
-        child.kill("SIGTERM");
-        await once(child, "exit");
-      }
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+function startServerProcess(profileDir: string | undefined, serveDashboard: boolean) {
+  return startBenchServer({
+    adminPassword: ADMIN_PASSWORD,
+    profileDir,
+    env: { TAPFLEET_SERVE_DASHBOARD: String(serveDashboard), TAPFLEET_DEMO: "off" },
+    // The server's log (warnings and errors: LOG_LEVEL=warn), kept for the report.
+    logFile: (port) => path.join(tmpdir(), `bench-inventory-server-${port}.log`),
+  });
 }
 
 async function operatorToken(url: string): Promise<{ token: string; cookie: string }> {
-  const login = await fetch(`${url}/trpc/auth.login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }),
-  });
-  const cookie = login.headers.getSetCookie()[0]?.split(";")[0];
-  if (!login.ok || !cookie) throw new Error(`logging in answered ${login.status}`);
+  const cookie = await adminCookie(url, ADMIN_PASSWORD);
   const created = await fetch(`${url}/api/v1/tokens`, {
     method: "POST",
     headers: { "content-type": "application/json", cookie },
@@ -269,39 +221,6 @@ async function operatorToken(url: string): Promise<{ token: string; cookie: stri
 }
 
 // --- /proc: CPU and memory of the processes -------------------------------------------------
-
-async function procStat(pid: number): Promise<number[]> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  return stat
-    .slice(stat.lastIndexOf(")") + 2)
-    .split(" ")
-    .map(Number);
-}
-
-/** User + system ticks, with those of reaped children (PostgreSQL backends that exited) if asked. */
-async function cpuTicks(pid: number, withReaped = false): Promise<number> {
-  const f = await procStat(pid);
-  return (f[11] ?? 0) + (f[12] ?? 0) + (withReaped ? (f[13] ?? 0) + (f[14] ?? 0) : 0);
-}
-
-async function descendants(pid: number): Promise<number[]> {
-  const children = new Map<number, number[]>();
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const parent = (await procStat(Number(entry)))[1]!;
-    if (!children.has(parent)) children.set(parent, []);
-    children.get(parent)!.push(Number(entry));
-  }
-  const found: number[] = [];
-  const walk = (p: number) => {
-    for (const child of children.get(p) ?? []) {
-      found.push(child);
-      walk(child);
-    }
-  };
-  walk(pid);
-  return found;
-}
 
 async function memory(pid: number): Promise<{ rss: number; hwm: number }> {
   const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
