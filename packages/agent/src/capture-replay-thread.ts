@@ -9,20 +9,27 @@
 import type { CaptureStats } from "./capture-messages.ts";
 import type { PcapChunkBuilder } from "./pcap-chunk.ts";
 
+/**
+ * How node_pcap's native session opens a capture: open_live (a device) and
+ * open_offline (a file) take the same arguments, and return libpcap's link
+ * type name.
+ */
+export type OpenCapture = (
+  source: string,
+  filter: string,
+  bufferSize: number,
+  snapLength: number,
+  outfile: string,
+  packetReady: () => void,
+  monitor: boolean,
+  timeoutMs: number,
+  warning: (message: string) => void,
+  promiscuous: boolean,
+) => string;
+
 /** The part of node_pcap's native session that reading a file needs. */
 export interface OfflineSession {
-  open_offline(
-    path: string,
-    filter: string,
-    bufferSize: number,
-    snapLength: number,
-    outfile: string,
-    packetReady: () => void,
-    monitor: boolean,
-    timeoutMs: number,
-    warning: (message: string) => void,
-    promiscuous: boolean,
-  ): string;
+  open_offline: OpenCapture;
   dispatch(buffer: Buffer, header: Buffer): number;
   close(): void;
 }

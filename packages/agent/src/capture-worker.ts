@@ -25,26 +25,18 @@ import {
   type OpenCaptureRequest,
   type ToCaptureThread,
 } from "./capture-messages.ts";
-import { readOfflinePackets, ReplayPacer, type OfflineSession } from "./capture-replay-thread.ts";
+import {
+  readOfflinePackets,
+  ReplayPacer,
+  type OfflineSession,
+  type OpenCapture,
+} from "./capture-replay-thread.ts";
 import { linkTypeNumber } from "./decode.ts";
 import { PcapChunkBuilder, type PcapChunk } from "./pcap-chunk.ts";
 
 interface NativeSession extends OfflineSession {
-  open_live(
-    device: string,
-    filter: string,
-    bufferSize: number,
-    snapLength: number,
-    outfile: string,
-    packetReady: () => void,
-    monitor: boolean,
-    timeoutMs: number,
-    warning: (message: string) => void,
-    promiscuous: boolean,
-  ): string;
-  dispatch(buffer: Buffer, header: Buffer): number;
+  open_live: OpenCapture;
   stats(): { ps_recv: number; ps_drop: number; ps_ifdrop: number };
-  close(): void;
 }
 
 interface NativeBinding {
