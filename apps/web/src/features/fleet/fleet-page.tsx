@@ -26,6 +26,8 @@ import { useTRPC, type RouterOutputs } from "@/lib/trpc";
 import { useLiveQuery } from "@/lib/use-live-query";
 import { ConnectClusterModal } from "../clusters/connect-cluster-modal";
 import { ConnectionStatus } from "../clusters/connection-cell";
+import { isSilent, useSilenceClock } from "../sensors/reporting";
+import { useLiveSensors } from "../sensors/use-live-sensors";
 import { TimeSeriesChart } from "../sensor-detail/time-series-chart";
 import { formatRate } from "../sensor-detail/units";
 import { StaleMark, StateBar, StateCounts } from "./coverage-badges";
@@ -88,6 +90,11 @@ export function FleetPage() {
     refetchOnClusterChange,
   );
   const { rates, nowSeconds } = useLiveRates(undefined);
+  // Agents judged by their reports (the server's rule), whether or not their cluster is connected.
+  const { sensors } = useLiveSensors(undefined);
+  const sensorItems = sensors.data?.items ?? [];
+  const silenceNow = useSilenceClock(sensorItems.map((sensor) => sensor.reporting));
+  const silentSensors = sensorItems.filter((sensor) => isSilent(sensor.reporting, silenceNow)).length;
   const [connectTarget, setConnectTarget] = useState<Cluster | null>(null);
 
   const header = (
@@ -172,7 +179,7 @@ export function FleetPage() {
     <>
       {header}
       <DemoNotice />
-      <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }} spacing="md">
+      <SimpleGrid cols={{ base: 1, sm: 2, lg: 5 }} spacing="md">
         <Stat
           label="Coverage"
           value={fleet.coveragePercent === null ? "—" : `${fleet.coveragePercent.toFixed(1)} %`}
@@ -197,6 +204,18 @@ export function FleetPage() {
         >
           <StateCounts counts={fleet.counts} />
         </Stat>
+        <Stat
+          label="Sensors"
+          value={String(sensorItems.length)}
+          detail={
+            sensorItems.length === 0
+              ? "no agent has reported yet"
+              : silentSensors > 0
+                ? `${silentSensors} silent (no report for three intervals)`
+                : "all reporting"
+          }
+          attention={silentSensors > 0}
+        />
         <Stat
           label="Packets/s"
           value={formatRate(fleetRates?.packetsPerSecond, "pkt/s")}
