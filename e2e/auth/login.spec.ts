@@ -16,11 +16,20 @@ test("[auth]: a visitor is sent to the login page, and a wrong password is refus
 test("[auth]: the admin signs in, sees the navigation, and signs out", async ({ page }) => {
   await signIn(page, ADMIN);
   const navigation = page.getByRole("navigation");
-  for (const item of ["Fleet", "Clusters", "Sensors", "Settings", "Users", "API tokens", "Audit log"]) {
+  for (const item of [
+    "Fleet",
+    "Clusters",
+    "Sensors",
+    "Configuration",
+    "Settings",
+    "Users",
+    "API tokens",
+    "Audit log",
+  ]) {
     await expect(navigation.getByText(item, { exact: true }).first()).toBeVisible();
   }
   // Pages whose feature does not exist yet are not offered.
-  for (const item of ["Configuration", "Rollouts", "Alerts"]) {
+  for (const item of ["Rollouts", "Alerts"]) {
     await expect(navigation.getByText(item, { exact: true })).toHaveCount(0);
   }
   const cookies = await page.context().cookies();
@@ -52,7 +61,7 @@ test("[auth]: addresses of pages that do not exist end on a page that leads back
   page,
 }) => {
   await signIn(page, ADMIN);
-  for (const address of ["/configuration", "/rollouts", "/alerts"]) {
+  for (const address of ["/rollouts", "/alerts"]) {
     const response = await page.goto(address);
     expect(response?.status(), address).toBe(404);
     await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
