@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { importSensorDaemonSet } from "./import.ts";
+import { importSensorDaemonSet, importSensorObjects } from "./import.ts";
 import { renderSensorManifests, toYaml } from "./manifests.ts";
 import type { SensorSettings } from "./settings.ts";
 
@@ -117,6 +117,14 @@ describe("round trip through our own manifests", () => {
     expect(requested).toEqual([
       { namespace: "tapfleet-sensor", name: "tapfleet-sensor-hmac", key: "hmac-key" },
     ]);
+  });
+
+  it("imports the DaemonSet as an object read from the API, as it does from YAML", () => {
+    const { daemonSet } = renderSensorManifests({ settings, image: "tapfleet/agent:1" }).objects;
+    const result = importSensorObjects([daemonSet], { resolveSecret: () => settings.hmacKey });
+    expect(result.ok && result.settings).toEqual(settings);
+    expect(result.ok && result.source).toMatchObject({ container: "capture", image: "tapfleet/agent:1" });
+    expect(importSensorObjects([{ kind: "ConfigMap" }]).ok).toBe(false);
   });
 });
 

@@ -87,6 +87,32 @@ function podSpecOf(daemonSet: Json): Json {
  * that fail validation come back as errors naming their variables.
  */
 export function importSensorDaemonSet(yamlText: string, options: ImportOptions = {}): ImportResult {
+  const yamlFailure = (message: string): ImportResult => ({
+    ok: false,
+    errors: [{ variable: "(yaml)", message }],
+    source: undefined,
+    warnings: [],
+    unknownVariables: [],
+    env: {},
+    hmacKeySource: { kind: "missing" },
+  });
+  const documents = parseAllDocuments(yamlText);
+  if (!Array.isArray(documents)) return yamlFailure("(yaml): no documents");
+  const objects: unknown[] = [];
+  for (const [index, document] of documents.entries()) {
+    const firstError = document.errors[0];
+    if (firstError !== undefined) return yamlFailure(`(yaml): document ${index + 1}: ${firstError.message}`);
+    objects.push(document.toJS());
+  }
+  return importSensorObjects(objects, options);
+}
+
+/**
+ * The same import from objects already parsed (a DaemonSet read from the
+ * cluster's API, say): Lists are unpacked, Secrets and ConfigMaps among the
+ * objects resolve references.
+ */
+export function importSensorObjects(given: readonly unknown[], options: ImportOptions = {}): ImportResult {
   const warnings: string[] = [];
   const unknownVariables: string[] = [];
   const env: Record<string, string> = {};
@@ -101,17 +127,8 @@ export function importSensorDaemonSet(yamlText: string, options: ImportOptions =
     hmacKeySource,
   });
 
-  // --- Documents
-  const documents = parseAllDocuments(yamlText);
-  if (!Array.isArray(documents)) return failure([{ variable: "(yaml)", message: "(yaml): no documents" }]);
   const objects: Json[] = [];
-  for (const [index, document] of documents.entries()) {
-    const firstError = document.errors[0];
-    if (firstError !== undefined)
-      return failure([
-        { variable: "(yaml)", message: `(yaml): document ${index + 1}: ${firstError.message}` },
-      ]);
-    const value: unknown = document.toJS();
+  for (const value of given) {
     if (isObject(value) && value.kind === "List") objects.push(...asArray(value.items).filter(isObject));
     else if (isObject(value)) objects.push(value);
   }
