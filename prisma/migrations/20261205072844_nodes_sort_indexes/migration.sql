@@ -3,7 +3,7 @@ DROP INDEX "InventoryCoverage_clusterId_state_nodeName_daemonSetNamespa_idx";
 
 -- AlterTable
 -- Edited by hand: stateRank is generated from state (Prisma declares it as dbgenerated()), by
--- core's COVERAGE_STATE_SEVERITY, problems first; a test checks both agree.
+-- core's COVERAGE_STATE_SEVERITY, problems first (a test checks both agree).
 ALTER TABLE "InventoryCoverage" ADD COLUMN "stateRank" SMALLINT NOT NULL
   GENERATED ALWAYS AS (CASE "state" WHEN 'crash-looping' THEN 0 WHEN 'silent' THEN 1 WHEN 'unreachable' THEN 2 WHEN 'pending' THEN 3 WHEN 'not-scheduled' THEN 4 WHEN 'node-not-ready' THEN 5 WHEN 'starting' THEN 6 WHEN 'covered' THEN 7 WHEN 'excluded' THEN 8 ELSE 9 END) STORED;
 
