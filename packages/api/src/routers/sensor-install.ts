@@ -1,6 +1,12 @@
 import {
+  adoptSensor,
   AppError,
   exportSensorManifests,
+  previewSensorAdoption,
+  previewSensorManifests,
+  releaseSensor,
+  ZSensorAdoptOptionsSchema,
+  ZSensorDaemonSetRefSchema,
   getSensorInstallStatus,
   installSensor,
   roleAtLeast,
@@ -39,6 +45,34 @@ export const ZSensorInstallStatusSchema = z.object({
     })
     .nullable(),
   drift: z.array(z.string()),
+  origin: z.enum(["installed", "adopted"]).nullable(),
+  profile: z.object({ id: z.string(), name: z.string(), revision: z.number().int() }).nullable(),
+});
+
+const ZSettingValueSchema = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
+
+export const ZSensorAdoptionPreviewSchema = z.object({
+  clusterId: z.string(),
+  namespace: z.string(),
+  name: z.string(),
+  uid: z.string(),
+  container: z.string().nullable(),
+  image: z.string().nullable(),
+  captureMode: z.enum(["privileged", "capabilities"]),
+  settings: z.record(z.string(), ZSettingValueSchema).nullable(),
+  hmacKeySource: z.string(),
+  unknownVariables: z.array(z.string()),
+  warnings: z.array(z.string()),
+  problems: z.array(z.string()),
+  adoptable: z.boolean(),
+  suggestedProfileName: z.string(),
+  defaultMessage: z.string(),
+});
+
+const ZManifestsSchema = z.object({
+  yaml: z.string(),
+  includesSecret: z.boolean(),
+  objects: z.array(z.object({ kind: z.string(), name: z.string() })),
 });
 
 const serialize = (status: SensorInstallStatus): z.infer<typeof ZSensorInstallStatusSchema> => ({
@@ -135,13 +169,7 @@ export const sensorInstallRouter = router({
       },
     })
     .input(z.object({ id: ZClusterIdSchema, includeSecret: ZFlagSchema.optional() }))
-    .output(
-      z.object({
-        yaml: z.string(),
-        includesSecret: z.boolean(),
-        objects: z.array(z.object({ kind: z.string(), name: z.string() })),
-      }),
-    )
+    .output(ZManifestsSchema)
     .query(async ({ ctx, input }) => {
       const includeSecret = input.includeSecret === "true";
       if (includeSecret && !roleAtLeast(ctx.actor.role, "admin"))
@@ -155,4 +183,106 @@ export const sensorInstallRouter = router({
         includeSecret,
       });
     }),
+
+  /**
+   * Export before install: the YAML of the objects an install with these
+   * options would apply, for GitOps users; the cluster is not touched.
+   */
+  manifestsPreview: viewerProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/clusters/{id}/sensor/manifests/preview",
+        summary: "The YAML an install would apply, without installing",
+        description:
+          "The body is the install's (POST /clusters/{id}/sensor). Applying the YAML with kubectl apply -f creates the objects the install would, and Tapfleet does not see them as drift. includeSecret=true (admins only) adds the Secret with the cluster's ingest key; without it the YAML's header shows the kubectl command that creates it.",
+        tags: ["sensor"],
+        protect: true,
+      },
+    })
+    .input(
+      ZSensorInstallOptionsSchema.extend({ id: ZClusterIdSchema, includeSecret: z.boolean().default(false) }),
+    )
+    .output(ZManifestsSchema)
+    .mutation(async ({ ctx, input }) => {
+      const { id, includeSecret, ...install } = input;
+      if (includeSecret && !roleAtLeast(ctx.actor.role, "admin"))
+        throw new AppError("FORBIDDEN", {
+          field: "includeSecret",
+          userMessage: "Only an admin may export the Secret with the ingest key (includeSecret).",
+        });
+      return previewSensorManifests({
+        db: ctx.db,
+        secrets: ctx.secrets,
+        clusterId: id,
+        install,
+        includeSecret,
+      });
+    }),
+
+  /** What adopting a sensor DaemonSet found in the cluster would import; changes nothing. */
+  adoptPreview: viewerProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/clusters/{id}/sensor/adopt-preview",
+        summary: "Preview adopting a sensor DaemonSet",
+        description:
+          "Reads the DaemonSet (and the Secrets and ConfigMaps its sensor variables reference) from the cluster and imports its settings as a profile revision would hold them. warnings: what is not carried into the profile (variables that are not sensor settings stay in the DaemonSet). problems: why it cannot be adopted faithfully; adoptable is false while there are any.",
+        tags: ["sensor"],
+        protect: true,
+      },
+    })
+    .input(ZSensorDaemonSetRefSchema.extend({ id: ZClusterIdSchema }))
+    .output(ZSensorAdoptionPreviewSchema)
+    .query(({ ctx, input }) =>
+      previewSensorAdoption({
+        db: ctx.db,
+        secrets: ctx.secrets,
+        clusterId: input.id,
+        namespace: input.namespace,
+        name: input.name,
+      }),
+    ),
+
+  /** Adopts a sensor DaemonSet: its settings become a profile revision and Tapfleet manages it from then on. */
+  adopt: adminProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/clusters/{id}/sensor/adopt",
+        summary: "Adopt a sensor DaemonSet found in the cluster",
+        description:
+          'Imports the DaemonSet\'s settings into a new profile (profileName, or one named after the DaemonSet) or as the next revision of an existing one (profileId), with the message given or "Adopted from <cluster> <namespace>/<name>". Tapfleet takes over the DaemonSet only (not the ServiceAccount, RBAC or Secret it references) and marks its metadata with the managed-by label and config-hash annotation; its pod template is not touched, so no pod restarts. Refused with 409, changing nothing, when the preview names a problem or Tapfleet already manages a sensor in the cluster.',
+        tags: ["sensor"],
+        protect: true,
+      },
+    })
+    .input(ZSensorAdoptOptionsSchema.safeExtend({ id: ZClusterIdSchema }))
+    .output(
+      ZSensorAdoptionPreviewSchema.extend({
+        profile: z.object({ id: z.string(), name: z.string(), revision: z.number().int() }),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const { id, ...adopt } = input;
+      return adoptSensor({ db: ctx.db, secrets: ctx.secrets, clusterId: id, adopt, actor: ctx.actor });
+    }),
+
+  /** Stops managing the sensor; deletes nothing in the cluster. */
+  release: adminProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/clusters/{id}/sensor/release",
+        summary: "Stop managing the sensor, deleting nothing",
+        description:
+          "Tapfleet forgets the installed or adopted sensor; every object stays in the cluster. An adopted DaemonSet loses the managed-by label and config-hash annotation adoption put on its metadata.",
+        tags: ["sensor"],
+        protect: true,
+      },
+    })
+    .input(z.object({ id: ZClusterIdSchema }))
+    .output(z.object({ released: z.array(ZObjectViewSchema), note: z.string().nullable() }))
+    .mutation(({ ctx, input }) => releaseSensor({ db: ctx.db, secrets: ctx.secrets, clusterId: input.id })),
 });

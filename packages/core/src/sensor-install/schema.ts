@@ -29,3 +29,50 @@ export const ZSensorInstallOptionsSchema = z.object({
 });
 export type SensorInstallOptions = z.output<typeof ZSensorInstallOptionsSchema>;
 export type SensorInstallOptionsInput = z.input<typeof ZSensorInstallOptionsSchema>;
+
+/** DaemonSet names are DNS subdomains. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Profile names are DNS labels (as the profiles' own rule), so they can name Kubernetes objects later. */
+export const ZAdoptProfileNameSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+    'must be 1–63 lowercase letters, digits or "-", starting and ending with a letter or digit',
+  );
+
+/** Which sensor DaemonSet to adopt. */
+export const ZSensorDaemonSetRefSchema = z.object({
+  namespace: z
+    .string()
+    .max(63, "must be at most 63 characters")
+    .regex(DNS_LABEL, "must be a DNS label: lowercase letters, digits and '-'"),
+  name: z
+    .string()
+    .max(253, "must be at most 253 characters")
+    .regex(DNS_SUBDOMAIN, "must be a DaemonSet name: lowercase letters, digits, '-' and '.'"),
+});
+
+/**
+ * The adopt input: the DaemonSet, and either the name of a new profile or the
+ * id of an existing one to add the imported settings to as its next revision.
+ */
+export const ZSensorAdoptOptionsSchema = ZSensorDaemonSetRefSchema.extend({
+  profileName: ZAdoptProfileNameSchema.optional(),
+  profileId: z.uuid("must be a profile id").optional(),
+  /** The revision's message; "Adopted from <cluster> <namespace>/<name>" when absent. */
+  message: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(500, "must be at most 500 characters")
+    .optional(),
+}).superRefine((value, context) => {
+  if (value.profileName !== undefined && value.profileId !== undefined)
+    context.addIssue({
+      code: "custom",
+      path: ["profileId"],
+      message: "give either profileName (a new profile) or profileId (an existing one), not both",
+    });
+});
+export type SensorAdoptOptions = z.output<typeof ZSensorAdoptOptionsSchema>;

@@ -12,13 +12,11 @@
 
 import type { Db } from "@tapfleet/db";
 import {
-  ApplyFailure,
   applyObjects,
   deleteObject,
   describeObject,
   KubeRequestError,
   listObjects,
-  loadKubeConfig,
   objectPath,
   readObject,
   type KubeObjectRef,
@@ -35,25 +33,13 @@ import {
 } from "@tapfleet/sensor/manifests";
 import { CONFIG_HASH_ANNOTATION } from "@tapfleet/sensor/config-hash";
 import { ZProfileSettingsSchema, ZSensorSettingsSchema } from "@tapfleet/sensor/settings";
-import { z } from "zod";
-import { openClusterConnection } from "../clusters/connection.ts";
 import { AppError } from "../errors.ts";
 import type { SecretBox } from "../secrets.ts";
+import { asAppError, connect, currentIngestKey, toRefs, type KubeConfig } from "./cluster-access.ts";
 import { ZSensorInstallOptionsSchema, type SensorInstallOptions } from "./schema.ts";
 
 export * from "./schema.ts";
-
-type KubeConfig = ReturnType<typeof loadKubeConfig>;
-
-const ZObjectRefsSchema = z.array(
-  z.object({
-    apiVersion: z.string(),
-    kind: z.string(),
-    name: z.string(),
-    namespace: z.string().optional(),
-    uid: z.string(),
-  }),
-);
+export * from "./adopt.ts";
 
 export interface SensorObjectStatus {
   kind: string;
@@ -74,6 +60,10 @@ export interface SensorInstallStatus {
   configHash: string | null;
   installedBy: string | null;
   installedAt: Date | null;
+  /** "installed": Tapfleet created the objects; "adopted": it took over a DaemonSet found in the cluster. */
+  origin: "installed" | "adopted" | null;
+  /** The profile revision in force on the DaemonSet, when one is. */
+  profile: { id: string; name: string; revision: number } | null;
   /** Whether the cluster could be asked; when false, `objects` and `rollout` are empty and `error` says why. */
   reachable: boolean;
   error: string | null;
@@ -92,34 +82,6 @@ export interface SensorInstallStatus {
 
 // ---------------------------------------------------------------------------
 // The connection and the key
-
-async function connect(db: Db, secrets: SecretBox, clusterId: string): Promise<KubeConfig> {
-  const cluster = await db.cluster.findUnique({ where: { id: clusterId }, select: { id: true } });
-  if (!cluster) throw new AppError("NOT_FOUND", { userMessage: `No cluster "${clusterId}".` });
-  const row = await db.clusterConnection.findUnique({ where: { clusterId }, select: { enabled: true } });
-  if (!row)
-    throw new AppError("CONFLICT", {
-      userMessage: `The cluster "${clusterId}" has no Kubernetes connection: connect it first (PUT /api/v1/clusters/${clusterId}/connection).`,
-    });
-  if (!row.enabled)
-    throw new AppError("CONFLICT", {
-      userMessage: `The cluster "${clusterId}"'s Kubernetes connection is disabled: enable it first.`,
-    });
-  const { kubeconfig } = await openClusterConnection({ db, secrets, clusterId });
-  return loadKubeConfig(kubeconfig);
-}
-
-async function currentIngestKey(db: Db, secrets: SecretBox, clusterId: string, now: Date): Promise<string> {
-  const key = await db.ingestKey.findFirst({
-    where: { clusterId, OR: [{ retiresAt: null }, { retiresAt: { gt: now } }] },
-    orderBy: { createdAt: "desc" },
-  });
-  if (!key)
-    throw new AppError("CONFLICT", {
-      userMessage: `The cluster "${clusterId}" has no ingest key in use: rotate its key first.`,
-    });
-  return secrets.open(key.secretCiphertext);
-}
 
 function render(options: {
   clusterId: string;
@@ -142,48 +104,6 @@ function render(options: {
     createNamespace: options.createNamespace,
     createSecret: options.createSecret,
   });
-}
-
-/** A refusal from the cluster as the AppError it is for the caller. */
-function asAppError(error: unknown, doing: string): unknown {
-  if (error instanceof ApplyFailure) {
-    const status = error.refusal.status;
-    const code =
-      status === 403 || status === 401
-        ? "FORBIDDEN"
-        : status === 409
-          ? "CONFLICT"
-          : status === 400 || status === 422
-            ? "INVALID_INPUT"
-            : status === 0
-              ? "UNAVAILABLE"
-              : "INTERNAL";
-    const hint =
-      status === 403
-        ? " The connection's credentials lack this permission (see the README, Connect a cluster)."
-        : "";
-    return new AppError(code, {
-      userMessage: `The cluster refused ${doing}: ${error.message}.${hint}`,
-      cause: error,
-    });
-  }
-  if (error instanceof KubeRequestError) {
-    const code =
-      error.status === 403 || error.status === 401
-        ? "FORBIDDEN"
-        : error.status === 0
-          ? "UNAVAILABLE"
-          : "INTERNAL";
-    return new AppError(code, {
-      userMessage: `The cluster refused ${doing}: ${error.message}`,
-      cause: error,
-    });
-  }
-  return error;
-}
-
-function toRefs(value: unknown): KubeObjectRef[] {
-  return ZObjectRefsSchema.parse(value);
 }
 
 function recordedOptions(row: {
@@ -228,6 +148,10 @@ export async function installSensor(options: {
     throw new AppError("CONFLICT", {
       field: "namespace",
       userMessage: `The sensor is installed in "${previous.namespace}": uninstall it before installing in another namespace.`,
+    });
+  if (previous?.origin === "adopted")
+    throw new AppError("CONFLICT", {
+      userMessage: `Tapfleet manages the adopted DaemonSet ${previous.namespace}/${previous.name} here: release or uninstall it before installing.`,
     });
   const previousRefs = previous ? toRefs(previous.objects) : [];
 
@@ -295,7 +219,8 @@ export async function installSensor(options: {
 /**
  * After an ingest key rotation: re-applies the installed objects with the new
  * key, which updates the Secret and (through the config hash) rolls the pods.
- * Returns false when Tapfleet has not installed the sensor in the cluster.
+ * Returns false when Tapfleet has not installed the sensor in the cluster
+ * (an adopted DaemonSet keeps the key source it came with until a rollout).
  */
 export async function refreshSensorIngestKey(options: {
   db: Db;
@@ -304,7 +229,7 @@ export async function refreshSensorIngestKey(options: {
   installedBy: string;
 }): Promise<boolean> {
   const row = await options.db.sensorInstall.findUnique({ where: { clusterId: options.clusterId } });
-  if (!row) return false;
+  if (!row || row.origin === "adopted") return false;
   await installSensor({ ...options, install: recordedOptions(row) });
   return true;
 }
@@ -323,6 +248,8 @@ const NOT_INSTALLED: Omit<SensorInstallStatus, "reachable" | "error"> = {
   configHash: null,
   installedBy: null,
   installedAt: null,
+  origin: null,
+  profile: null,
   objects: [],
   rollout: null,
   drift: [],
@@ -339,6 +266,10 @@ export async function getSensorInstallStatus(options: {
   if (!cluster) throw new AppError("NOT_FOUND", { userMessage: `No cluster "${clusterId}".` });
   const row = await db.sensorInstall.findUnique({ where: { clusterId } });
   if (!row) return { ...NOT_INSTALLED, reachable: true, error: null };
+  const profile =
+    row.profileId === null || row.profileRevision === null
+      ? null
+      : await db.profile.findUnique({ where: { id: row.profileId }, select: { id: true, name: true } });
   const base = {
     installed: true,
     revision: row.revision,
@@ -350,6 +281,11 @@ export async function getSensorInstallStatus(options: {
     configHash: row.configHash,
     installedBy: row.installedBy,
     installedAt: row.installedAt,
+    origin: row.origin === "adopted" ? ("adopted" as const) : ("installed" as const),
+    profile:
+      profile && row.profileRevision !== null
+        ? { id: profile.id, name: profile.name, revision: row.profileRevision }
+        : null,
   };
   const refs = toRefs(row.objects);
   let kubeConfig;
@@ -398,32 +334,25 @@ export async function getSensorInstallStatus(options: {
 // ---------------------------------------------------------------------------
 // Export
 
-/**
- * The installed objects as YAML for `kubectl apply -f`. Without
- * `includeSecret` the Secret is left out and the YAML's header says how to
- * create it; with it, the Secret carries the cluster's current ingest key.
- */
-export async function exportSensorManifests(options: {
-  db: Db;
-  secrets: SecretBox;
+export interface SensorManifestsExport {
+  yaml: string;
+  includesSecret: boolean;
+  objects: Array<{ kind: string; name: string }>;
+}
+
+/** The rendered objects as one YAML file, with a header saying what it is and, without the Secret, how to create it. */
+function manifestsYaml(options: {
   clusterId: string;
+  hmacKey: string;
+  install: SensorInstallOptions;
   includeSecret: boolean;
-  now?: Date;
-}): Promise<{ yaml: string; includesSecret: boolean; objects: Array<{ kind: string; name: string }> }> {
-  const { db, secrets, clusterId } = options;
-  const row = await db.sensorInstall.findUnique({ where: { clusterId } });
-  if (!row) {
-    const cluster = await db.cluster.findUnique({ where: { id: clusterId }, select: { id: true } });
-    if (!cluster) throw new AppError("NOT_FOUND", { userMessage: `No cluster "${clusterId}".` });
-    throw new AppError("NOT_FOUND", {
-      userMessage: `The sensor is not installed in "${clusterId}": install it first, then export what was installed.`,
-    });
-  }
-  const hmacKey = await currentIngestKey(db, secrets, clusterId, options.now ?? new Date());
+  title: string;
+}): SensorManifestsExport {
+  const { install } = options;
   const rendered = render({
-    clusterId,
-    hmacKey,
-    install: recordedOptions(row),
+    clusterId: options.clusterId,
+    hmacKey: options.hmacKey,
+    install,
     createNamespace: true,
     createSecret: options.includeSecret,
   });
@@ -437,15 +366,15 @@ export async function exportSensorManifests(options: {
     .find((name): name is string => name !== undefined);
   const header = options.includeSecret
     ? [
-        "# The Tapfleet sensor for cluster " + clusterId + ", revision " + String(row.revision) + ".",
+        `# ${options.title}`,
         "# This file holds the cluster's ingest key in the Secret: keep it out of plain-text repositories.",
       ]
     : [
-        "# The Tapfleet sensor for cluster " + clusterId + ", revision " + String(row.revision) + ".",
+        `# ${options.title}`,
         "# The Secret with the ingest key is not included. Create it before applying this file:",
-        `#   kubectl create namespace ${row.namespace}`,
-        `#   kubectl create secret generic ${secretName ?? `${DEFAULT_NAME}-hmac`} -n ${row.namespace} --from-literal=${HMAC_SECRET_KEY}=<the cluster's ingest key>`,
-        `#   kubectl label secret ${secretName ?? `${DEFAULT_NAME}-hmac`} -n ${row.namespace} ${PART_OF_LABEL}=${PART_OF_VALUE}`,
+        `#   kubectl create namespace ${install.namespace}`,
+        `#   kubectl create secret generic ${secretName ?? `${DEFAULT_NAME}-hmac`} -n ${install.namespace} --from-literal=${HMAC_SECRET_KEY}=<the cluster's ingest key>`,
+        `#   kubectl label secret ${secretName ?? `${DEFAULT_NAME}-hmac`} -n ${install.namespace} ${PART_OF_LABEL}=${PART_OF_VALUE}`,
         "# (an admin gets the key with the cluster's key rotation, or this export with includeSecret=true).",
       ];
   return {
@@ -453,6 +382,66 @@ export async function exportSensorManifests(options: {
     includesSecret: options.includeSecret,
     objects: rendered.list.map((object: KubeObject) => ({ kind: object.kind, name: object.metadata.name })),
   };
+}
+
+/**
+ * The installed objects as YAML for `kubectl apply -f`. Without
+ * `includeSecret` the Secret is left out and the YAML's header says how to
+ * create it; with it, the Secret carries the cluster's current ingest key.
+ */
+export async function exportSensorManifests(options: {
+  db: Db;
+  secrets: SecretBox;
+  clusterId: string;
+  includeSecret: boolean;
+  now?: Date;
+}): Promise<SensorManifestsExport> {
+  const { db, secrets, clusterId } = options;
+  const row = await db.sensorInstall.findUnique({ where: { clusterId } });
+  if (!row) {
+    const cluster = await db.cluster.findUnique({ where: { id: clusterId }, select: { id: true } });
+    if (!cluster) throw new AppError("NOT_FOUND", { userMessage: `No cluster "${clusterId}".` });
+    throw new AppError("NOT_FOUND", {
+      userMessage: `The sensor is not installed in "${clusterId}": install it first, then export what was installed, or preview the YAML of an install (POST /api/v1/clusters/${clusterId}/sensor/manifests/preview).`,
+    });
+  }
+  if (row.origin === "adopted")
+    throw new AppError("CONFLICT", {
+      userMessage: `The DaemonSet ${row.namespace}/${row.name} was adopted, not rendered by Tapfleet: its YAML is the cluster's own (kubectl get daemonset -o yaml).`,
+    });
+  return manifestsYaml({
+    clusterId,
+    hmacKey: await currentIngestKey(db, secrets, clusterId, options.now ?? new Date()),
+    install: recordedOptions(row),
+    includeSecret: options.includeSecret,
+    title: `The Tapfleet sensor for cluster ${clusterId}, revision ${row.revision}.`,
+  });
+}
+
+/**
+ * Export before install: the YAML of exactly the objects `installSensor` with
+ * these options would apply, without touching the cluster (for GitOps users).
+ * The cluster need not be connected; it needs an ingest key in use, which
+ * takes part in the template's config hash.
+ */
+export async function previewSensorManifests(options: {
+  db: Db;
+  secrets: SecretBox;
+  clusterId: string;
+  install: SensorInstallOptions;
+  includeSecret: boolean;
+  now?: Date;
+}): Promise<SensorManifestsExport> {
+  const { db, secrets, clusterId } = options;
+  const cluster = await db.cluster.findUnique({ where: { id: clusterId }, select: { id: true } });
+  if (!cluster) throw new AppError("NOT_FOUND", { userMessage: `No cluster "${clusterId}".` });
+  return manifestsYaml({
+    clusterId,
+    hmacKey: await currentIngestKey(db, secrets, clusterId, options.now ?? new Date()),
+    install: options.install,
+    includeSecret: options.includeSecret,
+    title: `The Tapfleet sensor for cluster ${clusterId}, as an install with these options would apply it.`,
+  });
 }
 
 // ---------------------------------------------------------------------------
