@@ -2,9 +2,10 @@
 // connected through the stored connection: the leader patches the DaemonSet,
 // the pods roll, and the previous value comes back by itself — also when the
 // server is replaced by a new one on the same database before the time is up.
+import { removeCluster } from "@tapfleet/core";
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { daemonSetFixture } from "@tapfleet/kube-sim/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { loadServerEnv } from "../src/env.ts";
 import { createLogger, startServer, type RunningServer } from "../src/start.ts";
@@ -239,4 +240,69 @@ describe("debug level: set, roll, revert", () => {
     // The other DaemonSet was never touched.
     expect(debugInCluster("tapfleet", "sensor").template).toBe("2");
   }, 120_000);
+});
+
+describe("debug level: its cluster or connection goes away", () => {
+  let other: RunningSimCluster;
+  const template = () => {
+    const daemonSet = other.store.get("daemonsets.apps", "tapfleet", "sensor") as unknown as {
+      spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } };
+    };
+    return daemonSet.spec.template.spec.containers[0]?.env?.find((e) => e.name === "OSSENSOR_DEBUG")?.value;
+  };
+
+  // A cluster of its own for each case, its sensor DaemonSet at level 1.
+  beforeEach(async () => {
+    other = await startSimCluster({ nodes: 1, kubelet: "fake", name: "short-lived" });
+    other.store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "tapfleet" } });
+    other.store.create(
+      "daemonsets.apps",
+      sensorDaemonSet({ name: "sensor", namespace: "tapfleet", debug: "1" }),
+    );
+  });
+  afterEach(async () => {
+    await other?.stop();
+  });
+
+  async function connectWithLevel(clusterId: string) {
+    expect((await rest("POST", "/clusters", { id: clusterId })).status).toBe(200);
+    const saved = await rest("PUT", `/clusters/${clusterId}/connection`, {
+      kubeconfig: other.kubeconfig(),
+      context: other.name,
+    });
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+    const set = await rest("POST", `/clusters/${clusterId}/debug-level`, { level: 4, minutes: 30 });
+    expect(set.status, JSON.stringify(set.json)).toBe(200);
+    await waitForStatus(clusterId, "active");
+    expect(template()).toBe("4");
+  }
+
+  it("removing the cluster removes its debug level: no orphan row, and a new cluster of that name starts without one", async () => {
+    await connectWithLevel("short-lived");
+    expect(await removeCluster({ db: t.db, clusterId: "short-lived" })).toBe(true);
+    expect(await t.db.debugLevel.findUnique({ where: { clusterId: "short-lived" } })).toBeNull();
+
+    expect((await rest("POST", "/clusters", { id: "short-lived" })).status).toBe(200);
+    const again = await rest("GET", "/clusters/short-lived/debug-level");
+    expect(again.status).toBe(200);
+    expect(again.json).toBeNull();
+    expect((await rest("GET", "/clusters/short-lived")).json.debugLevel).toBeNull();
+    // Nothing was put back: Tapfleet forgot the cluster, which keeps the level it was given.
+    expect(template()).toBe("4");
+    expect(await removeCluster({ db: t.db, clusterId: "short-lived" })).toBe(true);
+  }, 60_000);
+
+  it("removing the connection ends the debug level at once, saying the level stays in the cluster", async () => {
+    await connectWithLevel("disconnected");
+    expect((await rest("DELETE", "/clusters/disconnected/connection")).status).toBe(200);
+
+    const ended = await rest("GET", "/clusters/disconnected/debug-level");
+    expect(ended.json).toMatchObject({ level: 4, previousLevel: 1, status: "failed" });
+    expect(String(ended.json.lastError)).toContain("connection was removed");
+    expect(String(ended.json.lastError)).toContain("OSSENSOR_DEBUG stays at 4 on tapfleet/sensor");
+    expect((await rest("GET", "/clusters/disconnected")).json.debugLevel).toMatchObject({ status: "failed" });
+    // Nothing left for the leader, and nothing to revert by hand.
+    expect((await rest("POST", "/clusters/disconnected/debug-level/revert", {})).status).toBe(409);
+    expect(template()).toBe("4");
+  }, 60_000);
 });

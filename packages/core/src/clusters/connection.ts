@@ -13,6 +13,7 @@ import {
   type KubeAuthKind,
   type KubeconfigContext,
 } from "@tapfleet/kube";
+import { PENDING_DEBUG_LEVEL_STATUSES } from "../debug-level/decide.ts";
 import { AppError } from "../errors.ts";
 import type { SecretBox } from "../secrets.ts";
 
@@ -289,8 +290,30 @@ export async function setClusterConnectionEnabled(options: {
   return toClusterConnectionView(updated);
 }
 
-/** Forgets the connection (the cluster and its ingest keys stay). */
-export async function removeClusterConnection(options: { db: Db; clusterId: string }): Promise<void> {
-  await requireConnection(options.db, options.clusterId);
-  await options.db.clusterConnection.delete({ where: { clusterId: options.clusterId } });
+/**
+ * Forgets the connection (the cluster and its ingest keys stay). A debug level
+ * still in force ends with it: without a connection it can be neither followed
+ * nor put back, so it is recorded as failed, saying what stays in the cluster.
+ */
+export async function removeClusterConnection(options: {
+  db: Db;
+  clusterId: string;
+  now?: () => Date;
+}): Promise<void> {
+  const { db, clusterId } = options;
+  await requireConnection(db, clusterId);
+  const at = (options.now ?? (() => new Date()))();
+  await db.$transaction(async (tx) => {
+    await tx.clusterConnection.delete({ where: { clusterId } });
+    const level = await tx.debugLevel.findUnique({ where: { clusterId } });
+    if (level && (PENDING_DEBUG_LEVEL_STATUSES as readonly string[]).includes(level.status))
+      await tx.debugLevel.update({
+        where: { clusterId },
+        data: {
+          status: "failed",
+          lastError: `The cluster's Kubernetes connection was removed before the level was put back: OSSENSOR_DEBUG stays at ${level.level} on ${level.namespace}/${level.daemonSetName} until it is changed in the cluster.`,
+          updatedAt: at,
+        },
+      });
+  });
 }
