@@ -27,3 +27,4 @@ export * from "./stats/index.ts";
 export * from "./debug-level/index.ts";
 export * from "./profiles/index.ts";
 export * from "./sensor-install/sensor-install.ts";
+export * from "./sensor-drift/index.ts";

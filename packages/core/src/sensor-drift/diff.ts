@@ -51,6 +51,8 @@ export interface ExpectedSensorTemplate {
   scope: "all" | readonly string[];
   /** Variables in flux (a debug level being applied or reverted), not judged now. */
   ignore: readonly string[];
+  /** Whether env variables that are no sensor setting count as drift (Tapfleet rendered none). */
+  foreignVariables: boolean;
   /** TAPFLEET_CLUSTER_ID as rendered; null when Tapfleet did not set it. */
   clusterId: string | null;
   image: string | null;
@@ -268,7 +270,7 @@ export function diffSensorTemplate(options: {
       default: null,
       note: "the agents report under this cluster id",
     });
-  if (expected.scope === "all")
+  if (expected.foreignVariables)
     for (const variable of imported.unknownVariables)
       changes.push({
         kind: "variable",
