@@ -1,6 +1,7 @@
 import {
   INVENTORY_TOPIC,
   listClusterCoverage,
+  listFleetNodes,
   listInventoryNodes,
   mergeCoverageSummaries,
   subscribeTopic,
@@ -9,6 +10,7 @@ import {
   ZDaemonSetStatusSchema,
   ZInventoryLiveMessageSchema,
   ZInventoryNodeCoverageSchema,
+  ZFleetNodesQuerySchema,
   ZInventoryNodesQuerySchema,
 } from "@tapfleet/core";
 import { z } from "zod";
@@ -38,8 +40,14 @@ const ZClusterCoverageSchema = ZClusterRuntimeStatusSchema.extend({
   updatedAt: z.string(),
 });
 
+const ZInventoryNodesPageSchema = z.object({
+  items: z.array(ZInventoryNodeSchema),
+  /** Pass it as `cursor` (with the same filters and sort) for the next page; null on the last one. */
+  nextCursor: z.string().nullable(),
+});
+
 export const inventoryRouter = router({
-  /** A page of a watched cluster's nodes: one item per node and sensor DaemonSet, by node name. */
+  /** A page of a watched cluster's nodes: one item per node and sensor DaemonSet, sorted, by keyset. */
   nodes: viewerProcedure
     .meta({
       openapi: {
@@ -51,18 +59,45 @@ export const inventoryRouter = router({
       },
     })
     .input(ZInventoryNodesQuerySchema.extend({ id: ZClusterIdSchema }))
-    .output(z.object({ items: z.array(ZInventoryNodeSchema), nextCursor: z.string().nullable() }))
-    .query(async ({ ctx, input }) => {
-      const page = await listInventoryNodes({
+    .output(ZInventoryNodesPageSchema)
+    .query(({ ctx, input }) =>
+      listInventoryNodes({
         db: ctx.db,
         clusterId: input.id,
         state: input.state,
         search: input.search || undefined,
+        sort: input.sort,
+        order: input.order,
         cursor: input.cursor,
         limit: input.limit,
-      });
-      return page;
-    }),
+      }),
+    ),
+
+  /** A page of the fleet's nodes, of every cluster or the ones named: the same items, filters and sorts. */
+  fleetNodes: viewerProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/nodes",
+        summary: "List the nodes of every cluster (or of some) with their sensor coverage",
+        tags: ["inventory"],
+        protect: true,
+      },
+    })
+    .input(ZFleetNodesQuerySchema)
+    .output(ZInventoryNodesPageSchema)
+    .query(({ ctx, input }) =>
+      listFleetNodes({
+        db: ctx.db,
+        clusterIds: input.cluster,
+        state: input.state,
+        search: input.search || undefined,
+        sort: input.sort,
+        order: input.order,
+        cursor: input.cursor,
+        limit: input.limit,
+      }),
+    ),
 
   /** Coverage % = covered ÷ nodes that should run a sensor, for the fleet, per cluster and per DaemonSet. */
   coverage: viewerProcedure

@@ -47,6 +47,23 @@ export const COVERAGE_STATES = [
 ] as const;
 export type CoverageState = (typeof COVERAGE_STATES)[number];
 
+/**
+ * The states by severity, problems first: how the nodes tables sort by state and the order the
+ * dashboard lists states in. The database ranks rows by it (InventoryCoverage.stateRank, generated
+ * in the nodes_sort_indexes migration; a test checks both agree).
+ */
+export const COVERAGE_STATE_SEVERITY = [
+  "crash-looping",
+  "silent",
+  "unreachable",
+  "pending",
+  "not-scheduled",
+  "node-not-ready",
+  "starting",
+  "covered",
+  "excluded",
+] as const satisfies readonly CoverageState[];
+
 export interface CoverageDetails {
   /** The pod judged (absent for node-level states without a pod). */
   podName?: string;

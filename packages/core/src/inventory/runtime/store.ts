@@ -1,10 +1,9 @@
 // The persisted inventory: the leader writes each cluster's coverage rows and
 // summary in batches; every replica reads them (a restarted server answers at
 // once, a follower answers at all). Rows are keyed by cluster, node and
-// DaemonSet; lists page by key (keyset), never by offset.
+// DaemonSet. The nodes tables' listing is in node-query.ts.
 
-import { Prisma, type Db } from "@tapfleet/db";
-import { AppError } from "../../errors.ts";
+import type { Db, Prisma } from "@tapfleet/db";
 import { COVERAGE_STATES, type CoverageDetails, type CoverageState } from "../coverage.ts";
 import type { CoverageSummary } from "../summary.ts";
 import type { DaemonSetStatus } from "./topic.ts";
@@ -176,152 +175,6 @@ export async function readCoverageRows(options: { db: Db; clusterId: string }): 
 
 // ---------------------------------------------------------------------------
 // Reads (every replica)
-
-/** A node's coverage by one DaemonSet, with the agent that reports from it. */
-export interface InventoryNodeView {
-  clusterId: string;
-  nodeName: string;
-  daemonSet: { namespace: string; name: string };
-  state: CoverageState;
-  reason: string;
-  since: string;
-  shouldRun: boolean;
-  changesAt: string | null;
-  stale: boolean;
-  podName: string | null;
-  /** CoverageDetails, as a plain record. */
-  details: Record<string, unknown> | null;
-  updatedAt: string;
-  sensor: {
-    id: string;
-    agentVersion: string;
-    lastSeenAt: string;
-    /** The latest report summary as stored by ingest (cumulative counters), null before one. */
-    lastSummary: unknown;
-  } | null;
-}
-
-export const MAX_INVENTORY_PAGE = 500;
-
-function encodeCursor(row: { nodeName: string; daemonSetNamespace: string; daemonSetName: string }): string {
-  return Buffer.from(JSON.stringify([row.nodeName, row.daemonSetNamespace, row.daemonSetName])).toString(
-    "base64url",
-  );
-}
-
-function decodeCursor(cursor: string): [string, string, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(value) && value.length === 3 && value.every((v) => typeof v === "string"))
-      return value as [string, string, string];
-  } catch {
-    // answered below
-  }
-  throw new AppError("INVALID_INPUT", {
-    field: "cursor",
-    userMessage: "is not a cursor this list gave out; start again without one",
-  });
-}
-
-interface JoinedRow {
-  clusterId: string;
-  nodeName: string;
-  daemonSetNamespace: string;
-  daemonSetName: string;
-  state: string;
-  reason: string;
-  since: Date;
-  shouldRun: boolean;
-  changesAt: Date | null;
-  podName: string | null;
-  stale: boolean;
-  details: unknown;
-  updatedAt: Date;
-  sensorId: string | null;
-  agentVersion: string | null;
-  lastSeenAt: Date | null;
-  lastSummary: unknown;
-}
-
-/**
- * One page of a cluster's nodes (one item per node and sensor DaemonSet), by
- * node name, optionally of one state and matching a search in node or pod
- * names. `nextCursor` is null on the last page.
- */
-export async function listInventoryNodes(options: {
-  db: Db;
-  clusterId: string;
-  state?: CoverageState | undefined;
-  search?: string | undefined;
-  cursor?: string | undefined;
-  limit: number;
-}): Promise<{ items: InventoryNodeView[]; nextCursor: string | null }> {
-  const { db, clusterId, limit } = options;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_INVENTORY_PAGE)
-    throw new AppError("INVALID_INPUT", {
-      field: "limit",
-      userMessage: `must be a whole number from 1 to ${MAX_INVENTORY_PAGE}`,
-    });
-  if (options.state !== undefined && !COVERAGE_STATES.includes(options.state))
-    throw new AppError("INVALID_INPUT", {
-      field: "state",
-      userMessage: `must be one of ${COVERAGE_STATES.join(", ")}`,
-    });
-  const known =
-    (await db.inventoryCluster.count({ where: { clusterId } })) > 0 ||
-    (await db.cluster.count({ where: { id: clusterId } })) > 0;
-  if (!known) throw new AppError("NOT_FOUND", { userMessage: `No cluster "${clusterId}".` });
-
-  const conditions: Prisma.Sql[] = [Prisma.sql`c."clusterId" = ${clusterId}`];
-  if (options.state) conditions.push(Prisma.sql`c."state" = ${options.state}`);
-  if (options.search) {
-    const pattern = `%${options.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    conditions.push(Prisma.sql`(c."nodeName" ILIKE ${pattern} OR c."podName" ILIKE ${pattern})`);
-  }
-  if (options.cursor) {
-    const [node, namespace, name] = decodeCursor(options.cursor);
-    conditions.push(
-      Prisma.sql`(c."nodeName", c."daemonSetNamespace", c."daemonSetName") > (${node}, ${namespace}, ${name})`,
-    );
-  }
-  const rows = await db.$queryRaw<JoinedRow[]>`
-    SELECT c."clusterId", c."nodeName", c."daemonSetNamespace", c."daemonSetName", c."state", c."reason",
-      c."since", c."shouldRun", c."changesAt", c."podName", c."stale", c."details", c."updatedAt",
-      s."id" AS "sensorId", s."agentVersion", s."lastSeenAt", s."lastSummary"
-    FROM "InventoryCoverage" c
-    LEFT JOIN "Sensor" s ON s."id" = c."sensorId"
-    WHERE ${Prisma.join(conditions, " AND ")}
-    ORDER BY c."nodeName", c."daemonSetNamespace", c."daemonSetName"
-    LIMIT ${limit + 1}`;
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return {
-    items: page.map((row) => ({
-      clusterId: row.clusterId,
-      nodeName: row.nodeName,
-      daemonSet: { namespace: row.daemonSetNamespace, name: row.daemonSetName },
-      state: row.state as CoverageState,
-      reason: row.reason,
-      since: row.since.toISOString(),
-      shouldRun: row.shouldRun,
-      changesAt: row.changesAt?.toISOString() ?? null,
-      stale: row.stale,
-      podName: row.podName,
-      details: (row.details as Record<string, unknown> | null) ?? null,
-      updatedAt: row.updatedAt.toISOString(),
-      sensor:
-        row.sensorId === null || row.lastSeenAt === null
-          ? null
-          : {
-              id: row.sensorId,
-              agentVersion: row.agentVersion ?? "",
-              lastSeenAt: row.lastSeenAt.toISOString(),
-              lastSummary: row.lastSummary ?? null,
-            },
-    })),
-    nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
-  };
-}
 
 /** Every watched cluster's status and summary, by cluster id. */
 export async function listClusterCoverage(options: { db: Db }): Promise<ClusterCoverageRecord[]> {

@@ -92,17 +92,3 @@ export const ZInventoryLiveMessageSchema = z.discriminatedUnion("type", [
 export type InventoryLiveMessage = z.output<typeof ZInventoryLiveMessageSchema>;
 
 export const INVENTORY_TOPIC = defineTopic("inventory", ZInventoryLiveMessageSchema);
-
-/** The filters and paging of a cluster's node list (the dashboard's form and the API's input). */
-export const ZInventoryNodesQuerySchema = z.object({
-  state: ZCoverageStateSchema.optional(),
-  /** Part of a node or pod name. */
-  search: z.string().trim().max(253, "must be at most 253 characters").optional(),
-  cursor: z.string().max(2048, "must be a cursor returned by a previous page").optional(),
-  limit: z.coerce
-    .number()
-    .int("must be an integer")
-    .min(1, "must be at least 1")
-    .max(500, "must be at most 500")
-    .default(100),
-});
