@@ -28,3 +28,4 @@ export * from "./debug-level/index.ts";
 export * from "./profiles/index.ts";
 export * from "./sensor-install/sensor-install.ts";
 export * from "./sensor-drift/index.ts";
+export * from "./rollouts/index.ts";

@@ -1,0 +1,174 @@
+// The health gate after each cluster's change, and the baseline it compares
+// with: pure, so each rule is a row of a table (gate.test.ts).
+//
+// The rule: what was healthy before the change must stay healthy. A node
+// whose pod was Ready before must run the new template and be Ready; if its
+// agent was reporting before, the new agent must report (its reports are
+// stored only when their signature is valid), and if it was capturing, the new
+// agent's packet counter must move, with a drop rate not far above the one
+// before. A node whose agent never reported is judged on Kubernetes readiness
+// alone, so clusters whose agents cannot reach Tapfleet can still be changed.
+// A node that was unhealthy before is not held against the change. An updated
+// pod that crashes fails the gate at once; anything else not yet met waits,
+// and fails at the deadline.
+
+import type { RolloutProgress } from "@tapfleet/kube";
+
+/** What the leader sees of one node: its sensor pod now, and the agent's latest report. */
+export interface NodeHealth {
+  nodeName: string;
+  podName: string | null;
+  /** The pod runs the template the rollout applied. */
+  updated: boolean;
+  ready: boolean;
+  /** The capture container's waiting reason (CrashLoopBackOff, ImagePullBackOff, …), if it waits. */
+  waitingReason: string | null;
+  restarts: number;
+  lastTermination: { reason: string | null; message: string | null; exitCode: number | null } | null;
+  /** The latest report of the agent on this node, whichever pod sent it; null when none ever came. */
+  agent: { podName: string; lastSeenAt: Date; packets: number; drops: number } | null;
+}
+
+/** One node before the change. */
+export interface NodeBaseline {
+  nodeName: string;
+  ready: boolean;
+  /** Its agent (the pod running then) had reported recently. */
+  reporting: boolean;
+  /** …and had captured packets. */
+  capturing: boolean;
+  /** Dropped ÷ (captured + dropped) in the agent's totals; null when nothing was counted. */
+  dropRate: number | null;
+}
+
+export type GateVerdict =
+  { verdict: "pass" } | { verdict: "wait"; pending: string[] } | { verdict: "fail"; reason: string };
+
+/** A report older than this does not count as "reporting" when the baseline is measured. */
+export const REPORT_FRESH_MS = 90_000;
+/** How much the drop rate may rise (absolute, 0.1 = ten points) before the gate calls it collapsing. */
+export const DROP_RATE_TOLERANCE = 0.1;
+
+/** Waiting reasons of a container that will not start by itself. */
+const BROKEN_WAITING_REASONS = new Set([
+  "CrashLoopBackOff",
+  "ImagePullBackOff",
+  "ErrImagePull",
+  "InvalidImageName",
+  "CreateContainerConfigError",
+  "CreateContainerError",
+  "RunContainerError",
+]);
+
+const dropRate = (packets: number, drops: number) => (packets + drops > 0 ? drops / (packets + drops) : null);
+const percent = (rate: number) => `${Math.round(rate * 100)}%`;
+
+/** The nodes as they are before the change. */
+export function measureHealthBaseline(options: { nodes: readonly NodeHealth[]; now: Date }): NodeBaseline[] {
+  return options.nodes.map((node) => {
+    const agent = node.agent;
+    const reporting =
+      agent !== null &&
+      node.podName !== null &&
+      agent.podName === node.podName &&
+      options.now.getTime() - agent.lastSeenAt.getTime() <= REPORT_FRESH_MS;
+    return {
+      nodeName: node.nodeName,
+      ready: node.ready && node.waitingReason === null,
+      reporting,
+      capturing: reporting && agent.packets > 0,
+      dropRate: reporting ? dropRate(agent.packets, agent.drops) : null,
+    };
+  });
+}
+
+/** "node-3: CrashLoopBackOff, last message: …" */
+function describeCrash(node: NodeHealth): string {
+  const what = node.waitingReason ?? node.lastTermination?.reason ?? "restarted";
+  const parts = [`${node.nodeName}: ${what}`];
+  const exitCode = node.lastTermination?.exitCode;
+  if (
+    exitCode !== null &&
+    exitCode !== undefined &&
+    node.waitingReason !== null &&
+    !node.lastTermination?.reason
+  )
+    parts.push(`exit code ${exitCode}`);
+  const message = node.lastTermination?.message?.trim();
+  if (message) parts.push(`last message: ${message.length > 300 ? `${message.slice(0, 300)}…` : message}`);
+  return parts.join(", ");
+}
+
+function listFew(items: readonly string[], max = 3): string {
+  if (items.length <= max) return items.join("; ");
+  return `${items.slice(0, max).join("; ")}; and ${items.length - max} more`;
+}
+
+/**
+ * The gate's verdict on one cluster now. `changedAt`: when the new template
+ * was applied (reports from before it do not count); `deadline`: when waiting
+ * turns into failing.
+ */
+export function judgeClusterGate(options: {
+  baseline: readonly NodeBaseline[];
+  nodes: readonly NodeHealth[];
+  rollout: RolloutProgress;
+  changedAt: Date;
+  deadline: Date;
+  now: Date;
+}): GateVerdict {
+  const { rollout, changedAt } = options;
+  const before = new Map(options.baseline.map((node) => [node.nodeName, node]));
+  // A node that appeared since the change has no baseline: judged as a healthy node that never reported.
+  const baselineOf = (nodeName: string): NodeBaseline =>
+    before.get(nodeName) ?? { nodeName, ready: true, reporting: false, capturing: false, dropRate: null };
+
+  const crashed = options.nodes.filter(
+    (node) =>
+      node.updated &&
+      baselineOf(node.nodeName).ready &&
+      ((node.waitingReason !== null && BROKEN_WAITING_REASONS.has(node.waitingReason)) || node.restarts > 0),
+  );
+  if (crashed.length > 0) return { verdict: "fail", reason: listFew(crashed.map(describeCrash)) };
+
+  const pending: string[] = [];
+  if (!rollout.observed) pending.push("the DaemonSet controller has not seen the change yet");
+  else if (rollout.updated < rollout.desired)
+    pending.push(`${rollout.updated} of ${rollout.desired} pods run the new template`);
+
+  for (const node of options.nodes) {
+    const was = baselineOf(node.nodeName);
+    if (!was.ready) continue;
+    if (!node.updated) {
+      pending.push(`${node.nodeName}: still on the old template`);
+      continue;
+    }
+    if (!node.ready) {
+      pending.push(`${node.nodeName}: not Ready${node.waitingReason ? ` (${node.waitingReason})` : ""}`);
+      continue;
+    }
+    if (!was.reporting) continue;
+    const agent = node.agent;
+    if (
+      agent === null ||
+      agent.podName !== node.podName ||
+      agent.lastSeenAt.getTime() < changedAt.getTime()
+    ) {
+      pending.push(`${node.nodeName}: no report from the new agent (it reported before the change)`);
+      continue;
+    }
+    if (was.capturing && agent.packets <= 0) {
+      pending.push(`${node.nodeName}: the new agent captures nothing (it captured before the change)`);
+      continue;
+    }
+    const rate = dropRate(agent.packets, agent.drops);
+    if (was.dropRate !== null && rate !== null && rate > was.dropRate + DROP_RATE_TOLERANCE)
+      pending.push(`${node.nodeName}: drop rate ${percent(rate)} (was ${percent(was.dropRate)})`);
+  }
+  if (pending.length === 0) return { verdict: "pass" };
+  if (options.now.getTime() >= options.deadline.getTime()) {
+    const seconds = Math.round((options.deadline.getTime() - changedAt.getTime()) / 1000);
+    return { verdict: "fail", reason: `not healthy within ${seconds} s: ${listFew(pending)}` };
+  }
+  return { verdict: "wait", pending };
+}

@@ -1,0 +1,620 @@
+// The leader's side of a rollout: read the rows and the clusters under way,
+// decide (decide.ts), act once, persist, repeat until there is nothing to do
+// but wait. Every write is guarded by the row as read (status and updatedAt)
+// and every DaemonSet write by its resourceVersion, so two leaders for a
+// moment (docs/adr/0009) or a leader killed half-way only repeat a step,
+// never undo one: the template from before is recorded before the first
+// patch, and the patch itself is the same whoever writes it.
+
+import type { Db, LiveBus } from "@tapfleet/db";
+import type { Prisma } from "@tapfleet/db";
+import {
+  daemonSetRolloutProgress,
+  findCaptureContainer,
+  KubeRequestError,
+  kubeRequest,
+  labelSelectorString,
+  listObjects,
+  objectPath,
+  readObject,
+  trimPod,
+  trimSensorDaemonSet,
+  type KubeDaemonSet,
+  type KubePod,
+} from "@tapfleet/kube";
+import { CONFIG_HASH_ANNOTATION } from "@tapfleet/sensor/config-hash";
+import { CAPTURE_CONTAINER_NAME, renderSensorManifests } from "@tapfleet/sensor/manifests";
+import { ZSensorSettingsSchema } from "@tapfleet/sensor/settings";
+import { z } from "zod";
+import { connectDebugLevelCluster } from "../debug-level/debug-level.ts";
+import { isAppError } from "../errors.ts";
+import { ZReportSummarySchema } from "../ingest/summary.ts";
+import { publishTopic } from "../live/topics.ts";
+import { getEffectiveSettings } from "../profiles/profiles.ts";
+import type { SecretBox } from "../secrets.ts";
+import { nextRolloutStep, type ObservedCluster, type RolloutClusterState } from "./decide.ts";
+import { judgeClusterGate, measureHealthBaseline, type NodeBaseline, type NodeHealth } from "./gate.ts";
+import { ROLLOUTS_TOPIC, ZStoredInstallStateSchema, type RolloutClusterProgress } from "./rollouts.ts";
+import {
+  ACTIVE_ROLLOUT_STATUSES,
+  IN_FLIGHT_CLUSTER_STATUSES,
+  ZRolloutStrategySchema,
+  type RolloutClusterStatus,
+  type RolloutStatus,
+} from "./schema.ts";
+import {
+  CONFIG_REVISION_ANNOTATION,
+  matchesPodTemplateState,
+  mergeRolloutEnv,
+  readPodTemplateState,
+  rollingUpdateStrategy,
+  writePodTemplateState,
+  type PodTemplateState,
+} from "./template.ts";
+
+type KubeConfig = Awaited<ReturnType<typeof connectDebugLevelCluster>>;
+type Json = Record<string, unknown>;
+
+const ZPodTemplateStateSchema = z.object({
+  container: z.string(),
+  image: z.string(),
+  env: z.array(
+    z.object({ name: z.string(), value: z.string().optional(), valueFrom: z.unknown().optional() }),
+  ),
+  annotations: z.record(z.string(), z.string()),
+  updateStrategy: z.unknown(),
+});
+/** What RolloutCluster.before holds: the template and the install's record before the change. */
+const ZBeforeSchema = z.object({ template: ZPodTemplateStateSchema, install: ZStoredInstallStateSchema });
+/** What RolloutCluster.target holds: the template applied and what the install records on success. */
+const ZTargetSchema = ZBeforeSchema;
+type StoredState = z.output<typeof ZBeforeSchema>;
+
+const toTemplate = (state: z.output<typeof ZPodTemplateStateSchema>): PodTemplateState => ({
+  ...state,
+  env: state.env,
+  updateStrategy: state.updateStrategy ?? null,
+});
+
+/** The rollouts still in the leader's hands, oldest first. */
+export async function listActiveRollouts(options: { db: Db }): Promise<{ id: string; status: string }[]> {
+  return options.db.rollout.findMany({
+    where: { status: { in: [...ACTIVE_ROLLOUT_STATUSES] } },
+    select: { id: true, status: true },
+    orderBy: { createdAt: "asc" },
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Observing a cluster
+
+interface ClusterLook {
+  raw: Json | null;
+  daemonSet: KubeDaemonSet | null;
+  pods: Array<{ pod: KubePod; raw: Json }>;
+}
+
+async function lookAtCluster(
+  kubeConfig: KubeConfig,
+  ref: { namespace: string; name: string },
+  withPods: boolean,
+): Promise<ClusterLook> {
+  const raw = (await readObject({
+    kubeConfig,
+    object: { apiVersion: "apps/v1", kind: "DaemonSet", namespace: ref.namespace, name: ref.name },
+  })) as Json | null;
+  const daemonSet = raw ? (trimSensorDaemonSet(raw) ?? null) : null;
+  if (!daemonSet || !withPods) return { raw, daemonSet, pods: [] };
+  const selector = labelSelectorString(daemonSet.selector);
+  const items = await listObjects({
+    kubeConfig,
+    path: `${objectPath({ apiVersion: "v1", kind: "Pod", namespace: ref.namespace })}?labelSelector=${encodeURIComponent(selector)}`,
+  });
+  const pods = items
+    .map((item) => ({ pod: trimPod(item), raw: item }))
+    .filter(({ pod }) => pod.daemonSetUid === daemonSet.uid && pod.deletionTimestamp === undefined);
+  return { raw, daemonSet, pods };
+}
+
+/** Whether a pod runs `state`: its capture image and Tapfleet's annotations are the template's. */
+function podRuns(raw: Json, state: PodTemplateState): boolean {
+  const annotations = ((raw.metadata as Json | undefined)?.annotations ?? {}) as Record<string, string>;
+  const containers = ((raw.spec as Json | undefined)?.containers ?? []) as Json[];
+  const container = containers.find((c) => c.name === state.container);
+  return (
+    container?.image === state.image &&
+    annotations[CONFIG_HASH_ANNOTATION] === state.annotations[CONFIG_HASH_ANNOTATION] &&
+    annotations[CONFIG_REVISION_ANNOTATION] === state.annotations[CONFIG_REVISION_ANNOTATION]
+  );
+}
+
+/** One entry per node: its newest pod, with the agent's latest report. */
+async function nodeHealth(options: {
+  db: Db;
+  clusterId: string;
+  look: ClusterLook;
+  container: string;
+  target: PodTemplateState | null;
+}): Promise<NodeHealth[]> {
+  const sensors = await options.db.sensor.findMany({
+    where: { clusterId: options.clusterId },
+    select: { nodeName: true, podName: true, lastSeenAt: true, lastSummary: true },
+  });
+  const agents = new Map(sensors.map((sensor) => [sensor.nodeName, sensor]));
+  const newest = new Map<string, { pod: KubePod; raw: Json }>();
+  for (const entry of options.look.pods) {
+    const node = entry.pod.nodeName;
+    if (!node) continue;
+    const seen = newest.get(node);
+    if (!seen || (entry.pod.creationTimestamp ?? "") > (seen.pod.creationTimestamp ?? ""))
+      newest.set(node, entry);
+  }
+  return [...newest.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([nodeName, { pod, raw }]) => {
+      const status = pod.containers.find((c) => c.name === options.container);
+      const agent = agents.get(nodeName);
+      const summary = ZReportSummarySchema.safeParse(agent?.lastSummary);
+      return {
+        nodeName,
+        podName: pod.name,
+        updated: options.target ? podRuns(raw, options.target) : false,
+        ready: pod.ready?.status === "True",
+        waitingReason: status?.state.state === "waiting" ? (status.state.reason ?? null) : null,
+        restarts: status?.restartCount ?? 0,
+        lastTermination: status?.lastTerminated
+          ? {
+              reason: status.lastTerminated.reason ?? null,
+              message: status.lastTerminated.message ?? null,
+              exitCode: status.lastTerminated.exitCode ?? null,
+            }
+          : null,
+        agent: agent
+          ? {
+              podName: agent.podName,
+              lastSeenAt: agent.lastSeenAt,
+              packets: summary.success ? summary.data.packets : 0,
+              drops: summary.success ? summary.data.kernelDrops + summary.data.interfaceDrops : 0,
+            }
+          : null,
+      };
+    });
+}
+
+// ---------------------------------------------------------------------------
+// The target template
+
+async function renderTarget(options: {
+  db: Db;
+  secrets: SecretBox;
+  clusterId: string;
+  rollout: { profileId: string; revision: number; image: string | null; strategy: unknown };
+  before: PodTemplateState;
+  now: Date;
+}): Promise<StoredState> {
+  const { db, clusterId, rollout } = options;
+  const install = await db.sensorInstall.findUniqueOrThrow({ where: { clusterId } });
+  const effective = await getEffectiveSettings({
+    db,
+    profileId: rollout.profileId,
+    clusterId,
+    revision: rollout.revision,
+  });
+  const settings = Object.fromEntries(
+    effective.settings
+      .filter((entry) => entry.source.kind === "profile" || entry.source.kind === "override")
+      .map((entry) => [entry.setting, entry.value]),
+  );
+  const key = await db.ingestKey.findFirst({
+    where: { clusterId, OR: [{ retiresAt: null }, { retiresAt: { gt: options.now } }] },
+    orderBy: { createdAt: "desc" },
+  });
+  if (!key) throw new Error(`the cluster "${clusterId}" has no ingest key in use: rotate its key first`);
+  const image = rollout.image ?? options.before.image;
+  const rendered = renderSensorManifests({
+    settings: ZSensorSettingsSchema.parse({
+      ...settings,
+      hmacKey: options.secrets.open(key.secretCiphertext),
+      clusterId,
+    }),
+    image,
+    namespace: install.namespace,
+    name: install.name,
+    captureMode: install.captureMode === "capabilities" ? "capabilities" : "privileged",
+    networkPolicy: { enabled: install.networkPolicy },
+  });
+  const capture = rendered.objects.daemonSet.spec.template.spec.containers.find(
+    (container) => container.name === CAPTURE_CONTAINER_NAME,
+  );
+  const strategy = ZRolloutStrategySchema.parse(rollout.strategy);
+  return {
+    template: {
+      container: options.before.container,
+      image,
+      env: mergeRolloutEnv({ rendered: capture?.env ?? [], current: options.before.env }),
+      annotations: {
+        ...options.before.annotations,
+        [CONFIG_HASH_ANNOTATION]: rendered.configHash,
+        [CONFIG_REVISION_ANNOTATION]: `${rollout.profileId}@${rollout.revision}`,
+      },
+      updateStrategy: rollingUpdateStrategy(strategy),
+    },
+    install: {
+      profileId: rollout.profileId,
+      profileRevision: rollout.revision,
+      settings,
+      image,
+      configHash: rendered.configHash,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// One rollout, as far as it can go now
+
+export interface AdvanceRolloutResult {
+  /** Still in the leader's hands. */
+  active: boolean;
+  /** A cluster is under way: look again soon (its pods and the agents' reports change without a wake-up). */
+  inFlight: boolean;
+  /** When to look again at the latest (a gate's deadline), if nothing else comes first. */
+  until: Date | null;
+}
+
+/**
+ * Takes a rollout as far as it can go now: starts clusters, patches their
+ * DaemonSets, judges their gates, rolls back, finishes. A cluster that cannot
+ * be reached is noted in its row and waited for (up to its deadline).
+ */
+export async function advanceRollout(options: {
+  db: Db;
+  bus: LiveBus;
+  secrets: SecretBox;
+  rolloutId: string;
+  now?: () => Date;
+  /** Client configurations by cluster id, kept by the caller between calls. */
+  kubeConfigs?: Map<string, KubeConfig>;
+}): Promise<AdvanceRolloutResult> {
+  const { db, bus, secrets, rolloutId } = options;
+  const now = options.now ?? (() => new Date());
+  const kubeConfigs = options.kubeConfigs ?? new Map<string, KubeConfig>();
+  const connect = async (clusterId: string) => {
+    let kubeConfig = kubeConfigs.get(clusterId);
+    if (!kubeConfig) {
+      kubeConfig = await connectDebugLevelCluster({ db, secrets, clusterId });
+      kubeConfigs.set(clusterId, kubeConfig);
+    }
+    return kubeConfig;
+  };
+  const publish = (status: string) => publishTopic(bus, ROLLOUTS_TOPIC, { rolloutId, status });
+
+  for (let round = 0; round < 50; round++) {
+    const rollout = await db.rollout.findUnique({ where: { id: rolloutId }, include: { clusters: true } });
+    if (!rollout || !(ACTIVE_ROLLOUT_STATUSES as readonly string[]).includes(rollout.status))
+      return { active: false, inFlight: false, until: null };
+    const strategy = ZRolloutStrategySchema.parse(rollout.strategy);
+    const clusters = [...rollout.clusters].sort((a, b) => a.position - b.position);
+
+    // Observe the clusters under way.
+    const observed: Record<string, ObservedCluster> = {};
+    for (const row of clusters) {
+      if (!(IN_FLIGHT_CLUSTER_STATUSES as readonly string[]).includes(row.status)) continue;
+      const before = ZBeforeSchema.safeParse(row.before);
+      const target = ZTargetSchema.safeParse(row.target);
+      if (!before.success || !target.success) {
+        observed[row.clusterId] = { reachable: true, daemonSet: null };
+        continue;
+      }
+      try {
+        const kubeConfig = await connect(row.clusterId);
+        const gating = row.status === "gating";
+        const look = await lookAtCluster(
+          kubeConfig,
+          { namespace: row.namespace, name: row.daemonSetName },
+          gating,
+        );
+        if (!look.raw || !look.daemonSet) {
+          observed[row.clusterId] = { reachable: true, daemonSet: null };
+          continue;
+        }
+        const targetTemplate = toTemplate(target.data.template);
+        const template = matchesPodTemplateState(look.raw, targetTemplate)
+          ? "target"
+          : matchesPodTemplateState(look.raw, toTemplate(before.data.template))
+            ? "before"
+            : "other";
+        const progress = daemonSetRolloutProgress(look.daemonSet);
+        let gate = null;
+        if (gating && row.changedAt && row.gateDeadline) {
+          const nodes = await nodeHealth({
+            db,
+            clusterId: row.clusterId,
+            look,
+            container: targetTemplate.container,
+            target: targetTemplate,
+          });
+          gate = judgeClusterGate({
+            baseline: z.array(z.custom<NodeBaseline>()).catch([]).parse(row.baseline),
+            nodes,
+            rollout: progress,
+            changedAt: row.changedAt,
+            deadline: row.gateDeadline,
+            now: now(),
+          });
+          await recordProgress(db, row, progress, nodes, gate.verdict === "wait" ? gate.pending : [], now());
+        }
+        if (row.lastError !== null)
+          await db.rolloutCluster.updateMany({
+            where: { rolloutId, clusterId: row.clusterId, status: row.status },
+            data: { lastError: null },
+          });
+        observed[row.clusterId] = { reachable: true, daemonSet: { template, rollout: progress }, gate };
+      } catch (error) {
+        const message = describeError(error);
+        kubeConfigs.delete(row.clusterId);
+        await db.rolloutCluster.updateMany({
+          where: { rolloutId, clusterId: row.clusterId, status: row.status },
+          data: { lastError: message },
+        });
+        observed[row.clusterId] = { reachable: false, error: message };
+      }
+    }
+
+    const state = {
+      status: rollout.status as RolloutStatus,
+      clusters: clusters.map((row): RolloutClusterState => ({
+        clusterId: row.clusterId,
+        wave: row.wave,
+        status: row.status as RolloutClusterStatus,
+        deadline: row.gateDeadline,
+        reason: row.reason,
+      })),
+    };
+    const at = now();
+    const step = nextRolloutStep(state, observed, at);
+    const rolloutGuard = { id: rolloutId, status: rollout.status, updatedAt: rollout.updatedAt };
+
+    if (step.kind === "wait") {
+      const inFlight = clusters.some((c) =>
+        (IN_FLIGHT_CLUSTER_STATUSES as readonly string[]).includes(c.status),
+      );
+      return { active: true, inFlight, until: step.until };
+    }
+
+    if (step.kind === "record-rollout") {
+      await db.rollout.updateMany({ where: rolloutGuard, data: { status: step.status, updatedAt: at } });
+      await publish(step.status);
+      continue;
+    }
+
+    if (step.kind === "finish") {
+      await db.$transaction([
+        db.rollout.updateMany({
+          where: rolloutGuard,
+          data: {
+            status: step.status,
+            ...(step.reason === null ? {} : { reason: step.reason }),
+            finishedAt: at,
+            updatedAt: at,
+          },
+        }),
+        db.rolloutCluster.updateMany({
+          where: { rolloutId, status: "pending" },
+          data: {
+            status: "skipped",
+            reason: `not started: the rollout ${step.status === "aborted" ? "was aborted" : `ended ${step.status}`}`,
+            finishedAt: at,
+            updatedAt: at,
+          },
+        }),
+      ]);
+      await publish(step.status);
+      continue;
+    }
+
+    const row = clusters.find((c) => c.clusterId === step.clusterId)!;
+    const clusterGuard = {
+      rolloutId,
+      clusterId: row.clusterId,
+      status: row.status,
+      updatedAt: row.updatedAt,
+    };
+
+    if (step.kind === "start-cluster") {
+      try {
+        const kubeConfig = await connect(row.clusterId);
+        const look = await lookAtCluster(
+          kubeConfig,
+          { namespace: row.namespace, name: row.daemonSetName },
+          true,
+        );
+        const container = look.daemonSet ? findCaptureContainer(look.daemonSet) : undefined;
+        const template = look.raw && container ? readPodTemplateState(look.raw, container.name) : null;
+        if (!template) {
+          await db.rolloutCluster.updateMany({
+            where: clusterGuard,
+            data: {
+              status: "failed",
+              reason: look.raw
+                ? `DaemonSet ${row.namespace}/${row.daemonSetName} has no capture container`
+                : `DaemonSet ${row.namespace}/${row.daemonSetName} is gone`,
+              startedAt: at,
+              finishedAt: at,
+              updatedAt: at,
+            },
+          });
+          await publish(rollout.status);
+          continue;
+        }
+        const install = await db.sensorInstall.findUniqueOrThrow({ where: { clusterId: row.clusterId } });
+        const before: StoredState = {
+          template,
+          install: {
+            profileId: install.profileId,
+            profileRevision: install.profileRevision,
+            settings: install.settings,
+            image: install.image,
+            configHash: install.configHash,
+          },
+        };
+        const target = await renderTarget({
+          db,
+          secrets,
+          clusterId: row.clusterId,
+          rollout,
+          before: template,
+          now: at,
+        });
+        const nodes = await nodeHealth({
+          db,
+          clusterId: row.clusterId,
+          look,
+          container: template.container,
+          target: null,
+        });
+        const baseline = measureHealthBaseline({ nodes, now: at });
+        await db.rolloutCluster.updateMany({
+          where: clusterGuard,
+          data: {
+            status: "applying",
+            before: before as unknown as Prisma.InputJsonValue,
+            target: target as unknown as Prisma.InputJsonValue,
+            baseline: baseline as unknown as Prisma.InputJsonValue,
+            startedAt: at,
+            lastError: null,
+            updatedAt: at,
+          },
+        });
+      } catch (error) {
+        if (isAppError(error) || !(error instanceof KubeRequestError)) {
+          // Nothing was changed yet: a cluster that cannot be changed fails before its first patch.
+          await db.rolloutCluster.updateMany({
+            where: clusterGuard,
+            data: {
+              status: "failed",
+              reason: describeError(error),
+              startedAt: at,
+              finishedAt: at,
+              updatedAt: at,
+            },
+          });
+        } else {
+          kubeConfigs.delete(row.clusterId);
+          await db.rolloutCluster.updateMany({
+            where: clusterGuard,
+            data: { lastError: describeError(error) },
+          });
+          return { active: true, inFlight: true, until: null };
+        }
+      }
+      await publish(rollout.status);
+      continue;
+    }
+
+    if (step.kind === "patch") {
+      const stored = step.to === "target" ? ZTargetSchema.parse(row.target) : ZBeforeSchema.parse(row.before);
+      try {
+        const kubeConfig = await connect(row.clusterId);
+        const ref = {
+          apiVersion: "apps/v1",
+          kind: "DaemonSet",
+          namespace: row.namespace,
+          name: row.daemonSetName,
+        };
+        const raw = await readObject({ kubeConfig, object: ref });
+        if (raw) {
+          // A PUT carries the resourceVersion read: a change made in between is refused (409), seen next round.
+          await kubeRequest({
+            kubeConfig,
+            method: "PUT",
+            path: objectPath(ref),
+            body: writePodTemplateState(raw, toTemplate(stored.template)),
+          });
+        }
+      } catch (error) {
+        kubeConfigs.delete(row.clusterId);
+        await db.rolloutCluster.updateMany({
+          where: { rolloutId, clusterId: row.clusterId, status: row.status },
+          data: { lastError: describeError(error) },
+        });
+        if (error instanceof KubeRequestError && error.status === 409) continue;
+        return { active: true, inFlight: true, until: null };
+      }
+      await publish(rollout.status);
+      continue;
+    }
+
+    // record-cluster
+    const final = ["succeeded", "rolled-back", "failed", "skipped"].includes(step.status);
+    const deadline =
+      step.gate || step.status === "rolling-back"
+        ? new Date(at.getTime() + strategy.gateSeconds * 1000)
+        : undefined;
+    const data = {
+      status: step.status,
+      ...(step.reason === undefined ? {} : { reason: step.reason }),
+      ...(step.gate ? { changedAt: at } : {}),
+      ...(deadline ? { gateDeadline: deadline } : {}),
+      ...(final ? { finishedAt: at } : {}),
+      updatedAt: at,
+    };
+    if (step.status === "succeeded") {
+      const target = ZTargetSchema.parse(row.target);
+      await db.$transaction(async (tx) => {
+        const updated = await tx.rolloutCluster.updateMany({ where: clusterGuard, data });
+        if (updated.count === 0) return;
+        await tx.sensorInstall.update({
+          where: { clusterId: row.clusterId },
+          data: {
+            profileId: target.install.profileId,
+            profileRevision: target.install.profileRevision,
+            settings: target.install.settings as Prisma.InputJsonValue,
+            image: target.install.image,
+            configHash: target.install.configHash,
+          },
+        });
+      });
+    } else {
+      await db.rolloutCluster.updateMany({ where: clusterGuard, data });
+    }
+    await publish(rollout.status);
+  }
+  return { active: true, inFlight: true, until: null };
+}
+
+async function recordProgress(
+  db: Db,
+  row: { rolloutId: string; clusterId: string; status: string; nodes: unknown },
+  progress: { desired: number; updated: number; ready: number; available: number },
+  nodes: NodeHealth[],
+  waitingFor: string[],
+  at: Date,
+): Promise<void> {
+  const view: Omit<RolloutClusterProgress, "observedAt"> = {
+    desired: progress.desired,
+    updated: progress.updated,
+    ready: progress.ready,
+    available: progress.available,
+    nodes: nodes.map((node) => ({
+      nodeName: node.nodeName,
+      podName: node.podName,
+      updated: node.updated,
+      ready: node.ready,
+      restarts: node.restarts,
+      waitingReason: node.waitingReason,
+      reporting: node.agent === null ? null : node.agent.podName === node.podName,
+    })),
+    waitingFor,
+  };
+  const { observedAt: _observedAt, ...previous } = (row.nodes ?? {}) as Json;
+  if (JSON.stringify(previous) === JSON.stringify(view)) return;
+  await db.rolloutCluster.updateMany({
+    where: { rolloutId: row.rolloutId, clusterId: row.clusterId, status: row.status },
+    data: { nodes: { observedAt: at.toISOString(), ...view } as unknown as Prisma.InputJsonValue },
+  });
+}
+
+function describeError(error: unknown): string {
+  if (isAppError(error)) return error.userMessage;
+  return (error instanceof Error ? error.message : String(error)).slice(0, 500);
+}
