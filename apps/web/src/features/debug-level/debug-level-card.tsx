@@ -45,9 +45,19 @@ function firstIssue(result: {
 /**
  * The cluster's sensor debug level (OSSENSOR_DEBUG) for a while: the level now,
  * the one it goes back to and the time left, with a form to set one and
- * "Revert now" for operators.
+ * "Revert now" for operators. Given a `daemonSet` (a sensor page), the card is
+ * about that DaemonSet: it sets the level there, and says that a level is a
+ * change of the DaemonSet, so every node of it restarts with it.
  */
-export function DebugLevelCard({ clusterId, canManage }: { clusterId: string; canManage: boolean }) {
+export function DebugLevelCard({
+  clusterId,
+  canManage,
+  daemonSet,
+}: {
+  clusterId: string;
+  canManage: boolean;
+  daemonSet?: { namespace: string; name: string };
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const current = useQuery({
@@ -83,12 +93,28 @@ export function DebugLevelCard({ clusterId, canManage }: { clusterId: string; ca
   function submit(event: FormEvent) {
     event.preventDefault();
     if (levelError || minutesError || level === null) return;
-    set.mutate({ id: clusterId, level: Number(level), minutes: Number(minutes) });
+    set.mutate({
+      id: clusterId,
+      level: Number(level),
+      minutes: Number(minutes),
+      ...(daemonSet ? { daemonSet } : {}),
+    });
   }
 
-  const data = current.data;
+  const last = current.data;
+  // On a sensor page, a level of another DaemonSet of the cluster is not this one's.
+  const elsewhere =
+    daemonSet &&
+    last &&
+    (last.daemonSet.namespace !== daemonSet.namespace || last.daemonSet.name !== daemonSet.name)
+      ? last
+      : null;
+  const data = elsewhere ? null : last;
   const pending =
     data && (data.status === "applying" || data.status === "active" || data.status === "reverting");
+  const elsewherePending =
+    elsewhere &&
+    (elsewhere.status === "applying" || elsewhere.status === "active" || elsewhere.status === "reverting");
 
   return (
     <Paper withBorder p="md" radius="md" role="group" aria-label="Debug level" mt="md">
@@ -106,6 +132,21 @@ export function DebugLevelCard({ clusterId, canManage }: { clusterId: string; ca
         ) : null}
       </Group>
 
+      {daemonSet ? (
+        <Text size="sm" mb="xs" data-testid="debug-level-scope">
+          Applies to every node of DaemonSet{" "}
+          <Text span ff="monospace" size="sm">
+            {daemonSet.namespace}/{daemonSet.name}
+          </Text>
+          , not only this one: each of its pods restarts with the new level, and again when it goes back.
+        </Text>
+      ) : null}
+      {elsewherePending ? (
+        <Alert color="blue" p="xs" mb="sm">
+          Level {elsewhere.level} is set on another sensor DaemonSet of this cluster,{" "}
+          {elsewhere.daemonSet.namespace}/{elsewhere.daemonSet.name}; revert it there before setting one here.
+        </Alert>
+      ) : null}
       {current.isError ? (
         <Text size="sm" c="red">
           {errorMessage(current.error)}
@@ -113,8 +154,10 @@ export function DebugLevelCard({ clusterId, canManage }: { clusterId: string; ca
       ) : !data || !pending ? (
         <Text size="sm" c="dimmed" mb="sm">
           {data
-            ? `Back to ${data.previousLevel ?? "the default"} since the last change (${data.daemonSet.namespace}/${data.daemonSet.name}).`
-            : "The sensors run at their configured level. Raise it for a while to see more in the pod logs; Tapfleet puts it back by itself."}
+            ? data.status === "failed"
+              ? `Level ${data.level} on ${data.daemonSet.namespace}/${data.daemonSet.name} is no longer followed by Tapfleet; the reason is below.`
+              : `Back to ${data.previousLevel ?? "the default"} since the last change (${data.daemonSet.namespace}/${data.daemonSet.name}).`
+            : `The ${daemonSet ? "sensor runs" : "sensors run"} at ${daemonSet ? "its" : "their"} configured level. Raise it for a while to see more in the pod ${daemonSet ? "log below" : "logs"}; Tapfleet puts it back by itself.`}
         </Text>
       ) : (
         <Stack gap={4} mb="sm">

@@ -19,10 +19,13 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import Link from "next/link";
 import { useState, type ReactNode } from "react";
+import { useCurrentUser } from "@/components/current-user";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
 import { appErrorCode, errorMessage } from "@/lib/api-errors";
 import { formatDateTime, formatRelative } from "@/lib/format";
+import { roleAtLeast } from "@/lib/roles";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
+import { DebugLevelCard } from "../debug-level/debug-level-card";
 import { KubeEventsList, type KubeEventsTarget } from "./kube-events-list";
 import { PodLogViewer } from "./pod-log-viewer";
 
@@ -105,6 +108,7 @@ function Unavailable({ clusterId, error, retry }: { clusterId: string; error: un
 
 function PodDetail({ clusterId, nodeName, row }: { clusterId: string; nodeName: string; row: Row }) {
   const pod = row.pod;
+  const canManage = roleAtLeast(useCurrentUser().role, "operator");
   const [eventsOf, setEventsOf] = useState<KubeEventsTarget["kind"]>("Pod");
   const target: KubeEventsTarget =
     eventsOf === "Node"
@@ -121,6 +125,7 @@ function PodDetail({ clusterId, nodeName, row }: { clusterId: string; nodeName: 
           No sensor pod on this node now: {row.reason}
         </Text>
       )}
+      <DebugLevelCard clusterId={clusterId} canManage={canManage} daemonSet={row.daemonSet} />
       <div>
         <Group justify="space-between" mb="xs" wrap="wrap">
           <Title order={3} size="h5">
