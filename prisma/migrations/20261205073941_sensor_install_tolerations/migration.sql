@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "SensorInstall" ADD COLUMN     "minReadySeconds" INTEGER,
+ADD COLUMN     "tolerations" JSONB;
