@@ -5,3 +5,4 @@ export * from "./schemas.ts";
 export * from "./errors.ts";
 export * from "./downloads.ts";
 export * from "./pod-log-download.ts";
+export { LIVE_FEED_PATHS, type LiveFeedPath, type LiveStreamMessage } from "./routers/live.ts";

@@ -4,8 +4,11 @@ import { clustersRouter } from "./routers/clusters.ts";
 import { debugLevelRouter } from "./routers/debug-level.ts";
 import { demoRouter } from "./routers/demo.ts";
 import { inventoryRouter } from "./routers/inventory.ts";
+import { liveRouter } from "./routers/live.ts";
 import { profilesRouter } from "./routers/profiles.ts";
+import { rolloutsRouter } from "./routers/rollouts.ts";
 import { kubeDetailRouter } from "./routers/kube-detail.ts";
+import { sensorDriftRouter } from "./routers/sensor-drift.ts";
 import { sensorInstallRouter } from "./routers/sensor-install.ts";
 import { sensorsRouter } from "./routers/sensors.ts";
 import { statsRouter } from "./routers/stats.ts";
@@ -23,12 +26,15 @@ export const appRouter = router({
   clusters: clustersRouter,
   sensors: sensorsRouter,
   inventory: inventoryRouter,
+  live: liveRouter,
   kube: kubeDetailRouter,
   stats: statsRouter,
   demo: demoRouter,
   profiles: profilesRouter,
   sensorInstall: sensorInstallRouter,
+  sensorDrift: sensorDriftRouter,
   debugLevel: debugLevelRouter,
+  rollouts: rolloutsRouter,
 });
 
 export type AppRouter = typeof appRouter;
