@@ -6,9 +6,7 @@ import { demoRouter } from "./routers/demo.ts";
 import { inventoryRouter } from "./routers/inventory.ts";
 import { liveRouter } from "./routers/live.ts";
 import { profilesRouter } from "./routers/profiles.ts";
-import { rolloutsRouter } from "./routers/rollouts.ts";
 import { kubeDetailRouter } from "./routers/kube-detail.ts";
-import { sensorDriftRouter } from "./routers/sensor-drift.ts";
 import { sensorInstallRouter } from "./routers/sensor-install.ts";
 import { sensorsRouter } from "./routers/sensors.ts";
 import { statsRouter } from "./routers/stats.ts";
@@ -32,9 +30,7 @@ export const appRouter = router({
   demo: demoRouter,
   profiles: profilesRouter,
   sensorInstall: sensorInstallRouter,
-  sensorDrift: sensorDriftRouter,
   debugLevel: debugLevelRouter,
-  rollouts: rolloutsRouter,
 });
 
 export type AppRouter = typeof appRouter;
