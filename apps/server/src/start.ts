@@ -27,7 +27,9 @@ import { pino, type Logger } from "pino";
 import { buildApp } from "./app.ts";
 import { startControllers } from "./controllers/runner.ts";
 import { createDebugLevelController } from "./controllers/debug-level.ts";
+import { createRolloutsController } from "./controllers/rollouts.ts";
 import { createInventoryController, type InventoryControllerOptions } from "./controllers/inventory.ts";
+import { createSensorDriftController } from "./controllers/sensor-drift.ts";
 import { createServerControllers, maintainReports } from "./controllers/server-controllers.ts";
 import { createDemoService } from "./demo/demo.ts";
 import { REPO_ROOT, type ServerEnv } from "./env.ts";
@@ -318,6 +320,8 @@ export async function startServer(options: {
           },
         }),
         createDebugLevelController({ db, bus, secrets, logger }),
+        createSensorDriftController({ db, bus, secrets, logger }),
+        createRolloutsController({ db, bus, secrets, logger }),
       ],
       leadership: leaderLock,
       log: logger,

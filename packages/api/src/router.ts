@@ -6,6 +6,7 @@ import { demoRouter } from "./routers/demo.ts";
 import { inventoryRouter } from "./routers/inventory.ts";
 import { liveRouter } from "./routers/live.ts";
 import { profilesRouter } from "./routers/profiles.ts";
+import { rolloutsRouter } from "./routers/rollouts.ts";
 import { kubeDetailRouter } from "./routers/kube-detail.ts";
 import { sensorInstallRouter } from "./routers/sensor-install.ts";
 import { sensorsRouter } from "./routers/sensors.ts";
@@ -31,6 +32,7 @@ export const appRouter = router({
   profiles: profilesRouter,
   sensorInstall: sensorInstallRouter,
   debugLevel: debugLevelRouter,
+  rollouts: rolloutsRouter,
 });
 
 export type AppRouter = typeof appRouter;

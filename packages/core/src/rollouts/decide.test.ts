@@ -7,6 +7,7 @@ import {
   type RolloutState,
   type RolloutStep,
 } from "./decide.ts";
+import type { GateVerdict } from "./gate.ts";
 import type { RolloutClusterStatus, RolloutStatus } from "./schema.ts";
 
 const T0 = new Date("2026-12-05T10:00:00.000Z");
@@ -47,7 +48,7 @@ const seen = (
 const gone: ObservedCluster = { reachable: true, daemonSet: null };
 const unreachable: ObservedCluster = { reachable: false, error: "connect ECONNREFUSED" };
 const pass = { verdict: "pass" } as const;
-const waiting = { verdict: "wait", pending: ["node-1: not Ready"] } as const;
+const waiting: GateVerdict = { verdict: "wait", pending: ["node-1: not Ready"] };
 const crash = { verdict: "fail", reason: "node-3: CrashLoopBackOff, last message: boom" } as const;
 const gateEnds = at(300);
 

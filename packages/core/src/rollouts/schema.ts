@@ -1,14 +1,8 @@
 // The rollout request and strategy: one definition for the API, the core and
 // the dashboard's form.
 
+import { ZClusterIdSchema } from "@tapfleet/sensor/accounts";
 import { z } from "zod";
-
-const CLUSTER_ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-const ZClusterIdSchema = z
-  .string()
-  .max(63, "must be at most 63 characters")
-  .regex(CLUSTER_ID, "must be a cluster id");
 
 /** A DaemonSet's maxUnavailable or maxSurge: a number of pods, or a percentage of them ("25%"). */
 export const ZPodCountSchema = z.union([
