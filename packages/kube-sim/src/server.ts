@@ -4,7 +4,7 @@
 
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { RESOURCES, resourceName, type ResourceInfo } from "./resources.ts";
 import type { SimObjectStore } from "./store.ts";
 import { AppliedConfigurations, handleResource, verbOf } from "./http/api.ts";
@@ -167,6 +167,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const server = certificate
     ? createHttpsServer({ cert: certificate.cert, key: certificate.key }, listener)
     : createHttpServer(listener);
+  // Every connection, also one still in its TLS handshake (which closeAllConnections does not
+  // know of yet): close() ends them all, as a stopping API server does.
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   // Watches are long-lived; never let Node time them out underneath the client.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
@@ -194,6 +201,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
       });
     },
   };

@@ -296,6 +296,7 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
         daemonSets.stop(),
         ...[...podInformers.values()].map((i) => i.stop()),
       ]);
+      await transport.close();
     },
   };
 }

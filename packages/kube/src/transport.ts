@@ -60,6 +60,8 @@ export interface KubeTransport {
   getJson(path: string, options?: { signal?: AbortSignal | undefined }): Promise<unknown>;
   /** GET a streamed body (watch, followed log) and hand out its lines. Non-2xx answers throw before the first line. */
   getLines(path: string, options?: { signal?: AbortSignal | undefined }): Promise<AsyncIterable<string>>;
+  /** Closes the transport's connections; requests under way end with an error, later ones fail. */
+  close(): Promise<void>;
 }
 
 export interface KubeTransportOptions {
@@ -74,18 +76,26 @@ export function createKubeTransport(options: KubeTransportOptions): KubeTranspor
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) throw new Error("the kubeconfig has no current cluster");
   const server = cluster.server.replace(/\/+$/, "");
+  // client-node builds a new undici Agent (TLS context, connection pool) on every
+  // applySecurityAuthentication: used as is, each request would open a TLS connection
+  // of its own and leave it open. The kubeconfig's TLS settings do not change, so
+  // the first Agent serves every request of this transport, over kept-alive connections.
+  let dispatcher: { destroy(): Promise<void> } | undefined;
+  let closed = false;
 
   async function send(path: string, signal: AbortSignal | undefined, accept: string): Promise<FetchResponse> {
     const url = server + path;
     const context = new RequestContext(url, HttpMethod.GET);
     await kubeConfig.applySecurityAuthentication(context);
+    if (closed) throw new KubeRequestError(`GET ${path}: the transport is closed`, { status: 0 });
+    dispatcher ??= context.getDispatcher() as { destroy(): Promise<void> } | undefined;
     let response: FetchResponse;
     try {
       response = await doFetch(url, {
         method: "GET",
         headers: { ...context.getHeaders(), Accept: accept },
         signal,
-        dispatcher: context.getDispatcher(),
+        dispatcher,
       });
     } catch (error) {
       if (signal?.aborted) throw error;
@@ -117,6 +127,10 @@ export function createKubeTransport(options: KubeTransportOptions): KubeTranspor
       const response = await send(path, signal, "application/json, */*");
       if (!response.body) throw new KubeRequestError(`GET ${path}: no body`, { status: response.status });
       return readLines(response.body);
+    },
+    async close() {
+      closed = true;
+      await dispatcher?.destroy().catch(() => undefined);
     },
   };
 }
