@@ -6,6 +6,25 @@ import { z } from "zod";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** A taint the sensor's pods tolerate, as Kubernetes takes it. */
+export const ZTolerationSchema = z
+  .strictObject({
+    key: z.string().min(1, "must not be empty").optional(),
+    operator: z.enum(["Exists", "Equal"], { message: "must be Exists or Equal" }),
+    value: z.string().optional(),
+    effect: z
+      .enum(["NoSchedule", "PreferNoSchedule", "NoExecute"], {
+        message: "must be NoSchedule, PreferNoSchedule or NoExecute",
+      })
+      .optional(),
+  })
+  .superRefine((toleration, context) => {
+    if (toleration.operator === "Exists" && toleration.value !== undefined)
+      context.addIssue({ code: "custom", path: ["value"], message: "must be absent with operator Exists" });
+    if (toleration.operator === "Equal" && toleration.key === undefined)
+      context.addIssue({ code: "custom", path: ["key"], message: "is required with operator Equal" });
+  });
+
 export const ZSensorInstallOptionsSchema = z.object({
   /**
    * The sensor's settings: every setting except the cluster's own (HMAC key,
@@ -26,6 +45,15 @@ export const ZSensorInstallOptionsSchema = z.object({
   captureMode: z.enum(["privileged", "capabilities"]).default("privileged"),
   /** Render a NetworkPolicy that lets the sensor reach only DNS and the collector. */
   networkPolicy: z.boolean().default(false),
+  /** The taints the sensor tolerates; absent: every taint (a sensor belongs on every node). */
+  tolerations: z.array(ZTolerationSchema).max(50, "must be at most 50 tolerations").optional(),
+  /** Seconds a new pod stays Ready before the rolling update counts it available; absent: the sensor's default. */
+  minReadySeconds: z
+    .number()
+    .int("must be a whole number of seconds")
+    .min(0, "must be 0 or more")
+    .max(3600, "must be at most 3600 seconds")
+    .optional(),
 });
 export type SensorInstallOptions = z.output<typeof ZSensorInstallOptionsSchema>;
 export type SensorInstallOptionsInput = z.input<typeof ZSensorInstallOptionsSchema>;

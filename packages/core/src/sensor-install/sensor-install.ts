@@ -10,7 +10,7 @@
 // agents read the key once at start, and the old key keeps working for the
 // rotation's grace period while the rollout runs.
 
-import type { Db } from "@tapfleet/db";
+import { Prisma, type Db } from "@tapfleet/db";
 import {
   applyObjects,
   deleteObject,
@@ -101,6 +101,10 @@ function render(options: {
     namespace: options.install.namespace,
     captureMode: options.install.captureMode,
     networkPolicy: { enabled: options.install.networkPolicy },
+    ...(options.install.tolerations === undefined ? {} : { tolerations: options.install.tolerations }),
+    ...(options.install.minReadySeconds === undefined
+      ? {}
+      : { minReadySeconds: options.install.minReadySeconds }),
     createNamespace: options.createNamespace,
     createSecret: options.createSecret,
   });
@@ -112,6 +116,8 @@ function recordedOptions(row: {
   namespace: string;
   captureMode: string;
   networkPolicy: boolean;
+  tolerations: unknown;
+  minReadySeconds: number | null;
 }): SensorInstallOptions {
   return ZSensorInstallOptionsSchema.parse({
     settings: ZProfileSettingsSchema.parse(row.settings),
@@ -119,6 +125,8 @@ function recordedOptions(row: {
     namespace: row.namespace,
     captureMode: row.captureMode,
     networkPolicy: row.networkPolicy,
+    tolerations: row.tolerations ?? undefined,
+    minReadySeconds: row.minReadySeconds ?? undefined,
   });
 }
 
@@ -207,6 +215,8 @@ export async function installSensor(options: {
     networkPolicy: install.networkPolicy,
     createdNamespace,
     settings: install.settings,
+    tolerations: install.tolerations ?? Prisma.DbNull,
+    minReadySeconds: install.minReadySeconds ?? null,
     configHash: rendered.configHash,
     objects: refs.map((ref) => ({ ...ref })),
     installedBy: options.installedBy,
