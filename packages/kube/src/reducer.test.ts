@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { applyStoreChanges, planRelist, planWatchEvent, type StoreChange } from "./reducer.ts";
+import {
+  applyStoreChanges,
+  planRelist,
+  planWatchEvent,
+  versionOnlyChange,
+  type StoreChange,
+} from "./reducer.ts";
 
 interface Item {
   resourceVersion: string;
@@ -103,5 +109,20 @@ describe("planRelist", () => {
     const store = storeOf({ a: item("1"), b: item("2") });
     applyStoreChanges(store, planRelist(store, new Map()));
     expect(store.size).toBe(0);
+  });
+});
+
+describe("versionOnlyChange", () => {
+  const node = (resourceVersion: string, taints: string[]) => ({
+    resourceVersion,
+    labels: { zone: "a" },
+    taints: taints.map((key) => ({ key, effect: "NoSchedule" })),
+  });
+  it("is true when only the resourceVersion moved", () => {
+    expect(versionOnlyChange(node("1", ["x"]), node("2", ["x"]))).toBe(true);
+  });
+  it("is false when anything kept changed, however deep", () => {
+    expect(versionOnlyChange(node("1", ["x"]), node("2", ["y"]))).toBe(false);
+    expect(versionOnlyChange(node("1", []), node("2", ["x"]))).toBe(false);
   });
 });

@@ -3,6 +3,8 @@
 // (apply). The store itself stays a mutable Map because copying 100,000 pods on
 // every event is not an option; everything that decides is pure and tested.
 
+import { isDeepStrictEqual } from "node:util";
+
 /** Every trimmed object keeps the server's resourceVersion, compared for equality only. */
 export interface Versioned {
   resourceVersion: string;
@@ -64,4 +66,12 @@ export function applyStoreChanges<T>(store: Map<string, T>, changes: readonly St
     if (change.type === "deleted") store.delete(change.key);
     else store.set(change.key, change.object);
   }
+}
+
+/**
+ * Whether an update changed nothing but the resourceVersion in what we keep: a
+ * kubelet's periodic status post moves only heartbeat times, which trimming drops.
+ */
+export function versionOnlyChange<T extends Versioned>(previous: T, object: T): boolean {
+  return isDeepStrictEqual({ ...previous, resourceVersion: "" }, { ...object, resourceVersion: "" });
 }

@@ -158,6 +158,26 @@ describe("startClusterWatch", () => {
     }
   });
 
+  it("keeps a status post that moves only heartbeat times without announcing it", async () => {
+    const node = (name: string) => sim.store.get("nodes", undefined, name)!;
+    const versionBefore = node("node-1").metadata.resourceVersion;
+    const from = events.length;
+    // The kubelet starting again posts its node status at once: same conditions, new heartbeat times.
+    sim.cluster.stopNodeKubelet("node-1");
+    sim.cluster.startNodeKubelet("node-1");
+    expect(node("node-1").metadata.resourceVersion).not.toBe(versionBefore);
+    // A real change after it: once that is seen, the status post has been received too.
+    sim.cluster.taint("node-2", { key: "after-heartbeat", effect: "NoSchedule" });
+    await untilInStep(sim, watch);
+    expect(watch.nodes().find((n) => n.name === "node-1")?.resourceVersion).toBe(
+      node("node-1").metadata.resourceVersion,
+    );
+    const nodeEvents = events
+      .slice(from)
+      .flatMap((e) => ("resource" in e && e.resource === "node" ? [`${e.type} ${e.key}`] : []));
+    expect(nodeEvents).toEqual(["updated node-2"]);
+  });
+
   it("follows a DaemonSet that becomes, or stops being, a sensor's", async () => {
     const shipper = sim.store.get("daemonsets.apps", "monitoring", "log-shipper")!;
     sim.store.update("daemonsets.apps", {
