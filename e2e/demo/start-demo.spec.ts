@@ -76,9 +76,44 @@ test("[demo]: an admin starts the demo from the empty Fleet page and its sensors
     .toBe(5);
   await page.reload();
   await expect(notice).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath("fleet-demo.png") });
   if (process.env.TAPFLEET_SCREENSHOT_DIR)
     await page.screenshot({ path: path.join(process.env.TAPFLEET_SCREENSHOT_DIR, "fleet-demo.png") });
 
+  // Installed the way the dashboard installs: each cluster has an installed sensor with its status and export.
+  for (const [clusterId, desired] of [
+    ["demo-east", 2],
+    ["demo-west", 5],
+  ] as const) {
+    const status = (await (await page.request.get(`${url}/api/v1/clusters/${clusterId}/sensor`)).json()) as {
+      installed: boolean;
+      reachable: boolean;
+      installedBy: string;
+      rollout: { desired: number } | null;
+      objects: Array<{ kind: string; state: string }>;
+    };
+    expect(status).toMatchObject({ installed: true, reachable: true, installedBy: "demo" });
+    expect(status.rollout?.desired).toBe(desired);
+    expect(status.objects.map((o) => o.kind)).toEqual(
+      expect.arrayContaining(["Namespace", "ServiceAccount", "Secret", "DaemonSet"]),
+    );
+    expect(status.objects.every((o) => o.state === "present")).toBe(true);
+    const exported = await page.request.get(`${url}/api/v1/clusters/${clusterId}/sensor/manifests`);
+    expect(exported.status()).toBe(200);
+    // The export renders what was installed: the demo's own tolerations, not "tolerate everything".
+    expect(await exported.text()).toContain("node-role.kubernetes.io/control-plane");
+  }
+  await page.goto(`${url}/clusters/demo-east`);
+  const installed = page.getByRole("group", { name: "Sensor installed by Tapfleet" });
+  await expect(installed.getByRole("button", { name: "Export YAML" })).toBeVisible({ timeout: 15_000 });
+  await expect(installed.getByRole("button", { name: "Uninstall" })).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath("cluster-demo-east.png"), fullPage: true });
+
+  await page.goto(`${url}/fleet`);
   await notice.getByRole("button", { name: "Stop the demo" }).click();
   await expect(page.getByRole("button", { name: "Start a demo" })).toBeVisible({ timeout: 30_000 });
+  const clusters = (await (await page.request.get(`${url}/api/v1/clusters`)).json()) as {
+    items: Array<{ id: string }>;
+  };
+  expect(clusters.items.map((c) => c.id)).toEqual([]);
 });

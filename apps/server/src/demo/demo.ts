@@ -1,32 +1,35 @@
 // The demo: two simulated clusters (3 and 5 nodes, kube-sim with the kubelet
-// in process mode) with the sensor installed from the objects
-// @tapfleet/sensor renders, connected to this server, whose pods run the
-// real agent reporting over HTTPS to a listener with a certificate from a
-// CA made for the demo. As root each node captures real traffic on a veth
-// pair of its own (demo-network.ts); otherwise the agents replay a bundled
-// capture (demo-pcap.ts). Some trouble is built in so every state shows: a
-// node the sensor does not tolerate (taint), a crash-looping agent, a silent
-// one (Ready, but reporting to a decoy collector). Stopping removes everything the demo made. The only production code
-// that imports kube-sim.
+// in process mode), connected to this server, with the sensor installed the
+// way the dashboard installs it (core's installSensor: the objects
+// @tapfleet/sensor renders, server-side applied), so each cluster shows an
+// installed sensor with its status, export and uninstall. Its pods run the
+// real agent reporting over HTTPS to a listener with a certificate from a CA
+// made for the demo. As root each node captures real traffic on a veth pair
+// of its own (demo-network.ts); otherwise the agents replay a bundled capture
+// (demo-pcap.ts). Some trouble is built in so every state shows: a node the
+// sensor does not tolerate (taint), a crash-looping agent, a silent one
+// (Ready, but reporting to a decoy collector). Stopping removes everything the
+// demo made. The only production code that imports kube-sim.
 
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer as createHttpsServer, request as httpsRequest, type Server } from "node:https";
+import { createServer as createHttpsServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import {
   AppError,
   createCluster,
+  installSensor,
   removeCluster,
   saveClusterConnection,
+  ZSensorInstallOptionsSchema,
   type Db,
   type SecretBox,
 } from "@tapfleet/core";
 import type { DemoControl, DemoStatusView } from "@tapfleet/api";
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
-import { renderSensorManifests, type KubeObject } from "@tapfleet/sensor/manifests";
-import { parseSensorEnv } from "@tapfleet/sensor/settings";
+import { CLUSTER_SETTING_KEYS, parseSensorEnv } from "@tapfleet/sensor/settings";
 import { generate } from "selfsigned";
 import { REPO_ROOT } from "../env.ts";
 import {
@@ -70,59 +73,6 @@ const DEMO_IMAGE = "tapfleet/agent:demo";
 const EXCLUDED_TAINT = { key: "tapfleet.io/demo", value: "excluded", effect: "NoSchedule" } as const;
 const AGENT_LAUNCHER = path.join(REPO_ROOT, "packages/agent/bin/tapfleet-agent.mjs");
 const AGENT_BUNDLE = path.join(REPO_ROOT, "packages/agent/dist/tapfleet-agent.mjs");
-
-/** The API path where objects of a kind are created (only the kinds the sensor renders). */
-function collectionPath(object: KubeObject): string {
-  const namespace = object.metadata.namespace;
-  const plural: Record<string, string> = {
-    Namespace: "/api/v1/namespaces",
-    ServiceAccount: `/api/v1/namespaces/${namespace}/serviceaccounts`,
-    Secret: `/api/v1/namespaces/${namespace}/secrets`,
-    ConfigMap: `/api/v1/namespaces/${namespace}/configmaps`,
-    ClusterRole: "/apis/rbac.authorization.k8s.io/v1/clusterroles",
-    ClusterRoleBinding: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
-    DaemonSet: `/apis/apps/v1/namespaces/${namespace}/daemonsets`,
-    NetworkPolicy: `/apis/networking.k8s.io/v1/namespaces/${namespace}/networkpolicies`,
-  };
-  const found = plural[object.kind];
-  if (found === undefined) throw new Error(`the demo cannot install a ${object.kind}`);
-  return found;
-}
-
-/** Creates the object through the cluster's API, as `kubectl create` would. */
-function createObject(sim: RunningSimCluster, object: KubeObject): Promise<void> {
-  const url = new URL(collectionPath(object), sim.url);
-  const body = JSON.stringify(object);
-  return new Promise((resolve, reject) => {
-    const request = httpsRequest(
-      url,
-      {
-        method: "POST",
-        ca: sim.caCertificate,
-        headers: {
-          authorization: `Bearer ${sim.token}`,
-          "content-type": "application/json",
-          "content-length": Buffer.byteLength(body),
-        },
-      },
-      (response) => {
-        const parts: Buffer[] = [];
-        response.on("data", (part: Buffer) => parts.push(part));
-        response.on("end", () => {
-          if ((response.statusCode ?? 0) < 300) resolve();
-          else
-            reject(
-              new Error(
-                `creating ${object.kind} ${object.metadata.name}: HTTP ${response.statusCode}: ${Buffer.concat(parts).toString()}`,
-              ),
-            );
-        });
-      },
-    );
-    request.on("error", reject);
-    request.end(body);
-  });
-}
 
 /**
  * A collector that is not this server: it answers every request with 200, as
@@ -240,6 +190,9 @@ export function createDemoService(options: {
   /** Removes what a demo made, from this run or an earlier one that was killed. */
   const tearDown = async (current: Running | undefined): Promise<void> => {
     current?.stopTraffic?.();
+    // The clusters go first (their connection, install record and inventory with them), so that
+    // the leader stops watching them instead of recording simulators that vanished as unreachable.
+    for (const cluster of DEMO_CLUSTERS) await removeCluster({ db: options.db, clusterId: cluster.id });
     await Promise.all((current?.sims ?? []).map((sim) => sim.stop()));
     for (const server of [current?.listener, current?.decoy]) {
       if (!server) continue;
@@ -259,7 +212,6 @@ export function createDemoService(options: {
         );
       }
     }
-    for (const cluster of DEMO_CLUSTERS) await removeCluster({ db: options.db, clusterId: cluster.id });
     rmSync(directory, { recursive: true, force: true });
   };
 
@@ -359,6 +311,12 @@ export function createDemoService(options: {
       for (const [nodeName, kind] of Object.entries(spec.trouble as Partial<Record<string, DemoTroubleKind>>))
         if (kind === "excluded-by-taint") sim.cluster.taint(nodeName, EXCLUDED_TAINT);
 
+      await saveClusterConnection({
+        db: options.db,
+        secrets: options.secrets,
+        clusterId: spec.id,
+        kubeconfig: sim.kubeconfig(),
+      });
       const parsed = parseSensorEnv({
         VSENSOR_HOSTNAME: "127.0.0.1",
         VSENSOR_PORT: String(ingestPort),
@@ -368,23 +326,24 @@ export function createDemoService(options: {
         TAPFLEET_REPORT_INTERVAL: "5",
       });
       if (!parsed.ok) throw new Error(`demo settings: ${parsed.errors.map((e) => e.message).join("; ")}`);
-      const rendered = renderSensorManifests({
-        settings: parsed.settings,
-        image: DEMO_IMAGE,
-        imagePullPolicy: "IfNotPresent",
-        caBundle: tls.caPem,
-        // Not the default "tolerate everything": the node tainted for the demo stays without a sensor.
-        tolerations: [
-          { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" },
-        ],
-        minReadySeconds: 0,
-      });
-      for (const object of rendered.list) await createObject(sim, object);
-      await saveClusterConnection({
+      // The cluster's own settings (key, id) are Tapfleet's to fill in at install.
+      const settings: Record<string, unknown> = { ...parsed.settings };
+      for (const clusterKey of CLUSTER_SETTING_KEYS) delete settings[clusterKey];
+      await installSensor({
         db: options.db,
         secrets: options.secrets,
         clusterId: spec.id,
-        kubeconfig: sim.kubeconfig(),
+        install: ZSensorInstallOptionsSchema.parse({
+          settings,
+          image: DEMO_IMAGE,
+          // Not the default "tolerate everything": the node tainted for the demo stays without a sensor.
+          tolerations: [
+            { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" },
+          ],
+          // Pods count as available once Ready, so a change (a debug level, say) rolls without waiting.
+          minReadySeconds: 0,
+        }),
+        installedBy: "demo",
       });
     }
     if (traffic === "network-namespaces") current.stopTraffic = startDemoTraffic(current.links);
