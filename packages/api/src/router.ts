@@ -8,6 +8,7 @@ import { liveRouter } from "./routers/live.ts";
 import { profilesRouter } from "./routers/profiles.ts";
 import { rolloutsRouter } from "./routers/rollouts.ts";
 import { kubeDetailRouter } from "./routers/kube-detail.ts";
+import { sensorDriftRouter } from "./routers/sensor-drift.ts";
 import { sensorInstallRouter } from "./routers/sensor-install.ts";
 import { sensorsRouter } from "./routers/sensors.ts";
 import { statsRouter } from "./routers/stats.ts";
@@ -31,6 +32,7 @@ export const appRouter = router({
   demo: demoRouter,
   profiles: profilesRouter,
   sensorInstall: sensorInstallRouter,
+  sensorDrift: sensorDriftRouter,
   debugLevel: debugLevelRouter,
   rollouts: rolloutsRouter,
 });

@@ -14,6 +14,7 @@ import {
   ZSensorInstallOptionsSchema,
   type AuthenticatedActor,
   type SensorInstallStatus,
+  ZDriftChangeSchema,
 } from "@tapfleet/core";
 import { z } from "zod";
 import { ZClusterIdSchema } from "../schemas.ts";
@@ -45,6 +46,10 @@ export const ZSensorInstallStatusSchema = z.object({
     })
     .nullable(),
   drift: z.array(z.string()),
+  /** The template's differences by setting: what Tapfleet applied and what the cluster has. */
+  driftChanges: z.array(ZDriftChangeSchema),
+  /** Since when the leader has seen the DaemonSet drifted. */
+  driftSince: z.string().nullable(),
   origin: z.enum(["installed", "adopted"]).nullable(),
   profile: z.object({ id: z.string(), name: z.string(), revision: z.number().int() }).nullable(),
 });
@@ -78,6 +83,7 @@ const ZManifestsSchema = z.object({
 const serialize = (status: SensorInstallStatus): z.infer<typeof ZSensorInstallStatusSchema> => ({
   ...status,
   installedAt: status.installedAt ? status.installedAt.toISOString() : null,
+  driftSince: status.driftSince ? status.driftSince.toISOString() : null,
 });
 
 const actorName = (actor: AuthenticatedActor) => `${actor.type} ${actor.name}`;

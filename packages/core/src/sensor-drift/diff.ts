@@ -355,3 +355,15 @@ export function restoreSensorTemplatePatch(options: {
     spec: { template: { spec: { containers: [patch] } } },
   };
 }
+
+/** One change in words: "OSSENSOR_DEBUG: Tapfleet applied unset (default 1), the cluster has 4". */
+export function describeDriftChange(change: DriftChange): string {
+  const show = (value: string | null) =>
+    value === null
+      ? change.default === null
+        ? "unset"
+        : `unset (default ${change.default})`
+      : JSON.stringify(value);
+  const what = change.kind === "container" ? `container ${change.name}` : (change.variable ?? change.name);
+  return `${what}: Tapfleet applied ${show(change.applied)}, the cluster has ${show(change.observed)}${change.note ? ` (${change.note})` : ""}`;
+}

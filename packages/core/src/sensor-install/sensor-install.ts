@@ -31,9 +31,10 @@ import {
   type KubeObject,
   type RenderedSensorManifests,
 } from "@tapfleet/sensor/manifests";
-import { CONFIG_HASH_ANNOTATION } from "@tapfleet/sensor/config-hash";
 import { ZProfileSettingsSchema, ZSensorSettingsSchema } from "@tapfleet/sensor/settings";
 import { AppError } from "../errors.ts";
+import { describeDriftChange, type DriftChange } from "../sensor-drift/diff.ts";
+import { judgeDrift, listDriftTargets } from "../sensor-drift/drift.ts";
 import type { SecretBox } from "../secrets.ts";
 import { asAppError, connect, currentIngestKey, toRefs, type KubeConfig } from "./cluster-access.ts";
 import { ZSensorInstallOptionsSchema, type SensorInstallOptions } from "./schema.ts";
@@ -76,8 +77,15 @@ export interface SensorInstallStatus {
     updated: number;
     available: number;
   } | null;
-  /** What differs from what was installed (a missing or replaced object, another config hash on the template). */
+  /**
+   * What differs from what Tapfleet applied, in words: a missing or replaced
+   * object, and each change of the DaemonSet's template (see driftChanges).
+   */
   drift: string[];
+  /** The DaemonSet template's differences by setting (core/sensor-drift), read now. */
+  driftChanges: DriftChange[];
+  /** Since when the leader has seen the DaemonSet drifted; null when it is in sync (or not checked yet). */
+  driftSince: Date | null;
 }
 
 // ---------------------------------------------------------------------------
@@ -263,7 +271,14 @@ const NOT_INSTALLED: Omit<SensorInstallStatus, "reachable" | "error"> = {
   objects: [],
   rollout: null,
   drift: [],
+  driftChanges: [],
+  driftSince: null,
 };
+
+const UNREACHABLE: Pick<
+  SensorInstallStatus,
+  "reachable" | "objects" | "rollout" | "drift" | "driftChanges" | "driftSince"
+> = { reachable: false, objects: [], rollout: null, drift: [], driftChanges: [], driftSince: null };
 
 /** What Tapfleet installed in the cluster, and how each object and the rollout look now. */
 export async function getSensorInstallStatus(options: {
@@ -303,8 +318,17 @@ export async function getSensorInstallStatus(options: {
     kubeConfig = await connect(db, secrets, clusterId);
   } catch (error) {
     if (!(error instanceof AppError) || error.code !== "CONFLICT") throw error;
-    return { ...base, reachable: false, error: error.userMessage, objects: [], rollout: null, drift: [] };
+    return { ...base, ...UNREACHABLE, error: error.userMessage };
   }
+  const target = (await listDriftTargets({ db, clusterId })).find(
+    (candidate) => candidate.namespace === row.namespace && candidate.name === row.name,
+  );
+  const verdict = await db.sensorDrift.findUnique({
+    where: {
+      clusterId_namespace_daemonSetName: { clusterId, namespace: row.namespace, daemonSetName: row.name },
+    },
+  });
+  let driftChanges: DriftChange[] = [];
   const objects: SensorObjectStatus[] = [];
   const drift: string[] = [];
   let rollout: SensorInstallStatus["rollout"] = null;
@@ -327,18 +351,18 @@ export async function getSensorInstallStatus(options: {
           updated: status.updatedNumberScheduled ?? 0,
           available: status.numberAvailable ?? 0,
         };
-        const hash = daemonSet.metadata.annotations?.[CONFIG_HASH_ANNOTATION];
-        if (state === "present" && hash !== row.configHash)
-          drift.push(
-            `the DaemonSet's ${CONFIG_HASH_ANNOTATION} is ${hash ?? "absent"}, not the installed one`,
-          );
+        if (state === "present" && target) {
+          driftChanges = judgeDrift({ target, daemonSet: found }).changes;
+          drift.push(...driftChanges.map(describeDriftChange));
+        }
       }
     }
   } catch (error) {
     if (!(error instanceof KubeRequestError)) throw error;
-    return { ...base, reachable: false, error: error.message, objects: [], rollout: null, drift: [] };
+    return { ...base, ...UNREACHABLE, error: error.message };
   }
-  return { ...base, reachable: true, error: null, objects, rollout, drift };
+  const driftSince = drift.length > 0 && verdict?.state === "drifted" ? verdict.since : null;
+  return { ...base, reachable: true, error: null, objects, rollout, drift, driftChanges, driftSince };
 }
 
 // ---------------------------------------------------------------------------

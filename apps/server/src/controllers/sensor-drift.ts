@@ -1,0 +1,195 @@
+// Drift on the leader: one watch per sensor DaemonSet Tapfleet answers for
+// (installed, adopted, or given a debug level), and a check of its cluster
+// whenever the DaemonSet's spec changes (a new generation, a new uid, gone),
+// whenever what Tapfleet expects changes (the list of targets is read again
+// every few seconds — it changes rarely and the query is cheap — and the drift
+// and debug-level topics wake it at once), and at the start of each term.
+// Checks of one cluster run one at a time; a burst of events makes one more.
+
+import {
+  connectDebugLevelCluster,
+  checkSensorDrift,
+  DEBUG_LEVEL_TOPIC,
+  deleteSensorDriftExcept,
+  listDriftTargets,
+  publishTopic,
+  SENSOR_DRIFT_TOPIC,
+  subscribeTopic,
+  type Db,
+  type DriftTarget,
+  type LiveBus,
+  type SecretBox,
+} from "@tapfleet/core";
+import { watchDaemonSet, type KubeDaemonSet } from "@tapfleet/kube";
+import type { Logger } from "pino";
+import { systemClock, type Clock } from "./clock.ts";
+import type { Controller } from "./controller.ts";
+
+export interface SensorDriftControllerOptions {
+  db: Db;
+  bus: LiveBus;
+  secrets: SecretBox;
+  logger: Logger;
+  /** How often the targets are read again (default 3 s). */
+  reconcileIntervalMs?: number;
+  /** A cluster whose check failed is checked again after this long (default 5 s). */
+  retryMs?: number;
+  clock?: Clock;
+}
+
+const targetKey = (target: { clusterId: string; namespace: string; name: string }) =>
+  `${target.clusterId}/${target.namespace}/${target.name}`;
+
+export function createSensorDriftController(options: SensorDriftControllerOptions): Controller {
+  const { db, bus, secrets, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const retryMs = options.retryMs ?? 5_000;
+  return {
+    name: "sensor-drift",
+    runsOn: "leader",
+    async run(signal) {
+      /** Per target: its watch and the spec version last checked. */
+      const watches = new Map<string, { stop(): Promise<void>; seen: string | null; connection: string }>();
+      /** Per cluster: the expected state last checked, and the check chain. */
+      const expectedSeen = new Map<string, string>();
+      const running = new Map<string, { again: boolean; done: Promise<void> }>();
+      // A wake while a reconcile runs makes the next one start at once.
+      let wokenMeanwhile: boolean;
+      const idle = () => {
+        wokenMeanwhile = true;
+      };
+      let wakeReconcile: () => void = idle;
+
+      const check = (clusterId: string): void => {
+        if (signal.aborted) return;
+        const current = running.get(clusterId);
+        if (current) {
+          current.again = true;
+          return;
+        }
+        const entry = { again: false, done: Promise.resolve() };
+        running.set(clusterId, entry);
+        entry.done = (async () => {
+          do {
+            entry.again = false;
+            try {
+              const kubeConfig = await connectDebugLevelCluster({ db, secrets, clusterId });
+              await checkSensorDrift({ db, bus, kubeConfig, clusterId, now: new Date(clock.now()) });
+            } catch (error) {
+              if (signal.aborted) break;
+              logger.warn({ err: error, clusterId }, "checking sensor drift failed");
+              clock.setTimeout(() => check(clusterId), retryMs);
+            }
+          } while (entry.again && !signal.aborted);
+          running.delete(clusterId);
+        })();
+      };
+
+      const onChange = (key: string, clusterId: string) => (daemonSet: KubeDaemonSet | null) => {
+        const watch = watches.get(key);
+        // Status updates (pods becoming ready) do not change what is compared: the spec's generation does.
+        const version = daemonSet === null ? "gone" : `${daemonSet.uid}/${daemonSet.generation}`;
+        if (watch && watch.seen === version) return;
+        if (watch) watch.seen = version;
+        check(clusterId);
+      };
+
+      const wakers = [
+        (async () => {
+          for await (const message of subscribeTopic(bus, SENSOR_DRIFT_TOPIC, signal))
+            if (message.type === "check") check(message.clusterId);
+        })(),
+        (async () => {
+          // A debug level changes what OSSENSOR_DEBUG should be (and may start tracking a DaemonSet).
+          for await (const _message of subscribeTopic(bus, DEBUG_LEVEL_TOPIC, signal)) wakeReconcile();
+        })(),
+      ];
+
+      const reconcile = async () => {
+        const targets = await listDriftTargets({ db });
+        const byCluster = new Map<string, DriftTarget[]>();
+        for (const target of targets)
+          byCluster.set(target.clusterId, [...(byCluster.get(target.clusterId) ?? []), target]);
+        const connections = new Map(
+          (
+            await db.clusterConnection.findMany({
+              where: { clusterId: { in: [...byCluster.keys()] }, enabled: true },
+              select: { clusterId: true, updatedAt: true, context: true },
+            })
+          ).map((row) => [row.clusterId, `${row.context}@${row.updatedAt.toISOString()}`]),
+        );
+        const wanted = new Set<string>();
+        for (const target of targets) {
+          const connection = connections.get(target.clusterId);
+          if (connection === undefined) continue;
+          const key = targetKey(target);
+          wanted.add(key);
+          const existing = watches.get(key);
+          if (existing && existing.connection === connection) continue;
+          if (existing) await existing.stop();
+          try {
+            const kubeConfig = await connectDebugLevelCluster({ db, secrets, clusterId: target.clusterId });
+            const informer = watchDaemonSet({
+              kubeConfig,
+              namespace: target.namespace,
+              name: target.name,
+              onChange: onChange(key, target.clusterId),
+            });
+            watches.set(key, { stop: () => informer.stop(), seen: null, connection });
+            check(target.clusterId);
+          } catch (error) {
+            logger.warn(
+              { err: error, clusterId: target.clusterId },
+              "cannot watch the sensor DaemonSet for drift",
+            );
+          }
+        }
+        for (const [key, watch] of watches) {
+          if (wanted.has(key)) continue;
+          watches.delete(key);
+          await watch.stop();
+          check(key.split("/")[0]!);
+        }
+        for (const [clusterId, clusterTargets] of byCluster) {
+          const expected = JSON.stringify(clusterTargets);
+          if (expectedSeen.get(clusterId) === expected) continue;
+          expectedSeen.set(clusterId, expected);
+          if (connections.has(clusterId)) check(clusterId);
+        }
+        for (const clusterId of expectedSeen.keys())
+          if (!byCluster.has(clusterId)) expectedSeen.delete(clusterId);
+        for (const clusterId of await deleteSensorDriftExcept({ db, clusterIds: [...byCluster.keys()] }))
+          await publishTopic(bus, SENSOR_DRIFT_TOPIC, { type: "verdicts", clusterId, drifts: [] });
+      };
+
+      try {
+        while (!signal.aborted) {
+          wokenMeanwhile = false;
+          try {
+            await reconcile();
+          } catch (error) {
+            if (signal.aborted) break;
+            logger.warn({ err: error }, "reading the sensor DaemonSets to check for drift failed");
+          }
+          if (wokenMeanwhile) continue;
+          await new Promise<void>((resolve) => {
+            const finish = () => {
+              timer.cancel();
+              signal.removeEventListener("abort", finish);
+              wakeReconcile = idle;
+              resolve();
+            };
+            const timer = clock.setTimeout(finish, options.reconcileIntervalMs ?? 3_000);
+            wakeReconcile = finish;
+            signal.addEventListener("abort", finish, { once: true });
+          });
+        }
+      } finally {
+        await Promise.all([...watches.values()].map((watch) => watch.stop()));
+        watches.clear();
+        await Promise.all([...running.values()].map((entry) => entry.done.catch(() => undefined)));
+        await Promise.all(wakers.map((waker) => waker.catch(() => undefined)));
+      }
+    },
+  };
+}

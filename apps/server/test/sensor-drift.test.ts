@@ -1,0 +1,283 @@
+// Drift of an installed sensor DaemonSet, against a simulated cluster reached
+// through the stored connection: the real kubectl changes the DaemonSet, the
+// leader's watch flags it within seconds (awaited on the live topic, no
+// sleeps), restore puts the template back, adopt keeps the change as a new
+// profile revision without redeploying.
+
+import { execFile } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readSse, type SseReader } from "./sse.ts";
+import { startTestServer, type TestServer } from "./harness.ts";
+
+const run = promisify(execFile);
+
+let t: TestServer;
+let sim: RunningSimCluster;
+let admin: string;
+let operator: string;
+let viewer: string;
+let kubeconfigFile: string;
+let live: SseReader;
+const liveAbort = new AbortController();
+
+const INSTALL = {
+  settings: { collectorHost: "collector.example.com", collectorPort: 8443 },
+  image: "tapfleet/agent:1.0.0",
+  captureMode: "capabilities",
+};
+
+interface Change {
+  kind: string;
+  name: string;
+  variable: string | null;
+  applied: string | null;
+  observed: string | null;
+}
+interface Drift {
+  daemonSet: { namespace: string; name: string };
+  tracked: string;
+  state: string;
+  since: string;
+  changes: Change[];
+}
+type Json = Record<string, unknown>;
+
+beforeAll(async () => {
+  [t, sim] = await Promise.all([startTestServer(), startSimCluster({ nodes: 2, kubelet: "fake" })]);
+  admin = (await t.userWithToken("admin")).token;
+  operator = (await t.userWithToken("operator")).token;
+  viewer = (await t.userWithToken("viewer")).token;
+  const directory = await mkdtemp(path.join(tmpdir(), "tapfleet-drift-"));
+  kubeconfigFile = path.join(directory, "kubeconfig");
+  await writeFile(kubeconfigFile, sim.kubeconfig());
+});
+afterAll(async () => {
+  liveAbort.abort();
+  await Promise.all([t?.stop(), sim?.stop()]);
+});
+
+async function rest(token: string, method: string, route: string, body?: unknown) {
+  const response = await fetch(`${t.url}/api/v1${route}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Json };
+}
+
+const kubectl = (...args: string[]) => run("kubectl", ["--kubeconfig", kubeconfigFile, ...args]);
+
+function captureEnv(): Record<string, string | undefined> {
+  const daemonSet = sim.store.get("daemonsets.apps", "tapfleet-sensor", "tapfleet-sensor") as unknown as {
+    spec: {
+      template: {
+        spec: { containers: Array<{ name: string; env: Array<{ name: string; value?: string }> }> };
+      };
+    };
+  };
+  const capture = daemonSet.spec.template.spec.containers.find((c) => c.name === "capture")!;
+  return Object.fromEntries(capture.env.map((entry) => [entry.name, entry.value]));
+}
+
+const generation = () =>
+  sim.store.get("daemonsets.apps", "tapfleet-sensor", "tapfleet-sensor")!.metadata.generation as number;
+
+/** Waits for the leader's next verdict on the live topic that `accept` takes. */
+async function nextVerdict(accept: (drift: Drift) => boolean, timeoutMs = 10_000): Promise<Drift> {
+  let found: Drift | undefined;
+  await live.readUntil<{ drifts: Drift[] }>((messages) => {
+    for (const message of messages.splice(0)) {
+      const drift = message.drifts[0];
+      if (drift && accept(drift)) found = drift;
+    }
+    return found !== undefined;
+  }, timeoutMs);
+  return found!;
+}
+
+describe("drift of an installed sensor", () => {
+  it("starts in sync once installed, and the live topic says so", async () => {
+    expect((await rest(admin, "POST", "/clusters", { id: "drift" })).status).toBe(200);
+    const saved = await rest(admin, "PUT", "/clusters/drift/connection", {
+      kubeconfig: sim.kubeconfig(),
+      context: sim.name,
+    });
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+    const input = encodeURIComponent(JSON.stringify({ clusterId: "drift" }));
+    const response = await fetch(`${t.url}/trpc/sensorDrift.live?input=${input}`, {
+      headers: { authorization: `Bearer ${viewer}`, accept: "text/event-stream" },
+      signal: liveAbort.signal,
+    });
+    expect(response.status).toBe(200);
+    live = readSse(response);
+
+    const installed = await rest(admin, "POST", "/clusters/drift/sensor", INSTALL);
+    expect(installed.status, JSON.stringify(installed.json)).toBe(200);
+    expect(installed.json).toMatchObject({ drift: [], driftChanges: [] });
+    const verdict = await nextVerdict((drift) => drift.state === "in-sync");
+    expect(verdict).toMatchObject({
+      daemonSet: { namespace: "tapfleet-sensor", name: "tapfleet-sensor" },
+      tracked: "installed",
+      changes: [],
+    });
+  });
+
+  it("flags kubectl set env within seconds, naming the setting, what was applied and what is there", async () => {
+    const started = Date.now();
+    await kubectl(
+      "set",
+      "env",
+      "ds/tapfleet-sensor",
+      "-n",
+      "tapfleet-sensor",
+      "-c",
+      "capture",
+      "OSSENSOR_DEBUG=4",
+    );
+    const applied = Date.now();
+    const verdict = await nextVerdict((drift) => drift.state === "drifted");
+    console.log("DRIFT-TIMING kubectl", applied - started, "verdict", Date.now() - applied);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(verdict.changes).toEqual([
+      expect.objectContaining({
+        kind: "setting",
+        name: "debugLevel",
+        variable: "OSSENSOR_DEBUG",
+        applied: null,
+        observed: "4",
+      }),
+    ]);
+
+    const drift = await rest(viewer, "GET", "/clusters/drift/sensor/drift");
+    expect(drift.status).toBe(200);
+    expect(drift.json.drifts).toEqual([expect.objectContaining({ state: "drifted", since: verdict.since })]);
+    const status = await rest(viewer, "GET", "/clusters/drift/sensor");
+    expect(status.json).toMatchObject({
+      driftChanges: [expect.objectContaining({ variable: "OSSENSOR_DEBUG", observed: "4" })],
+      driftSince: verdict.since,
+    });
+    expect(status.json.drift).toEqual([expect.stringContaining("OSSENSOR_DEBUG")]);
+  });
+
+  it("restores for an operator (not a viewer): the template is back and the flag clears", async () => {
+    const refused = await rest(viewer, "POST", "/clusters/drift/sensor/drift/restore", {});
+    expect(refused.status).toBe(403);
+    expect(captureEnv().OSSENSOR_DEBUG).toBe("4");
+
+    const restored = await rest(operator, "POST", "/clusters/drift/sensor/drift/restore", {});
+    expect(restored.status, JSON.stringify(restored.json)).toBe(200);
+    expect(restored.json.restored).toEqual([expect.objectContaining({ variable: "OSSENSOR_DEBUG" })]);
+    expect(restored.json.drifts).toEqual([expect.objectContaining({ state: "in-sync", changes: [] })]);
+    expect(captureEnv()).not.toHaveProperty("OSSENSOR_DEBUG");
+    expect(captureEnv().VSENSOR_PORT).toBe("8443");
+
+    const again = await rest(operator, "POST", "/clusters/drift/sensor/drift/restore", {});
+    expect(again.status).toBe(409);
+    expect(JSON.stringify(again.json)).toContain("no drift");
+
+    const audit = await t.db.auditEvent.findFirst({
+      where: { action: "sensorDrift.restore", outcome: "success" },
+      orderBy: { at: "desc" },
+    });
+    expect(audit?.changes).toEqual([{ field: "OSSENSOR_DEBUG", from: "4", to: null }]);
+  });
+
+  it("flags kubectl set image too", async () => {
+    await kubectl(
+      "set",
+      "image",
+      "ds/tapfleet-sensor",
+      "-n",
+      "tapfleet-sensor",
+      "capture=tapfleet/agent:1.0.1",
+    );
+    const verdict = await nextVerdict((drift) => drift.state === "drifted");
+    expect(verdict.changes).toEqual([
+      expect.objectContaining({
+        kind: "image",
+        applied: "tapfleet/agent:1.0.0",
+        observed: "tapfleet/agent:1.0.1",
+      }),
+    ]);
+    expect((await rest(operator, "POST", "/clusters/drift/sensor/drift/restore", {})).status).toBe(200);
+    await nextVerdict((drift) => drift.state === "in-sync");
+  });
+
+  it("adopts the drift for an admin as a new profile revision in force, without redeploying", async () => {
+    await kubectl(
+      "set",
+      "env",
+      "ds/tapfleet-sensor",
+      "-n",
+      "tapfleet-sensor",
+      "-c",
+      "capture",
+      "VSENSOR_PORT=9443",
+    );
+    const verdict = await nextVerdict((drift) => drift.state === "drifted");
+    expect(verdict.changes).toEqual([
+      expect.objectContaining({ name: "collectorPort", applied: "8443", observed: "9443" }),
+    ]);
+    const before = generation();
+
+    const body = { message: "keep the port the on-call engineer set" };
+    expect((await rest(operator, "POST", "/clusters/drift/sensor/drift/adopt", body)).status).toBe(403);
+    const unnamed = await rest(admin, "POST", "/clusters/drift/sensor/drift/adopt", body);
+    expect(unnamed.status).toBe(400);
+    expect(JSON.stringify(unnamed.json)).toContain("profileName");
+    expect(await t.db.profile.count()).toBe(0);
+
+    const adopted = await rest(admin, "POST", "/clusters/drift/sensor/drift/adopt", {
+      ...body,
+      profileName: "drift-sensor",
+    });
+    expect(adopted.status, JSON.stringify(adopted.json)).toBe(200);
+    expect(adopted.json).toMatchObject({
+      profile: { name: "drift-sensor", revision: 1 },
+      drifts: [expect.objectContaining({ state: "in-sync" })],
+    });
+    expect(generation()).toBe(before);
+    expect(captureEnv().VSENSOR_PORT).toBe("9443");
+    const status = await rest(viewer, "GET", "/clusters/drift/sensor");
+    expect(status.json).toMatchObject({
+      profile: { name: "drift-sensor", revision: 1 },
+      drift: [],
+      driftChanges: [],
+      driftSince: null,
+    });
+
+    // With a profile in force, the next adopt is that profile's next revision.
+    await kubectl(
+      "set",
+      "env",
+      "ds/tapfleet-sensor",
+      "-n",
+      "tapfleet-sensor",
+      "-c",
+      "capture",
+      "OSSENSOR_DEBUG=3",
+    );
+    await nextVerdict((drift) => drift.state === "drifted");
+    const second = await rest(admin, "POST", "/clusters/drift/sensor/drift/adopt", {
+      message: "more verbose",
+    });
+    expect(second.status, JSON.stringify(second.json)).toBe(200);
+    expect(second.json).toMatchObject({ profile: { name: "drift-sensor", revision: 2 } });
+    const profileId = (second.json.profile as { id: string }).id;
+    const revision = await rest(viewer, "GET", `/profiles/${profileId}`);
+    expect(JSON.stringify(revision.json)).toContain("more verbose");
+    const stored = await t.db.profileRevision.findUnique({
+      where: { profileId_number: { profileId, number: 2 } },
+    });
+    expect(stored?.settings).toMatchObject({ collectorPort: 9443, debugLevel: 3 });
+  });
+});
