@@ -3,6 +3,7 @@
 // that fails is logged and started again after a capped backoff; it never
 // takes the server down.
 
+import { setMaxListeners } from "node:events";
 import { delay, systemClock, type Clock } from "./clock.ts";
 import type { Controller } from "./controller.ts";
 
@@ -101,6 +102,9 @@ export function startControllers(options: {
     if (term && !term.abort.signal.aborted) return;
     const previous = term?.done ?? Promise.resolve();
     const abort = new AbortController();
+    // Each controller listens to the term's signal a few times (its waits, its subscriptions):
+    // that many listeners are expected, not a leak.
+    setMaxListeners(Math.max(10, leaderControllers.length * 4), abort.signal);
     log.info({ controllers: leaderControllers.map((c) => c.name) }, "leader: starting controllers");
     term = {
       abort,

@@ -78,7 +78,7 @@ const cases: [string, NodeBaseline[], NodeHealth[], RolloutProgress, Date, GateV
     at(10),
     {
       verdict: "fail",
-      reason: "node-2: CrashLoopBackOff, last message: OSSENSOR_CONFIG_PATH: cannot write /etc",
+      reason: "node-2: CrashLoopBackOff, exit code 1, last message: OSSENSOR_CONFIG_PATH: cannot write /etc",
     },
   ],
   [
@@ -104,7 +104,22 @@ const cases: [string, NodeBaseline[], NodeHealth[], RolloutProgress, Date, GateV
     ],
     halfway,
     at(10),
-    { verdict: "wait", pending: ["1 of 2 pods run the new template", "node-2: still on the old template"] },
+    {
+      verdict: "wait",
+      pending: [
+        "1 of 2 pods run the new template",
+        "1 of 2 pods available (Ready for minReadySeconds)",
+        "node-2: still on the old template",
+      ],
+    },
+  ],
+  [
+    "Ready but not yet available (minReadySeconds): wait",
+    [healthy("node-1"), healthy("node-2")],
+    [node("node-1"), node("node-2")],
+    { ...complete, available: 0, complete: false },
+    at(2),
+    { verdict: "wait", pending: ["0 of 2 pods available (Ready for minReadySeconds)"] },
   ],
   [
     "the controller has not seen the change: wait",
@@ -175,7 +190,11 @@ const cases: [string, NodeBaseline[], NodeHealth[], RolloutProgress, Date, GateV
     [node("node-1", { agent: null, ready: false })],
     { ...complete, desired: 1, updated: 1, ready: 0, available: 0, complete: false },
     at(120),
-    { verdict: "fail", reason: "not healthy within 120 s: node-1: not Ready" },
+    {
+      verdict: "fail",
+      reason:
+        "not healthy within 120 s: 0 of 1 pods available (Ready for minReadySeconds); node-1: not Ready",
+    },
   ],
   [
     "a reporting agent that was not capturing need not capture after",
@@ -200,6 +219,26 @@ describe("judgeClusterGate", () => {
     expect(judgeClusterGate({ baseline, nodes, rollout, changedAt: at(0), deadline: DEADLINE, now })).toEqual(
       expected,
     );
+  });
+
+  it("says how often a pod restarted when it is not waiting, and quotes the last two lines of its log", () => {
+    const verdict = judgeClusterGate({
+      baseline: [healthy("node-1")],
+      nodes: [
+        node("node-1", {
+          restarts: 1,
+          lastTermination: { reason: "Error", message: "starting\nbad port 9999\nexiting\n", exitCode: 2 },
+        }),
+      ],
+      rollout: complete,
+      changedAt: at(0),
+      deadline: DEADLINE,
+      now: at(3),
+    });
+    expect(verdict).toEqual({
+      verdict: "fail",
+      reason: "node-1: restarted 1 time, exit code 2, last message: bad port 9999 | exiting",
+    });
   });
 
   it("names at most three nodes and counts the rest", () => {

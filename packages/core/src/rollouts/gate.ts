@@ -8,6 +8,7 @@
 // agent's packet counter must move, with a drop rate not far above the one
 // before. A node whose agent never reported is judged on Kubernetes readiness
 // alone, so clusters whose agents cannot reach Tapfleet can still be changed.
+// Every pod must also be available (Ready for the DaemonSet's minReadySeconds).
 // A node that was unhealthy before is not held against the change. An updated
 // pod that crashes fails the gate at once; anything else not yet met waits,
 // and fails at the deadline.
@@ -82,20 +83,18 @@ export function measureHealthBaseline(options: { nodes: readonly NodeHealth[]; n
   });
 }
 
-/** "node-3: CrashLoopBackOff, last message: …" */
+/** "node-3: CrashLoopBackOff, exit code 1, last message: …" (the message: the last lines of the log's tail). */
 function describeCrash(node: NodeHealth): string {
-  const what = node.waitingReason ?? node.lastTermination?.reason ?? "restarted";
-  const parts = [`${node.nodeName}: ${what}`];
+  const restarts = `restarted ${node.restarts} time${node.restarts === 1 ? "" : "s"}`;
+  const parts = [`${node.nodeName}: ${node.waitingReason ?? restarts}`];
   const exitCode = node.lastTermination?.exitCode;
-  if (
-    exitCode !== null &&
-    exitCode !== undefined &&
-    node.waitingReason !== null &&
-    !node.lastTermination?.reason
-  )
-    parts.push(`exit code ${exitCode}`);
-  const message = node.lastTermination?.message?.trim();
-  if (message) parts.push(`last message: ${message.length > 300 ? `${message.slice(0, 300)}…` : message}`);
+  if (exitCode !== null && exitCode !== undefined) parts.push(`exit code ${exitCode}`);
+  const lines = (node.lastTermination?.message ?? "")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const message = lines.slice(-2).join(" | ");
+  if (message) parts.push(`last message: ${message.length > 300 ? `…${message.slice(-300)}` : message}`);
   return parts.join(", ");
 }
 
@@ -135,6 +134,12 @@ export function judgeClusterGate(options: {
   if (!rollout.observed) pending.push("the DaemonSet controller has not seen the change yet");
   else if (rollout.updated < rollout.desired)
     pending.push(`${rollout.updated} of ${rollout.desired} pods run the new template`);
+
+  // Available is Ready for the DaemonSet's minReadySeconds: an agent that dies a moment after it
+  // starts is caught here. Nodes that were unhealthy before are not counted against the change.
+  const excused = options.nodes.filter((node) => !baselineOf(node.nodeName).ready).length;
+  if (rollout.observed && rollout.available < rollout.desired - excused)
+    pending.push(`${rollout.available} of ${rollout.desired} pods available (Ready for minReadySeconds)`);
 
   for (const node of options.nodes) {
     const was = baselineOf(node.nodeName);

@@ -121,6 +121,9 @@ export function renderDaemonSet(options: RenderDaemonSetOptions): DaemonSet {
     securityContext: captureSecurityContext(options.captureMode, options.storage.readOnlyRootFilesystem),
     resources: options.resources ?? DEFAULT_RESOURCES,
     volumeMounts: options.storage.mounts,
+    // An agent that exits on a bad setting says why in its log; this puts the log's tail in
+    // the pod's status (lastState.terminated.message), where a rollback's reason can quote it.
+    terminationMessagePolicy: "FallbackToLogsOnError",
     readinessProbe: {
       ...CAPTURE_READINESS_PROBE,
       exec: { command: [...CAPTURE_READINESS_PROBE.exec.command] },

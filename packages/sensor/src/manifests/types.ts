@@ -89,6 +89,7 @@ export interface Container {
   resources?: ResourceRequirements;
   volumeMounts?: Array<{ name: string; mountPath: string; subPath?: string; readOnly?: boolean }>;
   readinessProbe?: Probe;
+  terminationMessagePolicy?: "File" | "FallbackToLogsOnError";
 }
 
 export interface Probe {

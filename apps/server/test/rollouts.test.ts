@@ -1,0 +1,393 @@
+// Rollouts over real HTTP against two simulated clusters (fake kubelet)
+// reached through their stored connections, each with a sensor installed by
+// Tapfleet: refusals at their field, a canary-first rollout that changes every
+// pod, a change whose agents crash rolled back by itself with the reason, and
+// pause, resume and abort.
+import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../../scripts/test-wait-for.ts";
+import { startTestServer, type TestServer } from "./harness.ts";
+
+let t: TestServer;
+const sims: Record<string, RunningSimCluster> = {};
+let admin: string;
+let operator: string;
+let viewer: string;
+let profileId: string;
+
+type Json = Record<string, unknown>;
+interface RolloutAnswer {
+  id: string;
+  status: string;
+  reason: string | null;
+  durationMs: number;
+  startedBy: { name: string };
+  clusters: Array<{
+    clusterId: string;
+    wave: number;
+    status: string;
+    reason: string | null;
+    startedAt: string | null;
+    finishedAt: string | null;
+    previous: { revision: number | null } | null;
+    progress: { nodes: Array<{ nodeName: string; updated: boolean; ready: boolean }> } | null;
+  }>;
+}
+
+const NAMESPACE = "tapfleet-sensor";
+const NAME = "tapfleet-sensor";
+const CRASH_MESSAGE = "connect to collector.example.com:9999: connection refused";
+
+async function rest(method: string, path: string, body?: unknown, token = operator) {
+  const response = await fetch(`${t.url}/api/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Json };
+}
+
+interface EnvEntry {
+  name: string;
+  value?: string;
+}
+interface PodTemplate {
+  metadata?: { annotations?: Record<string, string> };
+  spec: { containers: Array<{ name: string; image: string; env?: EnvEntry[] }> };
+}
+
+/** The capture container's env and Tapfleet's annotations of the DaemonSet's template and of each live pod. */
+function inCluster(clusterId: string) {
+  const sim = sims[clusterId]!;
+  const read = (template: PodTemplate) => {
+    const env = Object.fromEntries(
+      (template.spec.containers.find((c) => c.name === "capture")?.env ?? []).map((e) => [
+        e.name,
+        e.value ?? "(ref)",
+      ]),
+    );
+    return { env, revision: template.metadata?.annotations?.["tapfleet.io/config-revision"] ?? null };
+  };
+  const daemonSet = sim.store.get("daemonsets.apps", NAMESPACE, NAME) as unknown as {
+    spec: { template: PodTemplate; updateStrategy?: unknown };
+  };
+  const pods = sim.store
+    .list("pods", { namespace: NAMESPACE })
+    .items.filter((pod) => !pod.metadata.deletionTimestamp)
+    .map((pod) => ({
+      ...read(pod as unknown as PodTemplate),
+      ready: (
+        (pod.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []
+      ).some((c) => c.type === "Ready" && c.status === "True"),
+    }));
+  return { template: read(daemonSet.spec.template), updateStrategy: daemonSet.spec.updateStrategy, pods };
+}
+
+async function waitForRollout(id: string, statuses: string[], timeoutMs = 30_000): Promise<RolloutAnswer> {
+  const answer = await waitFor(() => rest("GET", `/rollouts/${id}`, undefined, viewer), {
+    what: `rollout ${id} to be ${statuses.join(" or ")}`,
+    timeoutMs,
+    until: (a) => statuses.includes(String(a.json.status)),
+  });
+  return answer.json as unknown as RolloutAnswer;
+}
+
+const everyPodOn = (clusterId: string, revision: number) => {
+  const seen = inCluster(clusterId);
+  return (
+    seen.pods.length === 2 &&
+    seen.pods.every((pod) => pod.revision === `${profileId}@${revision}` && pod.ready)
+  );
+};
+
+beforeAll(async () => {
+  const crashWhen = ({ env }: { env: Record<string, string> }) =>
+    env.VSENSOR_PORT === "9999" ? { exitCode: 1, message: CRASH_MESSAGE } : false;
+  const [server, east, west] = await Promise.all([
+    startTestServer(),
+    startSimCluster({ nodes: 2, kubelet: "fake", crashWhen, crashAfterMs: 100, backOffBaseMs: 200 }),
+    startSimCluster({ nodes: 2, kubelet: "fake", crashWhen, crashAfterMs: 100, backOffBaseMs: 200 }),
+  ]);
+  t = server;
+  sims.east = east;
+  sims.west = west;
+  admin = (await t.userWithToken("admin")).token;
+  operator = (await t.userWithToken("operator")).token;
+  viewer = (await t.userWithToken("viewer")).token;
+  for (const [id, sim] of Object.entries(sims)) {
+    expect((await rest("POST", "/clusters", { id }, admin)).status).toBe(200);
+    const saved = await rest(
+      "PUT",
+      `/clusters/${id}/connection`,
+      { kubeconfig: sim.kubeconfig(), context: sim.name },
+      admin,
+    );
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+    const installed = await rest(
+      "POST",
+      `/clusters/${id}/sensor`,
+      { settings: { collectorHost: "collector.example.com" }, image: "tapfleet/agent:1.0.0" },
+      admin,
+    );
+    expect(installed.status, JSON.stringify(installed.json)).toBe(200);
+    // A cluster operator's choice, kept by rollouts: pods count as available after 1 s Ready
+    // (instead of the rendered 10 s), which keeps this file fast and still outlasts a crash 100 ms after start.
+    const daemonSet = structuredClone(sim.store.get("daemonsets.apps", NAMESPACE, NAME)!);
+    (daemonSet.spec as Json).minReadySeconds = 1;
+    sim.store.update("daemonsets.apps", daemonSet);
+  }
+  expect((await rest("POST", "/clusters", { id: "bare" }, admin)).status).toBe(200);
+  const created = await rest(
+    "POST",
+    "/profiles",
+    { name: "edge", settings: { collectorHost: "collector.example.com", debugLevel: 1 }, message: "first" },
+    admin,
+  );
+  expect(created.status, JSON.stringify(created.json)).toBe(200);
+  profileId = String(created.json.id);
+  for (const [expectedLatest, settings] of [
+    [1, { collectorHost: "collector.example.com", debugLevel: 3 }],
+    [2, { collectorHost: "collector.example.com", debugLevel: 3, collectorPort: 9999 }],
+  ] as const) {
+    const saved = await rest(
+      "POST",
+      `/profiles/${profileId}/revisions`,
+      { expectedLatest, settings, message: `r${expectedLatest + 1}` },
+      admin,
+    );
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([t?.stop(), ...Object.values(sims).map((sim) => sim.stop())]);
+});
+
+describe("rollouts: refusals", () => {
+  it.each([
+    [{ revision: 9, clusterIds: ["east"] }, 400, "revision", "has no revision r9 (its latest is r3)"],
+    [{ revision: 2, clusterIds: ["east", "nowhere"] }, 400, "clusterIds", "unknown cluster: nowhere"],
+    [{ revision: 2, clusterIds: ["bare"] }, 400, "clusterIds", "no sensor managed by Tapfleet in bare"],
+    [{ revision: 2, clusterIds: ["east", "east"] }, 400, "clusterIds", "must not name a cluster twice"],
+    [{ revision: 2, clusterIds: [] }, 400, "clusterIds", "must name at least one cluster"],
+    [
+      { revision: 2, clusterIds: ["east"], strategy: { canaryClusterIds: ["west"] } },
+      400,
+      "canaryClusterIds",
+      "must be among clusterIds",
+    ],
+    [
+      { revision: 2, clusterIds: ["east"], strategy: { gateSeconds: 5 } },
+      400,
+      "gateSeconds",
+      "between 10 and 3600",
+    ],
+    [
+      { revision: 2, clusterIds: ["east"], strategy: { maxUnavailable: 0, maxSurge: 0 } },
+      400,
+      "maxUnavailable",
+      "may not be 0",
+    ],
+  ])("%j is refused (%i) at its field, and nothing starts", async (body, status, field, text) => {
+    const answer = await rest("POST", "/rollouts", { profileId, ...body });
+    expect(answer.status, JSON.stringify(answer.json)).toBe(status);
+    expect(JSON.stringify(answer.json)).toContain(field);
+    expect(JSON.stringify(answer.json)).toContain(text);
+    expect((await rest("GET", "/rollouts")).json.items).toEqual([]);
+  });
+
+  it("an unknown profile is refused at profileId; a viewer may read but not start (403, audited)", async () => {
+    const unknown = await rest("POST", "/rollouts", {
+      profileId: "00000000-0000-4000-8000-000000000000",
+      revision: 1,
+      clusterIds: ["east"],
+    });
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.json)).toContain("profileId");
+    const forbidden = await rest(
+      "POST",
+      "/rollouts",
+      { profileId, revision: 2, clusterIds: ["east"] },
+      viewer,
+    );
+    expect(forbidden.status).toBe(403);
+    const event = await t.db.auditEvent.findFirst({
+      where: { action: "rollouts.start", outcome: "failure" },
+      orderBy: { id: "desc" },
+    });
+    expect(event?.errorCode).toBe("FORBIDDEN");
+    expect((await rest("GET", "/rollouts", undefined, viewer)).status).toBe(200);
+    expect(
+      (await rest("GET", "/rollouts/00000000-0000-4000-8000-000000000000", undefined, viewer)).status,
+    ).toBe(404);
+  });
+});
+
+describe("rollouts: canary first, then the rest", () => {
+  it("changes the canary, then the other cluster: every pod runs the revision, and the install records it", async () => {
+    const started = await rest("POST", "/rollouts", {
+      profileId,
+      revision: 2,
+      clusterIds: ["east", "west"],
+      strategy: { canaryClusterIds: ["west"], gateSeconds: 60, maxUnavailable: 1 },
+    });
+    expect(started.status, JSON.stringify(started.json)).toBe(200);
+    const id = String(started.json.id);
+    expect(started.json).toMatchObject({
+      revision: 2,
+      profile: { id: profileId, name: "edge" },
+      clusters: [
+        { clusterId: "west", wave: 0, status: "pending" },
+        { clusterId: "east", wave: 1, status: "pending" },
+      ],
+    });
+
+    // Another rollout on a cluster of this one is a conflict, and changes nothing.
+    const overlapping = await rest("POST", "/rollouts", { profileId, revision: 1, clusterIds: ["east"] });
+    expect(overlapping.status).toBe(409);
+    expect(JSON.stringify(overlapping.json)).toContain(`east is in rollout ${id}`);
+
+    const done = await waitForRollout(id, ["succeeded", "failed", "rolled-back"]);
+    expect(done.status, JSON.stringify(done)).toBe("succeeded");
+    const [west, east] = done.clusters;
+    expect(west).toMatchObject({ clusterId: "west", status: "succeeded", previous: { revision: null } });
+    expect(east).toMatchObject({ clusterId: "east", status: "succeeded" });
+    // The canary passed its gate before the next wave started.
+    expect(Date.parse(west!.finishedAt!)).toBeLessThanOrEqual(Date.parse(east!.startedAt!));
+    expect(east!.progress?.nodes.map((n) => [n.updated, n.ready])).toEqual([
+      [true, true],
+      [true, true],
+    ]);
+
+    for (const clusterId of ["east", "west"]) {
+      await waitFor(() => everyPodOn(clusterId, 2), {
+        what: `${clusterId}'s pods on r2`,
+        timeoutMs: 10_000,
+        until: (ok) => ok,
+      });
+      const seen = inCluster(clusterId);
+      expect(seen.template.env).toMatchObject({
+        OSSENSOR_DEBUG: "3",
+        VSENSOR_HOSTNAME: "collector.example.com",
+      });
+      expect(seen.template.env.VSENSOR_HMAC_KEY).toBe("(ref)");
+      expect(seen.updateStrategy).toEqual({
+        type: "RollingUpdate",
+        rollingUpdate: { maxUnavailable: 1, maxSurge: 0 },
+      });
+      expect(seen.pods.every((pod) => pod.env.OSSENSOR_DEBUG === "3")).toBe(true);
+      const install = await t.db.sensorInstall.findUniqueOrThrow({ where: { clusterId } });
+      expect([install.profileId, install.profileRevision]).toEqual([profileId, 2]);
+      expect(install.settings).toEqual({ collectorHost: "collector.example.com", debugLevel: 3 });
+    }
+
+    const listed = await rest("GET", "/rollouts", undefined, viewer);
+    expect(listed.json.items).toEqual([
+      expect.objectContaining({
+        id,
+        status: "succeeded",
+        revision: 2,
+        startedBy: expect.objectContaining({ name: expect.any(String) }),
+      }),
+    ]);
+    const event = await t.db.auditEvent.findFirst({
+      where: { action: "rollouts.start", outcome: "success" },
+    });
+    expect(event?.target).toBe(id);
+  }, 60_000);
+});
+
+describe("rollouts: a change whose agents crash", () => {
+  it("is rolled back by itself on the canary with the reason, and the other cluster is not touched", async () => {
+    const started = await rest("POST", "/rollouts", {
+      profileId,
+      revision: 3,
+      clusterIds: ["east", "west"],
+      strategy: { canaryClusterIds: ["east"], gateSeconds: 60 },
+    });
+    expect(started.status, JSON.stringify(started.json)).toBe(200);
+    const done = await waitForRollout(String(started.json.id), ["succeeded", "failed", "rolled-back"]);
+    expect(done.status, JSON.stringify(done)).toBe("rolled-back");
+    expect(done.reason).toMatch(
+      /^east: node-\d: (CrashLoopBackOff|restarted \d+ times?), exit code 1, last message: /,
+    );
+    expect(done.reason).toContain(CRASH_MESSAGE);
+    expect(done.clusters.map((c) => [c.clusterId, c.status])).toEqual([
+      ["east", "rolled-back"],
+      ["west", "skipped"],
+    ]);
+    expect(done.clusters[0]!.previous).toEqual({ profileId, revision: 2 });
+
+    // The template from before is back, and its pods come up again.
+    expect(inCluster("east").template).toEqual({
+      env: expect.not.objectContaining({ VSENSOR_PORT: expect.anything() }),
+      revision: `${profileId}@2`,
+    });
+    await waitFor(() => everyPodOn("east", 2), {
+      what: "east's pods back on r2",
+      timeoutMs: 15_000,
+      until: (ok) => ok,
+    });
+    expect(everyPodOn("west", 2)).toBe(true);
+    const install = await t.db.sensorInstall.findUniqueOrThrow({ where: { clusterId: "east" } });
+    expect(install.profileRevision).toBe(2);
+  }, 60_000);
+});
+
+describe("rollouts: pause, resume, abort", () => {
+  it("a paused rollout starts no further cluster until resumed", async () => {
+    const started = await rest("POST", "/rollouts", { profileId, revision: 1, clusterIds: ["east", "west"] });
+    expect(started.status).toBe(200);
+    const id = String(started.json.id);
+    expect((await rest("POST", `/rollouts/${id}/pause`, {}, viewer)).status).toBe(403);
+    const paused = await rest("POST", `/rollouts/${id}/pause`, {});
+    expect(paused.status, JSON.stringify(paused.json)).toBe(200);
+    expect(paused.json).toMatchObject({ status: "paused", reason: expect.stringContaining("paused by") });
+    // Whatever was under way finishes; the second wave waits.
+    const settled = await waitFor(() => rest("GET", `/rollouts/${id}`), {
+      what: "the paused rollout to have nothing under way",
+      timeoutMs: 20_000,
+      until: (a) =>
+        (a.json as unknown as RolloutAnswer).clusters.every((c) =>
+          ["pending", "succeeded"].includes(c.status),
+        ),
+    });
+    const clusters = (settled.json as unknown as RolloutAnswer).clusters;
+    expect(clusters[1]).toMatchObject({ clusterId: "west", status: "pending" });
+    expect(settled.json.status).toBe("paused");
+    expect((await rest("POST", `/rollouts/${id}/pause`, {})).status).toBe(409);
+
+    expect((await rest("POST", `/rollouts/${id}/resume`, {})).status).toBe(200);
+    const done = await waitForRollout(id, ["succeeded", "failed", "rolled-back"]);
+    expect(done.status).toBe("succeeded");
+    expect(everyPodOn("west", 1) || inCluster("west").template.revision === `${profileId}@1`).toBe(true);
+    expect((await rest("POST", `/rollouts/${id}/resume`, {})).status).toBe(409);
+  }, 60_000);
+
+  it("abort rolls back what is under way and skips the rest", async () => {
+    const started = await rest("POST", "/rollouts", { profileId, revision: 2, clusterIds: ["east", "west"] });
+    expect(started.status).toBe(200);
+    const id = String(started.json.id);
+    const aborting = await rest("POST", `/rollouts/${id}/abort`, {});
+    expect(aborting.status, JSON.stringify(aborting.json)).toBe(200);
+    expect(aborting.json.status).toBe("aborting");
+    const done = await waitForRollout(id, ["aborted", "succeeded", "failed", "rolled-back"]);
+    expect(done.status).toBe("aborted");
+    expect(done.reason).toMatch(/^aborted by /);
+    // Nothing is left half-done: each cluster either kept r1 (rolled back or never started).
+    for (const cluster of done.clusters) {
+      expect(["rolled-back", "skipped"]).toContain(cluster.status);
+      expect(inCluster(cluster.clusterId).template.revision).toBe(`${profileId}@1`);
+    }
+    expect((await rest("POST", `/rollouts/${id}/abort`, {})).status).toBe(409);
+    const events = await t.db.auditEvent.findMany({
+      where: { action: { in: ["rollouts.pause", "rollouts.resume", "rollouts.abort"] }, outcome: "success" },
+      orderBy: { id: "asc" },
+    });
+    expect(events.map((e) => e.action)).toEqual(["rollouts.pause", "rollouts.resume", "rollouts.abort"]);
+  }, 60_000);
+});
