@@ -1,8 +1,11 @@
 // One watched cluster at run time, on the leader: the cluster watch's objects
 // → the inventory reducer → coverage (joined with the agents' latest reports)
 // → changed rows persisted in one batch → the live topic. Recomputed on change
-// (debounced), and when a verdict's `changesAt` comes (a sensor turning silent).
+// (debounced), and when a verdict's `changesAt` comes (a sensor turning silent):
+// only the nodes a change touched are judged again, unless the change is one
+// every node depends on.
 
+import { isDeepStrictEqual } from "node:util";
 import type { Db, LiveBus } from "@tapfleet/db";
 import {
   loadKubeConfig,
@@ -20,7 +23,11 @@ import type { NodeCoverage } from "../coverage.ts";
 import { applyInventoryEvent, EMPTY_INVENTORY, type InventoryState } from "../inventory.ts";
 import { computeInventoryCoverage, summarizeCoverage, type NodeCoverageEntry } from "../summary.ts";
 import type { AgentReportSeen } from "../types.ts";
-import { daemonSetStatusesFromKube, inventoryInputsFromKube } from "./kube-mapper.ts";
+import {
+  daemonSetStatusesFromKube,
+  inventoryDaemonSetFromKube,
+  inventoryInputsFromKube,
+} from "./kube-mapper.ts";
 import { createRecomputeScheduler } from "./recompute-scheduler.ts";
 import {
   coverageRowKey,
@@ -168,13 +175,23 @@ export async function startClusterInventory(options: {
 
   const persisted = new Map<string, CoverageRow>();
   for (const row of await readCoverageRows({ db, clusterId })) persisted.set(coverageRowKey(row), row);
-  let previousEntries: NodeCoverageEntry[] = [...persisted.values()].map(toEntry);
+  /** The current verdicts by row key (node × DaemonSet); the persisted ones until the watch has listed. */
+  const entries = new Map<string, NodeCoverageEntry>(
+    [...persisted].map(([key, row]) => [key, toEntry(row)] as const),
+  );
   let daemonSetStatus = await readDaemonSetStatuses({ db, clusterId });
   let sensors = await loadSensors(db, clusterId);
   let reloadSensors = false;
   let podsByNode = new Map<string, Set<string>>();
   let lastClusterJson = "";
   let syncedAt: string | null = null;
+  // What the next run judges: the nodes whose objects or reports changed (and those whose
+  // `changesAt` came), or every node when something they all depend on changed (a sensor
+  // DaemonSet's spec, the cluster's reachability, the agents). A 5,000-node cluster costs a
+  // full judgement only then, not on every watch event.
+  let judgeAll = true;
+  const dirtyNodes = new Set<string>();
+  let judgedReachability = "";
 
   const kubeConfig = loadKubeConfig(connection.kubeconfig);
   if (connection.context) kubeConfig.setCurrentContext(connection.context);
@@ -182,27 +199,74 @@ export async function startClusterInventory(options: {
 
   const waiters: (() => void)[] = [];
 
+  const rowOf = (entry: NodeCoverageEntry): CoverageRow => ({
+    clusterId,
+    nodeName: entry.nodeName,
+    daemonSetNamespace: entry.daemonSet.namespace,
+    daemonSetName: entry.daemonSet.name,
+    state: entry.coverage.state,
+    reason: entry.coverage.reason,
+    since: entry.coverage.since,
+    shouldRun: entry.coverage.shouldRun,
+    changesAt: entry.coverage.changesAt,
+    podName: entry.coverage.details?.podName ?? null,
+    sensorId: sensors.get(entry.nodeName)?.id ?? null,
+    stale: entry.coverage.stale,
+    details: entry.coverage.details ?? null,
+  });
+  const entryKey = (entry: NodeCoverageEntry): string =>
+    coverageRowKey({
+      clusterId,
+      nodeName: entry.nodeName,
+      daemonSetNamespace: entry.daemonSet.namespace,
+      daemonSetName: entry.daemonSet.name,
+    });
+
   async function recompute(): Promise<void> {
     const now = clock.now();
     if (reloadSensors) {
       reloadSensors = false;
       sensors = await loadSensors(db, clusterId);
+      // A new agent or pod may change any node's sensor: judge them all.
+      judgeAll = true;
     }
     const status = watch.status;
     const synced = watch.synced || syncedAt !== null;
     if (watch.synced && syncedAt === null) syncedAt = iso(now);
 
     let rows: CoverageRow[] | undefined;
-    let entries: NodeCoverageEntry[];
-    let nodeCount = new Set(previousEntries.map((e) => e.nodeName)).size;
+    let current: NodeCoverageEntry[];
+    let nodeCount = new Set([...entries.values()].map((e) => e.nodeName)).size;
     if (synced) {
+      const kubeNodes = watch.nodes();
+      const kubeDaemonSets = watch.daemonSets();
+      const kubePods = watch.pods();
+      nodeCount = kubeNodes.length;
+      daemonSetStatus = daemonSetStatusesFromKube(kubeDaemonSets);
+      podsByNode = new Map();
+      for (const pod of kubePods) {
+        const node = pod.nodeName ?? "";
+        if (!podsByNode.has(node)) podsByNode.set(node, new Set());
+        podsByNode.get(node)!.add(pod.name);
+      }
+      const reachability = status.state === "unreachable" ? `unreachable since ${status.since}` : "reachable";
+      let judged: Set<string> | undefined;
+      if (!judgeAll && reachability === judgedReachability) {
+        judged = new Set(dirtyNodes);
+        for (const entry of entries.values())
+          if (entry.coverage.changesAt !== null && Date.parse(entry.coverage.changesAt) <= now)
+            judged.add(entry.nodeName);
+      }
+      judgeAll = false;
+      judgedReachability = reachability;
+      dirtyNodes.clear();
+      const inScope = (nodeName: string | undefined): boolean => !judged || judged.has(nodeName ?? "");
+
       const inputs = inventoryInputsFromKube({
-        nodes: watch.nodes(),
-        daemonSets: watch.daemonSets(),
-        pods: watch.pods(),
+        nodes: judged ? kubeNodes.filter((n) => inScope(n.name)) : kubeNodes,
+        daemonSets: kubeDaemonSets,
+        pods: judged ? kubePods.filter((p) => inScope(p.nodeName)) : kubePods,
       });
-      nodeCount = inputs.nodes.length;
-      daemonSetStatus = daemonSetStatusesFromKube(watch.daemonSets());
       // The watch keeps the current objects; the reducer turns them into the inventory in one step.
       let inventory: InventoryState = applyInventoryEvent(EMPTY_INVENTORY, {
         type: "cluster-synced",
@@ -217,59 +281,41 @@ export async function startClusterInventory(options: {
           at: iso(status.since),
           reason: status.lastError ?? "the cluster's API does not answer",
         });
-      const cluster = inventory.clusters[clusterId]!;
-      podsByNode = new Map(
-        Object.entries(cluster.podsByNode).map(([node, pods]) => [
-          node,
-          new Set(Object.values(pods).map((p) => p.name)),
-        ]),
-      );
-      const reports: AgentReportSeen[] = [...sensors.entries()].map(([nodeName, sensor]) => ({
-        clusterId,
-        nodeName,
-        podName: sensor.podName,
-        receivedAt: sensor.receivedAt,
-        reportIntervalSeconds: sensor.reportIntervalSeconds,
-      }));
-      entries = computeInventoryCoverage({
+      const reports: AgentReportSeen[] = [...sensors.entries()]
+        .filter(([nodeName]) => inScope(nodeName))
+        .map(([nodeName, sensor]) => ({
+          clusterId,
+          nodeName,
+          podName: sensor.podName,
+          receivedAt: sensor.receivedAt,
+          reportIntervalSeconds: sensor.reportIntervalSeconds,
+        }));
+      const fresh = computeInventoryCoverage({
         inventory,
         reports,
-        previous: previousEntries,
+        previous: [...entries.values()].filter((e) => inScope(e.nodeName)),
         now: new Date(now),
       });
-      rows = entries.map((entry) => ({
-        clusterId,
-        nodeName: entry.nodeName,
-        daemonSetNamespace: entry.daemonSet.namespace,
-        daemonSetName: entry.daemonSet.name,
-        state: entry.coverage.state,
-        reason: entry.coverage.reason,
-        since: entry.coverage.since,
-        shouldRun: entry.coverage.shouldRun,
-        changesAt: entry.coverage.changesAt,
-        podName: entry.coverage.details?.podName ?? null,
-        sensorId: sensors.get(entry.nodeName)?.id ?? null,
-        stale: entry.coverage.stale,
-        details: entry.coverage.details ?? null,
-      }));
+      // The judged nodes' verdicts replace theirs; a node gone (or no longer judged by a DaemonSet) loses its own.
+      for (const [key, entry] of entries) if (inScope(entry.nodeName)) entries.delete(key);
+      for (const entry of fresh) entries.set(entryKey(entry), entry);
+      rows = fresh.map(rowOf);
+      current = [...entries.values()];
     } else {
       // Not listed yet: keep the persisted verdicts, stale.
-      entries = previousEntries.map((e) => ({ ...e, coverage: { ...e.coverage, stale: true } }));
+      current = [...entries.values()].map((e) => ({ ...e, coverage: { ...e.coverage, stale: true } }));
     }
 
     const upserts: CoverageRow[] = [];
     const deletes: CoverageRow[] = [];
     if (rows) {
-      const seen = new Set<string>();
       for (const row of rows) {
-        const key = coverageRowKey(row);
-        seen.add(key);
-        const before = persisted.get(key);
+        const before = persisted.get(coverageRowKey(row));
         if (!before || JSON.stringify(before) !== JSON.stringify(row)) upserts.push(row);
       }
-      for (const [key, row] of persisted) if (!seen.has(key)) deletes.push(row);
+      for (const [key, row] of persisted) if (!entries.has(key)) deletes.push(row);
     }
-    const summaries = summarizeCoverage({ nodes: entries, clusterIds: [clusterId] });
+    const summaries = summarizeCoverage({ nodes: current, clusterIds: [clusterId] });
     const summary = summaries.clusters[clusterId]!;
     if (!synced) summary.stale = true;
     const runtimeStatus: ClusterRuntimeStatus = {
@@ -289,17 +335,23 @@ export async function startClusterInventory(options: {
       daemonSetStatus,
     });
     if (upserts.length > 0 || deletes.length > 0 || clusterJson !== lastClusterJson) {
-      await writeInventoryBatch({
-        db,
-        clusterId,
-        upserts,
-        deletes,
-        status: runtimeStatus,
-        summary,
-        daemonSets: summaries.daemonSets[clusterId] ?? {},
-        daemonSetStatus,
-        now: new Date(now),
-      });
+      try {
+        await writeInventoryBatch({
+          db,
+          clusterId,
+          upserts,
+          deletes,
+          status: runtimeStatus,
+          summary,
+          daemonSets: summaries.daemonSets[clusterId] ?? {},
+          daemonSetStatus,
+          now: new Date(now),
+        });
+      } catch (error) {
+        // The verdicts are judged but not persisted: the retry compares every row again.
+        judgeAll = true;
+        throw error;
+      }
       for (const row of deletes) persisted.delete(coverageRowKey(row));
       for (const row of upserts) persisted.set(coverageRowKey(row), row);
       const messages: InventoryLiveMessage[] =
@@ -322,10 +374,9 @@ export async function startClusterInventory(options: {
           options.onError(new Error(`publishing the inventory of cluster ${clusterId}`, { cause: error })),
         );
     }
-    if (synced) previousEntries = entries;
-    const next = entries
-      .map((e) => (e.coverage.changesAt === null ? Infinity : Date.parse(e.coverage.changesAt)))
-      .reduce((a, b) => Math.min(a, b), Infinity);
+    let next = Infinity;
+    for (const entry of entries.values())
+      if (entry.coverage.changesAt !== null) next = Math.min(next, Date.parse(entry.coverage.changesAt));
     scheduler.wakeAt(next === Infinity ? null : next);
   }
 
@@ -347,6 +398,21 @@ export async function startClusterInventory(options: {
 
   const unsubscribe = watch.subscribe((event) => {
     if (event.type === "status") options.onStatus?.(event.status);
+    else if ("resource" in event && "object" in event) {
+      if (event.resource === "node") dirtyNodes.add(event.object.name);
+      else if (event.resource === "pod") {
+        dirtyNodes.add(event.object.nodeName ?? "");
+        if (event.type === "updated") dirtyNodes.add(event.previous.nodeName ?? "");
+      } else if (
+        event.type !== "updated" ||
+        !isDeepStrictEqual(
+          inventoryDaemonSetFromKube(event.previous),
+          inventoryDaemonSetFromKube(event.object),
+        )
+      )
+        // A sensor DaemonSet came, went or changed what it asks of nodes; its status alone changes no verdict.
+        judgeAll = true;
+    }
     scheduler.markDirty();
   });
   // The persisted rows turn stale at once if the cluster cannot be listed.
@@ -365,6 +431,7 @@ export async function startClusterInventory(options: {
       } else {
         known.receivedAt = report.receivedAt;
         known.reportIntervalSeconds = report.reportIntervalSeconds;
+        dirtyNodes.add(report.nodeName);
       }
       scheduler.markDirty();
     },

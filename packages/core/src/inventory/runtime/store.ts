@@ -114,7 +114,10 @@ export async function writeInventoryBatch(options: {
   statements.push(
     db.inventoryCluster.upsert({ where: { clusterId }, create: { clusterId, ...cluster }, update: cluster }),
   );
-  await db.$transaction(statements);
+  // A first sync writes every cluster's rows at once (20 clusters × 5,000 rows) through a
+  // pool of ten connections: a batch may queue for a connection well past Prisma's 2 s
+  // default, and that is no error (the batch would only be tried again, later).
+  await db.$transaction(statements, { maxWait: 60_000, timeout: 60_000 });
 }
 
 /** The DaemonSet statuses persisted last for one cluster (kept while a restarted leader has not synced). */
