@@ -95,6 +95,11 @@ export interface SimClusterOptions {
   leaseRenewIntervalMs?: number;
   /** An unchanged node status is posted this often. Default 5 min. */
   nodeStatusReportFrequencyMs?: number;
+  /**
+   * The initial nodes' kubelets have run for a while: their periodic status posts are
+   * spread evenly over the report period from the start (see NodeHeartbeatOptions).
+   */
+  establishedNodes?: boolean;
   /** Without a lease renewal for this long a node goes Unknown and is tainted unreachable. Default 40 s. */
   nodeMonitorGracePeriodMs?: number;
   /** How often the node lifecycle controller checks leases. Default 5 s. */
@@ -373,6 +378,7 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
           ...(options.nodeStatusReportFrequencyMs !== undefined
             ? { nodeStatusReportFrequencyMs: options.nodeStatusReportFrequencyMs }
             : {}),
+          ...(options.establishedNodes !== undefined ? { establishedNodes: options.establishedNodes } : {}),
           ...(options.nodeMonitorGracePeriodMs !== undefined
             ? { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs }
             : {}),

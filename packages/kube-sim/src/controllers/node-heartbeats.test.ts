@@ -52,6 +52,23 @@ describe("node heartbeats", () => {
     expect(ready.status).toBe("True");
   });
 
+  it("spreads the status posts of an established cluster's nodes evenly over the report period", () => {
+    const { clock, events } = start({ nodes: 600, establishedNodes: true });
+    const perMinute: number[] = [];
+    for (let minute = 0; minute < 10; minute++) {
+      const from = events.length;
+      clock.advance(60_000);
+      perMinute.push(events.slice(from).filter((e) => e.resource === "nodes").length);
+    }
+    // 600 nodes every 5 min: 120 a minute from the first minute on, each node once per period.
+    for (const count of perMinute) {
+      expect(count).toBeGreaterThan(80);
+      expect(count).toBeLessThan(160);
+    }
+    expect(perMinute.slice(0, 5).reduce((a, b) => a + b, 0)).toBe(600);
+    expect(perMinute.slice(5).reduce((a, b) => a + b, 0)).toBe(600);
+  });
+
   it("gives a new node a lease on the next tick, and a deleted node's lease goes with it", () => {
     const { c, clock } = start();
     c.addNode("node-9");

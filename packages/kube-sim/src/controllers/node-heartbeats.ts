@@ -13,6 +13,7 @@
 // over the renewal period, so 5,000 nodes cost one timer and a steady ~500 lease
 // writes per second, not 5,000 timers.
 
+import { createHash } from "node:crypto";
 import type { Clock, KubeObject, StoreEvent } from "../types.ts";
 import { formatTimestamp, type SimObjectStore } from "../store.ts";
 
@@ -32,6 +33,13 @@ export interface NodeHeartbeatOptions {
   nodeMonitorGracePeriodMs?: number;
   /** How often the lifecycle monitor looks. Default 5 s. */
   nodeMonitorPeriodMs?: number;
+  /**
+   * The nodes present at the start are those of a cluster that has run for a while:
+   * their first unchanged-status post comes anywhere within one report period (spread
+   * evenly, a steady stream), not all within a tenth of a period after a full one (a
+   * cluster whose kubelets all just started). Default false.
+   */
+  establishedNodes?: boolean;
   onError?: (err: unknown) => void;
 }
 
@@ -78,6 +86,11 @@ function offset(name: string, periodMs: number): number {
   return h % Math.max(1, periodMs);
 }
 
+/** An even spread over a long period: node names differ in a few digits, which `offset` bunches up. */
+function evenOffset(name: string, periodMs: number): number {
+  return createHash("sha1").update(name).digest().readUInt32BE(0) % Math.max(1, periodMs);
+}
+
 export function startNodeHeartbeats(options: NodeHeartbeatOptions): NodeHeartbeats {
   const { store, clock } = options;
   const renewMs = options.leaseRenewIntervalMs ?? 10_000;
@@ -109,7 +122,10 @@ export function startNodeHeartbeats(options: NodeHeartbeatOptions): NodeHeartbea
       running: true,
       reportsReady: true,
       nextRenew: renewNow ? now + offset(name, renewMs) : now,
-      nextStatus: now + reportMs + offset(name, reportMs / 10),
+      nextStatus:
+        renewNow && options.establishedNodes
+          ? now + evenOffset(name, reportMs)
+          : now + reportMs + offset(name, reportMs / 10),
       observedRenew: now,
     });
     if (renewNow) renewLease(name);
