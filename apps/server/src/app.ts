@@ -61,6 +61,8 @@ export interface AppOptions {
   metrics: ServerMetrics;
   version: string;
   databaseKind: "embedded" | "external";
+  /** Where agents report (TAPFLEET_PUBLIC_URL); null when not configured. */
+  collector?: { url: string; host: string; port: number } | null;
   sessionPolicy: SessionPolicy;
   secureCookies: "auto" | "true" | "false";
   trustProxy: boolean;
@@ -157,7 +159,11 @@ export async function buildApp(
       requestId: req.id,
       batchPaths: info?.isBatchCall ? info.calls.map((call) => call.path) : undefined,
       log: req.log,
-      system: { version: options.version, database: options.databaseKind },
+      system: {
+        version: options.version,
+        database: options.databaseKind,
+        collector: options.collector ?? null,
+      },
       demo: options.demo,
       setSessionCookie: (value, expiresAt) => {
         void res.setCookie(SESSION_COOKIE, value, {

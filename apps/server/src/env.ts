@@ -4,6 +4,38 @@ import path from "node:path";
 import { ZPasswordSchema } from "@tapfleet/sensor/accounts";
 import { z } from "zod";
 
+/**
+ * The address agents report to, as https://host[:port]: agents speak HTTPS to a
+ * host and a port, so a path, a query or credentials would be lost on the way
+ * and are refused rather than dropped.
+ */
+export const ZPublicUrlSchema = z.string().transform((value, context) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    context.addIssue({ code: "custom", message: "must be a URL such as https://tapfleet.example.com" });
+    return z.NEVER;
+  }
+  const refuse = (message: string) => {
+    context.addIssue({ code: "custom", message });
+    return z.NEVER;
+  };
+  if (url.protocol !== "https:")
+    return refuse(`must start with https:// (agents report over HTTPS only), not ${url.protocol}//`);
+  if (url.username !== "" || url.password !== "") return refuse("must not carry a user name or password");
+  if (url.pathname !== "/" || url.search !== "" || url.hash !== "")
+    return refuse(
+      "must be only https://host[:port]: agents report to a host and port, without a path or query",
+    );
+  return {
+    url: url.origin,
+    host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: url.port === "" ? 443 : Number(url.port),
+  };
+});
+export type PublicUrl = z.output<typeof ZPublicUrlSchema>;
+
 const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
   .transform((v) => v === "true" || v === "1" || v === "yes");
@@ -72,6 +104,11 @@ export const ZServerEnvSchema = z
     TAPFLEET_DEMO: z
       .enum(["off", "available", "start"], { message: "must be off, available or start" })
       .default("available"),
+    /**
+     * Where agents reach this server (https://host[:port]): the collector host and port the
+     * install form and the enrollment dialog offer. Unset, the dashboard guesses from its own address.
+     */
+    TAPFLEET_PUBLIC_URL: ZPublicUrlSchema.optional(),
     /** Where the demo's simulated containers find programs. */
     PATH: z.string().min(1).default("/usr/local/bin:/usr/bin:/bin"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -248,6 +248,7 @@ export async function startServer(options: {
       metrics,
       version,
       databaseKind: env.DATABASE_URL ? "external" : "embedded",
+      collector: env.TAPFLEET_PUBLIC_URL ?? null,
       sessionPolicy,
       secureCookies: env.TAPFLEET_SECURE_COOKIES,
       trustProxy: env.TAPFLEET_TRUST_PROXY,

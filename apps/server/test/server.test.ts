@@ -360,6 +360,44 @@ describe("configuration and start-up", () => {
     );
   });
 
+  it.each([
+    ["http://tapfleet.example.com", "must start with https://"],
+    ["tapfleet.example.com", "must be a URL such as https://tapfleet.example.com"],
+    ["https://tapfleet.example.com/ingest", "must be only https://host[:port]"],
+    ["https://tapfleet.example.com/?region=eu", "must be only https://host[:port]"],
+    ["https://user:pw@tapfleet.example.com", "must not carry a user name or password"],
+    ["https://tapfleet.example.com:99999", "must be a URL"],
+  ])("refuses TAPFLEET_PUBLIC_URL=%s, naming the variable", (value, message) => {
+    expect(() => loadServerEnv({ TAPFLEET_PUBLIC_URL: value })).toThrow(`TAPFLEET_PUBLIC_URL: ${message}`);
+  });
+
+  it.each([
+    ["https://tapfleet.example.com", "tapfleet.example.com", 443],
+    ["https://tapfleet.example.com:8443/", "tapfleet.example.com", 8443],
+    ["https://[fd00::1]:9443", "fd00::1", 9443],
+  ])("reads TAPFLEET_PUBLIC_URL=%s as the collector host and port", (value, host, port) => {
+    expect(loadServerEnv({ TAPFLEET_PUBLIC_URL: value }).TAPFLEET_PUBLIC_URL).toMatchObject({ host, port });
+  });
+
+  it("offers the public address as the agents' collector in GET /api/v1/system/info, and null without one", async () => {
+    const configured = await startTestServer({ TAPFLEET_PUBLIC_URL: "https://tapfleet.example.com:8443" });
+    try {
+      const info = (await (await fetch(`${configured.url}/api/v1/system/info`)).json()) as Record<
+        string,
+        unknown
+      >;
+      expect(info.collector).toEqual({
+        url: "https://tapfleet.example.com:8443",
+        host: "tapfleet.example.com",
+        port: 8443,
+      });
+    } finally {
+      await configured.stop();
+    }
+    const info = (await (await fetch(`${t.url}/api/v1/system/info`)).json()) as Record<string, unknown>;
+    expect(info.collector).toBeNull();
+  });
+
   it("exits non-zero with one line naming the host when the database cannot be reached", async () => {
     const child = spawn(
       process.execPath,

@@ -45,7 +45,12 @@ export interface ApiContext {
   batchPaths?: readonly string[] | undefined;
   setSessionCookie(value: string, expiresAt: Date): void;
   clearSessionCookie(): void;
-  system: { version: string; database: "embedded" | "external" };
+  system: {
+    version: string;
+    database: "embedded" | "external";
+    /** Where agents report (the server's TAPFLEET_PUBLIC_URL), or null when it is not configured. */
+    collector: { url: string; host: string; port: number } | null;
+  };
   /** The demo launcher, when this server process has one. */
   demo?: DemoControl | undefined;
   /** The request's structured logger (carries the request id). */

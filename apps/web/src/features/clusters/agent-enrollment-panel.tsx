@@ -3,13 +3,8 @@
 import { Button, Code, CopyButton, Group, Stack, Text, TextInput } from "@mantine/core";
 import { IconCheck, IconCopy } from "@tabler/icons-react";
 import { useState } from "react";
-import {
-  defaultCollector,
-  ENROLLMENT_NAMESPACE,
-  ENROLLMENT_SECRET_NAME,
-  envSnippet,
-  secretCommand,
-} from "./agent-enrollment";
+import { ENROLLMENT_NAMESPACE, ENROLLMENT_SECRET_NAME, envSnippet, secretCommand } from "./agent-enrollment";
+import { useDefaultCollector } from "./use-default-collector";
 
 function CopyBlock(props: { title: string; text: string; copyLabel: string }) {
   return (
@@ -44,14 +39,16 @@ function CopyBlock(props: { title: string; text: string; copyLabel: string }) {
  * shown this once) and the capture container's env, every variable named.
  */
 export function AgentEnrollmentPanel({ clusterId, secret }: { clusterId: string; secret: string }) {
-  const [collector, setCollector] = useState(() =>
-    typeof window === "undefined" ? { host: "", port: "443" } : defaultCollector(window.location),
-  );
+  const suggested = useDefaultCollector();
+  const [edited, setCollector] = useState<{ host: string; port: string } | null>(null);
+  const collector = edited ?? { host: suggested.host, port: suggested.port };
   return (
     <Stack gap="sm">
       <Text size="sm">
         Agents report to this server. The address must be reachable over HTTPS from the cluster&apos;s nodes
-        (change it if they reach the server by another name).
+        {suggested.configured
+          ? " (the server's public address, TAPFLEET_PUBLIC_URL)."
+          : " (guessed from this page's address; set TAPFLEET_PUBLIC_URL on the server, or change it here if they reach the server by another name)."}
       </Text>
       <Group grow align="flex-start">
         <TextInput

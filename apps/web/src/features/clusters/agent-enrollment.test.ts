@@ -12,6 +12,15 @@ describe("agent enrollment text", () => {
     expect(defaultCollector(location)).toEqual({ host, port });
   });
 
+  it("reports to the server's configured public address (TAPFLEET_PUBLIC_URL) when it has one", () => {
+    const page = { protocol: "http:", hostname: "localhost", port: "3000" };
+    expect(defaultCollector(page, { host: "tapfleet.example.com", port: 8443 })).toEqual({
+      host: "tapfleet.example.com",
+      port: "8443",
+    });
+    expect(defaultCollector(page, null)).toEqual({ host: "localhost", port: "443" });
+  });
+
   it("creates the Secret the sensor's manifests read, with the key quoted for the shell", () => {
     const command = secretCommand({ secret: "abc'def" });
     expect(command).toContain(

@@ -19,14 +19,20 @@ function shellQuote(value: string): string {
 }
 
 /**
- * Where the agents should report by default: the host the browser reached this
- * server at; the port only when the page itself came over HTTPS (agents speak
- * HTTPS only, so a plain-HTTP port is no use to them), else 443.
+ * Where the agents should report by default: the server's configured public
+ * address (TAPFLEET_PUBLIC_URL) when it has one; else a guess, the host the
+ * browser reached this server at, with the port only when the page itself came
+ * over HTTPS (agents speak HTTPS only, so a plain-HTTP port is no use to
+ * them), else 443.
  */
-export function defaultCollector(location: { protocol: string; hostname: string; port: string }): {
+export function defaultCollector(
+  location: { protocol: string; hostname: string; port: string },
+  configured?: { host: string; port: number } | null,
+): {
   host: string;
   port: string;
 } {
+  if (configured) return { host: configured.host, port: String(configured.port) };
   const host = location.hostname.replace(/^\[(.*)\]$/, "$1");
   const port = location.protocol === "https:" && location.port !== "" ? location.port : "443";
   return { host, port };

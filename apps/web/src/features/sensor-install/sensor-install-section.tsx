@@ -26,6 +26,7 @@ import { useState } from "react";
 import { useCurrentUser } from "@/components/current-user";
 import { roleAtLeast } from "@/lib/roles";
 import { useTRPC } from "@/lib/trpc";
+import { useDefaultCollector } from "../clusters/use-default-collector";
 
 const STATE_COLOR = { present: "green", replaced: "orange", missing: "red" } as const;
 
@@ -163,8 +164,12 @@ function InstallModal(props: {
   onInstalled: () => void;
 }) {
   const trpc = useTRPC();
-  const [collectorHost, setCollectorHost] = useState("");
-  const [collectorPort, setCollectorPort] = useState<number | string>(443);
+  // The server's public address (TAPFLEET_PUBLIC_URL), or a guess from this page's, until edited.
+  const suggested = useDefaultCollector();
+  const [editedHost, setCollectorHost] = useState<string | null>(null);
+  const [editedPort, setCollectorPort] = useState<number | string | null>(null);
+  const collectorHost = editedHost ?? suggested.host;
+  const collectorPort = editedPort ?? Number(suggested.port);
   const [image, setImage] = useState(props.initial?.image ?? "tapfleet/agent:latest");
   const [namespace, setNamespace] = useState(props.initial?.namespace ?? "tapfleet-sensor");
   const [captureMode, setCaptureMode] = useState<"privileged" | "capabilities">("capabilities");
@@ -193,7 +198,11 @@ function InstallModal(props: {
           <Group grow align="flex-start">
             <TextInput
               label="Collector host"
-              description="Where the agents report (VSENSOR_HOSTNAME)"
+              description={
+                suggested.configured
+                  ? "Where the agents report (VSENSOR_HOSTNAME); by default the server's TAPFLEET_PUBLIC_URL"
+                  : "Where the agents report (VSENSOR_HOSTNAME); guessed from this page while TAPFLEET_PUBLIC_URL is unset"
+              }
               required
               value={collectorHost}
               onChange={(event) => setCollectorHost(event.currentTarget.value)}
