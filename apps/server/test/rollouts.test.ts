@@ -4,6 +4,7 @@
 // pod, a change whose agents crash rolled back by itself with the reason, and
 // pause, resume and abort.
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
+import { agentStatsReport, postStatsReport } from "../../../e2e/support/agent-reports.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
@@ -14,6 +15,7 @@ let admin: string;
 let operator: string;
 let viewer: string;
 let profileId: string;
+const ingestKeys: Record<string, { keyId: string; secret: string }> = {};
 
 type Json = Record<string, unknown>;
 interface RolloutAnswer {
@@ -119,7 +121,9 @@ beforeAll(async () => {
   operator = (await t.userWithToken("operator")).token;
   viewer = (await t.userWithToken("viewer")).token;
   for (const [id, sim] of Object.entries(sims)) {
-    expect((await rest("POST", "/clusters", { id }, admin)).status).toBe(200);
+    const cluster = await rest("POST", "/clusters", { id }, admin);
+    expect(cluster.status).toBe(200);
+    ingestKeys[id] = { keyId: String(cluster.json.keyId), secret: String(cluster.json.secret) };
     const saved = await rest(
       "PUT",
       `/clusters/${id}/connection`,
@@ -389,5 +393,99 @@ describe("rollouts: pause, resume, abort", () => {
       orderBy: { id: "asc" },
     });
     expect(events.map((e) => e.action)).toEqual(["rollouts.pause", "rollouts.resume", "rollouts.abort"]);
+  }, 60_000);
+});
+
+/** The live sensor pod of each node of a cluster. */
+function podsByNode(clusterId: string): Map<string, string> {
+  const pods = sims[clusterId]!.store.list("pods", { namespace: NAMESPACE }).items.filter(
+    (pod) => !pod.metadata.deletionTimestamp,
+  );
+  return new Map(pods.map((pod) => [String((pod.spec as Json).nodeName), pod.metadata.name!]));
+}
+
+let sequence = 0;
+/** A signed report from the agent in `podName`, counting `packets` since it started. */
+async function report(clusterId: string, nodeName: string, podName: string, packets: number) {
+  const response = await postStatsReport(
+    t.url,
+    ingestKeys[clusterId]!,
+    agentStatsReport(
+      { clusterId, nodeName, podName, sequence: ++sequence, startedAt: Date.now() - 1_000 },
+      {
+        interfaces: [
+          {
+            name: "eth0",
+            packets,
+            bytes: packets * 100,
+            kernelDrops: 0,
+            interfaceDrops: 0,
+            protocols: { ipv4: packets, ipv6: 0, tcp: packets, udp: 0, icmp: 0, other: 0 },
+            topTalkers: [],
+          },
+        ],
+      },
+    ),
+  );
+  expect(response.status, await response.text()).toBeLessThan(300);
+}
+
+/** Waits until every pod of the cluster under way runs the new template, and returns the new pods. */
+async function newPodsOf(id: string): Promise<Array<{ nodeName: string; podName: string }>> {
+  const answer = await waitFor(() => rest("GET", `/rollouts/${id}`, undefined, viewer), {
+    what: "every node's pod on the new template",
+    timeoutMs: 15_000,
+    until: (a) => {
+      const nodes = (a.json as unknown as RolloutAnswer).clusters[0]?.progress?.nodes ?? [];
+      return nodes.length === 2 && nodes.every((n) => n.updated && n.ready);
+    },
+  });
+  return (answer.json as unknown as RolloutAnswer).clusters[0]!.progress!.nodes.map((n) => ({
+    nodeName: n.nodeName,
+    podName: (n as unknown as { podName: string }).podName,
+  }));
+}
+
+describe("rollouts: agents that reported before the change", () => {
+  it("must report again from the new pods before the cluster passes", async () => {
+    for (const [nodeName, podName] of podsByNode("east")) await report("east", nodeName, podName, 1_000);
+    const started = await rest("POST", "/rollouts", {
+      profileId,
+      revision: 2,
+      clusterIds: ["east"],
+      strategy: { gateSeconds: 60 },
+    });
+    expect(started.status, JSON.stringify(started.json)).toBe(200);
+    const id = String(started.json.id);
+    const pods = await newPodsOf(id);
+    const waiting = await waitFor(() => rest("GET", `/rollouts/${id}`, undefined, viewer), {
+      what: "the gate to wait for the new agents",
+      timeoutMs: 10_000,
+      until: (a) => JSON.stringify(a.json).includes("no report from the new agent"),
+    });
+    expect(waiting.json.status).toBe("running");
+    expect((waiting.json as unknown as RolloutAnswer).clusters[0]!.status).toBe("gating");
+    for (const pod of pods) await report("east", pod.nodeName, pod.podName, 200);
+    const done = await waitForRollout(id, ["succeeded", "failed", "rolled-back"]);
+    expect(done.status, JSON.stringify(done)).toBe("succeeded");
+  }, 60_000);
+
+  it("a change whose new agents capture nothing is rolled back at the gate's deadline, saying so", async () => {
+    for (const [nodeName, podName] of podsByNode("east")) await report("east", nodeName, podName, 5_000);
+    const started = await rest("POST", "/rollouts", {
+      profileId,
+      revision: 1,
+      clusterIds: ["east"],
+      strategy: { gateSeconds: 10 },
+    });
+    expect(started.status, JSON.stringify(started.json)).toBe(200);
+    const id = String(started.json.id);
+    for (const pod of await newPodsOf(id)) await report("east", pod.nodeName, pod.podName, 0);
+    const done = await waitForRollout(id, ["succeeded", "failed", "rolled-back"], 30_000);
+    expect(done.status, JSON.stringify(done)).toBe("rolled-back");
+    expect(done.reason).toMatch(
+      /^east: not healthy within 10 s: node-\d: the new agent captures nothing \(it captured before the change\)/,
+    );
+    expect(inCluster("east").template.revision).toBe(`${profileId}@2`);
   }, 60_000);
 });
