@@ -12,9 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../../../scripts/test-wait-for.ts";
 import { applyInventoryEvent, EMPTY_INVENTORY } from "../inventory.ts";
 import { computeInventoryCoverage } from "../summary.ts";
+import { subscribeTopic } from "../../live/topics.ts";
 import { startClusterInventory, type ClusterInventoryRuntime } from "./cluster-inventory.ts";
 import { inventoryInputsFromKube } from "./kube-mapper.ts";
 import { readCoverageRows } from "./store.ts";
+import { INVENTORY_TOPIC, type InventoryLiveMessage } from "./topic.ts";
 
 const CLUSTER = "incremental";
 let database: TestDatabase;
@@ -154,6 +156,67 @@ describe("startClusterInventory", () => {
     });
     rows = await untilPersistedEqualsFull("the DaemonSet selecting every node again");
     expect(rows.filter((r) => / excluded /.test(r)).map((r) => r.split(" ")[0])).toEqual(["node-2"]);
+    expect(errors).toEqual([]);
+  });
+
+  it("tells live subscribers of a change too large for one bus message (a crash's 4 KiB termination message)", async () => {
+    const heard: InventoryLiveMessage[] = [];
+    const listening = new AbortController();
+    const reading = (async () => {
+      for await (const message of subscribeTopic(bus, INVENTORY_TOPIC, listening.signal)) heard.push(message);
+    })();
+    try {
+      const pod = sim.store
+        .list("pods", { namespace: "tapfleet" })
+        .items.find((p) => (p.spec as { nodeName?: string }).nodeName === "node-6")!;
+      const container = (pod.spec as { containers: { name: string; image: string }[] }).containers[0]!;
+      const message = `capture failed: ${"no such device eth9; ".repeat(200)}`.slice(0, 4096);
+      sim.store.update(
+        "pods",
+        {
+          ...pod,
+          status: {
+            ...pod.status,
+            phase: "Running",
+            conditions: [
+              { type: "Ready", status: "False" },
+              { type: "PodScheduled", status: "True" },
+            ],
+            containerStatuses: [
+              {
+                name: container.name,
+                image: container.image,
+                imageID: "",
+                ready: false,
+                restartCount: 4,
+                state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 40s restarting" } },
+                lastState: {
+                  terminated: { exitCode: 1, reason: "Error", message, finishedAt: new Date().toISOString() },
+                },
+              },
+            ],
+          },
+        },
+        { subresource: "status" },
+      );
+      const rows = await untilPersistedEqualsFull("node-6 crash-looping");
+      expect(rows.find((r) => r.startsWith("node-6 "))).toMatch(
+        /^node-6 crash-looping .*no such device eth9/,
+      );
+      await waitFor(() => heard, {
+        what: "a live message about node-6 (or a resync of its cluster)",
+        timeoutMs: 5_000,
+        until: (messages) =>
+          messages.some(
+            (m) =>
+              (m.type === "node" && m.node.nodeName === "node-6" && m.node.state === "crash-looping") ||
+              (m.type === "resync" && m.clusterId === CLUSTER),
+          ),
+      });
+    } finally {
+      listening.abort();
+      await reading;
+    }
     expect(errors).toEqual([]);
   });
 });

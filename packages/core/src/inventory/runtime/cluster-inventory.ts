@@ -6,7 +6,7 @@
 // every node depends on.
 
 import { isDeepStrictEqual } from "node:util";
-import type { Db, LiveBus } from "@tapfleet/db";
+import { LIVE_BUS_MAX_PAYLOAD, type Db, type LiveBus } from "@tapfleet/db";
 import {
   loadKubeConfig,
   startClusterWatch,
@@ -119,6 +119,14 @@ function liveNode(row: CoverageRow): InventoryLiveMessage {
       details: (row.details as Record<string, unknown> | null) ?? null,
     },
   };
+}
+
+/** Whether the live bus carries the message (alone in a notification; larger ones it skips). */
+function fitsLiveBus(message: InventoryLiveMessage): boolean {
+  return (
+    Buffer.byteLength(JSON.stringify({ topic: INVENTORY_TOPIC.name, batch: [message] })) <=
+    LIVE_BUS_MAX_PAYLOAD
+  );
 }
 
 /** Loads the cluster's agents as last seen: node, pod, and the time and interval of the latest report. */
@@ -354,18 +362,20 @@ export async function startClusterInventory(options: {
       }
       for (const row of deletes) persisted.delete(coverageRowKey(row));
       for (const row of upserts) persisted.set(coverageRowKey(row), row);
-      const messages: InventoryLiveMessage[] =
-        upserts.length + deletes.length > MAX_LIVE_NODE_CHANGES
-          ? [{ type: "resync", clusterId }]
-          : [
-              ...upserts.map(liveNode),
-              ...deletes.map((row): InventoryLiveMessage => ({
-                type: "node-removed",
-                clusterId,
-                nodeName: row.nodeName,
-                daemonSet: { namespace: row.daemonSetNamespace, name: row.daemonSetName },
-              })),
-            ];
+      let messages: InventoryLiveMessage[] = [
+        ...upserts.map(liveNode),
+        ...deletes.map((row): InventoryLiveMessage => ({
+          type: "node-removed",
+          clusterId,
+          nodeName: row.nodeName,
+          daemonSet: { namespace: row.daemonSetNamespace, name: row.daemonSetName },
+        })),
+      ];
+      // Many changes, or one the bus cannot carry (a crash's termination message, up to 4 KiB,
+      // is in both the reason and the details; the bus would skip it, and open pages would
+      // never hear of the change): the clients read the cluster's list again instead.
+      if (messages.length > MAX_LIVE_NODE_CHANGES || !messages.every(fitsLiveBus))
+        messages = [{ type: "resync", clusterId }];
       if (clusterJson !== lastClusterJson)
         messages.push({ type: "cluster", clusterId, status: runtimeStatus, summary });
       lastClusterJson = clusterJson;
