@@ -465,6 +465,19 @@ describe("rollouts: agents that reported before the change", () => {
     });
     expect(waiting.json.status).toBe("running");
     expect((waiting.json as unknown as RolloutAnswer).clusters[0]!.status).toBe("gating");
+    // Drift expects what a rollout under way applies: the change is not flagged as drift.
+    const startedAt = Date.parse((waiting.json as unknown as RolloutAnswer).clusters[0]!.startedAt!);
+    const drift = await waitFor(() => rest("GET", "/clusters/east/sensor/drift", undefined, viewer), {
+      what: "east's drift verdict since the change",
+      timeoutMs: 10_000,
+      until: (a) => {
+        const verdict = (a.json.drifts as Array<{ state: string; checkedAt: string }> | undefined)?.[0];
+        return (
+          verdict !== undefined && Date.parse(verdict.checkedAt) >= startedAt && verdict.state === "in-sync"
+        );
+      },
+    });
+    expect(drift.json.drifts).toEqual([expect.objectContaining({ state: "in-sync", changes: [] })]);
     for (const pod of pods) await report("east", pod.nodeName, pod.podName, 200);
     const done = await waitForRollout(id, ["succeeded", "failed", "rolled-back"]);
     expect(done.status, JSON.stringify(done)).toBe("succeeded");

@@ -417,3 +417,38 @@ export function abortRollout(options: {
     reason: () => `aborted by ${options.actor.name}`,
   });
 }
+
+// ---------------------------------------------------------------------------
+// For drift: what a rollout under way has put (or is putting) on a DaemonSet
+
+/**
+ * The DaemonSets a rollout is changing now, with the settings and image it
+ * applies: while a cluster is applying or gating, that is what the DaemonSet
+ * should carry (not yet the install's record, which changes when the gate
+ * passes). A cluster rolling back is left out: it goes back to the record.
+ */
+export async function listRolloutChanges(options: {
+  db: Db;
+  clusterId?: string;
+}): Promise<Array<{ clusterId: string; namespace: string; name: string; settings: unknown; image: string }>> {
+  const rows = await options.db.rolloutCluster.findMany({
+    where: {
+      status: { in: ["applying", "gating"] },
+      ...(options.clusterId === undefined ? {} : { clusterId: options.clusterId }),
+    },
+    select: { clusterId: true, namespace: true, daemonSetName: true, target: true },
+  });
+  return rows.flatMap((row) => {
+    const target = z.object({ install: ZStoredInstallStateSchema }).safeParse(row.target);
+    if (!target.success) return [];
+    return [
+      {
+        clusterId: row.clusterId,
+        namespace: row.namespace,
+        name: row.daemonSetName,
+        settings: target.data.install.settings,
+        image: target.data.install.image,
+      },
+    ];
+  });
+}

@@ -32,6 +32,7 @@ import { ZReportSummarySchema } from "../ingest/summary.ts";
 import { publishTopic } from "../live/topics.ts";
 import { getEffectiveSettings } from "../profiles/profiles.ts";
 import type { SecretBox } from "../secrets.ts";
+import { currentIngestKey } from "../sensor-install/cluster-access.ts";
 import { nextRolloutStep, type ObservedCluster, type RolloutClusterState } from "./decide.ts";
 import { judgeClusterGate, measureHealthBaseline, type NodeBaseline, type NodeHealth } from "./gate.ts";
 import { ROLLOUTS_TOPIC, ZStoredInstallStateSchema, type RolloutClusterProgress } from "./rollouts.ts";
@@ -205,16 +206,12 @@ async function renderTarget(options: {
       .filter((entry) => entry.source.kind === "profile" || entry.source.kind === "override")
       .map((entry) => [entry.setting, entry.value]),
   );
-  const key = await db.ingestKey.findFirst({
-    where: { clusterId, OR: [{ retiresAt: null }, { retiresAt: { gt: options.now } }] },
-    orderBy: { createdAt: "desc" },
-  });
-  if (!key) throw new Error(`the cluster "${clusterId}" has no ingest key in use: rotate its key first`);
+  const hmacKey = await currentIngestKey(db, options.secrets, clusterId, options.now);
   const image = rollout.image ?? options.before.image;
   const rendered = renderSensorManifests({
     settings: ZSensorSettingsSchema.parse({
       ...settings,
-      hmacKey: options.secrets.open(key.secretCiphertext),
+      hmacKey,
       clusterId,
     }),
     image,

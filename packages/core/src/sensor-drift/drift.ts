@@ -24,6 +24,7 @@ import { AppError } from "../errors.ts";
 import { defineTopic, publishTopic } from "../live/topics.ts";
 import type { BpfCompiler } from "../profiles/bpf-libpcap.ts";
 import { createProfile, saveProfileRevision } from "../profiles/profiles.ts";
+import { listRolloutChanges } from "../rollouts/rollouts.ts";
 import type { SecretBox } from "../secrets.ts";
 import { currentIngestKey } from "../sensor-install/cluster-access.ts";
 import {
@@ -125,6 +126,13 @@ export async function listDriftTargets(options: { db: Db; clusterId?: string }):
         captureMode: installed ? (row.captureMode as CaptureMode) : null,
       },
     });
+  }
+  // A rollout under way: the DaemonSet should carry what the rollout applies.
+  for (const change of await listRolloutChanges(options)) {
+    const target = targets.get(`${change.clusterId}/${change.namespace}/${change.name}`);
+    const settings = ZProfileSettingsSchema.safeParse(change.settings);
+    if (target && settings.success)
+      target.expected = { ...target.expected, settings: settings.data, image: change.image };
   }
   for (const row of debugLevels) {
     const key = `${row.clusterId}/${row.namespace}/${row.daemonSetName}`;
