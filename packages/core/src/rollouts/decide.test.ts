@@ -2,6 +2,7 @@ import type { RolloutProgress } from "@tapfleet/kube";
 import { describe, expect, it } from "vitest";
 import {
   nextRolloutStep,
+  nextRolloutSteps,
   type ObservedCluster,
   type RolloutClusterState,
   type RolloutState,
@@ -298,6 +299,24 @@ const cases: [string, RolloutState, Record<string, ObservedCluster>, Date, Rollo
 describe("nextRolloutStep", () => {
   it.each(cases)("%s", (_name, state, observed, now, expected) => {
     expect(nextRolloutStep(state, observed, now)).toEqual(expected);
+  });
+
+  it("gives every cluster's step at once: the wave's starts, and each cluster under way", () => {
+    const state = rollout(
+      "running",
+      cluster("canary", 0, "succeeded"),
+      cluster("a", 1, "applying"),
+      cluster("b", 1, "gating", { deadline: gateEnds }),
+      cluster("c", 1),
+      cluster("d", 1),
+      cluster("e", 2),
+    );
+    expect(nextRolloutSteps(state, { a: seen("before"), b: seen("target", pass) }, at(10))).toEqual([
+      { kind: "patch", clusterId: "a", to: "target" },
+      { kind: "record-cluster", clusterId: "b", status: "succeeded" },
+      { kind: "start-cluster", clusterId: "c" },
+      { kind: "start-cluster", clusterId: "d" },
+    ]);
   });
 
   it("walks a canary and a wave of two on a manual clock, and rolls back a crash in the wave", () => {

@@ -149,47 +149,67 @@ function stepForCluster(
   }
 }
 
-export function nextRolloutStep(
+/**
+ * Every step that can be taken now: one per cluster under way that needs one,
+ * and the start of each cluster of the current wave; when there is none, the
+ * one step of the rollout itself (start, finish) or what it waits for. The
+ * steps of different clusters are independent, so the runner may take them
+ * together.
+ */
+export function nextRolloutSteps(
   state: RolloutState,
   observed: Readonly<Record<string, ObservedCluster>>,
   now: Date,
-): RolloutStep {
-  if (TERMINAL.includes(state.status)) return { kind: "wait", until: null };
-  if (state.status === "pending") return { kind: "record-rollout", status: "running" };
+): RolloutStep[] {
+  if (TERMINAL.includes(state.status)) return [{ kind: "wait", until: null }];
+  if (state.status === "pending") return [{ kind: "record-rollout", status: "running" }];
   const aborting = state.status === "aborting";
 
+  const steps: RolloutStep[] = [];
   for (const cluster of state.clusters) {
     if (!isInFlight(cluster.status)) continue;
     const step = stepForCluster(cluster, observed[cluster.clusterId], aborting, now);
-    if (step) return step;
+    if (step) steps.push(step);
   }
 
   const broken = state.clusters.filter((c) => c.status === "rolled-back" || c.status === "failed");
   const open = state.clusters.filter((c) => !isFinal(c.status));
   const currentWave = Math.min(...open.map((c) => c.wave));
-  if (state.status === "running" && broken.length === 0) {
-    const next = open.find((c) => c.status === "pending" && c.wave === currentWave);
-    if (next) return { kind: "start-cluster", clusterId: next.clusterId };
-  }
+  if (state.status === "running" && broken.length === 0)
+    for (const cluster of open)
+      if (cluster.status === "pending" && cluster.wave === currentWave)
+        steps.push({ kind: "start-cluster", clusterId: cluster.clusterId });
+  if (steps.length > 0) return steps;
 
   const inFlight = state.clusters.filter((c) => isInFlight(c.status));
   if (inFlight.length > 0) {
     const deadlines = inFlight
       .map((c) => c.deadline?.getTime())
       .filter((t): t is number => t !== undefined && t > now.getTime());
-    return { kind: "wait", until: deadlines.length > 0 ? new Date(Math.min(...deadlines)) : null };
+    return [{ kind: "wait", until: deadlines.length > 0 ? new Date(Math.min(...deadlines)) : null }];
   }
 
-  if (aborting) return { kind: "finish", status: "aborted", reason: null };
+  if (aborting) return [{ kind: "finish", status: "aborted", reason: null }];
   if (broken.length > 0) {
     const first = broken[0]!;
-    return {
-      kind: "finish",
-      status: broken.some((c) => c.status === "failed") ? "failed" : "rolled-back",
-      reason: `${first.clusterId}: ${first.reason ?? first.status}`,
-    };
+    return [
+      {
+        kind: "finish",
+        status: broken.some((c) => c.status === "failed") ? "failed" : "rolled-back",
+        reason: `${first.clusterId}: ${first.reason ?? first.status}`,
+      },
+    ];
   }
-  if (open.length === 0) return { kind: "finish", status: "succeeded", reason: null };
+  if (open.length === 0) return [{ kind: "finish", status: "succeeded", reason: null }];
   // Paused between clusters.
-  return { kind: "wait", until: null };
+  return [{ kind: "wait", until: null }];
+}
+
+/** The first of nextRolloutSteps: what a runner taking one step at a time does next. */
+export function nextRolloutStep(
+  state: RolloutState,
+  observed: Readonly<Record<string, ObservedCluster>>,
+  now: Date,
+): RolloutStep {
+  return nextRolloutSteps(state, observed, now)[0]!;
 }

@@ -25,6 +25,7 @@ import {
 import { CONFIG_HASH_ANNOTATION } from "@tapfleet/sensor/config-hash";
 import { CAPTURE_CONTAINER_NAME, renderSensorManifests } from "@tapfleet/sensor/manifests";
 import { ZSensorSettingsSchema } from "@tapfleet/sensor/settings";
+import pLimit from "p-limit";
 import { z } from "zod";
 import { connectDebugLevelCluster } from "../debug-level/debug-level.ts";
 import { isAppError } from "../errors.ts";
@@ -33,11 +34,17 @@ import { publishTopic } from "../live/topics.ts";
 import { getEffectiveSettings } from "../profiles/profiles.ts";
 import type { SecretBox } from "../secrets.ts";
 import { currentIngestKey } from "../sensor-install/cluster-access.ts";
-import { nextRolloutStep, type ObservedCluster, type RolloutClusterState } from "./decide.ts";
+import {
+  nextRolloutSteps,
+  type ObservedCluster,
+  type RolloutClusterState,
+  type RolloutStep,
+} from "./decide.ts";
 import { judgeClusterGate, measureHealthBaseline, type NodeBaseline, type NodeHealth } from "./gate.ts";
 import { ROLLOUTS_TOPIC, ZStoredInstallStateSchema, type RolloutClusterProgress } from "./rollouts.ts";
 import {
   ACTIVE_ROLLOUT_STATUSES,
+  FINAL_CLUSTER_STATUSES,
   IN_FLIGHT_CLUSTER_STATUSES,
   ZRolloutStrategySchema,
   type RolloutClusterStatus,
@@ -55,6 +62,7 @@ import {
 
 type KubeConfig = Awaited<ReturnType<typeof connectDebugLevelCluster>>;
 type Json = Record<string, unknown>;
+type RolloutClusterRow = Prisma.RolloutClusterGetPayload<object>;
 
 const ZPodTemplateStateSchema = z.object({
   container: z.string(),
@@ -271,10 +279,13 @@ export async function advanceRollout(options: {
   now?: () => Date;
   /** Client configurations by cluster id, kept by the caller between calls. */
   kubeConfigs?: Map<string, KubeConfig>;
+  /** Clusters observed and changed at once (default 16). */
+  concurrency?: number;
 }): Promise<AdvanceRolloutResult> {
   const { db, bus, secrets, rolloutId } = options;
   const now = options.now ?? (() => new Date());
   const kubeConfigs = options.kubeConfigs ?? new Map<string, KubeConfig>();
+  const limit = pLimit(options.concurrency ?? 16);
   const connect = async (clusterId: string) => {
     let kubeConfig = kubeConfigs.get(clusterId);
     if (!kubeConfig) {
@@ -284,8 +295,9 @@ export async function advanceRollout(options: {
     return kubeConfig;
   };
   const publish = (status: string) => publishTopic(bus, ROLLOUTS_TOPIC, { rolloutId, status });
+  const isInFlight = (status: string) => (IN_FLIGHT_CLUSTER_STATUSES as readonly string[]).includes(status);
 
-  for (let round = 0; round < 50; round++) {
+  for (let round = 0; round < 20; round++) {
     const rollout = await db.rollout.findUnique({ where: { id: rolloutId }, include: { clusters: true } });
     if (!rollout || !(ACTIVE_ROLLOUT_STATUSES as readonly string[]).includes(rollout.status))
       return { active: false, inFlight: false, until: null };
@@ -294,122 +306,147 @@ export async function advanceRollout(options: {
 
     // Observe the clusters under way.
     const observed: Record<string, ObservedCluster> = {};
-    for (const row of clusters) {
-      if (!(IN_FLIGHT_CLUSTER_STATUSES as readonly string[]).includes(row.status)) continue;
-      const before = ZBeforeSchema.safeParse(row.before);
-      const target = ZTargetSchema.safeParse(row.target);
-      if (!before.success || !target.success) {
-        observed[row.clusterId] = { reachable: true, daemonSet: null };
-        continue;
-      }
-      try {
-        const kubeConfig = await connect(row.clusterId);
-        const gating = row.status === "gating";
-        const look = await lookAtCluster(
-          kubeConfig,
-          { namespace: row.namespace, name: row.daemonSetName },
-          gating,
-        );
-        if (!look.raw || !look.daemonSet) {
-          observed[row.clusterId] = { reachable: true, daemonSet: null };
-          continue;
-        }
-        const targetTemplate = toTemplate(target.data.template);
-        const template = matchesPodTemplateState(look.raw, targetTemplate)
-          ? "target"
-          : matchesPodTemplateState(look.raw, toTemplate(before.data.template))
-            ? "before"
-            : "other";
-        const progress = daemonSetRolloutProgress(look.daemonSet);
-        let gate = null;
-        if (gating && row.changedAt && row.gateDeadline) {
-          const nodes = await nodeHealth({
-            db,
-            clusterId: row.clusterId,
-            look,
-            container: targetTemplate.container,
-            target: targetTemplate,
-          });
-          gate = judgeClusterGate({
-            baseline: z.array(z.custom<NodeBaseline>()).catch([]).parse(row.baseline),
-            nodes,
-            rollout: progress,
-            changedAt: row.changedAt,
-            deadline: row.gateDeadline,
-            now: now(),
-          });
-          await recordProgress(db, row, progress, nodes, gate.verdict === "wait" ? gate.pending : [], now());
-        }
-        if (row.lastError !== null)
-          await db.rolloutCluster.updateMany({
-            where: { rolloutId, clusterId: row.clusterId, status: row.status },
-            data: { lastError: null },
-          });
-        observed[row.clusterId] = { reachable: true, daemonSet: { template, rollout: progress }, gate };
-      } catch (error) {
-        const message = describeError(error);
-        kubeConfigs.delete(row.clusterId);
-        await db.rolloutCluster.updateMany({
-          where: { rolloutId, clusterId: row.clusterId, status: row.status },
-          data: { lastError: message },
-        });
-        observed[row.clusterId] = { reachable: false, error: message };
-      }
-    }
+    await Promise.all(
+      clusters
+        .filter((row) => isInFlight(row.status))
+        .map((row) =>
+          limit(async () => {
+            observed[row.clusterId] = await observeCluster(row);
+          }),
+        ),
+    );
 
-    const state = {
-      status: rollout.status as RolloutStatus,
-      clusters: clusters.map((row): RolloutClusterState => ({
-        clusterId: row.clusterId,
-        wave: row.wave,
-        status: row.status as RolloutClusterStatus,
-        deadline: row.gateDeadline,
-        reason: row.reason,
-      })),
-    };
     const at = now();
-    const step = nextRolloutStep(state, observed, at);
+    const steps = nextRolloutSteps(
+      {
+        status: rollout.status as RolloutStatus,
+        clusters: clusters.map((row): RolloutClusterState => ({
+          clusterId: row.clusterId,
+          wave: row.wave,
+          status: row.status as RolloutClusterStatus,
+          deadline: row.gateDeadline,
+          reason: row.reason,
+        })),
+      },
+      observed,
+      at,
+    );
+    const first = steps[0]!;
     const rolloutGuard = { id: rolloutId, status: rollout.status, updatedAt: rollout.updatedAt };
 
-    if (step.kind === "wait") {
-      const inFlight = clusters.some((c) =>
-        (IN_FLIGHT_CLUSTER_STATUSES as readonly string[]).includes(c.status),
-      );
-      return { active: true, inFlight, until: step.until };
-    }
+    if (first.kind === "wait")
+      return { active: true, inFlight: clusters.some((c) => isInFlight(c.status)), until: first.until };
 
-    if (step.kind === "record-rollout") {
-      await db.rollout.updateMany({ where: rolloutGuard, data: { status: step.status, updatedAt: at } });
-      await publish(step.status);
+    if (first.kind === "record-rollout") {
+      await db.rollout.updateMany({ where: rolloutGuard, data: { status: first.status, updatedAt: at } });
+      await publish(first.status);
       continue;
     }
 
-    if (step.kind === "finish") {
-      await db.$transaction([
-        db.rollout.updateMany({
+    if (first.kind === "finish") {
+      const skipped = `not started: the rollout ${first.status === "aborted" ? "was aborted" : `ended ${first.status}`}`;
+      await db.$transaction(async (tx) => {
+        const updated = await tx.rollout.updateMany({
           where: rolloutGuard,
           data: {
-            status: step.status,
-            ...(step.reason === null ? {} : { reason: step.reason }),
+            status: first.status,
+            ...(first.reason === null ? {} : { reason: first.reason }),
             finishedAt: at,
             updatedAt: at,
           },
-        }),
-        db.rolloutCluster.updateMany({
+        });
+        if (updated.count === 0) return;
+        await tx.rolloutCluster.updateMany({
           where: { rolloutId, status: "pending" },
-          data: {
-            status: "skipped",
-            reason: `not started: the rollout ${step.status === "aborted" ? "was aborted" : `ended ${step.status}`}`,
-            finishedAt: at,
-            updatedAt: at,
-          },
-        }),
-      ]);
-      await publish(step.status);
+          data: { status: "skipped", reason: skipped, finishedAt: at, updatedAt: at },
+        });
+      });
+      await publish(first.status);
       continue;
     }
 
-    const row = clusters.find((c) => c.clusterId === step.clusterId)!;
+    // One step per cluster, taken together; each is guarded by its own row.
+    const outcomes = await Promise.all(
+      steps.map((step) =>
+        limit(() => {
+          if (step.kind === "wait" || step.kind === "record-rollout" || step.kind === "finish")
+            return Promise.resolve("done" as const);
+          const row = clusters.find((c) => c.clusterId === step.clusterId)!;
+          return takeClusterStep(row, step, rollout, strategy.gateSeconds, at);
+        }),
+      ),
+    );
+    await publish(rollout.status);
+    // A cluster that cannot be reached now: look again after the caller's pause, not in a tight loop.
+    if (outcomes.includes("retry-later")) return { active: true, inFlight: true, until: null };
+  }
+  return { active: true, inFlight: true, until: null };
+
+  // -------------------------------------------------------------------------
+
+  async function observeCluster(row: RolloutClusterRow): Promise<ObservedCluster> {
+    const before = ZBeforeSchema.safeParse(row.before);
+    const target = ZTargetSchema.safeParse(row.target);
+    if (!before.success || !target.success) return { reachable: true, daemonSet: null };
+    try {
+      const kubeConfig = await connect(row.clusterId);
+      const gating = row.status === "gating";
+      const look = await lookAtCluster(
+        kubeConfig,
+        { namespace: row.namespace, name: row.daemonSetName },
+        gating,
+      );
+      if (!look.raw || !look.daemonSet) return { reachable: true, daemonSet: null };
+      const targetTemplate = toTemplate(target.data.template);
+      const template = matchesPodTemplateState(look.raw, targetTemplate)
+        ? "target"
+        : matchesPodTemplateState(look.raw, toTemplate(before.data.template))
+          ? "before"
+          : "other";
+      const progress = daemonSetRolloutProgress(look.daemonSet);
+      let gate = null;
+      if (gating && row.changedAt && row.gateDeadline) {
+        const nodes = await nodeHealth({
+          db,
+          clusterId: row.clusterId,
+          look,
+          container: targetTemplate.container,
+          target: targetTemplate,
+        });
+        gate = judgeClusterGate({
+          baseline: z.array(z.custom<NodeBaseline>()).catch([]).parse(row.baseline),
+          nodes,
+          rollout: progress,
+          changedAt: row.changedAt,
+          deadline: row.gateDeadline,
+          now: now(),
+        });
+        await recordProgress(db, row, progress, nodes, gate.verdict === "wait" ? gate.pending : [], now());
+      }
+      if (row.lastError !== null)
+        await db.rolloutCluster.updateMany({
+          where: { rolloutId, clusterId: row.clusterId, status: row.status },
+          data: { lastError: null },
+        });
+      return { reachable: true, daemonSet: { template, rollout: progress }, gate };
+    } catch (error) {
+      const message = describeError(error);
+      kubeConfigs.delete(row.clusterId);
+      await db.rolloutCluster.updateMany({
+        where: { rolloutId, clusterId: row.clusterId, status: row.status },
+        data: { lastError: message },
+      });
+      return { reachable: false, error: message };
+    }
+  }
+
+  async function takeClusterStep(
+    row: RolloutClusterRow,
+    step: Exclude<RolloutStep, { kind: "wait" | "record-rollout" | "finish" }>,
+    rollout: { profileId: string; revision: number; image: string | null; strategy: unknown },
+    gateSeconds: number,
+    at: Date,
+  ): Promise<"done" | "retry-later"> {
     const clusterGuard = {
       rolloutId,
       clusterId: row.clusterId,
@@ -440,8 +477,7 @@ export async function advanceRollout(options: {
               updatedAt: at,
             },
           });
-          await publish(rollout.status);
-          continue;
+          return "done";
         }
         const install = await db.sensorInstall.findUniqueOrThrow({ where: { clusterId: row.clusterId } });
         const before: StoredState = {
@@ -470,6 +506,7 @@ export async function advanceRollout(options: {
           target: null,
         });
         const baseline = measureHealthBaseline({ nodes, now: at });
+        // Recorded before the first patch: whatever happens next, the rollback knows what to put back.
         await db.rolloutCluster.updateMany({
           where: clusterGuard,
           data: {
@@ -482,30 +519,30 @@ export async function advanceRollout(options: {
             updatedAt: at,
           },
         });
+        return "done";
       } catch (error) {
-        if (isAppError(error) || !(error instanceof KubeRequestError)) {
-          // Nothing was changed yet: a cluster that cannot be changed fails before its first patch.
-          await db.rolloutCluster.updateMany({
-            where: clusterGuard,
-            data: {
-              status: "failed",
-              reason: describeError(error),
-              startedAt: at,
-              finishedAt: at,
-              updatedAt: at,
-            },
-          });
-        } else {
+        if (error instanceof KubeRequestError) {
           kubeConfigs.delete(row.clusterId);
           await db.rolloutCluster.updateMany({
             where: clusterGuard,
             data: { lastError: describeError(error) },
           });
-          return { active: true, inFlight: true, until: null };
+          return "retry-later";
         }
+        // Nothing was changed yet: a cluster that cannot be changed (no ingest key, a connection
+        // removed, settings the contract refuses) fails before its first patch, saying why.
+        await db.rolloutCluster.updateMany({
+          where: clusterGuard,
+          data: {
+            status: "failed",
+            reason: describeError(error),
+            startedAt: at,
+            finishedAt: at,
+            updatedAt: at,
+          },
+        });
+        return "done";
       }
-      await publish(rollout.status);
-      continue;
     }
 
     if (step.kind === "patch") {
@@ -519,34 +556,29 @@ export async function advanceRollout(options: {
           name: row.daemonSetName,
         };
         const raw = await readObject({ kubeConfig, object: ref });
-        if (raw) {
-          // A PUT carries the resourceVersion read: a change made in between is refused (409), seen next round.
+        // A PUT carries the resourceVersion read: a change made in between is refused (409) and seen next round.
+        if (raw)
           await kubeRequest({
             kubeConfig,
             method: "PUT",
             path: objectPath(ref),
             body: writePodTemplateState(raw, toTemplate(stored.template)),
           });
-        }
+        return "done";
       } catch (error) {
         kubeConfigs.delete(row.clusterId);
         await db.rolloutCluster.updateMany({
           where: { rolloutId, clusterId: row.clusterId, status: row.status },
           data: { lastError: describeError(error) },
         });
-        if (error instanceof KubeRequestError && error.status === 409) continue;
-        return { active: true, inFlight: true, until: null };
+        return error instanceof KubeRequestError && error.status === 409 ? "done" : "retry-later";
       }
-      await publish(rollout.status);
-      continue;
     }
 
     // record-cluster
-    const final = ["succeeded", "rolled-back", "failed", "skipped"].includes(step.status);
+    const final = (FINAL_CLUSTER_STATUSES as readonly string[]).includes(step.status);
     const deadline =
-      step.gate || step.status === "rolling-back"
-        ? new Date(at.getTime() + strategy.gateSeconds * 1000)
-        : undefined;
+      step.gate || step.status === "rolling-back" ? new Date(at.getTime() + gateSeconds * 1000) : undefined;
     const data = {
       status: step.status,
       ...(step.reason === undefined ? {} : { reason: step.reason }),
@@ -555,28 +587,28 @@ export async function advanceRollout(options: {
       ...(final ? { finishedAt: at } : {}),
       updatedAt: at,
     };
-    if (step.status === "succeeded") {
-      const target = ZTargetSchema.parse(row.target);
-      await db.$transaction(async (tx) => {
-        const updated = await tx.rolloutCluster.updateMany({ where: clusterGuard, data });
-        if (updated.count === 0) return;
-        await tx.sensorInstall.update({
-          where: { clusterId: row.clusterId },
-          data: {
-            profileId: target.install.profileId,
-            profileRevision: target.install.profileRevision,
-            settings: target.install.settings as Prisma.InputJsonValue,
-            image: target.install.image,
-            configHash: target.install.configHash,
-          },
-        });
-      });
-    } else {
+    if (step.status !== "succeeded") {
       await db.rolloutCluster.updateMany({ where: clusterGuard, data });
+      return "done";
     }
-    await publish(rollout.status);
+    // Passed: the install's record becomes what the DaemonSet now runs, in the same transaction.
+    const target = ZTargetSchema.parse(row.target);
+    await db.$transaction(async (tx) => {
+      const updated = await tx.rolloutCluster.updateMany({ where: clusterGuard, data });
+      if (updated.count === 0) return;
+      await tx.sensorInstall.update({
+        where: { clusterId: row.clusterId },
+        data: {
+          profileId: target.install.profileId,
+          profileRevision: target.install.profileRevision,
+          settings: target.install.settings as Prisma.InputJsonValue,
+          image: target.install.image,
+          configHash: target.install.configHash,
+        },
+      });
+    });
+    return "done";
   }
-  return { active: true, inFlight: true, until: null };
 }
 
 async function recordProgress(
