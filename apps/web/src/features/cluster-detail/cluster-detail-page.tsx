@@ -33,6 +33,7 @@ import { useLiveRates } from "../fleet/use-live-rates";
 import { formatRate } from "../sensor-detail/units";
 import { KubeEventsList } from "../sensor-detail/kube-events-list";
 import type { InventoryEvent } from "./apply-node-event";
+import { AdoptDaemonSetAction } from "../sensor-install/adopt-dialog";
 import { SensorInstallSection } from "../sensor-install/sensor-install-section";
 import { DebugLevelCard } from "../debug-level/debug-level-card";
 import { DaemonSetStatusTable } from "./daemonset-status";
@@ -224,6 +225,13 @@ export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
                 </Text>
               </Group>
               <DaemonSetStatusTable status={record.daemonSetStatus[key]} />
+              <Group justify="flex-end" mt="xs">
+                <AdoptDaemonSetAction
+                  clusterId={clusterId}
+                  namespace={key.slice(0, key.indexOf("/"))}
+                  name={key.slice(key.indexOf("/") + 1)}
+                />
+              </Group>
               <Text size="xs" c="dimmed" mt="sm" mb="xs">
                 Coverage: targeted {summary.targeted} · covered {summary.covered} · nodes{" "}
                 {Object.values(summary.counts).reduce((a, b) => a + b, 0)}

@@ -1,8 +1,9 @@
 "use client";
 
-// The cluster page's "Sensor" section: what Tapfleet installed (objects,
-// rollout counts, drift), install and uninstall for admins, and the YAML
-// export for GitOps users.
+// The cluster page's "Sensor" section: what Tapfleet installed or adopted
+// (objects, rollout counts, drift, the profile revision in force), install,
+// uninstall and release for admins, and the YAML export for GitOps users —
+// after an install, or before one from the install dialog.
 
 import {
   Alert,
@@ -20,8 +21,10 @@ import {
   Text,
   TextInput,
 } from "@mantine/core";
-import { IconDownload, IconTrash, IconUpload } from "@tabler/icons-react";
+import { useClipboard } from "@mantine/hooks";
+import { IconCopy, IconDownload, IconHandOff, IconTrash, IconUpload } from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { useState } from "react";
 import { useCurrentUser } from "@/components/current-user";
 import { roleAtLeast } from "@/lib/roles";
@@ -42,16 +45,18 @@ export function SensorInstallSection({ clusterId }: { clusterId: string }) {
   const [exporting, setExporting] = useState(false);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.sensorInstall.status.queryKey() });
   const uninstall = useMutation(trpc.sensorInstall.uninstall.mutationOptions({ onSuccess: refresh }));
+  const release = useMutation(trpc.sensorInstall.release.mutationOptions({ onSuccess: refresh }));
   const data = status.data;
+  const adopted = data?.origin === "adopted";
 
   return (
     <Paper withBorder p="md" radius="md" role="group" aria-label="Sensor installed by Tapfleet" mt="md">
       <Group justify="space-between" mb="xs">
         <Text size="xs" c="dimmed" tt="uppercase" fw={700}>
-          Sensor installed by Tapfleet
+          {adopted ? "Sensor adopted by Tapfleet" : "Sensor installed by Tapfleet"}
         </Text>
         <Group gap="xs">
-          {data?.installed ? (
+          {data?.installed && !adopted ? (
             <Button
               size="xs"
               variant="default"
@@ -61,7 +66,7 @@ export function SensorInstallSection({ clusterId }: { clusterId: string }) {
               Export YAML
             </Button>
           ) : null}
-          {isAdmin ? (
+          {isAdmin && !adopted ? (
             <Button size="xs" leftSection={<IconUpload size={14} />} onClick={() => setInstalling(true)}>
               {data?.installed ? "Re-install" : "Install the sensor"}
             </Button>
@@ -74,11 +79,32 @@ export function SensorInstallSection({ clusterId }: { clusterId: string }) {
               leftSection={<IconTrash size={14} />}
               loading={uninstall.isPending}
               onClick={() => {
-                if (window.confirm("Remove every object Tapfleet installed in this cluster?"))
+                if (
+                  window.confirm(
+                    adopted
+                      ? `Delete the adopted DaemonSet ${data.namespace}/${data.name} (and so its pods)? Nothing else is removed.`
+                      : "Remove every object Tapfleet installed in this cluster?",
+                  )
+                )
                   uninstall.mutate({ id: clusterId });
               }}
             >
               Uninstall
+            </Button>
+          ) : null}
+          {isAdmin && data?.installed ? (
+            <Button
+              size="xs"
+              variant="default"
+              leftSection={<IconHandOff size={14} />}
+              loading={release.isPending}
+              title="Tapfleet stops managing the sensor; every object stays in the cluster"
+              onClick={() => {
+                if (window.confirm("Stop managing the sensor? Nothing is deleted from the cluster."))
+                  release.mutate({ id: clusterId });
+              }}
+            >
+              Release
             </Button>
           ) : null}
         </Group>
@@ -86,6 +112,16 @@ export function SensorInstallSection({ clusterId }: { clusterId: string }) {
       {uninstall.error ? (
         <Alert color="red" mb="xs" title="Uninstall refused">
           {uninstall.error.message}
+        </Alert>
+      ) : null}
+      {release.error ? (
+        <Alert color="red" mb="xs" title="Release refused">
+          {release.error.message}
+        </Alert>
+      ) : null}
+      {release.data?.note ? (
+        <Alert color="orange" mb="xs" title="Released">
+          {release.data.note}
         </Alert>
       ) : null}
       {status.isPending ? (
@@ -99,15 +135,36 @@ export function SensorInstallSection({ clusterId }: { clusterId: string }) {
       ) : !data?.installed ? (
         <Text size="sm" c="dimmed">
           Tapfleet has not installed the sensor here.{" "}
-          {isAdmin ? "Install it from the button above." : "An admin can install it."}
+          {isAdmin
+            ? "Install it from the button above, or adopt a sensor DaemonSet found below."
+            : "An admin can install it, or adopt a sensor DaemonSet found below."}
         </Text>
       ) : (
         <Stack gap="xs">
-          <Text size="sm">
-            Revision {data.revision} · <Code>{data.image}</Code> in namespace <Code>{data.namespace}</Code> ·
-            capture {data.captureMode === "capabilities" ? "with NET_RAW and NET_ADMIN only" : "privileged"}
-            {data.networkPolicy ? " · NetworkPolicy" : ""} · by {data.installedBy}
-          </Text>
+          {adopted ? (
+            <Text size="sm">
+              Adopted DaemonSet <Code>{`${data.namespace}/${data.name}`}</Code> · <Code>{data.image}</Code> ·
+              capture {data.captureMode === "capabilities" ? "with capabilities" : "privileged"} · by{" "}
+              {data.installedBy}. Tapfleet manages the DaemonSet only; its ServiceAccount, RBAC and Secrets
+              stay the cluster&apos;s.
+            </Text>
+          ) : (
+            <Text size="sm">
+              Revision {data.revision} · <Code>{data.image}</Code> in namespace <Code>{data.namespace}</Code>{" "}
+              · capture{" "}
+              {data.captureMode === "capabilities" ? "with NET_RAW and NET_ADMIN only" : "privileged"}
+              {data.networkPolicy ? " · NetworkPolicy" : ""} · by {data.installedBy}
+            </Text>
+          )}
+          {data.profile ? (
+            <Text size="sm" aria-label="Profile revision">
+              Profile{" "}
+              <Text span component={Link} href={`/configuration/${data.profile.id}`} c="blue" fw={600}>
+                {data.profile.name}
+              </Text>{" "}
+              revision r{data.profile.revision}
+            </Text>
+          ) : null}
           {data.rollout ? (
             <Text size="sm" aria-label="Rollout">
               Pods: desired {data.rollout.desired} · ready {data.rollout.ready} · updated{" "}
@@ -175,23 +232,41 @@ function InstallModal(props: {
   const [captureMode, setCaptureMode] = useState<"privileged" | "capabilities">("capabilities");
   const [networkPolicy, setNetworkPolicy] = useState(false);
   const install = useMutation(trpc.sensorInstall.install.mutationOptions({ onSuccess: props.onInstalled }));
+  const manifests = useMutation(trpc.sensorInstall.manifestsPreview.mutationOptions());
+  const clipboard = useClipboard({ timeout: 2000 });
+  const options = {
+    id: props.clusterId,
+    settings: { collectorHost, collectorPort: Number(collectorPort) },
+    image,
+    namespace,
+    captureMode,
+    networkPolicy,
+  };
   const fieldErrors = (
-    install.error?.data as { zodError?: { fieldErrors?: Record<string, string[]> } } | undefined
+    (install.error ?? manifests.error)?.data as
+      { zodError?: { fieldErrors?: Record<string, string[]> } } | undefined
   )?.zodError?.fieldErrors;
+  /** Export before install: the YAML this install would apply, for GitOps users. */
+  const withYaml = (use: (yaml: string) => void) => {
+    install.reset();
+    manifests.mutate(options, { onSuccess: (answer) => use(answer.yaml) });
+  };
+  const download = (yaml: string) => {
+    const url = URL.createObjectURL(new Blob([yaml], { type: "application/yaml" }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = `tapfleet-sensor-${props.clusterId}.yaml`;
+    link.click();
+    URL.revokeObjectURL(url);
+  };
 
   return (
     <Modal opened={props.opened} onClose={props.onClose} title="Install the sensor" size="lg">
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          install.mutate({
-            id: props.clusterId,
-            settings: { collectorHost, collectorPort: Number(collectorPort) },
-            image,
-            namespace,
-            captureMode,
-            networkPolicy,
-          });
+          manifests.reset();
+          install.mutate(options);
         }}
       >
         <Stack>
@@ -253,13 +328,42 @@ function InstallModal(props: {
               {install.error.message}
             </Alert>
           ) : null}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={props.onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={install.isPending}>
-              Install
-            </Button>
+          {manifests.error && !fieldErrors ? (
+            <Alert color="red" title="No YAML">
+              {manifests.error.message}
+            </Alert>
+          ) : null}
+          <Text size="xs" c="dimmed">
+            GitOps: the YAML holds the objects this install would apply (without the Secret with the ingest
+            key; its header shows how to create it). <Code>kubectl apply -f</Code> of it gives what Tapfleet
+            installs.
+          </Text>
+          <Group justify="space-between">
+            <Group gap="xs">
+              <Button
+                variant="default"
+                leftSection={<IconDownload size={14} />}
+                loading={manifests.isPending}
+                onClick={() => withYaml(download)}
+              >
+                Download YAML
+              </Button>
+              <Button
+                variant="default"
+                leftSection={<IconCopy size={14} />}
+                onClick={() => withYaml((yaml) => clipboard.copy(yaml))}
+              >
+                {clipboard.copied ? "Copied" : "Copy YAML"}
+              </Button>
+            </Group>
+            <Group gap="xs">
+              <Button variant="default" onClick={props.onClose}>
+                Cancel
+              </Button>
+              <Button type="submit" loading={install.isPending}>
+                Install
+              </Button>
+            </Group>
           </Group>
         </Stack>
       </form>

@@ -1,0 +1,129 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { expect, test } from "@playwright/test";
+import { startSimCluster, type RunningSimCluster } from "../../packages/kube-sim/src/index.ts";
+import { ADMIN, apiSignIn, signIn } from "../support/fixtures.ts";
+
+const run = promisify(execFile);
+const SEED_MANIFEST = fileURLToPath(
+  new URL("../../packages/sensor/src/fixtures/ossensor-daemonset.yaml", import.meta.url),
+);
+
+let sim: RunningSimCluster;
+let gitops: RunningSimCluster;
+let directory: string;
+
+test.use({ viewport: { width: 1440, height: 900 } });
+
+async function kubectl(target: RunningSimCluster, ...args: string[]): Promise<string> {
+  const file = path.join(directory, `${target.name}.kubeconfig`);
+  await writeFile(file, target.kubeconfig());
+  const { stdout } = await run("kubectl", ["--kubeconfig", file, ...args]);
+  return stdout;
+}
+
+function podUids(): string[] {
+  return sim.store
+    .list("pods", { namespace: "default", labelSelector: "name=ossensor" })
+    .items.map((pod) => pod.metadata.uid!)
+    .sort();
+}
+
+test.beforeAll(async ({ request }) => {
+  [sim, gitops] = await Promise.all([
+    startSimCluster({ nodes: 2, kubelet: "fake", name: "sim-adopt" }),
+    startSimCluster({ nodes: 1, kubelet: "fake", name: "sim-gitops" }),
+  ]);
+  directory = await mkdtemp(path.join(tmpdir(), "tapfleet-e2e-adopt-"));
+  const cookie = await apiSignIn(request, ADMIN);
+  const headers = { cookie, "content-type": "application/json" };
+  for (const id of ["e2e-adopt", "e2e-gitops"]) {
+    const created = await request.post("/api/v1/clusters", { headers, data: { id } });
+    expect(created.status(), await created.text()).toBe(200);
+  }
+  const connected = await request.put("/api/v1/clusters/e2e-adopt/connection", {
+    headers,
+    data: { kubeconfig: sim.kubeconfig(), context: sim.name },
+  });
+  expect(connected.status(), await connected.text()).toBe(200);
+  expect(await kubectl(sim, "apply", "-f", SEED_MANIFEST)).toContain("daemonset.apps/ossensor created");
+  await expect.poll(podUids, { timeout: 15_000 }).toHaveLength(2);
+});
+test.afterAll(async () => {
+  await Promise.all([sim?.stop(), gitops?.stop()]);
+});
+
+test("[sensor-install]: an admin adopts the seed's osSensor DaemonSet and finds its profile revision on the Configuration page", async ({
+  page,
+}) => {
+  const pods = podUids();
+  await signIn(page, ADMIN);
+  await page.goto("/clusters/e2e-adopt");
+  const card = page.getByRole("group", { name: "DaemonSet default/ossensor" });
+  await card.getByRole("button", { name: "Adopt default/ossensor" }).click();
+
+  const dialog = page.getByRole("dialog", { name: "Adopt default/ossensor" });
+  const settings = dialog.getByRole("table", { name: "Imported settings" });
+  await expect(settings).toContainText("192.168.0.1");
+  await expect(settings).toContainText("^veth");
+  await expect(settings).toContainText("OSSENSOR_DEBUG");
+  await expect(dialog).toContainText("VSENSOR_HMAC_KEY: is a literal in the DaemonSet");
+  await expect(dialog).toContainText("Tapfleet takes over this DaemonSet only");
+  await expect(dialog).not.toContainText("js84ld9vm3hff");
+  await dialog.getByRole("textbox", { name: "Profile name" }).fill("lab-sensors");
+  await page.screenshot({ path: test.info().outputPath("adopt-dialog.png") });
+  await dialog.getByRole("button", { name: "Adopt", exact: true }).click();
+  await expect(dialog).toBeHidden();
+
+  const section = page.getByRole("group", { name: "Sensor installed by Tapfleet" });
+  await expect(section).toContainText("Adopted DaemonSet default/ossensor");
+  await expect(section.getByLabel("Profile revision")).toContainText("lab-sensors revision r1");
+  await expect(section).toContainText("DaemonSet ossensor");
+  await expect(card).toContainText("Adopted by Tapfleet");
+  await page.screenshot({ path: test.info().outputPath("adopted.png") });
+  expect(podUids()).toEqual(pods);
+
+  await section.getByRole("link", { name: "lab-sensors" }).click();
+  await expect(page).toHaveURL(/\/configuration\/[0-9a-f-]+$/);
+  await expect(page.getByRole("heading", { name: "lab-sensors" })).toBeVisible();
+  await expect(page.getByRole("textbox", { name: "Collector host" })).toHaveValue("192.168.0.1");
+  await page.getByRole("tab", { name: "History (1)" }).click();
+  await expect(page.getByRole("tabpanel")).toContainText("Adopted from e2e-adopt default/ossensor");
+  await expect(page.getByRole("tabpanel")).toContainText("r1");
+  await page.screenshot({ path: test.info().outputPath("adopted-profile.png") });
+});
+
+test("[sensor-install]: the install dialog downloads the YAML before installing, and kubectl applies it", async ({
+  page,
+}) => {
+  await signIn(page, ADMIN);
+  await page.goto("/clusters/e2e-gitops");
+  const section = page.getByRole("group", { name: "Sensor installed by Tapfleet" });
+  await section.getByRole("button", { name: "Install the sensor" }).click();
+  const dialog = page.getByRole("dialog", { name: "Install the sensor" });
+  await dialog.getByRole("textbox", { name: "Collector host" }).fill("collector.example.com");
+  await dialog.getByRole("textbox", { name: "Image" }).fill("tapfleet/agent:1.0.0");
+  await page.screenshot({ path: test.info().outputPath("install-dialog.png") });
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    dialog.getByRole("button", { name: "Download YAML" }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe("tapfleet-sensor-e2e-gitops.yaml");
+  const file = path.join(directory, "downloaded.yaml");
+  await download.saveAs(file);
+  const yaml = await readFile(file, "utf8");
+  expect(yaml).toContain("kind: DaemonSet");
+  expect(yaml).toContain("kubectl create secret generic tapfleet-sensor-hmac");
+  expect(yaml).not.toContain("kind: Secret");
+  const applied = (await kubectl(gitops, "apply", "-f", file)).trim().split("\n");
+  expect(applied).toContain("daemonset.apps/tapfleet-sensor created");
+  expect(gitops.store.get("daemonsets.apps", "tapfleet-sensor", "tapfleet-sensor")).toBeDefined();
+  // Nothing was installed by downloading.
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(section).toContainText("Tapfleet has not installed the sensor here");
+});
