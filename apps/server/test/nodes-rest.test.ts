@@ -2,6 +2,7 @@
 // several clusters) and GET /api/v1/clusters/{id}/nodes, sorted and paged by cursor, for a viewer;
 // a bad value is refused naming its field, and an anonymous caller is told to sign in.
 import { summarizeCoverage, writeInventoryBatch, type CoverageRow } from "@tapfleet/core";
+import { createPgPool } from "@tapfleet/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./harness.ts";
 
@@ -52,10 +53,11 @@ const ROWS: Record<string, CoverageRow[]> = {
 beforeAll(async () => {
   t = await startTestServer();
   token = (await t.userWithToken("viewer", "nodes-viewer")).token;
+  const pool = createPgPool({ url: t.database.url, max: 1, onError: () => undefined });
   for (const [clusterId, upserts] of Object.entries(ROWS)) {
     await t.db.cluster.create({ data: { id: clusterId } });
     await writeInventoryBatch({
-      db: t.db,
+      pool,
       clusterId,
       upserts,
       deletes: [],
@@ -75,6 +77,7 @@ beforeAll(async () => {
       now: NOW,
     });
   }
+  await pool.end();
 });
 afterAll(async () => {
   await t?.stop();
@@ -168,11 +171,16 @@ describe("GET /api/v1/nodes", () => {
 
   it("is documented with its filters, sort and paging", async () => {
     const document = (await (await fetch(`${t.url}/api/v1/openapi.json`)).json()) as {
-      paths: Record<string, { get?: { parameters?: Array<{ name: string; in: string }> } }>;
+      paths: Record<string, { get?: { parameters?: Array<{ name: string; in: string; schema: unknown }> } }>;
     };
-    const names = document.paths["/nodes"]?.get?.parameters?.map((p) => `${p.in} ${p.name}`) ?? [];
+    const parameters = document.paths["/nodes"]?.get?.parameters ?? [];
+    const names = parameters.map((p) => `${p.in} ${p.name}`);
     expect(names.sort()).toEqual(
       ["cluster", "cursor", "limit", "order", "search", "sort", "state"].map((n) => `query ${n}`).sort(),
     );
+    expect(parameters.find((p) => p.name === "cluster")?.schema).toMatchObject({ type: "array" });
+    expect(parameters.find((p) => p.name === "sort")?.schema).toMatchObject({
+      enum: ["node", "state", "since", "cluster"],
+    });
   });
 });
