@@ -26,8 +26,14 @@ import { FormError, LoadingBlock, QueryError } from "@/components/status-blocks"
 import { fieldErrors } from "@/lib/api-errors";
 import { roleAtLeast } from "@/lib/roles";
 import { useTRPC } from "@/lib/trpc";
+import { useDefaultCollector } from "../clusters/use-default-collector";
 import { SettingsFields } from "./settings-fields";
-import { formValuesFromSettings, readSettingsForm, type FieldErrors } from "./settings-form-state";
+import {
+  formValuesFromSettings,
+  readSettingsForm,
+  type FieldErrors,
+  type FormValues,
+} from "./settings-form-state";
 
 export function ConfigurationPage() {
   const user = useCurrentUser();
@@ -138,7 +144,14 @@ function CreateProfileModal({ opened, onClose }: { opened: boolean; onClose: () 
   const router = useRouter();
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
-  const [values, setValues] = useState(() => formValuesFromSettings({}));
+  // A new profile reports to the server's public address (TAPFLEET_PUBLIC_URL) when it has one.
+  const collector = useDefaultCollector();
+  const [edited, setValues] = useState<FormValues | null>(null);
+  const values =
+    edited ??
+    formValuesFromSettings(
+      collector.configured ? { collectorHost: collector.host, collectorPort: Number(collector.port) } : {},
+    );
   const [errors, setErrors] = useState<FieldErrors>({});
   const create = useMutation(
     trpc.profiles.create.mutationOptions({
