@@ -167,6 +167,14 @@ export async function startServer(options: {
       onError: (error) => logger.warn({ err: error }, "ingest pool: the database closed an idle connection"),
     });
     onStop("closing the ingest pool", () => ingestPool.end());
+    // The leader's inventory batches (two at a time: a first sync of many clusters queues here).
+    const inventoryPool = createPgPool({
+      url: databaseUrl,
+      max: 2,
+      onError: (error) =>
+        logger.warn({ err: error }, "inventory pool: the database closed an idle connection"),
+    });
+    onStop("closing the inventory pool", () => inventoryPool.end());
     const gateway = createIngestGateway({
       db,
       pool: ingestPool,
@@ -299,6 +307,7 @@ export async function startServer(options: {
         }),
         createInventoryController({
           db,
+          pool: inventoryPool,
           bus,
           logger,
           // The enabled stored connections, unless a test gives its own source.

@@ -8,7 +8,7 @@
 //   npm run bench:nodes-query
 //   npm run bench:nodes-query -- --clusters 2 --nodes 1000     # a quick check
 import { parseArgs } from "node:util";
-import { createDb, Prisma, type Db } from "@tapfleet/db";
+import { createDb, createPgPool, Prisma, type Db } from "@tapfleet/db";
 import { createTestDatabase } from "@tapfleet/db/testing";
 import {
   COVERAGE_STATES,
@@ -75,11 +75,14 @@ function rowsOf(cluster: number, shift: number): CoverageRow[] {
   return rows;
 }
 
+let databaseUrl = "";
+
 async function writeFleet(db: Db, shift: number): Promise<number> {
   const started = performance.now();
+  const pool = createPgPool({ url: databaseUrl, max: 1, onError: () => undefined });
   for (let c = 0; c < CLUSTERS; c++)
     await writeInventoryBatch({
-      db,
+      pool,
       clusterId: clusterId(c),
       upserts: rowsOf(c, shift),
       deletes: [],
@@ -98,6 +101,7 @@ async function writeFleet(db: Db, shift: number): Promise<number> {
       daemonSetStatus: {},
       now: NOW,
     });
+  await pool.end();
   await db.$executeRaw`ANALYZE "InventoryCoverage"`;
   return performance.now() - started;
 }
@@ -175,6 +179,7 @@ const fmt = (ms: number) => (ms < 10 ? ms.toFixed(1) : ms.toFixed(0));
 
 async function main(): Promise<void> {
   const database = await createTestDatabase();
+  databaseUrl = database.url;
   const db = createDb({ url: database.url, maxConnections: 4 });
   try {
     const rows = CLUSTERS * NODES;

@@ -174,7 +174,7 @@ describe("startClusterWatch", () => {
     );
     const nodeEvents = events
       .slice(from)
-      .flatMap((e) => ("resource" in e && e.resource === "node" ? [`${e.type} ${e.key}`] : []));
+      .flatMap((e) => ("key" in e && e.resource === "node" ? [`${e.type} ${e.key}`] : []));
     expect(nodeEvents).toEqual(["updated node-2"]);
   });
 

@@ -20,6 +20,7 @@ import {
   type Db,
   type LiveBus,
 } from "@tapfleet/core";
+import type { PgPool } from "@tapfleet/db";
 import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import { delay, systemClock, type Clock } from "./clock.ts";
@@ -27,6 +28,8 @@ import type { Controller } from "./controller.ts";
 
 export interface InventoryControllerOptions {
   db: Db;
+  /** The connections the inventory's batches are written through. */
+  pool: PgPool;
   bus: LiveBus;
   connections: ClusterConnectionSource;
   logger: Logger;
@@ -66,6 +69,7 @@ export function createInventoryController(options: InventoryControllerOptions): 
       const start = async (connection: ClusterConnection) => {
         const runtime = await startClusterInventory({
           db,
+          pool: options.pool,
           bus,
           connection,
           watch: options.watch,

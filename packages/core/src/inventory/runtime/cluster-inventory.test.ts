@@ -3,7 +3,7 @@
 // added or removed, a sensor pod deleted, the sensor DaemonSet's node selector changed and
 // changed back — the persisted rows equal a full judgement of a fresh list of the cluster.
 // The runtime judges only the nodes a change touched; this holds it to the full result.
-import { createDb, createLiveBus, type Db, type LiveBus } from "@tapfleet/db";
+import { createDb, createLiveBus, createPgPool, type Db, type LiveBus, type PgPool } from "@tapfleet/db";
 import { createTestDatabase, type TestDatabase } from "@tapfleet/db/testing";
 import { trimNode, trimPod, trimSensorDaemonSet } from "@tapfleet/kube";
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
@@ -22,6 +22,7 @@ const CLUSTER = "incremental";
 let database: TestDatabase;
 let db: Db;
 let bus: LiveBus;
+let pool: PgPool;
 let sim: RunningSimCluster;
 let runtime: ClusterInventoryRuntime;
 const errors: unknown[] = [];
@@ -30,6 +31,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   db = createDb({ url: database.url, maxConnections: 2 });
   bus = await createLiveBus({ url: database.url });
+  pool = createPgPool({ url: database.url, max: 2, onError: (error) => errors.push(error) });
   sim = await startSimCluster({ nodes: 6, kubelet: "fake", readyDelayMs: 0, bookmarkIntervalMs: 1_000 });
   sim.store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "tapfleet" } });
   const daemonSet = daemonSetFixture({ name: "tapfleet-sensor", namespace: "tapfleet" });
@@ -37,6 +39,7 @@ beforeAll(async () => {
   sim.store.create("daemonsets.apps", daemonSet);
   runtime = await startClusterInventory({
     db,
+    pool,
     bus,
     connection: { clusterId: CLUSTER, kubeconfig: sim.kubeconfig(), context: "" },
     debounceMs: 20,
@@ -49,6 +52,7 @@ afterAll(async () => {
   await runtime?.stop();
   await sim?.stop();
   await bus?.close();
+  await pool?.end();
   await db?.$disconnect();
   await database?.stop();
 });

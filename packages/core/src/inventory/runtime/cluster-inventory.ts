@@ -6,7 +6,7 @@
 // every node depends on.
 
 import { isDeepStrictEqual } from "node:util";
-import { LIVE_BUS_MAX_PAYLOAD, type Db, type LiveBus } from "@tapfleet/db";
+import { LIVE_BUS_MAX_PAYLOAD, type Db, type LiveBus, type PgPool } from "@tapfleet/db";
 import {
   loadKubeConfig,
   startClusterWatch,
@@ -165,6 +165,8 @@ async function loadSensors(db: Db, clusterId: string): Promise<Map<string, Senso
  */
 export async function startClusterInventory(options: {
   db: Db;
+  /** The connections the batches are written through (see writeInventoryBatch). */
+  pool: PgPool;
   bus: LiveBus;
   connection: ClusterConnection;
   clock?: Clock;
@@ -345,7 +347,7 @@ export async function startClusterInventory(options: {
     if (upserts.length > 0 || deletes.length > 0 || clusterJson !== lastClusterJson) {
       try {
         await writeInventoryBatch({
-          db,
+          pool: options.pool,
           clusterId,
           upserts,
           deletes,

@@ -3,7 +3,7 @@
 // once, a follower answers at all). Rows are keyed by cluster, node and
 // DaemonSet. The nodes tables' listing is in node-query.ts.
 
-import type { Db, Prisma } from "@tapfleet/db";
+import type { Db, PgPool } from "@tapfleet/db";
 import { COVERAGE_STATES, type CoverageDetails, type CoverageState } from "../coverage.ts";
 import type { CoverageSummary } from "../summary.ts";
 import type { DaemonSetStatus } from "./topic.ts";
@@ -58,9 +58,15 @@ export const coverageRowKey = (row: {
 /**
  * Writes one cluster's changed rows, removes its vanished ones and replaces its
  * status and summary, in one transaction (readers never see half a batch).
+ *
+ * Through node-postgres, not Prisma: a first sync writes 5,000 rows per cluster as
+ * one JSON parameter, and Prisma's query compiler copies such a parameter in and
+ * out of its WebAssembly memory (which never shrinks): measured for 20 × 5,000
+ * rows at once, 3× the time and 5× the peak memory of the same statements here.
+ * A batch waits for a connection of `pool` as long as it takes.
  */
 export async function writeInventoryBatch(options: {
-  db: Db;
+  pool: PgPool;
   clusterId: string;
   upserts: readonly CoverageRow[];
   deletes: readonly Pick<CoverageRow, "nodeName" | "daemonSetNamespace" | "daemonSetName">[];
@@ -70,54 +76,71 @@ export async function writeInventoryBatch(options: {
   daemonSetStatus: Record<string, DaemonSetStatus>;
   now: Date;
 }): Promise<void> {
-  const { db, clusterId, now } = options;
-  const statements: Prisma.PrismaPromise<unknown>[] = [];
-  if (options.deletes.length > 0)
-    statements.push(db.$executeRaw`
-      DELETE FROM "InventoryCoverage" c
-      USING jsonb_to_recordset(${JSON.stringify(options.deletes)}::jsonb)
-        AS d("nodeName" text, "daemonSetNamespace" text, "daemonSetName" text)
-      WHERE c."clusterId" = ${clusterId} AND c."nodeName" = d."nodeName"
-        AND c."daemonSetNamespace" = d."daemonSetNamespace" AND c."daemonSetName" = d."daemonSetName"`);
-  if (options.upserts.length > 0)
-    statements.push(db.$executeRaw`
-      INSERT INTO "InventoryCoverage" ("clusterId", "nodeName", "daemonSetNamespace", "daemonSetName", "state",
-        "reason", "since", "shouldRun", "changesAt", "podName", "sensorId", "stale", "details", "updatedAt")
-      SELECT r."clusterId", r."nodeName", r."daemonSetNamespace", r."daemonSetName", r."state", r."reason",
-        r."since", r."shouldRun", r."changesAt", r."podName", r."sensorId", r."stale", r."details", ${now}
-      FROM jsonb_to_recordset(${JSON.stringify(options.upserts)}::jsonb) AS r("clusterId" text, "nodeName" text,
-        "daemonSetNamespace" text, "daemonSetName" text, "state" text, "reason" text, "since" timestamptz,
-        "shouldRun" boolean, "changesAt" timestamptz, "podName" text, "sensorId" uuid, "stale" boolean,
-        "details" jsonb)
-      ON CONFLICT ("clusterId", "nodeName", "daemonSetNamespace", "daemonSetName") DO UPDATE SET
-        "state" = EXCLUDED."state", "reason" = EXCLUDED."reason", "since" = EXCLUDED."since",
-        "shouldRun" = EXCLUDED."shouldRun", "changesAt" = EXCLUDED."changesAt", "podName" = EXCLUDED."podName",
-        "sensorId" = EXCLUDED."sensorId", "stale" = EXCLUDED."stale", "details" = EXCLUDED."details",
-        "updatedAt" = EXCLUDED."updatedAt"`);
-  const { status } = options;
-  const cluster = {
-    reachability: status.reachability,
-    reachableSince: new Date(status.reachableSince),
-    serverVersion: status.serverVersion,
-    lastError: status.lastError,
-    lastErrorAt: status.lastErrorAt === null ? null : new Date(status.lastErrorAt),
-    nodeCount: status.nodeCount,
-    syncedAt: status.syncedAt === null ? null : new Date(status.syncedAt),
-    stale: status.stale,
-    summary: {
-      cluster: options.summary,
-      daemonSets: options.daemonSets,
-      daemonSetStatus: options.daemonSetStatus,
-    } as unknown as Prisma.InputJsonValue,
-    updatedAt: now,
-  };
-  statements.push(
-    db.inventoryCluster.upsert({ where: { clusterId }, create: { clusterId, ...cluster }, update: cluster }),
-  );
-  // A first sync writes every cluster's rows at once (20 clusters × 5,000 rows) through a
-  // pool of ten connections: a batch may queue for a connection well past Prisma's 2 s
-  // default, and that is no error (the batch would only be tried again, later).
-  await db.$transaction(statements, { maxWait: 60_000, timeout: 60_000 });
+  const { clusterId, now, status } = options;
+  const client = await options.pool.connect();
+  try {
+    await client.query("BEGIN");
+    if (options.deletes.length > 0)
+      await client.query(
+        `DELETE FROM "InventoryCoverage" c
+        USING jsonb_to_recordset($2::jsonb)
+          AS d("nodeName" text, "daemonSetNamespace" text, "daemonSetName" text)
+        WHERE c."clusterId" = $1 AND c."nodeName" = d."nodeName"
+          AND c."daemonSetNamespace" = d."daemonSetNamespace" AND c."daemonSetName" = d."daemonSetName"`,
+        [clusterId, JSON.stringify(options.deletes)],
+      );
+    if (options.upserts.length > 0)
+      await client.query(
+        `INSERT INTO "InventoryCoverage" ("clusterId", "nodeName", "daemonSetNamespace", "daemonSetName", "state",
+          "reason", "since", "shouldRun", "changesAt", "podName", "sensorId", "stale", "details", "updatedAt")
+        SELECT r."clusterId", r."nodeName", r."daemonSetNamespace", r."daemonSetName", r."state", r."reason",
+          r."since", r."shouldRun", r."changesAt", r."podName", r."sensorId", r."stale", r."details", $2
+        FROM jsonb_to_recordset($1::jsonb) AS r("clusterId" text, "nodeName" text,
+          "daemonSetNamespace" text, "daemonSetName" text, "state" text, "reason" text, "since" timestamptz,
+          "shouldRun" boolean, "changesAt" timestamptz, "podName" text, "sensorId" uuid, "stale" boolean,
+          "details" jsonb)
+        ON CONFLICT ("clusterId", "nodeName", "daemonSetNamespace", "daemonSetName") DO UPDATE SET
+          "state" = EXCLUDED."state", "reason" = EXCLUDED."reason", "since" = EXCLUDED."since",
+          "shouldRun" = EXCLUDED."shouldRun", "changesAt" = EXCLUDED."changesAt", "podName" = EXCLUDED."podName",
+          "sensorId" = EXCLUDED."sensorId", "stale" = EXCLUDED."stale", "details" = EXCLUDED."details",
+          "updatedAt" = EXCLUDED."updatedAt"`,
+        [JSON.stringify(options.upserts), now],
+      );
+    await client.query(
+      `INSERT INTO "InventoryCluster" ("clusterId", "reachability", "reachableSince", "serverVersion", "lastError",
+        "lastErrorAt", "nodeCount", "syncedAt", "stale", "summary", "updatedAt")
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11)
+      ON CONFLICT ("clusterId") DO UPDATE SET
+        "reachability" = EXCLUDED."reachability", "reachableSince" = EXCLUDED."reachableSince",
+        "serverVersion" = EXCLUDED."serverVersion", "lastError" = EXCLUDED."lastError",
+        "lastErrorAt" = EXCLUDED."lastErrorAt", "nodeCount" = EXCLUDED."nodeCount",
+        "syncedAt" = EXCLUDED."syncedAt", "stale" = EXCLUDED."stale", "summary" = EXCLUDED."summary",
+        "updatedAt" = EXCLUDED."updatedAt"`,
+      [
+        clusterId,
+        status.reachability,
+        new Date(status.reachableSince),
+        status.serverVersion,
+        status.lastError,
+        status.lastErrorAt === null ? null : new Date(status.lastErrorAt),
+        status.nodeCount,
+        status.syncedAt === null ? null : new Date(status.syncedAt),
+        status.stale,
+        JSON.stringify({
+          cluster: options.summary,
+          daemonSets: options.daemonSets,
+          daemonSetStatus: options.daemonSetStatus,
+        }),
+        now,
+      ],
+    );
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /** The DaemonSet statuses persisted last for one cluster (kept while a restarted leader has not synced). */
