@@ -205,6 +205,16 @@ describe("adopting the seed's example osSensor DaemonSet", () => {
     expect(after.metadata.labels?.["app.kubernetes.io/managed-by"]).toBe("tapfleet");
     expect(podUids("name=ossensor")).toEqual(pods);
 
+    const audit = (await rest(admin, "GET", "/audit?limit=5&action=sensorInstall.adopt")).json as unknown as {
+      items: Json[];
+    };
+    expect(audit.items.map((event) => event.outcome)).toEqual(["success", "failure", "failure"]);
+    expect(audit.items[0]).toMatchObject({
+      action: "sensorInstall.adopt",
+      target: "adopt",
+      detail: expect.objectContaining({ namespace: "default", name: "ossensor", profileName: "lab-sensors" }),
+    });
+
     const status = await rest(viewer, "GET", "/clusters/adopt/sensor");
     expect(status.json).toMatchObject({
       installed: true,
@@ -245,7 +255,7 @@ describe("adopting the seed's example osSensor DaemonSet", () => {
     expect((await rest(viewer, "GET", "/clusters/adopt/sensor")).json.installed).toBe(false);
   });
 
-  it("adopts into an existing profile as its next revision, then uninstall removes the DaemonSet only", async () => {
+  it("adopts into an existing profile as its next revision, judges a kubectl change against it, and uninstall removes the DaemonSet only", async () => {
     const profiles = await rest(admin, "GET", "/profiles");
     const id = (profiles.json.items as unknown as Array<{ id: string }>)[0]!.id;
     const adopted = await rest(admin, "POST", "/clusters/adopt/sensor/adopt", {
@@ -256,6 +266,10 @@ describe("adopting the seed's example osSensor DaemonSet", () => {
     });
     expect(adopted.status, JSON.stringify(adopted.json)).toBe(200);
     expect(adopted.json.profile).toMatchObject({ id, revision: 2 });
+    // What adoption recorded is what a change outside Tapfleet is judged against.
+    await kubectl("set", "env", "daemonset/ossensor", "OSSENSOR_DEBUG=4");
+    const drifted = await rest(viewer, "GET", "/clusters/adopt/sensor");
+    expect(drifted.json.drift).toEqual(['OSSENSOR_DEBUG: Tapfleet applied "2", the cluster has "4"']);
     const removed = await rest(admin, "DELETE", "/clusters/adopt/sensor");
     expect(removed.status, JSON.stringify(removed.json)).toBe(200);
     expect(removed.json.removed).toEqual([{ kind: "DaemonSet", name: "ossensor", namespace: "default" }]);
@@ -265,6 +279,42 @@ describe("adopting the seed's example osSensor DaemonSet", () => {
 });
 
 describe("a DaemonSet the import cannot represent faithfully", () => {
+  it("is previewed with the import's error naming the variable", async () => {
+    const file = path.join(directory, "bad-debug.yaml");
+    await writeFile(
+      file,
+      `apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: sensor-bad-debug, namespace: default }
+spec:
+  selector: { matchLabels: { name: sensor-bad-debug } }
+  template:
+    metadata: { labels: { name: sensor-bad-debug } }
+    spec:
+      hostNetwork: true
+      containers:
+        - name: agent
+          image: example/agent:1
+          env:
+            - { name: VSENSOR_HOSTNAME, value: "collector.example" }
+            - { name: VSENSOR_HMAC_KEY, valueFrom: { secretKeyRef: { name: sensor-key, key: hmac } } }
+            - { name: OSSENSOR_DEBUG, value: "9" }
+`,
+    );
+    await kubectl("apply", "-f", file);
+    const preview = await rest(
+      viewer,
+      "GET",
+      "/clusters/adopt/sensor/adopt-preview?namespace=default&name=sensor-bad-debug",
+    );
+    expect(preview.status, JSON.stringify(preview.json)).toBe(200);
+    expect(preview.json.adoptable).toBe(false);
+    const problems = preview.json.problems!.join("\n");
+    expect(problems).toContain("OSSENSOR_DEBUG");
+    expect(problems).toContain('VSENSOR_HMAC_KEY: comes from Secret "sensor-key"');
+    expect(preview.json.settings).toBeNull();
+  });
+
   it("is previewed with the reason and refused, changing nothing", async () => {
     const file = path.join(directory, "envfrom.yaml");
     await writeFile(
