@@ -141,6 +141,7 @@ describe("recompute scheduler", () => {
     const runs: number[] = [];
     const scheduler = createRecomputeScheduler({
       clock,
+      debounceMs: 200,
       retryMs: 2_000,
       run: () => {
         runs.push(clock.now());

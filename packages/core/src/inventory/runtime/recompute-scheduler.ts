@@ -19,7 +19,10 @@ export interface RecomputeScheduler {
 
 export function createRecomputeScheduler(options: {
   clock: Clock;
-  /** The most a change waits for the next run (default 200 ms). */
+  /**
+   * The most a change waits for the next run (default 50 ms: a run judges only the nodes
+   * a change touched, so gathering a burst need not cost the change's latency).
+   */
   debounceMs?: number;
   /** The least time between the starts of two runs (default 500 ms). */
   minIntervalMs?: number;
@@ -29,7 +32,7 @@ export function createRecomputeScheduler(options: {
   onError: (error: unknown) => void;
 }): RecomputeScheduler {
   const { clock } = options;
-  const debounceMs = options.debounceMs ?? 200;
+  const debounceMs = options.debounceMs ?? 50;
   const minIntervalMs = options.minIntervalMs ?? 500;
   const retryMs = options.retryMs ?? 2_000;
   let dirtyDueAt: number | undefined;
