@@ -255,9 +255,30 @@ describe("adopting the seed's example osSensor DaemonSet", () => {
     expect((await rest(viewer, "GET", "/clusters/adopt/sensor")).json.installed).toBe(false);
   });
 
+  it("is refused, changing nothing, when the profile named after the DaemonSet exists", async () => {
+    const created = await rest(admin, "POST", "/profiles", {
+      name: "ossensor",
+      settings: { collectorHost: "elsewhere.example" },
+      message: "someone else's",
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(200);
+    const refused = await rest(admin, "POST", "/clusters/adopt/sensor/adopt", {
+      namespace: "default",
+      name: "ossensor",
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.json.error?.message).toMatch(/^profileName: a profile named "ossensor" already exists/);
+    expect(
+      daemonSet("default", "ossensor")!.metadata.labels?.["app.kubernetes.io/managed-by"],
+    ).toBeUndefined();
+    expect((await rest(viewer, "GET", "/clusters/adopt/sensor")).json.installed).toBe(false);
+  });
+
   it("adopts into an existing profile as its next revision, judges a kubectl change against it, and uninstall removes the DaemonSet only", async () => {
     const profiles = await rest(admin, "GET", "/profiles");
-    const id = (profiles.json.items as unknown as Array<{ id: string }>)[0]!.id;
+    const id = (profiles.json.items as unknown as Array<{ id: string; name: string }>).find(
+      (profile) => profile.name === "lab-sensors",
+    )!.id;
     const adopted = await rest(admin, "POST", "/clusters/adopt/sensor/adopt", {
       namespace: "default",
       name: "ossensor",

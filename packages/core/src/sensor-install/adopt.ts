@@ -324,12 +324,13 @@ export async function adoptSensor(options: {
         userMessage: `There is no profile with id ${adopt.profileId}.`,
       });
     expectedLatest = latest.number;
-  } else if (adopt.profileName !== undefined) {
-    const taken = await db.profile.findUnique({ where: { name: adopt.profileName }, select: { id: true } });
+  } else {
+    const name = adopt.profileName ?? preview.suggestedProfileName;
+    const taken = await db.profile.findUnique({ where: { name }, select: { id: true } });
     if (taken)
       throw new AppError("CONFLICT", {
         field: "profileName",
-        userMessage: `a profile named ${JSON.stringify(adopt.profileName)} already exists: choose another name, or add a revision to it (profileId)`,
+        userMessage: `a profile named ${JSON.stringify(name)} already exists: choose another name, or add a revision to it (profileId)`,
       });
   }
 

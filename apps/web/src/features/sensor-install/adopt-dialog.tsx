@@ -36,11 +36,13 @@ export function AdoptDaemonSetAction(props: { clusterId: string; namespace: stri
   if (!status.data) return null;
   if (status.data.installed) {
     const managed = status.data.namespace === props.namespace && status.data.name === props.name;
-    return managed ? (
+    return (
       <Text size="xs" c="dimmed">
-        {status.data.origin === "adopted" ? "Adopted" : "Installed"} by Tapfleet.
+        {managed
+          ? `${status.data.origin === "adopted" ? "Adopted" : "Installed"} by Tapfleet.`
+          : `Not managed by Tapfleet, which manages ${status.data.namespace ?? ""}/${status.data.name ?? ""} here (one sensor per cluster).`}
       </Text>
-    ) : null;
+    );
   }
   if (!isAdmin)
     return (
