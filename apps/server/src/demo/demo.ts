@@ -190,9 +190,8 @@ export function createDemoService(options: {
   /** Removes what a demo made, from this run or an earlier one that was killed. */
   const tearDown = async (current: Running | undefined): Promise<void> => {
     current?.stopTraffic?.();
-    // The clusters go first (their connection, install record and inventory with them), so that
-    // the leader stops watching them instead of recording simulators that vanished as unreachable.
-    for (const cluster of DEMO_CLUSTERS) await removeCluster({ db: options.db, clusterId: cluster.id });
+    // The simulators (and so the agents) stop before their clusters go: an agent reporting for a
+    // removed cluster would be refused by the database.
     await Promise.all((current?.sims ?? []).map((sim) => sim.stop()));
     for (const server of [current?.listener, current?.decoy]) {
       if (!server) continue;
@@ -212,6 +211,7 @@ export function createDemoService(options: {
         );
       }
     }
+    for (const cluster of DEMO_CLUSTERS) await removeCluster({ db: options.db, clusterId: cluster.id });
     rmSync(directory, { recursive: true, force: true });
   };
 
