@@ -1,7 +1,11 @@
 // Input and output schemas of the API. The dashboard imports their types only;
 // the rules its forms check at run time come from @tapfleet/sensor.
 import { SNAPSHOT_LIMITS, ZPcapSnapshotParamsSchema } from "@tapfleet/sensor/actions";
-import { ZReportSummarySchema, type ReportSummary as ReportSummaryOutput } from "@tapfleet/core";
+import {
+  ZReportSummarySchema,
+  type COVERAGE_STATE_SEVERITY,
+  type ReportSummary as ReportSummaryOutput,
+} from "@tapfleet/core";
 import {
   ZChangeMyPasswordInputSchema,
   ZClusterIdSchema,
@@ -17,6 +21,9 @@ import { z } from "zod";
 export { ZChangeMyPasswordInputSchema, ZClusterIdSchema, ZPasswordSchema, ZRoleSchema, ZUsernameSchema };
 
 export const ZIdSchema = z.uuid("must be a UUID");
+
+/** The coverage states by severity, problems first, as the nodes lists sort them: the dashboard's order is typed by it. */
+export type CoverageStateSeverity = typeof COVERAGE_STATE_SEVERITY;
 
 export const ZLoginInputSchema = z.object({
   username: z

@@ -7,6 +7,7 @@ import {
   IconHistory,
   IconKey,
   IconRadar,
+  IconServer,
   IconServer2,
   IconSettings,
   IconUsers,
@@ -28,6 +29,7 @@ interface NavItem {
 const mainItems: NavItem[] = [
   { label: "Fleet", href: "/fleet", icon: IconRadar },
   { label: "Clusters", href: "/clusters", icon: IconServer2 },
+  { label: "Nodes", href: "/nodes", icon: IconServer },
   { label: "Sensors", href: "/sensors", icon: IconAccessPoint },
   { label: "Configuration", href: "/configuration", icon: IconAdjustmentsHorizontal },
 ];

@@ -1,35 +1,97 @@
 "use client";
 
-import { Alert, Anchor, Box, Group, Loader, Paper, Select, Text, TextInput, Tooltip } from "@mantine/core";
+import {
+  Alert,
+  Anchor,
+  Box,
+  Button,
+  Group,
+  Loader,
+  MultiSelect,
+  Paper,
+  Select,
+  Text,
+  TextInput,
+  Tooltip,
+  UnstyledButton,
+} from "@mantine/core";
 import { useDebouncedCallback } from "@mantine/hooks";
-import { IconSearch } from "@tabler/icons-react";
+import { IconArrowDown, IconArrowUp, IconArrowsSort, IconSearch } from "@tabler/icons-react";
 import { useInfiniteQuery, useQueryClient, type InfiniteData } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState, type MouseEvent } from "react";
+import { DateTime } from "@/components/date-time";
 import { QueryError } from "@/components/status-blocks";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
-import { CoverageStateBadge, Since, StaleMark } from "../fleet/coverage-badges";
+import { CoverageStateBadge, StaleMark } from "../fleet/coverage-badges";
 import { COVERAGE_STATE_ORDER, COVERAGE_STATE_STYLES, isCoverageState } from "../fleet/coverage-states";
 import { ratesOfPoint, type LiveRatesState } from "../fleet/live-rates";
 import { formatRate } from "../sensor-detail/units";
 import { applyNodeEvent, type InventoryEvent, type NodeItem } from "./apply-node-event";
-import { formatNodeFilters, MAX_NODE_SEARCH, parseNodeFilters } from "./node-filters";
+import {
+  describeSort,
+  formatNodeFilters,
+  MAX_NODE_SEARCH,
+  nextSort,
+  parseNodeFilters,
+  type NodeFilters,
+  type NodeSort,
+} from "./node-filters";
+import classes from "./nodes-table.module.css";
 
-type NodesPage = RouterOutputs["inventory"]["nodes"];
+type NodesPage = RouterOutputs["inventory"]["fleetNodes"];
 
 const PAGE_SIZE = 200;
 const ROW_HEIGHT = 52;
-const COLUMNS = "minmax(180px, 1.2fr) 150px minmax(260px, 2fr) 140px 110px 120px 80px";
 
+interface Column {
+  name: string;
+  width: string;
+  sort?: NodeSort;
+  hint?: string;
+}
+
+const RATE_HINT =
+  "Live, from the agents' reports as they arrive. Not sortable: no stored column holds a current rate.";
+
+function columnsFor(fleet: boolean): Column[] {
+  return [
+    { name: "Node", width: "minmax(150px, 1.2fr)", sort: "node", hint: "The node, and its sensor pod" },
+    ...(fleet ? [{ name: "Cluster", width: "minmax(100px, 0.8fr)", sort: "cluster" as const }] : []),
+    { name: "State", width: "125px", sort: "state", hint: "Problems first" },
+    { name: "Since", width: "100px", sort: "since", hint: "When the state began" },
+    { name: "Reason", width: "minmax(180px, 2.2fr)" },
+    { name: "Packets/s", width: "95px", hint: RATE_HINT },
+    { name: "Bits/s", width: "105px", hint: RATE_HINT },
+    { name: "Drops", width: "60px", hint: RATE_HINT },
+  ];
+}
+
+/** Where a row leads: its sensor's page once the agent reported, else the node's page in its cluster. */
+export function nodeHref(node: Pick<NodeItem, "clusterId" | "nodeName" | "sensor">): string {
+  return node.sensor
+    ? `/sensors/${node.sensor.id}`
+    : `/clusters/${encodeURIComponent(node.clusterId)}/nodes/${encodeURIComponent(node.nodeName)}`;
+}
+
+/**
+ * The nodes table of a cluster's page (`clusterId`) or of the fleet's Nodes page (without one,
+ * filtered by the clusters in the URL): filters, search and sort in the URL, read from the
+ * server a page at a time by keyset, rendered virtually, merged with the page's live events.
+ */
 export function NodesTable({
   clusterId,
+  clusters,
   rates,
   nowSeconds,
   events,
 }: {
-  clusterId: string;
+  /** The cluster page's cluster; without it the table shows the fleet, filterable by cluster. */
+  clusterId?: string;
+  /** On the fleet's table: the clusters Tapfleet knows, for the filter (id and name). */
+  clusters?: { id: string; label: string }[];
   rates: LiveRatesState;
   nowSeconds: number;
   /** The page's live inventory events: the table adds its listener. */
@@ -40,29 +102,40 @@ export function NodesTable({
   const router = useRouter();
   const pathname = usePathname();
   const params = useSearchParams();
-  const filters = parseNodeFilters(new URLSearchParams(params.toString()));
-  const [searchText, setSearchText] = useState(filters.search ?? "");
+  const fleet = clusterId === undefined;
+  const parsed = parseNodeFilters(new URLSearchParams(params.toString()));
+  const known = clusters ? new Set(clusters.map((c) => c.id)) : null;
+  const unknownClusters = fleet && known ? (parsed.clusters ?? []).filter((id) => !known.has(id)) : [];
+  const requested = fleet ? (parsed.clusters ?? []).filter((id) => !unknownClusters.includes(id)) : [];
+  const scope = fleet ? (requested.length > 0 ? requested : undefined) : [clusterId];
+  const filters: NodeFilters = { ...parsed, clusters: scope };
+  const [searchText, setSearchText] = useState(parsed.search ?? "");
 
-  const setFilters = (next: { state?: string | undefined; search?: string | undefined }) => {
-    const state = "state" in next ? next.state : filters.state;
-    const search = "search" in next ? next.search : filters.search;
-    router.replace(
-      `${pathname}${formatNodeFilters(
-        { state: isCoverageState(state) ? state : undefined, search },
-        new URLSearchParams(params.toString()),
-      )}`,
-      { scroll: false },
-    );
+  const setFilters = (next: Partial<NodeFilters>) => {
+    const merged: NodeFilters = { ...parsed, ...next };
+    if (!fleet) merged.clusters = undefined;
+    router.replace(`${pathname}${formatNodeFilters(merged, new URLSearchParams(params.toString()))}`, {
+      scroll: false,
+    });
   };
   const setSearchLater = useDebouncedCallback((value: string) => setFilters({ search: value }), 250);
 
-  const input = { id: clusterId, state: filters.state, search: filters.search, limit: PAGE_SIZE };
+  const input = {
+    cluster: scope,
+    state: filters.state,
+    search: filters.search,
+    sort: parsed.sort,
+    order: parsed.order,
+    limit: PAGE_SIZE,
+  };
   const nodes = useInfiniteQuery(
-    trpc.inventory.nodes.infiniteQueryOptions(input, {
+    trpc.inventory.fleetNodes.infiniteQueryOptions(input, {
       getNextPageParam: (last) => last.nextCursor ?? undefined,
+      // Until the fleet's clusters are known, a link's cluster filter cannot be checked.
+      enabled: !fleet || clusters !== undefined || parsed.clusters === undefined,
     }),
   );
-  const queryKey = trpc.inventory.nodes.infiniteQueryKey(input);
+  const queryKey = trpc.inventory.fleetNodes.infiniteQueryKey(input);
 
   // Each live event, merged into the loaded pages (or the pages read again).
   const latest = useRef({ queryKey, filters });
@@ -74,7 +147,7 @@ export function NodesTable({
       const { queryKey: key, filters: current } = latest.current;
       const cached = queryClient.getQueryData<InfiniteData<NodesPage>>(key);
       if (!cached) return;
-      const merged = applyNodeEvent(cached, event, current, clusterId);
+      const merged = applyNodeEvent(cached, event, current);
       if (merged === null) void queryClient.invalidateQueries({ queryKey: key });
       else if (merged !== cached) queryClient.setQueryData<InfiniteData<NodesPage>>(key, merged);
     };
@@ -82,7 +155,7 @@ export function NodesTable({
     return () => {
       events.delete(listener);
     };
-  }, [events, queryClient, clusterId]);
+  }, [events, queryClient]);
 
   const items = useMemo(() => nodes.data?.pages.flatMap((page) => page.items) ?? [], [nodes.data]);
   const scroller = useRef<HTMLDivElement>(null);
@@ -98,7 +171,16 @@ export function NodesTable({
     if (lastIndex >= items.length - 20 && nodes.hasNextPage && !nodes.isFetchingNextPage)
       void nodes.fetchNextPage();
   }, [lastIndex, items.length, nodes]);
+  // A new sort or filter starts at the top.
+  const sortKey = `${parsed.sort}/${parsed.order}/${filters.state}/${filters.search}/${scope?.join(",")}`;
+  useEffect(() => {
+    scroller.current?.scrollTo({ top: 0 });
+  }, [sortKey]);
 
+  const columns = columnsFor(fleet);
+  const template = columns.map((c) => c.width).join(" ");
+  const clusterLabels = new Map(clusters?.map((c) => [c.id, c.label]));
+  const filtered = Boolean(filters.state || filters.search || (fleet && scope));
   const stateOptions = COVERAGE_STATE_ORDER.map((state) => ({
     value: state,
     label: COVERAGE_STATE_STYLES[state].label,
@@ -107,14 +189,26 @@ export function NodesTable({
   return (
     <Paper withBorder radius="md">
       <Group p="md" gap="sm" align="flex-end">
+        {fleet && clusters ? (
+          <MultiSelect
+            label="Clusters"
+            placeholder={scope ? undefined : "Every cluster"}
+            data={clusters.map((c) => ({ value: c.id, label: c.label }))}
+            value={requested}
+            onChange={(value) => setFilters({ clusters: value.length > 0 ? value : undefined })}
+            searchable
+            clearable
+            w={280}
+          />
+        ) : null}
         <Select
           label="State"
           placeholder="Every state"
           data={stateOptions}
           value={filters.state ?? null}
-          onChange={(value) => setFilters({ state: value ?? undefined })}
+          onChange={(value) => setFilters({ state: isCoverageState(value) ? value : undefined })}
           clearable
-          w={220}
+          w={200}
         />
         <TextInput
           label="Search"
@@ -126,17 +220,23 @@ export function NodesTable({
             setSearchText(event.currentTarget.value);
             setSearchLater(event.currentTarget.value);
           }}
-          w={300}
+          w={260}
         />
-        <Text size="sm" c="dimmed" ml="auto" aria-live="polite">
+        <Text size="sm" c="dimmed" ml="auto" aria-live="polite" data-testid="nodes-summary">
           {nodes.isSuccess
-            ? `${items.length}${nodes.hasNextPage ? "+" : ""} ${items.length === 1 ? "row" : "rows"}, by node name`
+            ? `${items.length.toLocaleString()}${nodes.hasNextPage ? "+" : ""} ${
+                items.length === 1 ? "row" : "rows"
+              }, ${describeSort(parsed.sort, parsed.order)}`
             : null}
         </Text>
       </Group>
-      {filters.invalidState ? (
-        <Alert color="orange" mx="md" mb="md">
-          The link asks for the state “{filters.invalidState}”, which does not exist; showing every state.
+      {parsed.invalid.length > 0 || unknownClusters.length > 0 ? (
+        <Alert color="orange" mx="md" mb="md" title="Part of this link was left out">
+          {[
+            ...parsed.invalid.map((p) => `the ${p.name} “${p.value}” does not exist`),
+            ...unknownClusters.map((id) => `Tapfleet knows no cluster “${id}”`),
+          ].join("; ")}
+          . The table shows the rest of what the link asks for.
         </Alert>
       ) : null}
       {nodes.isError ? (
@@ -153,49 +253,81 @@ export function NodesTable({
             <Box
               role="row"
               px="md"
-              py={8}
+              py={6}
               style={{
                 display: "grid",
-                gridTemplateColumns: COLUMNS,
+                gridTemplateColumns: template,
                 gap: 12,
+                alignItems: "center",
                 borderTop: "1px solid var(--mantine-color-default-border)",
                 borderBottom: "1px solid var(--mantine-color-default-border)",
+                background: "var(--mantine-color-default-hover)",
               }}
             >
-              {["Node", "State", "Reason", "Sensor DaemonSet", "Packets/s", "Bits/s", "Drops"].map((name) => (
-                <Text key={name} role="columnheader" size="sm" fw={700}>
-                  {name}
-                </Text>
+              {columns.map((column) => (
+                <HeaderCell
+                  key={column.name}
+                  column={column}
+                  sort={parsed.sort}
+                  order={parsed.order}
+                  onSort={(sort) => setFilters(nextSort(parsed, sort))}
+                />
               ))}
             </Box>
           </div>
           <div
             ref={scroller}
             role="rowgroup"
-            style={{ maxHeight: 560, overflow: "auto", position: "relative" }}
+            style={{
+              // As tall as the rows, up to what the window leaves: the rows scroll inside, virtually.
+              height: items.length > 0 ? virtualizer.getTotalSize() + 1 : undefined,
+              maxHeight: "max(320px, calc(100vh - 330px))",
+              overflow: "auto",
+              position: "relative",
+            }}
           >
             {nodes.isPending ? (
               <Group justify="center" p="xl">
                 <Loader size="sm" />
               </Group>
             ) : items.length === 0 ? (
-              <Text p="xl" ta="center" c="dimmed">
-                {filters.state || filters.search
-                  ? "No node matches these filters."
-                  : "No nodes yet: they appear once the cluster is connected and synced."}
-              </Text>
+              <Box p="xl" ta="center">
+                <Text c="dimmed" mb="sm">
+                  {filtered
+                    ? "No node matches these filters."
+                    : fleet
+                      ? "No nodes yet: they appear once a cluster is connected and synced."
+                      : "No nodes yet: they appear once the cluster is connected and synced."}
+                </Text>
+                {filtered ? (
+                  <Button
+                    variant="light"
+                    size="xs"
+                    onClick={() => {
+                      setSearchText("");
+                      setFilters({ clusters: undefined, state: undefined, search: undefined });
+                    }}
+                  >
+                    Clear the filters
+                  </Button>
+                ) : null}
+              </Box>
             ) : (
               <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
                 {virtualItems.map((virtual) => {
                   const node = items[virtual.index]!;
                   return (
                     <NodeRow
-                      key={`${node.nodeName}/${node.daemonSet.namespace}/${node.daemonSet.name}`}
+                      key={`${node.clusterId}/${node.nodeName}/${node.daemonSet.namespace}/${node.daemonSet.name}`}
                       node={node}
+                      fleet={fleet}
+                      clusterLabel={clusterLabels.get(node.clusterId) ?? node.clusterId}
+                      template={template}
                       index={virtual.index}
                       top={virtual.start}
                       rates={rates}
                       nowSeconds={nowSeconds}
+                      onOpen={(href) => router.push(href)}
                     />
                   );
                 })}
@@ -213,31 +345,98 @@ export function NodesTable({
   );
 }
 
+function HeaderCell({
+  column,
+  sort,
+  order,
+  onSort,
+}: {
+  column: Column;
+  sort: NodeSort;
+  order: "asc" | "desc";
+  onSort: (sort: NodeSort) => void;
+}) {
+  const label = (
+    <Text size="sm" fw={700} span>
+      {column.name}
+    </Text>
+  );
+  if (!column.sort) {
+    return (
+      <div role="columnheader">
+        {column.hint ? (
+          <Tooltip label={column.hint} multiline maw={280} openDelay={300}>
+            {label}
+          </Tooltip>
+        ) : (
+          label
+        )}
+      </div>
+    );
+  }
+  const active = sort === column.sort;
+  const Icon = !active ? IconArrowsSort : order === "asc" ? IconArrowUp : IconArrowDown;
+  return (
+    <div role="columnheader" aria-sort={active ? (order === "asc" ? "ascending" : "descending") : "none"}>
+      <UnstyledButton
+        onClick={() => onSort(column.sort!)}
+        aria-label={`Sort by ${column.name.toLowerCase()}`}
+        title={column.hint}
+        style={{ display: "inline-flex", alignItems: "center", gap: 4 }}
+      >
+        {label}
+        <Icon
+          size={14}
+          stroke={2}
+          color={active ? "var(--mantine-color-blue-filled)" : "var(--mantine-color-dimmed)"}
+        />
+      </UnstyledButton>
+    </div>
+  );
+}
+
 function NodeRow({
   node,
+  fleet,
+  clusterLabel,
+  template,
   index,
   top,
   rates,
   nowSeconds,
+  onOpen,
 }: {
   node: NodeItem;
+  fleet: boolean;
+  clusterLabel: string;
+  template: string;
   index: number;
   top: number;
   rates: LiveRatesState;
   nowSeconds: number;
+  onOpen: (href: string) => void;
 }) {
   const point = node.sensor ? rates.latest[node.sensor.id] : undefined;
   const current =
     point && nowSeconds - point.timestamp <= 3 * (point.reportIntervalSeconds ?? Math.max(point.seconds, 10))
       ? ratesOfPoint(point)
       : null;
+  const href = nodeHref(node);
+  // The whole row opens the detail page; the node's name is the link keyboards and readers use.
+  const open = (event: MouseEvent) => {
+    if ((event.target as HTMLElement).closest("a")) return;
+    onOpen(href);
+  };
   return (
     <Box
       role="row"
       aria-rowindex={index + 2}
       data-node={node.nodeName}
+      data-cluster={node.clusterId}
       data-state={node.state}
       px="md"
+      onClick={open}
+      className={classes.row}
       style={{
         position: "absolute",
         top: 0,
@@ -246,42 +445,55 @@ function NodeRow({
         height: ROW_HEIGHT,
         transform: `translateY(${top}px)`,
         display: "grid",
-        gridTemplateColumns: COLUMNS,
+        gridTemplateColumns: template,
         gap: 12,
         alignItems: "center",
         borderBottom: "1px solid var(--mantine-color-default-border)",
         opacity: node.stale ? 0.7 : 1,
+        cursor: "pointer",
       }}
     >
       <div role="cell" style={{ minWidth: 0 }}>
-        {node.sensor ? (
-          <Anchor component={Link} href={`/sensors/${node.sensor.id}`} size="sm" fw={600} truncate="end">
-            {node.nodeName}
-          </Anchor>
-        ) : (
-          <Text size="sm" fw={600} truncate="end">
-            {node.nodeName}
-          </Text>
-        )}
-        <Text size="xs" c="dimmed" truncate="end" ff="monospace">
+        <Anchor component={Link} href={href} size="sm" fw={600} truncate="end" display="block">
+          {node.nodeName}
+        </Anchor>
+        <Text
+          size="xs"
+          c="dimmed"
+          truncate="end"
+          ff="monospace"
+          title={`Sensor DaemonSet ${node.daemonSet.namespace}/${node.daemonSet.name}`}
+        >
           {node.podName ?? "no pod"}
         </Text>
       </div>
+      {fleet ? (
+        <div role="cell" style={{ minWidth: 0 }}>
+          <Anchor
+            component={Link}
+            href={`/clusters/${encodeURIComponent(node.clusterId)}`}
+            size="sm"
+            truncate="end"
+            display="block"
+          >
+            {clusterLabel}
+          </Anchor>
+        </div>
+      ) : null}
       <div role="cell">
         <Group gap={4} wrap="nowrap">
           <CoverageStateBadge state={node.state} />
           {node.stale ? <StaleMark since={node.updatedAt} /> : null}
         </Group>
-        <Since iso={node.since} />
       </div>
+      <Text role="cell" size="sm" c="dimmed">
+        <DateTime iso={node.since} relative />
+      </Text>
       <Tooltip label={node.reason} multiline maw={480} openDelay={400}>
         <Text role="cell" size="sm" lineClamp={2}>
           {node.reason}
         </Text>
       </Tooltip>
-      <Text role="cell" size="xs" ff="monospace" truncate="end">
-        {node.daemonSet.namespace}/{node.daemonSet.name}
-      </Text>
       <Text role="cell" size="sm">
         {formatRate(current?.packetsPerSecond, "pkt/s")}
       </Text>

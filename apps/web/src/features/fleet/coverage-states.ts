@@ -12,6 +12,7 @@ import {
   IconServerOff,
   type Icon,
 } from "@tabler/icons-react";
+import type { CoverageStateSeverity } from "@tapfleet/api";
 import type { RouterOutputs } from "@/lib/trpc";
 
 export type CoverageState = RouterOutputs["inventory"]["nodes"]["items"][number]["state"];
@@ -94,8 +95,21 @@ export const COVERAGE_STATE_STYLES: Record<CoverageState, CoverageStateStyle> = 
   },
 };
 
-/** Every state, problems first, in the order lists and filters show them. */
-export const COVERAGE_STATE_ORDER = Object.keys(COVERAGE_STATE_STYLES) as CoverageState[];
+/**
+ * Every state, problems first, in the order lists and filters show them and the server sorts by
+ * state: typed by the server's own order, so the two cannot differ.
+ */
+export const COVERAGE_STATE_ORDER: CoverageStateSeverity = [
+  "crash-looping",
+  "silent",
+  "unreachable",
+  "pending",
+  "not-scheduled",
+  "node-not-ready",
+  "starting",
+  "covered",
+  "excluded",
+];
 
 export function isCoverageState(value: unknown): value is CoverageState {
   return typeof value === "string" && Object.hasOwn(COVERAGE_STATE_STYLES, value);

@@ -1,0 +1,159 @@
+"use client";
+
+import { Button, EmptyState, Group, Paper, Text } from "@mantine/core";
+import { IconServer } from "@tabler/icons-react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import Link from "next/link";
+import { useSearchParams } from "next/navigation";
+import { useRef } from "react";
+import { useCurrentUser } from "@/components/current-user";
+import { LiveBadge } from "@/components/live-badge";
+import { PageHeader } from "@/components/page-header";
+import { LoadingBlock, QueryError } from "@/components/status-blocks";
+import { roleAtLeast } from "@/lib/roles";
+import { useTRPC } from "@/lib/trpc";
+import type { InventoryEvent } from "../cluster-detail/apply-node-event";
+import { NodesTable } from "../cluster-detail/nodes-table";
+import { StaleMark, StateBar, StateCounts } from "../fleet/coverage-badges";
+import { problemCount } from "../fleet/coverage-states";
+import { StartDemoButton } from "../fleet/demo-controls";
+import { useLiveRates } from "../fleet/use-live-rates";
+
+/**
+ * Every node of every connected cluster in one table: filter by cluster and state, search, sort
+ * by any column the server can sort by, all in the URL; live like the cluster page's table.
+ */
+export function NodesPage() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const user = useCurrentUser();
+  const canManage = roleAtLeast(user.role, "operator");
+  const params = useSearchParams();
+  const clusters = useQuery(trpc.clusters.list.queryOptions());
+  const coverage = useQuery(trpc.inventory.coverage.queryOptions());
+  const { rates, nowSeconds } = useLiveRates(undefined);
+  // One stream for the page: cluster messages refresh the counts; the table merges node messages.
+  const nodeEvents = useRef(new Set<(event: InventoryEvent) => void>());
+  const emit = (event: InventoryEvent) => {
+    for (const listener of nodeEvents.current) listener(event);
+  };
+  const live = useSubscription(
+    trpc.inventory.live.subscriptionOptions(undefined, {
+      enabled: clusters.isSuccess,
+      onStarted: () => {
+        void queryClient.invalidateQueries({ queryKey: trpc.inventory.coverage.queryKey() });
+        for (const cluster of clusters.data?.items ?? []) emit({ type: "resync", clusterId: cluster.id });
+      },
+      onData: (event) => {
+        if (event.type === "cluster" || event.type === "cluster-removed")
+          void queryClient.invalidateQueries({ queryKey: trpc.inventory.coverage.queryKey() });
+        emit(event);
+      },
+    }),
+  );
+
+  const header = (
+    <PageHeader
+      title="Nodes"
+      description="Every node of every connected cluster with its sensor's coverage, live. Filter by cluster and state, search, and sort by a column's header; the address keeps it all, to share."
+      actions={<LiveBadge live={live} connectedHint="Nodes and coverage follow the clusters' changes." />}
+    />
+  );
+  if (clusters.isPending) {
+    return (
+      <>
+        {header}
+        <LoadingBlock label="Loading the clusters…" />
+      </>
+    );
+  }
+  if (clusters.isError) {
+    return (
+      <>
+        {header}
+        <QueryError
+          title="Could not load the clusters"
+          error={clusters.error}
+          onRetry={() => void clusters.refetch()}
+        />
+      </>
+    );
+  }
+
+  const connected = clusters.data.items.filter((cluster) => cluster.connection !== null);
+  if (connected.length === 0) {
+    return (
+      <>
+        {header}
+        <Paper withBorder p="xl" radius="lg">
+          <EmptyState
+            icon={<IconServer />}
+            variant="light"
+            title={clusters.data.items.length === 0 ? "No clusters yet" : "No cluster is connected"}
+            description="Tapfleet lists a cluster's nodes once it watches the cluster through its Kubernetes API: connect a cluster with a kubeconfig, and each node appears here with its sensor's state."
+          >
+            <Text size="sm" c="dimmed" ta="center" maw={560}>
+              {canManage
+                ? "Register a cluster on the Clusters page and connect it, or start the demo: two simulated clusters with real agents."
+                : "Ask an operator or an admin to connect a cluster."}
+            </Text>
+            <EmptyState.Actions>
+              <Button component={Link} href="/clusters" variant="light">
+                {canManage ? "Connect a cluster" : "Go to Clusters"}
+              </Button>
+              <StartDemoButton />
+            </EmptyState.Actions>
+          </EmptyState>
+        </Paper>
+      </>
+    );
+  }
+
+  // The counts of the clusters shown (every one, or those the URL names), from the clusters' summaries.
+  const chosen = new Set(params.getAll("cluster"));
+  const shown = (coverage.data?.clusters ?? []).filter((c) => chosen.size === 0 || chosen.has(c.clusterId));
+  const counts: Record<string, number> = {};
+  for (const cluster of shown)
+    for (const [state, count] of Object.entries(cluster.summary.counts))
+      counts[state] = (counts[state] ?? 0) + count;
+  const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  const stale = shown.some((c) => c.stale || c.summary.stale);
+
+  return (
+    <>
+      {header}
+      {coverage.data ? (
+        <Paper withBorder p="md" radius="md" mb="md" role="group" aria-label="Nodes by state">
+          <Group justify="space-between" mb="xs" wrap="nowrap">
+            <Text size="sm">
+              <Text span fw={700}>
+                {total.toLocaleString()}
+              </Text>{" "}
+              node × sensor DaemonSet {total === 1 ? "pair" : "pairs"} in {shown.length}{" "}
+              {shown.length === 1 ? "cluster" : "clusters"},{" "}
+              <Text span fw={700} c={problemCount(counts) > 0 ? "red" : undefined}>
+                {problemCount(counts).toLocaleString()}
+              </Text>{" "}
+              with a problem
+            </Text>
+            {stale ? <StaleMark /> : null}
+          </Group>
+          <StateBar counts={counts} size="sm" />
+          <Group mt="xs">
+            <StateCounts counts={counts} />
+          </Group>
+        </Paper>
+      ) : null}
+      <NodesTable
+        clusters={clusters.data.items.map((cluster) => ({
+          id: cluster.id,
+          label: cluster.displayName ?? cluster.id,
+        }))}
+        rates={rates}
+        nowSeconds={nowSeconds}
+        events={nodeEvents.current}
+      />
+    </>
+  );
+}
