@@ -86,9 +86,8 @@ function AuditLog() {
   const { query: events, live } = useLiveQuery(
     // Keep the current rows on screen while the next page loads, instead of flashing a spinner.
     trpc.audit.list.queryOptions(view, { placeholderData: keepPreviousData }),
-    trpc.audit.live.subscriptionOptions(undefined),
+    { path: "audit.live", input: undefined },
     applyLiveAuditEvent(view),
-    { resumes: true },
   );
 
   const resetPaging = () => setCursors([undefined]);

@@ -16,7 +16,6 @@ import {
 } from "@mantine/core";
 import { IconCalendarEvent, IconPlugConnected, IconStack2 } from "@tabler/icons-react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useSubscription } from "@trpc/tanstack-react-query";
 import Link from "next/link";
 import { useRef, useState } from "react";
 import { useCurrentUser } from "@/components/current-user";
@@ -25,6 +24,7 @@ import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
 import { roleAtLeast } from "@/lib/roles";
 import { useTRPC } from "@/lib/trpc";
+import { useLiveFeed } from "@/lib/use-live-feed";
 import { ConnectClusterModal } from "../clusters/connect-cluster-modal";
 import { ConnectionActions, ConnectionStatus } from "../clusters/connection-cell";
 import { StaleMark, StateBar, StateCounts } from "../fleet/coverage-badges";
@@ -54,24 +54,24 @@ export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
   const emit = (event: InventoryEvent) => {
     for (const listener of nodeEvents.current) listener(event);
   };
-  const live = useSubscription(
-    trpc.inventory.live.subscriptionOptions(
-      { clusterId },
-      {
-        enabled: cluster.isSuccess,
-        onStarted: () => {
-          void queryClient.invalidateQueries({ queryKey: trpc.inventory.coverage.queryKey() });
-          emit({ type: "resync", clusterId });
-        },
-        onData: (event) => {
-          if (event.type === "cluster" || event.type === "cluster-removed") {
-            void queryClient.invalidateQueries({ queryKey: trpc.inventory.coverage.queryKey() });
-            void queryClient.invalidateQueries({ queryKey: trpc.clusters.get.queryKey({ id: clusterId }) });
-          }
-          emit(event);
-        },
+  const live = useLiveFeed(
+    "inventory.live",
+    { clusterId },
+    {
+      enabled: cluster.isSuccess,
+      // The feed does not replay: each start (the first, and after a reconnect) reads everything again.
+      onStarted: () => {
+        void queryClient.invalidateQueries({ queryKey: trpc.inventory.coverage.queryKey() });
+        emit({ type: "resync", clusterId });
       },
-    ),
+      onData: (event) => {
+        if (event.type === "cluster" || event.type === "cluster-removed") {
+          void queryClient.invalidateQueries({ queryKey: trpc.inventory.coverage.queryKey() });
+          void queryClient.invalidateQueries({ queryKey: trpc.clusters.get.queryKey({ id: clusterId }) });
+        }
+        emit(event);
+      },
+    },
   );
 
   const title = cluster.data?.displayName ?? clusterId;

@@ -86,7 +86,7 @@ export function FleetPage() {
   const clusters = useQuery(trpc.clusters.list.queryOptions());
   const { query: coverage, live } = useLiveQuery(
     trpc.inventory.coverage.queryOptions(),
-    trpc.inventory.live.subscriptionOptions(),
+    { path: "inventory.live", input: undefined },
     refetchOnClusterChange,
   );
   const { rates, nowSeconds } = useLiveRates(undefined);

@@ -1,8 +1,7 @@
 "use client";
 
-import { useSubscription } from "@trpc/tanstack-react-query";
 import { useEffect, useState } from "react";
-import { useTRPC } from "@/lib/trpc";
+import { useLiveFeed } from "@/lib/use-live-feed";
 import { addLivePoint, EMPTY_LIVE_RATES, type LiveRatesState } from "./live-rates";
 
 /**
@@ -10,17 +9,14 @@ import { addLivePoint, EMPTY_LIVE_RATES, type LiveRatesState } from "./live-rate
  * and a clock that moves every few seconds so rates of sensors that stopped reporting drop out.
  */
 export function useLiveRates(clusterId: string | undefined): { rates: LiveRatesState; nowSeconds: number } {
-  const trpc = useTRPC();
   const [rates, setRates] = useState<LiveRatesState>(EMPTY_LIVE_RATES);
   const [nowSeconds, setNowSeconds] = useState(() => Date.now() / 1000);
-  useSubscription(
-    trpc.stats.clusterLive.subscriptionOptions(clusterId ? { clusterId } : undefined, {
-      onData: (point) => {
-        setRates((state) => addLivePoint(state, point));
-        setNowSeconds(Date.now() / 1000);
-      },
-    }),
-  );
+  useLiveFeed("stats.clusterLive", clusterId ? { clusterId } : undefined, {
+    onData: (point) => {
+      setRates((state) => addLivePoint(state, point));
+      setNowSeconds(Date.now() / 1000);
+    },
+  });
   useEffect(() => {
     const timer = setInterval(() => setNowSeconds(Date.now() / 1000), 5_000);
     return () => clearInterval(timer);

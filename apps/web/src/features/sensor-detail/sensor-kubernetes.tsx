@@ -16,7 +16,6 @@ import {
 } from "@mantine/core";
 import { IconCloudOff, IconPlugConnectedX } from "@tabler/icons-react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useSubscription } from "@trpc/tanstack-react-query";
 import Link from "next/link";
 import { useState, type ReactNode } from "react";
 import { useCurrentUser } from "@/components/current-user";
@@ -25,6 +24,7 @@ import { appErrorCode, errorMessage } from "@/lib/api-errors";
 import { formatDateTime, formatRelative } from "@/lib/format";
 import { roleAtLeast } from "@/lib/roles";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
+import { useLiveFeed } from "@/lib/use-live-feed";
 import { DebugLevelCard } from "../debug-level/debug-level-card";
 import { KubeEventsList, type KubeEventsTarget } from "./kube-events-list";
 import { PodLogViewer } from "./pod-log-viewer";
@@ -42,23 +42,22 @@ export function SensorKubernetes({ clusterId, nodeName }: { clusterId: string; n
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const status = useQuery({ ...trpc.kube.podStatus.queryOptions({ clusterId, nodeName }), retry: false });
-  useSubscription(
-    trpc.inventory.live.subscriptionOptions(
-      { clusterId },
-      {
-        onData: (message) => {
-          const forNode =
-            message.type === "resync" ||
-            (message.type === "node" && message.node.nodeName === nodeName) ||
-            (message.type === "node-removed" && message.nodeName === nodeName);
-          if (!forNode) return;
-          void queryClient.invalidateQueries({
-            queryKey: trpc.kube.podStatus.queryKey({ clusterId, nodeName }),
-          });
-          void queryClient.invalidateQueries({ queryKey: trpc.kube.events.queryKey() });
-        },
+  useLiveFeed(
+    "inventory.live",
+    { clusterId },
+    {
+      onData: (message) => {
+        const forNode =
+          message.type === "resync" ||
+          (message.type === "node" && message.node.nodeName === nodeName) ||
+          (message.type === "node-removed" && message.nodeName === nodeName);
+        if (!forNode) return;
+        void queryClient.invalidateQueries({
+          queryKey: trpc.kube.podStatus.queryKey({ clusterId, nodeName }),
+        });
+        void queryClient.invalidateQueries({ queryKey: trpc.kube.events.queryKey() });
       },
-    ),
+    },
   );
 
   if (status.isPending) return <LoadingBlock label="Reading the pod from the cluster…" />;

@@ -14,7 +14,7 @@ export function useLiveSensors(clusterId: string | undefined) {
   const input = clusterId ? { clusterId } : undefined;
   const { query: sensors, live } = useLiveQuery(
     trpc.sensors.list.queryOptions(input),
-    trpc.sensors.live.subscriptionOptions(input),
+    { path: "sensors.live", input },
     applyLiveReport,
   );
   return { sensors, live };
