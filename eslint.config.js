@@ -77,6 +77,27 @@ export default tseslint.config(
     },
   },
   {
+    // One SSE stream per browser tab: a page follows a live feed with useLiveFeed (lib/live-hub.ts),
+    // which carries it on the tab's live.stream. The pod log is a stream of its own on purpose.
+    files: ["apps/web/src/**/*.ts", "apps/web/src/**/*.tsx"],
+    ignores: ["apps/web/src/features/sensor-detail/pod-log-viewer.tsx"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            {
+              name: "@trpc/tanstack-react-query",
+              importNames: ["useSubscription"],
+              message:
+                "Follow a live feed with useLiveFeed from @/lib/use-live-feed (one SSE stream per tab); add a new feed to FEEDS in packages/api/src/routers/live.ts.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.js", "**/*.mjs", "**/*.cjs"],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: globals.node },
