@@ -298,16 +298,21 @@ interface NodeItem {
   details: unknown;
 }
 
-/** Lists every cluster fresh through @tapfleet/kube's cluster watch, all at once; resolves with the time taken. */
-async function referenceSync(kubeconfigs: string[]): Promise<number> {
+/**
+ * Lists every cluster fresh through @tapfleet/kube's cluster watch, all at once; resolves with the
+ * time taken and this process's CPU time meanwhile (seconds).
+ */
+async function referenceSync(kubeconfigs: string[]): Promise<{ ms: number; cpuSeconds: number }> {
   const start = now();
+  const cpuBefore = process.cpuUsage();
   const watches = kubeconfigs.map((kubeconfig, i) =>
     startClusterWatch({ kubeConfig: loadKubeConfig(kubeconfig), clusterId: `reference-${i}` }),
   );
   await Promise.all(watches.map((w) => w.whenSynced()));
   const took = now() - start;
+  const cpu = process.cpuUsage(cpuBefore);
   await Promise.all(watches.map((w) => w.stop()));
-  return took;
+  return { ms: took, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 /** Reads the SSE stream of inventory.live and hands each message to `onMessage` with its arrival time. */
@@ -375,15 +380,33 @@ async function measureBrowser(options: {
     const rows = page.locator('[role="row"][data-node]');
     const reference: number[] = [];
     const firstRows: number[] = [];
+    // Chromium aborts a navigation with ERR_NETWORK_CHANGED when any interface of the machine
+    // changes (other work here creates network namespaces and veth pairs): that attempt is
+    // not a measurement, the next one is.
+    const timedNavigation = async (go: () => Promise<unknown>): Promise<number> => {
+      for (let attempt = 1; ; attempt++) {
+        const start = now();
+        try {
+          await go();
+          return now() - start;
+        } catch (error) {
+          if (attempt >= 5 || !String(error).includes("ERR_NETWORK_CHANGED")) throw error;
+          networkChanged++;
+        }
+      }
+    };
+    let networkChanged = 0;
     for (let i = 0; i <= options.navigations; i++) {
-      let start = now();
-      await page.goto(`${options.url}/healthz`);
-      if (i > 0) reference.push(now() - start); // the first of each warms up
-      start = now();
-      await page.goto(`${options.url}/clusters/${options.clusterId}`, { waitUntil: "commit" });
-      await rows.first().waitFor({ timeout: 60_000 });
-      if (i > 0) firstRows.push(now() - start);
+      const healthz = await timedNavigation(() => page.goto(`${options.url}/healthz`));
+      if (i > 0) reference.push(healthz); // the first of each warms up
+      const first = await timedNavigation(async () => {
+        await page.goto(`${options.url}/clusters/${options.clusterId}`, { waitUntil: "commit" });
+        await rows.first().waitFor({ timeout: 60_000 });
+      });
+      if (i > 0) firstRows.push(first);
     }
+    if (networkChanged > 0)
+      console.log(`  Chromium: ${networkChanged} navigations aborted by ERR_NETWORK_CHANGED, tried again`);
     await page.screenshot({ path: options.screenshot });
     const nodes = (await rows.evaluateAll((all) => all.map((row) => row.getAttribute("data-node") ?? "")))
       .filter((node) => node && !options.skip.has(node))
@@ -477,8 +500,11 @@ async function main(): Promise<void> {
     const simPids = sims.map((s) => s.child.pid!);
 
     // 2. Reference: the same objects listed fresh by the same client, from this process.
-    const referenceMs = await referenceSync(names.map((n) => kubeconfigs.get(n)!));
-    console.log(`reference list of all clusters: ${seconds(referenceMs)}`);
+    const reference = await referenceSync(names.map((n) => kubeconfigs.get(n)!));
+    const referenceMs = reference.ms;
+    console.log(
+      `reference list of all clusters: ${seconds(referenceMs)} (CPU ${reference.cpuSeconds.toFixed(1)} s)`,
+    );
 
     // 3. Connect every cluster over REST; wait until the inventory is complete and fresh.
     const { token, cookie } = await operatorToken(server.url);
@@ -532,7 +558,9 @@ async function main(): Promise<void> {
         );
     }
     const syncMs = Math.max(...completeAt.values());
-    const syncCpu = cpuBetween(beforeSync, await cpuSnapshot(server.pid, simPids));
+    const afterSync = await cpuSnapshot(server.pid, simPids);
+    const syncCpu = cpuBetween(beforeSync, afterSync);
+    const syncServerCpuSeconds = (afterSync.server - beforeSync.server) / CLOCK_TICKS;
     console.log(`inventory complete in ${seconds(syncMs)} (${coveragePolls} coverage polls)`);
 
     // 4. Event latency: one change at a time, seen by a bare watch, the REST API and the SSE stream.
@@ -611,7 +639,17 @@ async function main(): Promise<void> {
         await sleep(POLL_MS);
       }
       while (pending.sseAt === undefined && now() < deadline) await sleep(5);
-      if (restAt === undefined || pending.sseAt === undefined || pending.watchAt === undefined) missed++;
+      if (restAt === undefined || pending.sseAt === undefined || pending.watchAt === undefined) {
+        missed++;
+        const lost = [
+          pending.watchAt === undefined ? "the bare watch" : "",
+          restAt === undefined ? "REST" : "",
+          pending.sseAt === undefined ? "SSE" : "",
+        ].filter(Boolean);
+        console.log(
+          `  event ${i} (${kind} ${cluster}/${node}, ${seconds(at - started)} into the run): not seen by ${lost.join(", ")} within 20 s`,
+        );
+      }
       if (pending.resync) resyncs++;
       for (const [which, value] of [
         ["watch", pending.watchAt],
@@ -688,6 +726,12 @@ async function main(): Promise<void> {
       `fresh list of the same objects, same client: ${seconds(referenceMs)}`,
       ratio(syncMs, referenceMs),
     ]);
+    rows.push([
+      "sync: the server's CPU time (list, judge, write)",
+      `${syncServerCpuSeconds.toFixed(1)} s`,
+      `the reference's CPU time (list only): ${reference.cpuSeconds.toFixed(1)} s`,
+      ratio(syncServerCpuSeconds, reference.cpuSeconds),
+    ]);
     for (const kind of [...kinds, "all"] as const) {
       const watch = latencies.watch[kind];
       rows.push([
@@ -714,6 +758,21 @@ async function main(): Promise<void> {
     page(`first page, state=${commonState}`, filtered);
     page(`first page, state=node-not-ready (few rows)`, rareFiltered);
     page(`first page, search=node-42`, searched);
+    if (browser) {
+      rows.push([
+        `Chromium: cluster page to its first node rows rendered (p50 / p99 of ${browser.firstRows.length})`,
+        pctl(browser.firstRows),
+        `Chromium: navigation to /healthz: ${pctl(browser.reference)}`,
+        ratio(percentile(browser.firstRows, 50), percentile(browser.reference, 50)),
+      ]);
+      for (const kind of [...kinds, "all"] as const)
+        rows.push([
+          `Chromium: event → row re-rendered, ${kind} (p50 / p99, n=${browser.rendered[kind].length})`,
+          pctl(browser.rendered[kind]),
+          `event → bare cluster watch: ${pctl(latencies.watch[kind])}`,
+          ratio(percentile(browser.rendered[kind], 50), percentile(latencies.watch[kind], 50)),
+        ]);
+    }
     rows.push([
       "server RSS at the end / peak (VmHWM)",
       `${mb(serverMemory.rss)} / ${mb(serverMemory.hwm)}`,
@@ -754,7 +813,10 @@ async function main(): Promise<void> {
     console.log(
       `\nREST polled every ${POLL_MS} ms (a poll took ${ms(percentile(restPolls, 50))} p50, ${ms(percentile(restPolls, 99))} p99): ` +
         `REST latency is the send time of the first request that showed the change. ` +
-        `${missed} of ${eventCount} events not seen everywhere within 20 s; ${resyncs} arrived over SSE as a resync.`,
+        `${missed} of ${eventCount} events not seen everywhere within 20 s; ${resyncs} arrived over SSE as a resync.` +
+        (browser
+          ? ` Chromium: ${browser.missed} of ${browser.events} changes not rendered within 20 s; screenshot ${path.join(tmpdir(), "bench-inventory-cluster-page.png")}.`
+          : ""),
     );
     const targets: [string, boolean][] = [
       ["sync < 30 s", syncMs < 30_000],
@@ -764,8 +826,11 @@ async function main(): Promise<void> {
       ["server RSS < 1.5 GB", serverMemory.hwm < 1.5 * 1024 ** 3],
       ...(browser
         ? ([
-            ["rendered first page < 300 ms", percentile(browser.firstRows, 50) < 300],
-            ["event → rendered row < 1 s", Math.max(...browser.rendered.all) < 1000 && browser.missed === 0],
+            ["rendered first page p99 < 300 ms", percentile(browser.firstRows, 99) < 300],
+            [
+              "event → rendered row p99 < 1 s",
+              percentile(browser.rendered.all, 99) < 1000 && browser.missed === 0,
+            ],
           ] as [string, boolean][])
         : []),
     ];
