@@ -21,7 +21,12 @@ export type { ClusterStatus, ClusterWatchOptions } from "@tapfleet/kube";
 import { publishTopicMany } from "../../live/topics.ts";
 import type { NodeCoverage } from "../coverage.ts";
 import { applyInventoryEvent, EMPTY_INVENTORY, type InventoryState } from "../inventory.ts";
-import { computeInventoryCoverage, summarizeCoverage, type NodeCoverageEntry } from "../summary.ts";
+import {
+  computeInventoryCoverage,
+  summarizeCoverage,
+  type FleetCoverageSummary,
+  type NodeCoverageEntry,
+} from "../summary.ts";
 import type { AgentReportSeen } from "../types.ts";
 import {
   daemonSetStatusesFromKube,
@@ -202,6 +207,7 @@ export async function startClusterInventory(options: {
   let judgeAll = true;
   const dirtyNodes = new Set<string>();
   let judgedReachability = "";
+  let lastSummaries: FleetCoverageSummary | undefined;
 
   const kubeConfig = loadKubeConfig(connection.kubeconfig);
   if (connection.context) kubeConfig.setCurrentContext(connection.context);
@@ -245,8 +251,8 @@ export async function startClusterInventory(options: {
     if (watch.synced && syncedAt === null) syncedAt = iso(now);
 
     let rows: CoverageRow[] | undefined;
-    let current: NodeCoverageEntry[];
-    let nodeCount = new Set([...entries.values()].map((e) => e.nodeName)).size;
+    let current: NodeCoverageEntry[] | undefined;
+    let nodeCount: number;
     if (synced) {
       const kubeNodes = watch.nodes();
       const kubeDaemonSets = watch.daemonSets();
@@ -310,10 +316,10 @@ export async function startClusterInventory(options: {
       for (const [key, entry] of entries) if (inScope(entry.nodeName)) entries.delete(key);
       for (const entry of fresh) entries.set(entryKey(entry), entry);
       rows = fresh.map(rowOf);
-      current = [...entries.values()];
     } else {
       // Not listed yet: keep the persisted verdicts, stale.
       current = [...entries.values()].map((e) => ({ ...e, coverage: { ...e.coverage, stale: true } }));
+      nodeCount = new Set(current.map((e) => e.nodeName)).size;
     }
 
     const upserts: CoverageRow[] = [];
@@ -325,7 +331,11 @@ export async function startClusterInventory(options: {
       }
       for (const [key, row] of persisted) if (!entries.has(key)) deletes.push(row);
     }
-    const summaries = summarizeCoverage({ nodes: current, clusterIds: [clusterId] });
+    // The counts follow the rows: when no row changed they are those of the last run (a run
+    // for one node of 5,000 need not count the other 4,999 again).
+    if (!rows || upserts.length > 0 || deletes.length > 0 || !lastSummaries)
+      lastSummaries = summarizeCoverage({ nodes: current ?? entries.values(), clusterIds: [clusterId] });
+    const summaries = lastSummaries;
     const summary = summaries.clusters[clusterId]!;
     if (!synced) summary.stale = true;
     const runtimeStatus: ClusterRuntimeStatus = {
