@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, computeConfigHash } from "./config-hash.ts";
+import { canonicalJson, computeConfigHash, prepareConfigHashKey } from "./config-hash.ts";
 import type { SensorSettings } from "./settings.ts";
 
 const BASE: SensorSettings = {
@@ -10,6 +10,16 @@ const BASE: SensorSettings = {
 
 describe("computeConfigHash", () => {
   const hash = computeConfigHash(BASE);
+
+  it("gives the same hash whether the key's part was prepared on the thread pool or computed in line", async () => {
+    // A known value: the hash must not change for sensors already running with it.
+    const inline = computeConfigHash({ ...BASE, hmacKey: "a-key-computed-in-line-0123456789" });
+    await prepareConfigHashKey("a-key-prepared-on-the-pool-012345");
+    const prepared = computeConfigHash({ ...BASE, hmacKey: "a-key-prepared-on-the-pool-012345" });
+    expect(prepared).toMatch(/^[0-9a-f]{64}$/);
+    expect(prepared).not.toBe(inline);
+    expect(computeConfigHash({ ...BASE, hmacKey: "a-key-prepared-on-the-pool-012345" })).toBe(prepared);
+  });
 
   it("is 64 hex digits and stable", () => {
     expect(hash).toMatch(/^[0-9a-f]{64}$/);

@@ -12,7 +12,8 @@
 // the annotation is readable by anyone who can read DaemonSets, so the key
 // enters through scrypt: a weak key is not cheaply guessable from the hash.
 
-import { createHash, scryptSync } from "node:crypto";
+import { createHash, scrypt, scryptSync } from "node:crypto";
+import { promisify } from "node:util";
 import { resolveSensorSettings, type SensorSettings } from "./settings.ts";
 
 export const CONFIG_HASH_ANNOTATION = "tapfleet.io/config-hash";
@@ -31,13 +32,47 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+const SCRYPT_OPTIONS = { N: 16384, r: 8, p: 1 } as const;
+
+// The scrypt of a key costs about 50 ms of CPU, and a server renders the same
+// cluster's key again and again (install, status, drift, rollouts): each
+// fingerprint is kept, by the key's SHA-256, for the life of the process.
+const MAX_REMEMBERED_KEYS = 10_000;
+const fingerprints = new Map<string, string>();
+
+const keyId = (hmacKey: string) => createHash("sha256").update(hmacKey).digest("hex");
+
+function remember(id: string, fingerprint: string): string {
+  if (fingerprints.size >= MAX_REMEMBERED_KEYS) fingerprints.delete(fingerprints.keys().next().value!);
+  fingerprints.set(id, fingerprint);
+  return fingerprint;
+}
+
+function keyFingerprint(hmacKey: string): string {
+  const id = keyId(hmacKey);
+  return (
+    fingerprints.get(id) ??
+    remember(id, scryptSync(hmacKey, KEY_FINGERPRINT_SALT, 32, SCRYPT_OPTIONS).toString("hex"))
+  );
+}
+
+/**
+ * Computes the key's part of the hash on the thread pool, so that rendering
+ * many clusters at once (a rollout) does not hold the event loop ~50 ms per
+ * key; computeConfigHash with that key is then cheap.
+ */
+export async function prepareConfigHashKey(hmacKey: string): Promise<void> {
+  const id = keyId(hmacKey);
+  if (fingerprints.has(id)) return;
+  const derived = (await promisify(scrypt)(hmacKey, KEY_FINGERPRINT_SALT, 32, SCRYPT_OPTIONS)) as Buffer;
+  remember(id, derived.toString("hex"));
+}
+
 /** 64 lower-case hex digits. */
 export function computeConfigHash(settings: SensorSettings): string {
   const { hmacKey, ...rest } = resolveSensorSettings(settings);
-  const keyFingerprint = scryptSync(hmacKey, KEY_FINGERPRINT_SALT, 32, { N: 16384, r: 8, p: 1 }).toString(
-    "hex",
-  );
+  const fingerprint = keyFingerprint(hmacKey);
   return createHash("sha256")
-    .update(canonicalJson({ v: 1, settings: rest, keyFingerprint }))
+    .update(canonicalJson({ v: 1, settings: rest, keyFingerprint: fingerprint }))
     .digest("hex");
 }

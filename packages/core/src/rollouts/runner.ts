@@ -22,7 +22,7 @@ import {
   type KubeDaemonSet,
   type KubePod,
 } from "@tapfleet/kube";
-import { CONFIG_HASH_ANNOTATION } from "@tapfleet/sensor/config-hash";
+import { CONFIG_HASH_ANNOTATION, prepareConfigHashKey } from "@tapfleet/sensor/config-hash";
 import { CAPTURE_CONTAINER_NAME, renderSensorManifests } from "@tapfleet/sensor/manifests";
 import { ZSensorSettingsSchema } from "@tapfleet/sensor/settings";
 import pLimit from "p-limit";
@@ -197,12 +197,12 @@ async function renderTarget(options: {
   db: Db;
   secrets: SecretBox;
   clusterId: string;
+  install: { namespace: string; name: string; captureMode: string; networkPolicy: boolean };
   rollout: { profileId: string; revision: number; image: string | null; strategy: unknown };
   before: PodTemplateState;
   now: Date;
 }): Promise<StoredState> {
-  const { db, clusterId, rollout } = options;
-  const install = await db.sensorInstall.findUniqueOrThrow({ where: { clusterId } });
+  const { db, clusterId, rollout, install } = options;
   const effective = await getEffectiveSettings({
     db,
     profileId: rollout.profileId,
@@ -215,6 +215,8 @@ async function renderTarget(options: {
       .map((entry) => [entry.setting, entry.value]),
   );
   const hmacKey = await currentIngestKey(db, options.secrets, clusterId, options.now);
+  // The key's scrypt on the thread pool: a wave of clusters renders without holding the event loop.
+  await prepareConfigHashKey(hmacKey);
   const image = rollout.image ?? options.before.image;
   const rendered = renderSensorManifests({
     settings: ZSensorSettingsSchema.parse({
@@ -279,13 +281,13 @@ export async function advanceRollout(options: {
   now?: () => Date;
   /** Client configurations by cluster id, kept by the caller between calls. */
   kubeConfigs?: Map<string, KubeConfig>;
-  /** Clusters observed and changed at once (default 16). */
+  /** Clusters observed and changed at once (default 64). */
   concurrency?: number;
 }): Promise<AdvanceRolloutResult> {
   const { db, bus, secrets, rolloutId } = options;
   const now = options.now ?? (() => new Date());
   const kubeConfigs = options.kubeConfigs ?? new Map<string, KubeConfig>();
-  const limit = pLimit(options.concurrency ?? 16);
+  const limit = pLimit(options.concurrency ?? 64);
   const connect = async (clusterId: string) => {
     let kubeConfig = kubeConfigs.get(clusterId);
     if (!kubeConfig) {
@@ -479,7 +481,20 @@ export async function advanceRollout(options: {
           });
           return "done";
         }
-        const install = await db.sensorInstall.findUniqueOrThrow({ where: { clusterId: row.clusterId } });
+        const install = await db.sensorInstall.findUnique({ where: { clusterId: row.clusterId } });
+        if (!install) {
+          await db.rolloutCluster.updateMany({
+            where: clusterGuard,
+            data: {
+              status: "failed",
+              reason: "the sensor is no longer managed by Tapfleet (uninstalled)",
+              startedAt: at,
+              finishedAt: at,
+              updatedAt: at,
+            },
+          });
+          return "done";
+        }
         const before: StoredState = {
           template,
           install: {
@@ -494,6 +509,7 @@ export async function advanceRollout(options: {
           db,
           secrets,
           clusterId: row.clusterId,
+          install,
           rollout,
           before: template,
           now: at,
@@ -596,7 +612,8 @@ export async function advanceRollout(options: {
     await db.$transaction(async (tx) => {
       const updated = await tx.rolloutCluster.updateMany({ where: clusterGuard, data });
       if (updated.count === 0) return;
-      await tx.sensorInstall.update({
+      // updateMany: an install removed meanwhile is nothing to record, not an error to retry forever.
+      await tx.sensorInstall.updateMany({
         where: { clusterId: row.clusterId },
         data: {
           profileId: target.install.profileId,

@@ -1,0 +1,244 @@
+// npm run bench:rollout — a rollout of one profile revision to many simulated
+// clusters at once, measured against a reference taken in the same run.
+//
+//   npm run bench:rollout                                # 50 clusters × 100 nodes
+//   npm run bench:rollout -- --clusters 3 --nodes 10     # a quick check
+//   flags: --min-ready N (seconds; default 1, see below)
+//
+// The server runs in a process of its own (embedded PostgreSQL under it); the
+// simulated clusters (fake kubelet) in this process, so the moment each
+// DaemonSet's template changes is seen as a store event, not polled. Each
+// cluster gets the sensor installed by Tapfleet over REST; its DaemonSet's
+// minReadySeconds is then set to --min-ready (the rendered default is 10 s),
+// so "complete" measures Tapfleet and the simulator rather than the wait.
+// Measured:
+// - reference: this process writes every DaemonSet's template itself (one PUT
+//   each, all at once, maxUnavailable 100%) — time until every template is
+//   changed, and until every DaemonSet has rolled out (all pods updated and
+//   available);
+// - Tapfleet: POST /api/v1/rollouts of a revision to every cluster in one
+//   wave (maxUnavailable 100%) — time from "apply" until every DaemonSet is
+//   patched, and until GET /api/v1/rollouts/{id} says succeeded (every
+//   cluster's gate passed);
+// - the server's RSS and peak RSS (VmHWM) at the end.
+import { readFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { kubeRequest, loadKubeConfig, objectPath } from "@tapfleet/kube";
+import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
+import pLimit from "p-limit";
+import { adminCookie, startBenchServer } from "./bench-support.ts";
+
+const ADMIN_PASSWORD = "bench-admin-password";
+const NAMESPACE = "tapfleet-sensor";
+const NAME = "tapfleet-sensor";
+const now = (): number => performance.timeOrigin + performance.now();
+
+const { values: flags } = parseArgs({
+  options: {
+    clusters: { type: "string", default: "50" },
+    nodes: { type: "string", default: "100" },
+    "min-ready": { type: "string", default: "1" },
+  },
+});
+const clusterCount = Number(flags.clusters);
+const nodeCount = Number(flags.nodes);
+const minReady = Number(flags["min-ready"]);
+for (const [name, value] of [
+  ["--clusters", clusterCount],
+  ["--nodes", nodeCount],
+  ["--min-ready", minReady],
+] as const)
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number`);
+
+type Json = Record<string, unknown>;
+type Obj = {
+  metadata: Json & { generation?: number; annotations?: Record<string, string> };
+  spec: Json;
+  status?: Json;
+};
+
+const daemonSetOf = (sim: RunningSimCluster) =>
+  sim.store.get("daemonsets.apps", NAMESPACE, NAME) as unknown as Obj;
+const rolledOut = (ds: Obj) => {
+  const s = (ds.status ?? {}) as Record<string, number | undefined>;
+  return (
+    (s.observedGeneration ?? 0) >= (ds.metadata.generation ?? 0) &&
+    s.desiredNumberScheduled === nodeCount &&
+    s.updatedNumberScheduled === nodeCount &&
+    s.numberAvailable === nodeCount
+  );
+};
+
+/** Resolves with the time at which `done` first holds for every cluster's DaemonSet (checked on each store event). */
+function whenAll(sims: RunningSimCluster[], done: (ds: Obj) => boolean): Promise<number> {
+  return new Promise((resolve) => {
+    const pending = new Set(sims);
+    const check = (sim: RunningSimCluster) => {
+      if (pending.has(sim) && done(daemonSetOf(sim))) {
+        pending.delete(sim);
+        unsubscribes.get(sim)?.();
+        if (pending.size === 0) resolve(now());
+      }
+    };
+    const unsubscribes = new Map<RunningSimCluster, () => void>();
+    for (const sim of sims)
+      unsubscribes.set(
+        sim,
+        sim.store.subscribe((event) => {
+          if (event.resource === "daemonsets.apps") check(sim);
+        }),
+      );
+    for (const sim of sims) check(sim);
+  });
+}
+
+async function memory(pid: number): Promise<{ rss: number; hwm: number }> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
+}
+
+async function main(): Promise<void> {
+  const server = await startBenchServer({
+    adminPassword: ADMIN_PASSWORD,
+    env: { TAPFLEET_SERVE_DASHBOARD: "false", TAPFLEET_DEMO: "off" },
+  });
+  const sims: RunningSimCluster[] = [];
+  try {
+    const cookie = await adminCookie(server.url, ADMIN_PASSWORD);
+    const created = await fetch(`${server.url}/api/v1/tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie },
+      body: JSON.stringify({ name: "bench", role: "admin" }),
+    });
+    if (!created.ok) throw new Error(`creating a token answered ${created.status}: ${await created.text()}`);
+    const token = ((await created.json()) as { secret: string }).secret;
+    const rest = async (method: string, route: string, body?: unknown): Promise<Json> => {
+      const response = await fetch(`${server.url}/api/v1${route}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${route} answered ${response.status}: ${text}`);
+      return (text ? JSON.parse(text) : {}) as Json;
+    };
+
+    const setupStart = now();
+    const ids = Array.from({ length: clusterCount }, (_, i) => `bench-${i + 1}`);
+    // Ten clusters set up at a time: the simulators start here, the installs run on the server.
+    const limit = pLimit(10);
+    await Promise.all(
+      ids.map((id) =>
+        limit(async () => {
+          const sim = await startSimCluster({
+            name: id,
+            nodes: nodeCount,
+            kubelet: "fake",
+            recordEvents: false,
+            establishedNodes: true,
+          });
+          sims.push(sim);
+          await rest("POST", "/clusters", { id });
+          await rest("PUT", `/clusters/${id}/connection`, {
+            kubeconfig: sim.kubeconfig(),
+            context: sim.name,
+          });
+          await rest("POST", `/clusters/${id}/sensor`, {
+            settings: { collectorHost: "collector.example.com" },
+            image: "tapfleet/agent:1.0.0",
+          });
+        }),
+      ),
+    );
+    await whenAll(sims, rolledOut);
+    for (const sim of sims) {
+      const ds = structuredClone(daemonSetOf(sim));
+      ds.spec.minReadySeconds = minReady;
+      sim.store.update("daemonsets.apps", ds as never);
+    }
+    await whenAll(sims, rolledOut);
+    const profile = await rest("POST", "/profiles", {
+      name: "bench",
+      settings: { collectorHost: "collector.example.com", debugLevel: 2 },
+      message: "bench",
+    });
+    console.log(
+      `set-up: ${clusterCount} clusters × ${nodeCount} nodes installed in ${((now() - setupStart) / 1000).toFixed(1)} s`,
+    );
+
+    // Reference: every template written directly, all at once.
+    const refStart = now();
+    const refPatched = whenAll(sims, (ds) => ds.metadata.annotations?.["bench/reference"] === "1");
+    const refComplete = whenAll(
+      sims,
+      (ds) => ds.metadata.annotations?.["bench/reference"] === "1" && rolledOut(ds),
+    );
+    await Promise.all(
+      sims.map(async (sim) => {
+        const kubeConfig = loadKubeConfig(sim.kubeconfig());
+        const ref = { apiVersion: "apps/v1", kind: "DaemonSet", namespace: NAMESPACE, name: NAME };
+        const raw = (await kubeRequest({ kubeConfig, method: "GET", path: objectPath(ref) })) as Obj;
+        raw.metadata.annotations = { ...raw.metadata.annotations, "bench/reference": "1" };
+        const template = raw.spec.template as { metadata: { annotations?: Record<string, string> } };
+        template.metadata.annotations = { ...template.metadata.annotations, "bench/reference": "1" };
+        raw.spec.updateStrategy = {
+          type: "RollingUpdate",
+          rollingUpdate: { maxUnavailable: "100%", maxSurge: 0 },
+        };
+        await kubeRequest({ kubeConfig, method: "PUT", path: objectPath(ref), body: raw });
+      }),
+    );
+    const reference = { patched: (await refPatched) - refStart, complete: (await refComplete) - refStart };
+
+    // Tapfleet: one rollout, one wave.
+    const revision = `${String(profile.id)}@1`;
+    const patched = whenAll(sims, (ds) => {
+      const template = ds.spec.template as { metadata?: { annotations?: Record<string, string> } };
+      return template.metadata?.annotations?.["tapfleet.io/config-revision"] === revision;
+    });
+    const start = now();
+    const rollout = await rest("POST", "/rollouts", {
+      profileId: profile.id,
+      revision: 1,
+      clusterIds: ids,
+      strategy: { waveSize: Math.min(ids.length, 100), maxUnavailable: "100%", gateSeconds: 3600 },
+    });
+    const patchedAt = await patched;
+    let status = "";
+    let completeAt = 0;
+    while (!["succeeded", "failed", "rolled-back", "aborted"].includes(status)) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      status = String((await rest("GET", `/rollouts/${String(rollout.id)}`)).status);
+      completeAt = now();
+    }
+    const rss = await memory(server.pid);
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+    console.log(
+      `\nrollout of one revision to ${clusterCount} clusters × ${nodeCount} nodes (minReadySeconds ${minReady}): ${status}\n`,
+    );
+    console.log("| measure | Tapfleet | reference (direct PUTs from the bench) |");
+    console.log("|---|---|---|");
+    console.log(
+      `| apply → all DaemonSets patched | ${seconds(patchedAt - start)} | ${seconds(reference.patched)} |`,
+    );
+    console.log(
+      `| apply → rollout complete | ${seconds(completeAt - start)} | ${seconds(reference.complete)} (all pods updated and available) |`,
+    );
+    console.log(`| server RSS at the end (peak) | ${mib(rss.rss)} (${mib(rss.hwm)}) | |`);
+    if (status !== "succeeded") process.exitCode = 1;
+  } finally {
+    await Promise.all(sims.map((sim) => sim.stop()));
+    await server.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
