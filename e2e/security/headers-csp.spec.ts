@@ -10,6 +10,7 @@ const SAMPLE_URLS: Record<string, string> = {
   "sensors/[id]": "/sensors/00000000-0000-4000-8000-000000000000",
   "clusters/[id]": "/clusters/no-such-cluster",
   "configuration/[id]": "/configuration/00000000-0000-4000-8000-000000000000",
+  "rollouts/[id]": "/rollouts/00000000-0000-4000-8000-000000000000",
 };
 
 /** Every page of the dashboard, from the files that define them (route groups do not appear in URLs). */

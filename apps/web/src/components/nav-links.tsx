@@ -7,6 +7,7 @@ import {
   IconHistory,
   IconKey,
   IconRadar,
+  IconRocket,
   IconServer,
   IconServer2,
   IconSettings,
@@ -32,6 +33,7 @@ const mainItems: NavItem[] = [
   { label: "Nodes", href: "/nodes", icon: IconServer },
   { label: "Sensors", href: "/sensors", icon: IconAccessPoint },
   { label: "Configuration", href: "/configuration", icon: IconAdjustmentsHorizontal },
+  { label: "Rollouts", href: "/rollouts", icon: IconRocket },
 ];
 
 const settingsItems: NavItem[] = [

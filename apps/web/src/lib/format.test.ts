@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatDateTime, formatLogTime, formatRelative } from "./format";
+import { formatBytes, formatDateTime, formatDuration, formatLogTime, formatRelative } from "./format";
 
 const moment = "2026-12-05T14:03:12Z";
 
@@ -61,5 +61,20 @@ describe("formatBytes", () => {
     [5 * 1024 ** 3, "5.0 GiB"],
   ])("%d → %s", (bytes, expected) => {
     expect(formatBytes(bytes)).toBe(expected);
+  });
+});
+
+describe("formatDuration", () => {
+  it.each([
+    [0, "0 s"],
+    [999, "0 s"],
+    [12_400, "12 s"],
+    [60_000, "1 min"],
+    [65_000, "1 min 5 s"],
+    [3_600_000, "1 h"],
+    [3_720_000, "1 h 2 min"],
+    [-5, "0 s"],
+  ])("%d ms reads %s", (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
   });
 });

@@ -27,6 +27,7 @@ import { answerForError } from "../errors.ts";
 import { createCallerFactory, router, viewerProcedure } from "../trpc.ts";
 import { auditRouter } from "./audit.ts";
 import { inventoryRouter } from "./inventory.ts";
+import { rolloutsRouter } from "./rollouts.ts";
 import { sensorsRouter } from "./sensors.ts";
 import { statsRouter } from "./stats.ts";
 
@@ -36,6 +37,7 @@ const feedRouter = router({
   sensors: router({ live: sensorsRouter.live }),
   stats: router({ live: statsRouter.live, clusterLive: statsRouter.clusterLive }),
   audit: router({ live: auditRouter.live }),
+  rollouts: router({ live: rolloutsRouter.live }),
 });
 const createFeedCaller = createCallerFactory(feedRouter);
 type FeedCaller = ReturnType<typeof createFeedCaller>;
@@ -57,6 +59,10 @@ const FEEDS = {
     call: (c: FeedCaller, input: unknown) => c.stats.clusterLive(input as never),
   },
   "audit.live": { resumes: true, call: (c: FeedCaller, input: unknown) => c.audit.live(input as never) },
+  "rollouts.live": {
+    resumes: false,
+    call: (c: FeedCaller, input: unknown) => c.rollouts.live(input as never),
+  },
 } as const;
 
 /** The paths of the feeds a live stream may carry. */

@@ -17,8 +17,8 @@ import {
   Title,
   Tooltip,
 } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
-import { IconArrowRight } from "@tabler/icons-react";
+import { useDebouncedValue, useDisclosure } from "@mantine/hooks";
+import { IconArrowRight, IconRocket } from "@tabler/icons-react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState, type FormEvent } from "react";
@@ -28,6 +28,7 @@ import { PageHeader } from "@/components/page-header";
 import { FormError, LoadingBlock, QueryError } from "@/components/status-blocks";
 import { roleAtLeast } from "@/lib/roles";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
+import { StartRolloutModal } from "@/features/rollouts/start-rollout-modal";
 import { SettingsFields } from "./settings-fields";
 import {
   formValuesFromSettings,
@@ -43,6 +44,8 @@ export function ProfilePage({ profileId }: { profileId: string }) {
   const trpc = useTRPC();
   const user = useCurrentUser();
   const canManage = roleAtLeast(user.role, "admin");
+  const canRollOut = roleAtLeast(user.role, "operator");
+  const [rolloutOpened, rolloutModal] = useDisclosure(false);
   const profile = useQuery(trpc.profiles.get.queryOptions({ id: profileId }));
   if (profile.isPending) return <LoadingBlock label="Loading the profile…" />;
   if (profile.isError) {
@@ -72,11 +75,27 @@ export function ProfilePage({ profileId }: { profileId: string }) {
           </>
         }
         actions={
-          <Anchor component={Link} href="/configuration" size="sm">
-            All profiles
-          </Anchor>
+          <>
+            <Anchor component={Link} href="/configuration" size="sm">
+              All profiles
+            </Anchor>
+            {canRollOut ? (
+              <Button leftSection={<IconRocket size={16} />} onClick={rolloutModal.open}>
+                Roll out r{data.latestRevision}
+              </Button>
+            ) : null}
+          </>
         }
       />
+      {canRollOut ? (
+        <StartRolloutModal
+          key={data.latestRevision}
+          opened={rolloutOpened}
+          onClose={rolloutModal.close}
+          profileId={data.id}
+          revision={data.latestRevision}
+        />
+      ) : null}
       <Tabs defaultValue="settings" keepMounted={false}>
         <Tabs.List mb="md">
           <Tabs.Tab value="settings">Settings</Tabs.Tab>

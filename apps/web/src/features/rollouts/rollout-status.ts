@@ -1,0 +1,63 @@
+// How the dashboard names and colours a rollout's states: one place for the list, the detail
+// page and the cluster page.
+import type { RouterOutputs } from "@/lib/trpc";
+
+export type Rollout = RouterOutputs["rollouts"]["get"];
+export type RolloutSummary = RouterOutputs["rollouts"]["list"]["items"][number];
+export type RolloutStatus = Rollout["status"];
+export type RolloutClusterStatus = Rollout["clusters"][number]["status"];
+
+const ROLLOUT_STATUS: Record<RolloutStatus, { label: string; color: string }> = {
+  pending: { label: "Pending", color: "gray" },
+  running: { label: "Running", color: "blue" },
+  paused: { label: "Paused", color: "yellow" },
+  aborting: { label: "Aborting", color: "orange" },
+  succeeded: { label: "Succeeded", color: "teal" },
+  failed: { label: "Failed", color: "red" },
+  "rolled-back": { label: "Rolled back", color: "orange" },
+  aborted: { label: "Aborted", color: "gray" },
+};
+
+const CLUSTER_STATUS: Record<RolloutClusterStatus, { label: string; color: string }> = {
+  pending: { label: "Waiting", color: "gray" },
+  applying: { label: "Applying", color: "blue" },
+  gating: { label: "Health gate", color: "cyan" },
+  succeeded: { label: "Done", color: "teal" },
+  "rolling-back": { label: "Rolling back", color: "orange" },
+  "rolled-back": { label: "Rolled back", color: "orange" },
+  failed: { label: "Failed", color: "red" },
+  skipped: { label: "Skipped", color: "gray" },
+};
+
+export function rolloutStatus(status: RolloutStatus) {
+  return ROLLOUT_STATUS[status];
+}
+
+export function clusterStatus(status: RolloutClusterStatus) {
+  return CLUSTER_STATUS[status];
+}
+
+/** Still in the leader's hands: pause, resume or abort apply. */
+export function isActive(status: RolloutStatus): boolean {
+  return status === "pending" || status === "running" || status === "paused" || status === "aborting";
+}
+
+/** The actions an operator may take on a rollout in this state. */
+export function rolloutActions(status: RolloutStatus): { pause: boolean; resume: boolean; abort: boolean } {
+  return {
+    pause: status === "pending" || status === "running",
+    resume: status === "paused",
+    abort: status === "pending" || status === "running" || status === "paused",
+  };
+}
+
+/** "Canary", "Wave 1", "Wave 2"…: wave 0 holds the canary clusters when there are any. */
+export function waveLabel(wave: number, hasCanaries: boolean): string {
+  if (hasCanaries) return wave === 0 ? "Canary" : `Wave ${wave}`;
+  return `Wave ${wave + 1}`;
+}
+
+/** "3 of 5": clusters that ended, of all. */
+export function clustersDone(clusters: readonly { status: RolloutClusterStatus }[]): number {
+  return clusters.filter((c) => !["pending", "applying", "gating", "rolling-back"].includes(c.status)).length;
+}
