@@ -363,6 +363,11 @@ describe("rollouts: pause, resume, abort", () => {
     const clusters = (settled.json as unknown as RolloutAnswer).clusters;
     expect(clusters[1]).toMatchObject({ clusterId: "west", status: "pending" });
     expect(settled.json.status).toBe("paused");
+    // A debug level on a cluster the rollout is still to change is refused, and changes nothing.
+    const debug = await rest("POST", "/clusters/west/debug-level", { level: 4, minutes: 5 });
+    expect(debug.status).toBe(409);
+    expect(JSON.stringify(debug.json)).toContain(`Rollout ${id} (paused) is still to change cluster`);
+    expect(inCluster("west").template.env.OSSENSOR_DEBUG).toBe("3");
     expect((await rest("POST", `/rollouts/${id}/pause`, {})).status).toBe(409);
 
     expect((await rest("POST", `/rollouts/${id}/resume`, {})).status).toBe(200);

@@ -18,6 +18,7 @@ import { getClusterConnection, openClusterConnection } from "../clusters/connect
 import { AppError } from "../errors.ts";
 import { defineTopic, publishTopic } from "../live/topics.ts";
 import type { SecretBox } from "../secrets.ts";
+import { ACTIVE_ROLLOUT_STATUSES, IN_FLIGHT_CLUSTER_STATUSES } from "../rollouts/schema.ts";
 import { PENDING_DEBUG_LEVEL_STATUSES, type DebugLevelStatus } from "./decide.ts";
 
 /** "A debug level changed in this cluster": wakes the leader's runner and the dashboards. */
@@ -137,6 +138,20 @@ export async function setDebugLevel(options: {
   const { db, clusterId } = options;
   const cluster = await db.cluster.findUnique({ where: { id: clusterId }, select: { id: true } });
   if (!cluster) throw new AppError("NOT_FOUND", { userMessage: `No cluster "${clusterId}".` });
+  // A rollout changing (or about to change) this cluster's template would take the level for a
+  // change made outside it and roll the cluster back.
+  const rollout = await db.rolloutCluster.findFirst({
+    where: {
+      clusterId,
+      status: { in: ["pending", ...IN_FLIGHT_CLUSTER_STATUSES] },
+      rollout: { status: { in: [...ACTIVE_ROLLOUT_STATUSES] } },
+    },
+    select: { rolloutId: true, rollout: { select: { status: true } } },
+  });
+  if (rollout)
+    throw new AppError("CONFLICT", {
+      userMessage: `Rollout ${rollout.rolloutId} (${rollout.rollout.status}) is still to change cluster "${clusterId}": wait for it to end, or abort it, before setting a debug level.`,
+    });
   const kubeConfig = await connectDebugLevelCluster(options);
   const daemonSets = await listSensorDaemonSets({ kubeConfig }).catch((error: unknown) => {
     throw unreachable(clusterId, error);
