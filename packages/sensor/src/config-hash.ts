@@ -13,7 +13,6 @@
 // enters through scrypt: a weak key is not cheaply guessable from the hash.
 
 import { createHash, scrypt, scryptSync } from "node:crypto";
-import { promisify } from "node:util";
 import { resolveSensorSettings, type SensorSettings } from "./settings.ts";
 
 export const CONFIG_HASH_ANNOTATION = "tapfleet.io/config-hash";
@@ -64,7 +63,11 @@ function keyFingerprint(hmacKey: string): string {
 export async function prepareConfigHashKey(hmacKey: string): Promise<void> {
   const id = keyId(hmacKey);
   if (fingerprints.has(id)) return;
-  const derived = (await promisify(scrypt)(hmacKey, KEY_FINGERPRINT_SALT, 32, SCRYPT_OPTIONS)) as Buffer;
+  const derived = await new Promise<Buffer>((resolve, reject) => {
+    scrypt(hmacKey, KEY_FINGERPRINT_SALT, 32, SCRYPT_OPTIONS, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
+  });
   remember(id, derived.toString("hex"));
 }
 
