@@ -478,7 +478,21 @@ async function main(): Promise<void> {
   const sims = Array.from({ length: simProcesses }, () => startSimProcess());
   const owner = new Map<string, SimProcess>();
   const kubeconfigs = new Map<string, string>();
-  const server = await startServerProcess(flags["profile-dir"], flags.browser);
+  const stopSims = () =>
+    Promise.all(
+      sims.map(async (sim) => {
+        if (sim.child.exitCode !== null) return;
+        sim.child.send({ type: "stop" } satisfies WorkerCommand);
+        await once(sim.child, "exit");
+      }),
+    );
+  // A server that does not start (an unbuilt dashboard, say) must not leave the simulators running.
+  const server = await startServerProcess(flags["profile-dir"], flags.browser).catch(
+    async (error: unknown) => {
+      await stopSims();
+      throw error;
+    },
+  );
   try {
     // 1. The simulated clusters, each with its sensor DaemonSet rolled out on every node.
     const [simStartMs] = await timed(() =>
@@ -839,13 +853,7 @@ async function main(): Promise<void> {
     console.log(`targets: ${targets.map(([t, ok]) => `${t} ${ok ? "met" : "NOT met"}`).join("; ")}`);
   } finally {
     await server.stop();
-    await Promise.all(
-      sims.map(async (sim) => {
-        if (sim.child.exitCode !== null) return;
-        sim.child.send({ type: "stop" } satisfies WorkerCommand);
-        await once(sim.child, "exit");
-      }),
-    );
+    await stopSims();
   }
 }
 
