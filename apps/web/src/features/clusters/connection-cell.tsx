@@ -28,7 +28,7 @@ export function ConnectionStatus({ connection }: { connection: Connection | null
   return (
     <Stack gap={2}>
       <Group gap={6}>
-        <Badge color={STATE_COLOR[connection.state]} variant="light">
+        <Badge color={STATE_COLOR[connection.state]} variant="light" data-connection-state={connection.state}>
           {connection.state}
         </Badge>
         {connection.insecure ? (

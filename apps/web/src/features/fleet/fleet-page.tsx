@@ -14,9 +14,9 @@ import {
   UnstyledButton,
 } from "@mantine/core";
 import { IconChevronDown, IconChevronUp, IconRadar, IconSelector } from "@tabler/icons-react";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useMemo, useState, type ReactNode } from "react";
+import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { useCurrentUser } from "@/components/current-user";
 import { LiveBadge } from "@/components/live-badge";
 import { PageHeader } from "@/components/page-header";
@@ -89,6 +89,17 @@ export function FleetPage() {
     { path: "inventory.live", input: undefined },
     refetchOnClusterChange,
   );
+  // Each cluster message reads the coverage again; the connections (reachable or not, version, node
+  // count) come with the cluster list: read it with it, or the Connection column would show the
+  // state of the page's load.
+  const queryClient = useQueryClient();
+  const coverageReadAt = useRef(0);
+  useEffect(() => {
+    const first = coverageReadAt.current === 0;
+    coverageReadAt.current = coverage.dataUpdatedAt;
+    if (!first && coverage.dataUpdatedAt > 0)
+      void queryClient.invalidateQueries({ queryKey: trpc.clusters.list.queryKey() });
+  }, [coverage.dataUpdatedAt, queryClient, trpc]);
   const { rates, nowSeconds } = useLiveRates(undefined);
   // Agents judged by their reports (the server's rule), whether or not their cluster is connected.
   const { sensors } = useLiveSensors(undefined);
