@@ -325,6 +325,8 @@ describe("rollouts: a change whose agents crash", () => {
       ["west", "skipped"],
     ]);
     expect(done.clusters[0]!.previous).toEqual({ profileId, revision: 2 });
+    // The per-node progress follows the pods going back.
+    expect(done.clusters[0]!.progress?.nodes.map((n) => n.updated)).toEqual([true, true]);
 
     // The template from before is back, and its pods come up again.
     expect(inCluster("east").template).toEqual({

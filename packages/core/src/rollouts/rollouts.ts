@@ -31,6 +31,7 @@ export const ROLLOUTS_TOPIC = defineTopic(
 export interface RolloutNodeView {
   nodeName: string;
   podName: string | null;
+  /** Runs the template being applied: the new one, or while rolling back the one from before. */
   updated: boolean;
   ready: boolean;
   restarts: number;

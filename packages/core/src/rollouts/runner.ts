@@ -393,10 +393,11 @@ export async function advanceRollout(options: {
     try {
       const kubeConfig = await connect(row.clusterId);
       const gating = row.status === "gating";
+      const rollingBack = row.status === "rolling-back";
       const look = await lookAtCluster(
         kubeConfig,
         { namespace: row.namespace, name: row.daemonSetName },
-        gating,
+        gating || rollingBack,
       );
       if (!look.raw || !look.daemonSet) return { reachable: true, daemonSet: null };
       const targetTemplate = toTemplate(target.data.template);
@@ -424,6 +425,17 @@ export async function advanceRollout(options: {
           now: now(),
         });
         await recordProgress(db, row, progress, nodes, gate.verdict === "wait" ? gate.pending : [], now());
+      } else if (rollingBack) {
+        // The pods going back: "updated" then means "runs the template from before".
+        const templateBefore = toTemplate(before.data.template);
+        const nodes = await nodeHealth({
+          db,
+          clusterId: row.clusterId,
+          look,
+          container: templateBefore.container,
+          target: templateBefore,
+        });
+        await recordProgress(db, row, progress, nodes, [], now());
       }
       if (row.lastError !== null)
         await db.rolloutCluster.updateMany({
