@@ -1,6 +1,7 @@
+import { createServer, connect, type Server, type Socket } from "node:net";
 import { expect, test, type Page } from "@playwright/test";
 import { idleInterface, registerCluster, sendReport } from "../sensors/agent-support.ts";
-import { ADMIN, signIn } from "../support/fixtures.ts";
+import { ADMIN, apiSignIn, signIn } from "../support/fixtures.ts";
 
 // A tab holds one live stream, however many live feeds its pages show: through Fleet → Cluster
 // → Sensors → Sensor (client-side navigation in one tab) exactly one SSE stream is open once
@@ -192,4 +193,88 @@ test("[live]: a tab keeps one SSE stream from Fleet to a sensor, and a report is
   expect(await mostOpenAtOnce(page)).toBeLessThanOrEqual(2);
   expect(fleetMs).toBeLessThan(SHOWN_WITHIN_MS);
   expect(sensorMs).toBeLessThan(SHOWN_WITHIN_MS);
+});
+
+/**
+ * A TCP relay to the server whose `drop()` cuts every connection through it, as a network that
+ * goes away does; new connections go through again. Cookies do not depend on the port, so a page
+ * signed in on the server is signed in through the relay.
+ */
+async function startRelay(target: URL): Promise<{ url: string; drop(): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    drop: () => {
+      for (const socket of sockets) socket.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+test("[live]: after the connection drops, the tab's stream resumes the audit log from its last event — nothing lost, nothing twice, nothing read again", async ({
+  page,
+  request,
+  baseURL,
+}) => {
+  const relay = await startRelay(new URL(baseURL!));
+  try {
+    await countEventSources(page);
+    await signIn(page, ADMIN);
+    await page.goto(`${relay.url}/settings/audit`);
+    const table = page.getByRole("table", { name: "Audit events" });
+    await expect(table).toBeVisible();
+    await expect(page.getByText("Live updates connected")).toBeVisible();
+    await expectOneStream(page);
+
+    const cookie = await apiSignIn(request, ADMIN);
+    const suffix = Date.now().toString(36);
+    const createUser = async (name: string) => {
+      const created = await request.post("/api/v1/users", {
+        headers: { cookie, "content-type": "application/json" },
+        data: { username: name, password: "violet-harbor-lantern-42", role: "viewer" },
+      });
+      expect(created.status(), await created.text()).toBe(200);
+    };
+    const rowOf = (name: string) =>
+      table.getByRole("row", { name: /^users\.create by admin/ }).filter({ hasText: name });
+
+    // One event while connected gives the feed a position.
+    await createUser(`e2e-drop-a-${suffix}`);
+    await expect(rowOf(`e2e-drop-a-${suffix}`)).toBeVisible();
+    let listReads = 0;
+    page.on("request", (r) => {
+      if (r.url().includes("audit.list")) listReads += 1;
+    });
+
+    relay.drop();
+    // Recorded while the tab is cut off.
+    await createUser(`e2e-drop-b-${suffix}`);
+    await createUser(`e2e-drop-c-${suffix}`);
+
+    // EventSource reconnects by itself, sending the last message's id: both arrive, once each,
+    // without the page reading the log again.
+    await expect(rowOf(`e2e-drop-b-${suffix}`)).toBeVisible({ timeout: 15_000 });
+    await expect(rowOf(`e2e-drop-c-${suffix}`)).toBeVisible();
+    await expect(page.getByText("Live updates connected")).toBeVisible();
+    for (const name of ["a", "b", "c"]) await expect(rowOf(`e2e-drop-${name}-${suffix}`)).toHaveCount(1);
+    expect(listReads).toBe(0);
+    await expectOneStream(page);
+  } finally {
+    await relay.close();
+  }
 });
