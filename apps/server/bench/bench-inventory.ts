@@ -374,6 +374,9 @@ async function measureBrowser(options: {
   });
   try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    // tsx compiles this file keeping function names through an `__name` helper, which the
+    // functions handed to page.evaluate then call in the page: give the page a harmless one.
+    await context.addInitScript({ content: "globalThis.__name = (fn) => fn;" });
     const [name, value] = options.cookie.split("=", 2) as [string, string];
     await context.addCookies([{ name, value, url: options.url }]);
     const page = await context.newPage();
@@ -422,34 +425,39 @@ async function measureBrowser(options: {
     for (const [i, node] of nodes.entries()) {
       const kind = kinds[i % kinds.length]!;
       // The row's state, pod and reason; not its relative times, which tick on their own.
-      const seen = page.evaluate(
-        (nodeName) =>
-          new Promise<number>((resolve, reject) => {
-            const signature = () => {
-              const row = document.querySelector(`[role="row"][data-node="${nodeName}"]`);
-              const cells = row?.querySelectorAll('[role="cell"]');
-              return `${row?.getAttribute("data-state")}|${cells?.[0]?.textContent}|${cells?.[2]?.textContent}`;
-            };
-            const before = signature();
-            const observer = new MutationObserver(() => {
-              if (signature() === before) return;
-              observer.disconnect();
-              resolve(performance.timeOrigin + performance.now());
-            });
-            observer.observe(document.body, {
-              subtree: true,
-              childList: true,
-              characterData: true,
-              attributes: true,
-            });
-            setTimeout(() => reject(new Error(`row ${nodeName} did not change in 20 s`)), 20_000);
-          }),
-        node,
-      );
+      // Settled at once, so that a failure while the change is being made is not unhandled.
+      const seen: Promise<number | Error> = page
+        .evaluate(
+          (nodeName) =>
+            new Promise<number>((resolve, reject) => {
+              const signature = () => {
+                const row = document.querySelector(`[role="row"][data-node="${nodeName}"]`);
+                const cells = row?.querySelectorAll('[role="cell"]');
+                return `${row?.getAttribute("data-state")}|${cells?.[0]?.textContent}|${cells?.[2]?.textContent}`;
+              };
+              const before = signature();
+              const observer = new MutationObserver(() => {
+                if (signature() === before) return;
+                observer.disconnect();
+                resolve(performance.timeOrigin + performance.now());
+              });
+              observer.observe(document.body, {
+                subtree: true,
+                childList: true,
+                characterData: true,
+                attributes: true,
+              });
+              setTimeout(() => reject(new Error(`row ${nodeName} did not change in 20 s`)), 20_000);
+            }),
+          node,
+        )
+        .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
       const at = await options.change(node, kind);
-      const renderedAt = await seen.catch(() => undefined);
-      if (renderedAt === undefined) missed++;
-      else {
+      const renderedAt = await seen;
+      if (renderedAt instanceof Error) {
+        if (!renderedAt.message.includes("did not change in 20 s")) throw renderedAt;
+        missed++;
+      } else {
         rendered[kind].push(renderedAt - at);
         rendered.all.push(renderedAt - at);
       }
