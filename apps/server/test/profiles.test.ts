@@ -319,4 +319,27 @@ describe("cluster overrides and the interface preview", () => {
     // A preview is a read: not audited, nothing stored.
     expect(await t.db.auditEvent.count({ where: { action: "profiles.preview" } })).toBe(0);
   });
+
+  it("still previews a node whose agent uploaded packets after its last report", async () => {
+    await sendReport("node-c", ["eth0", "lo"]);
+    // A packet chunk upload marks the sensor seen (the ingest gateway sets lastSeenAt to the
+    // upload's time), which is not the time of any report.
+    await t.db.sensor.update({
+      where: { clusterId_nodeName: { clusterId: cluster.clusterId, nodeName: "node-c" } },
+      data: { lastSeenAt: new Date(Date.now() + 1500) },
+    });
+    const profile = await createProfile("previewed-after-upload");
+    const preview = await rest("POST", `/profiles/${profile.id}/preview`, viewer, {
+      settings: { collectorHost: "c.example.com" },
+    });
+    expect(preview.status, JSON.stringify(preview.body)).toBe(200);
+    const nodes = preview.body.nodes as { nodeName: string; known: boolean; interfaces: unknown[] }[];
+    expect(nodes.find((node) => node.nodeName === "node-c")).toMatchObject({
+      known: true,
+      interfaces: [
+        { name: "eth0", captured: true, reason: null },
+        { name: "lo", captured: false, reason: "loopback" },
+      ],
+    });
+  });
 });

@@ -8,9 +8,9 @@ import { matchInterfaces, type InterfaceSkipReason } from "@tapfleet/sensor/inte
 export interface PreviewNode {
   clusterId: string;
   nodeName: string;
-  /** When the interfaces were reported. */
-  reportedAt: Date;
-  /** Every interface of the node; null when its agent does not report them (an older agent). */
+  /** When the interfaces were reported; null before the agent's first stored report. */
+  reportedAt: Date | null;
+  /** Every interface of the node; null when its agent does not report them (an older agent, or no report yet). */
   interfaces: string[] | null;
 }
 
@@ -23,7 +23,7 @@ export interface PreviewSettings {
 export interface InterfacePreview {
   clusterId: string;
   nodeName: string;
-  reportedAt: Date;
+  reportedAt: Date | null;
   /** False when the agent did not report its interfaces: nothing to preview. */
   known: boolean;
   interfaces: Array<{ name: string; captured: boolean; reason: InterfaceSkipReason | null }>;

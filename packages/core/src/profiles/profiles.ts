@@ -444,23 +444,25 @@ export async function getEffectiveSettings(options: {
 /** Each reporting node's interfaces, from its latest stored report. */
 async function listReportedInterfaces(db: Db, clusterId: string | undefined): Promise<PreviewNode[]> {
   const rows = await db.$queryRaw<
-    Array<{ clusterId: string; nodeName: string; receivedAt: Date; interfaces: unknown }>
+    Array<{ clusterId: string; nodeName: string; receivedAt: Date | null; interfaces: unknown }>
   >`SELECT s."clusterId", s."nodeName", r."receivedAt", r."report"->'nodeInterfaces' AS "interfaces"
       FROM "Sensor" s
-      LEFT JOIN "SensorReport" r ON r."sensorId" = s."id" AND r."receivedAt" = s."lastSeenAt"
+      -- The newest report, found by its own time: the sensor's lastSeenAt also moves with packet
+      -- chunk uploads, so it is not the time of a report.
+      LEFT JOIN LATERAL (
+        SELECT "receivedAt", "report" FROM "SensorReport"
+         WHERE "sensorId" = s."id"
+         ORDER BY "receivedAt" DESC
+         LIMIT 1
+      ) r ON TRUE
      WHERE ${clusterId === undefined ? Prisma.sql`TRUE` : Prisma.sql`s."clusterId" = ${clusterId}`}
      ORDER BY s."clusterId", s."nodeName"`;
-  const seen = new Set<string>();
-  return rows.flatMap((row) => {
-    // Two reports received in the same millisecond: keep one.
-    const key = `${row.clusterId}/${row.nodeName}`;
-    if (seen.has(key)) return [];
-    seen.add(key);
+  return rows.map((row) => {
     const interfaces =
       Array.isArray(row.interfaces) && row.interfaces.every((name) => typeof name === "string")
         ? [...row.interfaces].sort()
         : null;
-    return [{ clusterId: row.clusterId, nodeName: row.nodeName, reportedAt: row.receivedAt, interfaces }];
+    return { clusterId: row.clusterId, nodeName: row.nodeName, reportedAt: row.receivedAt, interfaces };
   });
 }
 
