@@ -147,10 +147,12 @@ export class LiveHub {
   /** Opens a stream with the feeds wanted now, unless the one open (or opening) carries exactly those. */
   #sync() {
     const wanted = [...this.#feeds.values()].filter((feed) => !feed.closed);
+    // Exactly: every wanted feed, and none that is no longer registered (a closed one has ended there).
     const carries = (stream: Stream | null) =>
       stream !== null &&
-      wanted.length === [...stream.keys].filter((key) => this.#byKey(key)?.closed === false).length &&
-      wanted.every((feed) => stream.keys.has(feed.key));
+      wanted.length > 0 &&
+      wanted.every((feed) => stream.keys.has(feed.key)) &&
+      [...stream.keys].every((key) => this.#byKey(key) !== undefined);
     if (carries(this.#opening ?? this.#current)) return;
     this.#opening?.unsubscribe();
     this.#opening = null;
