@@ -109,6 +109,23 @@ test("[demo]: an admin starts the demo from the empty Fleet page and its sensors
   await expect(installed.getByRole("button", { name: "Uninstall" })).toBeVisible();
   await page.screenshot({ path: test.info().outputPath("cluster-demo-east.png"), fullPage: true });
 
+  // And uninstalled the same way: exactly what was installed goes.
+  const uninstalled = await page.request.delete(`${url}/api/v1/clusters/demo-west/sensor`);
+  expect(uninstalled.status(), await uninstalled.text()).toBe(200);
+  const { removed, kept } = (await uninstalled.json()) as {
+    removed: Array<{ kind: string }>;
+    kept: Array<{ kind: string }>;
+  };
+  expect(removed.map((o) => o.kind)).toEqual(expect.arrayContaining(["DaemonSet", "Secret", "Namespace"]));
+  expect(kept).toEqual([]);
+  expect(
+    (
+      (await (await page.request.get(`${url}/api/v1/clusters/demo-west/sensor`)).json()) as {
+        installed: boolean;
+      }
+    ).installed,
+  ).toBe(false);
+
   await page.goto(`${url}/fleet`);
   await notice.getByRole("button", { name: "Stop the demo" }).click();
   await expect(page.getByRole("button", { name: "Start a demo" })).toBeVisible({ timeout: 30_000 });
