@@ -24,7 +24,10 @@ export function createRecomputeScheduler(options: {
    * a change touched, so gathering a burst need not cost the change's latency).
    */
   debounceMs?: number;
-  /** The least time between the starts of two runs (default 500 ms). */
+  /**
+   * The least time between the starts of two runs (default 250 ms: a change that comes just
+   * after a run waits this long, and runs judging a few nodes are cheap).
+   */
   minIntervalMs?: number;
   /** After a failed run, the next one comes at the latest this much later (default 2 s). */
   retryMs?: number;
@@ -33,7 +36,7 @@ export function createRecomputeScheduler(options: {
 }): RecomputeScheduler {
   const { clock } = options;
   const debounceMs = options.debounceMs ?? 50;
-  const minIntervalMs = options.minIntervalMs ?? 500;
+  const minIntervalMs = options.minIntervalMs ?? 250;
   const retryMs = options.retryMs ?? 2_000;
   let dirtyDueAt: number | undefined;
   let retryAt: number | undefined;
