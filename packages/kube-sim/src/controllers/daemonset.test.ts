@@ -453,6 +453,20 @@ describe("syncDaemonSet: rolling update", () => {
     expect(of(swap, "deletePod").map((a) => a.name)).toEqual([oldThere.metadata.name]);
   });
 
+  it("with maxSurge and minReadySeconds, asks to be woken when the new pod turns available, then deletes the old one", () => {
+    const { v2, nodes, oldPods, revisions } = rolling(
+      { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      1,
+      { minReadySeconds: 30 },
+    );
+    const surged = daemonPod(v2, "n1", { readySince: NOW - 10_000 });
+    const waiting = syncDaemonSet({ ds: v2, nodes, pods: [...oldPods, surged], revisions, now: NOW });
+    expect(of(waiting, "deletePod")).toEqual([]);
+    expect(of(waiting, "requeueAfter")).toEqual([{ type: "requeueAfter", ms: 20_001 }]);
+    const later = syncDaemonSet({ ds: v2, nodes, pods: [...oldPods, surged], revisions, now: NOW + 21_000 });
+    expect(of(later, "deletePod").map((a) => a.name)).toEqual([oldPods[0]!.metadata.name]);
+  });
+
   it("counts a pod available only minReadySeconds after it became ready, and asks to be woken then", () => {
     const { v2, nodes, revisions } = rolling(
       { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },

@@ -355,6 +355,7 @@ export function syncDaemonSet(input: DaemonSetSyncInput): DaemonSetAction[] {
   const allowsSurge = rolling && maxSurge > 0;
 
   const nodesNeedingPods: string[] = [];
+  let surgeAvailableAt: number | undefined;
   if (ds.metadata.deletionTimestamp === undefined) {
     // --- manage ----------------------------------------------------------------
     for (const [nodeName, state] of nodes) {
@@ -400,8 +401,11 @@ export function syncDaemonSet(input: DaemonSetSyncInput): DaemonSetAction[] {
           podsToDelete.add(pod.metadata.name!);
         }
         if (oldestNew && oldestOld) {
-          if (!isPodReady(oldestOld) || podAvailability(oldestNew, minReadySeconds, now).available)
-            podsToDelete.add(oldestOld.metadata.name!);
+          const availability = podAvailability(oldestNew, minReadySeconds, now);
+          if (!isPodReady(oldestOld) || availability.available) podsToDelete.add(oldestOld.metadata.name!);
+          // The status below looks at the old pod only: wake up when the new one turns available.
+          else if (availability.availableAt !== undefined)
+            surgeAvailableAt = Math.min(surgeAvailableAt ?? Infinity, availability.availableAt);
         }
       } else if (exists) {
         for (const pod of daemonPods)
@@ -467,7 +471,7 @@ export function syncDaemonSet(input: DaemonSetSyncInput): DaemonSetAction[] {
   let ready = 0;
   let available = 0;
   let updated = 0;
-  let nextAvailableAt: number | undefined;
+  let nextAvailableAt: number | undefined = surgeAvailableAt;
   for (const [nodeName, state] of nodes) {
     const daemonPods = podsByNode.get(nodeName);
     const scheduled = daemonPods !== undefined && daemonPods.length > 0;
