@@ -53,6 +53,7 @@ interface Answer {
   objects?: Array<{ kind: string; name: string; state?: string }>;
   rollout?: { ready: number } | null;
   drift?: string[];
+  driftChanges?: Array<{ kind: string; name: string; applied: string | null; observed: string | null }>;
   yaml?: string;
   includesSecret?: boolean;
   removed?: Array<{ kind: string }>;
@@ -224,6 +225,44 @@ describe("the sensor in a connected cluster", () => {
       );
     const status = await rest(viewer, "GET", "/clusters/inst/sensor");
     expect(status.json.drift).toEqual([]);
+    expect(status.json.driftChanges).toEqual([]);
+
+    // A change outside Tapfleet is drift by setting; applying the export again puts it back, and is not drift.
+    await kubectl(
+      sim,
+      "set",
+      "image",
+      "ds/tapfleet-sensor",
+      "-n",
+      "tapfleet-sensor",
+      "capture=tapfleet/agent:9",
+    );
+    await kubectl(
+      sim,
+      "set",
+      "env",
+      "ds/tapfleet-sensor",
+      "-n",
+      "tapfleet-sensor",
+      "-c",
+      "capture",
+      "VSENSOR_PORT=443",
+    );
+    const drifted = await rest(viewer, "GET", "/clusters/inst/sensor");
+    expect(drifted.json.driftChanges).toEqual([
+      expect.objectContaining({ name: "collectorPort", applied: "8443", observed: "443" }),
+      expect.objectContaining({
+        kind: "image",
+        applied: "tapfleet/agent:1.0.0",
+        observed: "tapfleet/agent:9",
+      }),
+    ]);
+    expect(drifted.json.drift).toHaveLength(2);
+    await kubectl(sim, "apply", "-f", file);
+    expect((await rest(viewer, "GET", "/clusters/inst/sensor")).json).toMatchObject({
+      drift: [],
+      driftChanges: [],
+    });
   });
 
   it("is uninstalled exactly: a foreign object in the namespace survives, and so does the namespace", async () => {

@@ -30,6 +30,7 @@ import { useCurrentUser } from "@/components/current-user";
 import { roleAtLeast } from "@/lib/roles";
 import { useTRPC } from "@/lib/trpc";
 import { useDefaultCollector } from "../clusters/use-default-collector";
+import { SensorDriftBanner } from "../sensor-drift/drift-banner";
 
 const STATE_COLOR = { present: "green", replaced: "orange", missing: "red" } as const;
 
@@ -124,6 +125,7 @@ export function SensorInstallSection({ clusterId }: { clusterId: string }) {
           {release.data.note}
         </Alert>
       ) : null}
+      <SensorDriftBanner clusterId={clusterId} />
       {status.isPending ? (
         <Text size="sm" c="dimmed">
           Loading…
@@ -184,9 +186,12 @@ export function SensorInstallSection({ clusterId }: { clusterId: string }) {
               </Badge>
             ))}
           </Group>
-          {data.drift.length > 0 ? (
+          {data.objects.some((object) => object.state !== "present") ? (
             <Alert color="orange" title="Differs from what was installed">
-              {data.drift.join("; ")}
+              {data.objects
+                .filter((object) => object.state !== "present")
+                .map((object) => `${object.kind} ${object.name} is ${object.state}`)
+                .join("; ")}
             </Alert>
           ) : null}
         </Stack>
