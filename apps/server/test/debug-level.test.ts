@@ -10,6 +10,7 @@ import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { loadServerEnv } from "../src/env.ts";
 import { createLogger, startServer, type RunningServer } from "../src/start.ts";
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from "./harness.ts";
+import { readSse } from "./sse.ts";
 
 let t: TestServer;
 let sim: RunningSimCluster;
@@ -191,6 +192,47 @@ describe("debug level: set, roll, revert", () => {
     });
     expect(events.map((e) => e.action)).toEqual(["debugLevel.set", "debugLevel.set", "debugLevel.revert"]);
     expect(events[0]!.target).toBe("edge");
+  }, 60_000);
+
+  it("the live stream's debugLevel.live carries each step of the level to a viewer, for its own cluster only", async () => {
+    const open = async (clusterId: string) => {
+      const controller = new AbortController();
+      const input = { feeds: [{ key: "level", path: "debugLevel.live", input: { id: clusterId } }] };
+      const response = await fetch(
+        `${baseUrl}/trpc/live.stream?input=${encodeURIComponent(JSON.stringify(input))}`,
+        {
+          headers: { authorization: `Bearer ${viewer}`, accept: "text/event-stream" },
+          signal: controller.signal,
+        },
+      );
+      expect(response.status).toBe(200);
+      return { reader: readSse(response), close: () => controller.abort() };
+    };
+    type Message = { type: string; feed?: string; data?: { clusterId: string; debugLevel: Json | null } };
+    const statuses = (messages: Message[]) =>
+      messages.filter((m) => m.type === "data").map((m) => m.data?.debugLevel?.status);
+    const edge = await open("edge");
+    const elsewhere = await open("unconnected");
+    await edge.reader.readUntil<Message>((m) => m.some((x) => x.type === "started"), 10_000);
+    await elsewhere.reader.readUntil<Message>((m) => m.some((x) => x.type === "started"), 10_000);
+
+    expect((await rest("POST", "/clusters/edge/debug-level", { level: 3, minutes: 30 })).status).toBe(200);
+    const applied = await edge.reader.readUntil<Message>((m) => statuses(m).includes("active"), 20_000);
+    expect(statuses(applied)[0]).toBe("applying");
+    const active = applied.find((m) => m.data?.debugLevel?.status === "active")!;
+    expect(active.data).toMatchObject({ clusterId: "edge", debugLevel: { level: 3, previousLevel: 2 } });
+
+    expect((await rest("POST", "/clusters/edge/debug-level/revert", {})).status).toBe(200);
+    const reverted = await edge.reader.readUntil<Message>((m) => statuses(m).includes("reverted"), 20_000);
+    expect(statuses(reverted)).toContain("reverting");
+    expect(rolledTo("tapfleet", "sensor", "2")).toBe(true);
+
+    // The other cluster's feed carried none of it (its events went out before edge's "reverted").
+    await expect(
+      elsewhere.reader.readUntil<Message>((m) => m.some((x) => x.type === "data"), 500),
+    ).rejects.toThrow("no matching events");
+    edge.close();
+    elsewhere.close();
   }, 60_000);
 
   it("with two sensor DaemonSets the request must name one (400 at daemonSet)", async () => {

@@ -11,8 +11,9 @@
 //
 // Every feed of the tab travels on the tab's one SSE stream (lib/live-hub.ts): registering a
 // feed never opens a connection of its own. Feeds: inventory.live, sensors.live, stats.live,
-// stats.clusterLive, audit.live (the procedures of the same names; same inputs). Callbacks may
-// change between renders; the feed is opened again only when `path`, `input` or `enabled` change.
+// stats.clusterLive, audit.live, rollouts.live, debugLevel.live (the procedures of the same
+// names; same inputs). Callbacks may change between renders; the feed is opened again only when
+// `path`, `input` or `enabled` change.
 import { useEffect, useRef, useState } from "react";
 import {
   liveHubFor,

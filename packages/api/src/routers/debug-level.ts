@@ -1,4 +1,11 @@
-import { getDebugLevel, revertDebugLevel, setDebugLevel, type DebugLevelView } from "@tapfleet/core";
+import {
+  DEBUG_LEVEL_TOPIC,
+  getDebugLevel,
+  revertDebugLevel,
+  setDebugLevel,
+  subscribeTopic,
+  type DebugLevelView,
+} from "@tapfleet/core";
 import { ZDebugLevelRequestSchema } from "@tapfleet/sensor/debug-level";
 import { z } from "zod";
 import { ZClusterConnectionInputSchema } from "../schemas.ts";
@@ -113,4 +120,21 @@ export const debugLevelRouter = router({
     .mutation(async ({ ctx, input }) =>
       serializeDebugLevel(await revertDebugLevel({ db: ctx.db, bus: ctx.bus, clusterId: input.id })),
     ),
+
+  /**
+   * The cluster's debug level each time it changes (set, applied, reverting,
+   * reverted, failed): the whole view, as `get` answers, so a card replaces
+   * what it shows. Carried by the tab's live stream (live.stream).
+   */
+  live: viewerProcedure.input(ZClusterConnectionInputSchema).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    for await (const message of subscribeTopic(ctx.bus, DEBUG_LEVEL_TOPIC, signal)) {
+      if (message.clusterId !== input.id) continue;
+      const view = await getDebugLevel({ db: ctx.db, clusterId: input.id });
+      yield { clusterId: input.id, debugLevel: view ? serializeDebugLevel(view) : null };
+    }
+  }),
 });

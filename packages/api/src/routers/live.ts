@@ -26,6 +26,7 @@ import { z } from "zod";
 import { answerForError } from "../errors.ts";
 import { createCallerFactory, router, viewerProcedure } from "../trpc.ts";
 import { auditRouter } from "./audit.ts";
+import { debugLevelRouter } from "./debug-level.ts";
 import { inventoryRouter } from "./inventory.ts";
 import { rolloutsRouter } from "./rollouts.ts";
 import { sensorsRouter } from "./sensors.ts";
@@ -38,6 +39,7 @@ const feedRouter = router({
   stats: router({ live: statsRouter.live, clusterLive: statsRouter.clusterLive }),
   audit: router({ live: auditRouter.live }),
   rollouts: router({ live: rolloutsRouter.live }),
+  debugLevel: router({ live: debugLevelRouter.live }),
 });
 const createFeedCaller = createCallerFactory(feedRouter);
 type FeedCaller = ReturnType<typeof createFeedCaller>;
@@ -62,6 +64,10 @@ const FEEDS = {
   "rollouts.live": {
     resumes: false,
     call: (c: FeedCaller, input: unknown) => c.rollouts.live(input as never),
+  },
+  "debugLevel.live": {
+    resumes: false,
+    call: (c: FeedCaller, input: unknown) => c.debugLevel.live(input as never),
   },
 } as const;
 

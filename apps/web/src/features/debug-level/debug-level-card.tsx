@@ -9,9 +9,10 @@ import {
   ZDebugLevelSchema,
 } from "@tapfleet/sensor/debug-level";
 import { DEBUG_LEVEL } from "@tapfleet/sensor/settings";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState, type FormEvent } from "react";
 import { errorMessage, fieldErrors } from "@/lib/api-errors";
+import { useLiveQuery } from "@/lib/use-live-query";
 import { useTRPC } from "@/lib/trpc";
 
 const LEVELS = Array.from({ length: DEBUG_LEVEL.max - DEBUG_LEVEL.min + 1 }, (_, i) =>
@@ -60,14 +61,13 @@ export function DebugLevelCard({
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const current = useQuery({
-    ...trpc.debugLevel.get.queryOptions({ id: clusterId }),
-    // Follows the leader's progress (applying → active → reverting → reverted) while it matters.
-    refetchInterval: (query) => {
-      const status = query.state.data?.status;
-      return status === "applying" || status === "reverting" ? 1_000 : status === "active" ? 5_000 : false;
-    },
-  });
+  // Follows the leader's progress (applying → active → reverting → reverted) on the tab's live
+  // stream: each event carries the whole view, which replaces the one shown.
+  const { query: current } = useLiveQuery(
+    trpc.debugLevel.get.queryOptions({ id: clusterId }),
+    { path: "debugLevel.live", input: { id: clusterId } },
+    (_data, event) => event.debugLevel,
+  );
   const [now, setNow] = useState(() => Date.now());
   const ticker = useInterval(() => setNow(Date.now()), 1_000);
   useEffect(() => {
