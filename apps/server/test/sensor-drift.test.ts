@@ -10,7 +10,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
+import { daemonSetFixture } from "@tapfleet/kube-sim/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { readSse, type SseReader } from "./sse.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
 
@@ -18,6 +20,7 @@ const run = promisify(execFile);
 
 let t: TestServer;
 let sim: RunningSimCluster;
+let found: RunningSimCluster;
 let admin: string;
 let operator: string;
 let viewer: string;
@@ -48,17 +51,22 @@ interface Drift {
 type Json = Record<string, unknown>;
 
 beforeAll(async () => {
-  [t, sim] = await Promise.all([startTestServer(), startSimCluster({ nodes: 2, kubelet: "fake" })]);
+  [t, sim, found] = await Promise.all([
+    startTestServer(),
+    startSimCluster({ nodes: 2, kubelet: "fake" }),
+    startSimCluster({ nodes: 1, kubelet: "fake" }),
+  ]);
   admin = (await t.userWithToken("admin")).token;
   operator = (await t.userWithToken("operator")).token;
   viewer = (await t.userWithToken("viewer")).token;
   const directory = await mkdtemp(path.join(tmpdir(), "tapfleet-drift-"));
   kubeconfigFile = path.join(directory, "kubeconfig");
   await writeFile(kubeconfigFile, sim.kubeconfig());
+  await writeFile(path.join(directory, "found.kubeconfig"), found.kubeconfig());
 });
 afterAll(async () => {
   liveAbort.abort();
-  await Promise.all([t?.stop(), sim?.stop()]);
+  await Promise.all([t?.stop(), sim?.stop(), found?.stop()]);
 });
 
 async function rest(token: string, method: string, route: string, body?: unknown) {
@@ -279,5 +287,86 @@ describe("drift of an installed sensor", () => {
       where: { profileId_number: { profileId, number: 2 } },
     });
     expect(stored?.settings).toMatchObject({ collectorPort: 9443, debugLevel: 3 });
+  });
+});
+
+describe("drift of a DaemonSet Tapfleet only set a debug level on", () => {
+  const debugEnv = () => {
+    const daemonSet = found.store.get("daemonsets.apps", "monitoring", "ossensor") as unknown as {
+      spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } };
+    };
+    return daemonSet.spec.template.spec.containers[0]!.env.find((entry) => entry.name === "OSSENSOR_DEBUG")
+      ?.value;
+  };
+
+  it("judges only OSSENSOR_DEBUG against the level in force, and restore puts the level back", async () => {
+    found.store.create("namespaces", {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "monitoring" },
+    });
+    found.store.create(
+      "daemonsets.apps",
+      daemonSetFixture({
+        name: "ossensor",
+        namespace: "monitoring",
+        containerName: "ossensor",
+        image: "example/ossensor:7",
+        env: [
+          { name: "VSENSOR_HOSTNAME", value: "collector.example.com" },
+          { name: "SOMETHING_ELSE", value: "kept" },
+        ],
+      }),
+    );
+    expect((await rest(admin, "POST", "/clusters", { id: "found" })).status).toBe(200);
+    const saved = await rest(admin, "PUT", "/clusters/found/connection", {
+      kubeconfig: found.kubeconfig(),
+      context: found.name,
+    });
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+    const input = encodeURIComponent(JSON.stringify({ clusterId: "found" }));
+    const response = await fetch(`${t.url}/trpc/sensorDrift.live?input=${input}`, {
+      headers: { authorization: `Bearer ${viewer}`, accept: "text/event-stream" },
+      signal: liveAbort.signal,
+    });
+    live = readSse(response);
+
+    const set = await rest(operator, "POST", "/clusters/found/debug-level", { level: 4, minutes: 30 });
+    expect(set.status, JSON.stringify(set.json)).toBe(200);
+    // The leader applies it (a row nothing announces to this test: polled).
+    await waitFor(async () => (await t.db.debugLevel.findUnique({ where: { clusterId: "found" } }))?.status, {
+      what: "the debug level to be active",
+      timeoutMs: 20_000,
+      until: (status) => status === "active",
+    });
+    expect(debugEnv()).toBe("4");
+
+    await run("kubectl", [
+      "--kubeconfig",
+      path.join(path.dirname(kubeconfigFile), "found.kubeconfig"),
+      "set",
+      "env",
+      "ds/ossensor",
+      "-n",
+      "monitoring",
+      "OSSENSOR_DEBUG=0",
+      "OTHER_VARIABLE=x",
+    ]);
+    const verdict = await nextVerdict((drift) => drift.state === "drifted");
+    expect(verdict).toMatchObject({ tracked: "debug-level" });
+    expect(verdict.changes).toEqual([
+      expect.objectContaining({ variable: "OSSENSOR_DEBUG", applied: "4", observed: "0" }),
+    ]);
+
+    const adopt = await rest(admin, "POST", "/clusters/found/sensor/drift/adopt", {
+      message: "keep",
+      profileName: "x",
+    });
+    expect(adopt.status).toBe(409);
+    expect(JSON.stringify(adopt.json)).toContain("only set a debug level");
+    const restored = await rest(operator, "POST", "/clusters/found/sensor/drift/restore", {});
+    expect(restored.status, JSON.stringify(restored.json)).toBe(200);
+    expect(debugEnv()).toBe("4");
+    expect(restored.json.drifts).toEqual([expect.objectContaining({ state: "in-sync" })]);
   });
 });
