@@ -8,6 +8,7 @@ import { agentStatsReport, postStatsReport } from "../../../e2e/support/agent-re
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { readSse } from "./sse.ts";
 
 let t: TestServer;
 const sims: Record<string, RunningSimCluster> = {};
@@ -233,6 +234,13 @@ describe("rollouts: refusals", () => {
 
 describe("rollouts: canary first, then the rest", () => {
   it("changes the canary, then the other cluster: every pod runs the revision, and the install records it", async () => {
+    // A viewer follows it live.
+    const live = new AbortController();
+    const stream = await fetch(`${t.url}/trpc/rollouts.live`, {
+      headers: { authorization: `Bearer ${viewer}`, accept: "text/event-stream" },
+      signal: live.signal,
+    });
+    expect(stream.status).toBe(200);
     const started = await rest("POST", "/rollouts", {
       profileId,
       revision: 2,
@@ -257,6 +265,15 @@ describe("rollouts: canary first, then the rest", () => {
 
     const done = await waitForRollout(id, ["succeeded", "failed", "rolled-back"]);
     expect(done.status, JSON.stringify(done)).toBe("succeeded");
+    const messages = await readSse(stream).readUntil<{ rolloutId: string; status: string }>(
+      (received) => received.some((m) => m.rolloutId === id && m.status === "succeeded"),
+      10_000,
+    );
+    live.abort();
+    const statuses = messages.filter((m) => m.rolloutId === id).map((m) => m.status);
+    expect(statuses[0]).toBe("pending");
+    expect(statuses).toContain("running");
+    expect(statuses.at(-1)).toBe("succeeded");
     const [west, east] = done.clusters;
     expect(west).toMatchObject({ clusterId: "west", status: "succeeded", previous: { revision: null } });
     expect(east).toMatchObject({ clusterId: "east", status: "succeeded" });
