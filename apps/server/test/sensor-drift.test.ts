@@ -288,6 +288,54 @@ describe("drift of an installed sensor", () => {
     });
     expect(stored?.settings).toMatchObject({ collectorPort: 9443, debugLevel: 3 });
   });
+
+  it("does not judge a DaemonSet while a rollout changes it, and judges it again once the rollout ends", async () => {
+    const profile = await t.db.profile.findUniqueOrThrow({ where: { name: "drift-sensor" } });
+    const at = new Date();
+    const rollout = await t.db.rollout.create({
+      data: {
+        profileId: profile.id,
+        revision: 2,
+        strategy: {},
+        status: "running",
+        startedByType: "user",
+        startedByName: "test",
+        createdAt: at,
+        updatedAt: at,
+      },
+    });
+    await t.db.rolloutCluster.create({
+      data: {
+        rolloutId: rollout.id,
+        clusterId: "drift",
+        position: 0,
+        wave: 0,
+        status: "applying",
+        namespace: "tapfleet-sensor",
+        daemonSetName: "tapfleet-sensor",
+        updatedAt: at,
+      },
+    });
+    await kubectl(
+      "set",
+      "env",
+      "ds/tapfleet-sensor",
+      "-n",
+      "tapfleet-sensor",
+      "-c",
+      "capture",
+      "OSSENSOR_DEBUG=2",
+    );
+    // The rollout's own change is not drift: nothing to restore (and a restore cannot undo the rollout).
+    const refused = await rest(operator, "POST", "/clusters/drift/sensor/drift/restore", {});
+    expect(refused.status).toBe(409);
+    expect((await rest(viewer, "GET", "/clusters/drift/sensor")).json).toMatchObject({ driftChanges: [] });
+
+    await t.db.rolloutCluster.updateMany({ where: { rolloutId: rollout.id }, data: { status: "failed" } });
+    const verdict = await nextVerdict((drift) => drift.state === "drifted");
+    expect(verdict.changes).toEqual([expect.objectContaining({ variable: "OSSENSOR_DEBUG", observed: "2" })]);
+    expect((await rest(operator, "POST", "/clusters/drift/sensor/drift/restore", {})).status).toBe(200);
+  });
 });
 
 describe("drift of a DaemonSet Tapfleet only set a debug level on", () => {

@@ -24,6 +24,7 @@ import { AppError } from "../errors.ts";
 import { defineTopic, publishTopic } from "../live/topics.ts";
 import type { BpfCompiler } from "../profiles/bpf-libpcap.ts";
 import { createProfile, saveProfileRevision } from "../profiles/profiles.ts";
+import { IN_FLIGHT_CLUSTER_STATUSES } from "../rollouts/schema.ts";
 import { listRolloutChanges } from "../rollouts/rollouts.ts";
 import type { SecretBox } from "../secrets.ts";
 import { currentIngestKey } from "../sensor-install/cluster-access.ts";
@@ -76,6 +77,8 @@ export interface DriftTarget {
   name: string;
   tracked: SensorDrift["tracked"];
   expected: ExpectedSensorTemplate;
+  /** A rollout is changing the DaemonSet now: it differs from the record on purpose, so it is not judged. */
+  rollingOut: boolean;
 }
 
 const debugValue = (value: string | null): number | undefined | null =>
@@ -101,10 +104,15 @@ function debugExpectation(row: {
 /** Every DaemonSet Tapfleet answers for (of one cluster, or all), with what it expects. */
 export async function listDriftTargets(options: { db: Db; clusterId?: string }): Promise<DriftTarget[]> {
   const where = options.clusterId === undefined ? {} : { clusterId: options.clusterId };
-  const [installs, debugLevels] = await Promise.all([
+  const [installs, debugLevels, rollouts] = await Promise.all([
     options.db.sensorInstall.findMany({ where, orderBy: { clusterId: "asc" } }),
     options.db.debugLevel.findMany({ where, orderBy: { clusterId: "asc" } }),
+    options.db.rolloutCluster.findMany({
+      where: { ...where, status: { in: [...IN_FLIGHT_CLUSTER_STATUSES] } },
+      select: { clusterId: true, namespace: true, daemonSetName: true },
+    }),
   ]);
+  const rolling = new Set(rollouts.map((row) => `${row.clusterId}/${row.namespace}/${row.daemonSetName}`));
   const targets = new Map<string, DriftTarget>();
   for (const row of installs) {
     const installed = row.origin !== "adopted";
@@ -125,6 +133,7 @@ export async function listDriftTargets(options: { db: Db; clusterId?: string }):
         image: row.image === "" ? null : row.image,
         captureMode: installed ? (row.captureMode as CaptureMode) : null,
       },
+      rollingOut: false,
     });
   }
   // A rollout under way: the DaemonSet should carry what the rollout applies.
@@ -152,6 +161,7 @@ export async function listDriftTargets(options: { db: Db; clusterId?: string }):
         image: null,
         captureMode: null,
       },
+      rollingOut: false,
     };
     if (expectation.kind === "in-flux")
       target.expected = { ...target.expected, ignore: [...target.expected.ignore, DEBUG_LEVEL_VARIABLE] };
@@ -163,6 +173,7 @@ export async function listDriftTargets(options: { db: Db; clusterId?: string }):
       };
     targets.set(key, target);
   }
+  for (const [key, target] of targets) if (rolling.has(key)) target.rollingOut = true;
   return [...targets.values()];
 }
 
@@ -172,6 +183,7 @@ export function judgeDrift(options: { target: DriftTarget; daemonSet: unknown })
   changes: DriftChange[];
 } {
   if (options.daemonSet === null) return { state: "missing", changes: [] };
+  if (options.target.rollingOut) return { state: "in-sync", changes: [] };
   const changes = diffSensorTemplate({ expected: options.target.expected, observed: options.daemonSet });
   return { state: changes.length > 0 ? "drifted" : "in-sync", changes };
 }
