@@ -238,6 +238,7 @@ export async function startServer(options: {
         ? undefined
         : createDemoService({
             db,
+            bus,
             secrets,
             invalidateKeys: (keyId) => gateway.invalidateKeys(keyId),
             route: (req, res) => appRouting.route?.(req, res),

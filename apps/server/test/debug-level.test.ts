@@ -321,7 +321,7 @@ describe("debug level: its cluster or connection goes away", () => {
 
   it("removing the cluster removes its debug level: no orphan row, and a new cluster of that name starts without one", async () => {
     await connectWithLevel("short-lived");
-    expect(await removeCluster({ db: t.db, clusterId: "short-lived" })).toBe(true);
+    expect(await removeCluster({ db: t.db, bus: t.bus, clusterId: "short-lived" })).toBe(true);
     expect(await t.db.debugLevel.findUnique({ where: { clusterId: "short-lived" } })).toBeNull();
 
     expect((await rest("POST", "/clusters", { id: "short-lived" })).status).toBe(200);
@@ -331,7 +331,7 @@ describe("debug level: its cluster or connection goes away", () => {
     expect((await rest("GET", "/clusters/short-lived")).json.debugLevel).toBeNull();
     // Nothing was put back: Tapfleet forgot the cluster, which keeps the level it was given.
     expect(template()).toBe("4");
-    expect(await removeCluster({ db: t.db, clusterId: "short-lived" })).toBe(true);
+    expect(await removeCluster({ db: t.db, bus: t.bus, clusterId: "short-lived" })).toBe(true);
   }, 60_000);
 
   it("removing the connection ends the debug level at once, saying the level stays in the cluster", async () => {

@@ -1,6 +1,6 @@
 // A real server on a free port against a real, throw-away PostgreSQL.
 import { createApiToken, createUser, type Role } from "@tapfleet/core";
-import { createDb, type Db } from "@tapfleet/db";
+import { createDb, createLiveBus, type Db, type LiveBus } from "@tapfleet/db";
 import { createTestDatabase, type TestDatabase } from "@tapfleet/db/testing";
 import { loadServerEnv } from "../src/env.ts";
 import { createLogger, startServer, type RunningServer } from "../src/start.ts";
@@ -10,6 +10,8 @@ export const ADMIN_PASSWORD = "admin-password-for-tests";
 export interface TestServer {
   url: string;
   db: Db;
+  /** A live bus on the same database, as another replica's: what it publishes reaches the server. */
+  bus: LiveBus;
   database: TestDatabase;
   server: RunningServer;
   stop(): Promise<void>;
@@ -73,14 +75,17 @@ export async function startTestServer(extraEnv: Record<string, string> = {}): Pr
     return { status: response.status, body: (await response.json()) as TrpcResult["body"] };
   };
 
+  const bus = await createLiveBus({ url: database.url });
   let counter = 0;
   return {
     url,
     db,
+    bus,
     database,
     server,
     trpc,
     async stop() {
+      await bus.close();
       await db.$disconnect();
       await server.stop();
       await database.stop();

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { dropExpiredReportPartitions, ensureReportPartitions } from "@tapfleet/core";
+import { dropExpiredReportPartitions, ensureReportPartitions, removeCluster } from "@tapfleet/core";
 import {
   actionPollPath,
   CONTENT_TYPES,
@@ -17,6 +17,7 @@ import {
 } from "@tapfleet/sensor";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { loadServerEnv } from "../src/env.ts";
 import { startServer, type RunningServer } from "../src/start.ts";
 import { ADMIN_PASSWORD, awaitLiveSummary, startTestServer, type TestServer } from "./harness.ts";
@@ -461,6 +462,113 @@ const BEYOND_DATE = 8_640_000_000_000_001; // one past the largest epoch ms a Da
 const NUL = "\u0000";
 const LONE_HIGH = "\ud800";
 const LONE_LOW = "\udc00";
+
+describe("ingest: an agent of a removed cluster", () => {
+  let replica: RunningServer;
+  beforeAll(async () => {
+    const env = loadServerEnv({
+      DATABASE_URL: t.database.url,
+      PORT: "0",
+      TAPFLEET_SERVE_DASHBOARD: "false",
+      TAPFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      LOG_LEVEL: "silent",
+    });
+    replica = await startServer({ env, logger: pino({ level: "silent" }), announce: () => undefined });
+  });
+  afterAll(async () => {
+    await replica?.stop();
+  });
+
+  async function register(id: string) {
+    const created = await t.trpc("clusters.create", { input: { id }, auth: { bearer: operator } });
+    expect(created.status).toBe(200);
+    return created.body.result?.data as typeof cluster;
+  }
+  const sendReport = (key: typeof cluster, baseUrl: string) =>
+    post(
+      INGEST_PATHS.reports,
+      signed({
+        path: INGEST_PATHS.reports,
+        body: encodeStatsReport(report({ clusterId: key.clusterId, nodeName: "node-left-behind" })),
+        keyId: key.keyId,
+        key: key.secret,
+      }),
+      "application/json",
+      baseUrl,
+    );
+  const storedFor = async (clusterId: string) => ({
+    reports: await t.db.sensorReport.count({ where: { clusterId } }),
+    sensors: await t.db.sensor.count({ where: { clusterId } }),
+  });
+
+  it("is refused as an unknown key on every replica once the cluster is removed, its cached key forgotten, and nothing is written", async () => {
+    const key = await register("removed-while-reporting");
+    // Both replicas verify (and cache) the key.
+    expect((await sendReport(key, t.url)).status).toBe(200);
+    expect((await sendReport(key, replica.url)).status).toBe(200);
+    expect(await storedFor(key.clusterId)).toEqual({ reports: 2, sensors: 1 });
+
+    expect(await removeCluster({ db: t.db, bus: t.bus, clusterId: key.clusterId })).toBe(true);
+    // Each replica hears of the removal through the bus a moment later; until then the database
+    // refuses the write (403 unknown_cluster). Never a 500, never accepted.
+    for (const baseUrl of [t.url, replica.url]) {
+      const answers: { status: number; reason?: string | undefined }[] = [];
+      const refused = await waitFor(() => sendReport(key, baseUrl), {
+        what: `${baseUrl} to forget the removed cluster's key`,
+        // Shorter than the key cache (5 s): the key is forgotten because the removal says so.
+        timeoutMs: 3_000,
+        until: (answer) => {
+          answers.push({ status: answer.status, reason: answer.body.reason });
+          return answer.status === 401;
+        },
+      });
+      expect(refused.body).toMatchObject({ ok: false, reason: "unknown_key" });
+      expect(refused.body.message).toContain("its cluster was removed");
+      for (const answer of answers.slice(0, -1))
+        expect(answer).toEqual({ status: 403, reason: "unknown_cluster" });
+    }
+    expect(await storedFor(key.clusterId)).toEqual({ reports: 0, sensors: 0 });
+  });
+
+  it("is refused as an unknown cluster (403, not 500) when the cluster goes while its key is still cached", async () => {
+    const key = await register("removed-behind-the-cache");
+    expect((await sendReport(key, t.url)).status).toBe(200);
+    // Gone without telling the replicas (as between a key's check and the write): the key is
+    // still cached, and the database refuses the sensor of a cluster it no longer has.
+    await t.db.cluster.delete({ where: { id: key.clusterId } });
+    await t.db.sensorReport.deleteMany({ where: { clusterId: key.clusterId } });
+    const refused = await sendReport(key, t.url);
+    expect(refused.status, JSON.stringify(refused.body)).toBe(403);
+    expect(refused.body).toMatchObject({ ok: false, reason: "unknown_cluster" });
+    expect(refused.body.message).toContain('cluster "removed-behind-the-cache" is not known');
+    expect(await storedFor(key.clusterId)).toEqual({ reports: 0, sensors: 0 });
+
+    const firstUs = Date.now() * 1000;
+    const bytes = pcapFile(1, firstUs);
+    const metadata = {
+      protocolVersion: PROTOCOL_VERSION,
+      agent: report({ clusterId: key.clusterId, nodeName: "node-left-behind" }).agent,
+      interface: "eth0",
+      firstPacketAtUs: firstUs,
+      lastPacketAtUs: bytes.lastUs,
+      packetCount: 1,
+      pcapBytes: bytes.bytes.byteLength,
+    } as const;
+    const chunk = await post(
+      INGEST_PATHS.chunks,
+      signed({
+        path: INGEST_PATHS.chunks,
+        body: encodeChunkUpload(metadata, bytes.bytes),
+        keyId: key.keyId,
+        key: key.secret,
+      }),
+      "application/vnd.tapfleet.chunk.v1",
+    );
+    expect(chunk.status, JSON.stringify(chunk.body)).toBe(403);
+    expect(chunk.body).toMatchObject({ ok: false, reason: "unknown_cluster" });
+    expect(await storedFor(key.clusterId)).toEqual({ reports: 0, sensors: 0 });
+  });
+});
 
 describe("ingest: values the database cannot hold", () => {
   let caseNumber = 0;

@@ -99,7 +99,7 @@ describe("a removed cluster", () => {
     });
     expect(live.status).toBe(200);
 
-    expect(await removeCluster({ db: t.db, clusterId: "removed" })).toBe(true);
+    expect(await removeCluster({ db: t.db, bus: t.bus, clusterId: "removed" })).toBe(true);
     // Gone with the cluster, in the same transaction.
     expect(await t.db.inventoryCoverage.count({ where: { clusterId: "removed" } })).toBe(0);
     expect(await t.db.inventoryCluster.count({ where: { clusterId: "removed" } })).toBe(0);

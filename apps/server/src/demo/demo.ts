@@ -28,6 +28,7 @@ import {
   type SecretBox,
 } from "@tapfleet/core";
 import type { DemoControl, DemoStatusView } from "@tapfleet/api";
+import type { LiveBus } from "@tapfleet/db";
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { CLUSTER_SETTING_KEYS, parseSensorEnv } from "@tapfleet/sensor/settings";
 import { generate } from "selfsigned";
@@ -162,6 +163,7 @@ interface Running {
 
 export function createDemoService(options: {
   db: Db;
+  bus: LiveBus;
   secrets: SecretBox;
   /** Forgets cached unknown key ids, so that the new clusters' agents are accepted at once. */
   invalidateKeys: (keyId: string) => Promise<void>;
@@ -211,7 +213,8 @@ export function createDemoService(options: {
         );
       }
     }
-    for (const cluster of DEMO_CLUSTERS) await removeCluster({ db: options.db, clusterId: cluster.id });
+    for (const cluster of DEMO_CLUSTERS)
+      await removeCluster({ db: options.db, bus: options.bus, clusterId: cluster.id });
     rmSync(directory, { recursive: true, force: true });
   };
 

@@ -207,6 +207,23 @@ export function createIngestGateway(options: {
 
   const accepted = (): IngestResult => ({ status: 200, body: { ok: true, serverTime: clock() } });
 
+  /**
+   * The refusal for a write the database turned down because the cluster is
+   * gone: it was removed between the key's check and the write (PostgreSQL's
+   * foreign key violation, raw or through Prisma). Any other error is not ours
+   * to answer and goes on (a 500).
+   */
+  function removedClusterRefusal(error: unknown, clusterId: string): IngestResult {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === "23503" || code === "P2003")
+      return refuse(
+        403,
+        "unknown_cluster",
+        `cluster "${clusterId}" is not known (it was removed); its key no longer verifies`,
+      );
+    throw error;
+  }
+
   return {
     async invalidateKeys(keyId) {
       cache.delete(keyId);
@@ -228,14 +245,19 @@ export function createIngestGateway(options: {
       const report = decoded.value;
       const otherCluster = otherClusterRefusal(verified.clusterId, report.agent.clusterId, clock());
       if (otherCluster) return otherCluster;
-      const outcome = await writer.write({
-        keyId: verified.keyId,
-        nonce: verified.nonce,
-        nonceExpiresAt: verified.nonceExpiresAt,
-        report,
-        body: request.body,
-        receivedAt: new Date(clock()),
-      });
+      let outcome;
+      try {
+        outcome = await writer.write({
+          keyId: verified.keyId,
+          nonce: verified.nonce,
+          nonceExpiresAt: verified.nonceExpiresAt,
+          report,
+          body: request.body,
+          receivedAt: new Date(clock()),
+        });
+      } catch (error) {
+        return removedClusterRefusal(error, report.agent.clusterId);
+      }
       if (outcome === "replayed") return refuse(401, "replayed", "nonce already used");
       // "duplicate": a resend of a stored report whose answer was lost; acknowledged again.
       return accepted();
@@ -250,7 +272,7 @@ export function createIngestGateway(options: {
       const otherCluster = otherClusterRefusal(verified.clusterId, metadata.agent.clusterId, clock());
       if (otherCluster) return otherCluster;
       const now = new Date(clock());
-      await db.$transaction(async (tx) => {
+      const stored = db.$transaction(async (tx) => {
         const sensor = await tx.sensor.upsert({
           where: {
             clusterId_nodeName: { clusterId: metadata.agent.clusterId, nodeName: metadata.agent.nodeName },
@@ -288,6 +310,11 @@ export function createIngestGateway(options: {
               FROM "PacketChunk" WHERE "sensorId" = ${sensor.id}::uuid
             ) ranked WHERE total > ${ring.maxBytes} OR n > ${ring.maxChunks})`;
       });
+      try {
+        await stored;
+      } catch (error) {
+        return removedClusterRefusal(error, metadata.agent.clusterId);
+      }
       return accepted();
     },
   };

@@ -258,7 +258,11 @@ export async function verifyRequest(options: VerifyRequestOptions): Promise<Veri
   }
 
   const keys = await options.keys(values.keyId);
-  if (keys.length === 0) return fail("unknown_key", `no key for key id ${JSON.stringify(values.keyId)}`);
+  if (keys.length === 0)
+    return fail(
+      "unknown_key",
+      `key id ${JSON.stringify(values.keyId)} is not known: never registered, retired, or its cluster was removed`,
+    );
   const message = canonicalString({
     method,
     path: options.path,
