@@ -263,30 +263,46 @@ describe("drift of an installed sensor", () => {
       driftSince: null,
     });
 
-    // With a profile in force, the next adopt is that profile's next revision.
-    await kubectl(
-      "set",
-      "env",
-      "ds/tapfleet-sensor",
-      "-n",
-      "tapfleet-sensor",
-      "-c",
-      "capture",
-      "OSSENSOR_DEBUG=3",
-    );
+    // With a profile in force, the next adopt is that profile's next revision. The cluster overrides
+    // OSSENSOR_DEBUG: that setting stays the override's, and the revision keeps the profile's own.
+    const profileId = (adopted.json.profile as { id: string }).id;
+    const override = await rest(admin, "PUT", `/profiles/${profileId}/overrides/drift`, {
+      settings: { debugLevel: 3 },
+    });
+    expect(override.status, JSON.stringify(override.json)).toBe(200);
+    const setDebug = (value: string, ...more: string[]) =>
+      kubectl("set", "env", "ds/tapfleet-sensor", "-n", "tapfleet-sensor", "-c", "capture", value, ...more);
+    await setDebug("OSSENSOR_DEBUG=5");
     await nextVerdict((drift) => drift.state === "drifted");
+    const overridden = await rest(admin, "POST", "/clusters/drift/sensor/drift/adopt", { message: "five" });
+    expect(overridden.status).toBe(409);
+    expect(JSON.stringify(overridden.json)).toContain("OSSENSOR_DEBUG is overridden");
+    expect(await t.db.profileRevision.count({ where: { profileId } })).toBe(1);
+
+    await setDebug("OSSENSOR_DEBUG=3", "NETWORK_DEVICE_ANY=1");
+    await nextVerdict(
+      (drift) => drift.state === "drifted" && drift.changes.some((c) => c.variable === "NETWORK_DEVICE_ANY"),
+    );
     const second = await rest(admin, "POST", "/clusters/drift/sensor/drift/adopt", {
-      message: "more verbose",
+      message: "capture new interfaces",
     });
     expect(second.status, JSON.stringify(second.json)).toBe(200);
-    expect(second.json).toMatchObject({ profile: { name: "drift-sensor", revision: 2 } });
-    const profileId = (second.json.profile as { id: string }).id;
+    expect(second.json).toMatchObject({
+      profile: { name: "drift-sensor", revision: 2 },
+      drifts: [expect.objectContaining({ state: "in-sync" })],
+    });
     const revision = await rest(viewer, "GET", `/profiles/${profileId}`);
-    expect(JSON.stringify(revision.json)).toContain("more verbose");
+    expect(JSON.stringify(revision.json)).toContain("capture new interfaces");
     const stored = await t.db.profileRevision.findUnique({
       where: { profileId_number: { profileId, number: 2 } },
     });
-    expect(stored?.settings).toMatchObject({ collectorPort: 9443, debugLevel: 3 });
+    expect(stored?.settings).toEqual({
+      collectorHost: "collector.example.com",
+      collectorPort: 9443,
+      captureNewDevices: true,
+    });
+    const install = await t.db.sensorInstall.findUniqueOrThrow({ where: { clusterId: "drift" } });
+    expect(install.settings).toMatchObject({ debugLevel: 3, captureNewDevices: true });
   });
 
   it("does not judge a DaemonSet while a rollout changes it, and judges it again once the rollout ends", async () => {

@@ -13,6 +13,7 @@ import { importSensorObjects } from "@tapfleet/sensor/import";
 import { CAPTURE_CONTAINER_NAME, type CaptureMode } from "@tapfleet/sensor/manifests";
 import {
   CLUSTER_SETTING_KEYS,
+  ZProfileOverrideSchema,
   ZProfileSettingsSchema,
   ZSensorSettingsSchema,
   type ProfileSettings,
@@ -24,6 +25,7 @@ import { AppError } from "../errors.ts";
 import { defineTopic, publishTopic } from "../live/topics.ts";
 import type { BpfCompiler } from "../profiles/bpf-libpcap.ts";
 import { createProfile, saveProfileRevision } from "../profiles/profiles.ts";
+import { diffProfileSettings, type PartialSettings } from "../profiles/settings-diff.ts";
 import { IN_FLIGHT_CLUSTER_STATUSES } from "../rollouts/schema.ts";
 import { listRolloutChanges } from "../rollouts/rollouts.ts";
 import type { SecretBox } from "../secrets.ts";
@@ -452,7 +454,13 @@ export async function adoptSensorDrift(options: {
       actor: options.actor,
       profileId: install.profileId,
       expectedLatest: latest.number,
-      settings,
+      settings: await withoutOverride({
+        db,
+        clusterId,
+        profileId: install.profileId,
+        profileSettings: ZProfileSettingsSchema.parse(latest.settings),
+        observed: settings,
+      }),
       message: options.message,
       ...bpf,
     });
@@ -487,6 +495,44 @@ export async function adoptSensorDrift(options: {
   });
   const drift = await checkSensorDrift({ db, bus: options.bus, kubeConfig, clusterId, now });
   return { profile, drift };
+}
+
+/**
+ * The profile's side of observed settings: a setting the cluster overrides
+ * keeps the profile's own value (the override goes on giving the cluster its
+ * value). A drift of an overridden setting is the override's to take, not the
+ * profile's: refused, naming the setting.
+ */
+async function withoutOverride(options: {
+  db: Db;
+  clusterId: string;
+  profileId: string;
+  profileSettings: ProfileSettings;
+  observed: ProfileSettings;
+}): Promise<ProfileSettings> {
+  const row = await options.db.clusterOverride.findFirst({
+    where: { profileId: options.profileId, clusterId: options.clusterId },
+    orderBy: { id: "desc" },
+  });
+  if (!row || row.settings === null) return options.observed;
+  const override = ZProfileOverrideSchema.parse(row.settings) as PartialSettings;
+  const result: Record<string, unknown> = { ...options.observed };
+  for (const [key, value] of Object.entries(override)) {
+    if (value === undefined) continue;
+    const setting = key as keyof ProfileSettings;
+    const changed = diffProfileSettings({
+      from: { [setting]: value },
+      to: { [setting]: options.observed[setting] },
+    });
+    const first = changed[0];
+    if (first)
+      throw new AppError("CONFLICT", {
+        userMessage: `${first.variable} is overridden for cluster "${options.clusterId}" (${JSON.stringify(value)}) and the DaemonSet has ${JSON.stringify(options.observed[setting] ?? null)}: change the cluster's override instead, or restore.`,
+      });
+    if (options.profileSettings[setting] === undefined) delete result[setting];
+    else result[setting] = options.profileSettings[setting];
+  }
+  return ZProfileSettingsSchema.parse(result);
 }
 
 /**
