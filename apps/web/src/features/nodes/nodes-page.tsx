@@ -3,7 +3,6 @@
 import { Button, EmptyState, Group, Paper, Text } from "@mantine/core";
 import { IconServer } from "@tabler/icons-react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useSubscription } from "@trpc/tanstack-react-query";
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useRef } from "react";
@@ -13,6 +12,7 @@ import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
 import { roleAtLeast } from "@/lib/roles";
 import { useTRPC } from "@/lib/trpc";
+import { useLiveFeed } from "@/lib/use-live-feed";
 import type { InventoryEvent } from "../cluster-detail/apply-node-event";
 import { NodesTable } from "../cluster-detail/nodes-table";
 import { StaleMark, StateBar, StateCounts } from "../fleet/coverage-badges";
@@ -38,20 +38,18 @@ export function NodesPage() {
   const emit = (event: InventoryEvent) => {
     for (const listener of nodeEvents.current) listener(event);
   };
-  const live = useSubscription(
-    trpc.inventory.live.subscriptionOptions(undefined, {
-      enabled: clusters.isSuccess,
-      onStarted: () => {
+  const live = useLiveFeed("inventory.live", undefined, {
+    enabled: clusters.isSuccess,
+    onStarted: () => {
+      void queryClient.invalidateQueries({ queryKey: trpc.inventory.coverage.queryKey() });
+      for (const cluster of clusters.data?.items ?? []) emit({ type: "resync", clusterId: cluster.id });
+    },
+    onData: (event) => {
+      if (event.type === "cluster" || event.type === "cluster-removed")
         void queryClient.invalidateQueries({ queryKey: trpc.inventory.coverage.queryKey() });
-        for (const cluster of clusters.data?.items ?? []) emit({ type: "resync", clusterId: cluster.id });
-      },
-      onData: (event) => {
-        if (event.type === "cluster" || event.type === "cluster-removed")
-          void queryClient.invalidateQueries({ queryKey: trpc.inventory.coverage.queryKey() });
-        emit(event);
-      },
-    }),
-  );
+      emit(event);
+    },
+  });
 
   const header = (
     <PageHeader
