@@ -72,4 +72,16 @@ describe("live bus", () => {
     await bus.publish("single", { hello: "world" });
     expect(await received).toEqual([{ hello: "world" }]);
   });
+
+  it("gives an empty, ended subscription for a signal already aborted (a feed closed at once)", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const received: unknown[] = [];
+    for await (const message of bus.subscribe("closed-at-once", controller.signal)) received.push(message);
+    expect(received).toEqual([]);
+    // The bus goes on serving other subscribers.
+    const later = collect(bus, "closed-at-once", 1);
+    await bus.publish("closed-at-once", { after: true });
+    expect(await later).toEqual([{ after: true }]);
+  });
 });

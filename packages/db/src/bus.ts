@@ -25,7 +25,8 @@ export interface LiveBus {
   /**
    * Messages on `topic` until `signal` aborts. The listener is registered at
    * once, on call, so a caller can subscribe first and then read what it missed
-   * from the database without a gap.
+   * from the database without a gap. An already-aborted signal gives an
+   * empty, ended subscription.
    */
   subscribe(topic: string, signal?: AbortSignal): AsyncIterable<unknown>;
   /**
@@ -114,6 +115,9 @@ export async function createLiveBus(options: {
       );
     },
     subscribe(topic, signal) {
+      // events.on throws at once on a signal that is already aborted: a
+      // subscription whose reader has already gone is simply empty and ended.
+      if (signal?.aborted) return { async *[Symbol.asyncIterator]() {} };
       const events = on(emitter, topic, signal ? { signal } : {});
       return {
         async *[Symbol.asyncIterator]() {
