@@ -75,7 +75,7 @@ test("[nodes]: the Nodes page filters by cluster and state and sorts by a column
   page,
 }) => {
   await signIn(page, ADMIN);
-  await page.getByRole("link", { name: "Nodes" }).click();
+  await page.getByRole("navigation").getByRole("link", { name: "Nodes", exact: true }).click();
   await expect(page).toHaveURL(/\/nodes$/);
   await expect(page.getByRole("heading", { name: "Nodes", level: 1 })).toBeVisible();
   const table = page.getByRole("table", { name: "Nodes" });
