@@ -198,7 +198,7 @@ export function NodesTable({
             onChange={(value) => setFilters({ clusters: value.length > 0 ? value : undefined })}
             searchable
             clearable
-            w={280}
+            w={380}
           />
         ) : null}
         <Select
