@@ -51,6 +51,26 @@ test.beforeAll(async ({ request }) => {
   });
   expect(connected.status(), await connected.text()).toBe(200);
   expect(await kubectl(sim, "apply", "-f", SEED_MANIFEST)).toContain("daemonset.apps/ossensor created");
+  const envFrom = path.join(directory, "envfrom.yaml");
+  await writeFile(
+    envFrom,
+    `apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: sensor-envfrom, namespace: default }
+spec:
+  selector: { matchLabels: { name: sensor-envfrom } }
+  template:
+    metadata: { labels: { name: sensor-envfrom } }
+    spec:
+      hostNetwork: true
+      containers:
+        - name: agent
+          image: example/agent:1
+          envFrom: [{ configMapRef: { name: sensor-env } }]
+          env: [{ name: VSENSOR_HOSTNAME, value: "collector.example" }]
+`,
+  );
+  await kubectl(sim, "apply", "-f", envFrom);
   await expect.poll(podUids, { timeout: 15_000 }).toHaveLength(2);
 });
 test.afterAll(async () => {
@@ -63,6 +83,20 @@ test("[sensor-install]: an admin adopts the seed's osSensor DaemonSet and finds 
   const pods = podUids();
   await signIn(page, ADMIN);
   await page.goto("/clusters/e2e-adopt");
+
+  // One the import cannot represent faithfully: the dialog says why and offers no adoption.
+  await page
+    .getByRole("group", { name: "DaemonSet default/sensor-envfrom" })
+    .getByRole("button", { name: "Adopt default/sensor-envfrom" })
+    .click();
+  const refused = page.getByRole("dialog", { name: "Adopt default/sensor-envfrom" });
+  await expect(refused).toContainText("Cannot be adopted");
+  await expect(refused).toContainText("takes variables from envFrom");
+  await expect(refused.getByRole("button", { name: "Adopt", exact: true })).toBeDisabled();
+  await page.screenshot({ path: test.info().outputPath("adopt-refused.png") });
+  await refused.getByRole("button", { name: "Cancel" }).click();
+  await expect(refused).toBeHidden();
+
   const card = page.getByRole("group", { name: "DaemonSet default/ossensor" });
   await card.getByRole("button", { name: "Adopt default/ossensor" }).click();
 
@@ -71,6 +105,7 @@ test("[sensor-install]: an admin adopts the seed's osSensor DaemonSet and finds 
   await expect(settings).toContainText("192.168.0.1");
   await expect(settings).toContainText("^veth");
   await expect(settings).toContainText("OSSENSOR_DEBUG");
+  await page.screenshot({ path: test.info().outputPath("adopt-dialog-open.png") });
   await expect(dialog).toContainText("VSENSOR_HMAC_KEY: is a literal in the DaemonSet");
   await expect(dialog).toContainText("Tapfleet takes over this DaemonSet only");
   await expect(dialog).not.toContainText("js84ld9vm3hff");
@@ -84,6 +119,9 @@ test("[sensor-install]: an admin adopts the seed's osSensor DaemonSet and finds 
   await expect(section.getByLabel("Profile revision")).toContainText("lab-sensors revision r1");
   await expect(section).toContainText("DaemonSet ossensor");
   await expect(card).toContainText("Adopted by Tapfleet");
+  await expect(page.getByRole("group", { name: "DaemonSet default/sensor-envfrom" })).toContainText(
+    "Tapfleet, which manages default/ossensor here",
+  );
   await page.screenshot({ path: test.info().outputPath("adopted.png") });
   expect(podUids()).toEqual(pods);
 

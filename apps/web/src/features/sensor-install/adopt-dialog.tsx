@@ -130,7 +130,7 @@ function AdoptModal(props: { clusterId: string; namespace: string; name: string;
             <Text size="sm">
               Container <Code>{preview.data.container ?? "—"}</Code> · image{" "}
               <Code>{preview.data.image ?? "—"}</Code> · capture{" "}
-              {preview.data.captureMode === "privileged" ? "privileged" : "with capabilities"} · HMAC key from{" "}
+              {preview.data.captureMode === "privileged" ? "privileged" : "with capabilities"} · HMAC key:{" "}
               {preview.data.hmacKeySource}
             </Text>
             <Text size="sm" c="dimmed">
