@@ -116,7 +116,9 @@ const lastAuditEvent = () => t.db.auditEvent.findFirst({ orderBy: { id: "desc" }
 describe("configuration features: roles and audit", () => {
   it("the table names every procedure of these features", () => {
     const areas = ["rollouts.", "debugLevel.", "sensorDrift.", "sensorInstall.", "profiles."];
-    const procedures = Object.entries(appRouter._def.procedures as Record<string, { _def: { type: string } }>)
+    const procedures = Object.entries(
+      appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>,
+    )
       .filter(([path]) => areas.some((area) => path.startsWith(area)))
       .map(([path, procedure]) => `${procedure._def.type} ${path}`)
       .sort();
