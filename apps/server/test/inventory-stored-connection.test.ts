@@ -77,6 +77,40 @@ describe("a connection stored over REST", () => {
   });
 });
 
+describe("a connection's changes", () => {
+  it("reach the leader at once, by event: watched, forgotten and watched again each well within a second", async () => {
+    expect((await rest("POST", "/clusters", { id: "prompt" })).status).toBe(200);
+    const watched = (answer: { status: number; json: Record<string, unknown> }) =>
+      answer.status === 200 && (answer.json as unknown as NodesPage).items.some((item) => !item.stale);
+    const forgotten = (answer: { status: number; json: Record<string, unknown> }) =>
+      answer.status === 200 && (answer.json as unknown as NodesPage).items.length === 0;
+    /** How long after `change` answered the cluster's nodes page satisfied `until`. */
+    const timeUntil = async (
+      change: () => Promise<{ status: number }>,
+      until: (answer: { status: number; json: Record<string, unknown> }) => boolean,
+      what: string,
+    ) => {
+      expect((await change()).status).toBe(200);
+      const changedAt = performance.now();
+      await waitFor(() => rest("GET", "/clusters/prompt/nodes"), { what, timeoutMs: 10_000, until });
+      return Math.round(performance.now() - changedAt);
+    };
+    const connect = () =>
+      rest("PUT", "/clusters/prompt/connection", { kubeconfig: sim.kubeconfig(), context: sim.name });
+    const elapsed = {
+      connected: await timeUntil(connect, watched, "the connected cluster's nodes"),
+      removed: await timeUntil(
+        () => rest("DELETE", "/clusters/prompt/connection"),
+        forgotten,
+        "the removed connection's nodes forgotten",
+      ),
+      reconnected: await timeUntil(connect, watched, "the reconnected cluster's nodes"),
+    };
+    // The periodic reconciliation is a minute apart: only the announced change explains these.
+    expect(Math.max(...Object.values(elapsed)), JSON.stringify(elapsed)).toBeLessThan(1_000);
+  });
+});
+
 describe("a removed cluster", () => {
   it("leaves no inventory behind, and the leader stops watching it and tells open pages", async () => {
     expect((await rest("POST", "/clusters", { id: "removed" })).status).toBe(200);

@@ -1,10 +1,12 @@
 // The fleet inventory at run time, on the leader: one cluster watch per
 // enabled connection, each feeding its persisted coverage and the live topic
-// (core/inventory/runtime). The connection list is reconciled every few
-// seconds (connections change rarely; the query is cheap), and the agents'
-// reports arrive from the live stats topic. See docs/adr/0011.
+// (core/inventory/runtime). The connection list is reconciled as soon as a
+// connection is saved, enabled, disabled or removed (the cluster-connections
+// topic), and once a minute besides as a safety net; the agents' reports
+// arrive from the live stats topic. See docs/adr/0011.
 
 import {
+  CLUSTER_CONNECTIONS_TOPIC,
   deleteInventoryExcept,
   INVENTORY_TOPIC,
   markInventoryStale,
@@ -33,7 +35,10 @@ export interface InventoryControllerOptions {
   bus: LiveBus;
   connections: ClusterConnectionSource;
   logger: Logger;
-  /** How often the connection list is read again (default 3 s). */
+  /**
+   * How often the connection list is read again without being told of a
+   * change (default 60 s): a safety net, since every change is announced.
+   */
   reconcileIntervalMs?: number;
   /** Overrides for each cluster watch (tests shorten the probes). */
   watch?: Partial<Omit<ClusterWatchOptions, "kubeConfig" | "clusterId" | "clock">>;
@@ -60,6 +65,18 @@ export function createInventoryController(options: InventoryControllerOptions): 
       // Until each watch has listed its cluster again, what the last term wrote is stale.
       await markInventoryStale({ db });
       const runtimes = new Map<string, { fingerprint: string; runtime: ClusterInventoryRuntime }>();
+
+      // A change of a connection wakes the reconciliation at once; one that
+      // arrives while a round runs makes another round follow it.
+      let changed = false;
+      let wake = new AbortController();
+      const changes = (async () => {
+        for await (const change of subscribeTopic(bus, CLUSTER_CONNECTIONS_TOPIC, signal)) {
+          logger.debug(change, "cluster connection change announced");
+          changed = true;
+          wake.abort();
+        }
+      })();
 
       const reports = (async () => {
         for await (const summary of subscribeTopic(bus, STATS_TOPIC, signal))
@@ -130,12 +147,15 @@ export function createInventoryController(options: InventoryControllerOptions): 
               logger.warn({ err: error, clusterId: connection.clusterId }, "cannot watch cluster");
             }
           }
-          await delay(clock, options.reconcileIntervalMs ?? 3_000, signal);
+          if (!changed)
+            await delay(clock, options.reconcileIntervalMs ?? 60_000, AbortSignal.any([signal, wake.signal]));
+          wake = new AbortController();
+          changed = false;
         }
       } finally {
         await Promise.all([...runtimes.values()].map(({ runtime }) => runtime.stop()));
         runtimes.clear();
-        await reports.catch(() => undefined);
+        await Promise.all([reports.catch(() => undefined), changes.catch(() => undefined)]);
       }
     },
   };

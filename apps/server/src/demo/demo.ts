@@ -316,6 +316,7 @@ export function createDemoService(options: {
 
       await saveClusterConnection({
         db: options.db,
+        bus: options.bus,
         secrets: options.secrets,
         clusterId: spec.id,
         kubeconfig: sim.kubeconfig(),

@@ -179,6 +179,7 @@ export const clustersRouter = router({
       serializeConnection(
         await saveClusterConnection({
           db: ctx.db,
+          bus: ctx.bus,
           secrets: ctx.secrets,
           clusterId: input.id,
           kubeconfig: input.kubeconfig,
@@ -220,7 +221,12 @@ export const clustersRouter = router({
     .output(ZClusterConnectionSchema)
     .mutation(async ({ ctx, input }) =>
       serializeConnection(
-        await setClusterConnectionEnabled({ db: ctx.db, clusterId: input.id, enabled: input.enabled }),
+        await setClusterConnectionEnabled({
+          db: ctx.db,
+          bus: ctx.bus,
+          clusterId: input.id,
+          enabled: input.enabled,
+        }),
       ),
     ),
 
@@ -238,7 +244,7 @@ export const clustersRouter = router({
     .input(ZClusterConnectionInputSchema)
     .output(z.object({ ok: z.literal(true) }))
     .mutation(async ({ ctx, input }) => {
-      await removeClusterConnection({ db: ctx.db, clusterId: input.id });
+      await removeClusterConnection({ db: ctx.db, bus: ctx.bus, clusterId: input.id });
       return { ok: true as const };
     }),
 });

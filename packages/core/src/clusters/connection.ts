@@ -3,7 +3,7 @@
 // Its status comes from the last connection test until the cluster's
 // watchers report through `recordConnectionStatus`.
 
-import type { Db } from "@tapfleet/db";
+import type { Db, LiveBus } from "@tapfleet/db";
 import {
   ConnectionTestFailure,
   KubeconfigProblem,
@@ -15,9 +15,21 @@ import {
 } from "@tapfleet/kube";
 import { PENDING_DEBUG_LEVEL_STATUSES } from "../debug-level/decide.ts";
 import { AppError } from "../errors.ts";
+import { defineTopic, publishTopic } from "../live/topics.ts";
 import type { SecretBox } from "../secrets.ts";
+import { z } from "zod";
 
 export type ConnectionState = "reachable" | "unreachable" | "disabled";
+
+/**
+ * A cluster's connection was saved, enabled, disabled or removed (or the
+ * cluster with it): the leader's inventory reconciles its watches at once on
+ * it rather than on its next periodic round.
+ */
+export const CLUSTER_CONNECTIONS_TOPIC = defineTopic(
+  "cluster-connections",
+  z.object({ clusterId: z.string(), change: z.enum(["saved", "enabled", "disabled", "removed"]) }),
+);
 
 /** What may be shown of a connection: where it points and how it is doing, never a credential. */
 export interface ClusterConnectionView {
@@ -105,6 +117,7 @@ export function listConnectionContexts(options: { kubeconfig: string }): {
  */
 export async function saveClusterConnection(options: {
   db: Db;
+  bus: LiveBus;
   secrets: SecretBox;
   clusterId: string;
   kubeconfig: string;
@@ -144,6 +157,10 @@ export async function saveClusterConnection(options: {
     where: { clusterId: options.clusterId },
     create: { clusterId: options.clusterId, createdAt: at, ...fields },
     update: fields,
+  });
+  await publishTopic(options.bus, CLUSTER_CONNECTIONS_TOPIC, {
+    clusterId: options.clusterId,
+    change: "saved",
   });
   return toClusterConnectionView(row);
 }
@@ -273,6 +290,7 @@ export async function testClusterConnection(options: {
 /** Stops (or resumes) using the connection without forgetting it. */
 export async function setClusterConnectionEnabled(options: {
   db: Db;
+  bus: LiveBus;
   clusterId: string;
   enabled: boolean;
   now?: () => Date;
@@ -287,6 +305,10 @@ export async function setClusterConnectionEnabled(options: {
       ...(options.enabled && !row.enabled ? { stateSince: at } : {}),
     },
   });
+  await publishTopic(options.bus, CLUSTER_CONNECTIONS_TOPIC, {
+    clusterId: options.clusterId,
+    change: options.enabled ? "enabled" : "disabled",
+  });
   return toClusterConnectionView(updated);
 }
 
@@ -297,6 +319,7 @@ export async function setClusterConnectionEnabled(options: {
  */
 export async function removeClusterConnection(options: {
   db: Db;
+  bus: LiveBus;
   clusterId: string;
   now?: () => Date;
 }): Promise<void> {
@@ -316,4 +339,5 @@ export async function removeClusterConnection(options: {
         },
       });
   });
+  await publishTopic(options.bus, CLUSTER_CONNECTIONS_TOPIC, { clusterId, change: "removed" });
 }

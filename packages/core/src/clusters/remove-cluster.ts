@@ -1,13 +1,14 @@
 import type { Db, LiveBus } from "@tapfleet/db";
 import { INGEST_KEYS_TOPIC } from "../ingest/gateway.ts";
-import { publishTopicMany } from "../live/topics.ts";
+import { publishTopic, publishTopicMany } from "../live/topics.ts";
+import { CLUSTER_CONNECTIONS_TOPIC } from "./connection.ts";
 
 /**
  * Removes a cluster and everything recorded about it: its keys, connection,
  * sensors (with their chunks and actions, by cascade), their reports and
  * rollups and its inventory (coverage rows and runtime status), which
- * reference no row and would otherwise stay. The leader's next reconciliation
- * stops watching the cluster and tells open pages it is gone. Nothing to do
+ * reference no row and would otherwise stay. The leader hears of it on the
+ * live bus, stops watching the cluster and tells open pages it is gone. Nothing to do
  * when there is no such cluster; returns whether there was.
  *
  * Its keys stop verifying at once on every replica: each replica's ingest
@@ -34,5 +35,6 @@ export async function removeCluster(options: { db: Db; bus: LiveBus; clusterId: 
       INGEST_KEYS_TOPIC,
       keyIds.map((keyId) => ({ keyId })),
     );
+  if (removed) await publishTopic(options.bus, CLUSTER_CONNECTIONS_TOPIC, { clusterId, change: "removed" });
   return removed;
 }
