@@ -221,6 +221,9 @@ test("[fleet]: a deleted pod, a new node, a node going NotReady and a crash loop
     }),
   ]);
   await expect(fleetRow().locator('[data-state="node-not-ready"]')).toHaveText("1 node-not-ready");
+  const notReadyBadge = nodeRow("node-3").locator('[data-state="node-not-ready"] .mantine-Badge-label');
+  await expect(notReadyBadge).toHaveText("node-not-ready");
+  expect(await notReadyBadge.evaluate((element) => element.scrollWidth <= element.clientWidth)).toBe(true);
 
   // A crash loop: the row says how often the container restarted and how it last ended.
   const crashing = podOn("node-2");
@@ -233,7 +236,7 @@ test("[fleet]: a deleted pod, a new node, a node going NotReady and a crash loop
     shownWithin("a crash loop, cluster page", clusterPage, changedAt, SHOWN_WITHIN_MS, rowHas, {
       node: "node-2",
       state: "crash-looping",
-      text: "restarted 1 time",
+      text: "1 restart · Error, exit code 1",
     }),
     shownWithin("a crash loop, Fleet page", fleetPage, changedAt, SHOWN_WITHIN_MS, fleetCounts, {
       cluster: CLUSTER,
@@ -241,12 +244,29 @@ test("[fleet]: a deleted pod, a new node, a node going NotReady and a crash loop
     }),
   ]);
   const looping = nodeRow("node-2");
-  await expect(looping).toContainText(
+  // The restart count and the last exit on a line of their own, in full (the reason is clamped).
+  const headline = looping.getByText(/^\d+ restarts? · Error, exit code 1$/);
+  await expect(headline).toBeVisible();
+  for (const text of [headline, looping.locator('[data-state="crash-looping"] .mantine-Badge-label')])
+    expect(await text.evaluate((element) => element.scrollWidth <= element.clientWidth)).toBe(true);
+  // Under it, the last line of the termination message (the log's tail, as the pod's status has it).
+  const status = cluster.store.get("pods", "tapfleet", crashing)!.status as {
+    containerStatuses: { lastState: { terminated?: { message?: string } } }[];
+  };
+  const terminationMessage = status.containerStatuses[0]!.lastState.terminated?.message ?? "";
+  expect(terminationMessage).toContain("capture: eth0: permission denied");
+  const message = looping.getByText(terminationMessage.trim().split("\n").at(-1)!, { exact: true });
+  await expect(message).toBeVisible();
+  // The whole reason, the message's lines included, on hover.
+  await message.hover();
+  const tooltip = clusterPage.getByRole("tooltip");
+  await expect(tooltip).toContainText(
     `Container agent of pod ${crashing} keeps crashing: restarted 1 time; last exit Error (exit code 1)`,
   );
-  // The termination message, the log's tail, as the pod's status has it.
-  await expect(looping).toContainText("capture: eth0: permission denied");
+  await expect(tooltip).toContainText("capture: eth0: permission denied");
   await expect(fleetRow().locator('[data-state="crash-looping"]')).toHaveText("1 crash-looping");
+  await clusterPage.mouse.move(0, 0);
+  await expect(tooltip).toBeHidden();
   await screenshots("node-states");
 });
 
@@ -296,6 +316,11 @@ test("[fleet]: a cluster whose API goes away shows unreachable with its last sta
   // The last known states stay on screen, marked stale, with what went wrong.
   await expect(clusterPage.getByRole("group", { name: "Connection" })).toContainText("does not answer");
   await expect(nodeRow("node-2")).toContainText("cannot be reached");
+  // Both marks fit the state column in full.
+  const labels = nodeRow("node-2").locator(".mantine-Badge-label");
+  await expect(labels).toHaveText(["unreachable", "stale"]);
+  for (const label of await labels.all())
+    expect(await label.evaluate((element) => element.scrollWidth <= element.clientWidth)).toBe(true);
   await screenshots("unreachable");
 
   // The API server comes back on the same address: the same server process picks the cluster up again.

@@ -10,6 +10,7 @@ import {
   MultiSelect,
   Paper,
   Select,
+  Stack,
   Text,
   TextInput,
   Tooltip,
@@ -60,7 +61,7 @@ function columnsFor(fleet: boolean): Column[] {
   return [
     { name: "Node", width: "minmax(150px, 1.2fr)", sort: "node", hint: "The node, and its sensor pod" },
     ...(fleet ? [{ name: "Cluster", width: "minmax(100px, 0.8fr)", sort: "cluster" as const }] : []),
-    { name: "State", width: "125px", sort: "state", hint: "Problems first" },
+    { name: "State", width: "150px", sort: "state", hint: "Problems first" },
     { name: "Since", width: "100px", sort: "since", hint: "When the state began" },
     { name: "Reason", width: "minmax(180px, 2.2fr)" },
     { name: "Packets/s", width: "95px", hint: RATE_HINT },
@@ -422,6 +423,7 @@ function NodeRow({
       ? ratesOfPoint(point)
       : null;
   const href = nodeHref(node);
+  const crash = crashSummary(node);
   // The whole row opens the detail page; the node's name is the link keyboards and readers use.
   const open = (event: MouseEvent) => {
     if ((event.target as HTMLElement).closest("a")) return;
@@ -480,19 +482,29 @@ function NodeRow({
           </Anchor>
         </div>
       ) : null}
-      <div role="cell">
-        <Group gap={4} wrap="nowrap">
-          <CoverageStateBadge state={node.state} />
-          {node.stale ? <StaleMark since={node.updatedAt} /> : null}
-        </Group>
-      </div>
+      {/* The stale mark under the state: side by side, both would not fit the column. */}
+      <Stack role="cell" gap={2} align="flex-start" style={{ minWidth: 0 }}>
+        <CoverageStateBadge state={node.state} />
+        {node.stale ? <StaleMark since={node.updatedAt} size="xs" /> : null}
+      </Stack>
       <Text role="cell" size="sm" c="dimmed">
         <DateTime iso={node.since} relative />
       </Text>
       <Tooltip label={node.reason} multiline maw={480} openDelay={400}>
-        <Text role="cell" size="sm" lineClamp={2}>
-          {node.reason}
-        </Text>
+        {crash ? (
+          <div role="cell" style={{ minWidth: 0 }}>
+            <Text size="sm" fw={600} truncate="end">
+              {crash.headline}
+            </Text>
+            <Text size="xs" c="dimmed" truncate="end">
+              {crash.message ?? node.reason}
+            </Text>
+          </div>
+        ) : (
+          <Text role="cell" size="sm" lineClamp={2}>
+            {node.reason}
+          </Text>
+        )}
       </Tooltip>
       <Text role="cell" size="sm">
         {formatRate(current?.packetsPerSecond, "pkt/s")}
@@ -505,4 +517,29 @@ function NodeRow({
       </Text>
     </Box>
   );
+}
+
+/**
+ * A crash loop's restart count and last exit, from the rule's details, for a line of its own: the
+ * reason names the container and pod first, and a clamped reason would hide them.
+ */
+function crashSummary(node: NodeItem): { headline: string; message: string | undefined } | null {
+  if (node.state !== "crash-looping" || !node.details) return null;
+  const { restartCount, lastTerminationReason, lastExitCode, lastTerminationMessage } = node.details;
+  if (typeof restartCount !== "number") return null;
+  const restarts = `${restartCount} ${restartCount === 1 ? "restart" : "restarts"}`;
+  const reason = typeof lastTerminationReason === "string" ? lastTerminationReason : null;
+  const code = typeof lastExitCode === "number" ? `exit code ${lastExitCode}` : null;
+  const exit = [reason, code].filter(Boolean).join(", ");
+  return {
+    headline: exit ? `${restarts} · ${exit}` : restarts,
+    // A message taken from the log (FallbackToLogsOnError) is its last lines: the last one says most.
+    message:
+      typeof lastTerminationMessage === "string"
+        ? lastTerminationMessage
+            .split("\n")
+            .map((line) => line.trim())
+            .findLast((line) => line !== "")
+        : undefined,
+  };
 }

@@ -68,7 +68,7 @@ export function StateBar({
 }
 
 /** "Stale" with when the data was last confirmed, for figures of an unreachable or resyncing cluster. */
-export function StaleMark({ since }: { since?: string | null }) {
+export function StaleMark({ since, size }: { since?: string | null; size?: "xs" | "sm" | "md" }) {
   return (
     <Tooltip
       label={
@@ -77,7 +77,12 @@ export function StaleMark({ since }: { since?: string | null }) {
           : "Not confirmed by the cluster yet: it cannot be reached or is resyncing."
       }
     >
-      <Badge color="gray" variant="outline" leftSection={<IconClockExclamation size={12} aria-hidden />}>
+      <Badge
+        color="gray"
+        variant="outline"
+        size={size}
+        leftSection={<IconClockExclamation size={size === "xs" ? 10 : 12} aria-hidden />}
+      >
         stale
       </Badge>
     </Tooltip>
