@@ -6,8 +6,10 @@ import type { SimObjectStore } from "./store.ts";
 import { startApiServer } from "./server.ts";
 import type { FaultControls } from "./http/faults.ts";
 import type { SimTokenSpec } from "./http/authorization.ts";
+import type { RequestLog } from "./http/request-log.ts";
 
 export type { FaultControls, FailureSpec, LatencySpec, Verb } from "./http/faults.ts";
+export type { RecordedRequest, RequestLog, RequestRecording } from "./http/request-log.ts";
 export type { KubeObject, ObjectStore, StoreEvent } from "./types.ts";
 export type { SimObjectStore } from "./store.ts";
 export type {
@@ -53,6 +55,8 @@ export interface RunningSimCluster {
   store: SimObjectStore;
   /** Fault injection on the HTTP layer (and `expireHistory` on the store). */
   faults: FaultControls;
+  /** Records the requests the API server answers, on demand (`requestLog.record()`). */
+  requestLog: RequestLog;
   /** A kubeconfig (YAML) with one cluster, user (bearer token; default the cluster's own) and context, set as current. */
   kubeconfig(options?: { token?: string }): string;
   /** Accepts another bearer token, limited to its permission set (README: "Tokens with limited rights"). */
@@ -120,6 +124,7 @@ export async function startSimCluster(options: StartSimClusterOptions = {}): Pro
     cluster,
     store: cluster.store,
     faults: server.faults,
+    requestLog: server.requestLog,
     kubeconfig: (kubeconfigOptions) => toYaml(config(kubeconfigOptions?.token)),
     addToken: (spec) => server.addToken(spec),
     expireToken: (given) => server.expireToken(given),

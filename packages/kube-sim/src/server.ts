@@ -26,6 +26,7 @@ import { ListSnapshots } from "./http/list-snapshots.ts";
 import type { LogSource } from "./http/logs.ts";
 import { openApiDocument, openApiIndex } from "./http/openapi.ts";
 import { failure, methodNotAllowed, sendError, sendJson } from "./http/respond.ts";
+import { RequestRecorder, type RequestLog } from "./http/request-log.ts";
 import { parseRoute } from "./http/router.ts";
 import { servingCertificate } from "./http/tls.ts";
 import { WatchHub } from "./http/watch.ts";
@@ -60,6 +61,8 @@ export interface ApiServer {
   caCertificate: string | undefined;
   port: number;
   faults: FaultControls;
+  /** Records the requests answered, on demand (tests read which calls a client makes). */
+  requestLog: RequestLog;
   /** Accepts another bearer token, limited to its permission set (see http/authorization.ts). */
   addToken(spec: SimTokenSpec): void;
   /** Makes an added token answer 401 from now on. */
@@ -84,10 +87,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (event.type === "DELETED") applied.forget(event.object.metadata.uid);
   });
   let serverAddress = "127.0.0.1:0";
+  const requestLog = new RequestRecorder();
   const authorization = new TokenAuthorization(token);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    requestLog.seen(req.method ?? "GET", url);
     // Every path needs a token, /version and /healthz included: a real cluster serves those
     // anonymously, but kubectl (and the version-probing kubectl dispatcher) always sends the token.
     const identity = authorization.authenticate(req.headers.authorization, tls);
@@ -193,6 +198,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     caCertificate: certificate?.cert,
     port,
     faults,
+    requestLog,
     addToken: (spec) => authorization.addToken(spec),
     expireToken: (token) => authorization.expireToken(token),
     async close() {
