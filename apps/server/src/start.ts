@@ -27,6 +27,7 @@ import { pino, type Logger } from "pino";
 import { buildApp } from "./app.ts";
 import { startControllers } from "./controllers/runner.ts";
 import { createDebugLevelController } from "./controllers/debug-level.ts";
+import { createClusterWatches } from "./controllers/cluster-watches.ts";
 import { createRolloutsController } from "./controllers/rollouts.ts";
 import { createInventoryController, type InventoryControllerOptions } from "./controllers/inventory.ts";
 import { createSensorDriftController } from "./controllers/sensor-drift.ts";
@@ -297,6 +298,8 @@ export async function startServer(options: {
     }
 
     // Background work; stopped first at shutdown, before the lock and the database go.
+    // The inventory's cluster watches, which the rollouts read instead of the clusters' APIs.
+    const clusterWatches = createClusterWatches();
     const controllers = startControllers({
       controllers: [
         ...createServerControllers({
@@ -316,6 +319,7 @@ export async function startServer(options: {
             listClusterConnections: () => listEnabledClusterConnections({ db, secrets }),
           },
           watch: options.inventory?.watch,
+          watches: clusterWatches,
           reconcileIntervalMs: options.inventory?.reconcileIntervalMs,
           // The watch's view of the cluster, kept with its connection (a connecting watch has no news yet).
           recordConnectionStatus: async ({ clusterId, status }) => {
@@ -332,7 +336,7 @@ export async function startServer(options: {
         }),
         createDebugLevelController({ db, bus, secrets, logger }),
         createSensorDriftController({ db, bus, secrets, logger }),
-        createRolloutsController({ db, bus, secrets, logger }),
+        createRolloutsController({ db, bus, secrets, logger, watches: clusterWatches }),
       ],
       leadership: leaderLock,
       log: logger,

@@ -516,9 +516,42 @@ describe("rollouts: agents that reported before the change", () => {
       },
     });
     expect(drift.json.drifts).toEqual([expect.objectContaining({ state: "in-sync", changes: [] })]);
-    for (const pod of pods) await report("east", pod.nodeName, pod.podName, 200);
+
+    // While the gate waits, the leader follows the cluster through its watches: the API
+    // server sees the watches, and no read of the DaemonSet or a list of its pods. The
+    // window is a measure of time (the runner used to read both every second), not a wait
+    // for an event.
+    const recording = sims.east!.requestLog.record();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // A report of one new agent wakes the runner, which judges it from the watch's state.
+    const [first, second] = pods;
+    await report("east", first!.nodeName, first!.podName, 200);
+    await waitFor(() => rest("GET", `/rollouts/${id}`, undefined, viewer), {
+      what: "the gate to wait only for the other new agent",
+      timeoutMs: 10_000,
+      until: (a) => {
+        const text = JSON.stringify(a.json);
+        return (
+          !text.includes(`${first!.nodeName}: no report`) && text.includes(`${second!.nodeName}: no report`)
+        );
+      },
+    });
+    await report("east", second!.nodeName, second!.podName, 200);
     const done = await waitForRollout(id, ["succeeded", "failed", "rolled-back"]);
+    recording.stop();
     expect(done.status, JSON.stringify(done)).toBe("succeeded");
+    // Until the gate passed (the install's new record then makes drift read the DaemonSet).
+    const passedAt = Date.parse(done.clusters[0]!.finishedAt!);
+    const reads = (path: string) =>
+      recording.requests.filter(
+        (r) => r.at < passedAt && r.method === "GET" && !r.watch && r.path.startsWith(path),
+      );
+    expect(reads(`/api/v1/namespaces/${NAMESPACE}/pods`).map((r) => r.path)).toEqual([]);
+    // The drift controller reads the DaemonSet once when what it expects changes; the runner
+    // used to read it every second of these 3 s and more.
+    expect(reads(`/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${NAME}`).length).toBeLessThanOrEqual(1);
+    // The watches themselves are what the API server saw of the leader's DaemonSets and pods.
+    expect(recording.requests.every((r) => r.method === "GET")).toBe(true);
   }, 60_000);
 
   it("a change whose new agents capture nothing is rolled back at the gate's deadline, saying so", async () => {

@@ -127,6 +127,10 @@ export interface KubePod extends Versioned {
   deletionTimestamp: string | undefined;
   /** The `controller-revision-hash` label: which template revision the pod runs. */
   templateHash: string | undefined;
+  /** The pod's annotations under `tapfleet.io/`: the configuration revision and hash it started with. */
+  tapfleetAnnotations: Record<string, string>;
+  /** Each container's image, by container name (what a rollout compares with its template). */
+  images: Record<string, string>;
 }
 
 // ---- small readers of untyped JSON -------------------------------------------
@@ -347,5 +351,13 @@ export function trimPod(raw: unknown): KubePod {
     creationTimestamp: str(metadata.creationTimestamp),
     deletionTimestamp: str(metadata.deletionTimestamp),
     templateHash: strings(metadata.labels)["controller-revision-hash"],
+    tapfleetAnnotations: Object.fromEntries(
+      Object.entries(strings(metadata.annotations)).filter(([key]) => key.startsWith("tapfleet.io/")),
+    ),
+    images: Object.fromEntries(
+      arr(obj(pod.spec).containers)
+        .map(obj)
+        .map((c) => [str(c.name) ?? "", str(c.image) ?? ""]),
+    ),
   };
 }

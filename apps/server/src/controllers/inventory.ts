@@ -26,6 +26,7 @@ import type { PgPool } from "@tapfleet/db";
 import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import { delay, systemClock, type Clock } from "./clock.ts";
+import type { ClusterWatches } from "./cluster-watches.ts";
 import type { Controller } from "./controller.ts";
 
 export interface InventoryControllerOptions {
@@ -44,6 +45,8 @@ export interface InventoryControllerOptions {
   watch?: Partial<Omit<ClusterWatchOptions, "kubeConfig" | "clusterId" | "clock">>;
   /** Stores a cluster's runtime status with its connection, where the connection store offers it. */
   recordConnectionStatus?: (options: { clusterId: string; status: ClusterStatus }) => Promise<void>;
+  /** Where each cluster's watch is shared with the other leader controllers (rollouts). */
+  watches?: ClusterWatches;
   clock?: Clock;
 }
 
@@ -64,7 +67,10 @@ export function createInventoryController(options: InventoryControllerOptions): 
     async run(signal) {
       // Until each watch has listed its cluster again, what the last term wrote is stale.
       await markInventoryStale({ db });
-      const runtimes = new Map<string, { fingerprint: string; runtime: ClusterInventoryRuntime }>();
+      const runtimes = new Map<
+        string,
+        { fingerprint: string; runtime: ClusterInventoryRuntime; unshare: () => void }
+      >();
 
       // A change of a connection wakes the reconciliation at once; one that
       // arrives while a round runs makes another round follow it.
@@ -107,7 +113,8 @@ export function createInventoryController(options: InventoryControllerOptions): 
           onError: (error) =>
             logger.warn({ err: error, clusterId: connection.clusterId }, "cluster inventory"),
         });
-        runtimes.set(connection.clusterId, { fingerprint: fingerprint(connection), runtime });
+        const unshare = options.watches?.add(connection.clusterId, runtime.watch) ?? (() => undefined);
+        runtimes.set(connection.clusterId, { fingerprint: fingerprint(connection), runtime, unshare });
       };
 
       try {
@@ -115,10 +122,11 @@ export function createInventoryController(options: InventoryControllerOptions): 
           const connections = await options.connections.listClusterConnections();
           const wanted = new Map(connections.map((c) => [c.clusterId, c]));
           const removed = new Set<string>();
-          for (const [clusterId, { fingerprint: known, runtime }] of runtimes) {
+          for (const [clusterId, { fingerprint: known, runtime, unshare }] of runtimes) {
             const connection = wanted.get(clusterId);
             if (connection && fingerprint(connection) === known) continue;
             runtimes.delete(clusterId);
+            unshare();
             await runtime.stop();
             if (!connection) removed.add(clusterId);
             logger.info(
@@ -153,7 +161,12 @@ export function createInventoryController(options: InventoryControllerOptions): 
           changed = false;
         }
       } finally {
-        await Promise.all([...runtimes.values()].map(({ runtime }) => runtime.stop()));
+        await Promise.all(
+          [...runtimes.values()].map(({ runtime, unshare }) => {
+            unshare();
+            return runtime.stop();
+          }),
+        );
         runtimes.clear();
         await Promise.all([reports.catch(() => undefined), changes.catch(() => undefined)]);
       }

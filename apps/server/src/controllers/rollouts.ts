@@ -1,7 +1,10 @@
 // Rollouts on the leader: advances every active rollout (core/rollouts) as far
 // as it can go, then sleeps until a request (the live topic), a gate's
-// deadline, or — while a cluster is under way — the next look at its pods and
-// the agents' reports. All state is in the Rollout rows, so a new leader
+// deadline, or — while a cluster is under way — an event of that cluster's
+// watch (its DaemonSet or pods changed, the watch synced or lost the cluster)
+// or a report of one of its agents. The clusters under way are seen through
+// the inventory's watches (cluster-watches.ts): a gate waits without a single
+// request to the cluster's API. All state is in the Rollout rows, so a new leader
 // (after a restart or a SIGKILL) resumes each rollout where the last one
 // stopped, and rolls back a cluster that was under way when its gate fails.
 
@@ -13,9 +16,11 @@ import {
   type Db,
   type LiveBus,
   type SecretBox,
+  STATS_TOPIC,
 } from "@tapfleet/core";
 import type { Logger } from "pino";
 import { systemClock, type Clock } from "./clock.ts";
+import type { ClusterWatches } from "./cluster-watches.ts";
 import type { Controller } from "./controller.ts";
 
 export interface RolloutsControllerOptions {
@@ -23,8 +28,18 @@ export interface RolloutsControllerOptions {
   bus: LiveBus;
   secrets: SecretBox;
   logger: Logger;
-  /** How often a cluster under way is looked at again (default 1 s). */
+  /** The leader's cluster watches; without them a cluster under way is read from its API every `pollMs`. */
+  watches?: ClusterWatches;
+  /** Without watches: how often a cluster under way is read again (default 1 s). */
   pollMs?: number;
+  /**
+   * With watches: how often a cluster under way is judged again with nothing
+   * new (the time-bound checks, such as a report turning stale), from memory
+   * and the database, never the cluster's API (default 10 s).
+   */
+  recheckMs?: number;
+  /** With watches: how long a burst of events settles before the look it causes (default 100 ms). */
+  settleMs?: number;
   /** A rollout whose step failed (an unreachable API) is tried again after this long (default 5 s). */
   retryMs?: number;
   clock?: Clock;
@@ -33,7 +48,9 @@ export interface RolloutsControllerOptions {
 export function createRolloutsController(options: RolloutsControllerOptions): Controller {
   const { db, bus, secrets, logger } = options;
   const clock = options.clock ?? systemClock;
-  const pollMs = options.pollMs ?? 1_000;
+  const watches = options.watches;
+  const pollMs = watches ? (options.recheckMs ?? 10_000) : (options.pollMs ?? 1_000);
+  const settleMs = options.settleMs ?? 100;
   const retryMs = options.retryMs ?? 5_000;
   return {
     name: "rollouts",
@@ -45,15 +62,35 @@ export function createRolloutsController(options: RolloutsControllerOptions): Co
         woken = true;
         wake();
       };
+      // The clusters under way, as the last pass found them: their news wakes the loop.
+      let underWay = new Set<string>();
+      let settling: { cancel(): void } | undefined;
+      const pokeSoon = () => {
+        if (settling || signal.aborted) return;
+        settling = clock.setTimeout(() => {
+          settling = undefined;
+          poke();
+        }, settleMs);
+      };
       const requests = (async () => {
         for await (const _message of subscribeTopic(bus, ROLLOUTS_TOPIC, signal)) poke();
       })();
+      const reports = watches
+        ? (async () => {
+            for await (const summary of subscribeTopic(bus, STATS_TOPIC, signal))
+              if (underWay.has(summary.clusterId)) pokeSoon();
+          })()
+        : Promise.resolve();
+      const stopHearing = watches?.subscribe((clusterId, event) => {
+        if (event.type !== "error" && underWay.has(clusterId)) pokeSoon();
+      });
       // One client configuration per cluster for the whole term.
       const kubeConfigs: NonNullable<Parameters<typeof advanceRollout>[0]["kubeConfigs"]> = new Map();
       try {
         while (!signal.aborted) {
           woken = false;
           let nextAt = Number.POSITIVE_INFINITY;
+          const seenUnderWay = new Set<string>();
           for (const rollout of await listActiveRollouts({ db })) {
             if (signal.aborted) break;
             try {
@@ -64,7 +101,9 @@ export function createRolloutsController(options: RolloutsControllerOptions): Co
                 rolloutId: rollout.id,
                 now: () => new Date(clock.now()),
                 kubeConfigs,
+                ...(watches ? { watches: (clusterId: string) => watches.get(clusterId) } : {}),
               });
+              for (const clusterId of result.clustersUnderWay) seenUnderWay.add(clusterId);
               if (result.until) nextAt = Math.min(nextAt, result.until.getTime());
               if (result.inFlight) nextAt = Math.min(nextAt, clock.now() + pollMs);
             } catch (error) {
@@ -72,6 +111,7 @@ export function createRolloutsController(options: RolloutsControllerOptions): Co
               nextAt = Math.min(nextAt, clock.now() + retryMs);
             }
           }
+          underWay = seenUnderWay;
           // Our own writes publish on the topic too: one more pass, which finds nothing new and writes nothing.
           if (signal.aborted) continue;
           await new Promise<void>((resolve) => {
@@ -89,7 +129,10 @@ export function createRolloutsController(options: RolloutsControllerOptions): Co
           wake = () => undefined;
         }
       } finally {
+        stopHearing?.();
+        settling?.cancel();
         await requests.catch(() => undefined);
+        await reports.catch(() => undefined);
       }
     },
   };

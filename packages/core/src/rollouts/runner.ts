@@ -1,6 +1,9 @@
 // The leader's side of a rollout: read the rows and the clusters under way,
 // decide (decide.ts), act once, persist, repeat until there is nothing to do
-// but wait. Every write is guarded by the row as read (status and updatedAt)
+// but wait. A cluster under way is seen through the leader's watch of it
+// (the inventory's informers) when the caller passes one: no API request
+// while a gate waits; the object is read only to start, to patch, and when
+// the watch's trimmed view cannot tell the two templates apart. Every write is guarded by the row as read (status and updatedAt)
 // and every DaemonSet write by its resourceVersion, so two leaders for a
 // moment (docs/adr/0009) or a leader killed half-way only repeat a step,
 // never undo one: the template from before is recorded before the first
@@ -19,6 +22,7 @@ import {
   readObject,
   trimPod,
   trimSensorDaemonSet,
+  type ClusterWatch,
   type KubeDaemonSet,
   type KubePod,
 } from "@tapfleet/kube";
@@ -53,6 +57,7 @@ import {
 import {
   CONFIG_REVISION_ANNOTATION,
   matchesPodTemplateState,
+  matchesWatchedTemplateState,
   mergeRolloutEnv,
   readPodTemplateState,
   rollingUpdateStrategy,
@@ -97,10 +102,14 @@ export async function listActiveRollouts(options: { db: Db }): Promise<{ id: str
 // ---------------------------------------------------------------------------
 // Observing a cluster
 
+/** What the runner reads of the leader's watch of a cluster. */
+export type WatchedCluster = Pick<ClusterWatch, "synced" | "status" | "daemonSets" | "pods">;
+
 interface ClusterLook {
+  /** The DaemonSet as the API returned it; null when it came from the watch (trimmed only) or is gone. */
   raw: Json | null;
   daemonSet: KubeDaemonSet | null;
-  pods: Array<{ pod: KubePod; raw: Json }>;
+  pods: KubePod[];
 }
 
 async function lookAtCluster(
@@ -120,20 +129,38 @@ async function lookAtCluster(
     path: `${objectPath({ apiVersion: "v1", kind: "Pod", namespace: ref.namespace })}?labelSelector=${encodeURIComponent(selector)}`,
   });
   const pods = items
-    .map((item) => ({ pod: trimPod(item), raw: item }))
-    .filter(({ pod }) => pod.daemonSetUid === daemonSet.uid && pod.deletionTimestamp === undefined);
+    .map((item) => trimPod(item))
+    .filter((pod) => pod.daemonSetUid === daemonSet.uid && pod.deletionTimestamp === undefined);
   return { raw, daemonSet, pods };
 }
 
+/** The DaemonSet and its live pods as the leader's watch holds them now. */
+function watchedLook(watch: WatchedCluster, ref: { namespace: string; name: string }): ClusterLook {
+  const daemonSet =
+    watch.daemonSets().find((d) => d.namespace === ref.namespace && d.name === ref.name) ?? null;
+  if (!daemonSet) return { raw: null, daemonSet: null, pods: [] };
+  const pods = watch
+    .pods()
+    .filter((pod) => pod.daemonSetUid === daemonSet.uid && pod.deletionTimestamp === undefined);
+  return { raw: null, daemonSet, pods };
+}
+
+/** Why a cluster's watch cannot be decided on now, or null when it is current. */
+function watchNotCurrent(watch: WatchedCluster | undefined): string | null {
+  if (!watch) return "the leader is not watching the cluster yet (its connection is starting)";
+  if (watch.status.state === "unreachable")
+    return `the cluster's watch is unreachable${watch.status.lastError ? `: ${watch.status.lastError}` : ""}`;
+  if (!watch.synced || watch.status.state !== "reachable")
+    return "the cluster's watch has not listed the cluster yet (just connected)";
+  return null;
+}
+
 /** Whether a pod runs `state`: its capture image and Tapfleet's annotations are the template's. */
-function podRuns(raw: Json, state: PodTemplateState): boolean {
-  const annotations = ((raw.metadata as Json | undefined)?.annotations ?? {}) as Record<string, string>;
-  const containers = ((raw.spec as Json | undefined)?.containers ?? []) as Json[];
-  const container = containers.find((c) => c.name === state.container);
+function podRuns(pod: KubePod, state: PodTemplateState): boolean {
   return (
-    container?.image === state.image &&
-    annotations[CONFIG_HASH_ANNOTATION] === state.annotations[CONFIG_HASH_ANNOTATION] &&
-    annotations[CONFIG_REVISION_ANNOTATION] === state.annotations[CONFIG_REVISION_ANNOTATION]
+    pod.images[state.container] === state.image &&
+    pod.tapfleetAnnotations[CONFIG_HASH_ANNOTATION] === state.annotations[CONFIG_HASH_ANNOTATION] &&
+    pod.tapfleetAnnotations[CONFIG_REVISION_ANNOTATION] === state.annotations[CONFIG_REVISION_ANNOTATION]
   );
 }
 
@@ -150,24 +177,23 @@ async function nodeHealth(options: {
     select: { nodeName: true, podName: true, lastSeenAt: true, lastSummary: true },
   });
   const agents = new Map(sensors.map((sensor) => [sensor.nodeName, sensor]));
-  const newest = new Map<string, { pod: KubePod; raw: Json }>();
-  for (const entry of options.look.pods) {
-    const node = entry.pod.nodeName;
+  const newest = new Map<string, KubePod>();
+  for (const pod of options.look.pods) {
+    const node = pod.nodeName;
     if (!node) continue;
     const seen = newest.get(node);
-    if (!seen || (entry.pod.creationTimestamp ?? "") > (seen.pod.creationTimestamp ?? ""))
-      newest.set(node, entry);
+    if (!seen || (pod.creationTimestamp ?? "") > (seen.creationTimestamp ?? "")) newest.set(node, pod);
   }
   return [...newest.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([nodeName, { pod, raw }]) => {
+    .map(([nodeName, pod]) => {
       const status = pod.containers.find((c) => c.name === options.container);
       const agent = agents.get(nodeName);
       const summary = ZReportSummarySchema.safeParse(agent?.lastSummary);
       return {
         nodeName,
         podName: pod.name,
-        updated: options.target ? podRuns(raw, options.target) : false,
+        updated: options.target ? podRuns(pod, options.target) : false,
         ready: pod.ready?.status === "True",
         waitingReason: status?.state.state === "waiting" ? (status.state.reason ?? null) : null,
         restarts: status?.restartCount ?? 0,
@@ -262,8 +288,10 @@ async function renderTarget(options: {
 export interface AdvanceRolloutResult {
   /** Still in the leader's hands. */
   active: boolean;
-  /** A cluster is under way: look again soon (its pods and the agents' reports change without a wake-up). */
+  /** A cluster is under way: look again when its watch or its agents' reports change. */
   inFlight: boolean;
+  /** The clusters under way (their watch events and agents' reports are worth a look). */
+  clustersUnderWay: string[];
   /** When to look again at the latest (a gate's deadline), if nothing else comes first. */
   until: Date | null;
 }
@@ -283,6 +311,12 @@ export async function advanceRollout(options: {
   kubeConfigs?: Map<string, KubeConfig>;
   /** Clusters observed and changed at once (default 64). */
   concurrency?: number;
+  /**
+   * The leader's watch of a cluster, if it has one. When given, a cluster
+   * gating or rolling back is observed from it (and waited for while it is
+   * not synced) instead of reading the API.
+   */
+  watches?: (clusterId: string) => WatchedCluster | undefined;
 }): Promise<AdvanceRolloutResult> {
   const { db, bus, secrets, rolloutId } = options;
   const now = options.now ?? (() => new Date());
@@ -298,13 +332,15 @@ export async function advanceRollout(options: {
   };
   const publish = (status: string) => publishTopic(bus, ROLLOUTS_TOPIC, { rolloutId, status });
   const isInFlight = (status: string) => (IN_FLIGHT_CLUSTER_STATUSES as readonly string[]).includes(status);
+  let underWay: string[] = [];
 
   for (let round = 0; round < 20; round++) {
     const rollout = await db.rollout.findUnique({ where: { id: rolloutId }, include: { clusters: true } });
     if (!rollout || !(ACTIVE_ROLLOUT_STATUSES as readonly string[]).includes(rollout.status))
-      return { active: false, inFlight: false, until: null };
+      return { active: false, inFlight: false, clustersUnderWay: [], until: null };
     const strategy = ZRolloutStrategySchema.parse(rollout.strategy);
     const clusters = [...rollout.clusters].sort((a, b) => a.position - b.position);
+    underWay = clusters.filter((row) => isInFlight(row.status)).map((row) => row.clusterId);
 
     // Observe the clusters under way.
     const observed: Record<string, ObservedCluster> = {};
@@ -337,7 +373,7 @@ export async function advanceRollout(options: {
     const rolloutGuard = { id: rolloutId, status: rollout.status, updatedAt: rollout.updatedAt };
 
     if (first.kind === "wait")
-      return { active: true, inFlight: clusters.some((c) => isInFlight(c.status)), until: first.until };
+      return { active: true, inFlight: underWay.length > 0, clustersUnderWay: underWay, until: first.until };
 
     if (first.kind === "record-rollout") {
       await db.rollout.updateMany({ where: rolloutGuard, data: { status: first.status, updatedAt: at } });
@@ -380,9 +416,10 @@ export async function advanceRollout(options: {
     );
     await publish(rollout.status);
     // A cluster that cannot be reached now: look again after the caller's pause, not in a tight loop.
-    if (outcomes.includes("retry-later")) return { active: true, inFlight: true, until: null };
+    if (outcomes.includes("retry-later"))
+      return { active: true, inFlight: true, clustersUnderWay: underWay, until: null };
   }
-  return { active: true, inFlight: true, until: null };
+  return { active: true, inFlight: true, clustersUnderWay: underWay, until: null };
 
   // -------------------------------------------------------------------------
 
@@ -391,21 +428,44 @@ export async function advanceRollout(options: {
     const target = ZTargetSchema.safeParse(row.target);
     if (!before.success || !target.success) return { reachable: true, daemonSet: null };
     try {
-      const kubeConfig = await connect(row.clusterId);
       const gating = row.status === "gating";
       const rollingBack = row.status === "rolling-back";
-      const look = await lookAtCluster(
-        kubeConfig,
-        { namespace: row.namespace, name: row.daemonSetName },
-        gating || rollingBack,
-      );
-      if (!look.raw || !look.daemonSet) return { reachable: true, daemonSet: null };
+      const ref = { namespace: row.namespace, name: row.daemonSetName };
       const targetTemplate = toTemplate(target.data.template);
-      const template = matchesPodTemplateState(look.raw, targetTemplate)
-        ? "target"
-        : matchesPodTemplateState(look.raw, toTemplate(before.data.template))
-          ? "before"
-          : "other";
+      const beforeTemplate = toTemplate(before.data.template);
+      let look: ClusterLook | null = null;
+      let template: "target" | "before" | "other" | null = null;
+      if (options.watches && (gating || rollingBack)) {
+        const watch = options.watches(row.clusterId);
+        const notCurrent = watchNotCurrent(watch);
+        if (notCurrent !== null) {
+          // Not decided on stale data: the cluster waits (up to its deadline), saying why.
+          await recordWaitingFor(db, row, [notCurrent], now());
+          return { reachable: false, error: notCurrent };
+        }
+        look = watchedLook(watch!, ref);
+        if (look.daemonSet) {
+          const isTarget = matchesWatchedTemplateState(look.daemonSet, targetTemplate);
+          const isBefore = matchesWatchedTemplateState(look.daemonSet, beforeTemplate);
+          // The template this state expects, told apart for sure: decided on the watch alone.
+          // Anything else (our patch not seen yet, a change by someone, templates differing in
+          // their strategy alone) is confirmed by reading the object.
+          if (gating && isTarget && !isBefore) template = "target";
+          if (rollingBack && isBefore && !isTarget) template = "before";
+        }
+      }
+      if (template === null) {
+        const kubeConfig = await connect(row.clusterId);
+        const read = await lookAtCluster(kubeConfig, ref, (gating || rollingBack) && !look?.daemonSet);
+        if (!read.raw || !read.daemonSet) return { reachable: true, daemonSet: null };
+        template = matchesPodTemplateState(read.raw, targetTemplate)
+          ? "target"
+          : matchesPodTemplateState(read.raw, beforeTemplate)
+            ? "before"
+            : "other";
+        look = look?.daemonSet ? look : read;
+      }
+      if (!look?.daemonSet) return { reachable: true, daemonSet: null };
       const progress = daemonSetRolloutProgress(look.daemonSet);
       let gate = null;
       if (gating && row.changedAt && row.gateDeadline) {
@@ -427,13 +487,12 @@ export async function advanceRollout(options: {
         await recordProgress(db, row, progress, nodes, gate.verdict === "wait" ? gate.pending : [], now());
       } else if (rollingBack) {
         // The pods going back: "updated" then means "runs the template from before".
-        const templateBefore = toTemplate(before.data.template);
         const nodes = await nodeHealth({
           db,
           clusterId: row.clusterId,
           look,
-          container: templateBefore.container,
-          target: templateBefore,
+          container: beforeTemplate.container,
+          target: beforeTemplate,
         });
         await recordProgress(db, row, progress, nodes, [], now());
       }
@@ -669,6 +728,31 @@ async function recordProgress(
   await db.rolloutCluster.updateMany({
     where: { rolloutId: row.rolloutId, clusterId: row.clusterId, status: row.status },
     data: { nodes: { observedAt: at.toISOString(), ...view } as unknown as Prisma.InputJsonValue },
+  });
+}
+
+/** Says in the cluster's progress what it waits for, keeping what was observed last. */
+async function recordWaitingFor(
+  db: Db,
+  row: { rolloutId: string; clusterId: string; status: string; nodes: unknown },
+  waitingFor: string[],
+  at: Date,
+): Promise<void> {
+  const previous = (row.nodes ?? {}) as Json;
+  if (JSON.stringify(previous.waitingFor) === JSON.stringify(waitingFor)) return;
+  const view = {
+    desired: 0,
+    updated: 0,
+    ready: 0,
+    available: 0,
+    nodes: [],
+    ...previous,
+    observedAt: at.toISOString(),
+    waitingFor,
+  };
+  await db.rolloutCluster.updateMany({
+    where: { rolloutId: row.rolloutId, clusterId: row.clusterId, status: row.status },
+    data: { nodes: view },
   });
 }
 

@@ -4,6 +4,7 @@
 // reads the DaemonSet, calls these, and writes it back with its
 // resourceVersion, so a change made in between is refused, not overwritten.
 
+import type { KubeDaemonSet } from "@tapfleet/kube";
 import { CONFIG_HASH_ANNOTATION } from "@tapfleet/sensor/config-hash";
 import { SENSOR_VARIABLES } from "@tapfleet/sensor/settings";
 import { isDeepStrictEqual } from "node:util";
@@ -139,4 +140,28 @@ export function rollingUpdateStrategy(options: {
     type: "RollingUpdate",
     rollingUpdate: { maxUnavailable: options.maxUnavailable, maxSurge: options.maxSurge },
   };
+}
+
+/**
+ * Whether the DaemonSet as the leader's watch keeps it (trimmed: each env
+ * entry's value, or only that it comes from elsewhere; no update strategy)
+ * carries `state`. A rollout's two templates that differ in their update
+ * strategy alone look the same here: the caller reads the object then.
+ */
+export function matchesWatchedTemplateState(daemonSet: KubeDaemonSet, state: PodTemplateState): boolean {
+  const container = daemonSet.template.containers.find((c) => c.name === state.container);
+  if (!container || container.image !== state.image) return false;
+  const watched = Object.entries(container.env);
+  if (watched.length !== state.env.length) return false;
+  const envMatches = state.env.every((entry, index) => {
+    const [name, value] = watched[index]!;
+    if (name !== entry.name) return false;
+    return entry.valueFrom !== undefined
+      ? value.valueFrom !== undefined
+      : value.valueFrom === undefined && value.value === (entry.value ?? "");
+  });
+  return (
+    envMatches &&
+    isDeepStrictEqual(ownAnnotations(daemonSet.template.annotations), ownAnnotations(state.annotations))
+  );
 }

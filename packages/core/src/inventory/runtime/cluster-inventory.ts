@@ -71,6 +71,8 @@ export interface ClusterInventoryRuntime {
   readonly clusterId: string;
   /** The watch's reachability now. */
   readonly status: ClusterStatus;
+  /** The cluster watch itself, for other leader controllers to read and hear (not to stop). */
+  readonly watch: Pick<ClusterWatch, "synced" | "status" | "daemonSets" | "pods" | "subscribe">;
   /** An agent of this cluster reported (from the live stats topic). */
   reportSeen(report: ReportSeen): void;
   /** Resolves after the next recomputation has been persisted (tests, shutdown). */
@@ -445,6 +447,7 @@ export async function startClusterInventory(options: {
     get status() {
       return watch.status;
     },
+    watch,
     reportSeen(report) {
       const known = sensors.get(report.nodeName);
       if (!known || known.id !== report.sensorId || !podsByNode.get(report.nodeName)?.has(known.podName)) {
