@@ -160,6 +160,8 @@ test("[live]: a tab keeps one SSE stream from Fleet to a sensor, and a report is
   // Cluster page, by its link on the Fleet page.
   await row.getByRole("link", { name: CLUSTER }).click();
   await expect(page).toHaveURL(new RegExp(`/clusters/${CLUSTER}$`));
+  // The page's own badge, not the Fleet page's on its way out.
+  await expect(page.getByRole("heading", { level: 1, name: CLUSTER })).toBeVisible();
   await expect(page.getByText("Live updates connected")).toBeVisible();
   await expectOneStream(page);
 
