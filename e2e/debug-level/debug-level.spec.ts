@@ -71,3 +71,31 @@ test("[debug-level]: an operator sets level 4 for 30 minutes on the cluster page
   await expect(card.getByLabel("Debug level status")).toHaveText("reverted");
   expect(templateLevel()).toBe("1");
 });
+
+test("[debug-level]: a level set for one minute counts down on the card and reverts by itself, the DaemonSet back to its previous value", async ({
+  page,
+}) => {
+  test.setTimeout(150_000);
+  await signIn(page, ADMIN);
+  await page.goto("/clusters/e2e-debug");
+  const card = page.getByRole("group", { name: "Debug level" });
+  await card.getByRole("textbox", { name: "For (minutes)" }).fill("1");
+  await card.getByLabel("Level", { exact: true }).click();
+  await page.getByRole("option", { name: "5", exact: true }).click();
+  await card.getByRole("button", { name: /^(Set level|Replace)$/ }).click();
+
+  await expect(card.getByLabel("Debug level status")).toHaveText("active");
+  await expect(card.getByTestId("debug-level-current")).toHaveText("5");
+  expect(templateLevel()).toBe("5");
+  const timeLeft = card.getByTestId("debug-level-time-left");
+  await expect(timeLeft).toHaveText(/^0:[0-5]\d$|^1:00$/);
+  const first = await timeLeft.textContent();
+  await expect(timeLeft).not.toHaveText(first ?? "");
+
+  // Nobody touches the page: the leader puts the previous value back when the minute is up, and
+  // the card hears it on the live stream.
+  await expect(card.getByLabel("Debug level status")).toHaveText("reverted", { timeout: 100_000 });
+  await expect(card.getByText("Back to 1 since the last change (tapfleet/sensor).")).toBeVisible();
+  expect(templateLevel()).toBe("1");
+  await page.screenshot({ path: test.info().outputPath("debug-level-reverted.png") });
+});
