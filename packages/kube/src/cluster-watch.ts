@@ -6,7 +6,13 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { createBackoff, type BackoffOptions } from "./backoff.ts";
 import { systemClock, type Clock } from "./clock.ts";
-import { createInformer, type Informer, type InformerErrorReason, type ListPage } from "./informer.ts";
+import {
+  createInformer,
+  type Informer,
+  type InformerErrorReason,
+  type ListLimit,
+  type ListPage,
+} from "./informer.ts";
 import {
   labelSelectorString,
   trimNode,
@@ -56,6 +62,8 @@ export interface ClusterWatchOptions {
   clock?: Clock | undefined;
   backoff?: BackoffOptions | undefined;
   pageSize?: number | undefined;
+  /** See InformerOptions.listLimit: shared by many clusters, it caps how many lists are read at once. */
+  listLimit?: ListLimit | undefined;
   /** See InformerOptions.probeAfterMs (default 7 s). */
   probeAfterMs?: number | undefined;
   /** See InformerOptions.quietAfterMs (default 90 s). */
@@ -189,6 +197,7 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
       clock,
       backoff: createBackoff(options.backoff),
       pageSize: options.pageSize,
+      listLimit: options.listLimit,
       probeAfterMs: options.probeAfterMs,
       quietAfterMs: options.quietAfterMs,
       probe: () => probe(),

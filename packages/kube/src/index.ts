@@ -19,6 +19,7 @@ export {
   type InformerErrorReason,
   type InformerEvent,
   type InformerOptions,
+  type ListLimit,
   type ListPage,
 } from "./informer.ts";
 export * from "./objects.ts";

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { createBackoff } from "./backoff.ts";
 import { ManualClock } from "./clock.ts";
-import { createInformer, type InformerEvent, type ListPage } from "./informer.ts";
+import { createInformer, type InformerEvent, type ListLimit, type ListPage } from "./informer.ts";
 import { KubeRequestError } from "./transport.ts";
 
 interface Item {
@@ -109,6 +109,48 @@ describe("createInformer", () => {
     await h.clock.advance(0);
     expect(h.calls.at(-1)).toBe("watch rv=13@1000");
     await h.informer.stop();
+  });
+
+  it("reads each whole list through its list limit: informers sharing one slot list one after the other", async () => {
+    const clock = new ManualClock(1_000);
+    const calls: string[] = [];
+    let queue: Promise<unknown> = Promise.resolve();
+    const oneAtATime: ListLimit = (list) => {
+      const run = queue.then(list);
+      queue = run.catch(() => undefined);
+      return run;
+    };
+    let finishFirst: (page: ListPage) => void = () => undefined;
+    const informer = (name: string, pages: (token: string | undefined) => Promise<ListPage>) =>
+      createInformer<Item>({
+        name,
+        clock,
+        trim,
+        listLimit: oneAtATime,
+        list: ({ continue: token }) => {
+          calls.push(`${name} list${token ? ` continue=${token}` : ""}`);
+          return pages(token);
+        },
+        watch: ({ signal }) => Promise.resolve(scriptedStream(signal).iterable),
+      });
+    const first = informer("first", (token) =>
+      token
+        ? new Promise<ListPage>((resolve) => (finishFirst = resolve))
+        : Promise.resolve({ items: [raw("a", "1")], resourceVersion: "10", continue: "next" }),
+    );
+    const second = informer("second", () =>
+      Promise.resolve({ items: [raw("z", "5")], resourceVersion: "20" }),
+    );
+    await clock.advance(0);
+    // The second waits while the first is between its pages.
+    expect(calls).toEqual(["first list", "first list continue=next"]);
+    expect(second.synced).toBe(false);
+    finishFirst({ items: [raw("b", "2")], resourceVersion: "10" });
+    await Promise.all([first.whenSynced(), second.whenSynced()]);
+    expect(calls).toEqual(["first list", "first list continue=next", "second list"]);
+    expect([...first.store.keys()]).toEqual(["a", "b"]);
+    expect([...second.store.keys()]).toEqual(["z"]);
+    await Promise.all([first.stop(), second.stop()]);
   });
 
   it("relists at once on 410 Expired and emits only the difference", async () => {

@@ -59,6 +59,11 @@ export interface InformerOptions<T extends Versioned> {
   /** Page size of lists. Default 500. */
   pageSize?: number | undefined;
   /**
+   * Runs each whole list (all its pages), e.g. through a limit shared by many
+   * informers, so that only so many lists are read at once; default at once.
+   */
+  listLimit?: ListLimit | undefined;
+  /**
    * After this long without a line (event or bookmark) the watch is checked with `probe`.
    * Default 7 s: with a 2 s probe a dead server is noticed within 10 s.
    */
@@ -71,6 +76,9 @@ export interface InformerOptions<T extends Versioned> {
    */
   quietAfterMs?: number | undefined;
 }
+
+/** Runs `list` when a slot is free (p-limit's shape). */
+export type ListLimit = <R>(list: () => Promise<R>) => Promise<R>;
 
 export interface Informer<T> {
   readonly name: string;
@@ -112,7 +120,7 @@ export function createInformer<T extends Versioned>(options: InformerOptions<T>)
     for (const listener of listeners) listener(event);
   };
 
-  async function relist(): Promise<string> {
+  async function listAll(): Promise<{ listed: Map<string, T>; listVersion: string }> {
     const listed = new Map<string, T>();
     let token: string | undefined;
     let listVersion: string;
@@ -126,6 +134,11 @@ export function createInformer<T extends Versioned>(options: InformerOptions<T>)
       listVersion = page.resourceVersion;
       token = page.continue || undefined;
     } while (token !== undefined);
+    return { listed, listVersion };
+  }
+
+  async function relist(): Promise<string> {
+    const { listed, listVersion } = await (options.listLimit ? options.listLimit(listAll) : listAll());
     const changes = planRelist(store, listed);
     applyStoreChanges(store, changes);
     for (const change of changes) emit(change);
