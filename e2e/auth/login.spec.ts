@@ -19,6 +19,7 @@ test("[auth]: the admin signs in, sees the navigation, and signs out", async ({ 
   for (const item of [
     "Fleet",
     "Clusters",
+    "Nodes",
     "Sensors",
     "Configuration",
     "Rollouts",
