@@ -133,7 +133,7 @@ export function StartRolloutModal({
           </SimpleGrid>
           <MultiSelect
             label="Clusters"
-            description="Clusters without a Kubernetes connection cannot be changed and are not offered."
+            description="A cluster without a Kubernetes connection cannot be changed: it is listed but cannot be chosen."
             required
             searchable
             data={clusterOptions}
