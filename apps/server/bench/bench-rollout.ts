@@ -20,6 +20,9 @@
 //   wave (maxUnavailable 100%) — time from "apply" until every DaemonSet is
 //   patched, and until GET /api/v1/rollouts/{id} says succeeded (every
 //   cluster's gate passed);
+// - the reads of the clusters' APIs during Tapfleet's rollout (kube-sim's
+//   request logs): GETs of the sensor DaemonSet and lists of its pods, not
+//   counting watches (the leader follows clusters under way through them);
 // - the server's RSS and peak RSS (VmHWM) at the end.
 import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
@@ -201,6 +204,7 @@ async function main(): Promise<void> {
       const template = ds.spec.template as { metadata?: { annotations?: Record<string, string> } };
       return template.metadata?.annotations?.["tapfleet.io/config-revision"] === revision;
     });
+    const recordings = sims.map((sim) => sim.requestLog.record());
     const start = now();
     const rollout = await rest("POST", "/rollouts", {
       profileId: profile.id,
@@ -216,6 +220,12 @@ async function main(): Promise<void> {
       status = String((await rest("GET", `/rollouts/${String(rollout.id)}`)).status);
       completeAt = now();
     }
+    for (const recording of recordings) recording.stop();
+    const requests = recordings.flatMap((recording) => recording.requests);
+    const reads = (path: string) =>
+      requests.filter((r) => r.method === "GET" && !r.watch && r.path.startsWith(path)).length;
+    const daemonSetReads = reads(`/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${NAME}`);
+    const podLists = reads(`/api/v1/namespaces/${NAMESPACE}/pods`);
     const rss = await memory(server.pid);
     const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
@@ -231,6 +241,9 @@ async function main(): Promise<void> {
       `| apply → rollout complete | ${seconds(completeAt - start)} | ${seconds(reference.complete)} (all pods updated and available) |`,
     );
     console.log(`| server RSS at the end (peak) | ${mib(rss.rss)} (${mib(rss.hwm)}) | |`);
+    console.log(
+      `| reads of the clusters' APIs during the rollout (no watches) | ${daemonSetReads} DaemonSet GETs, ${podLists} pod lists (${((daemonSetReads + podLists) / ((completeAt - start) / 1000)).toFixed(1)}/s) | |`,
+    );
     if (status !== "succeeded") process.exitCode = 1;
   } finally {
     await Promise.all(sims.map((sim) => sim.stop()));

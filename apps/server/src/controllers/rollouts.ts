@@ -38,7 +38,11 @@ export interface RolloutsControllerOptions {
    * and the database, never the cluster's API (default 10 s).
    */
   recheckMs?: number;
-  /** With watches: how long a burst of events settles before the look it causes (default 100 ms). */
+  /**
+   * With watches: how long a burst of events settles before the look it
+   * causes, also after a pass that events arrived during (default 250 ms):
+   * thousands of pods changing make a look every 250 ms, not one per event.
+   */
   settleMs?: number;
   /** A rollout whose step failed (an unreachable API) is tried again after this long (default 5 s). */
   retryMs?: number;
@@ -50,7 +54,7 @@ export function createRolloutsController(options: RolloutsControllerOptions): Co
   const clock = options.clock ?? systemClock;
   const watches = options.watches;
   const pollMs = watches ? (options.recheckMs ?? 10_000) : (options.pollMs ?? 1_000);
-  const settleMs = options.settleMs ?? 100;
+  const settleMs = options.settleMs ?? 250;
   const retryMs = options.retryMs ?? 5_000;
   return {
     name: "rollouts",
@@ -65,7 +69,13 @@ export function createRolloutsController(options: RolloutsControllerOptions): Co
       // The clusters under way, as the last pass found them: their news wakes the loop.
       let underWay = new Set<string>();
       let settling: { cancel(): void } | undefined;
+      /** A pass is running, and whether news came meanwhile. */
+      const pass = { running: false, news: false };
       const pokeSoon = () => {
+        if (pass.running) {
+          pass.news = true;
+          return;
+        }
         if (settling || signal.aborted) return;
         settling = clock.setTimeout(() => {
           settling = undefined;
@@ -78,11 +88,12 @@ export function createRolloutsController(options: RolloutsControllerOptions): Co
       const reports = watches
         ? (async () => {
             for await (const summary of subscribeTopic(bus, STATS_TOPIC, signal))
-              if (underWay.has(summary.clusterId)) pokeSoon();
+              if (pass.running || underWay.has(summary.clusterId)) pokeSoon();
           })()
         : Promise.resolve();
       const stopHearing = watches?.subscribe((clusterId, event) => {
-        if (event.type !== "error" && underWay.has(clusterId)) pokeSoon();
+        // During a pass any cluster's news counts: one of them may have just been started.
+        if (event.type !== "error" && (pass.running || underWay.has(clusterId))) pokeSoon();
       });
       // One client configuration per cluster for the whole term.
       const kubeConfigs: NonNullable<Parameters<typeof advanceRollout>[0]["kubeConfigs"]> = new Map();
@@ -91,6 +102,8 @@ export function createRolloutsController(options: RolloutsControllerOptions): Co
           woken = false;
           let nextAt = Number.POSITIVE_INFINITY;
           const seenUnderWay = new Set<string>();
+          pass.running = true;
+          pass.news = false;
           for (const rollout of await listActiveRollouts({ db })) {
             if (signal.aborted) break;
             try {
@@ -112,6 +125,9 @@ export function createRolloutsController(options: RolloutsControllerOptions): Co
             }
           }
           underWay = seenUnderWay;
+          pass.running = false;
+          // What the watches said meanwhile is looked at after the settling time, not at once.
+          if (pass.news) nextAt = Math.min(nextAt, clock.now() + settleMs);
           // Our own writes publish on the topic too: one more pass, which finds nothing new and writes nothing.
           if (signal.aborted) continue;
           await new Promise<void>((resolve) => {
