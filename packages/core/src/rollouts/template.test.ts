@@ -1,6 +1,8 @@
+import { trimSensorDaemonSet } from "@tapfleet/kube";
 import { describe, expect, it } from "vitest";
 import {
   matchesPodTemplateState,
+  matchesWatchedTemplateState,
   mergeRolloutEnv,
   readPodTemplateState,
   rollingUpdateStrategy,
@@ -92,5 +94,37 @@ describe("mergeRolloutEnv", () => {
       { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
       { name: "HTTP_TIMEOUT_EXTRA", value: "5" },
     ]);
+  });
+});
+
+describe("the pod template state as the leader's watch keeps it", () => {
+  const watched = (raw: unknown) => {
+    const trimmed = trimSensorDaemonSet({
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      ...(raw as object),
+      metadata: { ...(raw as { metadata: object }).metadata, namespace: "ns", uid: "u1" },
+    });
+    if (!trimmed) throw new Error("not a sensor DaemonSet");
+    return trimmed;
+  };
+
+  it("matches the state read from the object, and not one with another value, image, reference or Tapfleet annotation", () => {
+    const raw = daemonSet();
+    const state = readPodTemplateState(raw, "capture")!;
+    expect(matchesWatchedTemplateState(watched(raw), state)).toBe(true);
+    const changed = (edit: (s: typeof state) => void) => {
+      const copy = structuredClone(state);
+      edit(copy);
+      return matchesWatchedTemplateState(watched(raw), copy);
+    };
+    expect(changed((s) => (s.env[2]!.value = "4"))).toBe(false);
+    expect(changed((s) => (s.image = "tapfleet/agent:2"))).toBe(false);
+    expect(changed((s) => (s.env[1] = { name: "VSENSOR_HMAC_KEY", value: "inline" }))).toBe(false);
+    expect(changed((s) => s.env.pop())).toBe(false);
+    expect(changed((s) => (s.annotations["tapfleet.io/config-hash"] = "new"))).toBe(false);
+    // Annotations of others and the update strategy are not what the watch tells apart.
+    expect(changed((s) => (s.annotations["kubectl.kubernetes.io/restartedAt"] = "later"))).toBe(true);
+    expect(changed((s) => (s.updateStrategy = null))).toBe(true);
   });
 });
