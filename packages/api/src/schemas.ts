@@ -139,6 +139,35 @@ export const ZSaveClusterConnectionInputSchema = z.object({
 
 export const ZClusterConnectionInputSchema = z.object({ id: ZClusterIdSchema });
 
+export const ZRemoveClusterInputSchema = z.object({
+  id: ZClusterIdSchema,
+  releaseSensor: z.enum(["true", "false"], { error: "must be true or false" }).optional().meta({
+    description:
+      "true: release the sensor Tapfleet installed or adopted there (nothing is deleted in the Kubernetes cluster) instead of refusing.",
+  }),
+});
+
+export const ZRemovedClusterSchema = z.object({
+  id: z.string(),
+  removed: z.object({
+    ingestKeys: z.number().int(),
+    sensors: z.number().int(),
+    reports: z.number().int(),
+    statsRollups: z.number().int(),
+    inventoryNodes: z.number().int(),
+    sensorDrifts: z.number().int(),
+  }),
+  /** The sensor Tapfleet stopped managing (releaseSensor=true); its objects stay in the Kubernetes cluster. */
+  releasedSensor: z
+    .object({
+      origin: z.string(),
+      namespace: z.string(),
+      name: z.string(),
+      objects: z.array(z.object({ kind: z.string(), name: z.string(), namespace: z.string().nullable() })),
+    })
+    .nullable(),
+});
+
 export const ZSetClusterConnectionEnabledInputSchema = z.object({
   id: ZClusterIdSchema,
   enabled: z.boolean({ error: "must be true or false" }),

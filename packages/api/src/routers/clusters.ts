@@ -1,5 +1,6 @@
 import {
   createCluster,
+  deleteCluster,
   getCluster,
   getDebugLevel,
   listClusters,
@@ -21,11 +22,13 @@ import {
   ZCreateClusterInputSchema,
   ZKubeconfigContextsSchema,
   ZKubeconfigTextSchema,
+  ZRemoveClusterInputSchema,
+  ZRemovedClusterSchema,
   ZRotateKeyInputSchema,
   ZSaveClusterConnectionInputSchema,
   ZSetClusterConnectionEnabledInputSchema,
 } from "../schemas.ts";
-import { operatorProcedure, router, viewerProcedure } from "../trpc.ts";
+import { adminProcedure, operatorProcedure, router, viewerProcedure } from "../trpc.ts";
 import { summarizeDebugLevel, ZDebugLevelSummarySchema } from "./debug-level.ts";
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
@@ -107,6 +110,52 @@ export const clustersRouter = router({
       // A key id looked up (and not found) a moment ago must not stay cached as unknown.
       await ctx.ingest.invalidateKeys(created.keyId);
       return created;
+    }),
+
+  /**
+   * Removes a cluster. Admin only: it drops the cluster's ingest keys (every
+   * agent there is refused from then on), its stored reports, stats and
+   * inventory, and the record of what Tapfleet installed there.
+   */
+  remove: adminProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/clusters/{id}",
+        summary: "Remove a cluster",
+        description:
+          "Admin only, because it cannot be undone: deletes the cluster's ingest keys, connection, sensors, reports, stats rollups, inventory and drift verdicts; audit events and rollout history stay. Agents still running there are refused from then on (401 unknown_key); nothing is deleted in the Kubernetes cluster. Refused with 409, changing nothing, while a rollout or a debug level is under way on the cluster, or while Tapfleet manages a sensor there (uninstall or release it first, or pass releaseSensor=true to release it).",
+        tags: ["clusters"],
+        protect: true,
+      },
+    })
+    .input(ZRemoveClusterInputSchema)
+    .output(ZRemovedClusterSchema)
+    .mutation(async ({ ctx, input }) => {
+      const result = await deleteCluster({
+        db: ctx.db,
+        bus: ctx.bus,
+        secrets: ctx.secrets,
+        clusterId: input.id,
+        releaseSensor: input.releaseSensor === "true",
+      });
+      // What went, as counts down to 0; a released sensor is named with its DaemonSet.
+      const released = result.releasedSensor;
+      ctx.auditNotes.changes = [
+        ...Object.entries<number>(result.rows)
+          .filter(([, count]) => count > 0)
+          .map(([field, count]) => ({ field, from: count, to: 0 })),
+        ...(released
+          ? [
+              {
+                field: "sensor",
+                from: `${released.origin} ${released.namespace}/${released.name}`,
+                to: "released",
+              },
+            ]
+          : []),
+      ];
+      return { id: input.id, removed: result.rows, releasedSensor: result.releasedSensor };
     }),
 
   rotateKey: operatorProcedure
