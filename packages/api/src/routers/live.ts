@@ -29,6 +29,7 @@ import { auditRouter } from "./audit.ts";
 import { debugLevelRouter } from "./debug-level.ts";
 import { inventoryRouter } from "./inventory.ts";
 import { rolloutsRouter } from "./rollouts.ts";
+import { sensorDriftRouter } from "./sensor-drift.ts";
 import { sensorsRouter } from "./sensors.ts";
 import { statsRouter } from "./stats.ts";
 
@@ -39,6 +40,7 @@ const feedRouter = router({
   stats: router({ live: statsRouter.live, clusterLive: statsRouter.clusterLive }),
   audit: router({ live: auditRouter.live }),
   rollouts: router({ live: rolloutsRouter.live }),
+  sensorDrift: router({ live: sensorDriftRouter.live }),
   debugLevel: router({ live: debugLevelRouter.live }),
 });
 const createFeedCaller = createCallerFactory(feedRouter);
@@ -64,6 +66,10 @@ const FEEDS = {
   "rollouts.live": {
     resumes: false,
     call: (c: FeedCaller, input: unknown) => c.rollouts.live(input as never),
+  },
+  "sensorDrift.live": {
+    resumes: false,
+    call: (c: FeedCaller, input: unknown) => c.sensorDrift.live(input as never),
   },
   "debugLevel.live": {
     resumes: false,

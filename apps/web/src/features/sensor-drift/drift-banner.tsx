@@ -6,28 +6,16 @@
 // out — restore (operators) and adopt as a new profile revision (admins). The
 // leader's verdicts arrive live, within seconds of the change.
 
-import {
-  Alert,
-  Box,
-  Button,
-  Code,
-  Group,
-  Modal,
-  Stack,
-  Table,
-  Text,
-  TextInput,
-  Textarea,
-  Tooltip,
-} from "@mantine/core";
+import { Alert, Button, Code, Group, Modal, Stack, Table, Text, TextInput, Textarea } from "@mantine/core";
 import { IconArrowBackUp, IconCheck, IconGitCommit } from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useSubscription } from "@trpc/tanstack-react-query";
-import { useState, type ReactNode } from "react";
+import { useState } from "react";
 import { useCurrentUser } from "@/components/current-user";
+import { WhyDisabled } from "@/components/why-disabled";
 import { formatDateTime } from "@/lib/format";
 import { roleAtLeast } from "@/lib/roles";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
+import { useLiveFeed } from "@/lib/use-live-feed";
 
 type Drift = RouterOutputs["sensorDrift"]["get"]["drifts"][number];
 type Change = Drift["changes"][number];
@@ -39,18 +27,6 @@ const KIND_LABEL: Record<Change["kind"], string> = {
   security: "Security",
   container: "Container",
 };
-
-/** A disabled control says why on hover and focus (as on the users page). */
-function WhyDisabled({ reason, children }: { reason: string | null; children: ReactNode }) {
-  if (!reason) return children;
-  return (
-    <Tooltip label={reason} withArrow>
-      <Box component="span" tabIndex={0} style={{ display: "inline-block" }}>
-        {children}
-      </Box>
-    </Tooltip>
-  );
-}
 
 function Value({ value, fallback }: { value: string | null; fallback: string | null }) {
   if (value !== null) return <Code>{value === "" ? '""' : value}</Code>;
@@ -72,17 +48,16 @@ export function SensorDriftBanner({ clusterId }: { clusterId: string }) {
   const status = useQuery(trpc.sensorInstall.status.queryOptions({ id: clusterId }));
   const refreshStatus = () =>
     void queryClient.invalidateQueries({ queryKey: trpc.sensorInstall.status.queryKey() });
-  useSubscription(
-    trpc.sensorDrift.live.subscriptionOptions(
-      { clusterId },
-      {
-        onStarted: () => void queryClient.invalidateQueries({ queryKey: driftKey }),
-        onData: (message) => {
-          queryClient.setQueryData(driftKey, { drifts: message.drifts });
-          refreshStatus();
-        },
+  useLiveFeed(
+    "sensorDrift.live",
+    { clusterId },
+    {
+      onStarted: () => void queryClient.invalidateQueries({ queryKey: driftKey }),
+      onData: (message) => {
+        queryClient.setQueryData(driftKey, { drifts: message.drifts });
+        refreshStatus();
       },
-    ),
+    },
   );
   const [adopting, setAdopting] = useState<Drift | null>(null);
   const settle = (answer: { drifts: Drift[] }) => {

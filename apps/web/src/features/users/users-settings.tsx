@@ -9,6 +9,7 @@ import { useState, type ReactNode } from "react";
 import { AdminOnly } from "@/components/admin-only";
 import { ConfirmModal } from "@/components/confirm-modal";
 import { useCurrentUser } from "@/components/current-user";
+import { WhyDisabled } from "@/components/why-disabled";
 import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
 import { errorMessage } from "@/lib/api-errors";
@@ -27,18 +28,6 @@ const roleConsequences: Record<Role, string> = {
   operator: "they can change configuration, run rollouts and request captures, but not manage users.",
   admin: "they can do everything, including managing users, tokens and the audit log.",
 };
-
-/** A disabled control says why on hover and focus; the wrapper receives the events it cannot. */
-function WhyDisabled({ reason, children }: { reason: string | null; children: ReactNode }) {
-  if (!reason) return children;
-  return (
-    <Tooltip label={reason} withArrow>
-      <Box component="span" tabIndex={0} style={{ display: "inline-block" }}>
-        {children}
-      </Box>
-    </Tooltip>
-  );
-}
 
 export function UsersSettings() {
   const [createOpened, createModal] = useDisclosure(false);
