@@ -9,8 +9,8 @@ import { useDefaultCollector } from "./use-default-collector";
 function CopyBlock(props: { title: string; text: string; copyLabel: string }) {
   return (
     <Stack gap={4}>
-      <Group justify="space-between" align="flex-end">
-        <Text size="sm" fw={500}>
+      <Group justify="space-between" align="flex-end" wrap="nowrap">
+        <Text size="sm" fw={500} style={{ flex: 1 }}>
           {props.title}
         </Text>
         <CopyButton value={props.text}>
@@ -27,7 +27,8 @@ function CopyBlock(props: { title: string; text: string; copyLabel: string }) {
           )}
         </CopyButton>
       </Group>
-      <Code block style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}>
+      {/* Shown exactly as copied: a long line scrolls rather than breaking inside a word. */}
+      <Code block style={{ whiteSpace: "pre", overflowX: "auto" }}>
         {props.text}
       </Code>
     </Stack>

@@ -17,7 +17,14 @@ const STATE_COLOR: Record<Connection["state"], string> = {
 };
 
 /** Reachable, unreachable or disabled, with the Kubernetes version, node count, last error and since when. */
-export function ConnectionStatus({ connection }: { connection: Connection | null }) {
+export function ConnectionStatus({
+  connection,
+  compact = false,
+}: {
+  connection: Connection | null;
+  /** In a table row: the last error in two lines, the whole of it on hover. */
+  compact?: boolean;
+}) {
   if (!connection) {
     return (
       <Text size="sm" c="dimmed">
@@ -54,7 +61,14 @@ export function ConnectionStatus({ connection }: { connection: Connection | null
         Since <DateTime iso={connection.since} relative />
       </Text>
       {connection.lastError && connection.lastErrorAt ? (
-        <Text size="xs" c="red" maw={360} style={{ overflowWrap: "anywhere" }}>
+        <Text
+          size="xs"
+          c="red"
+          maw={360}
+          style={{ overflowWrap: "anywhere" }}
+          lineClamp={compact ? 2 : undefined}
+          title={compact ? connection.lastError : undefined}
+        >
           {connection.lastError} (<DateTime iso={connection.lastErrorAt} relative />)
         </Text>
       ) : null}

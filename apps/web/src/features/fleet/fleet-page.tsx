@@ -193,7 +193,7 @@ export function FleetPage() {
       <SimpleGrid cols={{ base: 1, sm: 2, lg: 5 }} spacing="md">
         <Stat
           label="Coverage"
-          value={fleet.coveragePercent === null ? "—" : `${fleet.coveragePercent.toFixed(1)} %`}
+          value={fleet.coveragePercent === null ? "–" : `${fleet.coveragePercent.toFixed(1)} %`}
           detail={
             <>
               {fleet.covered} of {fleet.targeted} targeted nodes covered {fleet.stale ? <StaleMark /> : null}
@@ -240,7 +240,7 @@ export function FleetPage() {
         </Stat>
         <Stat
           label="Drops"
-          value={fleetRates?.dropPercent == null ? "—" : `${fleetRates.dropPercent.toFixed(2)} %`}
+          value={fleetRates?.dropPercent == null ? "–" : `${fleetRates.dropPercent.toFixed(2)} %`}
           detail={
             fleetRates ? `${formatRate(fleetRates.dropsPerSecond, "pkt/s")} dropped` : "waiting for reports"
           }
@@ -373,7 +373,7 @@ function ClusterCoverageRow({
       </Table.Td>
       <Table.Td>
         {cluster.connection ? (
-          <ConnectionStatus connection={cluster.connection} />
+          <ConnectionStatus connection={cluster.connection} compact />
         ) : (
           <Stack gap={4} align="flex-start">
             <Text size="sm" c="dimmed">
@@ -393,7 +393,7 @@ function ClusterCoverageRow({
             <Group gap={6}>
               <Text size="sm" fw={600}>
                 {coverage.summary.coveragePercent === null
-                  ? "—"
+                  ? "–"
                   : `${coverage.summary.coveragePercent.toFixed(1)} %`}
               </Text>
               {coverage.summary.stale || coverage.stale ? <StaleMark since={coverage.syncedAt} /> : null}
@@ -405,11 +405,11 @@ function ClusterCoverageRow({
           </Stack>
         ) : (
           <Text size="sm" c="dimmed">
-            —
+            –
           </Text>
         )}
       </Table.Td>
-      <Table.Td>
+      <Table.Td miw={210}>
         {noDaemonSet ? (
           <Text size="xs" c="orange" maw={260}>
             No sensor DaemonSet found: label it <Code>app.kubernetes.io/part-of=tapfleet</Code>.
