@@ -142,7 +142,7 @@ export const clustersRouter = router({
       // What went, as counts down to 0; a released sensor is named with its DaemonSet.
       const released = result.releasedSensor;
       ctx.auditNotes.changes = [
-        ...Object.entries<number>(result.rows)
+        ...Object.entries(result.rows)
           .filter(([, count]) => count > 0)
           .map(([field, count]) => ({ field, from: count, to: 0 })),
         ...(released

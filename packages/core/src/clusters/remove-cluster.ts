@@ -9,14 +9,14 @@ import { releaseSensor } from "../sensor-install/adopt.ts";
 import { CLUSTER_CONNECTIONS_TOPIC } from "./connection.ts";
 
 /** How many rows of each kind a cluster's removal deleted. */
-export interface RemovedClusterRows {
+export type RemovedClusterRows = {
   ingestKeys: number;
   sensors: number;
   reports: number;
   statsRollups: number;
   inventoryNodes: number;
   sensorDrifts: number;
-}
+};
 
 type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 
