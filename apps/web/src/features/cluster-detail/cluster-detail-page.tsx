@@ -37,6 +37,7 @@ import { AdoptDaemonSetAction } from "../sensor-install/adopt-dialog";
 import { SensorInstallSection } from "../sensor-install/sensor-install-section";
 import { DebugLevelCard } from "../debug-level/debug-level-card";
 import { DaemonSetStatusTable } from "./daemonset-status";
+import { RemoveClusterAction } from "./remove-cluster-action";
 import { NodesTable } from "./nodes-table";
 
 export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
@@ -94,6 +95,9 @@ export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
                 connection={cluster.data.connection}
                 onConnect={() => setConnecting(true)}
               />
+            ) : null}
+            {cluster.data ? (
+              <RemoveClusterAction clusterId={clusterId} displayName={cluster.data.displayName} />
             ) : null}
             <LiveBadge live={live} connectedHint="Nodes and coverage follow the cluster's changes." />
           </>
