@@ -74,6 +74,11 @@ describe("a connection stored over REST", () => {
       until: (answer) =>
         (answer.json as unknown as NodesPage).items.some((item) => item.nodeName === "late-node"),
     });
+    // The cluster's connection status counts it too (the count saved with the connection is
+    // only as new as its last change of state).
+    const cluster = await rest("GET", "/clusters/stored");
+    expect(cluster.status).toBe(200);
+    expect((cluster.json.connection as { nodeCount: number | null }).nodeCount).toBe(4);
   });
 });
 

@@ -43,6 +43,17 @@ export async function listClusters(options: { db: Db; now?: Date; ids?: string[]
       connection: true,
     },
   });
+  // The connection row counts nodes when its state changes; the leader's watch keeps the
+  // current count with the inventory, so a synced watch's count is the one to show.
+  const watched = await options.db.inventoryCluster.findMany({
+    where: {
+      clusterId: { in: clusters.map((cluster) => cluster.id) },
+      syncedAt: { not: null },
+      stale: false,
+    },
+    select: { clusterId: true, nodeCount: true },
+  });
+  const watchedNodes = new Map(watched.map((row) => [row.clusterId, row.nodeCount]));
   return clusters.map((cluster) => ({
     id: cluster.id,
     displayName: cluster.displayName,
@@ -54,7 +65,12 @@ export async function listClusters(options: { db: Db; now?: Date; ids?: string[]
       retiresAt: key.retiresAt,
       lastUsedAt: key.lastUsedAt,
     })),
-    connection: cluster.connection ? toClusterConnectionView(cluster.connection) : null,
+    connection: cluster.connection
+      ? {
+          ...toClusterConnectionView(cluster.connection),
+          ...(watchedNodes.has(cluster.id) ? { nodeCount: watchedNodes.get(cluster.id)! } : {}),
+        }
+      : null,
   }));
 }
 
