@@ -38,7 +38,7 @@ import { SensorInstallSection } from "../sensor-install/sensor-install-section";
 import { DebugLevelCard } from "../debug-level/debug-level-card";
 import { DaemonSetStatusTable } from "./daemonset-status";
 import { RemoveClusterAction } from "./remove-cluster-action";
-import { NodesTable } from "./nodes-table";
+import { NodesTable, usePrefetchClusterNodes } from "./nodes-table";
 
 export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
   const trpc = useTRPC();
@@ -47,6 +47,8 @@ export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
   const canManage = roleAtLeast(user.role, "operator");
   const cluster = useQuery(trpc.clusters.get.queryOptions({ id: clusterId }));
   const coverage = useQuery(trpc.inventory.coverage.queryOptions());
+  // The nodes table shows only once the cluster has loaded; its first page need not wait for it.
+  usePrefetchClusterNodes(clusterId);
   const { rates, nowSeconds } = useLiveRates(clusterId);
   const [connecting, setConnecting] = useState(false);
   // One stream for the page: cluster messages refresh the status and summary; the table merges node messages.
