@@ -57,8 +57,8 @@ async function announceRemoval(bus: LiveBus, clusterId: string, keyIds: string[]
 /**
  * Removes a cluster and everything recorded about it: its keys, connection,
  * sensors (with their chunks and actions, by cascade), their reports and
- * rollups and its inventory (coverage rows and runtime status), which
- * reference no row and would otherwise stay. The leader hears of it on the
+ * rollups, its inventory (coverage rows and runtime status) and its drift
+ * verdicts, which reference no row and would otherwise stay. The leader hears of it on the
  * live bus, stops watching the cluster and tells open pages it is gone. Nothing to do
  * when there is no such cluster; returns whether there was.
  *
