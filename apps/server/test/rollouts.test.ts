@@ -487,6 +487,10 @@ async function newPodsOf(id: string): Promise<Array<{ nodeName: string; podName:
 describe("rollouts: agents that reported before the change", () => {
   it("must report again from the new pods before the cluster passes", async () => {
     for (const [nodeName, podName] of podsByNode("east")) await report("east", nodeName, podName, 1_000);
+    // From "apply" to the gate: the DaemonSet read once (its whole template, for the rollback)
+    // and written once with that read's resourceVersion; the pods for the baseline and the
+    // DaemonSet after the write are the watch's and the write's answer, not more requests.
+    const applying = sims.east!.requestLog.record();
     const started = await rest("POST", "/rollouts", {
       profileId,
       revision: 2,
@@ -495,6 +499,24 @@ describe("rollouts: agents that reported before the change", () => {
     });
     expect(started.status, JSON.stringify(started.json)).toBe(200);
     const id = String(started.json.id);
+    await waitFor(() => rest("GET", `/rollouts/${id}`, undefined, viewer), {
+      what: "east gating",
+      timeoutMs: 10_000,
+      until: (a) => (a.json as unknown as RolloutAnswer).clusters[0]?.status === "gating",
+    });
+    applying.stop();
+    const daemonSetPath = `/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${NAME}`;
+    const untilGating = applying.requests.filter((r) => !r.watch);
+    expect(
+      untilGating.filter((r) => r.path.startsWith(`/api/v1/namespaces/${NAMESPACE}/pods`)).map((r) => r.path),
+    ).toEqual([]);
+    expect(untilGating.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`)).toEqual([
+      `PUT ${daemonSetPath}`,
+    ]);
+    // One read by the runner; the drift controller may read it once as what it expects changes.
+    expect(
+      untilGating.filter((r) => r.method === "GET" && r.path === daemonSetPath).length,
+    ).toBeLessThanOrEqual(2);
     const pods = await newPodsOf(id);
     const waiting = await waitFor(() => rest("GET", `/rollouts/${id}`, undefined, viewer), {
       what: "the gate to wait for the new agents",

@@ -333,6 +333,12 @@ export async function advanceRollout(options: {
   const publish = (status: string) => publishTopic(bus, ROLLOUTS_TOPIC, { rolloutId, status });
   const isInFlight = (status: string) => (IN_FLIGHT_CLUSTER_STATUSES as readonly string[]).includes(status);
   let underWay: string[] = [];
+  /**
+   * The DaemonSets this call wrote, as the API answered the write (the object
+   * at that resourceVersion): a cluster just patched is seen applying from it
+   * instead of a read made before the leader's watch has heard of the change.
+   */
+  const written = new Map<string, Json>();
 
   for (let round = 0; round < 20; round++) {
     const rollout = await db.rollout.findUnique({ where: { id: rolloutId }, include: { clusters: true } });
@@ -454,6 +460,15 @@ export async function advanceRollout(options: {
           if (rollingBack && isBefore && !isTarget) template = "before";
         }
       }
+      const ownWrite = row.status === "applying" ? written.get(row.clusterId) : undefined;
+      if (template === null && ownWrite) {
+        written.delete(row.clusterId);
+        const daemonSet = trimSensorDaemonSet(ownWrite) ?? null;
+        if (daemonSet && matchesPodTemplateState(ownWrite, targetTemplate)) {
+          template = "target";
+          look = { raw: ownWrite, daemonSet, pods: [] };
+        }
+      }
       if (template === null) {
         const kubeConfig = await connect(row.clusterId);
         const read = await lookAtCluster(kubeConfig, ref, (gating || rollingBack) && !look?.daemonSet);
@@ -530,11 +545,19 @@ export async function advanceRollout(options: {
     if (step.kind === "start-cluster") {
       try {
         const kubeConfig = await connect(row.clusterId);
-        const look = await lookAtCluster(
-          kubeConfig,
-          { namespace: row.namespace, name: row.daemonSetName },
-          true,
-        );
+        // The template is read from the API (the watch keeps a trimmed copy: no env reference's
+        // source, no update strategy — what a rollback puts back must be whole); the pods for the
+        // baseline come from the leader's watch when it is current, else from a list.
+        const ref = { namespace: row.namespace, name: row.daemonSetName };
+        const watch = options.watches?.(row.clusterId);
+        const fromWatch = watch && watchNotCurrent(watch) === null ? watch : undefined;
+        const look = await lookAtCluster(kubeConfig, ref, !fromWatch);
+        if (fromWatch && look.daemonSet) {
+          const uid = look.daemonSet.uid;
+          look.pods = fromWatch
+            .pods()
+            .filter((pod) => pod.daemonSetUid === uid && pod.deletionTimestamp === undefined);
+        }
         const container = look.daemonSet ? findCaptureContainer(look.daemonSet) : undefined;
         const template = look.raw && container ? readPodTemplateState(look.raw, container.name) : null;
         if (!template) {
@@ -594,7 +617,7 @@ export async function advanceRollout(options: {
         });
         const baseline = measureHealthBaseline({ nodes, now: at });
         // Recorded before the first patch: whatever happens next, the rollback knows what to put back.
-        await db.rolloutCluster.updateMany({
+        const recorded = await db.rolloutCluster.updateMany({
           where: clusterGuard,
           data: {
             status: "applying",
@@ -606,7 +629,10 @@ export async function advanceRollout(options: {
             updatedAt: at,
           },
         });
-        return "done";
+        if (recorded.count === 0) return "done";
+        // The first patch at once, on the object just read: its resourceVersion guards the PUT, so
+        // a change made since is refused (409) and the cluster, now applying, is patched next round.
+        return await patchDaemonSet({ ...row, status: "applying" }, kubeConfig, look.raw!, target.template);
       } catch (error) {
         if (error instanceof KubeRequestError) {
           kubeConfigs.delete(row.clusterId);
@@ -642,27 +668,66 @@ export async function advanceRollout(options: {
           namespace: row.namespace,
           name: row.daemonSetName,
         };
-        const raw = await readObject({ kubeConfig, object: ref });
-        // A PUT carries the resourceVersion read: a change made in between is refused (409) and seen next round.
-        if (raw)
-          await kubeRequest({
-            kubeConfig,
-            method: "PUT",
-            path: objectPath(ref),
-            body: writePodTemplateState(raw, toTemplate(stored.template)),
-          });
-        return "done";
+        const raw = (await readObject({ kubeConfig, object: ref })) as Json | null;
+        return raw ? await patchDaemonSet(row, kubeConfig, raw, stored.template) : "done";
       } catch (error) {
-        kubeConfigs.delete(row.clusterId);
-        await db.rolloutCluster.updateMany({
-          where: { rolloutId, clusterId: row.clusterId, status: row.status },
-          data: { lastError: describeError(error) },
-        });
-        return error instanceof KubeRequestError && error.status === 409 ? "done" : "retry-later";
+        return patchFailed(row, error);
       }
     }
 
     // record-cluster
+    return recordCluster(row, step, gateSeconds, at, clusterGuard);
+  }
+
+  /**
+   * Writes `template` into the DaemonSet `raw` with one PUT carrying raw's
+   * resourceVersion: a change made since `raw` was read is refused (409) and
+   * seen next round. The answer is kept as this call's view of the object.
+   */
+  async function patchDaemonSet(
+    row: { clusterId: string; status: string; namespace: string; daemonSetName: string },
+    kubeConfig: KubeConfig,
+    raw: Json,
+    template: z.output<typeof ZPodTemplateStateSchema>,
+  ): Promise<"done" | "retry-later"> {
+    try {
+      const answer = await kubeRequest({
+        kubeConfig,
+        method: "PUT",
+        path: objectPath({
+          apiVersion: "apps/v1",
+          kind: "DaemonSet",
+          namespace: row.namespace,
+          name: row.daemonSetName,
+        }),
+        body: writePodTemplateState(raw, toTemplate(template)),
+      });
+      if (answer !== null && typeof answer === "object") written.set(row.clusterId, answer as Json);
+      return "done";
+    } catch (error) {
+      return patchFailed(row, error);
+    }
+  }
+
+  async function patchFailed(
+    row: { clusterId: string; status: string },
+    error: unknown,
+  ): Promise<"done" | "retry-later"> {
+    kubeConfigs.delete(row.clusterId);
+    await db.rolloutCluster.updateMany({
+      where: { rolloutId, clusterId: row.clusterId, status: row.status },
+      data: { lastError: describeError(error) },
+    });
+    return error instanceof KubeRequestError && error.status === 409 ? "done" : "retry-later";
+  }
+
+  async function recordCluster(
+    row: RolloutClusterRow,
+    step: Extract<RolloutStep, { kind: "record-cluster" }>,
+    gateSeconds: number,
+    at: Date,
+    clusterGuard: { rolloutId: string; clusterId: string; status: string; updatedAt: Date },
+  ): Promise<"done" | "retry-later"> {
     const final = (FINAL_CLUSTER_STATUSES as readonly string[]).includes(step.status);
     const deadline =
       step.gate || step.status === "rolling-back" ? new Date(at.getTime() + gateSeconds * 1000) : undefined;
