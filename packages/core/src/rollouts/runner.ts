@@ -2,8 +2,11 @@
 // decide (decide.ts), act once, persist, repeat until there is nothing to do
 // but wait. A cluster under way is seen through the leader's watch of it
 // (the inventory's informers) when the caller passes one: no API request
-// while a gate waits; the object is read only to start, to patch, and when
-// the watch's trimmed view cannot tell the two templates apart. Every write is guarded by the row as read (status and updatedAt)
+// while a gate waits. The object is read once to start (its whole template is
+// recorded, then written at once with that read's resourceVersion), before a
+// rollback's patch, and when the watch's trimmed view cannot tell the two
+// templates apart; a DaemonSet the runner has just written is seen from the
+// write's answer until the watch hears of it. Every write is guarded by the row as read (status and updatedAt)
 // and every DaemonSet write by its resourceVersion, so two leaders for a
 // moment (docs/adr/0009) or a leader killed half-way only repeat a step,
 // never undo one: the template from before is recorded before the first
@@ -458,11 +461,24 @@ export async function advanceRollout(options: {
           // their strategy alone) is confirmed by reading the object.
           if (gating && isTarget && !isBefore) template = "target";
           if (rollingBack && isBefore && !isTarget) template = "before";
+          // Our own write, not heard by the watch yet: the write's answer is the object now.
+          const own = written.get(row.clusterId);
+          const ownDaemonSet = own ? trimSensorDaemonSet(own) : undefined;
+          if (
+            template === null &&
+            own &&
+            ownDaemonSet?.uid === look.daemonSet.uid &&
+            ownDaemonSet.generation > look.daemonSet.generation
+          )
+            template = matchesPodTemplateState(own, targetTemplate)
+              ? "target"
+              : matchesPodTemplateState(own, beforeTemplate)
+                ? "before"
+                : "other";
         }
       }
       const ownWrite = row.status === "applying" ? written.get(row.clusterId) : undefined;
       if (template === null && ownWrite) {
-        written.delete(row.clusterId);
         const daemonSet = trimSensorDaemonSet(ownWrite) ?? null;
         if (daemonSet && matchesPodTemplateState(ownWrite, targetTemplate)) {
           template = "target";
