@@ -28,11 +28,12 @@
 // - the server's RSS and peak RSS (VmHWM) at the end.
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import type { Locator, Page } from "@playwright/test";
 import { loadKubeConfig, startClusterWatch, type ClusterWatch } from "@tapfleet/kube";
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { daemonSetFixture } from "@tapfleet/kube-sim/testing";
@@ -429,6 +430,12 @@ async function measureBrowser(options: {
       };
     });
     console.log(`  Chromium timeline of the last full navigation (ms): ${JSON.stringify(timeline)}`);
+    await profileNavigation({
+      page,
+      rows,
+      url: `${options.url}/clusters/${options.clusterId}`,
+      screenshot: options.screenshot,
+    });
     // Client-side: from the Fleet page (loaded and settled), a click on the cluster's link until its
     // first node row is rendered; the dashboard's JS is already running, as it is for most visits.
     const clientRows: number[] = [];
@@ -500,6 +507,52 @@ async function measureBrowser(options: {
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * One more full navigation of the cluster page under Chromium's CPU profiler, until its first
+ * node row: the main thread's time by function (self time, the top ones), with the idle time,
+ * the garbage collector and "(program)" (the browser's own work: parsing, style, layout) apart.
+ * The whole profile is written for Chrome's DevTools (Performance panel, "Load profile").
+ */
+async function profileNavigation(options: {
+  page: Page;
+  rows: Locator;
+  url: string;
+  screenshot: string;
+}): Promise<void> {
+  const { page, rows, url } = options;
+  const cdp = await page.context().newCDPSession(page);
+  await page.goto(url.replace(/\/clusters\/.*$/, "/healthz"));
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.setSamplingInterval", { interval: 250 });
+  await cdp.send("Profiler.start");
+  const start = now();
+  await page.goto(url, { waitUntil: "commit" });
+  await rows.first().waitFor({ timeout: 60_000 });
+  const took = now() - start;
+  const { profile } = await cdp.send("Profiler.stop");
+  await cdp.detach();
+  const file = options.screenshot.replace(/\.png$/, ".cpuprofile");
+  await writeFile(file, JSON.stringify(profile));
+  const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  const deltas = profile.timeDeltas ?? [];
+  for (const [i, id] of (profile.samples ?? []).entries()) {
+    const frame = byNode.get(id)!.callFrame;
+    const where = frame.url
+      ? ` ${frame.url.slice(frame.url.lastIndexOf("/") + 1)}:${frame.lineNumber + 1}`
+      : "";
+    const key = `${frame.functionName || "(anonymous)"}${where}`;
+    self.set(key, (self.get(key) ?? 0) + (deltas[i] ?? 0) / 1000);
+  }
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15);
+  console.log(
+    `  Chromium CPU profile of one more full navigation (${Math.round(took)} ms to the first row, ` +
+      `${Math.round(total)} ms sampled; ${file}), self time:\n` +
+      top.map(([key, ms]) => `    ${Math.round(ms).toString().padStart(5)} ms  ${key}`).join("\n"),
+  );
 }
 
 async function main(): Promise<void> {
