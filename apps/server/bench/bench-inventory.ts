@@ -395,7 +395,9 @@ async function measureBrowser(options: {
           await go();
           return now() - start;
         } catch (error) {
-          if (attempt >= 5 || !String(error).includes("ERR_NETWORK_CHANGED")) throw error;
+          // Seen either as the error itself or as the navigation "interrupted" by Chromium's error page.
+          const changed = /ERR_NETWORK_CHANGED|chrome-error:\/\/chromewebdata/.test(String(error));
+          if (attempt >= 5 || !changed) throw error;
           networkChanged++;
         }
       }
