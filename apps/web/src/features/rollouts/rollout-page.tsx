@@ -72,7 +72,6 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
   const data = rollout.data;
   const status = rolloutStatus(data.status);
   const waves = groupByWave(data.clusters);
-  const hasCanaries = data.strategy.canaryClusterIds.length > 0;
   return (
     <>
       <PageHeader
@@ -119,7 +118,7 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
         {waves.map(([wave, clusters]) => (
           <Stack key={wave} gap="sm">
             <Title order={2} size="h4">
-              {waveLabel(wave, hasCanaries)}
+              {waveLabel(wave)}
             </Title>
             {clusters.map((cluster) => (
               <ClusterCard key={cluster.clusterId} cluster={cluster} />

@@ -22,10 +22,10 @@ describe("isActive", () => {
 });
 
 describe("waveLabel", () => {
-  it("names wave 0 the canary only when there are canaries", () => {
-    expect(waveLabel(0, true)).toBe("Canary");
-    expect(waveLabel(1, true)).toBe("Wave 1");
-    expect(waveLabel(0, false)).toBe("Wave 1");
+  it("names wave 0 the canary and numbers the others as the server does", () => {
+    expect(waveLabel(0)).toBe("Canary");
+    expect(waveLabel(1)).toBe("Wave 1");
+    expect(waveLabel(2)).toBe("Wave 2");
   });
 });
 

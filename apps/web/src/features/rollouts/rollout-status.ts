@@ -51,10 +51,9 @@ export function rolloutActions(status: RolloutStatus): { pause: boolean; resume:
   };
 }
 
-/** "Canary", "Wave 1", "Wave 2"…: wave 0 holds the canary clusters when there are any. */
-export function waveLabel(wave: number, hasCanaries: boolean): string {
-  if (hasCanaries) return wave === 0 ? "Canary" : `Wave ${wave}`;
-  return `Wave ${wave + 1}`;
+/** "Canary", "Wave 1", "Wave 2"…: the server numbers the canary clusters' wave 0 and the others from 1. */
+export function waveLabel(wave: number): string {
+  return wave === 0 ? "Canary" : `Wave ${wave}`;
 }
 
 /** "3 of 5": clusters that ended, of all. */
