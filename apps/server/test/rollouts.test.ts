@@ -488,7 +488,7 @@ describe("rollouts: agents that reported before the change", () => {
   it("must report again from the new pods before the cluster passes", async () => {
     for (const [nodeName, podName] of podsByNode("east")) await report("east", nodeName, podName, 1_000);
     // From "apply" to the gate: the DaemonSet read once (its whole template, for the rollback)
-    // and written once with that read's resourceVersion; the pods for the baseline and the
+    // and patched once, guarded by that read's generation; the pods for the baseline and the
     // DaemonSet after the write are the watch's and the write's answer, not more requests.
     const applying = sims.east!.requestLog.record();
     const started = await rest("POST", "/rollouts", {
@@ -511,7 +511,7 @@ describe("rollouts: agents that reported before the change", () => {
       untilGating.filter((r) => r.path.startsWith(`/api/v1/namespaces/${NAMESPACE}/pods`)).map((r) => r.path),
     ).toEqual([]);
     expect(untilGating.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`)).toEqual([
-      `PUT ${daemonSetPath}`,
+      `PATCH ${daemonSetPath}`,
     ]);
     // One read by the runner; the drift controller may read it once as what it expects changes.
     expect(

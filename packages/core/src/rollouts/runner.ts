@@ -696,9 +696,13 @@ export async function advanceRollout(options: {
   }
 
   /**
-   * Writes `template` into the DaemonSet `raw` with one PUT carrying raw's
-   * resourceVersion: a change made since `raw` was read is refused (409) and
-   * seen next round. The answer is kept as this call's view of the object.
+   * Writes `template` into the DaemonSet `raw` with one JSON patch that first
+   * tests raw's generation: a change of the spec made since `raw` was read is
+   * refused and seen next round, while the status the controller keeps
+   * updating (which moves the resourceVersion, and made a PUT carrying it fail
+   * with 409 under load) does not stand in the way. The patch sets the spec and
+   * the DaemonSet's annotations as writePodTemplateState makes them from raw.
+   * The answer is kept as this call's view of the object.
    */
   async function patchDaemonSet(
     row: { clusterId: string; status: string; namespace: string; daemonSetName: string },
@@ -707,16 +711,25 @@ export async function advanceRollout(options: {
     template: z.output<typeof ZPodTemplateStateSchema>,
   ): Promise<"done" | "retry-later"> {
     try {
+      const changed = writePodTemplateState(raw, toTemplate(template)) as {
+        metadata: { generation?: number; annotations: Json };
+        spec: Json;
+      };
       const answer = await kubeRequest({
         kubeConfig,
-        method: "PUT",
+        method: "PATCH",
+        contentType: "application/json-patch+json",
         path: objectPath({
           apiVersion: "apps/v1",
           kind: "DaemonSet",
           namespace: row.namespace,
           name: row.daemonSetName,
         }),
-        body: writePodTemplateState(raw, toTemplate(template)),
+        body: [
+          { op: "test", path: "/metadata/generation", value: changed.metadata.generation },
+          { op: "add", path: "/spec", value: changed.spec },
+          { op: "add", path: "/metadata/annotations", value: changed.metadata.annotations },
+        ],
       });
       if (answer !== null && typeof answer === "object") written.set(row.clusterId, answer as Json);
       return "done";
@@ -734,7 +747,11 @@ export async function advanceRollout(options: {
       where: { rolloutId, clusterId: row.clusterId, status: row.status },
       data: { lastError: describeError(error) },
     });
-    return error instanceof KubeRequestError && error.status === 409 ? "done" : "retry-later";
+    // Refused because the DaemonSet changed since it was read (a failed test: 422 from Kubernetes,
+    // 400 from kube-sim; 409 for a stale resourceVersion): seen as it is next round.
+    return error instanceof KubeRequestError && [400, 409, 422].includes(error.status)
+      ? "done"
+      : "retry-later";
   }
 
   async function recordCluster(
