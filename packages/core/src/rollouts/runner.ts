@@ -3,11 +3,11 @@
 // but wait. A cluster under way is seen through the leader's watch of it
 // (the inventory's informers) when the caller passes one: no API request
 // while a gate waits. The object is read once to start (its whole template is
-// recorded, then written at once with that read's resourceVersion), before a
+// recorded, then written at once, guarded by that read's generation), before a
 // rollback's patch, and when the watch's trimmed view cannot tell the two
 // templates apart; a DaemonSet the runner has just written is seen from the
 // write's answer until the watch hears of it. Every write is guarded by the row as read (status and updatedAt)
-// and every DaemonSet write by its resourceVersion, so two leaders for a
+// and every DaemonSet write by the generation it was computed from, so two leaders for a
 // moment (docs/adr/0009) or a leader killed half-way only repeat a step,
 // never undo one: the template from before is recorded before the first
 // patch, and the patch itself is the same whoever writes it.
@@ -646,8 +646,8 @@ export async function advanceRollout(options: {
           },
         });
         if (recorded.count === 0) return "done";
-        // The first patch at once, on the object just read: its resourceVersion guards the PUT, so
-        // a change made since is refused (409) and the cluster, now applying, is patched next round.
+        // The first patch at once, on the object just read: its generation guards the patch, so a
+        // change of the spec made since is refused and the cluster, now applying, is patched next round.
         return await patchDaemonSet({ ...row, status: "applying" }, kubeConfig, look.raw!, target.template);
       } catch (error) {
         if (error instanceof KubeRequestError) {

@@ -1,8 +1,8 @@
 // The part of a sensor DaemonSet a rollout changes — the capture container's
 // image and env, the pod template's annotations and the update strategy — read
 // from and written into the DaemonSet as the API returns it. Pure: the runner
-// reads the DaemonSet, calls these, and writes it back with its
-// resourceVersion, so a change made in between is refused, not overwritten.
+// reads the DaemonSet, calls these, and writes the result guarded by the
+// generation it read, so a change made in between is refused, not overwritten.
 
 import type { KubeDaemonSet } from "@tapfleet/kube";
 import { CONFIG_HASH_ANNOTATION } from "@tapfleet/sensor/config-hash";
