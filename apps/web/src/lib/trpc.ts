@@ -5,6 +5,7 @@ import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
 import {
   createTRPCClient,
   httpBatchLink,
+  httpBatchStreamLink,
   httpLink,
   httpSubscriptionLink,
   isTRPCClientError,
@@ -38,7 +39,15 @@ export function createApiClient() {
           // The server refuses auth.login inside a batch (one sign-in attempt per request).
           condition: (op) => op.path === "auth.login",
           true: httpLink({ url: trpcUrl, fetch: sameOriginFetch }),
-          false: httpBatchLink({ url: trpcUrl, fetch: sameOriginFetch }),
+          false: splitLink({
+            // Queries read together (a page's first requests) are answered as a stream, each as soon as
+            // it is ready, so a slow one (the fleet's coverage) does not hold the others (a cluster's
+            // first nodes). Mutations stay on the buffered batch: a streamed answer has sent its
+            // headers before the procedure runs, and auth.logout clears the session cookie.
+            condition: (op) => op.type === "query",
+            true: httpBatchStreamLink({ url: trpcUrl, fetch: sameOriginFetch }),
+            false: httpBatchLink({ url: trpcUrl, fetch: sameOriginFetch }),
+          }),
         }),
       }),
     ],
