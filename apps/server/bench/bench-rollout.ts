@@ -22,7 +22,8 @@
 //   cluster's gate passed);
 // - the reads of the clusters' APIs during Tapfleet's rollout (kube-sim's
 //   request logs): GETs of the sensor DaemonSet and lists of its pods, not
-//   counting watches (the leader follows clusters under way through them);
+//   counting watches (the leader follows clusters under way through them),
+//   and when the server's writes of the DaemonSets arrived (first, median, last);
 // - the server's RSS and peak RSS (VmHWM) at the end.
 import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
@@ -226,6 +227,14 @@ async function main(): Promise<void> {
       requests.filter((r) => r.method === "GET" && !r.watch && r.path.startsWith(path)).length;
     const daemonSetReads = reads(`/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${NAME}`);
     const podLists = reads(`/api/v1/namespaces/${NAMESPACE}/pods`);
+    // When the server's writes of the DaemonSets reached the clusters: a late first one is a
+    // late start, a long spread is the writes queueing behind each other.
+    const writes = requests
+      .filter(
+        (r) => r.method !== "GET" && r.path === `/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${NAME}`,
+      )
+      .map((r) => r.at - start)
+      .sort((a, b) => a - b);
     const rss = await memory(server.pid);
     const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
@@ -243,6 +252,9 @@ async function main(): Promise<void> {
     console.log(`| server RSS at the end (peak) | ${mib(rss.rss)} (${mib(rss.hwm)}) | |`);
     console.log(
       `| reads of the clusters' APIs during the rollout (no watches) | ${daemonSetReads} DaemonSet GETs, ${podLists} pod lists (${((daemonSetReads + podLists) / ((completeAt - start) / 1000)).toFixed(1)}/s) | |`,
+    );
+    console.log(
+      `| DaemonSet writes by the server (first, median, last after apply) | ${writes.length}: ${writes.length ? [writes[0]!, writes[writes.length >> 1]!, writes.at(-1)!].map(seconds).join(", ") : "none"} | |`,
     );
     if (status !== "succeeded") process.exitCode = 1;
   } finally {
