@@ -136,7 +136,10 @@ async function lockHolders(): Promise<number[]> {
   return rows.map((row) => row.pid);
 }
 
-describe("leader election between server replicas", () => {
+// Each test starts two or three real server processes one after the other (migrations, the
+// dashboard, every controller): on a loaded 2-core machine that alone can take most of the default
+// 30 s, so the tests get room; the takeover bounds they assert are their own.
+describe("leader election between server replicas", { timeout: 90_000 }, () => {
   it("makes exactly one replica leader, and the other takes over within 10 s of a SIGKILL", async () => {
     const a = await startReplica("a");
     const b = await startReplica("b");
