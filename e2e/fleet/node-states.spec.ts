@@ -316,6 +316,10 @@ test("[fleet]: a cluster whose API goes away shows unreachable with its last sta
   // The last known states stay on screen, marked stale, with what went wrong.
   await expect(clusterPage.getByRole("group", { name: "Connection" })).toContainText("does not answer");
   await expect(nodeRow("node-2")).toContainText("cannot be reached");
+  // The DaemonSet's status is the last one seen, and says so instead of "Rolled out".
+  const daemonSetStatus = clusterPage.getByRole("group", { name: /^DaemonSet / }).first();
+  await expect(daemonSetStatus).toContainText("Last known");
+  await expect(daemonSetStatus).not.toContainText("Rolled out");
   // Both marks fit the state column in full.
   const labels = nodeRow("node-2").locator(".mantine-Badge-label");
   await expect(labels).toHaveText(["unreachable", "stale"]);

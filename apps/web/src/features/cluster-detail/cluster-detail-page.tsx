@@ -230,7 +230,10 @@ export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
                   {summary.coveragePercent === null ? "—" : `${summary.coveragePercent.toFixed(1)} %`}
                 </Text>
               </Group>
-              <DaemonSetStatusTable status={record.daemonSetStatus[key]} />
+              <DaemonSetStatusTable
+                status={record.daemonSetStatus[key]}
+                stale={record.stale || record.summary.stale}
+              />
               <Group justify="flex-end" mt="xs">
                 <AdoptDaemonSetAction
                   clusterId={clusterId}

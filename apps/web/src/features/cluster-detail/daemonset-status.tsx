@@ -13,8 +13,17 @@ const COLUMNS = [
   ["AVAILABLE", "available"],
 ] as const;
 
-/** A sensor DaemonSet's status in the columns of `kubectl get ds -o wide`, with its generations. */
-export function DaemonSetStatusTable({ status }: { status: DaemonSetStatus | undefined }) {
+/**
+ * A sensor DaemonSet's status in the columns of `kubectl get ds -o wide`, with its generations.
+ * `stale`: the cluster is not answering, so this is the last status seen, not a current one.
+ */
+export function DaemonSetStatusTable({
+  status,
+  stale = false,
+}: {
+  status: DaemonSetStatus | undefined;
+  stale?: boolean;
+}) {
   if (!status)
     return (
       <Text size="xs" c="dimmed">
@@ -51,7 +60,16 @@ export function DaemonSetStatusTable({ status }: { status: DaemonSetStatus | und
         </Table.Tbody>
       </Table>
       <Group gap="xs" mt={6}>
-        {status.rollingOut ? (
+        {stale ? (
+          <Badge
+            color="gray"
+            variant="light"
+            size="sm"
+            title="The cluster is not answering: the last status seen"
+          >
+            Last known
+          </Badge>
+        ) : status.rollingOut ? (
           <Badge color="orange" variant="light" size="sm">
             Rolling out
           </Badge>

@@ -1,0 +1,207 @@
+import { expect, test, type APIRequestContext } from "@playwright/test";
+import { ADMIN, apiSignIn, signIn } from "../support/fixtures.ts";
+
+// Rollouts on the demo's clusters, whose pods run the real agent (kube-sim's
+// process kubelet) and report to this server. demo-east has three nodes; node-2
+// is tainted, so two agents capture. A profile made from what runs there is
+// changed three ways: a harmless change rolls out and every agent reports again
+// with the new configuration; a change that makes the agent exit, and one that
+// makes it capture nothing, are each stopped by the health gate and rolled back
+// by themselves, with the reason on the rollout's page.
+
+test.use({ viewport: { width: 1440, height: 900 } });
+// One demo and one profile for the file: each test builds on the revision the one before left in force.
+test.describe.configure({ mode: "serial" });
+
+const CLUSTER = "demo-east";
+const CAPTURING_NODES = ["node-1", "node-3"];
+
+let headers: Record<string, string>;
+let profileId: string;
+
+interface SensorItem {
+  clusterId: string;
+  nodeName: string;
+  podName: string;
+  configHash: string;
+  lastSeenAt: string;
+  lastSummary: { packets: number; agentStartedAt: string | null; interfaces: { name: string }[] } | null;
+}
+
+async function sensorsOf(request: APIRequestContext): Promise<SensorItem[]> {
+  const answer = await request.get("/api/v1/sensors", { headers });
+  expect(answer.status(), await answer.text()).toBe(200);
+  const { items } = (await answer.json()) as { items: SensorItem[] };
+  return items.filter((item) => item.clusterId === CLUSTER && CAPTURING_NODES.includes(item.nodeName));
+}
+
+let latestRevision = 1;
+
+async function saveRevision(request: APIRequestContext, settings: Record<string, unknown>, message: string) {
+  const answer = await request.post(`/api/v1/profiles/${profileId}/revisions`, {
+    headers,
+    data: { settings, message, expectedLatest: latestRevision },
+  });
+  expect(answer.status(), await answer.text()).toBe(200);
+  latestRevision = ((await answer.json()) as { number: number }).number;
+  return latestRevision;
+}
+
+async function startRollout(request: APIRequestContext, revision: number): Promise<string> {
+  const answer = await request.post("/api/v1/rollouts", {
+    headers,
+    data: { profileId, revision, clusterIds: [CLUSTER], strategy: { gateSeconds: 20 } },
+  });
+  expect(answer.status(), await answer.text()).toBe(200);
+  return ((await answer.json()) as { id: string }).id;
+}
+
+let baseSettings: Record<string, unknown>;
+
+test.beforeAll(async ({ request }) => {
+  test.setTimeout(120_000);
+  headers = { cookie: await apiSignIn(request, ADMIN), "content-type": "application/json" };
+  const started = await request.post("/api/v1/demo/start", { headers, data: {}, timeout: 60_000 });
+  expect(started.status(), await started.text()).toBe(200);
+  // Both capturing agents have reported packets.
+  await expect
+    .poll(async () => (await sensorsOf(request)).filter((s) => (s.lastSummary?.packets ?? 0) > 0).length, {
+      timeout: 60_000,
+    })
+    .toBe(CAPTURING_NODES.length);
+
+  // The profile starts as what the cluster runs: the settings the adoption preview reads from its DaemonSet.
+  const sensor = (await (await request.get(`/api/v1/clusters/${CLUSTER}/sensor`, { headers })).json()) as {
+    namespace: string;
+    name: string;
+  };
+  const preview = await request.get(
+    `/api/v1/clusters/${CLUSTER}/sensor/adopt-preview?namespace=${sensor.namespace}&name=${sensor.name}`,
+    { headers },
+  );
+  expect(preview.status(), await preview.text()).toBe(200);
+  baseSettings = ((await preview.json()) as { settings: Record<string, unknown> }).settings;
+  const created = await request.post("/api/v1/profiles", {
+    headers,
+    data: { name: "e2e-rollouts", settings: baseSettings, message: "As demo-east runs it" },
+  });
+  expect(created.status(), await created.text()).toBe(200);
+  profileId = ((await created.json()) as { id: string }).id;
+});
+
+test.afterAll(async ({ request }) => {
+  await request.post("/api/v1/demo/stop", { headers, data: {}, timeout: 60_000 });
+});
+
+test("[rollouts]: an operator rolls a harmless change out from the profile page; every pod gets it and its agent reports again", async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(150_000);
+  const before = await sensorsOf(request);
+  // 2, not the default 1: the configuration (and the hash agents report) really changes.
+  const settings = { ...baseSettings, debugLevel: 2 };
+  const revision = await saveRevision(request, settings, "Debug level 2 everywhere");
+
+  await signIn(page, ADMIN);
+  await page.goto(`/configuration/${profileId}`);
+  await page.getByRole("button", { name: `Roll out r${revision}` }).click();
+  const dialog = page.getByRole("dialog", { name: "Start a rollout" });
+  // "Clusters" and its required mark; not "Clusters per wave" or "Canary clusters".
+  await dialog.getByLabel(/^Clusters\W*$/).click();
+  await page.getByRole("option", { name: new RegExp(CLUSTER) }).click();
+  await dialog.getByRole("textbox", { name: "Health gate deadline (seconds)" }).fill("60");
+  await dialog.getByRole("button", { name: "Start rollout" }).click();
+
+  await expect(page).toHaveURL(/\/rollouts\/[0-9a-f-]{36}$/);
+  await expect(page.getByRole("heading", { name: `Rollout of e2e-rollouts r${revision}` })).toBeVisible();
+  await expect(page.getByText("Succeeded", { exact: true }).first()).toBeVisible({ timeout: 120_000 });
+  await page.screenshot({ path: test.info().outputPath("rollout-succeeded.png") });
+
+  // Every capturing node's agent now runs in a new pod with the new configuration, and reports.
+  const after = await sensorsOf(request);
+  for (const node of CAPTURING_NODES) {
+    const old = before.find((s) => s.nodeName === node)!;
+    const now = after.find((s) => s.nodeName === node)!;
+    expect(now.podName, node).not.toBe(old.podName);
+    expect(now.configHash, node).not.toBe(old.configHash);
+    expect(Date.parse(now.lastSeenAt), node).toBeGreaterThan(Date.parse(old.lastSeenAt));
+  }
+  const sensor = (await (await request.get(`/api/v1/clusters/${CLUSTER}/sensor`, { headers })).json()) as {
+    profile: { id: string; revision: number } | null;
+  };
+  expect(sensor.profile).toMatchObject({ id: profileId, revision });
+
+  // The list shows it with its outcome.
+  await page.goto("/rollouts");
+  const row = page.getByRole("row", { name: new RegExp(`e2e-rollouts r${revision}`) });
+  await expect(row.getByText("Succeeded")).toBeVisible();
+});
+
+test("[rollouts]: a change that makes the agent exit at start is stopped by the gate and rolled back, with the reason on the page", async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(150_000);
+  const healthy = await sensorsOf(request);
+  // An absolute path, so the contract accepts it; no such file exists, so the agent cannot set up
+  // its TLS client and exits at start.
+  const revision = await saveRevision(
+    request,
+    { ...baseSettings, tlsCaFile: "/nonexistent/tapfleet-ca.pem" },
+    "A CA file that does not exist",
+  );
+  const id = await startRollout(request, revision);
+
+  await signIn(page, ADMIN);
+  await page.goto(`/rollouts/${id}`);
+  await expect(page.getByText("Rolled back", { exact: true }).first()).toBeVisible({ timeout: 120_000 });
+  const why = page
+    .getByRole("alert")
+    .filter({ hasText: /node-[13]/ })
+    .first();
+  await expect(why).toBeVisible();
+  // The gate names the node and what it saw: the crash, or, when Kubernetes' own rolling update held
+  // the broken pod back, that the pods never became available on the new template.
+  await expect(why).toContainText(/exit code|CrashLoopBackOff|restart|not healthy within/i);
+  await page.screenshot({ path: test.info().outputPath("rollout-crash-rolled-back.png") });
+
+  // The cluster is back on the revision it ran, and its agents report with the configuration from before.
+  const sensor = (await (await request.get(`/api/v1/clusters/${CLUSTER}/sensor`, { headers })).json()) as {
+    profile: { revision: number } | null;
+  };
+  expect(sensor.profile?.revision).not.toBe(revision);
+  await expect
+    .poll(
+      async () =>
+        (await sensorsOf(request)).filter(
+          (s) => s.configHash === healthy.find((h) => h.nodeName === s.nodeName)?.configHash,
+        ).length,
+      { timeout: 60_000 },
+    )
+    .toBe(CAPTURING_NODES.length);
+});
+
+test("[rollouts]: a change that makes the agent capture nothing is stopped by the gate and rolled back, with the reason on the page", async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(150_000);
+  // libpcap compiles it, and no packet on the demo's links matches it: the agents run and capture nothing.
+  const revision = await saveRevision(
+    request,
+    { ...baseSettings, bpf: "ether proto 0x88b5" },
+    "A filter that matches nothing",
+  );
+  const id = await startRollout(request, revision);
+
+  await signIn(page, ADMIN);
+  await page.goto(`/rollouts/${id}`);
+  await expect(page.getByText("Rolled back", { exact: true }).first()).toBeVisible({ timeout: 120_000 });
+  const why = page
+    .getByRole("alert")
+    .filter({ hasText: /node-[13]/ })
+    .first();
+  await expect(why).toContainText(/captur|packets|counters/i);
+  await page.screenshot({ path: test.info().outputPath("rollout-nothing-rolled-back.png") });
+});
