@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { normalise, SENSOR_OBJECTS } from "./sensor-objects.ts";
 
 const run = promisify(execFile);
 
@@ -59,7 +60,6 @@ interface Answer {
   removed?: Array<{ kind: string }>;
   kept?: Array<{ kind: string; reason: string }>;
 }
-type Json = Record<string, unknown>;
 
 async function rest(token: string, method: string, route: string, body?: unknown) {
   const response = await fetch(`${t.url}/api/v1${route}`, {
@@ -80,29 +80,6 @@ async function kubectl(target: RunningSimCluster, ...args: string[]): Promise<st
   const { stdout } = await run("kubectl", ["--kubeconfig", file, ...args]);
   return stdout;
 }
-
-/** What the cluster keeps of an object, without what the server sets. */
-function normalise(object: unknown) {
-  if (!object) return undefined;
-  const {
-    status: _status,
-    metadata,
-    ...rest
-  } = object as Json & {
-    metadata: { name: string; labels?: Json; annotations?: Record<string, string> };
-  };
-  const annotations = { ...metadata.annotations };
-  delete annotations["deprecated.daemonset.template.generation"];
-  return { ...rest, metadata: { name: metadata.name, labels: metadata.labels, annotations } };
-}
-
-const SENSOR_OBJECTS = [
-  ["namespaces", undefined, "tapfleet-sensor"],
-  ["serviceaccounts", "tapfleet-sensor", "tapfleet-sensor"],
-  ["secrets", "tapfleet-sensor", "tapfleet-sensor-hmac"],
-  ["networkpolicies.networking.k8s.io", "tapfleet-sensor", "tapfleet-sensor"],
-  ["daemonsets.apps", "tapfleet-sensor", "tapfleet-sensor"],
-] as const;
 
 describe("the sensor in a connected cluster", () => {
   it("is refused while the cluster has no connection, naming it", async () => {
