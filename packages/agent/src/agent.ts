@@ -123,9 +123,18 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   const capture = replay === undefined ? loadedCapture.capture : replay.wrap(loadedCapture.capture);
   log.log(0, `capturing with ${capture.libraryVersion}`);
 
-  const client = (
-    options.createClient ?? ((a: AgentSettings) => createCollectorClient({ settings: a.resolved, now }))
-  )(agent);
+  let client: CollectorClient;
+  try {
+    client = (
+      options.createClient ?? ((a: AgentSettings) => createCollectorClient({ settings: a.resolved, now }))
+    )(agent);
+  } catch (error) {
+    // A setting the contract accepts but this node cannot honour (a CA file that is not there):
+    // one line and an exit, so Kubernetes shows a crash with the reason, not a pod that never gets Ready.
+    await capture.terminate();
+    writeError(`tapfleet-agent: ${causeMessage(error)}\n`);
+    return EXIT.badSettings;
+  }
   log.log(0, `collector ${client.origin}${client.proxy === undefined ? "" : ` via proxy ${client.proxy}`}`);
 
   const captureFilter = await selfExcludingFilter(

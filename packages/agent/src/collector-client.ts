@@ -64,6 +64,15 @@ export interface CreateCollectorClientOptions {
   timeoutMs?: number;
 }
 
+/** The CA bundle the collector's certificate is checked against; a file that cannot be read is named with its variable. */
+function readCaFile(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new Error(`cannot read the TLS CA file ${file} (VSENSOR_TLS_CA_FILE)`, { cause: error });
+  }
+}
+
 export function createCollectorClient(options: CreateCollectorClientOptions): CollectorClient {
   const { settings } = options;
   const now = options.now ?? Date.now;
@@ -74,7 +83,7 @@ export function createCollectorClient(options: CreateCollectorClientOptions): Co
   // Given with each request: the TLS session with the collector (inside the
   // tunnel through a proxy) takes them from there, the proxy's own does not.
   const tls = {
-    ca: settings.tlsCaFile === undefined ? undefined : readFileSync(settings.tlsCaFile, "utf8"),
+    ca: settings.tlsCaFile === undefined ? undefined : readCaFile(settings.tlsCaFile),
     servername: settings.tlsServerName,
     rejectUnauthorized: !settings.tlsInsecure,
   };

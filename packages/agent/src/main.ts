@@ -12,6 +12,8 @@ const fail = (error: unknown): void => {
     `tapfleet-agent: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );
   process.exitCode = 1;
+  // A capture thread or a socket left open must not keep a failed agent alive (a pod Running, never Ready).
+  setTimeout(() => process.exit(1), 2000).unref();
 };
 
 if (process.argv[2] === "probe") {

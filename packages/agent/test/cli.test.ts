@@ -1,6 +1,6 @@
 // The agent as Kubernetes sees it at start: a bad or missing setting, or no
 // way to capture, is one clear line and a non-zero exit (a crash loop, not a
-// silent pod); the generated config file lands at OSSENSOR_CONFIG_PATH.
+// silent pod, nor one that hangs); the generated config file lands at OSSENSOR_CONFIG_PATH.
 
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
@@ -61,6 +61,11 @@ describe("agent start-up", () => {
       "a missing TAPFLEET_CLUSTER_ID",
       { TAPFLEET_CLUSTER_ID: undefined },
       /TAPFLEET_CLUSTER_ID: is required by tapfleet-agent/,
+    ],
+    [
+      "a TLS CA file that does not exist (the contract accepts the path; the node has no such file)",
+      { VSENSOR_TLS_CA_FILE: "/nonexistent/tapfleet-ca.pem" },
+      /^tapfleet-agent: cannot read the TLS CA file \/nonexistent\/tapfleet-ca\.pem \(VSENSOR_TLS_CA_FILE\): ENOENT/,
     ],
   ])("exits 2 with one line on %s", (_, change, message) => {
     const env: Record<string, string> = minimal();
