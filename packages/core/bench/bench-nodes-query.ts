@@ -2,11 +2,13 @@
 // 5,000 nodes (100,000 coverage rows) written through the inventory's write path into an
 // embedded PostgreSQL, then each sort × filter read as the dashboard reads it (a first page of
 // 100, and a page 5,000 rows in), timed through the domain function, with EXPLAIN ANALYZE's
-// execution time and the index (or the sort) the plan used. Last, what the sort indexes cost the
-// writer: every row rewritten with a new state, with the indexes and again without them.
+// execution time and the index (or the sort) the plan used. Last, what the indexes cost the
+// writer: every row rewritten with a new state, and the whole fleet written into an empty table,
+// with the search's trigram index and without it, then with the sort indexes and without them.
 //
 //   npm run bench:nodes-query
 //   npm run bench:nodes-query -- --clusters 2 --nodes 1000     # a quick check
+//   npm run bench:nodes-query -- --write-rounds 4              # more turns of the write measure
 import { parseArgs } from "node:util";
 import { createDb, createPgPool, Prisma, type Db } from "@tapfleet/db";
 import { createTestDatabase } from "@tapfleet/db/testing";
@@ -28,11 +30,13 @@ const { values: args } = parseArgs({
     clusters: { type: "string", default: "20" },
     nodes: { type: "string", default: "5000" },
     requests: { type: "string", default: "20" },
+    "write-rounds": { type: "string", default: "2" },
   },
 });
 const CLUSTERS = Number(args.clusters);
 const NODES = Number(args.nodes);
 const REQUESTS = Number(args.requests);
+const WRITE_ROUNDS = Number(args["write-rounds"]);
 const PAGE = 100;
 const NOW = new Date();
 
@@ -133,6 +137,10 @@ function cases(): Case[] {
           state: "crash-looping",
         });
         list.push({ name: "search=node-0042", sort, order, search: "node-0042" });
+        list.push({ name: "search=sensor-3-1234 (a pod)", sort, order, search: "sensor-3-1234" });
+        // Shorter than a trigram: the index cannot answer these.
+        list.push({ name: "search=42 (2 characters)", sort, order, search: "42" });
+        list.push({ name: "search=q (1 character, no match)", sort, order, search: "q" });
       }
     }
   return list;
@@ -165,13 +173,21 @@ async function explain(db: Db, c: Case, cursor: string | undefined): Promise<{ m
   const index = text
     .map((line) => /(Index (?:Only )?Scan(?: Backward)?) using "?(\w+)"?/.exec(line))
     .find(Boolean);
+  const bitmap = [
+    ...new Set(
+      text.flatMap((line) => {
+        const name = /Bitmap Index Scan on "?(\w+)"?/.exec(line)?.[1];
+        return name ? [name.replace(/^InventoryCoverage_/, "").replace(/_idx$/, "")] : [];
+      }),
+    ),
+  ];
   const sorted = text.some((line) => /\bSort\b/.test(line) && !/Sort Key|Sort Method/.test(line));
   const seq = text.some((line) => /Seq Scan on "?InventoryCoverage/.test(line));
   const how = index
     ? `${index[1]} ${index[2]!.replace(/^InventoryCoverage_/, "").replace(/_idx$/, "")}`
     : seq
       ? "Seq Scan"
-      : "Bitmap";
+      : `Bitmap ${bitmap.join(", ")}`;
   return { ms, plan: `${how}${sorted ? " + Sort" : ""}` };
 }
 
@@ -205,14 +221,46 @@ async function main(): Promise<void> {
       );
     }
 
-    // What the three sort indexes cost the writer: every row changes state and since.
-    const withIndexes = await writeFleet(db, 1);
+    // What the search's trigram index costs the writer, twice each way in turn: every row rewritten
+    // (state and since change), and the fleet written into an empty table (a first sync).
+    const TRIGRAM = `"InventoryCoverage_nodeName_podName_idx"`;
+    const trigramDefinition = (
+      await db.$queryRaw<Array<{ indexdef: string }>>`
+        SELECT indexdef FROM pg_indexes WHERE indexname = 'InventoryCoverage_nodeName_podName_idx'`
+    )[0]?.indexdef;
+    if (!trigramDefinition) throw new Error("the search's trigram index is missing");
+    const writes = {
+      rewrite: { with: [] as number[], without: [] as number[] },
+      first: { with: [] as number[], without: [] as number[] },
+    };
+    let shift = 1;
+    for (let round = 0; round < WRITE_ROUNDS; round++)
+      for (const trigram of ["with", "without"] as const) {
+        if (trigram === "without") await db.$executeRawUnsafe(`DROP INDEX ${TRIGRAM}`);
+        else if (round > 0) await db.$executeRawUnsafe(trigramDefinition);
+        writes.rewrite[trigram].push(await writeFleet(db, shift++));
+        await db.$executeRawUnsafe(`TRUNCATE "InventoryCoverage"`);
+        writes.first[trigram].push(await writeFleet(db, shift++));
+      }
+    const seconds = (times: number[]) => times.map((ms) => (ms / 1000).toFixed(1)).join(" and ");
+    console.log(
+      `\nrewriting all ${rows} rows (every state changes): ${seconds(writes.rewrite.with)} s with the trigram index, ` +
+        `${seconds(writes.rewrite.without)} s without it`,
+    );
+    console.log(
+      `writing all ${rows} rows into an empty table: ${seconds(writes.first.with)} s with the trigram index, ` +
+        `${seconds(writes.first.without)} s without it`,
+    );
+
+    // What the three sort indexes cost the writer (the trigram index dropped): every row changes
+    // state and since.
+    const withIndexes = await writeFleet(db, shift++);
     await db.$executeRawUnsafe(`
       DROP INDEX "InventoryCoverage_stateRank_clusterId_nodeName_daemonSetNam_idx";
       DROP INDEX "InventoryCoverage_nodeName_clusterId_daemonSetNamespace_dae_idx";
       DROP INDEX "InventoryCoverage_since_clusterId_nodeName_daemonSetNamespa_idx";
       CREATE INDEX ON "InventoryCoverage" ("clusterId", "state", "nodeName", "daemonSetNamespace", "daemonSetName");`);
-    const withoutIndexes = await writeFleet(db, 2);
+    const withoutIndexes = await writeFleet(db, shift++);
     console.log(
       `\nrewriting all ${rows} rows (every state changes): ${(withIndexes / 1000).toFixed(1)} s with the sort indexes, ` +
         `${(withoutIndexes / 1000).toFixed(1)} s with the previous (clusterId, state, …) index only`,

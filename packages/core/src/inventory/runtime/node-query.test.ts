@@ -341,3 +341,45 @@ describe("the indexes", () => {
     }
   });
 });
+
+describe("the search", () => {
+  const matching = async (search: string) =>
+    (await listFleetNodes({ db, search, limit: 500 })).items.map(itemKey).sort();
+  const expected = (part: string) =>
+    ROWS.filter((row) => `${row.nodeName} ${row.podName}`.toLowerCase().includes(part.toLowerCase()))
+      .map((row) => rowKey(row).join("/"))
+      .sort();
+
+  it.each(["N03", "pod-CB-n0", "3", "b"])(
+    "finds %s in node or pod names, whatever the case and however short",
+    async (search) => {
+      expect(expected(search).length).toBeGreaterThan(0);
+      expect(await matching(search)).toEqual(expected(search));
+    },
+  );
+
+  it.each([
+    ["%", "any run of characters"],
+    ["n_1", "any one character (n01, n11…)"],
+    ["pod-ca%da", "any run of characters"],
+    ["\\", "the escape character"],
+  ])("takes %s literally, not as %s", async (search) => {
+    expect(await matching(search)).toEqual([]);
+  });
+
+  it("is answered from the trigram index on node and pod names for a term of 3 characters or more", async () => {
+    // With the plain scans priced out, the planner can only use an index that matches the query's
+    // shape: ILIKE on each column, escaped pattern and all.
+    const [, , rows] = await db.$transaction([
+      db.$executeRaw`SET LOCAL enable_seqscan = off`,
+      db.$executeRaw`SET LOCAL enable_indexscan = off`,
+      db.$queryRaw<
+        Array<{ "QUERY PLAN": string }>
+      >`EXPLAIN ${nodesPageQuery({ search: "n_03", limit: 100 })}`,
+    ]);
+    const text = rows.map((row) => row["QUERY PLAN"]).join("\n");
+    expect(text.match(/Bitmap Index Scan on "InventoryCoverage_nodeName_podName_idx"/g)).toHaveLength(2);
+    expect(text).toMatch(/Index Cond: \("nodeName" ~~\* '%n\\_03%'::text\)/);
+    expect(text).toMatch(/Index Cond: \("podName" ~~\* '%n\\_03%'::text\)/);
+  });
+});
