@@ -1,9 +1,11 @@
 // The demo end to end, as root: POST /api/v1/demo/start makes two simulated
-// clusters whose pods run the real agent on veth pairs in network
-// namespaces, reporting over HTTPS with the demo's CA; the sensors show up
-// with moving counters, the trouble nodes do not report and the inventory
-// shows each one's state (excluded, crash-looping, silent); POST
-// /api/v1/demo/stop leaves no namespace, process or row behind.
+// clusters whose pods run the real agent inside their node's network
+// namespace (lo and eth0, a veth pair's end on the demo bridge), reporting
+// over HTTPS with the demo's CA to the bridge's address; the sensors show up
+// with moving counters, capturing the node's eth0, the trouble nodes do not
+// report and the inventory shows each one's state (excluded, crash-looping,
+// silent); POST /api/v1/demo/stop leaves no namespace, link, process or row
+// behind, also what an earlier demo that was killed left.
 
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,7 +18,7 @@ import { startTestServer, type TestServer } from "./harness.ts";
 interface SensorItem {
   clusterId: string;
   nodeName: string;
-  lastSummary: { packets: number; sequence: number } | null;
+  lastSummary: { packets: number; sequence: number; interfaces: Array<{ name: string }> } | null;
 }
 
 let server: TestServer;
@@ -64,7 +66,15 @@ const nodeStates = async (clusterId: string): Promise<Record<string, string>> =>
 const demoNamespaces = (): string[] =>
   execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
     .split("\n")
-    .filter((line) => line.startsWith("tfdemo-"));
+    .map((line) => line.split(" ")[0]!)
+    .filter((name) => name.startsWith("tfdemo-"));
+
+/** The demo bridge and veth ends in the host's namespace. */
+const demoLinks = (): string[] =>
+  execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" })
+    .split("\n")
+    .map((line) => /^\d+:\s+([^:@\s]+)/.exec(line)?.[1] ?? "")
+    .filter((name) => name === "tfdemo-br" || /^tfd\d+n\d+p?$/.test(name));
 
 const demoAgents = (): string[] => {
   try {
@@ -85,10 +95,26 @@ describe("demo: one command, two clusters, real agents", () => {
   });
 
   it("starts, its sensors report over HTTPS with moving counters, and stopping removes everything", async () => {
+    // What a demo killed hard leaves behind: a namespace, a veth pair and the bridge.
+    execFileSync("ip", ["netns", "add", "tfdemo-9-9"]);
+    execFileSync("ip", ["link", "add", "tfd9n9", "type", "veth", "peer", "name", "tfd9n9p"]);
+    execFileSync("ip", ["link", "add", "tfdemo-br", "type", "bridge"]);
+
     const started = await rest("POST", "/demo/start", admin);
     expect(started.status).toBe(200);
     expect(started.body).toMatchObject({ state: "running", traffic: "network-namespaces" });
-    expect(demoNamespaces()).toHaveLength(8);
+    expect(demoNamespaces().sort()).toEqual(
+      ["1-1", "1-2", "1-3", "2-1", "2-2", "2-3", "2-4", "2-5"].map((node) => `tfdemo-${node}`),
+    );
+    // A node's namespace holds what a node has: its loopback and its NIC.
+    expect(
+      execFileSync("ip", ["netns", "exec", "tfdemo-1-1", "ls", "/sys/class/net"], { encoding: "utf8" })
+        .split("\n")
+        .filter(Boolean),
+    ).toEqual(["eth0", "lo"]);
+    expect(demoLinks().sort()).toEqual(
+      ["tfd1n1", "tfd1n2", "tfd1n3", "tfd2n1", "tfd2n2", "tfd2n3", "tfd2n4", "tfd2n5", "tfdemo-br"].sort(),
+    );
 
     // Every node that runs a healthy agent reports; the tainted, crash-looping and silent ones do not.
     const expected = [
@@ -106,6 +132,13 @@ describe("demo: one command, two clusters, real agents", () => {
         items.length === expected.length && items.every((item) => (item.lastSummary?.packets ?? 0) > 0),
     });
     expect(first.map((item) => `${item.clusterId}/${item.nodeName}`).sort()).toEqual(expected);
+    // Each agent runs in its node's namespace and the DaemonSet's settings (none: every interface
+    // but loopback) choose what it captures: the node's eth0, not a host interface.
+    for (const item of first)
+      expect(
+        item.lastSummary!.interfaces.map((stats) => stats.name),
+        `${item.clusterId}/${item.nodeName}`,
+      ).toEqual(["eth0"]);
 
     // Live: the counters keep moving.
     const before = new Map(first.map((item) => [item.nodeName + item.clusterId, item.lastSummary!.packets]));
@@ -151,6 +184,7 @@ describe("demo: one command, two clusters, real agents", () => {
     expect(stopped.status).toBe(200);
     expect(stopped.body.state).toBe("stopped");
     expect(demoNamespaces()).toEqual([]);
+    expect(demoLinks()).toEqual([]);
     expect(demoAgents()).toEqual([]);
     expect(await sensors()).toEqual([]);
     expect(

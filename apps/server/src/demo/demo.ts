@@ -4,8 +4,10 @@
 // @tapfleet/sensor renders, server-side applied), so each cluster shows an
 // installed sensor with its status, export and uninstall. Its pods run the
 // real agent reporting over HTTPS to a listener with a certificate from a CA
-// made for the demo. As root each node captures real traffic on a veth pair
-// of its own (demo-network.ts); otherwise the agents replay a bundled capture
+// made for the demo. As root each node is a network namespace of its own and
+// its agent runs inside it, capturing real traffic on the node's eth0, and
+// reports to the listener on the demo bridge's address (demo-network.ts);
+// otherwise the agents run on the host and replay a bundled capture
 // (demo-pcap.ts). Some trouble is built in so every state shows: a node the
 // sensor does not tolerate (taint), a crash-looping agent, a silent one
 // (Ready, but reporting to a decoy collector). Stopping removes everything the
@@ -34,10 +36,11 @@ import { CLUSTER_SETTING_KEYS, parseSensorEnv } from "@tapfleet/sensor/settings"
 import { generate } from "selfsigned";
 import { REPO_ROOT } from "../env.ts";
 import {
+  createDemoBridge,
   createDemoLink,
+  DEMO_BRIDGE,
   demoLinkFor,
-  listDemoNamespaces,
-  removeDemoLink,
+  removeDemoNetwork,
   startDemoTraffic,
   type DemoLink,
 } from "./demo-network.ts";
@@ -81,7 +84,7 @@ const AGENT_BUNDLE = path.join(REPO_ROOT, "packages/agent/dist/tapfleet-agent.mj
  * Its agent's reports count as accepted, so the pod turns Ready, while this
  * server hears nothing: the node is silent.
  */
-async function startDecoyCollector(tls: { key: string; cert: string }): Promise<Server> {
+async function startDecoyCollector(tls: { key: string; cert: string }, host: string): Promise<Server> {
   const decoy = createHttpsServer({ key: tls.key, cert: tls.cert }, (request, response) => {
     request.resume();
     request.on("end", () => {
@@ -91,13 +94,13 @@ async function startDecoyCollector(tls: { key: string; cert: string }): Promise<
   });
   await new Promise<void>((resolve, reject) => {
     decoy.once("error", reject);
-    decoy.listen(0, "127.0.0.1", resolve);
+    decoy.listen(0, host, resolve);
   });
   return decoy;
 }
 
-/** A CA for the demo and a certificate it signed for 127.0.0.1, where the agents report. */
-async function makeDemoCertificates(): Promise<{ caPem: string; key: string; cert: string }> {
+/** A CA for the demo and a certificate it signed for `host`, where the agents report (and 127.0.0.1). */
+async function makeDemoCertificates(host: string): Promise<{ caPem: string; key: string; cert: string }> {
   const notBeforeDate = new Date(Date.now() - 60_000);
   const notAfterDate = new Date(Date.now() + 7 * 24 * 3600_000);
   const ca = await generate([{ name: "commonName", value: "Tapfleet demo CA" }], {
@@ -111,7 +114,7 @@ async function makeDemoCertificates(): Promise<{ caPem: string; key: string; cer
       { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
     ],
   });
-  const leaf = await generate([{ name: "commonName", value: "127.0.0.1" }], {
+  const leaf = await generate([{ name: "commonName", value: host }], {
     keyType: "ec",
     curve: "P-256",
     algorithm: "sha256",
@@ -125,8 +128,8 @@ async function makeDemoCertificates(): Promise<{ caPem: string; key: string; cer
       {
         name: "subjectAltName",
         altNames: [
-          { type: 7, ip: "127.0.0.1" },
-          { type: 2, value: "localhost" },
+          ...Array.from(new Set([host, "127.0.0.1"]), (ip) => ({ type: 7 as const, ip })),
+          { type: 2 as const, value: "localhost" },
         ],
       },
     ],
@@ -134,15 +137,36 @@ async function makeDemoCertificates(): Promise<{ caPem: string; key: string; cer
   return { caPem: ca.cert, key: leaf.private, cert: leaf.cert };
 }
 
+/** A word for sh, quoted. */
+const shellWord = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;
+
 /**
  * The demo's `tapfleet-agent`, first on the containers' PATH (so the
- * readiness probe runs it too): sets the node's own part of the environment
- * (its capture device or replay file, its config directory, the trouble it
- * was given) from the plan, then runs the agent's bundle in this process.
+ * readiness probe runs it too): runs the Node entry point below inside the
+ * pod's node's network namespace when it has one (as a hostNetwork pod runs
+ * in its node's), on the host otherwise.
+ */
+function agentLauncher(entry: string, namespaces: ReadonlyMap<string, string>): string {
+  const run = `${shellWord(process.execPath)} ${shellWord(entry)} "$@"`;
+  return [
+    "#!/bin/sh",
+    'case "$TAPFLEET_CLUSTER_ID/$TAPFLEET_NODE_NAME" in',
+    ...[...namespaces].map(
+      ([node, netns]) => `  ${shellWord(node)}) exec ip netns exec ${shellWord(netns)} ${run} ;;`,
+    ),
+    "esac",
+    `exec ${run}`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * The agent's entry point: sets the node's own part of the environment (its
+ * config file, and without network namespaces its replay file; the trouble
+ * it was given) from the plan, then runs the agent's bundle in this process.
  */
 function agentEntrypoint(planFile: string): string {
   return [
-    "#!/usr/bin/env node",
     'import { readFileSync } from "node:fs";',
     `const plan = JSON.parse(readFileSync(${JSON.stringify(planFile)}, "utf8"));`,
     "const node = plan.nodes[`${process.env.TAPFLEET_CLUSTER_ID}/${process.env.TAPFLEET_NODE_NAME}`] ?? {};",
@@ -200,19 +224,8 @@ export function createDemoService(options: {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
-    if (process.getuid?.() === 0) {
-      for (const netns of await listDemoNamespaces().catch(() => [])) {
-        const [cluster, node] = netns
-          .replace(/^tfdemo-/, "")
-          .split("-")
-          .map(Number);
-        await removeDemoLink(
-          cluster !== undefined && node !== undefined
-            ? demoLinkFor(cluster, node)
-            : { netns, hostInterface: "", hostAddress: "", namespaceAddress: "" },
-        );
-      }
-    }
+    // Namespaces, veth pairs and the bridge, also those of a demo that was killed.
+    if (process.getuid?.() === 0) await removeDemoNetwork().catch(() => undefined);
     for (const cluster of DEMO_CLUSTERS)
       await removeCluster({ db: options.db, bus: options.bus, clusterId: cluster.id });
     rmSync(directory, { recursive: true, force: true });
@@ -232,18 +245,22 @@ export function createDemoService(options: {
     await tearDown(undefined);
     mkdirSync(path.join(directory, "bin"), { recursive: true });
 
+    // Agents in the nodes' namespaces reach the host at the bridge's address; on the host, at 127.0.0.1.
+    const collectorHost = traffic === "network-namespaces" ? DEMO_BRIDGE.address : "127.0.0.1";
+    if (traffic === "network-namespaces") await createDemoBridge();
+
     // The agents speak only HTTPS: a listener of their own, with the demo CA's certificate.
-    const tls = await makeDemoCertificates();
+    const tls = await makeDemoCertificates(collectorHost);
     const caFile = path.join(directory, "ca.pem");
     writeFileSync(caFile, tls.caPem);
     const listener = createHttpsServer({ key: tls.key, cert: tls.cert }, options.route);
     await new Promise<void>((resolve, reject) => {
       listener.once("error", reject);
-      listener.listen(0, "127.0.0.1", resolve);
+      listener.listen(0, collectorHost, resolve);
     });
     current.listener = listener;
     const ingestPort = (listener.address() as AddressInfo).port;
-    current.decoy = await startDecoyCollector(tls);
+    current.decoy = await startDecoyCollector(tls, collectorHost);
     const silentPort = (current.decoy.address() as AddressInfo).port;
 
     // Built once here, not by eight agents starting at once (the launcher builds a stale bundle).
@@ -260,9 +277,9 @@ export function createDemoService(options: {
     if (traffic === "pcap-replay") writeFileSync(replayFile, makeDemoPcap());
 
     const planFile = path.join(directory, "plan.json");
-    const entrypoint = path.join(directory, "bin", "tapfleet-agent");
-    writeFileSync(entrypoint, agentEntrypoint(planFile));
-    chmodSync(entrypoint, 0o755);
+    const entry = path.join(directory, "agent-entry.mjs");
+    writeFileSync(entry, agentEntrypoint(planFile));
+    const namespaces = new Map<string, string>();
     const plan: { agentBundle: string; nodes: Record<string, Record<string, string>> } = {
       agentBundle: AGENT_BUNDLE,
       nodes: {},
@@ -276,10 +293,11 @@ export function createDemoService(options: {
           OSSENSOR_CONFIG_PATH: path.join(directory, "nodes", spec.id, nodeName, "ossensor.cfg"),
         };
         if (traffic === "network-namespaces") {
+          // The agent runs in the node's namespace: the DaemonSet's settings choose among its interfaces.
           const link = demoLinkFor(clusterIndex + 1, n);
           await createDemoLink(link);
           current.links.push(link);
-          nodeEnv.OSSENSOR_NETWORK_DEVICE = link.hostInterface;
+          namespaces.set(`${spec.id}/${nodeName}`, link.netns);
         } else {
           nodeEnv.OSSENSOR_NETWORK_DEVICE = "eth0";
           nodeEnv.TAPFLEET_CAPTURE_REPLAY_FILE = replayFile;
@@ -292,6 +310,9 @@ export function createDemoService(options: {
       }
     }
     writeFileSync(planFile, JSON.stringify(plan, null, 2));
+    const entrypoint = path.join(directory, "bin", "tapfleet-agent");
+    writeFileSync(entrypoint, agentLauncher(entry, namespaces));
+    chmodSync(entrypoint, 0o755);
 
     for (const spec of DEMO_CLUSTERS) {
       const key = await createCluster({
@@ -322,7 +343,7 @@ export function createDemoService(options: {
         kubeconfig: sim.kubeconfig(),
       });
       const parsed = parseSensorEnv({
-        VSENSOR_HOSTNAME: "127.0.0.1",
+        VSENSOR_HOSTNAME: collectorHost,
         VSENSOR_PORT: String(ingestPort),
         VSENSOR_HMAC_KEY: key.secret,
         VSENSOR_TLS_CA_FILE: caFile,
@@ -335,6 +356,7 @@ export function createDemoService(options: {
       for (const clusterKey of CLUSTER_SETTING_KEYS) delete settings[clusterKey];
       await installSensor({
         db: options.db,
+        bus: options.bus,
         secrets: options.secrets,
         clusterId: spec.id,
         install: ZSensorInstallOptionsSchema.parse({
