@@ -161,9 +161,9 @@ test("[rollouts]: a change that makes the agent exit at start is stopped by the 
     .filter({ hasText: /node-[13]/ })
     .first();
   await expect(why).toBeVisible();
-  // The gate names the node and what it saw: the crash, or, when Kubernetes' own rolling update held
-  // the broken pod back, that the pods never became available on the new template.
-  await expect(why).toContainText(/exit code|CrashLoopBackOff|restart|not healthy within/i);
+  // The gate names the node, the crash with its exit code, and the agent's last words: the CA file it cannot read.
+  await expect(why).toContainText(/node-[13]: (CrashLoopBackOff|Error|restarted \d+ times?), exit code \d+/);
+  await expect(why).toContainText(/last message: .*\/nonexistent\/tapfleet-ca\.pem/);
   await page.screenshot({ path: test.info().outputPath("rollout-crash-rolled-back.png") });
 
   // The cluster is back on the revision it ran, and its agents report with the configuration from before.

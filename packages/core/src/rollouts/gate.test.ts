@@ -47,6 +47,7 @@ const node = (nodeName: string, overrides: Partial<NodeHealth> = {}): NodeHealth
   ready: true,
   waitingReason: null,
   restarts: 0,
+  terminated: null,
   lastTermination: null,
   agent: { podName: `sensor-${nodeName}-new`, lastSeenAt: at(20), packets: 1000, drops: 10 },
   ...overrides,
@@ -59,6 +60,22 @@ const crashed = (nodeName: string): NodeHealth =>
     restarts: 3,
     lastTermination: { reason: "Error", message: "OSSENSOR_CONFIG_PATH: cannot write /etc", exitCode: 1 },
     agent: { podName: `sensor-${nodeName}-old`, lastSeenAt: at(-5), packets: 1000, drops: 0 },
+  });
+
+/** The agent's own last words as the kubelet keeps them (FallbackToLogsOnError: the log's tail). */
+const CA_LOG =
+  "2026-12-05T10:00:01.000Z [0] capturing with libpcap version 1.10.3\n" +
+  "tapfleet-agent: cannot read the TLS CA file /nonexistent/ca.pem (VSENSOR_TLS_CA_FILE): ENOENT: no such file or directory\n";
+const CA_END = { reason: "Error", message: CA_LOG, exitCode: 2 };
+const LAST_LINES =
+  "last message: 2026-12-05T10:00:01.000Z [0] capturing with libpcap version 1.10.3 | tapfleet-agent: cannot read the TLS CA file /nonexistent/ca.pem (VSENSOR_TLS_CA_FILE): ENOENT: no such file or directory";
+/** An updated pod as the kubelet shows it between its agent's exit and the restart. */
+const justEnded = (nodeName: string, overrides: Partial<NodeHealth> = {}): NodeHealth =>
+  node(nodeName, {
+    ready: false,
+    terminated: CA_END,
+    agent: { podName: `sensor-${nodeName}-old`, lastSeenAt: at(-5), packets: 1000, drops: 0 },
+    ...overrides,
   });
 
 const cases: [string, NodeBaseline[], NodeHealth[], RolloutProgress, Date, GateVerdict][] = [
@@ -79,6 +96,56 @@ const cases: [string, NodeBaseline[], NodeHealth[], RolloutProgress, Date, GateV
     {
       verdict: "fail",
       reason: "node-2: CrashLoopBackOff, exit code 1, last message: OSSENSOR_CONFIG_PATH: cannot write /etc",
+    },
+  ],
+  [
+    "an updated pod whose agent has just exited (terminated, not restarted yet): a crash at once, with its exit code and last words",
+    [healthy("node-1"), healthy("node-2")],
+    [node("node-1"), justEnded("node-2")],
+    halfway,
+    at(3),
+    { verdict: "fail", reason: `node-2: Error, exit code 2, ${LAST_LINES}` },
+  ],
+  [
+    "…also when the kubelet waits before starting it again (restart 0, last state terminated)",
+    [healthy("node-1")],
+    [justEnded("node-1", { terminated: null, waitingReason: "CrashLoopBackOff", lastTermination: CA_END })],
+    halfway,
+    at(3),
+    { verdict: "fail", reason: `node-1: CrashLoopBackOff, exit code 2, ${LAST_LINES}` },
+  ],
+  [
+    "…and when it already runs again after its first restart (running, last state terminated)",
+    [healthy("node-1")],
+    [justEnded("node-1", { terminated: null, restarts: 1, lastTermination: CA_END })],
+    halfway,
+    at(3),
+    { verdict: "fail", reason: `node-1: Error, exit code 2, restarted 1 time, ${LAST_LINES}` },
+  ],
+  [
+    "a node that did not take the new template and crashes: the deadline's reason names the crash first",
+    [healthy("node-1"), healthy("node-2")],
+    [node("node-1"), justEnded("node-2", { updated: false })],
+    halfway,
+    at(120),
+    {
+      verdict: "fail",
+      reason: `not healthy within 120 s: node-2: still on the old template (Error, exit code 2, ${LAST_LINES}); 1 of 2 pods run the new template; 1 of 2 pods available (Ready for minReadySeconds)`,
+    },
+  ],
+  [
+    "…but restarts of an old pod from before the change are not called a crash",
+    [healthy("node-1")],
+    [node("node-1", { updated: false, restarts: 4, lastTermination: CA_END })],
+    halfway,
+    at(10),
+    {
+      verdict: "wait",
+      pending: [
+        "1 of 2 pods run the new template",
+        "1 of 2 pods available (Ready for minReadySeconds)",
+        "node-1: still on the old template",
+      ],
     },
   ],
   [
@@ -221,7 +288,7 @@ describe("judgeClusterGate", () => {
     );
   });
 
-  it("says how often a pod restarted when it is not waiting, and quotes the last two lines of its log", () => {
+  it("says how a pod ended and how often it restarted when it is not waiting, and quotes the last two lines of its log", () => {
     const verdict = judgeClusterGate({
       baseline: [healthy("node-1")],
       nodes: [
@@ -237,7 +304,7 @@ describe("judgeClusterGate", () => {
     });
     expect(verdict).toEqual({
       verdict: "fail",
-      reason: "node-1: restarted 1 time, exit code 2, last message: bad port 9999 | exiting",
+      reason: "node-1: Error, exit code 2, restarted 1 time, last message: bad port 9999 | exiting",
     });
   });
 

@@ -10,10 +10,19 @@
 // alone, so clusters whose agents cannot reach Tapfleet can still be changed.
 // Every pod must also be available (Ready for the DaemonSet's minReadySeconds).
 // A node that was unhealthy before is not held against the change. An updated
-// pod that crashes fails the gate at once; anything else not yet met waits,
-// and fails at the deadline.
+// pod that crashes fails the gate at once — a container that has ended since
+// the change is a crash, whether the kubelet shows it terminated, restarted or
+// already in CrashLoopBackOff; anything else not yet met waits, and fails at
+// the deadline, naming any crash it saw.
 
 import type { RolloutProgress } from "@tapfleet/kube";
+
+/** How a container ended, as the kubelet reports it (the message: the termination message or the log's tail). */
+export interface ContainerEnd {
+  reason: string | null;
+  message: string | null;
+  exitCode: number | null;
+}
 
 /** What the leader sees of one node: its sensor pod now, and the agent's latest report. */
 export interface NodeHealth {
@@ -25,7 +34,10 @@ export interface NodeHealth {
   /** The capture container's waiting reason (CrashLoopBackOff, ImagePullBackOff, …), if it waits. */
   waitingReason: string | null;
   restarts: number;
-  lastTermination: { reason: string | null; message: string | null; exitCode: number | null } | null;
+  /** The capture container's current state when it has ended and has not been started again yet. */
+  terminated: ContainerEnd | null;
+  /** The end of the container's previous run (lastState.terminated). */
+  lastTermination: ContainerEnd | null;
   /** The latest report of the agent on this node, whichever pod sent it; null when none ever came. */
   agent: { podName: string; lastSeenAt: Date; packets: number; drops: number } | null;
 }
@@ -83,13 +95,29 @@ export function measureHealthBaseline(options: { nodes: readonly NodeHealth[]; n
   });
 }
 
-/** "node-3: CrashLoopBackOff, exit code 1, last message: …" (the message: the last lines of the log's tail). */
-function describeCrash(node: NodeHealth): string {
+/** Whether the container is down now: waiting in a broken state, or ended and not started again. */
+const crashingNow = (node: NodeHealth) =>
+  (node.waitingReason !== null && BROKEN_WAITING_REASONS.has(node.waitingReason)) || node.terminated !== null;
+
+/** Whether the node's capture container shows a crash: it waits in a broken state, has ended, or has restarted. */
+function showsCrash(node: NodeHealth): boolean {
+  return crashingNow(node) || node.restarts > 0 || node.lastTermination !== null;
+}
+
+/**
+ * "CrashLoopBackOff, exit code 1, last message: …", "Error, exit code 2, restarted 1 time, last message: …"
+ * (the message: the last lines of the termination message, which is the log's tail for the sensor).
+ */
+function describeCrashOf(node: NodeHealth): string {
+  const ended = node.terminated ?? node.lastTermination;
+  const broken =
+    node.waitingReason !== null && BROKEN_WAITING_REASONS.has(node.waitingReason) ? node.waitingReason : null;
   const restarts = `restarted ${node.restarts} time${node.restarts === 1 ? "" : "s"}`;
-  const parts = [`${node.nodeName}: ${node.waitingReason ?? restarts}`];
-  const exitCode = node.lastTermination?.exitCode;
+  const parts = [broken ?? ended?.reason ?? (node.terminated ? "terminated" : restarts)];
+  const exitCode = ended?.exitCode;
   if (exitCode !== null && exitCode !== undefined) parts.push(`exit code ${exitCode}`);
-  const lines = (node.lastTermination?.message ?? "")
+  if (broken === null && node.restarts > 0 && parts[0] !== restarts) parts.push(restarts);
+  const lines = (ended?.message ?? "")
     .split("\n")
     .map((line) => line.trim())
     .filter(Boolean);
@@ -97,6 +125,9 @@ function describeCrash(node: NodeHealth): string {
   if (message) parts.push(`last message: ${message.length > 300 ? `…${message.slice(-300)}` : message}`);
   return parts.join(", ");
 }
+
+/** "node-3: CrashLoopBackOff, exit code 1, last message: …" */
+const describeCrash = (node: NodeHealth) => `${node.nodeName}: ${describeCrashOf(node)}`;
 
 function listFew(items: readonly string[], max = 3): string {
   if (items.length <= max) return items.join("; ");
@@ -123,14 +154,13 @@ export function judgeClusterGate(options: {
     before.get(nodeName) ?? { nodeName, ready: true, reporting: false, capturing: false, dropRate: null };
 
   const crashed = options.nodes.filter(
-    (node) =>
-      node.updated &&
-      baselineOf(node.nodeName).ready &&
-      ((node.waitingReason !== null && BROKEN_WAITING_REASONS.has(node.waitingReason)) || node.restarts > 0),
+    (node) => node.updated && baselineOf(node.nodeName).ready && showsCrash(node),
   );
   if (crashed.length > 0) return { verdict: "fail", reason: listFew(crashed.map(describeCrash)) };
 
   const pending: string[] = [];
+  /** What waits on a node that crashes: first in the list, so the deadline's reason names the crash. */
+  const crashes: string[] = [];
   if (!rollout.observed) pending.push("the DaemonSet controller has not seen the change yet");
   else if (rollout.updated < rollout.desired)
     pending.push(`${rollout.updated} of ${rollout.desired} pods run the new template`);
@@ -145,7 +175,11 @@ export function judgeClusterGate(options: {
     const was = baselineOf(node.nodeName);
     if (!was.ready) continue;
     if (!node.updated) {
-      pending.push(`${node.nodeName}: still on the old template`);
+      // Its pod crashes now on the old template (or one the rollout cannot tell is the new): said
+      // first. Restarts alone may be older than the change, so they are not held against it here.
+      if (crashingNow(node))
+        crashes.push(`${node.nodeName}: still on the old template (${describeCrashOf(node)})`);
+      else pending.push(`${node.nodeName}: still on the old template`);
       continue;
     }
     if (!node.ready) {
@@ -170,10 +204,11 @@ export function judgeClusterGate(options: {
     if (was.dropRate !== null && rate !== null && rate > was.dropRate + DROP_RATE_TOLERANCE)
       pending.push(`${node.nodeName}: drop rate ${percent(rate)} (was ${percent(was.dropRate)})`);
   }
-  if (pending.length === 0) return { verdict: "pass" };
+  const waitingFor = [...crashes, ...pending];
+  if (waitingFor.length === 0) return { verdict: "pass" };
   if (options.now.getTime() >= options.deadline.getTime()) {
     const seconds = Math.round((options.deadline.getTime() - changedAt.getTime()) / 1000);
-    return { verdict: "fail", reason: `not healthy within ${seconds} s: ${listFew(pending)}` };
+    return { verdict: "fail", reason: `not healthy within ${seconds} s: ${listFew(waitingFor)}` };
   }
-  return { verdict: "wait", pending };
+  return { verdict: "wait", pending: waitingFor };
 }

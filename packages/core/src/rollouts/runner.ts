@@ -26,6 +26,7 @@ import {
   trimPod,
   trimSensorDaemonSet,
   type ClusterWatch,
+  type ContainerState,
   type KubeDaemonSet,
   type KubePod,
 } from "@tapfleet/kube";
@@ -47,7 +48,13 @@ import {
   type RolloutClusterState,
   type RolloutStep,
 } from "./decide.ts";
-import { judgeClusterGate, measureHealthBaseline, type NodeBaseline, type NodeHealth } from "./gate.ts";
+import {
+  judgeClusterGate,
+  measureHealthBaseline,
+  type ContainerEnd,
+  type NodeBaseline,
+  type NodeHealth,
+} from "./gate.ts";
 import { ROLLOUTS_TOPIC, ZStoredInstallStateSchema, type RolloutClusterProgress } from "./rollouts.ts";
 import {
   ACTIVE_ROLLOUT_STATUSES,
@@ -167,6 +174,12 @@ function podRuns(pod: KubePod, state: PodTemplateState): boolean {
   );
 }
 
+const containerEnd = (state: ContainerState): ContainerEnd => ({
+  reason: state.reason ?? null,
+  message: state.message ?? null,
+  exitCode: state.exitCode ?? null,
+});
+
 /** One entry per node: its newest pod, with the agent's latest report. */
 async function nodeHealth(options: {
   db: Db;
@@ -200,13 +213,8 @@ async function nodeHealth(options: {
         ready: pod.ready?.status === "True",
         waitingReason: status?.state.state === "waiting" ? (status.state.reason ?? null) : null,
         restarts: status?.restartCount ?? 0,
-        lastTermination: status?.lastTerminated
-          ? {
-              reason: status.lastTerminated.reason ?? null,
-              message: status.lastTerminated.message ?? null,
-              exitCode: status.lastTerminated.exitCode ?? null,
-            }
-          : null,
+        terminated: status?.state.state === "terminated" ? containerEnd(status.state) : null,
+        lastTermination: status?.lastTerminated ? containerEnd(status.lastTerminated) : null,
         agent: agent
           ? {
               podName: agent.podName,
