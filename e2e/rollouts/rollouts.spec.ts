@@ -1,4 +1,13 @@
 import { expect, test, type APIRequestContext } from "@playwright/test";
+import {
+  createProfileFromCluster,
+  DEMO_EAST,
+  demoSensors,
+  rollOutFromProfilePage,
+  startDemo,
+  stopDemo,
+  waitForDemoPackets,
+} from "../support/demo.ts";
 import { ADMIN, apiSignIn, signIn } from "../support/fixtures.ts";
 
 // Rollouts on the demo's clusters, whose pods run the real agent (kube-sim's
@@ -13,27 +22,13 @@ test.use({ viewport: { width: 1440, height: 900 } });
 // One demo and one profile for the file: each test builds on the revision the one before left in force.
 test.describe.configure({ mode: "serial" });
 
-const CLUSTER = "demo-east";
-const CAPTURING_NODES = ["node-1", "node-3"];
+const CLUSTER = DEMO_EAST.id;
+const CAPTURING_NODES = DEMO_EAST.capturingNodes;
 
 let headers: Record<string, string>;
 let profileId: string;
 
-interface SensorItem {
-  clusterId: string;
-  nodeName: string;
-  podName: string;
-  configHash: string;
-  lastSeenAt: string;
-  lastSummary: { packets: number; agentStartedAt: string | null; interfaces: { name: string }[] } | null;
-}
-
-async function sensorsOf(request: APIRequestContext): Promise<SensorItem[]> {
-  const answer = await request.get("/api/v1/sensors", { headers });
-  expect(answer.status(), await answer.text()).toBe(200);
-  const { items } = (await answer.json()) as { items: SensorItem[] };
-  return items.filter((item) => item.clusterId === CLUSTER && CAPTURING_NODES.includes(item.nodeName));
-}
+const sensorsOf = (request: APIRequestContext) => demoSensors(request, headers, CLUSTER, CAPTURING_NODES);
 
 let latestRevision = 1;
 
@@ -61,36 +56,20 @@ let baseSettings: Record<string, unknown>;
 test.beforeAll(async ({ request }) => {
   test.setTimeout(120_000);
   headers = { cookie: await apiSignIn(request, ADMIN), "content-type": "application/json" };
-  const started = await request.post("/api/v1/demo/start", { headers, data: {}, timeout: 60_000 });
-  expect(started.status(), await started.text()).toBe(200);
+  await startDemo(request, headers);
   // Both capturing agents have reported packets.
-  await expect
-    .poll(async () => (await sensorsOf(request)).filter((s) => (s.lastSummary?.packets ?? 0) > 0).length, {
-      timeout: 60_000,
-    })
-    .toBe(CAPTURING_NODES.length);
-
-  // The profile starts as what the cluster runs: the settings the adoption preview reads from its DaemonSet.
-  const sensor = (await (await request.get(`/api/v1/clusters/${CLUSTER}/sensor`, { headers })).json()) as {
-    namespace: string;
-    name: string;
-  };
-  const preview = await request.get(
-    `/api/v1/clusters/${CLUSTER}/sensor/adopt-preview?namespace=${sensor.namespace}&name=${sensor.name}`,
-    { headers },
-  );
-  expect(preview.status(), await preview.text()).toBe(200);
-  baseSettings = ((await preview.json()) as { settings: Record<string, unknown> }).settings;
-  const created = await request.post("/api/v1/profiles", {
+  await waitForDemoPackets(request, headers, CLUSTER, CAPTURING_NODES);
+  // The profile starts as what the cluster runs.
+  ({ profileId, settings: baseSettings } = await createProfileFromCluster(
+    request,
     headers,
-    data: { name: "e2e-rollouts", settings: baseSettings, message: "As demo-east runs it" },
-  });
-  expect(created.status(), await created.text()).toBe(200);
-  profileId = ((await created.json()) as { id: string }).id;
+    CLUSTER,
+    "e2e-rollouts",
+  ));
 });
 
 test.afterAll(async ({ request }) => {
-  await request.post("/api/v1/demo/stop", { headers, data: {}, timeout: 60_000 });
+  await stopDemo(request, headers);
 });
 
 test("[rollouts]: an operator rolls a harmless change out from the profile page; every pod gets it and its agent reports again", async ({
@@ -105,15 +84,7 @@ test("[rollouts]: an operator rolls a harmless change out from the profile page;
 
   await signIn(page, ADMIN);
   await page.goto(`/configuration/${profileId}`);
-  await page.getByRole("button", { name: `Roll out r${revision}` }).click();
-  const dialog = page.getByRole("dialog", { name: "Start a rollout" });
-  // "Clusters" and its required mark; not "Clusters per wave" or "Canary clusters".
-  await dialog.getByLabel(/^Clusters\W*$/).click();
-  await page.getByRole("option", { name: new RegExp(CLUSTER) }).click();
-  await dialog.getByRole("textbox", { name: "Health gate deadline (seconds)" }).fill("60");
-  await dialog.getByRole("button", { name: "Start rollout" }).click();
-
-  await expect(page).toHaveURL(/\/rollouts\/[0-9a-f-]{36}$/);
+  await rollOutFromProfilePage(page, { revision, clusterId: CLUSTER, gateSeconds: 60 });
   await expect(page.getByRole("heading", { name: `Rollout of e2e-rollouts r${revision}` })).toBeVisible();
   await expect(page.getByText("Succeeded", { exact: true }).first()).toBeVisible({ timeout: 120_000 });
   await page.screenshot({ path: test.info().outputPath("rollout-succeeded.png") });
