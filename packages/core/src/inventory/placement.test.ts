@@ -354,6 +354,20 @@ describe("nodeShouldRunDaemonSet: taints and tolerations", () => {
     ).toEqual(run);
   });
 
+  it("judges each DaemonSet by its own tolerations across many nodes, and a changed DaemonSet by its new ones", () => {
+    const tainted = makeNode({ taints: [infra] });
+    const plain = makeNode({ taints: [] });
+    const before = makeDaemonSet({ tolerations: [] });
+    const after = makeDaemonSet({ tolerations: [{ key: "dedicated", operator: "Exists" }] });
+    for (let i = 0; i < 3; i++) {
+      expect(nodeShouldRunDaemonSet({ node: tainted, daemonSet: before })).toEqual(
+        excluded("Taint dedicated=infra:NoSchedule is not tolerated.", true),
+      );
+      expect(nodeShouldRunDaemonSet({ node: plain, daemonSet: before })).toEqual(run);
+      expect(nodeShouldRunDaemonSet({ node: tainted, daemonSet: after })).toEqual(run);
+    }
+  });
+
   it("follows ToleratesTaint for an empty key with Equal: the values are compared", () => {
     expect(tolerationToleratesTaint({ operator: "Equal", value: "infra" }, infra)).toBe(true);
     expect(tolerationToleratesTaint({ operator: "Equal", value: "db" }, infra)).toBe(false);
