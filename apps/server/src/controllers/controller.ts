@@ -22,6 +22,26 @@ export interface Controller {
 }
 
 /**
+ * The signal for what one run() starts beside its loop (its topic
+ * subscriptions): aborted with the run's `signal`, and by `end()`, which the
+ * run calls in its `finally` before waiting for them. A run that fails must
+ * return so that the runner logs the error and starts it again; waiting in its
+ * `finally` for subscriptions that end only with the leadership term would
+ * leave the controller stopped (and, for the inventory, every cluster
+ * unwatched) for the rest of the term, without a word in the log.
+ */
+export function runScope(signal: AbortSignal): { signal: AbortSignal; end(): void } {
+  const scope = new AbortController();
+  const end = () => {
+    signal.removeEventListener("abort", end);
+    scope.abort();
+  };
+  if (signal.aborted) scope.abort();
+  else signal.addEventListener("abort", end, { once: true });
+  return { signal: scope.signal, end };
+}
+
+/**
  * A controller that calls `tick` every `intervalMs`. A leader's controller
  * ticks once as soon as it runs, at the start of each leadership term, so a
  * replica that takes over does not wait a whole interval (an hour, for the

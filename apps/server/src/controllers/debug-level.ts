@@ -19,7 +19,7 @@ import {
 import { loadKubeConfig, watchDaemonSet } from "@tapfleet/kube";
 import type { Logger } from "pino";
 import { systemClock, type Clock } from "./clock.ts";
-import type { Controller } from "./controller.ts";
+import { runScope, type Controller } from "./controller.ts";
 
 export interface DebugLevelControllerOptions {
   db: Db;
@@ -45,8 +45,10 @@ export function createDebugLevelController(options: DebugLevelControllerOptions)
         woken = true;
         wake();
       };
+      // Ended with the run, also when it fails (see runScope).
+      const scope = runScope(signal);
       const requests = (async () => {
-        for await (const _message of subscribeTopic(bus, DEBUG_LEVEL_TOPIC, signal)) poke();
+        for await (const _message of subscribeTopic(bus, DEBUG_LEVEL_TOPIC, scope.signal)) poke();
       })();
       // The DaemonSets under a rollout, followed by a watch each (key: cluster/namespace/name).
       const watches = new Map<string, { stop(): Promise<void> }>();
@@ -112,6 +114,7 @@ export function createDebugLevelController(options: DebugLevelControllerOptions)
       } finally {
         await Promise.all([...watches.values()].map((watch) => watch.stop()));
         watches.clear();
+        scope.end();
         await requests.catch(() => undefined);
       }
     },

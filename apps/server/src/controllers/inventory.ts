@@ -27,7 +27,7 @@ import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import { delay, systemClock, type Clock } from "./clock.ts";
 import type { ClusterWatches } from "./cluster-watches.ts";
-import type { Controller } from "./controller.ts";
+import { runScope, type Controller } from "./controller.ts";
 
 export interface InventoryControllerOptions {
   db: Db;
@@ -76,8 +76,10 @@ export function createInventoryController(options: InventoryControllerOptions): 
       // arrives while a round runs makes another round follow it.
       let changed = false;
       let wake = new AbortController();
+      // Ended with the run, also when a round fails (see runScope).
+      const scope = runScope(signal);
       const changes = (async () => {
-        for await (const change of subscribeTopic(bus, CLUSTER_CONNECTIONS_TOPIC, signal)) {
+        for await (const change of subscribeTopic(bus, CLUSTER_CONNECTIONS_TOPIC, scope.signal)) {
           logger.debug(change, "cluster connection change announced");
           changed = true;
           wake.abort();
@@ -85,7 +87,7 @@ export function createInventoryController(options: InventoryControllerOptions): 
       })();
 
       const reports = (async () => {
-        for await (const summary of subscribeTopic(bus, STATS_TOPIC, signal))
+        for await (const summary of subscribeTopic(bus, STATS_TOPIC, scope.signal))
           runtimes.get(summary.clusterId)?.runtime.reportSeen(summary);
       })();
 
@@ -168,6 +170,7 @@ export function createInventoryController(options: InventoryControllerOptions): 
           }),
         );
         runtimes.clear();
+        scope.end();
         await Promise.all([reports.catch(() => undefined), changes.catch(() => undefined)]);
       }
     },

@@ -21,7 +21,7 @@ import {
 import type { Logger } from "pino";
 import { systemClock, type Clock } from "./clock.ts";
 import type { ClusterWatches } from "./cluster-watches.ts";
-import type { Controller } from "./controller.ts";
+import { runScope, type Controller } from "./controller.ts";
 
 export interface RolloutsControllerOptions {
   db: Db;
@@ -82,12 +82,14 @@ export function createRolloutsController(options: RolloutsControllerOptions): Co
           poke();
         }, settleMs);
       };
+      // Ended with the run, also when it fails (see runScope).
+      const scope = runScope(signal);
       const requests = (async () => {
-        for await (const _message of subscribeTopic(bus, ROLLOUTS_TOPIC, signal)) poke();
+        for await (const _message of subscribeTopic(bus, ROLLOUTS_TOPIC, scope.signal)) poke();
       })();
       const reports = watches
         ? (async () => {
-            for await (const summary of subscribeTopic(bus, STATS_TOPIC, signal))
+            for await (const summary of subscribeTopic(bus, STATS_TOPIC, scope.signal))
               if (pass.running || underWay.has(summary.clusterId)) pokeSoon();
           })()
         : Promise.resolve();
@@ -147,6 +149,7 @@ export function createRolloutsController(options: RolloutsControllerOptions): Co
       } finally {
         stopHearing?.();
         settling?.cancel();
+        scope.end();
         await requests.catch(() => undefined);
         await reports.catch(() => undefined);
       }
