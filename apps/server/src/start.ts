@@ -30,7 +30,10 @@ import { createDebugLevelController } from "./controllers/debug-level.ts";
 import { createClusterWatches } from "./controllers/cluster-watches.ts";
 import { createRolloutsController } from "./controllers/rollouts.ts";
 import { createInventoryController, type InventoryControllerOptions } from "./controllers/inventory.ts";
-import { createSensorDriftController } from "./controllers/sensor-drift.ts";
+import {
+  createSensorDriftController,
+  type SensorDriftControllerOptions,
+} from "./controllers/sensor-drift.ts";
 import { createServerControllers, maintainReports } from "./controllers/server-controllers.ts";
 import { createDemoService } from "./demo/demo.ts";
 import { REPO_ROOT, type ServerEnv } from "./env.ts";
@@ -73,6 +76,8 @@ export async function startServer(options: {
   leaderRetryIntervalMs?: number;
   /** Where the inventory controller learns which clusters to watch, and how its watches probe. */
   inventory?: Pick<InventoryControllerOptions, "connections" | "watch" | "reconcileIntervalMs">;
+  /** How often the drift watches read their targets again without being told of a change. */
+  sensorDrift?: Pick<SensorDriftControllerOptions, "reconcileIntervalMs">;
 }): Promise<RunningServer> {
   const { env, logger } = options;
   const announce = options.announce ?? ((text: string) => process.stdout.write(text));
@@ -335,7 +340,7 @@ export async function startServer(options: {
           },
         }),
         createDebugLevelController({ db, bus, secrets, logger }),
-        createSensorDriftController({ db, bus, secrets, logger }),
+        createSensorDriftController({ db, bus, secrets, logger, ...options.sensorDrift }),
         createRolloutsController({ db, bus, secrets, logger, watches: clusterWatches }),
       ],
       leadership: leaderLock,

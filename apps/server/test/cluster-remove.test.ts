@@ -287,8 +287,9 @@ describe("DELETE /api/v1/clusters/{id}", () => {
     });
     expect((await rowsOf("managed")).install).toBe(0);
     expect((await rowsOf("managed")).cluster).toBe(0);
-    // The drift verdict references no row: it goes with the cluster explicitly.
-    expect(removed.json.removed).toMatchObject({ sensorDrifts: 1 });
+    // The drift verdict references no row: it goes with the cluster explicitly (unless the
+    // leader, told of the release, dropped it first).
+    expect((removed.json.removed as Json).sensorDrifts).toBeOneOf([0, 1]);
     expect(await t.db.sensorDrift.count({ where: { clusterId: "managed" } })).toBe(0);
     expect(await lastAuditOf("managed")).toMatchObject({
       outcome: "success",

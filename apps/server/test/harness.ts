@@ -44,7 +44,11 @@ export function authHeaders(auth: Auth): Record<string, string> {
   return { authorization: auth.header };
 }
 
-export async function startTestServer(extraEnv: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  extraEnv: Record<string, string> = {},
+  /** Controller settings a test changes (a periodic round made longer than the test, say). */
+  controllers: Pick<Parameters<typeof startServer>[0], "sensorDrift"> = {},
+): Promise<TestServer> {
   const database = await createTestDatabase();
   const env = loadServerEnv({
     DATABASE_URL: database.url,
@@ -54,7 +58,12 @@ export async function startTestServer(extraEnv: Record<string, string> = {}): Pr
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     ...extraEnv,
   });
-  const server = await startServer({ env, logger: createLogger(env.LOG_LEVEL), announce: () => undefined });
+  const server = await startServer({
+    env,
+    logger: createLogger(env.LOG_LEVEL),
+    announce: () => undefined,
+    ...controllers,
+  });
   const db = createDb({ url: database.url, maxConnections: 3 });
   const url = server.url;
 

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
+import { publishTopic, ROLLOUTS_TOPIC, TRACKED_DAEMONSETS_TOPIC } from "@tapfleet/core";
 import { daemonSetFixture } from "@tapfleet/kube-sim/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
@@ -332,6 +333,9 @@ describe("drift of an installed sensor", () => {
         updatedAt: at,
       },
     });
+    // The leader hears of the start as of any change to what it expects (the rollouts topic
+    // the runner announces it on would also set the runner onto this hand-made rollout).
+    await publishTopic(t.bus, TRACKED_DAEMONSETS_TOPIC, { clusterId: "drift", change: "record-changed" });
     await kubectl(
       "set",
       "env",
@@ -348,6 +352,8 @@ describe("drift of an installed sensor", () => {
     expect((await rest(viewer, "GET", "/clusters/drift/sensor")).json).toMatchObject({ driftChanges: [] });
 
     await t.db.rolloutCluster.updateMany({ where: { rolloutId: rollout.id }, data: { status: "failed" } });
+    // Announced as the rollout runner announces each step it records.
+    await publishTopic(t.bus, ROLLOUTS_TOPIC, { rolloutId: rollout.id, status: "failed" });
     const verdict = await nextVerdict((drift) => drift.state === "drifted");
     expect(verdict.changes).toEqual([expect.objectContaining({ variable: "OSSENSOR_DEBUG", observed: "2" })]);
     expect((await rest(operator, "POST", "/clusters/drift/sensor/drift/restore", {})).status).toBe(200);

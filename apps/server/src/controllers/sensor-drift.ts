@@ -1,27 +1,34 @@
 // Drift on the leader: one watch per sensor DaemonSet Tapfleet answers for
 // (installed, adopted, or given a debug level), and a check of its cluster
 // whenever the DaemonSet's spec changes (a new generation, a new uid, gone),
-// whenever what Tapfleet expects changes (the list of targets is read again
-// every few seconds — it changes rarely and the query is cheap — and the drift
-// and debug-level topics wake it at once), and at the start of each term.
+// whenever what Tapfleet expects changes, and at the start of each term. The
+// list of targets is read again as soon as a change to it is announced (a
+// sensor installed, adopted, released or uninstalled; a rollout's or a debug
+// level's step; a cluster's connection saved, disabled or removed), and once a
+// minute besides as a safety net, like the inventory's connection list.
 // Checks of one cluster run one at a time; a burst of events makes one more.
 
 import {
+  CLUSTER_CONNECTIONS_TOPIC,
   connectDebugLevelCluster,
   checkSensorDrift,
   DEBUG_LEVEL_TOPIC,
   deleteSensorDriftExcept,
   listDriftTargets,
   publishTopic,
+  ROLLOUTS_TOPIC,
   SENSOR_DRIFT_TOPIC,
   subscribeTopic,
+  TRACKED_DAEMONSETS_TOPIC,
   type Db,
   type DriftTarget,
   type LiveBus,
+  type LiveTopic,
   type SecretBox,
 } from "@tapfleet/core";
 import { watchDaemonSet, type KubeDaemonSet } from "@tapfleet/kube";
 import type { Logger } from "pino";
+import type { z } from "zod";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Controller } from "./controller.ts";
 
@@ -30,7 +37,10 @@ export interface SensorDriftControllerOptions {
   bus: LiveBus;
   secrets: SecretBox;
   logger: Logger;
-  /** How often the targets are read again (default 3 s). */
+  /**
+   * How often the targets are read again without being told of a change
+   * (default 60 s): a safety net, since every change is announced.
+   */
   reconcileIntervalMs?: number;
   /** A cluster whose check failed is checked again after this long (default 5 s). */
   retryMs?: number;
@@ -99,10 +109,18 @@ export function createSensorDriftController(options: SensorDriftControllerOption
           for await (const message of subscribeTopic(bus, SENSOR_DRIFT_TOPIC, signal))
             if (message.type === "check") check(message.clusterId);
         })(),
-        (async () => {
+        // What is tracked, or what is expected of it, changed: read the targets again at once.
+        ...[
+          TRACKED_DAEMONSETS_TOPIC,
           // A debug level changes what OSSENSOR_DEBUG should be (and may start tracking a DaemonSet).
-          for await (const _message of subscribeTopic(bus, DEBUG_LEVEL_TOPIC, signal)) wakeReconcile();
-        })(),
+          DEBUG_LEVEL_TOPIC,
+          // A rollout's step starts or ends a cluster's rollout, and its end changes the record.
+          ROLLOUTS_TOPIC,
+          // A connection saved, enabled, disabled or removed (with its cluster) starts or stops watches.
+          CLUSTER_CONNECTIONS_TOPIC,
+        ].map(async (topic: LiveTopic<z.ZodType>) => {
+          for await (const _message of subscribeTopic(bus, topic, signal)) wakeReconcile();
+        }),
       ];
 
       const reconcile = async () => {
@@ -179,7 +197,7 @@ export function createSensorDriftController(options: SensorDriftControllerOption
               wakeReconcile = idle;
               resolve();
             };
-            const timer = clock.setTimeout(finish, options.reconcileIntervalMs ?? 3_000);
+            const timer = clock.setTimeout(finish, options.reconcileIntervalMs ?? 60_000);
             wakeReconcile = finish;
             signal.addEventListener("abort", finish, { once: true });
           });

@@ -181,6 +181,7 @@ export const clustersRouter = router({
       // Where Tapfleet installed the sensor, its Secret gets the new key and the pods roll (the key is in the config hash).
       await refreshSensorIngestKey({
         db: ctx.db,
+        bus: ctx.bus,
         secrets: ctx.secrets,
         clusterId: input.id,
         installedBy: `${ctx.actor.type} ${ctx.actor.name}`,

@@ -112,6 +112,7 @@ export const sensorInstallRouter = router({
       return serialize(
         await installSensor({
           db: ctx.db,
+          bus: ctx.bus,
           secrets: ctx.secrets,
           clusterId: id,
           install,
@@ -155,7 +156,9 @@ export const sensorInstallRouter = router({
         kept: z.array(ZObjectViewSchema.extend({ reason: z.string() })),
       }),
     )
-    .mutation(({ ctx, input }) => uninstallSensor({ db: ctx.db, secrets: ctx.secrets, clusterId: input.id })),
+    .mutation(({ ctx, input }) =>
+      uninstallSensor({ db: ctx.db, bus: ctx.bus, secrets: ctx.secrets, clusterId: input.id }),
+    ),
 
   /**
    * The installed objects as YAML for kubectl apply -f. The Secret (with the
@@ -272,7 +275,14 @@ export const sensorInstallRouter = router({
     )
     .mutation(async ({ ctx, input }) => {
       const { id, ...adopt } = input;
-      return adoptSensor({ db: ctx.db, secrets: ctx.secrets, clusterId: id, adopt, actor: ctx.actor });
+      return adoptSensor({
+        db: ctx.db,
+        bus: ctx.bus,
+        secrets: ctx.secrets,
+        clusterId: id,
+        adopt,
+        actor: ctx.actor,
+      });
     }),
 
   /** Stops managing the sensor; deletes nothing in the cluster. */
@@ -290,5 +300,7 @@ export const sensorInstallRouter = router({
     })
     .input(z.object({ id: ZClusterIdSchema }))
     .output(z.object({ released: z.array(ZObjectViewSchema), note: z.string().nullable() }))
-    .mutation(({ ctx, input }) => releaseSensor({ db: ctx.db, secrets: ctx.secrets, clusterId: input.id })),
+    .mutation(({ ctx, input }) =>
+      releaseSensor({ db: ctx.db, bus: ctx.bus, secrets: ctx.secrets, clusterId: input.id }),
+    ),
 });

@@ -31,6 +31,40 @@ export const CLUSTER_CONNECTIONS_TOPIC = defineTopic(
   z.object({ clusterId: z.string(), change: z.enum(["saved", "enabled", "disabled", "removed"]) }),
 );
 
+/**
+ * What Tapfleet answers for in a cluster changed: a sensor was installed (or
+ * installed again), adopted, released or uninstalled, or its record took an
+ * adopted drift. The leader's drift watches reconcile at once on it rather
+ * than on their next periodic round; a rollout, a debug level and a cluster's
+ * connection announce themselves on their own topics.
+ */
+export const TRACKED_DAEMONSETS_TOPIC = defineTopic(
+  "tracked-daemonsets",
+  z.object({
+    clusterId: z.string(),
+    change: z.enum(["installed", "adopted", "released", "uninstalled", "record-changed"]),
+  }),
+);
+
+/**
+ * Announces a change of what Tapfleet answers for in a cluster. The change is
+ * already stored and the announcement only saves the leader a wait, so a bus
+ * that fails is reported to the server's log rather than failing the request:
+ * the drift watches' periodic round finds the change within a minute.
+ */
+export async function announceTrackedDaemonSets(options: {
+  bus: LiveBus;
+  clusterId: string;
+  change: z.input<typeof TRACKED_DAEMONSETS_TOPIC.schema>["change"];
+}): Promise<void> {
+  const { bus, clusterId, change } = options;
+  await publishTopic(bus, TRACKED_DAEMONSETS_TOPIC, { clusterId, change }).catch((error: unknown) =>
+    bus.reportError(
+      new Error(`announcing a change of what is tracked in "${clusterId}" (${change})`, { cause: error }),
+    ),
+  );
+}
+
 /** What may be shown of a connection: where it points and how it is doing, never a credential. */
 export interface ClusterConnectionView {
   context: string;

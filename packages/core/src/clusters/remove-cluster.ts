@@ -138,7 +138,7 @@ export async function deleteCluster(options: {
       })
     : null;
   if (install) {
-    const released = await releaseSensor({ db, secrets: options.secrets, clusterId });
+    const released = await releaseSensor({ db, bus: options.bus, secrets: options.secrets, clusterId });
     releasedSensor = { ...install, objects: released.released };
   }
   const { removed, keyIds, rows } = await db.$transaction(async (tx) => {

@@ -20,6 +20,7 @@ import {
 } from "@tapfleet/sensor/settings";
 import { z } from "zod";
 import type { AuthenticatedActor } from "../actor.ts";
+import { announceTrackedDaemonSets } from "../clusters/connection.ts";
 import { connectDebugLevelCluster } from "../debug-level/debug-level.ts";
 import { AppError } from "../errors.ts";
 import { defineTopic, publishTopic } from "../live/topics.ts";
@@ -493,6 +494,7 @@ export async function adoptSensorDrift(options: {
       configHash: computeConfigHash(ZSensorSettingsSchema.parse({ ...settings, hmacKey, clusterId })),
     },
   });
+  await announceTrackedDaemonSets({ bus: options.bus, clusterId, change: "record-changed" });
   const drift = await checkSensorDrift({ db, bus: options.bus, kubeConfig, clusterId, now });
   return { profile, drift };
 }

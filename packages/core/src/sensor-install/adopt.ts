@@ -14,13 +14,14 @@
 // refusal, said in words; what it leaves out (variables that are not sensor
 // settings) is a warning: those stay in the DaemonSet as they are.
 
-import type { Db } from "@tapfleet/db";
+import type { Db, LiveBus } from "@tapfleet/db";
 import { Prisma } from "@tapfleet/db";
 import { isSensorDaemonSet, KubeRequestError, kubeRequest, objectPath, readObject } from "@tapfleet/kube";
 import { computeConfigHash, CONFIG_HASH_ANNOTATION } from "@tapfleet/sensor/config-hash";
 import { importSensorDaemonSet, type HmacKeySource } from "@tapfleet/sensor/import";
 import { SENSOR_VARIABLE_NAMES, type ProfileSettings } from "@tapfleet/sensor/settings";
 import type { AuthenticatedActor } from "../actor.ts";
+import { announceTrackedDaemonSets } from "../clusters/connection.ts";
 import { AppError, isAppError } from "../errors.ts";
 import { createProfile, saveProfileRevision, validateProfileSettings } from "../profiles/profiles.ts";
 import type { BpfCompiler } from "../profiles/bpf-libpcap.ts";
@@ -294,6 +295,7 @@ async function patchMetadata(
  */
 export async function adoptSensor(options: {
   db: Db;
+  bus: LiveBus;
   secrets: SecretBox;
   clusterId: string;
   adopt: SensorAdoptOptions;
@@ -394,6 +396,7 @@ export async function adoptSensor(options: {
         profileRevision: profile.revision,
       },
     });
+    await announceTrackedDaemonSets({ bus: options.bus, clusterId, change: "adopted" });
     return { ...preview, profile };
   } catch (error) {
     // Leave the DaemonSet as it was found.
@@ -416,7 +419,12 @@ export async function adoptSensor(options: {
  * put on its metadata are taken off (when the cluster cannot be reached, the
  * release still happens and says so).
  */
-export async function releaseSensor(options: { db: Db; secrets: SecretBox; clusterId: string }): Promise<{
+export async function releaseSensor(options: {
+  db: Db;
+  bus: LiveBus;
+  secrets: SecretBox;
+  clusterId: string;
+}): Promise<{
   released: { kind: string; name: string; namespace: string | null }[];
   note: string | null;
 }> {
@@ -450,6 +458,7 @@ export async function releaseSensor(options: { db: Db; secrets: SecretBox; clust
     }
   }
   await db.sensorInstall.delete({ where: { clusterId } });
+  await announceTrackedDaemonSets({ bus: options.bus, clusterId, change: "released" });
   return {
     released: refs.map((ref) => ({ kind: ref.kind, name: ref.name, namespace: ref.namespace ?? null })),
     note,

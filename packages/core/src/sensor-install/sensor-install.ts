@@ -10,7 +10,7 @@
 // agents read the key once at start, and the old key keeps working for the
 // rotation's grace period while the rollout runs.
 
-import { Prisma, type Db } from "@tapfleet/db";
+import { Prisma, type Db, type LiveBus } from "@tapfleet/db";
 import {
   applyObjects,
   deleteObject,
@@ -32,6 +32,7 @@ import {
   type RenderedSensorManifests,
 } from "@tapfleet/sensor/manifests";
 import { ZProfileSettingsSchema, ZSensorSettingsSchema } from "@tapfleet/sensor/settings";
+import { announceTrackedDaemonSets } from "../clusters/connection.ts";
 import { AppError } from "../errors.ts";
 import { describeDriftChange, type DriftChange } from "../sensor-drift/diff.ts";
 import { judgeDrift, listDriftTargets } from "../sensor-drift/drift.ts";
@@ -149,6 +150,7 @@ function recordedOptions(row: {
  */
 export async function installSensor(options: {
   db: Db;
+  bus: LiveBus;
   secrets: SecretBox;
   clusterId: string;
   install: SensorInstallOptions;
@@ -231,6 +233,7 @@ export async function installSensor(options: {
     installedAt: now,
   };
   await db.sensorInstall.upsert({ where: { clusterId }, create: { clusterId, ...data }, update: data });
+  await announceTrackedDaemonSets({ bus: options.bus, clusterId, change: "installed" });
   return getSensorInstallStatus({ db, secrets, clusterId });
 }
 
@@ -242,6 +245,7 @@ export async function installSensor(options: {
  */
 export async function refreshSensorIngestKey(options: {
   db: Db;
+  bus: LiveBus;
   secrets: SecretBox;
   clusterId: string;
   installedBy: string;
@@ -500,7 +504,12 @@ const NAMESPACE_DEFAULTS = new Set(["ServiceAccount/default", "ConfigMap/kube-ro
  * by someone else since is left alone), then the namespace if the install
  * created it and nothing else is in it, and forgets the install.
  */
-export async function uninstallSensor(options: { db: Db; secrets: SecretBox; clusterId: string }): Promise<{
+export async function uninstallSensor(options: {
+  db: Db;
+  bus: LiveBus;
+  secrets: SecretBox;
+  clusterId: string;
+}): Promise<{
   removed: Array<{ kind: string; name: string; namespace: string | null }>;
   kept: Array<{ kind: string; name: string; namespace: string | null; reason: string }>;
 }> {
@@ -542,6 +551,7 @@ export async function uninstallSensor(options: { db: Db; secrets: SecretBox; clu
     throw asAppError(error, "the uninstall");
   }
   await db.sensorInstall.delete({ where: { clusterId } });
+  await announceTrackedDaemonSets({ bus: options.bus, clusterId, change: "uninstalled" });
   return { removed, kept };
 }
 

@@ -1,0 +1,31 @@
+// The real kubectl against a simulated cluster, as an operator would change
+// it behind Tapfleet's back.
+
+import { execFile } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+let directory: Promise<string> | undefined;
+
+/**
+ * Runs kubectl with `args` against `target` (a kubeconfig file, or a
+ * simulated cluster whose current kubeconfig is written out for the call) and
+ * returns what it printed; a failure rejects with kubectl's stderr.
+ */
+export async function kubectl(
+  target: string | { name: string; kubeconfig(): string },
+  ...args: string[]
+): Promise<string> {
+  let file: string;
+  if (typeof target === "string") file = target;
+  else {
+    directory ??= mkdtemp(path.join(tmpdir(), "tapfleet-kubectl-"));
+    file = path.join(await directory, `${target.name}.kubeconfig`);
+    await writeFile(file, target.kubeconfig());
+  }
+  const { stdout } = await run("kubectl", ["--kubeconfig", file, ...args]);
+  return stdout;
+}
