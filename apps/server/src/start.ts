@@ -1,7 +1,8 @@
 // Starting and stopping the whole server process, as one function that
 // tests can call too (with an injected environment).
 import { existsSync, readFileSync } from "node:fs";
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Server as TlsServer } from "node:tls";
 import path from "node:path";
 import {
@@ -225,7 +226,14 @@ export async function startServer(options: {
       const nextApp = next({ dev: false, dir, quiet: true });
       await nextApp.prepare();
       const handle = nextApp.getRequestHandler();
-      dashboard = { handle: (req, res) => handle(req, res) };
+      dashboard = {
+        handle: (req, res) => {
+          // The page's own address, for the sign-in redirect's `next` (a layout is not told it);
+          // overwritten, so a client cannot choose it.
+          req.headers["x-tapfleet-path"] = req.url ?? "/";
+          return handle(req, res);
+        },
+      };
       onStop("stopping the dashboard", () => nextApp.close());
     }
 
@@ -277,6 +285,23 @@ export async function startServer(options: {
     });
     appRouting.route = (req, res) => app.routing(req, res);
     onStop("closing HTTP listeners", () => app.close());
+    if (dashboard) {
+      // The dashboard's server rendering reads through tRPC like the browser does, over plain
+      // HTTP on loopback into this same app (whatever HOST, TLS or proxy the public listener has).
+      const internal = createServer((req, res) => app.routing(req, res));
+      await new Promise<void>((resolve, reject) => {
+        internal.once("error", reject);
+        internal.listen(0, "127.0.0.1", () => resolve());
+      });
+      onStop("closing the dashboard's internal listener", async () => {
+        internal.closeAllConnections();
+        await new Promise((resolve) => internal.close(resolve));
+      });
+      // Handed to the dashboard running in this process (its env.ts reads it per request); written,
+      // not read, so this is no second place where configuration comes from.
+      // eslint-disable-next-line no-restricted-properties
+      process.env.TAPFLEET_INTERNAL_URL = `http://127.0.0.1:${(internal.address() as AddressInfo).port}`;
+    }
     if (demo) {
       // Runs before the listeners close (steps run in reverse): the demo leaves nothing behind.
       onStop("stopping the demo", () =>

@@ -18,26 +18,28 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, type ReactNode } from "react";
 import { roleColors, roleLabels } from "@/lib/roles";
-import { useTRPC } from "@/lib/trpc";
+import { SERVER_RENDERED_FRESH_MS, useTRPC } from "@/lib/trpc";
 import { ColorSchemeToggle } from "./color-scheme-toggle";
 import { CurrentUserProvider, type CurrentUser } from "./current-user";
 import { NavLinks } from "./nav-links";
 import { LoadingBlock, QueryError } from "./status-blocks";
 
 /**
- * The frame of every signed-in page. It owns the session check: nothing below it renders until
- * `auth.me` says who is signed in, and a missing session sends the browser to /login?next=….
+ * The frame of every signed-in page. The server's render reads the session first (the dashboard's
+ * layout: no session, no page, a redirect to /login?next=…) and hands `auth.me` over with the HTML,
+ * so the frame and the page render at once. A session that ends while the page is open (an
+ * UNAUTHORIZED answer re-checks it, see lib/trpc.ts) sends the browser to /login?next=… from here.
  */
 export function DashboardShell({ children }: { children: ReactNode }) {
   const trpc = useTRPC();
   const router = useRouter();
-  const me = useQuery(trpc.auth.me.queryOptions());
+  const me = useQuery(trpc.auth.me.queryOptions(undefined, { staleTime: SERVER_RENDERED_FRESH_MS }));
   const user = me.data?.user;
 
   useEffect(() => {
     if (me.data && me.data.user === null) {
-      // Read from window rather than useSearchParams: the shell wraps statically rendered pages
-      // and this only ever runs in the browser.
+      // Read from window rather than useSearchParams: this only ever runs in the browser, and the
+      // shell need not re-render with every change of a page's search parameters.
       const next = `${window.location.pathname}${window.location.search}`;
       router.replace(`/login?next=${encodeURIComponent(next)}`);
     }

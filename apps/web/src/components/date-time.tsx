@@ -8,7 +8,9 @@ import { formatDateTime, formatRelative } from "@/lib/format";
 export function DateTime({ iso, relative = false, now }: { iso: string; relative?: boolean; now?: Date }) {
   const absolute = formatDateTime(iso);
   return (
-    <time dateTime={iso} title={relative ? absolute : undefined}>
+    // The server's render and the browser's hydration are seconds (and maybe time zones) apart: the
+    // text the server wrote stays until the next render, which any live page has within seconds.
+    <time dateTime={iso} title={relative ? absolute : undefined} suppressHydrationWarning>
       {relative ? formatRelative(iso, now) : absolute}
     </time>
   );

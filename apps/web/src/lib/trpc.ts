@@ -54,6 +54,13 @@ export function createApiClient() {
   });
 }
 
+/**
+ * How long an answer read by the server's render of the page counts as fresh in the browser: the
+ * page hydrates with it and does not ask again at once (React Query would, at `staleTime: 0`).
+ * Longer than a slow hydration on a busy machine; later visits refetch as before.
+ */
+export const SERVER_RENDERED_FRESH_MS = 10_000;
+
 /** Codes for which asking again cannot help: do not retry, show the error (or redirect) at once. */
 const finalCodes = new Set([
   "UNAUTHORIZED",

@@ -23,7 +23,7 @@ import { LiveBadge } from "@/components/live-badge";
 import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
 import { roleAtLeast } from "@/lib/roles";
-import { useTRPC } from "@/lib/trpc";
+import { SERVER_RENDERED_FRESH_MS, useTRPC } from "@/lib/trpc";
 import { useLiveFeed } from "@/lib/use-live-feed";
 import { ConnectClusterModal } from "../clusters/connect-cluster-modal";
 import { ConnectionActions, ConnectionStatus } from "../clusters/connection-cell";
@@ -38,17 +38,18 @@ import { SensorInstallSection } from "../sensor-install/sensor-install-section";
 import { DebugLevelCard } from "../debug-level/debug-level-card";
 import { DaemonSetStatusTable } from "./daemonset-status";
 import { RemoveClusterAction } from "./remove-cluster-action";
-import { NodesTable, usePrefetchClusterNodes } from "./nodes-table";
+import { NodesTable } from "./nodes-table";
 
 export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const user = useCurrentUser();
   const canManage = roleAtLeast(user.role, "operator");
-  const cluster = useQuery(trpc.clusters.get.queryOptions({ id: clusterId }));
+  // The cluster and its first nodes come with the page's HTML (app/(dashboard)/clusters/[id]/page.tsx).
+  const cluster = useQuery(
+    trpc.clusters.get.queryOptions({ id: clusterId }, { staleTime: SERVER_RENDERED_FRESH_MS }),
+  );
   const coverage = useQuery(trpc.inventory.coverage.queryOptions());
-  // The nodes table shows only once the cluster has loaded; its first page need not wait for it.
-  usePrefetchClusterNodes(clusterId);
   const { rates, nowSeconds } = useLiveRates(clusterId);
   const [connecting, setConnecting] = useState(false);
   // One stream for the page: cluster messages refresh the status and summary; the table merges node messages.

@@ -1,10 +1,11 @@
 // The nodes tables' filters and sort live in the URL (?cluster=…&state=…&q=…&sort=…&order=…) so a
 // link shows the same rows in the same order. Values the API does not know are reported, not
 // silently dropped, so the page can say what it ignored.
-import type { RouterInputs } from "@/lib/trpc";
+import type { RouterInputs, RouterOutputs } from "@/lib/trpc";
 import { isCoverageState, type CoverageState } from "../fleet/coverage-states";
 
 type NodesInput = RouterInputs["inventory"]["fleetNodes"];
+type NodesPage = RouterOutputs["inventory"]["fleetNodes"];
 export type NodeSort = NonNullable<NodesInput["sort"]>;
 export type SortOrder = NonNullable<NodesInput["order"]>;
 
@@ -107,4 +108,56 @@ export function nextSort(
 ): { sort: NodeSort; order: SortOrder } {
   if (current.sort === clicked) return { sort: clicked, order: current.order === "asc" ? "desc" : "asc" };
   return { sort: clicked, order: clicked === "since" ? "desc" : "asc" };
+}
+
+/** How many rows a nodes table reads at a time. */
+export const NODES_PAGE_SIZE = 200;
+
+/** Where the next page of a nodes table starts (the keyset cursor), if there is one. */
+export const nextNodesCursor = (last: NodesPage) => last.nextCursor ?? undefined;
+
+/** What a nodes table shows: its filters, the clusters it reads and what the link named that does not exist. */
+export interface NodesTableScope {
+  parsed: ParsedNodeFilters;
+  /** The fleet's table: the clusters the link names that exist (what the cluster filter shows). */
+  requested: string[];
+  /** The fleet's table: the clusters the link names that Tapfleet does not know. */
+  unknownClusters: string[];
+  /** The clusters read: the cluster page's one, the link's known ones, or undefined for every cluster. */
+  scope: string[] | undefined;
+  /** The input of `inventory.fleetNodes`: the same on the server's render and in the browser (one query key). */
+  input: NodesInput;
+}
+
+/**
+ * A nodes table's scope from its URL: the cluster page's table (`clusterId`) reads that cluster;
+ * the fleet's reads the link's clusters that exist in `knownClusterIds` (every cluster when the
+ * link names none, or none of those it names exist).
+ */
+export function resolveNodesTableScope(options: {
+  params: URLSearchParams;
+  clusterId?: string | undefined;
+  knownClusterIds?: string[] | undefined;
+}): NodesTableScope {
+  const parsed = parseNodeFilters(options.params);
+  const fleet = options.clusterId === undefined;
+  const known = options.knownClusterIds ? new Set(options.knownClusterIds) : null;
+  const unknownClusters = fleet && known ? (parsed.clusters ?? []).filter((id) => !known.has(id)) : [];
+  const requested = fleet ? (parsed.clusters ?? []).filter((id) => !unknownClusters.includes(id)) : [];
+  const scope =
+    options.clusterId === undefined ? (requested.length > 0 ? requested : undefined) : [options.clusterId];
+  return {
+    parsed,
+    requested,
+    unknownClusters,
+    scope,
+    input: {
+      cluster: scope,
+      state: parsed.state,
+      search: parsed.search,
+      sort: parsed.sort,
+      order: parsed.order,
+      limit: NODES_PAGE_SIZE,
+    },
+  };
 }

@@ -25,7 +25,7 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useMemo, useRef, useState, type MouseEvent } from "react";
 import { DateTime } from "@/components/date-time";
 import { QueryError } from "@/components/status-blocks";
-import { useTRPC, type RouterOutputs } from "@/lib/trpc";
+import { SERVER_RENDERED_FRESH_MS, useTRPC, type RouterOutputs } from "@/lib/trpc";
 import { CoverageStateBadge, StaleMark } from "../fleet/coverage-badges";
 import { COVERAGE_STATE_ORDER, COVERAGE_STATE_STYLES, isCoverageState } from "../fleet/coverage-states";
 import { ratesOfPoint, type LiveRatesState } from "../fleet/live-rates";
@@ -35,8 +35,9 @@ import {
   describeSort,
   formatNodeFilters,
   MAX_NODE_SEARCH,
+  nextNodesCursor,
   nextSort,
-  parseNodeFilters,
+  resolveNodesTableScope,
   type NodeFilters,
   type NodeSort,
 } from "./node-filters";
@@ -44,7 +45,6 @@ import classes from "./nodes-table.module.css";
 
 type NodesPage = RouterOutputs["inventory"]["fleetNodes"];
 
-const PAGE_SIZE = 200;
 const ROW_HEIGHT = 52;
 
 interface Column {
@@ -70,40 +70,13 @@ function columnsFor(fleet: boolean): Column[] {
   ];
 }
 
-/** Where a row leads: its sensor's page once the agent reported, else the node's page in its cluster. */
-/** What the table asks the server for: one page of the scope's nodes, filtered and sorted as the link says. */
-function nodesInput(filters: NodeFilters, scope: string[] | undefined) {
-  return {
-    cluster: scope,
-    state: filters.state,
-    search: filters.search,
-    sort: filters.sort,
-    order: filters.order,
-    limit: PAGE_SIZE,
-  };
-}
-
-const nextNodesCursor = (last: NodesPage) => last.nextCursor ?? undefined;
-
 /**
- * Starts reading a cluster's first page of nodes at once, in the same round
- * trip as the page's other queries, rather than after the cluster has loaded
- * and the table has mounted: the table then finds it read or on its way.
+ * The scroller's size before it is measured: the server's render and the browser's first render
+ * (hydration) show the same first rows, about a window's worth; the real size takes over at once.
  */
-export function usePrefetchClusterNodes(clusterId: string): void {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const params = useSearchParams();
-  const options = trpc.inventory.fleetNodes.infiniteQueryOptions(
-    nodesInput(parseNodeFilters(new URLSearchParams(params.toString())), [clusterId]),
-    { getNextPageParam: nextNodesCursor },
-  );
-  useEffect(() => {
-    void queryClient.prefetchInfiniteQuery(options);
-    // Once, for the page's first render: later changes of the filters are the table's.
-  }, []);
-}
+const INITIAL_RECT = { width: 1200, height: 600 };
 
+/** Where a row leads: its sensor's page once the agent reported, else the node's page in its cluster. */
 export function nodeHref(node: Pick<NodeItem, "clusterId" | "nodeName" | "sensor">): string {
   return node.sensor
     ? `/sensors/${node.sensor.id}`
@@ -137,27 +110,32 @@ export function NodesTable({
   const pathname = usePathname();
   const params = useSearchParams();
   const fleet = clusterId === undefined;
-  const parsed = parseNodeFilters(new URLSearchParams(params.toString()));
-  const known = clusters ? new Set(clusters.map((c) => c.id)) : null;
-  const unknownClusters = fleet && known ? (parsed.clusters ?? []).filter((id) => !known.has(id)) : [];
-  const requested = fleet ? (parsed.clusters ?? []).filter((id) => !unknownClusters.includes(id)) : [];
-  const scope = fleet ? (requested.length > 0 ? requested : undefined) : [clusterId];
+  const { parsed, unknownClusters, requested, scope, input } = resolveNodesTableScope({
+    params: new URLSearchParams(params.toString()),
+    clusterId,
+    knownClusterIds: clusters?.map((c) => c.id),
+  });
   const filters: NodeFilters = { ...parsed, clusters: scope };
   const [searchText, setSearchText] = useState(parsed.search ?? "");
 
   const setFilters = (next: Partial<NodeFilters>) => {
     const merged: NodeFilters = { ...parsed, ...next };
     if (!fleet) merged.clusters = undefined;
-    router.replace(`${pathname}${formatNodeFilters(merged, new URLSearchParams(params.toString()))}`, {
-      scroll: false,
-    });
+    // The browser's history only (Next keeps useSearchParams in step): the page is rendered on the
+    // server, and a router navigation would render it there again for what the table reads itself.
+    window.history.replaceState(
+      null,
+      "",
+      `${pathname}${formatNodeFilters(merged, new URLSearchParams(params.toString()))}`,
+    );
   };
   const setSearchLater = useDebouncedCallback((value: string) => setFilters({ search: value }), 250);
 
-  const input = nodesInput(filters, scope);
   const nodes = useInfiniteQuery(
     trpc.inventory.fleetNodes.infiniteQueryOptions(input, {
       getNextPageParam: nextNodesCursor,
+      // The first page came with the page's HTML (see the page's server part).
+      staleTime: SERVER_RENDERED_FRESH_MS,
       // Until the fleet's clusters are known, a link's cluster filter cannot be checked.
       enabled: !fleet || clusters !== undefined || parsed.clusters === undefined,
     }),
@@ -191,6 +169,7 @@ export function NodesTable({
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 12,
+    initialRect: INITIAL_RECT,
   });
   const virtualItems = virtualizer.getVirtualItems();
   const lastIndex = virtualItems.at(-1)?.index ?? -1;

@@ -11,7 +11,7 @@ import { LiveBadge } from "@/components/live-badge";
 import { PageHeader } from "@/components/page-header";
 import { LoadingBlock, QueryError } from "@/components/status-blocks";
 import { roleAtLeast } from "@/lib/roles";
-import { useTRPC } from "@/lib/trpc";
+import { SERVER_RENDERED_FRESH_MS, useTRPC } from "@/lib/trpc";
 import { useLiveFeed } from "@/lib/use-live-feed";
 import type { InventoryEvent } from "../cluster-detail/apply-node-event";
 import { NodesTable } from "../cluster-detail/nodes-table";
@@ -30,7 +30,10 @@ export function NodesPage() {
   const user = useCurrentUser();
   const canManage = roleAtLeast(user.role, "operator");
   const params = useSearchParams();
-  const clusters = useQuery(trpc.clusters.list.queryOptions());
+  // The clusters and the table's first nodes come with the page's HTML (app/(dashboard)/nodes/page.tsx).
+  const clusters = useQuery(
+    trpc.clusters.list.queryOptions(undefined, { staleTime: SERVER_RENDERED_FRESH_MS }),
+  );
   const coverage = useQuery(trpc.inventory.coverage.queryOptions());
   const { rates, nowSeconds } = useLiveRates(undefined);
   // One stream for the page: cluster messages refresh the counts; the table merges node messages.

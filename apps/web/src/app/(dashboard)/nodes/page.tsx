@@ -1,14 +1,52 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
+import { nextNodesCursor, resolveNodesTableScope } from "@/features/cluster-detail/node-filters";
 import { NodesPage } from "@/features/nodes/nodes-page";
+import { toURLSearchParams } from "@/lib/search-params";
+import { getServerQueryClient, getServerTRPC, HydrateClient } from "@/lib/trpc-server";
 
 export const metadata: Metadata = { title: "Nodes" };
 
-export default function Page() {
-  // The filters are read with useSearchParams, which needs a Suspense boundary on a static page.
+/**
+ * Rendered on the server with the clusters and the table's first page of nodes (as the link
+ * filters and sorts them) already read, so the HTML carries the first rows. A query that fails
+ * here is left to the browser, which shows the error as it would have.
+ */
+export default async function Page({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const params = toURLSearchParams(await searchParams);
+  const trpc = getServerTRPC();
+  const queryClient = getServerQueryClient();
+  const readNodes = (knownClusterIds: string[] | undefined) =>
+    queryClient.prefetchInfiniteQuery(
+      trpc.inventory.fleetNodes.infiniteQueryOptions(
+        resolveNodesTableScope({ params, knownClusterIds }).input,
+        {
+          getNextPageParam: nextNodesCursor,
+        },
+      ),
+    );
+  const readClusters = queryClient.prefetchQuery(trpc.clusters.list.queryOptions());
+  if (params.has("cluster")) {
+    // The link's clusters are checked against the known ones before the table reads them.
+    await readClusters;
+    const clusters = queryClient.getQueryData(trpc.clusters.list.queryKey());
+    if (clusters?.items.some((cluster) => cluster.connection !== null)) {
+      await readNodes(clusters.items.map((cluster) => cluster.id));
+    }
+  } else {
+    // Every cluster's nodes: nothing to check, both at once.
+    await Promise.all([readClusters, readNodes(undefined)]);
+  }
   return (
-    <Suspense>
-      <NodesPage />
-    </Suspense>
+    <HydrateClient>
+      {/* The table reads its filters with useSearchParams. */}
+      <Suspense>
+        <NodesPage />
+      </Suspense>
+    </HydrateClient>
   );
 }

@@ -1,0 +1,130 @@
+import { expect, test, type Page } from "@playwright/test";
+import { daemonSetFixture } from "../../packages/kube-sim/src/testing/fixtures.ts";
+import { startSimCluster, type RunningSimCluster } from "../../packages/kube-sim/src/index.ts";
+import { ADMIN, apiSignIn, signIn } from "../support/fixtures.ts";
+import { baseURL } from "../../playwright.config.ts";
+
+// The cluster page and the Nodes page are rendered on the server with the session, the cluster
+// and the first page of nodes already read: the HTML carries the first rows, and the browser
+// takes over without asking for that page again (until its live stream starts and re-reads
+// what the stream cannot replay).
+const CLUSTER = "e2e-server-rendered";
+// kube-sim names its nodes node-1, node-2, …
+const NODES = ["node-1", "node-2", "node-3"];
+let sim: RunningSimCluster;
+let cookie: string;
+
+test.use({ viewport: { width: 1440, height: 900 } });
+
+test.beforeAll(async ({ request }) => {
+  sim = await startSimCluster({ nodes: NODES.length, kubelet: "fake", name: "sim-server-rendered" });
+  sim.store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "tapfleet" } });
+  const daemonSet = daemonSetFixture({ name: "tapfleet-sensor", namespace: "tapfleet" });
+  daemonSet.metadata.labels = { "app.kubernetes.io/part-of": "tapfleet" };
+  sim.store.create("daemonsets.apps", daemonSet);
+  cookie = await apiSignIn(request, ADMIN);
+  const headers = { cookie, "content-type": "application/json" };
+  const created = await request.post("/api/v1/clusters", { headers, data: { id: CLUSTER } });
+  expect([200, 409], await created.text()).toContain(created.status());
+  const connected = await request.put(`/api/v1/clusters/${CLUSTER}/connection`, {
+    headers,
+    data: { kubeconfig: sim.kubeconfig(), context: "sim-server-rendered" },
+  });
+  expect(connected.status(), await connected.text()).toBe(200);
+  await expect
+    .poll(async () => {
+      const nodes = await request.get(`/api/v1/clusters/${CLUSTER}/nodes`, { headers: { cookie } });
+      return ((await nodes.json()) as { items: unknown[] }).items.length;
+    })
+    .toBe(NODES.length);
+});
+test.afterAll(async () => {
+  await sim?.stop();
+});
+
+/** A plain fetch, outside any browser or request context that could hold a cookie of its own. */
+function fetchPage(path: string, session: string | undefined) {
+  return fetch(new URL(path, baseURL), {
+    headers: session ? { cookie: session } : {},
+    redirect: "manual",
+  });
+}
+
+const rowPattern = (node: string) =>
+  new RegExp(`role="row"[^>]*data-node="${node}" data-cluster="${CLUSTER}"`);
+
+for (const path of [`/clusters/${CLUSTER}`, `/nodes?cluster=${CLUSTER}`]) {
+  test(`[fleet]: ${path.split("?")[0]} arrives with its first node rows in the HTML`, async () => {
+    const response = await fetchPage(path, cookie);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    for (const node of NODES) expect(html).toMatch(rowPattern(node));
+    // The shell too: the session was read on the server, not left to the browser.
+    expect(html).toContain('data-testid="current-user"');
+    expect(html).not.toContain("Checking your session");
+  });
+}
+
+test("[fleet]: without a session the server answers with the sign-in page's address", async () => {
+  for (const [path, next] of [
+    [`/clusters/${CLUSTER}`, `/clusters/${CLUSTER}`],
+    [`/nodes?cluster=${CLUSTER}&state=starting`, `/nodes?cluster=${CLUSTER}&state=starting`],
+  ] as const) {
+    for (const session of [undefined, "tapfleet_session=not-a-session"]) {
+      const response = await fetchPage(path, session);
+      expect(response.status, path).toBe(307);
+      const location = new URL(response.headers.get("location") ?? "", baseURL);
+      expect(location.pathname).toBe("/login");
+      expect(location.searchParams.get("next")).toBe(next);
+      expect(await response.text()).not.toContain(`data-node="node-1"`);
+    }
+  }
+});
+
+/** The page's tRPC calls in order: procedure names, and whether the live stream had opened by then. */
+function recordCalls(page: Page) {
+  const calls: { procedures: string[]; afterStream: boolean }[] = [];
+  const hydrationErrors: string[] = [];
+  let streamOpened = false;
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (!url.pathname.startsWith("/trpc/")) return;
+    const procedures = decodeURIComponent(url.pathname.slice("/trpc/".length)).split(",");
+    calls.push({ procedures, afterStream: streamOpened });
+    if (procedures.includes("live.stream")) streamOpened = true;
+  });
+  page.on("console", (message) => {
+    // React's production build names a hydration mismatch by its error number (418, 423, 425).
+    if (message.type() === "error" && /hydrat|#41[89]|#42[35]/i.test(message.text()))
+      hydrationErrors.push(message.text());
+  });
+  return { calls, hydrationErrors };
+}
+
+for (const path of [`/clusters/${CLUSTER}`, `/nodes?cluster=${CLUSTER}`]) {
+  test(`[fleet]: ${path.split("?")[0]} hydrates with the server's rows and does not ask for them again`, async ({
+    page,
+  }) => {
+    await signIn(page, ADMIN);
+    // Away from the page signing in lands on, so none of its requests is counted.
+    await page.goto("about:blank");
+    const { calls, hydrationErrors } = recordCalls(page);
+    await page.goto(path, { waitUntil: "commit" });
+    const rows = page.locator('[role="row"][data-node]');
+    await expect(rows).toHaveCount(NODES.length);
+    // The page is live once its stream runs: the badge says so.
+    await expect(page.getByText("Live updates connected")).toBeVisible();
+    await expect(rows).toHaveCount(NODES.length);
+    const before = calls.filter((call) => !call.afterStream).flatMap((call) => call.procedures);
+    // Neither the session nor what the server read: the browser had them with the HTML.
+    for (const procedure of ["auth.me", "inventory.fleetNodes", "clusters.get", "clusters.list"])
+      expect(before, JSON.stringify(calls)).not.toContain(procedure);
+    // After the stream opened, at most the one re-read of what it cannot replay.
+    const after = calls.filter((call) => call.afterStream).flatMap((call) => call.procedures);
+    expect(after.filter((p) => p === "inventory.fleetNodes").length).toBeLessThanOrEqual(1);
+    expect(hydrationErrors).toEqual([]);
+    await page.screenshot({
+      path: test.info().outputPath(`${path.split("?")[0]!.slice(1).replace(/\//g, "-")}.png`),
+    });
+  });
+}
