@@ -7,6 +7,7 @@ import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
 
 let t: TestServer;
 let sim: RunningSimCluster;
@@ -29,23 +30,8 @@ afterAll(async () => {
   await Promise.all([t?.stop(), sim?.stop()]);
 });
 
-async function rest(
-  method: string,
-  path: string,
-  body: unknown,
-  token: string,
-): Promise<{ status: number; text: string; json: Record<string, unknown> }> {
-  const response = await fetch(`${t.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, text, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
+const rest = (method: string, path: string, body: unknown, token: string) =>
+  callRest(t.url, { method, path, body, token });
 
 const withExec = (): string => {
   const doc = parse(sim.kubeconfig()) as { users: Array<{ user: unknown }> };

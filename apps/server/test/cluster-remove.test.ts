@@ -15,6 +15,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
 
 let t: TestServer;
 let sim: RunningSimCluster;
@@ -45,18 +46,8 @@ afterAll(async () => {
   await Promise.all([t?.stop(), sim?.stop()]);
 });
 
-async function rest(method: string, path: string, token: string, body?: unknown) {
-  const response = await fetch(`${t.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Json };
-}
+const rest = (method: string, path: string, token: string, body?: unknown) =>
+  callRest<Json>(t.url, { method, path, token, body });
 
 async function register(id: string): Promise<Key> {
   const created = await rest("POST", "/clusters", operator, { id });

@@ -10,6 +10,7 @@ import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { loadServerEnv } from "../src/env.ts";
 import { createLogger, startServer, type RunningServer } from "../src/start.ts";
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
 import { readSse } from "./sse.ts";
 
 let t: TestServer;
@@ -58,18 +59,8 @@ afterAll(async () => {
   await Promise.all([t?.stop(), sim?.stop()]);
 });
 
-async function rest(method: string, path: string, body?: unknown, token = operator) {
-  const response = await fetch(`${baseUrl}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Json };
-}
+const rest = (method: string, path: string, body?: unknown, token = operator) =>
+  callRest<Json>(baseUrl, { method, path, body, token });
 
 /** OSSENSOR_DEBUG in the DaemonSet's template (null: absent), and in each of its pods. */
 function debugInCluster(namespace: string, name: string) {

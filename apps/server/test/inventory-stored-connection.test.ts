@@ -7,6 +7,7 @@ import { removeCluster } from "@tapfleet/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
 import { readSse } from "./sse.ts";
 
 let t: TestServer;
@@ -25,18 +26,8 @@ afterAll(async () => {
   await Promise.all([t?.stop(), sim?.stop()]);
 });
 
-async function rest(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${t.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${operator}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
-}
+const rest = (method: string, path: string, body?: unknown) =>
+  callRest(t.url, { method, path, body, token: operator });
 
 interface NodesPage {
   items: { nodeName: string; state: string; stale: boolean }[];

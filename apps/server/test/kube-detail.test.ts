@@ -9,6 +9,7 @@ import { daemonSetFixture } from "@tapfleet/kube-sim/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
 
 const CLUSTER = "detail";
 const NAMESPACE = "tapfleet";
@@ -54,11 +55,7 @@ let forwarder: Forwarder;
 let viewer: string;
 let pods: { node: string; pod: string; image: string }[];
 
-async function rest(path: string) {
-  const response = await fetch(`${t.url}/api/v1${path}`, { headers: { authorization: `Bearer ${viewer}` } });
-  const text = await response.text();
-  return { status: response.status, type: response.headers.get("content-type") ?? "", text };
-}
+const rest = (path: string) => callRest(t.url, { method: "GET", path, token: viewer });
 /** The simulator's crash rules match pods by image or by a predicate. */
 const named = (name: string) => (pod: { metadata: { name?: string } }) => pod.metadata.name === name;
 const json = <T>(answer: { text: string }) => JSON.parse(answer.text) as T;

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentStatsReport, postStatsReport } from "../../../e2e/support/agent-reports.ts";
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
 
 let t: TestServer;
 let admin: string;
@@ -25,16 +26,13 @@ afterAll(async () => {
 });
 
 async function rest(method: string, path: string, token: string, body?: unknown) {
-  const response = await fetch(`${t.url}/api/v1${path}`, {
+  const answer = await callRest<Record<string, unknown> & { error?: { message: string } }>(t.url, {
     method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    path,
+    token,
+    body,
   });
-  const json = (await response.json()) as Record<string, unknown> & { error?: { message: string } };
-  return { status: response.status, body: json, message: json.error?.message };
+  return { status: answer.status, body: answer.json, message: answer.json.error?.message };
 }
 
 const SETTINGS = { collectorHost: "collector.example.com", excludeList: ["^veth"], bpf: "tcp" };

@@ -1,13 +1,13 @@
 // Calling the REST API (/api/v1) in tests, as a CI job or the CLI would: with
 // a bearer token or a session cookie, the body sent as JSON, the answer read
-// as text and parsed as JSON when there is any.
+// as text and parsed when it is JSON.
 
 export interface RestAnswer<T> {
   status: number;
   /** The answer's content-type. */
   type: string;
   text: string;
-  /** The parsed body; `{}` when the answer has none. */
+  /** The parsed body; `{}` when the answer has none or is not JSON. */
   json: T;
 }
 
@@ -25,10 +25,12 @@ export async function callRest<T = Record<string, unknown>>(
     ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
   });
   const text = await response.text();
+  const type = response.headers.get("content-type") ?? "";
   return {
     status: response.status,
-    type: response.headers.get("content-type") ?? "",
+    type,
     text,
-    json: (text ? JSON.parse(text) : {}) as T,
+    // A YAML or plain-text answer (an export, a log) is read from `text`.
+    json: (text && /\bjson\b/.test(type) ? JSON.parse(text) : {}) as T,
   };
 }

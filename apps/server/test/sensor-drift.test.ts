@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { readSse, type SseReader } from "./sse.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
 
 const run = promisify(execFile);
 
@@ -70,18 +71,8 @@ afterAll(async () => {
   await Promise.all([t?.stop(), sim?.stop(), found?.stop()]);
 });
 
-async function rest(token: string, method: string, route: string, body?: unknown) {
-  const response = await fetch(`${t.url}/api/v1${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Json };
-}
+const rest = (token: string, method: string, route: string, body?: unknown) =>
+  callRest<Json>(t.url, { method, path: route, token, body });
 
 const kubectl = (...args: string[]) => run("kubectl", ["--kubeconfig", kubeconfigFile, ...args]);
 

@@ -5,6 +5,7 @@
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
 
 let t: TestServer;
 let sim: RunningSimCluster;
@@ -34,18 +35,8 @@ afterAll(async () => {
   await Promise.all([t?.stop(), sim?.stop()]);
 });
 
-async function rest(method: string, route: string, body?: unknown) {
-  const response = await fetch(`${t.url}/api/v1${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${admin}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
-}
+const rest = (method: string, route: string, body?: unknown) =>
+  callRest(t.url, { method, path: route, body, token: admin });
 
 function daemonSetSpec() {
   const daemonSet = sim.store.get("daemonsets.apps", "tapfleet-sensor", "tapfleet-sensor") as unknown as

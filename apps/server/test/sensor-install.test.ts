@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
 import { normalise, SENSOR_OBJECTS } from "./sensor-objects.ts";
 
 const run = promisify(execFile);
@@ -61,18 +62,8 @@ interface Answer {
   kept?: Array<{ kind: string; reason: string }>;
 }
 
-async function rest(token: string, method: string, route: string, body?: unknown) {
-  const response = await fetch(`${t.url}/api/v1${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Answer };
-}
+const rest = (token: string, method: string, route: string, body?: unknown) =>
+  callRest<Answer>(t.url, { method, path: route, token, body });
 
 async function kubectl(target: RunningSimCluster, ...args: string[]): Promise<string> {
   const file = path.join(directory, `${target.name}.kubeconfig`);

@@ -12,6 +12,7 @@ import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
 import { normalise, SENSOR_OBJECTS } from "./sensor-objects.ts";
 
 const run = promisify(execFile);
@@ -39,18 +40,8 @@ interface Answer {
   installed?: boolean;
 }
 
-async function rest(token: string, method: string, route: string, body?: unknown) {
-  const response = await fetch(`${t.url}/api/v1${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Answer };
-}
+const rest = (token: string, method: string, route: string, body?: unknown) =>
+  callRest<Answer>(t.url, { method, path: route, token, body });
 
 async function kubectl(target: RunningSimCluster, ...args: string[]): Promise<string[]> {
   const file = path.join(directory, `${target.name}.kubeconfig`);
