@@ -3,7 +3,8 @@
 //
 //   npm run bench:rollout                                # 50 clusters × 100 nodes
 //   npm run bench:rollout -- --clusters 3 --nodes 10     # a quick check
-//   flags: --min-ready N (seconds; default 1, see below)
+//   flags: --min-ready N (seconds; default 1, see below); --log FILE (the server's
+//   log, at info level, written to FILE: its controllers' failures, watch states)
 //
 // The server runs in a process of its own (embedded PostgreSQL under it); the
 // simulated clusters (fake kubelet) in this process, so the moment each
@@ -24,6 +25,11 @@
 //   request logs): GETs of the sensor DaemonSet and lists of its pods, not
 //   counting watches (the leader follows clusters under way through them),
 //   and when the server's writes of the DaemonSets arrived (first, median, last);
+// - where "apply → all patched" went: when the POST was answered, when the
+//   runner's read of each DaemonSet arrived (its cluster's step started), how
+//   long each cluster took from that read to its write, and the server's
+//   event-loop delay (p99 and max, from its /metrics) while patching and while
+//   gating;
 // - the server's RSS and peak RSS (VmHWM) at the end.
 import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
@@ -43,6 +49,7 @@ const { values: flags } = parseArgs({
     clusters: { type: "string", default: "50" },
     nodes: { type: "string", default: "100" },
     "min-ready": { type: "string", default: "1" },
+    log: { type: "string" },
   },
 });
 const clusterCount = Number(flags.clusters);
@@ -97,6 +104,23 @@ function whenAll(sims: RunningSimCluster[], done: (ds: Obj) => boolean): Promise
   });
 }
 
+/**
+ * The server's event-loop delay since the previous call, from its /metrics (prom-client's
+ * monitorEventLoopDelay histogram, reset on each scrape): p99 and max in milliseconds.
+ */
+async function eventLoopDelay(url: string): Promise<{ p99: number; max: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const gauge = (name: string) =>
+    Number(new RegExp(`^tapfleet_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, "m").exec(text)?.[1] ?? NaN) *
+    1000;
+  return { p99: gauge("p99"), max: gauge("max") };
+}
+
+const quantiles = (values: number[]): { first: number; median: number; last: number } => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { first: sorted[0] ?? NaN, median: sorted[sorted.length >> 1] ?? NaN, last: sorted.at(-1) ?? NaN };
+};
+
 async function memory(pid: number): Promise<{ rss: number; hwm: number }> {
   const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0) * 1024;
@@ -104,10 +128,17 @@ async function memory(pid: number): Promise<{ rss: number; hwm: number }> {
 }
 
 async function main(): Promise<void> {
-  const server = await startBenchServer({
-    adminPassword: ADMIN_PASSWORD,
-    env: { TAPFLEET_SERVE_DASHBOARD: "false", TAPFLEET_DEMO: "off" },
-  });
+  const logPath = flags.log;
+  const server = logPath
+    ? await startBenchServer({
+        adminPassword: ADMIN_PASSWORD,
+        env: { TAPFLEET_SERVE_DASHBOARD: "false", TAPFLEET_DEMO: "off", LOG_LEVEL: "info" },
+        logFile: () => logPath,
+      })
+    : await startBenchServer({
+        adminPassword: ADMIN_PASSWORD,
+        env: { TAPFLEET_SERVE_DASHBOARD: "false", TAPFLEET_DEMO: "off" },
+      });
   const sims: RunningSimCluster[] = [];
   try {
     const cookie = await adminCookie(server.url, ADMIN_PASSWORD);
@@ -206,6 +237,7 @@ async function main(): Promise<void> {
       return template.metadata?.annotations?.["tapfleet.io/config-revision"] === revision;
     });
     const recordings = sims.map((sim) => sim.requestLog.record());
+    await eventLoopDelay(server.url); // resets the server's histogram: what follows is the rollout's
     const start = now();
     const rollout = await rest("POST", "/rollouts", {
       profileId: profile.id,
@@ -213,7 +245,9 @@ async function main(): Promise<void> {
       clusterIds: ids,
       strategy: { waveSize: Math.min(ids.length, 100), maxUnavailable: "100%", gateSeconds: 3600 },
     });
+    const answeredAt = now();
     const patchedAt = await patched;
+    const loopWhilePatching = await eventLoopDelay(server.url);
     let status = "";
     let completeAt = 0;
     while (!["succeeded", "failed", "rolled-back", "aborted"].includes(status)) {
@@ -221,20 +255,31 @@ async function main(): Promise<void> {
       status = String((await rest("GET", `/rollouts/${String(rollout.id)}`)).status);
       completeAt = now();
     }
+    const loopWhileGating = await eventLoopDelay(server.url);
     for (const recording of recordings) recording.stop();
     const requests = recordings.flatMap((recording) => recording.requests);
-    const reads = (path: string) =>
+    const countReads = (path: string) =>
       requests.filter((r) => r.method === "GET" && !r.watch && r.path.startsWith(path)).length;
-    const daemonSetReads = reads(`/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${NAME}`);
-    const podLists = reads(`/api/v1/namespaces/${NAMESPACE}/pods`);
+    const daemonSetReads = countReads(`/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${NAME}`);
+    const podLists = countReads(`/api/v1/namespaces/${NAMESPACE}/pods`);
     // When the server's writes of the DaemonSets reached the clusters: a late first one is a
     // late start, a long spread is the writes queueing behind each other.
+    const daemonSetPath = `/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${NAME}`;
     const writes = requests
-      .filter(
-        (r) => r.method !== "GET" && r.path === `/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${NAME}`,
-      )
+      .filter((r) => r.method !== "GET" && r.path === daemonSetPath)
       .map((r) => r.at - start)
       .sort((a, b) => a - b);
+    // Per cluster: when the runner's read of its DaemonSet (the start of its step) and its write
+    // arrived; the time between is the server's work on it (render, baseline, the row recorded).
+    const perCluster = recordings.map((recording) => {
+      const ofDaemonSet = recording.requests.filter((r) => r.path === daemonSetPath && !r.watch);
+      const read = ofDaemonSet.find((r) => r.method === "GET");
+      const write = ofDaemonSet.find((r) => r.method !== "GET");
+      return read && write && write.at >= read.at ? { read: read.at - start, write: write.at - start } : null;
+    });
+    const started = perCluster.filter((c) => c !== null);
+    const reads = quantiles(started.map((c) => c.read));
+    const readToWrite = quantiles(started.map((c) => c.write - c.read));
     const rss = await memory(server.pid);
     const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
@@ -255,6 +300,24 @@ async function main(): Promise<void> {
     );
     console.log(
       `| DaemonSet writes by the server (first, median, last after apply) | ${writes.length}: ${writes.length ? [writes[0]!, writes[writes.length >> 1]!, writes.at(-1)!].map(seconds).join(", ") : "none"} | |`,
+    );
+    const triple = (q: { first: number; median: number; last: number }) =>
+      [q.first, q.median, q.last].map(seconds).join(", ");
+    const ms = (value: number) => `${value.toFixed(0)} ms`;
+    console.log(`\nwhere "apply → all patched" went (${started.length} clusters, first / median / last):\n`);
+    console.log("| phase | after apply |");
+    console.log("|---|---|");
+    console.log(`| POST /rollouts answered | ${seconds(answeredAt - start)} |`);
+    console.log(`| the runner's read of each DaemonSet (its step starts) | ${triple(reads)} |`);
+    console.log(
+      `| read → write, per cluster (render, baseline, row recorded) | ${triple(readToWrite)} (durations) |`,
+    );
+    console.log(`| the write of each DaemonSet | ${triple(quantiles(writes))} |`);
+    console.log(
+      `| server event-loop delay, apply → all patched (p99 / max) | ${ms(loopWhilePatching.p99)} / ${ms(loopWhilePatching.max)} |`,
+    );
+    console.log(
+      `| server event-loop delay, all patched → complete (p99 / max) | ${ms(loopWhileGating.p99)} / ${ms(loopWhileGating.max)} |`,
     );
     if (status !== "succeeded") process.exitCode = 1;
   } finally {

@@ -350,6 +350,12 @@ export async function advanceRollout(options: {
    * instead of a read made before the leader's watch has heard of the change.
    */
   const written = new Map<string, Json>();
+  /** The clusters this round started, to be recorded (guarded by their rows) and then patched. */
+  const starts: Array<{
+    guard: { rolloutId: string; clusterId: string; status: string; updatedAt: Date };
+    data: Prisma.RolloutClusterUpdateManyMutationInput;
+    patch: () => Promise<"done" | "retry-later">;
+  }> = [];
 
   for (let round = 0; round < 20; round++) {
     const rollout = await db.rollout.findUnique({ where: { id: rolloutId }, include: { clusters: true } });
@@ -421,6 +427,7 @@ export async function advanceRollout(options: {
     }
 
     // One step per cluster, taken together; each is guarded by its own row.
+    starts.length = 0;
     const outcomes = await Promise.all(
       steps.map((step) =>
         limit(() => {
@@ -431,6 +438,21 @@ export async function advanceRollout(options: {
         }),
       ),
     );
+    // The clusters started in this round (read, rendered, baselined) are recorded in one
+    // transaction, then all patched at once: a wave's patches go out together, not each behind the
+    // database writes of the others and the pods the first patches already recreate. A write that
+    // fails leaves every row pending and nothing patched: the next pass starts them again.
+    if (starts.length > 0) {
+      const ready = starts.splice(0);
+      const recorded = await db.$transaction(
+        ready.map((start) => db.rolloutCluster.updateMany({ where: start.guard, data: start.data })),
+      );
+      outcomes.push(
+        ...(await Promise.all(
+          ready.filter((_, i) => recorded[i]!.count === 1).map((start) => limit(start.patch)),
+        )),
+      );
+    }
     await publish(rollout.status);
     // A cluster that cannot be reached now: look again after the caller's pause, not in a tight loop.
     if (outcomes.includes("retry-later"))
@@ -641,8 +663,9 @@ export async function advanceRollout(options: {
         });
         const baseline = measureHealthBaseline({ nodes, now: at });
         // Recorded before the first patch: whatever happens next, the rollback knows what to put back.
-        const recorded = await db.rolloutCluster.updateMany({
-          where: clusterGuard,
+        // The wave's starts are recorded together, then patched together (see the round above).
+        starts.push({
+          guard: clusterGuard,
           data: {
             status: "applying",
             before: before as unknown as Prisma.InputJsonValue,
@@ -652,11 +675,11 @@ export async function advanceRollout(options: {
             lastError: null,
             updatedAt: at,
           },
+          // The first patch on the object just read: its generation guards the patch, so a change
+          // of the spec made since is refused and the cluster, now applying, is patched next round.
+          patch: () => patchDaemonSet({ ...row, status: "applying" }, kubeConfig, look.raw!, target.template),
         });
-        if (recorded.count === 0) return "done";
-        // The first patch at once, on the object just read: its generation guards the patch, so a
-        // change of the spec made since is refused and the cluster, now applying, is patched next round.
-        return await patchDaemonSet({ ...row, status: "applying" }, kubeConfig, look.raw!, target.template);
+        return "done";
       } catch (error) {
         if (error instanceof KubeRequestError) {
           kubeConfigs.delete(row.clusterId);
