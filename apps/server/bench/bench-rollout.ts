@@ -273,9 +273,10 @@ async function main(): Promise<void> {
     // arrived; the time between is the server's work on it (render, baseline, the row recorded).
     const perCluster = recordings.map((recording) => {
       const ofDaemonSet = recording.requests.filter((r) => r.path === daemonSetPath && !r.watch);
-      const read = ofDaemonSet.find((r) => r.method === "GET");
+      // The runner's read is the last one before its write (the drift controller reads it too).
       const write = ofDaemonSet.find((r) => r.method !== "GET");
-      return read && write && write.at >= read.at ? { read: read.at - start, write: write.at - start } : null;
+      const read = ofDaemonSet.findLast((r) => r.method === "GET" && write !== undefined && r.at <= write.at);
+      return read && write ? { read: read.at - start, write: write.at - start } : null;
     });
     const started = perCluster.filter((c) => c !== null);
     const reads = quantiles(started.map((c) => c.read));
@@ -310,7 +311,7 @@ async function main(): Promise<void> {
     console.log(`| POST /rollouts answered | ${seconds(answeredAt - start)} |`);
     console.log(`| the runner's read of each DaemonSet (its step starts) | ${triple(reads)} |`);
     console.log(
-      `| read → write, per cluster (render, baseline, row recorded) | ${triple(readToWrite)} (durations) |`,
+      `| read → write, per cluster (render, baseline, the wave's rows recorded) | ${triple(readToWrite)} (durations) |`,
     );
     console.log(`| the write of each DaemonSet | ${triple(quantiles(writes))} |`);
     console.log(
