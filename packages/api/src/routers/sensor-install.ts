@@ -66,6 +66,7 @@ export const ZSensorAdoptionPreviewSchema = z.object({
   captureMode: z.enum(["privileged", "capabilities"]),
   settings: z.record(z.string(), ZSettingValueSchema).nullable(),
   hmacKeySource: z.string(),
+  hmacKeyOnRollout: z.string(),
   unknownVariables: z.array(z.string()),
   warnings: z.array(z.string()),
   problems: z.array(z.string()),
@@ -237,7 +238,7 @@ export const sensorInstallRouter = router({
         path: "/clusters/{id}/sensor/adopt-preview",
         summary: "Preview adopting a sensor DaemonSet",
         description:
-          "Reads the DaemonSet (and the Secrets and ConfigMaps its sensor variables reference) from the cluster and imports its settings as a profile revision would hold them. warnings: what is not carried into the profile (variables that are not sensor settings stay in the DaemonSet). problems: why it cannot be adopted faithfully; adoptable is false while there are any.",
+          "Reads the DaemonSet (and the Secrets and ConfigMaps its sensor variables reference) from the cluster and imports its settings as a profile revision would hold them. warnings: what is not carried into the profile (variables that are not sensor settings stay in the DaemonSet). problems: why it cannot be adopted faithfully; adoptable is false while there are any. The HMAC key is never imported or shown: hmacKeySource says where it comes from, hmacKeyOnRollout what rollouts do with it (a literal key, or none, is replaced at the first rollout by a reference to the key Secret Tapfleet writes with the cluster's ingest key; a reference to your own Secret is kept, and that Secret must hold the cluster's ingest key).",
         tags: ["sensor"],
         protect: true,
       },

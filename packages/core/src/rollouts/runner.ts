@@ -15,6 +15,8 @@
 import type { Db, LiveBus } from "@tapfleet/db";
 import type { Prisma } from "@tapfleet/db";
 import {
+  ApplyFailure,
+  applyObjects,
   daemonSetRolloutProgress,
   findCaptureContainer,
   KubeRequestError,
@@ -31,17 +33,25 @@ import {
   type KubePod,
 } from "@tapfleet/kube";
 import { CONFIG_HASH_ANNOTATION, prepareConfigHashKey } from "@tapfleet/sensor/config-hash";
-import { CAPTURE_CONTAINER_NAME, renderSensorManifests } from "@tapfleet/sensor/manifests";
+import {
+  CAPTURE_CONTAINER_NAME,
+  HMAC_SECRET_KEY,
+  PART_OF_LABEL,
+  PART_OF_VALUE,
+  renderSensorManifests,
+  type Secret,
+} from "@tapfleet/sensor/manifests";
 import { ZSensorSettingsSchema } from "@tapfleet/sensor/settings";
+import { isDeepStrictEqual } from "node:util";
 import pLimit from "p-limit";
 import { z } from "zod";
 import { connectDebugLevelCluster } from "../debug-level/debug-level.ts";
-import { isAppError } from "../errors.ts";
+import { AppError, isAppError } from "../errors.ts";
 import { ZReportSummarySchema } from "../ingest/summary.ts";
 import { publishTopic } from "../live/topics.ts";
 import { getEffectiveSettings } from "../profiles/profiles.ts";
 import type { SecretBox } from "../secrets.ts";
-import { currentIngestKey } from "../sensor-install/cluster-access.ts";
+import { asAppError, currentIngestKey } from "../sensor-install/cluster-access.ts";
 import {
   nextRolloutSteps,
   type ObservedCluster,
@@ -76,6 +86,7 @@ import {
 } from "./template.ts";
 
 type KubeConfig = Awaited<ReturnType<typeof connectDebugLevelCluster>>;
+const HMAC_KEY_VARIABLE = "VSENSOR_HMAC_KEY";
 type Json = Record<string, unknown>;
 type RolloutClusterRow = Prisma.RolloutClusterGetPayload<object>;
 
@@ -83,7 +94,13 @@ const ZPodTemplateStateSchema = z.object({
   container: z.string(),
   image: z.string(),
   env: z.array(
-    z.object({ name: z.string(), value: z.string().optional(), valueFrom: z.unknown().optional() }),
+    z.object({
+      name: z.string(),
+      value: z.string().optional(),
+      valueFrom: z.unknown().optional(),
+      /** A literal HMAC key, sealed with the server's secret box: never stored in the clear. */
+      sealedValue: z.string().optional(),
+    }),
   ),
   annotations: z.record(z.string(), z.string()),
   updateStrategy: z.unknown(),
@@ -94,10 +111,29 @@ const ZBeforeSchema = z.object({ template: ZPodTemplateStateSchema, install: ZSt
 const ZTargetSchema = ZBeforeSchema;
 type StoredState = z.output<typeof ZBeforeSchema>;
 
-const toTemplate = (state: z.output<typeof ZPodTemplateStateSchema>): PodTemplateState => ({
+type StoredTemplate = z.output<typeof ZPodTemplateStateSchema>;
+
+/** The template as it is written to the DaemonSet: a sealed key opened again. */
+const toTemplate = (state: StoredTemplate, secrets: SecretBox): PodTemplateState => ({
   ...state,
-  env: state.env,
+  env: state.env.map(({ sealedValue, ...entry }) =>
+    sealedValue === undefined ? entry : { name: entry.name, value: secrets.open(sealedValue) },
+  ),
   updateStrategy: state.updateStrategy ?? null,
+});
+
+/**
+ * The template as RolloutCluster keeps it: an HMAC key the DaemonSet carried
+ * as a literal (an adopted osSensor's) is sealed, so a rollback can put it
+ * back while no row holds it in the clear.
+ */
+const sealTemplate = (state: PodTemplateState, secrets: SecretBox): StoredTemplate => ({
+  ...state,
+  env: state.env.map((entry) =>
+    entry.name === HMAC_KEY_VARIABLE && entry.value !== undefined
+      ? { name: entry.name, sealedValue: secrets.seal(entry.value) }
+      : entry,
+  ),
 });
 
 /** The rollouts still in the leader's hands, oldest first. */
@@ -238,7 +274,7 @@ async function renderTarget(options: {
   rollout: { profileId: string; revision: number; image: string | null; strategy: unknown };
   before: PodTemplateState;
   now: Date;
-}): Promise<StoredState> {
+}): Promise<{ stored: StoredState; keySecret: Secret | null }> {
   const { db, clusterId, rollout, install } = options;
   const effective = await getEffectiveSettings({
     db,
@@ -271,11 +307,23 @@ async function renderTarget(options: {
     (container) => container.name === CAPTURE_CONTAINER_NAME,
   );
   const strategy = ZRolloutStrategySchema.parse(rollout.strategy);
-  return {
+  const env = mergeRolloutEnv({ rendered: capture?.env ?? [], current: options.before.env });
+  const keyEntry = env.find((entry) => entry.name === HMAC_KEY_VARIABLE);
+  // The key Secret the rendered DaemonSet names, when the env now reads the key from it (not from a
+  // Secret of the cluster owner's that the DaemonSet referenced already: that reference is kept).
+  const keySecret =
+    rendered.objects.secret !== undefined &&
+    keyEntry?.valueFrom !== undefined &&
+    isDeepStrictEqual(keyEntry.valueFrom, {
+      secretKeyRef: { name: rendered.objects.secret.metadata.name, key: HMAC_SECRET_KEY },
+    })
+      ? rendered.objects.secret
+      : null;
+  const stored: StoredState = {
     template: {
       container: options.before.container,
       image,
-      env: mergeRolloutEnv({ rendered: capture?.env ?? [], current: options.before.env }),
+      env,
       annotations: {
         ...options.before.annotations,
         [CONFIG_HASH_ANNOTATION]: rendered.configHash,
@@ -291,6 +339,35 @@ async function renderTarget(options: {
       configHash: rendered.configHash,
     },
   };
+  return { stored, keySecret };
+}
+
+/**
+ * Writes the key Secret Tapfleet manages for an adopted DaemonSet (the
+ * install's rendering: the cluster's current ingest key under hmac-key),
+ * creating it when it is not there, before the template that reads it is
+ * written. A Secret of that name that Tapfleet did not make is not
+ * overwritten: the cluster's change fails, saying so, with nothing changed.
+ */
+async function writeKeySecret(kubeConfig: KubeConfig, secret: Secret): Promise<void> {
+  const ref = {
+    apiVersion: "v1",
+    kind: "Secret",
+    namespace: secret.metadata.namespace!,
+    name: secret.metadata.name,
+  };
+  const existing = await readObject({ kubeConfig, object: ref });
+  if (existing !== null && existing.metadata.labels?.[PART_OF_LABEL] !== PART_OF_VALUE)
+    throw new AppError("CONFLICT", {
+      userMessage: `Secret ${ref.namespace}/${ref.name} exists and Tapfleet did not make it, so the rollout does not write the cluster's key into it: remove or rename it, or make VSENSOR_HMAC_KEY read a Secret of yours (valueFrom.secretKeyRef) that holds the cluster's ingest key`,
+    });
+  try {
+    await applyObjects({ kubeConfig, objects: [secret] });
+  } catch (error) {
+    // The cluster not answering is waited for, like any request of the rollout's; a refusal is said.
+    if (error instanceof ApplyFailure && error.refusal.status === 0) throw error.refusal;
+    throw asAppError(error, `writing the key Secret ${ref.namespace}/${ref.name}`);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -470,8 +547,8 @@ export async function advanceRollout(options: {
       const gating = row.status === "gating";
       const rollingBack = row.status === "rolling-back";
       const ref = { namespace: row.namespace, name: row.daemonSetName };
-      const targetTemplate = toTemplate(target.data.template);
-      const beforeTemplate = toTemplate(before.data.template);
+      const targetTemplate = toTemplate(target.data.template, secrets);
+      const beforeTemplate = toTemplate(before.data.template, secrets);
       let look: ClusterLook | null = null;
       let template: "target" | "before" | "other" | null = null;
       if (options.watches && (gating || rollingBack)) {
@@ -645,7 +722,7 @@ export async function advanceRollout(options: {
             configHash: install.configHash,
           },
         };
-        const target = await renderTarget({
+        const { stored: target, keySecret } = await renderTarget({
           db,
           secrets,
           clusterId: row.clusterId,
@@ -662,14 +739,23 @@ export async function advanceRollout(options: {
           target: null,
         });
         const baseline = measureHealthBaseline({ nodes, now: at });
+        // An adopted DaemonSet whose key was a literal (or not set) reads it from Tapfleet's Secret from
+        // this change on: the Secret is written first (an installed sensor's is the install's to write).
+        if (keySecret !== null && install.origin === "adopted") await writeKeySecret(kubeConfig, keySecret);
         // Recorded before the first patch: whatever happens next, the rollback knows what to put back.
         // The wave's starts are recorded together, then patched together (see the round above).
         starts.push({
           guard: clusterGuard,
           data: {
             status: "applying",
-            before: before as unknown as Prisma.InputJsonValue,
-            target: target as unknown as Prisma.InputJsonValue,
+            before: {
+              ...before,
+              template: sealTemplate(before.template, secrets),
+            } as unknown as Prisma.InputJsonValue,
+            target: {
+              ...target,
+              template: sealTemplate(target.template, secrets),
+            } as unknown as Prisma.InputJsonValue,
             baseline: baseline as unknown as Prisma.InputJsonValue,
             startedAt: at,
             lastError: null,
@@ -742,7 +828,7 @@ export async function advanceRollout(options: {
     template: z.output<typeof ZPodTemplateStateSchema>,
   ): Promise<"done" | "retry-later"> {
     try {
-      const changed = writePodTemplateState(raw, toTemplate(template)) as {
+      const changed = writePodTemplateState(raw, toTemplate(template, secrets)) as {
         metadata: { generation?: number; annotations: Json };
         spec: Json;
       };

@@ -74,6 +74,46 @@ describe("pod template state", () => {
   });
 });
 
+describe("kubectl's last-applied configuration with a literal key", () => {
+  const applied = (key: unknown) =>
+    JSON.stringify({
+      kind: "DaemonSet",
+      spec: {
+        template: {
+          spec: {
+            containers: [{ name: "capture", env: [{ name: "VSENSOR_HMAC_KEY", ...(key as object) }] }],
+          },
+        },
+      },
+    });
+  const withLastApplied = (key: unknown) => {
+    const raw = daemonSet();
+    (raw.metadata.annotations as Record<string, string>)["kubectl.kubernetes.io/last-applied-configuration"] =
+      applied(key);
+    return raw;
+  };
+
+  it("is dropped when the template written reads the key from a Secret, and kept otherwise", () => {
+    const fromSecret = readPodTemplateState(daemonSet(), "capture")!;
+    const literal = {
+      ...fromSecret,
+      env: [{ name: "VSENSOR_HMAC_KEY", value: "literal-key" }],
+    };
+    const annotationsAfter = (raw: ReturnType<typeof daemonSet>, state: typeof fromSecret) =>
+      Object.keys(writePodTemplateState(raw, state).metadata.annotations);
+    expect(annotationsAfter(withLastApplied({ value: "literal-key" }), fromSecret)).not.toContain(
+      "kubectl.kubernetes.io/last-applied-configuration",
+    );
+    // A rollback to the literal, or a record that holds a reference only, keeps kubectl's record.
+    expect(annotationsAfter(withLastApplied({ value: "literal-key" }), literal)).toContain(
+      "kubectl.kubernetes.io/last-applied-configuration",
+    );
+    expect(
+      annotationsAfter(withLastApplied({ valueFrom: { secretKeyRef: { name: "s", key: "k" } } }), fromSecret),
+    ).toContain("kubectl.kubernetes.io/last-applied-configuration");
+  });
+});
+
 describe("mergeRolloutEnv", () => {
   it("takes the rendered values, keeps the DaemonSet's own references and non-contract variables, drops unset contract variables", () => {
     const current = readPodTemplateState(daemonSet(), "capture")!.env;
@@ -91,8 +131,30 @@ describe("mergeRolloutEnv", () => {
     expect(merged).toEqual([
       { name: "VSENSOR_HOSTNAME", value: "new.example.com" },
       { name: "VSENSOR_HMAC_KEY", valueFrom: { secretKeyRef: { name: "custom-secret", key: "k" } } },
-      { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+      { name: "NODE_NAME", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "spec.nodeName" } } },
       { name: "HTTP_TIMEOUT_EXTRA", value: "5" },
+    ]);
+  });
+});
+
+describe("mergeRolloutEnv on an adopted DaemonSet with a literal key and no downward API variables", () => {
+  it("reads the key from the rendered Secret instead of the literal, and writes the references as the API stores them", () => {
+    const merged = mergeRolloutEnv({
+      current: [
+        { name: "VSENSOR_HOSTNAME", value: "old.example.com" },
+        { name: "VSENSOR_HMAC_KEY", value: "literal-key" },
+      ],
+      rendered: [
+        { name: "VSENSOR_HOSTNAME", value: "new.example.com" },
+        { name: "VSENSOR_HMAC_KEY", valueFrom: { secretKeyRef: { name: "ossensor-hmac", key: "hmac-key" } } },
+        { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+      ],
+    });
+    expect(merged).toEqual([
+      { name: "VSENSOR_HOSTNAME", value: "new.example.com" },
+      { name: "VSENSOR_HMAC_KEY", valueFrom: { secretKeyRef: { name: "ossensor-hmac", key: "hmac-key" } } },
+      // Kubernetes defaults a fieldRef's apiVersion: written without it, the template read back would differ.
+      { name: "NODE_NAME", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "spec.nodeName" } } },
     ]);
   });
 });

@@ -56,6 +56,24 @@ export function readPodTemplateState(daemonSet: unknown, container: string): Pod
   };
 }
 
+const HMAC_KEY_VARIABLE = "VSENSOR_HMAC_KEY";
+const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration";
+
+/** Whether kubectl's last-applied configuration sets the HMAC key as a literal value. */
+function holdsLiteralKey(lastApplied: string): boolean {
+  let applied: unknown;
+  try {
+    applied = JSON.parse(lastApplied);
+  } catch {
+    return false;
+  }
+  return containersOf(applied).some(
+    (container) =>
+      Array.isArray(container.env) &&
+      container.env.some((entry) => obj(entry).name === HMAC_KEY_VARIABLE && obj(entry).value !== undefined),
+  );
+}
+
 /** Tapfleet's own annotations: the only ones a rollout sets, so the only ones compared. */
 const ownAnnotations = (annotations: Record<string, string>) =>
   Object.fromEntries(Object.entries(annotations).filter(([key]) => key.startsWith("tapfleet.io/")));
@@ -93,6 +111,12 @@ export function writePodTemplateState<T>(daemonSet: T, state: PodTemplateState):
   else spec.updateStrategy = structuredClone(state.updateStrategy);
   const metadata = obj(copy.metadata);
   const annotations = { ...(obj(metadata.annotations) as Record<string, string>) };
+  // kubectl's record of what it applied keeps a literal key readable on the DaemonSet after the
+  // template reads the key from a Secret: dropped then (the next kubectl apply records it afresh).
+  const key = state.env.find((entry) => entry.name === HMAC_KEY_VARIABLE);
+  const lastApplied = annotations[LAST_APPLIED_ANNOTATION];
+  if (key?.valueFrom !== undefined && lastApplied !== undefined && holdsLiteralKey(lastApplied))
+    delete annotations[LAST_APPLIED_ANNOTATION];
   const hash = state.annotations[CONFIG_HASH_ANNOTATION];
   if (hash === undefined) delete annotations[CONFIG_HASH_ANNOTATION];
   else annotations[CONFIG_HASH_ANNOTATION] = hash;
@@ -119,7 +143,7 @@ export function mergeRolloutEnv(options: {
     const existing = current.get(entry.name);
     return entry.valueFrom !== undefined && existing?.valueFrom !== undefined
       ? { ...existing }
-      : { ...entry };
+      : withApiDefaults(entry);
   });
   const names = new Set(rendered.map((entry) => entry.name));
   const foreign = options.current.filter(
@@ -129,6 +153,23 @@ export function mergeRolloutEnv(options: {
     (entry) => !names.has(entry.name) && entry.valueFrom !== undefined,
   );
   return [...rendered, ...foreign.map((e) => ({ ...e })), ...references.map((e) => ({ ...e }))];
+}
+
+/**
+ * A rendered env entry as the Kubernetes API stores it: a downward API
+ * reference gets its default apiVersion, so the template written compares
+ * equal to the one read back (an adopted DaemonSet that had no such variable
+ * would otherwise never be seen running the rollout's template).
+ */
+function withApiDefaults(entry: EnvVarJson): EnvVarJson {
+  const fieldRef = obj(obj(entry.valueFrom).fieldRef);
+  if (
+    entry.valueFrom === undefined ||
+    Object.keys(fieldRef).length === 0 ||
+    fieldRef.apiVersion !== undefined
+  )
+    return { ...entry };
+  return { ...entry, valueFrom: { ...obj(entry.valueFrom), fieldRef: { apiVersion: "v1", ...fieldRef } } };
 }
 
 /** The DaemonSet update strategy a rollout sets. */

@@ -13,12 +13,20 @@
 // "DaemonSet → settings"). What the import cannot represent faithfully is a
 // refusal, said in words; what it leaves out (variables that are not sensor
 // settings) is a warning: those stay in the DaemonSet as they are.
+//
+// The HMAC key is never copied into the profile. A key the DaemonSet carries
+// as a literal (or does not set) is replaced at the first rollout by a
+// reference to the key Secret Tapfleet manages for the sensor, written with
+// the cluster's ingest key (core/rollouts); a reference to a Secret or
+// ConfigMap of the cluster owner's is kept, and that object is never written.
+// The preview says which, in words (hmacKeyOnRollout).
 
 import type { Db, LiveBus } from "@tapfleet/db";
 import { Prisma } from "@tapfleet/db";
 import { isSensorDaemonSet, KubeRequestError, kubeRequest, objectPath, readObject } from "@tapfleet/kube";
 import { computeConfigHash, CONFIG_HASH_ANNOTATION } from "@tapfleet/sensor/config-hash";
 import { importSensorDaemonSet, type HmacKeySource } from "@tapfleet/sensor/import";
+import { HMAC_SECRET_KEY, hmacSecretName } from "@tapfleet/sensor/manifests";
 import { SENSOR_VARIABLE_NAMES, type ProfileSettings } from "@tapfleet/sensor/settings";
 import type { AuthenticatedActor } from "../actor.ts";
 import { announceTrackedDaemonSets } from "../clusters/connection.ts";
@@ -46,6 +54,8 @@ export interface SensorAdoptionPreview {
   settings: ProfileSettings | null;
   /** Where the sensor's HMAC key comes from (never its value). */
   hmacKeySource: string;
+  /** What a rollout of a Tapfleet revision does with the key's source, and what the user must do, in words. */
+  hmacKeyOnRollout: string;
   /** Variables of the container that are not sensor settings: not in the profile, left in the DaemonSet. */
   unknownVariables: string[];
   warnings: string[];
@@ -83,6 +93,47 @@ function describeKeySource(source: HmacKeySource): string {
       return `ConfigMap ${source.name}, key ${source.key}`;
     case "missing":
       return "not set";
+  }
+}
+
+/**
+ * What rollouts do with the DaemonSet's key source once it is adopted: the
+ * rule core/rollouts applies (mergeRolloutEnv keeps a reference the DaemonSet
+ * has; otherwise the key comes from Tapfleet's Secret, which the runner writes).
+ */
+export function describeHmacKeyOnRollout(options: {
+  source: HmacKeySource;
+  namespace: string;
+  name: string;
+  /** The key the DaemonSet has is one of the cluster's ingest keys in use; null when it cannot be told. */
+  isClusterKey: boolean | null;
+}): string {
+  const { source, namespace } = options;
+  const tapfleetSecret = hmacSecretName(options.name);
+  const written = `Secret ${namespace}/${tapfleetSecret} (key ${HMAC_SECRET_KEY}), which Tapfleet creates in the DaemonSet's namespace with this cluster's ingest key and writes again at each rollout`;
+  switch (source.kind) {
+    case "literal":
+      return [
+        "The key is a literal value in the DaemonSet; Tapfleet does not copy it into the profile and never shows it.",
+        `The first rollout replaces it with a reference to ${written}.`,
+        options.isClusterKey === true
+          ? "The literal is this cluster's ingest key, so reports keep being accepted before and after."
+          : "Tapfleet refuses reports signed with the literal key (it is not this cluster's ingest key): until that rollout, and from any pod still running with it.",
+      ].join(" ");
+    case "missing":
+      return `The DaemonSet sets no key. The first rollout adds a reference to ${written}.`;
+    case "secretKeyRef":
+      if (source.name === tapfleetSecret && source.key === HMAC_SECRET_KEY)
+        return `The DaemonSet reads the key from ${written}.`;
+      return [
+        `The DaemonSet reads the key from Secret ${namespace}/${source.name} (key ${source.key}), which stays yours: rollouts keep that reference and never write the Secret.`,
+        "It must hold this cluster's ingest key (an admin gets it from the cluster's key rotation), and the new key after each rotation: Tapfleet refuses reports signed with any other key.",
+      ].join(" ");
+    case "configMapKeyRef":
+      return [
+        `The DaemonSet reads the key from ConfigMap ${namespace}/${source.name} (key ${source.key}): rollouts keep that reference and never write the ConfigMap.`,
+        "A ConfigMap is no place for a key: move it to a Secret. It must hold this cluster's ingest key: Tapfleet refuses reports signed with any other key.",
+      ].join(" ");
   }
 }
 
@@ -196,6 +247,7 @@ async function inspect(options: {
     );
   let settings: ProfileSettings | null = null;
   let fullSettings: Inspection["fullSettings"] = null;
+  let isClusterKey: boolean | null = null;
   if (!imported.ok) problems.push(...imported.errors.map((error) => error.message));
   else {
     const { hmacKey: _hmacKey, clusterId: runsAs, keyId: _keyId, ...profileSettings } = imported.settings;
@@ -211,9 +263,14 @@ async function inspect(options: {
         `VSENSOR_CLUSTER_ID: the sensor reports as cluster ${JSON.stringify(runsAs)}, not ${JSON.stringify(clusterId)}`,
       );
     const keys = await ingestKeysInUse(db, secrets, clusterId, options.now);
-    if (!keys.includes(imported.settings.hmacKey))
+    isClusterKey = keys.includes(imported.settings.hmacKey);
+    const kept =
+      imported.hmacKeySource.kind === "configMapKeyRef" ||
+      (imported.hmacKeySource.kind === "secretKeyRef" &&
+        imported.hmacKeySource.name !== hmacSecretName(name));
+    if (!isClusterKey)
       warnings.push(
-        `VSENSOR_HMAC_KEY: the sensor signs with its own key (${describeKeySource(imported.hmacKeySource)}), not this cluster's ingest key; Tapfleet refuses its reports until a rollout gives it the cluster's key`,
+        `VSENSOR_HMAC_KEY: the sensor signs with its own key (${describeKeySource(imported.hmacKeySource)}), not this cluster's ingest key; Tapfleet refuses its reports ${kept ? "until that object holds the cluster's key (rollouts keep the reference)" : "until a rollout gives it the cluster's key"}`,
       );
   }
   if (imported.source !== undefined && imported.source.image === undefined)
@@ -248,6 +305,12 @@ async function inspect(options: {
       captureMode: privileged ? "privileged" : "capabilities",
       settings,
       hmacKeySource: describeKeySource(imported.hmacKeySource),
+      hmacKeyOnRollout: describeHmacKeyOnRollout({
+        source: imported.hmacKeySource,
+        namespace,
+        name,
+        isClusterKey,
+      }),
       unknownVariables: imported.unknownVariables,
       warnings,
       problems,

@@ -18,7 +18,7 @@ import {
   Text,
   TextInput,
 } from "@mantine/core";
-import { IconAlertTriangle, IconBan, IconLink } from "@tabler/icons-react";
+import { IconAlertTriangle, IconBan, IconKey, IconLink } from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useCurrentUser } from "@/components/current-user";
@@ -138,6 +138,9 @@ function AdoptModal(props: { clusterId: string; namespace: string; name: string;
               yours, and uninstalling later removes the DaemonSet alone. Adopting marks the DaemonSet&apos;s
               metadata and does not touch its pods: none restarts.
             </Text>
+            <Alert color="blue" icon={<IconKey size={18} />} title="The HMAC key on the first rollout">
+              <Text size="sm">{preview.data.hmacKeyOnRollout}</Text>
+            </Alert>
             {preview.data.problems.length > 0 ? (
               <Alert color="red" icon={<IconBan size={18} />} title="Cannot be adopted">
                 <List size="sm">
