@@ -6,11 +6,9 @@
 //
 // The connection is given through the server's `inventory.connections` seam
 // (the stored, encrypted cluster connections plug into the same interface).
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { createApiToken, createUser, type ClusterConnection } from "@tapfleet/core";
 import { createDb, type Db } from "@tapfleet/db";
 import { createTestDatabase, type TestDatabase } from "@tapfleet/db/testing";
@@ -28,6 +26,7 @@ import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { loadServerEnv } from "../src/env.ts";
 import { createLogger, startServer, type RunningServer } from "../src/start.ts";
 import { ADMIN_PASSWORD } from "./harness.ts";
+import { kubectl as runKubectl } from "./kubectl.ts";
 
 interface NodeItem {
   nodeName: string;
@@ -89,10 +88,7 @@ interface DaemonSetStatus {
   rollingOut: boolean;
 }
 
-const run = promisify(execFile);
-async function kubectl(...args: string[]): Promise<string> {
-  return (await run("kubectl", ["--kubeconfig", kubeconfigFile, ...args])).stdout;
-}
+const kubectl = (...args: string[]) => runKubectl(kubeconfigFile, ...args);
 
 /** The sensor DaemonSet as `kubectl get ds -o wide` prints it, with its generations. */
 async function kubectlDaemonSet(): Promise<Omit<DaemonSetStatus, "rollingOut">> {

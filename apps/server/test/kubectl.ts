@@ -9,21 +9,22 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 let directory: Promise<string> | undefined;
+/** One file per cluster object: simulators share a default name. */
+const files = new WeakMap<object, string>();
+let counter = 0;
 
 /**
  * Runs kubectl with `args` against `target` (a kubeconfig file, or a
  * simulated cluster whose current kubeconfig is written out for the call) and
  * returns what it printed; a failure rejects with kubectl's stderr.
  */
-export async function kubectl(
-  target: string | { name: string; kubeconfig(): string },
-  ...args: string[]
-): Promise<string> {
+export async function kubectl(target: string | { kubeconfig(): string }, ...args: string[]): Promise<string> {
   let file: string;
   if (typeof target === "string") file = target;
   else {
     directory ??= mkdtemp(path.join(tmpdir(), "tapfleet-kubectl-"));
-    file = path.join(await directory, `${target.name}.kubeconfig`);
+    file = files.get(target) ?? path.join(await directory, `cluster-${++counter}.kubeconfig`);
+    files.set(target, file);
     await writeFile(file, target.kubeconfig());
   }
   const { stdout } = await run("kubectl", ["--kubeconfig", file, ...args]);

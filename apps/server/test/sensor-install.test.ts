@@ -2,11 +2,9 @@
 // cluster reached through the stored connection; the export checked with the
 // real kubectl against the installed cluster and against a fresh one.
 
-import { execFile } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { daemonSetFixture } from "@tapfleet/kube-sim/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,9 +12,8 @@ import { parseAllDocuments } from "yaml";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
 import { callRest } from "./rest.ts";
+import { kubectl } from "./kubectl.ts";
 import { normalise, SENSOR_OBJECTS } from "./sensor-objects.ts";
-
-const run = promisify(execFile);
 
 let t: TestServer;
 let sim: RunningSimCluster;
@@ -64,13 +61,6 @@ interface Answer {
 
 const rest = (token: string, method: string, route: string, body?: unknown) =>
   callRest<Answer>(t.url, { method, path: route, token, body });
-
-async function kubectl(target: RunningSimCluster, ...args: string[]): Promise<string> {
-  const file = path.join(directory, `${target.name}.kubeconfig`);
-  await writeFile(file, target.kubeconfig());
-  const { stdout } = await run("kubectl", ["--kubeconfig", file, ...args]);
-  return stdout;
-}
 
 describe("the sensor in a connected cluster", () => {
   it("is refused while the cluster has no connection, naming it", async () => {

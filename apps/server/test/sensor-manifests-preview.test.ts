@@ -3,19 +3,16 @@
 // while Tapfleet installs the same options into another; the objects are the
 // same, and kubectl finds nothing to change on the installed one (no drift).
 
-import { execFile } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { startTestServer, type TestServer } from "./harness.ts";
 import { callRest } from "./rest.ts";
+import { kubectl as runKubectl } from "./kubectl.ts";
 import { normalise, SENSOR_OBJECTS } from "./sensor-objects.ts";
-
-const run = promisify(execFile);
 
 let t: TestServer;
 let installed: RunningSimCluster;
@@ -43,12 +40,9 @@ interface Answer {
 const rest = (token: string, method: string, route: string, body?: unknown) =>
   callRest<Answer>(t.url, { method, path: route, token, body });
 
-async function kubectl(target: RunningSimCluster, ...args: string[]): Promise<string[]> {
-  const file = path.join(directory, `${target.name}.kubeconfig`);
-  await writeFile(file, target.kubeconfig());
-  const { stdout } = await run("kubectl", ["--kubeconfig", file, ...args]);
-  return stdout.trim().split("\n");
-}
+/** kubectl's output, a line each. */
+const kubectl = async (target: RunningSimCluster, ...args: string[]) =>
+  (await runKubectl(target, ...args)).trim().split("\n");
 
 beforeAll(async () => {
   [t, installed, gitops] = await Promise.all([
