@@ -118,7 +118,9 @@ export function describeHmacKeyOnRollout(options: {
         `The first rollout replaces it with a reference to ${written}.`,
         options.isClusterKey === true
           ? "The literal is this cluster's ingest key, so reports keep being accepted before and after."
-          : "Tapfleet refuses reports signed with the literal key (it is not this cluster's ingest key): until that rollout, and from any pod still running with it.",
+          : options.isClusterKey === false
+            ? "Tapfleet refuses reports signed with the literal key (it is not this cluster's ingest key): until that rollout, and from any pod still running with it."
+            : "Tapfleet refuses reports signed with a key that is not this cluster's ingest key.",
       ].join(" ");
     case "missing":
       return `The DaemonSet sets no key. The first rollout adds a reference to ${written}.`;
