@@ -384,7 +384,10 @@ describe("profile settings", () => {
     });
     expect(withKey.success).toBe(false);
     expect(withKey.error?.issues[0]?.message).toBe("unknown setting(s): hmacKey");
-    expect(ZProfileSettingsSchema.safeParse({}).success).toBe(false);
+    expect(ZProfileSettingsSchema.safeParse({}).error?.issues[0]?.message).toBe("VSENSOR_HOSTNAME: required");
+    expect(ZProfileSettingsSchema.safeParse({ collectorHost: 5 }).error?.issues[0]?.message).toBe(
+      "VSENSOR_HOSTNAME: must be a string",
+    );
     expect(ZProfileOverrideSchema.safeParse({ debugLevel: 3 }).success).toBe(true);
     expect(ZProfileOverrideSchema.safeParse({ debugLevel: 6 }).error?.issues[0]?.message).toBe(
       "OSSENSOR_DEBUG: must be between 0 and 5; got 6",

@@ -206,11 +206,17 @@ function ruled<S extends z.ZodType>(schema: S, variable: string, rule: Rule<z.ou
   });
 }
 
+/** A missing required setting says so, instead of naming the type it lacks. */
+const typeError =
+  (variable: string, expected: string) =>
+  (issue: { input?: unknown }): string =>
+    issue.input === undefined ? `${variable}: required` : `${variable}: ${expected}`;
+
 const text = (variable: string, rule: Rule<string>) =>
-  ruled(z.string({ error: `${variable}: must be a string` }), variable, rule);
+  ruled(z.string({ error: typeError(variable, "must be a string") }), variable, rule);
 const integer = (variable: string, rule: Rule<number>) =>
-  ruled(z.number({ error: `${variable}: must be a number` }), variable, rule);
-const flag = (variable: string) => z.boolean({ error: `${variable}: must be true or false` });
+  ruled(z.number({ error: typeError(variable, "must be a number") }), variable, rule);
+const flag = (variable: string) => z.boolean({ error: typeError(variable, "must be true or false") });
 const list = (variable: string, rule: Rule<string[]>) =>
   ruled(
     z.array(z.string({ error: `${variable}: every entry must be a string` }), {
