@@ -6,10 +6,11 @@
 
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDriftLive } from "./drift-live.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
 import { kubectl } from "./kubectl.ts";
 import { callRest } from "./rest.ts";
-import { readSse, type SseReader } from "./sse.ts";
+import type { SseReader } from "./sse.ts";
 
 interface Drift {
   daemonSet: { namespace: string; name: string };
@@ -39,13 +40,13 @@ beforeAll(async () => {
     context: sim.name,
   });
   expect(saved.status, saved.text).toBe(200);
-  const input = encodeURIComponent(JSON.stringify({ clusterId: "tracked" }));
-  const response = await fetch(`${t.url}/trpc/sensorDrift.live?input=${input}`, {
-    headers: { authorization: `Bearer ${admin}`, accept: "text/event-stream" },
+  live = await openDriftLive({
+    url: t.url,
+    bus: t.bus,
+    token: admin,
+    clusterId: "tracked",
     signal: liveAbort.signal,
   });
-  expect(response.status).toBe(200);
-  live = readSse(response);
 });
 afterAll(async () => {
   liveAbort.abort();

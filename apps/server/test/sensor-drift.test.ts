@@ -4,21 +4,16 @@
 // sleeps), restore puts the template back, adopt keeps the change as a new
 // profile revision without redeploying.
 
-import { execFile } from "node:child_process";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { promisify } from "node:util";
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { publishTopic, ROLLOUTS_TOPIC, TRACKED_DAEMONSETS_TOPIC } from "@tapfleet/core";
 import { daemonSetFixture } from "@tapfleet/kube-sim/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
-import { readSse, type SseReader } from "./sse.ts";
+import { openDriftLive } from "./drift-live.ts";
+import type { SseReader } from "./sse.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
 import { callRest } from "./rest.ts";
-
-const run = promisify(execFile);
+import { kubectl as runKubectl } from "./kubectl.ts";
 
 let t: TestServer;
 let sim: RunningSimCluster;
@@ -26,7 +21,6 @@ let found: RunningSimCluster;
 let admin: string;
 let operator: string;
 let viewer: string;
-let kubeconfigFile: string;
 let live: SseReader;
 const liveAbort = new AbortController();
 
@@ -61,10 +55,6 @@ beforeAll(async () => {
   admin = (await t.userWithToken("admin")).token;
   operator = (await t.userWithToken("operator")).token;
   viewer = (await t.userWithToken("viewer")).token;
-  const directory = await mkdtemp(path.join(tmpdir(), "tapfleet-drift-"));
-  kubeconfigFile = path.join(directory, "kubeconfig");
-  await writeFile(kubeconfigFile, sim.kubeconfig());
-  await writeFile(path.join(directory, "found.kubeconfig"), found.kubeconfig());
 });
 afterAll(async () => {
   liveAbort.abort();
@@ -74,7 +64,7 @@ afterAll(async () => {
 const rest = (token: string, method: string, route: string, body?: unknown) =>
   callRest<Json>(t.url, { method, path: route, token, body });
 
-const kubectl = (...args: string[]) => run("kubectl", ["--kubeconfig", kubeconfigFile, ...args]);
+const kubectl = (...args: string[]) => runKubectl(sim, ...args);
 
 function captureEnv(): Record<string, string | undefined> {
   const daemonSet = sim.store.get("daemonsets.apps", "tapfleet-sensor", "tapfleet-sensor") as unknown as {
@@ -112,13 +102,13 @@ describe("drift of an installed sensor", () => {
       context: sim.name,
     });
     expect(saved.status, JSON.stringify(saved.json)).toBe(200);
-    const input = encodeURIComponent(JSON.stringify({ clusterId: "drift" }));
-    const response = await fetch(`${t.url}/trpc/sensorDrift.live?input=${input}`, {
-      headers: { authorization: `Bearer ${viewer}`, accept: "text/event-stream" },
+    live = await openDriftLive({
+      url: t.url,
+      bus: t.bus,
+      token: viewer,
+      clusterId: "drift",
       signal: liveAbort.signal,
     });
-    expect(response.status).toBe(200);
-    live = readSse(response);
 
     const installed = await rest(admin, "POST", "/clusters/drift/sensor", INSTALL);
     expect(installed.status, JSON.stringify(installed.json)).toBe(200);
@@ -385,12 +375,13 @@ describe("drift of a DaemonSet Tapfleet only set a debug level on", () => {
       context: found.name,
     });
     expect(saved.status, JSON.stringify(saved.json)).toBe(200);
-    const input = encodeURIComponent(JSON.stringify({ clusterId: "found" }));
-    const response = await fetch(`${t.url}/trpc/sensorDrift.live?input=${input}`, {
-      headers: { authorization: `Bearer ${viewer}`, accept: "text/event-stream" },
+    live = await openDriftLive({
+      url: t.url,
+      bus: t.bus,
+      token: viewer,
+      clusterId: "found",
       signal: liveAbort.signal,
     });
-    live = readSse(response);
 
     const set = await rest(operator, "POST", "/clusters/found/debug-level", { level: 4, minutes: 30 });
     expect(set.status, JSON.stringify(set.json)).toBe(200);
@@ -402,9 +393,8 @@ describe("drift of a DaemonSet Tapfleet only set a debug level on", () => {
     });
     expect(debugEnv()).toBe("4");
 
-    await run("kubectl", [
-      "--kubeconfig",
-      path.join(path.dirname(kubeconfigFile), "found.kubeconfig"),
+    await runKubectl(
+      found,
       "set",
       "env",
       "ds/ossensor",
@@ -412,7 +402,7 @@ describe("drift of a DaemonSet Tapfleet only set a debug level on", () => {
       "monitoring",
       "OSSENSOR_DEBUG=0",
       "OTHER_VARIABLE=x",
-    ]);
+    );
     const verdict = await nextVerdict((drift) => drift.state === "drifted");
     expect(verdict).toMatchObject({ tracked: "debug-level" });
     expect(verdict.changes).toEqual([
