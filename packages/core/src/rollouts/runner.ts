@@ -430,7 +430,15 @@ export async function advanceRollout(options: {
   /** The clusters this round started, to be recorded (guarded by their rows) and then patched. */
   const starts: Array<{
     guard: { rolloutId: string; clusterId: string; status: string; updatedAt: Date };
-    data: Prisma.RolloutClusterUpdateManyMutationInput;
+    data: {
+      status: string;
+      before: Prisma.InputJsonValue;
+      target: Prisma.InputJsonValue;
+      baseline: Prisma.InputJsonValue;
+      startedAt: Date;
+      lastError: null;
+      updatedAt: Date;
+    };
     patch: () => Promise<"done" | "retry-later">;
   }> = [];
 
@@ -516,17 +524,15 @@ export async function advanceRollout(options: {
       ),
     );
     // The clusters started in this round (read, rendered, baselined) are recorded in one
-    // transaction, then all patched at once: a wave's patches go out together, not each behind the
+    // statement, then all patched at once: a wave's patches go out together, not each behind the
     // database writes of the others and the pods the first patches already recreate. A write that
     // fails leaves every row pending and nothing patched: the next pass starts them again.
     if (starts.length > 0) {
       const ready = starts.splice(0);
-      const recorded = await db.$transaction(
-        ready.map((start) => db.rolloutCluster.updateMany({ where: start.guard, data: start.data })),
-      );
+      const recorded = await recordStarts(db, rolloutId, ready);
       outcomes.push(
         ...(await Promise.all(
-          ready.filter((_, i) => recorded[i]!.count === 1).map((start) => limit(start.patch)),
+          ready.filter((start) => recorded.has(start.guard.clusterId)).map((start) => limit(start.patch)),
         )),
       );
     }
@@ -912,6 +918,66 @@ export async function advanceRollout(options: {
     });
     return "done";
   }
+}
+
+/**
+ * Records the clusters a round started as applying, with their template from
+ * before, their target and their baseline, in one statement (a wave of 50
+ * clusters was 50 writes, and as many round trips to a busy pool), each row
+ * guarded by its status and updatedAt as read. Returns the clusters recorded.
+ */
+async function recordStarts(
+  db: Db,
+  rolloutId: string,
+  starts: ReadonlyArray<{
+    guard: { clusterId: string; status: string; updatedAt: Date };
+    data: {
+      status: string;
+      before: Prisma.InputJsonValue;
+      target: Prisma.InputJsonValue;
+      baseline: Prisma.InputJsonValue;
+      startedAt: Date;
+      updatedAt: Date;
+    };
+  }>,
+): Promise<Set<string>> {
+  const recorded = new Set<string>();
+  // Nine parameters a row: 500 rows stay far below PostgreSQL's 65,535.
+  for (let from = 0; from < starts.length; from += 500) {
+    const chunk = starts.slice(from, from + 500);
+    const params: unknown[] = [rolloutId];
+    const rows = chunk.map(({ guard, data }) => {
+      const at = params.length;
+      params.push(
+        guard.clusterId,
+        guard.status,
+        guard.updatedAt.toISOString(),
+        data.status,
+        JSON.stringify(data.before),
+        JSON.stringify(data.target),
+        JSON.stringify(data.baseline),
+        data.startedAt.toISOString(),
+        data.updatedAt.toISOString(),
+      );
+      const p = (i: number) => `$${at + i}`;
+      return `(${p(1)}, ${p(2)}, ${p(3)}::timestamptz, ${p(4)}, ${p(5)}::jsonb, ${p(6)}::jsonb, ${p(7)}::jsonb, ${p(8)}::timestamptz, ${p(9)}::timestamptz)`;
+    });
+    const answer = await db.$queryRawUnsafe<Array<{ clusterId: string }>>(
+      `UPDATE "RolloutCluster" AS rc
+          SET "status" = v."newStatus", "before" = v."before", "target" = v."target",
+              "baseline" = v."baseline", "startedAt" = v."startedAt", "lastError" = NULL,
+              "updatedAt" = v."newUpdatedAt"
+         FROM (VALUES ${rows.join(", ")})
+           AS v("clusterId", "status", "updatedAt", "newStatus", "before", "target", "baseline",
+                "startedAt", "newUpdatedAt")
+        WHERE rc."rolloutId" = $1::uuid AND rc."clusterId" = v."clusterId"
+          AND rc."status" = v."status" AND rc."updatedAt" = v."updatedAt"
+    RETURNING rc."clusterId"`,
+      ...params,
+    );
+    for (const row of answer) recorded.add(row.clusterId);
+  }
+  return recorded;
 }
 
 async function recordProgress(
