@@ -107,6 +107,12 @@ test("[sensor-install]: an admin adopts the seed's osSensor DaemonSet and finds 
   await expect(settings).toContainText("OSSENSOR_DEBUG");
   await page.screenshot({ path: test.info().outputPath("adopt-dialog-open.png") });
   await expect(dialog).toContainText("VSENSOR_HMAC_KEY: is a literal in the DaemonSet");
+  // What the first rollout does with the literal key, and what it means for the agents' reports.
+  const key = dialog.getByRole("alert").filter({ hasText: "The HMAC key on the first rollout" });
+  await expect(key).toContainText(
+    "The first rollout replaces it with a reference to Secret default/ossensor-hmac (key hmac-key), which Tapfleet creates",
+  );
+  await expect(key).toContainText("Tapfleet refuses reports signed with the literal key");
   await expect(dialog).toContainText("Tapfleet takes over this DaemonSet only");
   await expect(dialog).not.toContainText("js84ld9vm3hff");
   await dialog.getByRole("textbox", { name: "Profile name" }).fill("lab-sensors");
