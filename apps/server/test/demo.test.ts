@@ -14,6 +14,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
 
 interface SensorItem {
   clusterId: string;
@@ -39,15 +40,14 @@ afterAll(async () => {
 });
 
 const rest = async (method: string, route: string, token: string) => {
-  const response = await fetch(`${server.url}/api/v1${route}`, {
+  // A POST carries an empty object, as the dashboard's buttons send.
+  const answer = await callRest(server.url, {
     method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(method === "POST" ? { "content-type": "application/json" } : {}),
-    },
-    ...(method === "POST" ? { body: "{}" } : {}),
+    path: route,
+    token,
+    ...(method === "POST" ? { body: {} } : {}),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  return { status: answer.status, body: answer.json };
 };
 
 const sensors = async (): Promise<SensorItem[]> =>

@@ -13,6 +13,7 @@ import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { ADMIN_PASSWORD } from "./harness.ts";
+import { callRest } from "./rest.ts";
 
 const NAMESPACE = "tapfleet-sensor";
 const NAME = "tapfleet-sensor";
@@ -67,18 +68,8 @@ async function startServerProcess(): Promise<Server> {
   return { url, child, exited };
 }
 
-async function rest(method: string, route: string, body?: unknown) {
-  const response = await fetch(`${server!.url}/api/v1${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Json };
-}
+const rest = (method: string, route: string, body?: unknown) =>
+  callRest<Json>(server!.url, { method, path: route, body, token });
 
 /** The config-revision annotation of the DaemonSet's template and of each live pod (with its readiness). */
 function inCluster() {

@@ -8,6 +8,7 @@ import { agentStatsReport, postStatsReport } from "../../../e2e/support/agent-re
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
 import { readSse } from "./sse.ts";
 
 let t: TestServer;
@@ -41,18 +42,8 @@ const NAMESPACE = "tapfleet-sensor";
 const NAME = "tapfleet-sensor";
 const CRASH_MESSAGE = "connect to collector.example.com:9999: connection refused";
 
-async function rest(method: string, path: string, body?: unknown, token = operator) {
-  const response = await fetch(`${t.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Json };
-}
+const rest = (method: string, path: string, body?: unknown, token = operator) =>
+  callRest<Json>(t.url, { method, path, body, token });
 
 interface EnvEntry {
   name: string;

@@ -3,18 +3,17 @@
 // revision without restarting its pods; refusals that change nothing;
 // release (delete nothing) and uninstall (delete exactly what was adopted).
 
-import { execFile } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
+import { kubectl as runKubectl } from "./kubectl.ts";
 
-const run = promisify(execFile);
 const SEED_MANIFEST = fileURLToPath(
   new URL("../../../packages/sensor/src/fixtures/ossensor-daemonset.yaml", import.meta.url),
 );
@@ -48,23 +47,10 @@ interface Answer {
   items?: Array<{ name: string }>;
 }
 
-async function rest(token: string, method: string, route: string, body?: unknown) {
-  const response = await fetch(`${t.url}/api/v1${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Answer };
-}
+const rest = (token: string, method: string, route: string, body?: unknown) =>
+  callRest<Answer>(t.url, { method, path: route, token, body });
 
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run("kubectl", ["--kubeconfig", kubeconfigFile, ...args]);
-  return stdout;
-}
+const kubectl = (...args: string[]) => runKubectl(kubeconfigFile, ...args);
 
 function daemonSet(namespace: string, name: string) {
   return sim.store.get("daemonsets.apps", namespace, name) as unknown as
