@@ -30,7 +30,7 @@ import { watchDaemonSet, type KubeDaemonSet } from "@tapfleet/kube";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import { systemClock, type Clock } from "./clock.ts";
-import type { Controller } from "./controller.ts";
+import { runScope, type Controller } from "./controller.ts";
 
 export interface SensorDriftControllerOptions {
   db: Db;
@@ -104,9 +104,11 @@ export function createSensorDriftController(options: SensorDriftControllerOption
         check(clusterId);
       };
 
+      // Ended with the run, also when it fails (see runScope).
+      const scope = runScope(signal);
       const wakers = [
         (async () => {
-          for await (const message of subscribeTopic(bus, SENSOR_DRIFT_TOPIC, signal))
+          for await (const message of subscribeTopic(bus, SENSOR_DRIFT_TOPIC, scope.signal))
             if (message.type === "check") check(message.clusterId);
         })(),
         // What is tracked, or what is expected of it, changed: read the targets again at once.
@@ -119,7 +121,7 @@ export function createSensorDriftController(options: SensorDriftControllerOption
           // A connection saved, enabled, disabled or removed (with its cluster) starts or stops watches.
           CLUSTER_CONNECTIONS_TOPIC,
         ].map(async (topic: LiveTopic<z.ZodType>) => {
-          for await (const _message of subscribeTopic(bus, topic, signal)) wakeReconcile();
+          for await (const _message of subscribeTopic(bus, topic, scope.signal)) wakeReconcile();
         }),
       ];
 
@@ -206,6 +208,7 @@ export function createSensorDriftController(options: SensorDriftControllerOption
         await Promise.all([...watches.values()].map((watch) => watch.stop()));
         watches.clear();
         await Promise.all([...running.values()].map((entry) => entry.done.catch(() => undefined)));
+        scope.end();
         await Promise.all(wakers.map((waker) => waker.catch(() => undefined)));
       }
     },
