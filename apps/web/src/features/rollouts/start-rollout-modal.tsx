@@ -117,6 +117,7 @@ export function StartRolloutModal({
                 const latest = profiles.data?.items.find((p) => p.id === value)?.latestRevision;
                 setRevision(latest ? String(latest) : null);
               }}
+              placeholder="Choose a profile"
               disabled={fixedProfileId !== undefined}
               error={serverErrors.profileId}
               nothingFoundMessage="No profile of that name"
@@ -127,6 +128,7 @@ export function StartRolloutModal({
               data={revisionOptions}
               value={revision}
               onChange={setRevision}
+              placeholder={profileId === null ? "Choose a profile first" : "Choose a revision"}
               disabled={profileId === null}
               error={serverErrors.revision}
             />
@@ -137,6 +139,7 @@ export function StartRolloutModal({
             required
             searchable
             data={clusterOptions}
+            placeholder={clusterIds.length === 0 ? "Choose the clusters to change" : undefined}
             value={clusterIds}
             onChange={(value) => {
               setClusterIds(value);
@@ -148,7 +151,8 @@ export function StartRolloutModal({
           <MultiSelect
             label="Canary clusters"
             description="Changed first and gated before any other cluster starts. Optional."
-            data={clusterIds}
+            data={clusterOptions.filter((option) => clusterIds.includes(option.value))}
+            placeholder={clusterIds.length < 2 ? "Choose two clusters or more first" : undefined}
             value={canaryClusterIds}
             onChange={setCanaryClusterIds}
             disabled={clusterIds.length < 2}
