@@ -12,6 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
 
 const CLUSTER = "demo-east";
 const CAPTURING_NODES = ["node-1", "node-3"];
@@ -23,17 +24,9 @@ let admin: string;
 
 type Json = Record<string, unknown>;
 
-async function rest(method: string, route: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const response = await fetch(`${server.url}/api/v1${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${admin}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : {}) as Json };
+async function rest(method: string, route: string, body?: unknown) {
+  const answer = await callRest<Json>(server.url, { method, path: route, body, token: admin });
+  return { status: answer.status, body: answer.json };
 }
 
 interface SensorItem {

@@ -18,6 +18,7 @@ import { createRolloutsController } from "../src/controllers/rollouts.ts";
 import { loadServerEnv } from "../src/env.ts";
 import { createLogger, startServer, type RunningServer } from "../src/start.ts";
 import { ADMIN_PASSWORD } from "./harness.ts";
+import { callRest } from "./rest.ts";
 
 type Json = Record<string, unknown>;
 const CLUSTER = "recovering";
@@ -32,18 +33,8 @@ let token: string;
 /** What the inventory's connection source answers, and whether its next read fails. */
 const source = { connections: [] as ClusterConnection[], failNext: false, failures: 0 };
 
-async function rest(method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
-  const response = await fetch(`${server.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Json };
-}
+const rest = (method: string, path: string, body?: unknown) =>
+  callRest<Json>(server.url, { method, path, body, token });
 
 beforeAll(async () => {
   [database, sim] = await Promise.all([

@@ -9,6 +9,7 @@ import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
 
 type Json = Record<string, unknown>;
 const NAMESPACE = "tapfleet-sensor";
@@ -20,18 +21,8 @@ let t: TestServer;
 let token: string;
 const sims: Record<"quick" | "slow", RunningSimCluster> = {} as never;
 
-async function rest(method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
-  const response = await fetch(`${t.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Json };
-}
+const rest = (method: string, path: string, body?: unknown) =>
+  callRest<Json>(t.url, { method, path, body, token });
 
 beforeAll(async () => {
   const [server, quick, slow] = await Promise.all([
