@@ -27,6 +27,7 @@ import { useLiveQuery } from "@/lib/use-live-query";
 import { ConnectClusterModal } from "../clusters/connect-cluster-modal";
 import { ConnectionStatus } from "../clusters/connection-cell";
 import { isSilent, useSilenceClock } from "../sensors/reporting";
+import { describeSensorsStat } from "./sensors-stat";
 import { useLiveSensors } from "../sensors/use-live-sensors";
 import { TimeSeriesChart } from "../sensor-detail/time-series-chart";
 import { formatRate } from "../sensor-detail/units";
@@ -174,6 +175,11 @@ export function FleetPage() {
 
   const byId = new Map(coverage.data.clusters.map((c) => [c.clusterId, c]));
   const fleet = coverage.data.fleet;
+  const sensorsStat = describeSensorsStat({
+    reported: sensorItems.length,
+    silentSensors,
+    silentNodes: fleet.counts.silent ?? 0,
+  });
   const fleetRates = sumRates(rates, undefined, nowSeconds);
   const rows: Row[] = clusters.data.items.map((cluster) => {
     const clusterCoverage = byId.get(cluster.id);
@@ -218,14 +224,8 @@ export function FleetPage() {
         <Stat
           label="Sensors"
           value={String(sensorItems.length)}
-          detail={
-            sensorItems.length === 0
-              ? "no agent has reported yet"
-              : silentSensors > 0
-                ? `${silentSensors} silent (no report for three intervals)`
-                : "all reporting"
-          }
-          attention={silentSensors > 0}
+          detail={sensorsStat.detail}
+          attention={sensorsStat.attention}
         />
         <Stat
           label="Packets/s"
