@@ -107,6 +107,11 @@ beforeAll(async () => {
   kubeconfigFile = path.join(directory, "sim.kubeconfig");
   await writeFile(kubeconfigFile, sim.kubeconfig());
   await run("kubectl", ["--kubeconfig", kubeconfigFile, "apply", "-f", SEED_MANIFEST]);
+  // A cluster operator's choice, kept by rollouts: pods count as available after 2 s Ready, which
+  // outlasts the crash 100 ms after start (with 0 the gate could pass before the first crash).
+  const seed = structuredClone(sim.store.get("daemonsets.apps", "default", "ossensor")!);
+  (seed.spec as Json).minReadySeconds = 2;
+  sim.store.update("daemonsets.apps", seed);
 }, 60_000);
 
 afterAll(async () => {
