@@ -180,6 +180,7 @@ export function SensorInstallSection({ clusterId }: { clusterId: string }) {
                 key={`${object.kind}/${object.namespace ?? ""}/${object.name}`}
                 color={STATE_COLOR[object.state]}
                 variant="light"
+                tt="none"
                 title={object.state}
               >
                 {object.kind} {object.name}
