@@ -7,7 +7,8 @@ import { useElementSize } from "@mantine/hooks";
 import { useEffect, useMemo, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { formatRate } from "./units";
+import { formatDateTime } from "@/lib/format";
+import { formatRate, latestValue } from "./units";
 
 export interface ChartSeries {
   label: string;
@@ -66,7 +67,12 @@ export function TimeSeriesChart({
         ? [{ show: false }, { show: false }]
         : [axis, { ...axis, size: 80, values: (_u, splits) => splits.map((v) => formatRate(v, unit)) }],
       series: [
-        { label: "Time" },
+        // Without the cursor on the chart the legend reads the latest point, instead of uPlot's "--".
+        {
+          label: "Time",
+          value: (_u: uPlot, v: number | null, _s: number, idx: number | null) =>
+            idx === null || v === null ? "latest" : formatDateTime(new Date(v * 1000).toISOString()),
+        },
         ...labels.split("\n").map((name, index) => {
           const color = theme.colors[PALETTE[index % PALETTE.length]!][dark ? 4 : 6];
           return {
@@ -76,7 +82,8 @@ export function TimeSeriesChart({
             fill: `${color}1a`,
             spanGaps: false,
             points: { show: false },
-            value: (_u: uPlot, v: number | null) => formatRate(v, unit),
+            value: (u: uPlot, v: number | null, sidx: number, idx: number | null) =>
+              formatRate(idx === null ? latestValue(u.data[sidx]) : v, unit),
           };
         }),
       ],

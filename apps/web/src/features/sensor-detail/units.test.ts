@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatRate } from "./units";
+import { formatRate, latestValue } from "./units";
 
 describe("formatRate", () => {
   it.each([
@@ -13,5 +13,18 @@ describe("formatRate", () => {
     [null, "bit/s", "–"],
   ] as const)("%s %s → %s", (value, unit, expected) => {
     expect(formatRate(value, unit)).toBe(expected);
+  });
+});
+
+describe("latestValue", () => {
+  it.each([
+    [[1, 2, 3], 3],
+    [[1, 2, null], 2],
+    [[0, null, null], 0],
+    [[null, null], null],
+    [[], null],
+    [undefined, null],
+  ] as const)("%j → %s", (values, expected) => {
+    expect(latestValue(values)).toBe(expected);
   });
 });

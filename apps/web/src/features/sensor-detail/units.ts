@@ -17,3 +17,13 @@ export function formatRate(value: number | null | undefined, unit: string): stri
   const text = Number(scaled.toFixed(digits)).toString();
   return `${text} ${scale?.prefix ?? ""}${unit}`;
 }
+
+/** The last point of a series that has a value (a chart legend's reading without the cursor), or null. */
+export function latestValue(values: ArrayLike<number | null | undefined> | undefined): number | null {
+  if (!values) return null;
+  for (let index = values.length - 1; index >= 0; index--) {
+    const value = values[index];
+    if (value !== null && value !== undefined) return value;
+  }
+  return null;
+}
