@@ -63,7 +63,12 @@ export function KubeEventsList({
           {items.map((event) => (
             <Table.Tr key={`${event.namespace}/${event.name}`}>
               <Table.Td>
-                <Badge color={event.type === "Warning" ? "orange" : "gray"} variant="light" size="sm">
+                <Badge
+                  color={event.type === "Warning" ? "orange" : "gray"}
+                  variant="light"
+                  size="sm"
+                  style={{ minWidth: "max-content" }}
+                >
                   {event.type ?? "—"}
                 </Badge>
               </Table.Td>
