@@ -76,6 +76,24 @@ export interface KubeClientOptions {
 }
 
 /** One request with the kubeconfig's credentials; a non-2xx answer throws KubeRequestError with the Status message. */
+/**
+ * The undici dispatcher of each kubeconfig object, per cluster and user. client-node builds a new
+ * Agent (TLS context, connection pool) on every applySecurityAuthentication: used as is, each
+ * request opened a TLS connection of its own (a handshake on both sides) and left it open. A
+ * caller that keeps its KubeConfig (the rollouts' runner keeps one per cluster for the leader's
+ * term) now has its requests share kept-alive connections; a KubeConfig dropped takes its
+ * dispatchers with it.
+ */
+const dispatchers = new WeakMap<KubeConfig, Map<string, unknown>>();
+
+function sharedDispatcher(kubeConfig: KubeConfig, context: RequestContext): unknown {
+  const key = `${kubeConfig.getCurrentCluster()?.name ?? ""}\u0000${kubeConfig.getCurrentUser()?.name ?? ""}`;
+  let byTarget = dispatchers.get(kubeConfig);
+  if (!byTarget) dispatchers.set(kubeConfig, (byTarget = new Map<string, unknown>()));
+  if (!byTarget.has(key)) byTarget.set(key, context.getDispatcher());
+  return byTarget.get(key);
+}
+
 export async function kubeRequest(
   options: KubeClientOptions & {
     method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -101,7 +119,7 @@ export async function kubeRequest(
         ...(options.body === undefined ? {} : { "Content-Type": options.contentType ?? "application/json" }),
       },
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-      dispatcher: context.getDispatcher(),
+      dispatcher: sharedDispatcher(options.kubeConfig, context),
     });
   } catch (error) {
     throw new KubeRequestError(`${what}: no answer from ${cluster.server}: ${describe(error)}`, {
