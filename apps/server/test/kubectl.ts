@@ -30,3 +30,17 @@ export async function kubectl(target: string | { kubeconfig(): string }, ...args
   const { stdout } = await run("kubectl", ["--kubeconfig", file, ...args]);
   return stdout;
 }
+
+/** kubectl set env on the capture container of the sensor DaemonSet Tapfleet installs (tapfleet-sensor/tapfleet-sensor). */
+export const setSensorEnv = (target: string | { kubeconfig(): string }, ...assignments: string[]) =>
+  kubectl(
+    target,
+    "set",
+    "env",
+    "ds/tapfleet-sensor",
+    "-n",
+    "tapfleet-sensor",
+    "-c",
+    "capture",
+    ...assignments,
+  );

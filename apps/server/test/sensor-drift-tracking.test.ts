@@ -8,7 +8,7 @@ import { startSimCluster, type RunningSimCluster } from "@tapfleet/kube-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDriftLive } from "./drift-live.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
-import { kubectl } from "./kubectl.ts";
+import { setSensorEnv } from "./kubectl.ts";
 import { callRest } from "./rest.ts";
 import type { SseReader } from "./sse.ts";
 
@@ -63,18 +63,7 @@ async function nextVerdicts(accept: (drifts: Drift[]) => boolean): Promise<Drift
   return found!;
 }
 
-const setDebug = (value: string) =>
-  kubectl(
-    sim,
-    "set",
-    "env",
-    "ds/tapfleet-sensor",
-    "-n",
-    "tapfleet-sensor",
-    "-c",
-    "capture",
-    `OSSENSOR_DEBUG=${value}`,
-  );
+const setDebug = (value: string) => setSensorEnv(sim, `OSSENSOR_DEBUG=${value}`);
 
 describe("drift watches follow what is tracked, without waiting for a periodic round", () => {
   it("watches a DaemonSet as soon as it is installed: its drift is flagged", async () => {

@@ -13,7 +13,7 @@ import { openDriftLive } from "./drift-live.ts";
 import type { SseReader } from "./sse.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
 import { callRest } from "./rest.ts";
-import { kubectl as runKubectl } from "./kubectl.ts";
+import { kubectl as runKubectl, setSensorEnv } from "./kubectl.ts";
 
 let t: TestServer;
 let sim: RunningSimCluster;
@@ -123,16 +123,7 @@ describe("drift of an installed sensor", () => {
 
   it("flags kubectl set env within seconds, naming the setting, what was applied and what is there", async () => {
     const started = Date.now();
-    await kubectl(
-      "set",
-      "env",
-      "ds/tapfleet-sensor",
-      "-n",
-      "tapfleet-sensor",
-      "-c",
-      "capture",
-      "OSSENSOR_DEBUG=4",
-    );
+    await setSensorEnv(sim, "OSSENSOR_DEBUG=4");
     const applied = Date.now();
     const verdict = await nextVerdict((drift) => drift.state === "drifted");
     console.log("DRIFT-TIMING kubectl", applied - started, "verdict", Date.now() - applied);
@@ -203,16 +194,7 @@ describe("drift of an installed sensor", () => {
   });
 
   it("adopts the drift for an admin as a new profile revision in force, without redeploying", async () => {
-    await kubectl(
-      "set",
-      "env",
-      "ds/tapfleet-sensor",
-      "-n",
-      "tapfleet-sensor",
-      "-c",
-      "capture",
-      "VSENSOR_PORT=9443",
-    );
+    await setSensorEnv(sim, "VSENSOR_PORT=9443");
     const verdict = await nextVerdict((drift) => drift.state === "drifted");
     expect(verdict.changes).toEqual([
       expect.objectContaining({ name: "collectorPort", applied: "8443", observed: "9443" }),
@@ -252,8 +234,7 @@ describe("drift of an installed sensor", () => {
       settings: { debugLevel: 3 },
     });
     expect(override.status, JSON.stringify(override.json)).toBe(200);
-    const setDebug = (value: string, ...more: string[]) =>
-      kubectl("set", "env", "ds/tapfleet-sensor", "-n", "tapfleet-sensor", "-c", "capture", value, ...more);
+    const setDebug = (value: string, ...more: string[]) => setSensorEnv(sim, value, ...more);
     await setDebug("OSSENSOR_DEBUG=5");
     await nextVerdict((drift) => drift.state === "drifted");
     const overridden = await rest(admin, "POST", "/clusters/drift/sensor/drift/adopt", { message: "five" });
@@ -317,16 +298,7 @@ describe("drift of an installed sensor", () => {
     // The leader hears of the start as of any change to what it expects (the rollouts topic
     // the runner announces it on would also set the runner onto this hand-made rollout).
     await publishTopic(t.bus, TRACKED_DAEMONSETS_TOPIC, { clusterId: "drift", change: "record-changed" });
-    await kubectl(
-      "set",
-      "env",
-      "ds/tapfleet-sensor",
-      "-n",
-      "tapfleet-sensor",
-      "-c",
-      "capture",
-      "OSSENSOR_DEBUG=2",
-    );
+    await setSensorEnv(sim, "OSSENSOR_DEBUG=2");
     // The rollout's own change is not drift: nothing to restore (and a restore cannot undo the rollout).
     const refused = await rest(operator, "POST", "/clusters/drift/sensor/drift/restore", {});
     expect(refused.status).toBe(409);

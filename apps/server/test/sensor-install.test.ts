@@ -12,7 +12,7 @@ import { parseAllDocuments } from "yaml";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
 import { callRest } from "./rest.ts";
-import { kubectl } from "./kubectl.ts";
+import { kubectl, setSensorEnv } from "./kubectl.ts";
 import { normalise, SENSOR_OBJECTS } from "./sensor-objects.ts";
 
 let t: TestServer;
@@ -195,17 +195,7 @@ describe("the sensor in a connected cluster", () => {
       "tapfleet-sensor",
       "capture=tapfleet/agent:9",
     );
-    await kubectl(
-      sim,
-      "set",
-      "env",
-      "ds/tapfleet-sensor",
-      "-n",
-      "tapfleet-sensor",
-      "-c",
-      "capture",
-      "VSENSOR_PORT=443",
-    );
+    await setSensorEnv(sim, "VSENSOR_PORT=443");
     const drifted = await rest(viewer, "GET", "/clusters/inst/sensor");
     expect(drifted.json.driftChanges).toEqual([
       expect.objectContaining({ name: "collectorPort", applied: "8443", observed: "443" }),
