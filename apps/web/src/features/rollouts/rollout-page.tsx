@@ -84,7 +84,9 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
                 , ended <DateTime iso={data.finishedAt} /> after {formatDuration(data.durationMs)}
               </>
             ) : (
-              <>, running for {formatDuration(data.durationMs)}</>
+              <>
+                , running for <RunningFor durationMs={data.durationMs} measuredAt={rollout.dataUpdatedAt} />
+              </>
             )}
           </>
         }
@@ -252,6 +254,13 @@ function Strategy({ rollout }: { rollout: Rollout }) {
       </SimpleGrid>
     </Paper>
   );
+}
+
+/** The server's duration as of when it was read, ticking on from there while mounted. */
+function RunningFor(props: { durationMs: number; measuredAt: number }) {
+  const [now, setNow] = useState(() => Date.now());
+  useInterval(() => setNow(Date.now()), 1000, { autoInvoke: true });
+  return <>{formatDuration(props.durationMs + Math.max(0, now - props.measuredAt))}</>;
 }
 
 /** Seconds until `iso`, ticking while mounted. */
