@@ -72,7 +72,7 @@ export function ConfigurationPage() {
           >
             <Text size="sm" c="dimmed" ta="center" maw={560}>
               {canManage
-                ? "Create a profile from scratch. Importing one from a cluster's running sensor comes later."
+                ? "Create a profile here, or adopt a sensor DaemonSet already running in a cluster from its cluster page: its settings become a profile."
                 : "Ask an admin to create the first profile."}
             </Text>
             {canManage ? (
