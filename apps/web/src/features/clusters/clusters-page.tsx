@@ -1,6 +1,6 @@
 "use client";
 
-import { Badge, Button, Code, EmptyState, Group, Paper, Stack, Table, Text } from "@mantine/core";
+import { Anchor, Badge, Button, Code, EmptyState, Group, Paper, Stack, Table, Text } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { IconPlus, IconServer2 } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
@@ -27,7 +27,7 @@ export function ClustersPage() {
     <>
       <PageHeader
         title="Clusters"
-        description="The Kubernetes clusters whose sensors report to Tapfleet."
+        description="The Kubernetes clusters Tapfleet watches, and the ingest keys their sensors report with."
         actions={
           canManage ? (
             <Button leftSection={<IconPlus size={16} />} onClick={registerModal.open}>
@@ -66,11 +66,11 @@ function ClustersTable({ canManage, onRegister }: { canManage: boolean; onRegist
           icon={<IconServer2 />}
           variant="light"
           title="No clusters registered yet"
-          description="Clusters you connect appear here with their sensor coverage: how many sensors report from each one, and the ingest keys they sign their reports with."
+          description="Each cluster you register appears here with its Kubernetes connection, how many sensors report from it, and the ingest key they sign their reports with."
         >
           <Text size="sm" c="dimmed" ta="center" maw={560}>
             {canManage
-              ? "Register a cluster to get its ingest key, then give that key to the sensors you deploy in it."
+              ? "Register a cluster, then connect it with a kubeconfig so Tapfleet watches its nodes; install the sensor from the cluster's page, or give its ingest key to sensors you deploy yourself."
               : "Ask an operator or an admin to register your first cluster."}
           </Text>
           {canManage ? (
@@ -143,9 +143,9 @@ function ClusterRow({
   return (
     <Table.Tr>
       <Table.Td>
-        <Text size="sm" fw={500}>
+        <Anchor component={Link} href={`/clusters/${encodeURIComponent(cluster.id)}`} size="sm" fw={600}>
           {cluster.displayName ?? cluster.id}
-        </Text>
+        </Anchor>
         {cluster.displayName ? (
           <Text size="xs" c="dimmed" ff="monospace">
             {cluster.id}
