@@ -384,7 +384,9 @@ describe("profile settings", () => {
     });
     expect(withKey.success).toBe(false);
     expect(withKey.error?.issues[0]?.message).toBe("unknown setting(s): hmacKey");
-    expect(ZProfileSettingsSchema.safeParse({}).error?.issues[0]?.message).toBe("VSENSOR_HOSTNAME: required");
+    expect(ZProfileSettingsSchema.safeParse({}).error?.issues[0]?.message).toBe(
+      "VSENSOR_HOSTNAME: is required",
+    );
     expect(ZProfileSettingsSchema.safeParse({ collectorHost: 5 }).error?.issues[0]?.message).toBe(
       "VSENSOR_HOSTNAME: must be a string",
     );

@@ -210,7 +210,7 @@ function ruled<S extends z.ZodType>(schema: S, variable: string, rule: Rule<z.ou
 const typeError =
   (variable: string, expected: string) =>
   (issue: { input?: unknown }): string =>
-    issue.input === undefined ? `${variable}: required` : `${variable}: ${expected}`;
+    issue.input === undefined ? `${variable}: is required` : `${variable}: ${expected}`;
 
 const text = (variable: string, rule: Rule<string>) =>
   ruled(z.string({ error: typeError(variable, "must be a string") }), variable, rule);
