@@ -6,7 +6,9 @@
 // profile, the rollout, the audit or the rows kept for a rollback (a rollback
 // puts the literal back from a sealed copy). A Secret of that name that
 // Tapfleet did not make is not overwritten: the cluster fails before its
-// DaemonSet is touched, saying why.
+// DaemonSet is touched, saying why. A key rotation writes the new key into the
+// Secret Tapfleet made (never into the owner's own Secret); the Secret a
+// rollout created is recorded, so Release leaves it and Uninstall removes it.
 
 import { execFile } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
@@ -32,6 +34,7 @@ let t: TestServer;
 let sim: RunningSimCluster;
 let admin: string;
 let ingestKey: string;
+let previousKey: string;
 let kubeconfigFile: string;
 
 type Json = Record<string, unknown>;
@@ -64,6 +67,47 @@ const keyEntry = () =>
   daemonSet()
     .spec.template.spec.containers.flatMap((c) => c.env ?? [])
     .find((e) => e.name === "VSENSOR_HMAC_KEY");
+
+/** The adopted install's recorded objects and their state, as the sensor status answers them. */
+async function sensorObjects(): Promise<string[]> {
+  const status = await rest("GET", `/clusters/${CLUSTER}/sensor`);
+  expect(status.status, JSON.stringify(status.json)).toBe(200);
+  return (status.json.objects as Array<{ kind: string; namespace: string; name: string; state: string }>).map(
+    (object) => `${object.kind} ${object.namespace}/${object.name} ${object.state}`,
+  );
+}
+
+const secretKey = (name: string) => {
+  const secret = sim.store.get("secrets", "default", name) as unknown as
+    { data: Record<string, string> } | undefined;
+  return secret === undefined
+    ? undefined
+    : Buffer.from(secret.data["hmac-key"] ?? "", "base64").toString("utf8");
+};
+
+/** Points the DaemonSet's VSENSOR_HMAC_KEY at a Secret, as its owner would with kubectl edit. */
+function referenceKeySecret(name: string, key: string): void {
+  const edited = structuredClone(sim.store.get("daemonsets.apps", "default", "ossensor")!);
+  const containers = (edited.spec as { template: { spec: { containers: Array<{ env?: EnvEntry[] }> } } })
+    .template.spec.containers;
+  for (const container of containers)
+    container.env = container.env?.map((entry) =>
+      entry.name === "VSENSOR_HMAC_KEY"
+        ? { name: entry.name, valueFrom: { secretKeyRef: { name, key } } }
+        : entry,
+    );
+  sim.store.update("daemonsets.apps", edited);
+}
+
+async function rotateKey(): Promise<{ key: string; change: Json }> {
+  const rotated = await rest("POST", `/clusters/${CLUSTER}/rotate-key`, { graceHours: 1 });
+  expect(rotated.status, JSON.stringify(rotated.json)).toBe(200);
+  const audit = await rest("GET", "/audit?limit=1&action=clusters.rotateKey");
+  const [event] = audit.json.items as Array<{ outcome: string; changes: Json[] }>;
+  expect(event!.outcome).toBe("success");
+  expect(JSON.stringify(event)).not.toContain(String(rotated.json.secret));
+  return { key: String(rotated.json.secret), change: event!.changes[0]! };
+}
 
 async function rollOut(profileId: string, revision: number): Promise<Json> {
   const started = await rest("POST", "/rollouts", {
@@ -130,7 +174,7 @@ describe("an adopted DaemonSet with a literal HMAC key", () => {
     expect(preview.status, JSON.stringify(preview.json)).toBe(200);
     expect(preview.json.hmacKeyOnRollout).toBe(
       "The key is a literal value in the DaemonSet; Tapfleet does not copy it into the profile and never shows it. " +
-        `The first rollout replaces it with a reference to Secret default/${SECRET} (key hmac-key), which Tapfleet creates in the DaemonSet's namespace with this cluster's ingest key and writes again at each rollout. ` +
+        `The first rollout replaces it with a reference to Secret default/${SECRET} (key hmac-key), which Tapfleet creates in the DaemonSet's namespace with this cluster's ingest key, writes again at each rollout and key rotation (Uninstall removes it if a rollout created it). ` +
         "Tapfleet refuses reports signed with the literal key (it is not this cluster's ingest key): until that rollout, and from any pod still running with it.",
     );
     expect(JSON.stringify(preview.json)).not.toContain(LITERAL_KEY);
@@ -187,6 +231,12 @@ describe("an adopted DaemonSet with a literal HMAC key", () => {
     expect(keyEntry()).toEqual({ name: "VSENSOR_HMAC_KEY", value: LITERAL_KEY });
     const rows = JSON.stringify(await t.db.rolloutCluster.findMany({ where: { clusterId: CLUSTER } }));
     expect(rows).not.toContain(LITERAL_KEY);
+    // The Secret the rollout created stays recorded as Tapfleet's after the rollback (the DaemonSet no
+    // longer reads it): the next rollout writes it again, and Uninstall removes it.
+    expect(await sensorObjects()).toEqual([
+      "DaemonSet default/ossensor present",
+      `Secret default/${SECRET} present`,
+    ]);
   });
 
   it("a rollout that passes leaves the DaemonSet reading the key from the Secret, which holds the cluster's ingest key; no key is stored or shown", async () => {
@@ -239,5 +289,94 @@ describe("an adopted DaemonSet with a literal HMAC key", () => {
     expect(rows).not.toContain(ingestKey);
     const revisions = JSON.stringify(await t.db.profileRevision.findMany({ where: { profileId } }));
     expect(revisions).not.toContain(LITERAL_KEY);
+  }, 90_000);
+
+  it("a key rotation writes the new key into the Secret Tapfleet made, and its audit event says so", async () => {
+    const uid = sim.store.get("secrets", "default", SECRET)!.metadata.uid;
+    const { key, change } = await rotateKey();
+    expect(key).not.toBe(ingestKey);
+    ingestKey = key;
+    expect(secretKey(SECRET)).toBe(key);
+    expect(sim.store.get("secrets", "default", SECRET)!.metadata.uid).toBe(uid);
+    expect(change).toEqual({ field: "sensorKey", from: null, to: `Secret default/${SECRET}` });
+  });
+
+  it("a rotation never writes the owner's own Secret the DaemonSet reads, nor Tapfleet's it no longer reads", async () => {
+    // Labelled as Tapfleet's objects are: the reference is what makes it the owner's, not the label.
+    const ownerData = { k: Buffer.from("the owner's key").toString("base64") };
+    sim.store.create("secrets", {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: {
+        name: "owner-key",
+        namespace: "default",
+        labels: { "app.kubernetes.io/part-of": "tapfleet" },
+      },
+      data: ownerData,
+    });
+    referenceKeySecret("owner-key", "k");
+    const { key, change } = await rotateKey();
+    expect((sim.store.get("secrets", "default", "owner-key") as unknown as { data: Json }).data).toEqual(
+      ownerData,
+    );
+    expect(secretKey(SECRET)).toBe(ingestKey);
+    expect(change).toEqual({
+      field: "sensorKey",
+      from: null,
+      to: `not written: the DaemonSet does not read its key from Secret default/${SECRET}`,
+    });
+    referenceKeySecret(SECRET, "hmac-key");
+    sim.store.delete("secrets", "default", "owner-key");
+    // Tapfleet's Secret keeps the key before; the next write gives it this one.
+    previousKey = ingestKey;
+    ingestKey = key;
+  });
+
+  it("Release leaves the Secret with the running DaemonSet and lists it; Uninstall removes the Secret a rollout created", async () => {
+    const released = await rest("POST", `/clusters/${CLUSTER}/sensor/release`, {});
+    expect(released.status, JSON.stringify(released.json)).toBe(200);
+    expect(released.json.released).toEqual([
+      { kind: "DaemonSet", name: "ossensor", namespace: "default" },
+      { kind: "Secret", name: SECRET, namespace: "default" },
+    ]);
+    expect(secretKey(SECRET)).toBe(previousKey);
+
+    // Adopted again, the Secret it finds is not one this adoption installed: only the DaemonSet is recorded.
+    const adopted = await rest("POST", `/clusters/${CLUSTER}/sensor/adopt`, {
+      namespace: "default",
+      name: "ossensor",
+      profileName: "adopted-key-again",
+    });
+    expect(adopted.status, JSON.stringify(adopted.json)).toBe(200);
+    expect(await sensorObjects()).toEqual(["DaemonSet default/ossensor present"]);
+    const otherProfile = String((adopted.json.profile as Json).id);
+
+    // Once a rollout creates it, it is Tapfleet's, and Uninstall removes it with the DaemonSet.
+    sim.store.delete("secrets", "default", SECRET);
+    const saved = await rest("POST", `/profiles/${otherProfile}/revisions`, {
+      expectedLatest: 1,
+      settings: { collectorHost: "192.168.0.1", debugLevel: 3 },
+      message: "debug 3",
+    });
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+    const done = await rollOut(otherProfile, 2);
+    expect(done.status, JSON.stringify(done, null, 1)).toBe("succeeded");
+    expect(secretKey(SECRET)).toBe(ingestKey);
+    expect(await sensorObjects()).toEqual([
+      "DaemonSet default/ossensor present",
+      `Secret default/${SECRET} present`,
+    ]);
+
+    const uninstalled = await rest("DELETE", `/clusters/${CLUSTER}/sensor`);
+    expect(uninstalled.status, JSON.stringify(uninstalled.json)).toBe(200);
+    expect(uninstalled.json).toEqual({
+      removed: [
+        { kind: "Secret", name: SECRET, namespace: "default" },
+        { kind: "DaemonSet", name: "ossensor", namespace: "default" },
+      ],
+      kept: [],
+    });
+    expect(sim.store.get("secrets", "default", SECRET)).toBeUndefined();
+    expect(sim.store.get("daemonsets.apps", "default", "ossensor")).toBeUndefined();
   }, 90_000);
 });

@@ -178,14 +178,19 @@ export const clustersRouter = router({
         graceHours: input.graceHours,
       });
       await ctx.ingest.invalidateKeys(rotated.keyId);
-      // Where Tapfleet installed the sensor, its Secret gets the new key and the pods roll (the key is in the config hash).
-      await refreshSensorIngestKey({
+      // Where Tapfleet installed the sensor, its Secret gets the new key and the pods roll (the key is in the config hash);
+      // an adopted sensor's key Secret gets it when Tapfleet made that Secret.
+      const refreshed = await refreshSensorIngestKey({
         db: ctx.db,
         bus: ctx.bus,
         secrets: ctx.secrets,
         clusterId: input.id,
         installedBy: `${ctx.actor.type} ${ctx.actor.name}`,
       });
+      if (refreshed !== null)
+        ctx.auditNotes.changes = [
+          { field: "sensorKey", from: null, to: refreshed.written ?? `not written: ${refreshed.skipped}` },
+        ];
       return { ...rotated, oldKeysRetireAt: rotated.oldKeysRetireAt.toISOString() };
     }),
 

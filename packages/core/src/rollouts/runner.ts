@@ -15,8 +15,6 @@
 import type { Db, LiveBus } from "@tapfleet/db";
 import type { Prisma } from "@tapfleet/db";
 import {
-  ApplyFailure,
-  applyObjects,
   daemonSetRolloutProgress,
   findCaptureContainer,
   KubeRequestError,
@@ -36,8 +34,6 @@ import { CONFIG_HASH_ANNOTATION, prepareConfigHashKey } from "@tapfleet/sensor/c
 import {
   CAPTURE_CONTAINER_NAME,
   HMAC_SECRET_KEY,
-  PART_OF_LABEL,
-  PART_OF_VALUE,
   renderSensorManifests,
   type Secret,
 } from "@tapfleet/sensor/manifests";
@@ -46,12 +42,13 @@ import { isDeepStrictEqual } from "node:util";
 import pLimit from "p-limit";
 import { z } from "zod";
 import { connectDebugLevelCluster } from "../debug-level/debug-level.ts";
-import { AppError, isAppError } from "../errors.ts";
+import { isAppError } from "../errors.ts";
 import { ZReportSummarySchema } from "../ingest/summary.ts";
 import { publishTopic } from "../live/topics.ts";
 import { getEffectiveSettings } from "../profiles/profiles.ts";
 import type { SecretBox } from "../secrets.ts";
-import { asAppError, currentIngestKey } from "../sensor-install/cluster-access.ts";
+import { currentIngestKey } from "../sensor-install/cluster-access.ts";
+import { writeAdoptedKeySecret } from "../sensor-install/key-secret.ts";
 import {
   nextRolloutSteps,
   type ObservedCluster,
@@ -340,34 +337,6 @@ async function renderTarget(options: {
     },
   };
   return { stored, keySecret };
-}
-
-/**
- * Writes the key Secret Tapfleet manages for an adopted DaemonSet (the
- * install's rendering: the cluster's current ingest key under hmac-key),
- * creating it when it is not there, before the template that reads it is
- * written. A Secret of that name that Tapfleet did not make is not
- * overwritten: the cluster's change fails, saying so, with nothing changed.
- */
-async function writeKeySecret(kubeConfig: KubeConfig, secret: Secret): Promise<void> {
-  const ref = {
-    apiVersion: "v1",
-    kind: "Secret",
-    namespace: secret.metadata.namespace!,
-    name: secret.metadata.name,
-  };
-  const existing = await readObject({ kubeConfig, object: ref });
-  if (existing !== null && existing.metadata.labels?.[PART_OF_LABEL] !== PART_OF_VALUE)
-    throw new AppError("CONFLICT", {
-      userMessage: `Secret ${ref.namespace}/${ref.name} exists and Tapfleet did not make it, so the rollout does not write the cluster's key into it: remove or rename it, or make VSENSOR_HMAC_KEY read a Secret of yours (valueFrom.secretKeyRef) that holds the cluster's ingest key`,
-    });
-  try {
-    await applyObjects({ kubeConfig, objects: [secret] });
-  } catch (error) {
-    // The cluster not answering is waited for, like any request of the rollout's; a refusal is said.
-    if (error instanceof ApplyFailure && error.refusal.status === 0) throw error.refusal;
-    throw asAppError(error, `writing the key Secret ${ref.namespace}/${ref.name}`);
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -747,7 +716,8 @@ export async function advanceRollout(options: {
         const baseline = measureHealthBaseline({ nodes, now: at });
         // An adopted DaemonSet whose key was a literal (or not set) reads it from Tapfleet's Secret from
         // this change on: the Secret is written first (an installed sensor's is the install's to write).
-        if (keySecret !== null && install.origin === "adopted") await writeKeySecret(kubeConfig, keySecret);
+        if (keySecret !== null && install.origin === "adopted")
+          await writeAdoptedKeySecret({ db, clusterId: row.clusterId, kubeConfig, secret: keySecret });
         // Recorded before the first patch: whatever happens next, the rollback knows what to put back.
         // The wave's starts are recorded together, then patched together (see the round above).
         starts.push({

@@ -19,7 +19,9 @@
 // reference to the key Secret Tapfleet manages for the sensor, written with
 // the cluster's ingest key (core/rollouts); a reference to a Secret or
 // ConfigMap of the cluster owner's is kept, and that object is never written.
-// The preview says which, in words (hmacKeyOnRollout).
+// The preview says which, in words (hmacKeyOnRollout). A key Secret that a
+// rollout creates is recorded among the install's objects (key-secret.ts):
+// Uninstall removes it, Release leaves it to the DaemonSet that reads it.
 
 import type { Db, LiveBus } from "@tapfleet/db";
 import { Prisma } from "@tapfleet/db";
@@ -110,7 +112,7 @@ export function describeHmacKeyOnRollout(options: {
 }): string {
   const { source, namespace } = options;
   const tapfleetSecret = hmacSecretName(options.name);
-  const written = `Secret ${namespace}/${tapfleetSecret} (key ${HMAC_SECRET_KEY}), which Tapfleet creates in the DaemonSet's namespace with this cluster's ingest key and writes again at each rollout`;
+  const written = `Secret ${namespace}/${tapfleetSecret} (key ${HMAC_SECRET_KEY}), which Tapfleet creates in the DaemonSet's namespace with this cluster's ingest key, writes again at each rollout and key rotation (Uninstall removes it if a rollout created it)`;
   switch (source.kind) {
     case "literal":
       return [

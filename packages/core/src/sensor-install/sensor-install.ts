@@ -38,6 +38,7 @@ import { describeDriftChange, type DriftChange } from "../sensor-drift/diff.ts";
 import { judgeDrift, listDriftTargets } from "../sensor-drift/drift.ts";
 import type { SecretBox } from "../secrets.ts";
 import { asAppError, connect, currentIngestKey, toRefs, type KubeConfig } from "./cluster-access.ts";
+import { refreshAdoptedKeySecret } from "./key-secret.ts";
 import { ZSensorInstallOptionsSchema, type SensorInstallOptions } from "./schema.ts";
 
 export * from "./schema.ts";
@@ -240,8 +241,10 @@ export async function installSensor(options: {
 /**
  * After an ingest key rotation: re-applies the installed objects with the new
  * key, which updates the Secret and (through the config hash) rolls the pods.
- * Returns false when Tapfleet has not installed the sensor in the cluster
- * (an adopted DaemonSet keeps the key source it came with until a rollout).
+ * For an adopted DaemonSet, the key Secret Tapfleet made for it gets the new
+ * key (see key-secret.ts: a literal key or the owner's own Secret is left as
+ * it is). Says what was written, for the rotation's audit event: null when
+ * Tapfleet manages no sensor in the cluster, and why nothing was written.
  */
 export async function refreshSensorIngestKey(options: {
   db: Db;
@@ -249,11 +252,22 @@ export async function refreshSensorIngestKey(options: {
   secrets: SecretBox;
   clusterId: string;
   installedBy: string;
-}): Promise<boolean> {
+}): Promise<{ written: string | null; skipped: string | null } | null> {
   const row = await options.db.sensorInstall.findUnique({ where: { clusterId: options.clusterId } });
-  if (!row || row.origin === "adopted") return false;
+  if (!row) return null;
+  if (row.origin === "adopted")
+    return refreshAdoptedKeySecret({
+      db: options.db,
+      secrets: options.secrets,
+      clusterId: options.clusterId,
+      install: row,
+    });
   await installSensor({ ...options, install: recordedOptions(row) });
-  return true;
+  const secret = toRefs(row.objects).find((ref) => ref.kind === "Secret");
+  return {
+    written: secret ? `Secret ${secret.namespace}/${secret.name}` : "the installed objects",
+    skipped: null,
+  };
 }
 
 // ---------------------------------------------------------------------------
