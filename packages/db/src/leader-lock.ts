@@ -27,7 +27,12 @@ export interface LeaderLockOptions {
   retryIntervalMs?: number;
   /** How often the leader checks its connection. Default 1 s. */
   checkIntervalMs?: number;
-  /** How long a connect or a check may take before the connection counts as lost. Default 2 s. */
+  /**
+   * How long a connect or a check may take before the connection counts as lost. Default 10 s:
+   * PostgreSQL keeps a silent session's lock until its own keepalive gives up, so stepping down
+   * sooner buys no exclusivity, while a step-down on a check that was merely slow (a loaded
+   * machine) restarts every leader controller and relists every cluster, which loads it more.
+   */
   checkTimeoutMs?: number;
   /** Lost connections and failed attempts; the lock keeps trying. */
   onError?: (error: Error) => void;
@@ -41,7 +46,7 @@ export async function startLeaderLock(options: LeaderLockOptions): Promise<Leade
   const key = (options.key ?? LEADER_LOCK_KEY).toString();
   const retryIntervalMs = options.retryIntervalMs ?? 2000;
   const checkIntervalMs = options.checkIntervalMs ?? 1000;
-  const checkTimeoutMs = options.checkTimeoutMs ?? 2000;
+  const checkTimeoutMs = options.checkTimeoutMs ?? 10_000;
   const listeners = new Set<(leader: boolean) => void>();
   let client: pg.Client | undefined;
   /** The socket of a connection being opened, so that closing ends it rather than waits for it. */
