@@ -29,6 +29,7 @@ import { useTRPC } from "@/lib/trpc";
 import { useDefaultCollector } from "../clusters/use-default-collector";
 import { SettingsFields } from "./settings-fields";
 import {
+  describeFieldErrors,
   formValuesFromSettings,
   readSettingsForm,
   type FieldErrors,
@@ -208,6 +209,11 @@ function CreateProfileModal({ opened, onClose }: { opened: boolean; onClose: () 
           <SettingsFields values={values} errors={errors} onChange={change} />
           <FormError error={create.error} />
           <Group justify="flex-end">
+            {describeFieldErrors(errors) ? (
+              <Text size="sm" c="red" mr="auto">
+                {describeFieldErrors(errors)}
+              </Text>
+            ) : null}
             <Button variant="default" onClick={onClose}>
               Cancel
             </Button>

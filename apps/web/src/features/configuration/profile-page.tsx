@@ -31,6 +31,7 @@ import { useTRPC, type RouterOutputs } from "@/lib/trpc";
 import { StartRolloutModal } from "@/features/rollouts/start-rollout-modal";
 import { SettingsFields } from "./settings-fields";
 import {
+  describeFieldErrors,
   formValuesFromSettings,
   formatSettingValue,
   labelOf,
@@ -174,6 +175,11 @@ function SettingsEditor({ profile, canManage }: { profile: Profile; canManage: b
                 Save revision
               </Button>
             </Group>
+            {describeFieldErrors(errors) ? (
+              <Text size="sm" c="red" mt="xs">
+                {describeFieldErrors(errors)}
+              </Text>
+            ) : null}
             {save.error ? (
               <Stack mt="sm">
                 <FormError error={save.error} />
@@ -606,6 +612,11 @@ function OverrideModal({
           <SettingsFields values={values} errors={errors} onChange={change} mode="override" />
           <FormError error={set.error} />
           <Group justify="flex-end">
+            {describeFieldErrors(errors) ? (
+              <Text size="sm" c="red" mr="auto">
+                {describeFieldErrors(errors)}
+              </Text>
+            ) : null}
             <Button variant="default" onClick={onClose}>
               Cancel
             </Button>

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   FIELD_GROUPS,
   PROFILE_FIELDS,
+  describeFieldErrors,
   formValuesFromSettings,
   readSettingsForm,
 } from "./settings-form-state";
@@ -52,5 +53,19 @@ describe("the profile editor's form", () => {
       ok: true,
       settings: { debugLevel: 2 },
     });
+  });
+});
+
+describe("describeFieldErrors", () => {
+  it.each([
+    [{}, undefined],
+    [{ collectorHost: "VSENSOR_HOSTNAME: is required" }, "Fix Collector host above."],
+    [{ collectorHost: "x", bpf: "y" }, "Fix Collector host and BPF filter above."],
+    [
+      { collectorHost: "x", bpf: "y", debugLevel: "z" },
+      "Fix Collector host, BPF filter and Debug level above.",
+    ],
+  ] as const)("%j", (errors, expected) => {
+    expect(describeFieldErrors(errors)).toBe(expected);
   });
 });

@@ -78,6 +78,19 @@ export function readSettingsForm(values: FormValues, mode: "profile" | "override
   return { ok: true, settings };
 }
 
+/**
+ * Why a form with errors cannot be saved, naming the fields (the errors sit under fields that may
+ * be scrolled out of view): "Fix Collector host and BPF filter above." Undefined without errors.
+ */
+export function describeFieldErrors(errors: FieldErrors): string | undefined {
+  const labels = Object.keys(errors)
+    .filter((key) => errors[key] !== undefined)
+    .map(labelOf);
+  if (labels.length === 0) return undefined;
+  const named = labels.length === 1 ? labels[0] : `${labels.slice(0, -1).join(", ")} and ${labels.at(-1)}`;
+  return `Fix ${named} above.`;
+}
+
 export function labelOf(key: string): string {
   return LABELS[key] ?? key;
 }
