@@ -301,6 +301,26 @@ describe("an adopted DaemonSet with a literal HMAC key", () => {
     expect(change).toEqual({ field: "sensorKey", from: null, to: `Secret default/${SECRET}` });
   });
 
+  it("a rotation while the cluster's connection is disabled still rotates, and its audit event says the Secret was not written", async () => {
+    const disabled = await rest("PATCH", `/clusters/${CLUSTER}/connection`, { enabled: false });
+    expect(disabled.status, JSON.stringify(disabled.json)).toBe(200);
+    const { key, change } = await rotateKey();
+    expect(change).toEqual({
+      field: "sensorKey",
+      from: null,
+      to: `not written: The cluster "${CLUSTER}"'s Kubernetes connection is disabled: enable it first.`,
+    });
+    expect(secretKey(SECRET)).toBe(ingestKey);
+    const enabled = await rest("PATCH", `/clusters/${CLUSTER}/connection`, { enabled: true });
+    expect(enabled.status, JSON.stringify(enabled.json)).toBe(200);
+    // The next rotation writes it.
+    expect(key).not.toBe(ingestKey);
+    const again = await rotateKey();
+    expect(again.change).toEqual({ field: "sensorKey", from: null, to: `Secret default/${SECRET}` });
+    expect(secretKey(SECRET)).toBe(again.key);
+    ingestKey = again.key;
+  });
+
   it("a rotation never writes the owner's own Secret the DaemonSet reads, nor Tapfleet's it no longer reads", async () => {
     // Labelled as Tapfleet's objects are: the reference is what makes it the owner's, not the label.
     const ownerData = { k: Buffer.from("the owner's key").toString("base64") };

@@ -21,7 +21,7 @@ import {
 } from "@tapfleet/sensor/manifests";
 import { ZProfileSettingsSchema, ZSensorSettingsSchema } from "@tapfleet/sensor/settings";
 import { isDeepStrictEqual } from "node:util";
-import { AppError } from "../errors.ts";
+import { AppError, isAppError } from "../errors.ts";
 import type { SecretBox } from "../secrets.ts";
 import { asAppError, connect, currentIngestKey, toRefs, type KubeConfig } from "./cluster-access.ts";
 
@@ -96,6 +96,27 @@ async function recordObject(db: Db, clusterId: string, object: KubeObjectRef): P
  * Secret written, or why nothing was.
  */
 export async function refreshAdoptedKeySecret(options: {
+  db: Db;
+  secrets: SecretBox;
+  clusterId: string;
+  install: { namespace: string; name: string; settings: unknown; captureMode: string };
+  now?: Date;
+}): Promise<{ written: string | null; skipped: string | null }> {
+  // The rotation is done by now (and its new key shown once): a cluster that cannot be reached or
+  // refuses is said in the rotation's audit event rather than failing it. Anything else is a fault.
+  try {
+    return await writeRotatedKeySecret(options);
+  } catch (error) {
+    if (
+      isAppError(error) &&
+      (error.code === "CONFLICT" || error.code === "UNAVAILABLE" || error.code === "FORBIDDEN")
+    )
+      return { written: null, skipped: error.userMessage };
+    throw error;
+  }
+}
+
+async function writeRotatedKeySecret(options: {
   db: Db;
   secrets: SecretBox;
   clusterId: string;
