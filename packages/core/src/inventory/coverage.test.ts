@@ -68,7 +68,7 @@ const cases: Case[] = [
     lastReport: report(-5),
     expected: {
       state: "covered",
-      reason: `Pod sensor-abcde is ready and its agent reported at ${at(-5)}.`,
+      reason: "Pod sensor-abcde is ready and its agent is reporting.",
       since: at(-5),
       shouldRun: true,
       changesAt: at(25),
@@ -133,8 +133,14 @@ const cases: Case[] = [
     lastReport: report(-100),
     expected: {
       state: "silent",
-      reason: `Pod sensor-abcde is ready but its agent has not reported since ${at(-100)}.`,
+      reason: "Pod sensor-abcde is ready but its agent stopped reporting.",
       since: at(-70),
+      details: {
+        podName: "sensor-abcde",
+        restartCount: 0,
+        lastReportAt: at(-100),
+        reportIntervalSeconds: 10,
+      },
     },
   },
   {
@@ -487,6 +493,12 @@ describe("nodeCoverage", () => {
 
   it.each(cases)("$name", (c) => {
     expect(judge(c)).toMatchObject(c.expected);
+  });
+
+  // The reason is read in tables, the API and the live feed: words only. Times are data
+  // (since, details.lastReportAt), which the dashboard renders in the reader's terms.
+  it.each(cases)("its reason holds no raw timestamp: $name", (c) => {
+    expect(judge(c).reason).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
   });
 
   it.each(cases)("recomputing with its own verdict changes nothing: $name", (c) => {

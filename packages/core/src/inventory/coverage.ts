@@ -308,7 +308,7 @@ function podVerdict(options: {
       const readyAt = parseTime(pod.ready?.lastTransitionTime);
       return {
         state: "covered",
-        reason: `Pod ${pod.name} is ready and its agent reported at ${report.receivedAt}.`,
+        reason: `Pod ${pod.name} is ready and its agent is reporting.`,
         derivedSince: readyAt === undefined ? reportAt : Math.max(readyAt, reportAt),
         changesAt: status.silentAt.getTime(),
         details: withReport,
@@ -331,7 +331,7 @@ function podVerdict(options: {
   return {
     state: "silent",
     reason: report
-      ? `Pod ${pod.name} is ready but its agent has not reported since ${report.receivedAt}.`
+      ? `Pod ${pod.name} is ready but its agent stopped reporting.`
       : `Pod ${pod.name} is ready but its agent has never reported.`,
     derivedSince: status.silentAt.getTime(),
     exact: true,
