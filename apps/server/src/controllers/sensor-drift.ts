@@ -191,7 +191,9 @@ export function createSensorDriftController(options: SensorDriftControllerOption
             if (signal.aborted) break;
             logger.warn({ err: error }, "reading the sensor DaemonSets to check for drift failed");
           }
-          if (wokenMeanwhile) continue;
+          // A stop that came during the round ends the run now: an abort listener added
+          // after the abort never fires, and the wait would last a whole interval.
+          if (wokenMeanwhile || signal.aborted) continue;
           await new Promise<void>((resolve) => {
             const finish = () => {
               timer.cancel();

@@ -1,0 +1,95 @@
+// Shutdown with the leader's controllers busy: a server whose connected
+// clusters answer their lists slowly must still stop its controllers at once
+// (a rolling restart waits for it), abandoning the requests under way.
+import { Writable } from "node:stream";
+import type { ClusterConnection } from "@tapfleet/core";
+import { createTestDatabase, type TestDatabase } from "@tapfleet/db/testing";
+import {
+  createSimCluster,
+  kubeconfigFor,
+  startApiServer,
+  type ApiServer,
+  type SimCluster,
+} from "@tapfleet/kube-sim";
+import pino from "pino";
+import { stringify as toYaml } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../../scripts/test-wait-for.ts";
+import { loadServerEnv } from "../src/env.ts";
+import { startServer } from "../src/start.ts";
+import { ADMIN_PASSWORD } from "./harness.ts";
+
+const TOKEN = "shutdown-test-token";
+const CLUSTERS = 5;
+let database: TestDatabase;
+const clusters: { cluster: SimCluster; api: ApiServer }[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  for (let i = 0; i < CLUSTERS; i++) {
+    const cluster = createSimCluster({ nodes: 3 });
+    const api = await startApiServer({ store: cluster.store, token: TOKEN });
+    clusters.push({ cluster, api });
+  }
+}, 60_000);
+
+afterAll(async () => {
+  for (const { cluster, api } of clusters) {
+    await api.close();
+    await cluster.stop();
+  }
+  await database?.stop();
+});
+
+describe("stopping the server while its clusters answer slowly", () => {
+  it("stops the controllers within a few seconds and abandons the lists under way", async () => {
+    const connections: ClusterConnection[] = clusters.map(({ api }, i) => {
+      const kubeconfig = toYaml(
+        kubeconfigFor([{ name: "sim", url: api.url, token: TOKEN, caCertificate: api.caCertificate }]),
+      );
+      return { clusterId: `slow-${i}`, context: "sim", kubeconfig };
+    });
+    // Every list takes a minute: the watches are all stuck in their first list when the server stops.
+    const recording = clusters.map(({ api }) => api.requestLog.record());
+    for (const { api } of clusters) api.faults.setLatency({ ms: 60_000, verbs: ["list"] });
+
+    const lines: string[] = [];
+    const logger = pino(
+      { level: "info" },
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          lines.push(chunk.toString());
+          callback();
+        },
+      }),
+    );
+    const env = loadServerEnv({
+      DATABASE_URL: database.url,
+      PORT: "0",
+      TAPFLEET_SERVE_DASHBOARD: "false",
+      TAPFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      LOG_LEVEL: "info",
+    });
+    const server = await startServer({
+      env,
+      logger,
+      announce: () => undefined,
+      inventory: { connections: { listClusterConnections: () => Promise.resolve(connections) } },
+    });
+    // Each cluster's node and DaemonSet lists have reached its API server.
+    await waitFor(
+      () =>
+        recording.every(
+          ({ requests }) => requests.filter((r) => !r.watch && r.path.startsWith("/api")).length >= 2,
+        ),
+      { timeoutMs: 20_000, what: "the clusters' lists under way" },
+    );
+
+    const startedAt = performance.now();
+    await server.stop();
+    const tookMs = performance.now() - startedAt;
+
+    expect(lines.filter((line) => line.includes("did not finish"))).toEqual([]);
+    expect(tookMs).toBeLessThan(5_000);
+  }, 60_000);
+});
