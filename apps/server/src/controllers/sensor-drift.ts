@@ -14,6 +14,7 @@ import {
   checkSensorDrift,
   DEBUG_LEVEL_TOPIC,
   deleteSensorDriftExcept,
+  isAppError,
   listDriftTargets,
   publishTopic,
   ROLLOUTS_TOPIC,
@@ -70,6 +71,8 @@ export function createSensorDriftController(options: SensorDriftControllerOption
       };
       let wakeReconcile: () => void = idle;
 
+      const watched = (clusterId: string) =>
+        [...watches.keys()].some((key) => key.startsWith(`${clusterId}/`));
       const check = (clusterId: string): void => {
         if (signal.aborted) return;
         const current = running.get(clusterId);
@@ -84,11 +87,24 @@ export function createSensorDriftController(options: SensorDriftControllerOption
             entry.again = false;
             try {
               const kubeConfig = await connectDebugLevelCluster({ db, secrets, clusterId });
-              await checkSensorDrift({ db, bus, kubeConfig, clusterId, now: new Date(clock.now()) });
+              // Aborted with the run: a stop does not wait for a cluster that answers slowly.
+              await checkSensorDrift({ db, bus, kubeConfig, clusterId, now: new Date(clock.now()), signal });
             } catch (error) {
               if (signal.aborted) break;
+              // A cluster removed (or no longer watched) has nothing left to check: asking again every
+              // few seconds would only fill the log. Its verdicts go with the next reconcile, and a
+              // connection saved again is announced.
+              if (!watched(clusterId) || (isAppError(error) && error.code === "NOT_FOUND")) {
+                logger.debug(
+                  { clusterId },
+                  "sensor drift: the cluster is no longer watched; not checked again",
+                );
+                break;
+              }
               logger.warn({ err: error, clusterId }, "checking sensor drift failed");
-              clock.setTimeout(() => check(clusterId), retryMs);
+              clock.setTimeout(() => {
+                if (watched(clusterId)) check(clusterId);
+              }, retryMs);
             }
           } while (entry.again && !signal.aborted);
           running.delete(clusterId);
