@@ -215,23 +215,26 @@ const cases: [string, RolloutState, Record<string, ObservedCluster>, Date, Rollo
     { kind: "record-cluster", clusterId: "canary", status: "succeeded" },
   ],
   [
-    "aborting: roll back the cluster under way",
-    rollout(
-      "aborting",
-      cluster("canary", 0, "succeeded"),
-      cluster("a", 1, "gating", { deadline: gateEnds }),
-      cluster("b", 2),
-    ),
+    "aborting: roll back the cluster under way, with the abort's own words (who aborted it)",
+    {
+      ...rollout(
+        "aborting",
+        cluster("canary", 0, "succeeded"),
+        cluster("a", 1, "gating", { deadline: gateEnds }),
+        cluster("b", 2),
+      ),
+      reason: "aborted by Ada Lovelace",
+    },
     { a: seen("target", waiting) },
     at(90),
-    { kind: "record-cluster", clusterId: "a", status: "rolling-back", reason: "aborted by an operator" },
+    { kind: "record-cluster", clusterId: "a", status: "rolling-back", reason: "aborted by Ada Lovelace" },
   ],
   [
     "aborting, nothing under way: aborted (pending clusters skipped)",
     rollout(
       "aborting",
       cluster("canary", 0, "succeeded"),
-      cluster("a", 1, "rolled-back", { reason: "aborted by an operator" }),
+      cluster("a", 1, "rolled-back", { reason: "aborted by Ada Lovelace" }),
       cluster("b", 2),
     ),
     {},

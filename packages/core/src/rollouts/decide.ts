@@ -30,6 +30,8 @@ export interface RolloutClusterState {
 
 export interface RolloutState {
   status: RolloutStatus;
+  /** The rollout's recorded reason; while aborting, who aborted it ("aborted by Ada"), which the clusters rolled back repeat. */
+  reason?: string | null;
   /** In rollout order. */
   clusters: readonly RolloutClusterState[];
 }
@@ -78,13 +80,14 @@ const TERMINAL: readonly RolloutStatus[] = ["succeeded", "failed", "rolled-back"
 function stepForCluster(
   cluster: RolloutClusterState,
   observed: ObservedCluster | undefined,
-  aborting: boolean,
+  /** The abort's reason when the rollout is aborting, else null. */
+  aborting: string | null,
   now: Date,
 ): RolloutStep | null {
   const { clusterId } = cluster;
   const pastDeadline = cluster.deadline !== null && now.getTime() >= cluster.deadline.getTime();
-  if (cluster.status !== "rolling-back" && aborting)
-    return { kind: "record-cluster", clusterId, status: "rolling-back", reason: "aborted by an operator" };
+  if (cluster.status !== "rolling-back" && aborting !== null)
+    return { kind: "record-cluster", clusterId, status: "rolling-back", reason: aborting };
   if (observed === undefined) return null;
   if (!observed.reachable) {
     if (!pastDeadline) return null;
@@ -164,11 +167,12 @@ export function nextRolloutSteps(
   if (TERMINAL.includes(state.status)) return [{ kind: "wait", until: null }];
   if (state.status === "pending") return [{ kind: "record-rollout", status: "running" }];
   const aborting = state.status === "aborting";
+  const abortReason = aborting ? (state.reason ?? "aborted") : null;
 
   const steps: RolloutStep[] = [];
   for (const cluster of state.clusters) {
     if (!isInFlight(cluster.status)) continue;
-    const step = stepForCluster(cluster, observed[cluster.clusterId], aborting, now);
+    const step = stepForCluster(cluster, observed[cluster.clusterId], abortReason, now);
     if (step) steps.push(step);
   }
 

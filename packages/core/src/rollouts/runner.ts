@@ -435,6 +435,7 @@ export async function advanceRollout(options: {
     const steps = nextRolloutSteps(
       {
         status: rollout.status as RolloutStatus,
+        reason: rollout.reason,
         clusters: clusters.map((row): RolloutClusterState => ({
           clusterId: row.clusterId,
           wave: row.wave,
