@@ -32,9 +32,11 @@ import { roleAtLeast } from "@/lib/roles";
 import { useTRPC } from "@/lib/trpc";
 import { useLiveFeed } from "@/lib/use-live-feed";
 import {
-  clusterStatus,
+  clusterStatusIn,
   isActive,
+  pendingClusterLine,
   rolloutActions,
+  rolloutReasonTitle,
   rolloutStatus,
   waveLabel,
   type Rollout,
@@ -111,7 +113,7 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
             color={data.status === "paused" ? "yellow" : data.status === "succeeded" ? "teal" : "red"}
             variant="light"
             icon={<IconAlertTriangle />}
-            title={data.status === "rolled-back" || data.status === "failed" ? "Why it was stopped" : "Note"}
+            title={rolloutReasonTitle(data.status)}
           >
             {data.reason}
           </Alert>
@@ -123,7 +125,7 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
               {waveLabel(wave)}
             </Title>
             {clusters.map((cluster) => (
-              <ClusterCard key={cluster.clusterId} cluster={cluster} />
+              <ClusterCard key={cluster.clusterId} cluster={cluster} rolloutStatus={data.status} />
             ))}
           </Stack>
         ))}
@@ -275,8 +277,14 @@ function useSecondsLeft(iso: string | null): number | null {
   return iso ? Math.max(0, Math.round((Date.parse(iso) - now) / 1000)) : null;
 }
 
-function ClusterCard({ cluster }: { cluster: RolloutCluster }) {
-  const state = clusterStatus(cluster.status);
+function ClusterCard({
+  cluster,
+  rolloutStatus: within,
+}: {
+  cluster: RolloutCluster;
+  rolloutStatus: Rollout["status"];
+}) {
+  const state = clusterStatusIn(within, cluster.status);
   const gating = cluster.status === "gating";
   const secondsLeft = useSecondsLeft(gating ? cluster.gateDeadline : null);
   const progress = cluster.progress;
@@ -363,7 +371,7 @@ function ClusterCard({ cluster }: { cluster: RolloutCluster }) {
           </>
         ) : cluster.status === "pending" ? (
           <Text size="sm" c="dimmed">
-            Waits for the clusters before it to pass their health gate.
+            {pendingClusterLine(within)}
           </Text>
         ) : null}
       </Stack>

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { clustersDone, isActive, rolloutActions, waveLabel } from "./rollout-status";
+import {
+  clusterStatusIn,
+  clustersDone,
+  isActive,
+  pendingClusterLine,
+  rolloutActions,
+  rolloutReasonTitle,
+  waveLabel,
+} from "./rollout-status";
 
 describe("rolloutActions", () => {
   it.each([
@@ -39,5 +47,27 @@ describe("clustersDone", () => {
         { status: "pending" },
       ]),
     ).toBe(2);
+  });
+});
+
+describe("a waiting cluster of a rollout being aborted", () => {
+  it("reads as not started, never as waiting for the clusters before it", () => {
+    expect(clusterStatusIn("aborting", "pending").label).toBe("Not started");
+    expect(clusterStatusIn("aborted", "pending").label).toBe("Not started");
+    expect(pendingClusterLine("aborting")).toBe("Not started: the rollout was aborted.");
+    expect(pendingClusterLine("aborting")).not.toMatch(/waits/i);
+  });
+
+  it("still waits while the rollout runs or is paused", () => {
+    expect(clusterStatusIn("running", "pending").label).toBe("Waiting");
+    expect(clusterStatusIn("aborting", "rolling-back").label).toBe("Rolling back");
+    expect(pendingClusterLine("running")).toBe("Waits for the clusters before it to pass their health gate.");
+    expect(pendingClusterLine("paused")).toBe("Waits until the rollout is resumed.");
+  });
+
+  it("titles the abort's reason as an abort, not a note", () => {
+    expect(rolloutReasonTitle("aborting")).toBe("Aborted");
+    expect(rolloutReasonTitle("aborted")).toBe("Aborted");
+    expect(rolloutReasonTitle("rolled-back")).toBe("Why it was stopped");
   });
 });

@@ -37,6 +37,34 @@ export function clusterStatus(status: RolloutClusterStatus) {
   return CLUSTER_STATUS[status];
 }
 
+const STOPPING: readonly RolloutStatus[] = ["aborting", "aborted", "failed", "rolled-back"];
+
+/**
+ * A cluster's badge within its rollout: a cluster still waiting in a rollout
+ * that is being aborted (or has stopped) will not start, and reads so rather
+ * than "Waiting".
+ */
+export function clusterStatusIn(rollout: RolloutStatus, status: RolloutClusterStatus) {
+  if (status === "pending" && STOPPING.includes(rollout)) return { label: "Not started", color: "gray" };
+  return CLUSTER_STATUS[status];
+}
+
+/** The line under a cluster that has not started: why it waits, or that it never will. */
+export function pendingClusterLine(rollout: RolloutStatus): string {
+  if (rollout === "aborting" || rollout === "aborted") return "Not started: the rollout was aborted.";
+  if (STOPPING.includes(rollout)) return "Not started: the rollout stopped before this cluster.";
+  if (rollout === "paused") return "Waits until the rollout is resumed.";
+  return "Waits for the clusters before it to pass their health gate.";
+}
+
+/** The title over the rollout's recorded reason. */
+export function rolloutReasonTitle(status: RolloutStatus): string {
+  if (status === "rolled-back" || status === "failed") return "Why it was stopped";
+  if (status === "aborting" || status === "aborted") return "Aborted";
+  if (status === "paused") return "Paused";
+  return "Note";
+}
+
 /** Still in the leader's hands: pause, resume or abort apply. */
 export function isActive(status: RolloutStatus): boolean {
   return status === "pending" || status === "running" || status === "paused" || status === "aborting";
