@@ -14,6 +14,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { errorMessage, fieldErrors } from "@/lib/api-errors";
 import { useLiveQuery } from "@/lib/use-live-query";
 import { useTRPC } from "@/lib/trpc";
+import { debugLevelLabel, settledDebugLevelLine } from "./debug-level-wording";
 
 const LEVELS = Array.from({ length: DEBUG_LEVEL.max - DEBUG_LEVEL.min + 1 }, (_, i) =>
   String(DEBUG_LEVEL.min + i),
@@ -154,9 +155,7 @@ export function DebugLevelCard({
       ) : !data || !pending ? (
         <Text size="sm" c="dimmed" mb="sm">
           {data
-            ? data.status === "failed"
-              ? `Level ${data.level} on ${data.daemonSet.namespace}/${data.daemonSet.name} is no longer followed by Tapfleet; the reason is below.`
-              : `Back to ${data.previousLevel ?? "the default"} since the last change (${data.daemonSet.namespace}/${data.daemonSet.name}).`
+            ? settledDebugLevelLine(data)
             : `The ${daemonSet ? "sensor runs" : "sensors run"} at ${daemonSet ? "its" : "their"} configured level. Raise it for a while to see more in the pod ${daemonSet ? "log below" : "logs"}; Tapfleet puts it back by itself.`}
         </Text>
       ) : (
@@ -175,7 +174,7 @@ export function DebugLevelCard({
                 Goes back to
               </Text>
               <Text fz={28} fw={700} lh={1.2}>
-                {data.previousLevel ?? "default"}
+                {debugLevelLabel(data.previousLevel)}
               </Text>
             </div>
             <div>
