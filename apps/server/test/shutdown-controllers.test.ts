@@ -2,12 +2,13 @@
 // clusters answer their lists slowly must still stop its controllers at once
 // (a rolling restart waits for it), abandoning the requests under way.
 import { Writable } from "node:stream";
-import type { ClusterConnection } from "@tapfleet/core";
+import { publishTopic, SENSOR_DRIFT_TOPIC, type ClusterConnection } from "@tapfleet/core";
 import { createTestDatabase, type TestDatabase } from "@tapfleet/db/testing";
 import {
   createSimCluster,
   kubeconfigFor,
   startApiServer,
+  startSimCluster,
   type ApiServer,
   type SimCluster,
 } from "@tapfleet/kube-sim";
@@ -17,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { loadServerEnv } from "../src/env.ts";
 import { startServer } from "../src/start.ts";
-import { ADMIN_PASSWORD } from "./harness.ts";
+import { ADMIN_PASSWORD, startTestServer } from "./harness.ts";
+import { callRest } from "./rest.ts";
 
 const TOKEN = "shutdown-test-token";
 const CLUSTERS = 5;
@@ -82,7 +84,7 @@ describe("stopping the server while its clusters answer slowly", () => {
         recording.every(
           ({ requests }) => requests.filter((r) => !r.watch && r.path.startsWith("/api")).length >= 2,
         ),
-      { timeoutMs: 20_000, what: "the clusters' lists under way" },
+      { until: Boolean, timeoutMs: 20_000, what: "the clusters' lists under way" },
     );
 
     const startedAt = performance.now();
@@ -92,4 +94,49 @@ describe("stopping the server while its clusters answer slowly", () => {
     expect(lines.filter((line) => line.includes("did not finish"))).toEqual([]);
     expect(tookMs).toBeLessThan(5_000);
   }, 60_000);
+
+  it("abandons a drift check whose read of the DaemonSet gets no answer", async () => {
+    const [t, sim] = await Promise.all([startTestServer(), startSimCluster({ nodes: 2, kubelet: "fake" })]);
+    try {
+      const admin = (await t.userWithToken("admin")).token;
+      const rest = (method: string, route: string, body?: unknown) =>
+        callRest(t.url, { method, path: route, token: admin, body });
+      expect((await rest("POST", "/clusters", { id: "slow-drift" })).status).toBe(200);
+      const saved = await rest("PUT", "/clusters/slow-drift/connection", {
+        kubeconfig: sim.kubeconfig(),
+        context: sim.name,
+      });
+      expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+      const installed = await rest("POST", "/clusters/slow-drift/sensor", {
+        settings: { collectorHost: "collector.example.com", collectorPort: 8443 },
+        image: "tapfleet/agent:1.0.0",
+        captureMode: "capabilities",
+      });
+      expect(installed.status, JSON.stringify(installed.json)).toBe(200);
+      await waitFor(() => t.db.sensorDrift.count({ where: { clusterId: "slow-drift" } }), {
+        until: (count) => count > 0,
+        timeoutMs: 20_000,
+        what: "the first drift verdict",
+      });
+
+      // From now on a read of the DaemonSet takes a minute; a check is asked for and reaches the API.
+      const recording = sim.requestLog.record();
+      sim.faults.setLatency({ ms: 60_000, verbs: ["get"], resource: "daemonsets.apps" });
+      await publishTopic(t.bus, SENSOR_DRIFT_TOPIC, { type: "check", clusterId: "slow-drift" });
+      await waitFor(
+        () =>
+          recording.requests.some(
+            (r) => !r.watch && r.path.startsWith("/apis/apps/v1/namespaces/tapfleet-sensor/daemonsets/"),
+          ),
+        { until: Boolean, timeoutMs: 20_000, what: "the drift check's read of the DaemonSet" },
+      );
+
+      const startedAt = performance.now();
+      await t.server.stop();
+      expect(performance.now() - startedAt).toBeLessThan(5_000);
+    } finally {
+      sim.faults.clear();
+      await Promise.all([t.stop(), sim.stop()]);
+    }
+  }, 90_000);
 });

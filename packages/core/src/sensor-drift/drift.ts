@@ -214,9 +214,14 @@ function toView(row: DriftRow): SensorDrift {
   };
 }
 
-function readDaemonSet(kubeConfig: KubeConfig, target: { namespace: string; name: string }) {
+function readDaemonSet(
+  kubeConfig: KubeConfig,
+  target: { namespace: string; name: string },
+  signal?: AbortSignal,
+) {
   return readObject({
     kubeConfig,
+    signal,
     object: { apiVersion: "apps/v1", kind: "DaemonSet", namespace: target.namespace, name: target.name },
   });
 }
@@ -247,6 +252,8 @@ export async function checkSensorDrift(options: {
   kubeConfig: KubeConfig;
   clusterId: string;
   now?: Date;
+  /** Abandons the check (its request to the cluster under way) when it aborts. */
+  signal?: AbortSignal;
 }): Promise<SensorDrift[]> {
   const { db, clusterId } = options;
   const now = options.now ?? new Date();
@@ -260,7 +267,7 @@ export async function checkSensorDrift(options: {
   let changed = false;
   const verdicts: SensorDrift[] = [];
   for (const target of targets) {
-    const daemonSet = await readDaemonSet(options.kubeConfig, target);
+    const daemonSet = await readDaemonSet(options.kubeConfig, target, options.signal);
     const { state, changes } = judgeDrift({ target, daemonSet });
     const key = `${target.namespace}/${target.name}`;
     const before = stored.get(key);

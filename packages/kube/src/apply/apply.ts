@@ -73,6 +73,11 @@ export function describeObject(object: {
 export interface KubeClientOptions {
   kubeConfig: KubeConfig;
   fetch?: FetchLike | undefined;
+  /**
+   * Abandons the request when it aborts (a controller told to stop): the call
+   * rejects at once with the signal's reason, also while the answer is read.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** One request with the kubeconfig's credentials; a non-2xx answer throws KubeRequestError with the Status message. */
@@ -120,8 +125,11 @@ export async function kubeRequest(
       },
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
       dispatcher: sharedDispatcher(options.kubeConfig, context),
+      signal: options.signal,
     });
   } catch (error) {
+    // Abandoned on purpose: not a cluster that does not answer.
+    if (options.signal?.aborted) throw error;
     throw new KubeRequestError(`${what}: no answer from ${cluster.server}: ${describe(error)}`, {
       status: 0,
       cause: error,

@@ -10,6 +10,7 @@ import { loadKubeConfig } from "../connection/kubeconfig.ts";
 import { kubeRequest } from "./apply.ts";
 
 let server: Server;
+let stuckArrived: () => void = () => undefined;
 let url: string;
 const connections = { count: 0 };
 const seen: Array<{ method: string; authorization: string | undefined }> = [];
@@ -28,6 +29,11 @@ beforeAll(async () => {
   server = createServer((request, response) => {
     seen.push({ method: request.method ?? "", authorization: request.headers.authorization });
     request.resume();
+    // An API server that never answers this one: the caller must be able to walk away.
+    if (request.url?.endsWith("/stuck")) {
+      stuckArrived();
+      return;
+    }
     request.on("end", () => {
       response.setHeader("content-type", "application/json");
       response.end(JSON.stringify({ kind: "DaemonSet", metadata: { name: "sensor", generation: 1 } }));
@@ -74,5 +80,29 @@ describe("kubeRequest", () => {
     await kubeRequest({ kubeConfig: other, method: "GET", path });
     expect(connections.count - before).toBe(used + 1);
     expect(seen.at(-1)?.authorization).toBe("Bearer token-of-west");
+  });
+
+  it("abandons a request that gets no answer as soon as its signal aborts", async () => {
+    const kubeConfig = loadKubeConfig(kubeconfigFor("south"));
+    const arrived = new Promise<void>((resolve) => (stuckArrived = resolve));
+    const stop = new AbortController();
+    const request = kubeRequest({
+      kubeConfig,
+      method: "GET",
+      path: "/apis/apps/v1/namespaces/tapfleet-sensor/daemonsets/stuck",
+      signal: stop.signal,
+    });
+    const outcome = request.then(
+      () => "answered",
+      (error: unknown) => error,
+    );
+    await arrived;
+    const abortedAt = performance.now();
+    stop.abort(new Error("the controller stops"));
+    const error = await outcome;
+    expect(performance.now() - abortedAt).toBeLessThan(1_000);
+    // The signal's reason, not "no answer from the cluster": nobody is told the cluster is down.
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe("the controller stops");
   });
 });
