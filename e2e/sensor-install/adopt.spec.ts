@@ -141,6 +141,70 @@ test("[sensor-install]: an admin adopts the seed's osSensor DaemonSet and finds 
   await page.screenshot({ path: test.info().outputPath("adopted-profile.png") });
 });
 
+test("[sensor-install]: after a rollout gives the adopted DaemonSet Tapfleet's key Secret, Uninstall names that Secret too", async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(120_000);
+  const headers = { cookie: await apiSignIn(request, ADMIN), "content-type": "application/json" };
+  const status = (await (await request.get("/api/v1/clusters/e2e-adopt/sensor", { headers })).json()) as {
+    profile: { id: string; revision: number };
+  };
+  const saved = await request.post(`/api/v1/profiles/${status.profile.id}/revisions`, {
+    headers,
+    data: {
+      expectedLatest: status.profile.revision,
+      settings: { collectorHost: "192.168.0.1", debugLevel: 3 },
+      message: "debug 3",
+    },
+  });
+  expect(saved.status(), await saved.text()).toBe(200);
+  const started = await request.post("/api/v1/rollouts", {
+    headers,
+    data: {
+      profileId: status.profile.id,
+      revision: ((await saved.json()) as { number: number }).number,
+      clusterIds: ["e2e-adopt"],
+      strategy: { gateSeconds: 20 },
+    },
+  });
+  expect(started.status(), await started.text()).toBe(200);
+  const rolloutId = ((await started.json()) as { id: string }).id;
+  await expect
+    .poll(
+      async () =>
+        (
+          (await (await request.get(`/api/v1/rollouts/${rolloutId}`, { headers })).json()) as {
+            status: string;
+          }
+        ).status,
+      { timeout: 60_000 },
+    )
+    .toBe("succeeded");
+
+  await signIn(page, ADMIN);
+  await page.goto("/clusters/e2e-adopt");
+  const section = page.getByRole("group", { name: "Sensor installed by Tapfleet" });
+  await expect(section).toContainText("Secret ossensor-hmac");
+  await expect(section).toContainText(
+    "Tapfleet manages the DaemonSet and the key Secret its rollout created (Uninstall removes both, Release leaves both)",
+  );
+  await page.screenshot({ path: test.info().outputPath("adopted-with-key-secret.png") });
+  let asked = "";
+  page.once("dialog", (dialog) => {
+    asked = dialog.message();
+    void dialog.dismiss();
+  });
+  await page.getByRole("button", { name: "Uninstall", exact: true }).click();
+  await expect.poll(() => asked).not.toBe("");
+  expect(asked).toBe(
+    "Delete the adopted DaemonSet default/ossensor (and so its pods) and what Tapfleet created for it: Secret ossensor-hmac? Nothing else is removed.",
+  );
+  // Dismissed: nothing removed.
+  expect(sim.store.get("secrets", "default", "ossensor-hmac")).toBeDefined();
+  expect(sim.store.get("daemonsets.apps", "default", "ossensor")).toBeDefined();
+});
+
 test("[sensor-install]: the install dialog downloads the YAML before installing, and kubectl applies it", async ({
   page,
 }) => {

@@ -83,7 +83,7 @@ export function SensorInstallSection({ clusterId }: { clusterId: string }) {
                 if (
                   window.confirm(
                     adopted
-                      ? `Delete the adopted DaemonSet ${data.namespace}/${data.name} (and so its pods)? Nothing else is removed.`
+                      ? `Delete the adopted DaemonSet ${data.namespace}/${data.name} (and so its pods)${createdForAdopted(data.objects)}? Nothing else is removed.`
                       : "Remove every object Tapfleet installed in this cluster?",
                   )
                 )
@@ -147,8 +147,10 @@ export function SensorInstallSection({ clusterId }: { clusterId: string }) {
             <Text size="sm">
               Adopted DaemonSet <Code>{`${data.namespace}/${data.name}`}</Code> · <Code>{data.image}</Code> ·
               capture {data.captureMode === "capabilities" ? "with capabilities" : "privileged"} · by{" "}
-              {data.installedBy}. Tapfleet manages the DaemonSet only; its ServiceAccount, RBAC and Secrets
-              stay the cluster&apos;s.
+              {data.installedBy}.{" "}
+              {createdForAdopted(data.objects) === ""
+                ? "Tapfleet manages the DaemonSet only; its ServiceAccount, RBAC and Secrets stay the cluster's."
+                : "Tapfleet manages the DaemonSet and the key Secret its rollout created (Uninstall removes both, Release leaves both); the ServiceAccount, RBAC and other Secrets stay the cluster's."}
             </Text>
           ) : (
             <Text size="sm">
@@ -408,4 +410,12 @@ function ExportModal(props: { clusterId: string; opened: boolean; isAdmin: boole
       </Stack>
     </Modal>
   );
+}
+
+/** The objects Tapfleet created for an adopted DaemonSet (its key Secret), as the uninstall confirmation names them. */
+function createdForAdopted(objects: Array<{ kind: string; name: string }>): string {
+  const created = objects.filter((object) => object.kind !== "DaemonSet");
+  return created.length === 0
+    ? ""
+    : ` and what Tapfleet created for it: ${created.map((object) => `${object.kind} ${object.name}`).join(", ")}`;
 }
