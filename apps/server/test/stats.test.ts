@@ -283,6 +283,52 @@ describe("stats: series over real reports", () => {
   });
 });
 
+describe("stats: each sensor's latest known rates", () => {
+  it("GET /stats/latest: the last report against the one before, per sensor, of one cluster or the fleet", async () => {
+    const node = "node-latest";
+    const startedAt = Date.now() - 60_000;
+    await sendReport({
+      nodeName: node,
+      startedAt,
+      sequence: 0,
+      sentAt: startedAt + 10_000,
+      interfaces: [eth("eth0", 1000)],
+    });
+    await sendReport({
+      nodeName: node,
+      startedAt,
+      sequence: 1,
+      sentAt: startedAt + 20_000,
+      interfaces: [eth("eth0", 3000, 20)],
+    });
+    const sensorId = await sensorIdOf(node);
+    for (const query of [`?clusterId=${cluster.clusterId}`, ""]) {
+      const { status, body } = await getJson(`/stats/latest${query}`);
+      expect(status, JSON.stringify(body)).toBe(200);
+      const items = (body as { items: { sensorId: string }[] }).items;
+      expect(items.filter((item) => item.sensorId === sensorId)).toEqual([
+        {
+          sensorId,
+          clusterId: cluster.clusterId,
+          nodeName: node,
+          timestamp: expect.any(Number),
+          seconds: 10,
+          reportIntervalSeconds: 10,
+          interfaces: [{ name: "eth0", packetsPerSecond: 200, bitsPerSecond: 800_000, dropsPerSecond: 2 }],
+        },
+      ]);
+    }
+    // Another cluster's sensors are not in one cluster's answer; a bad id names the field.
+    const other = await getJson("/stats/latest?clusterId=no-such-cluster");
+    expect(other).toMatchObject({ status: 200, body: { items: [] } });
+    const bad = await getJson("/stats/latest?clusterId=Not%20An%20Id");
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toMatch(/clusterId/);
+    const anonymous = await fetch(`${t.url}/api/v1/stats/latest`);
+    expect(anonymous.status).toBe(401);
+  });
+});
+
 describe("stats: 7 days of reports", () => {
   const SENSORS = 3;
   const DAYS = 7;

@@ -2,6 +2,7 @@
 // (from reports or rollups, at the range's resolution) and its rates live.
 import {
   followClusterStatsPoints,
+  listLatestStatsPoints,
   followStatsPoints,
   getSensor,
   readStatsSeries,
@@ -77,6 +78,23 @@ export const statsRouter = router({
     }))
       yield ZStatsPointSchema.parse(point);
   }),
+
+  /** Each sensor's latest known rates (of one cluster, or of the fleet), from the stored reports: a page's first figures. */
+  latest: viewerProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/stats/latest",
+        summary: "Each sensor's latest known capture rates, of one cluster or of the fleet",
+        tags: ["stats"],
+        protect: true,
+      },
+    })
+    .input(z.object({ clusterId: ZClusterIdSchema.optional() }).optional())
+    .output(z.object({ items: z.array(ZClusterStatsPointSchema) }))
+    .query(async ({ ctx, input }) => ({
+      items: await listLatestStatsPoints({ db: ctx.db, clusterId: input?.clusterId }),
+    })),
 
   /** Every sensor's rates (of one cluster, or of the fleet) over each new report's interval, over SSE. */
   clusterLive: viewerProcedure

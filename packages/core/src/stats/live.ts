@@ -1,6 +1,7 @@
 // A sensor's rates as its reports arrive: the live topic's summaries, each
 // against the one before, by the same rule as the stored series.
-import type { Db, LiveBus } from "@tapfleet/db";
+import { Prisma, type Db, type LiveBus } from "@tapfleet/db";
+import { REPORT_INTERVAL_SECONDS } from "@tapfleet/sensor/settings";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { STATS_TOPIC, ZReportSummarySchema, type ReportSummary } from "../ingest/summary.ts";
@@ -115,4 +116,91 @@ export async function* followClusterStatsPoints(options: {
     const point = statsPointOf(before, summary);
     if (point) yield { ...point, clusterId: summary.clusterId, nodeName: summary.nodeName };
   }
+}
+
+/** A sensor whose last report is older than three of the longest intervals has no current rate. */
+const LATEST_WINDOW_MS = 3 * REPORT_INTERVAL_SECONDS.max * 1000;
+/** How far before its last report a sensor's report before may lie (as the rollups look back). */
+const PREVIOUS_LOOKBACK_MS = 2 * REPORT_INTERVAL_SECONDS.max * 1000;
+
+const ZStoredCountersSchema = z.array(
+  z.object({
+    name: z.string(),
+    packets: z.number(),
+    bytes: z.number(),
+    kernelDrops: z.number(),
+    interfaceDrops: z.number(),
+  }),
+);
+
+interface LatestReportRow {
+  sensorId: string;
+  clusterId: string;
+  nodeName: string;
+  reportIntervalSeconds: number | null;
+  agentStartedAt: Date;
+  sequence: bigint | number;
+  receivedAt: Date;
+  sentAt: Date;
+  interfaces: unknown;
+}
+
+function sampleOfRow(row: LatestReportRow): CounterSample {
+  const parsed = ZStoredCountersSchema.safeParse(row.interfaces);
+  return {
+    runStartedAt: row.agentStartedAt.getTime(),
+    sequence: Number(row.sequence),
+    receivedAt: row.receivedAt.getTime(),
+    sentAt: row.sentAt.getTime(),
+    // Reports were validated before they were stored; one that does not fit counts as capturing nothing.
+    interfaces: parsed.success ? parsed.data : [],
+  };
+}
+
+/**
+ * Each sensor's latest known point (of one cluster, or of the fleet), from the stored reports:
+ * its last report measured against the one before, by the same rule as the live points. What a
+ * page shows from its first render, before the next report arrives on the live stream. Sensors
+ * that have not reported within three of the longest report intervals have none.
+ */
+export async function listLatestStatsPoints(options: {
+  db: Db;
+  clusterId?: string | undefined;
+  now?: Date;
+}): Promise<ClusterStatsPoint[]> {
+  const since = new Date((options.now ?? new Date()).getTime() - LATEST_WINDOW_MS);
+  const rows = await options.db.$queryRaw<LatestReportRow[]>(Prisma.sql`
+    SELECT s."id"::text AS "sensorId", s."clusterId", s."nodeName",
+      (s."lastSummary"->>'reportIntervalSeconds')::float8 AS "reportIntervalSeconds",
+      r."agentStartedAt", r."sequence", r."receivedAt", r."sentAt", r."interfaces"
+    FROM "Sensor" s
+    CROSS JOIN LATERAL (
+      SELECT "agentStartedAt", "sequence", "receivedAt", "sentAt", "report"->'interfaces' AS "interfaces"
+      FROM "SensorReport"
+      WHERE "sensorId" = s."id" AND "receivedAt" >= s."lastSeenAt" - ${PREVIOUS_LOOKBACK_MS}::int * interval '1 millisecond'
+      ORDER BY "receivedAt" DESC, "id" DESC
+      LIMIT 2
+    ) r
+    WHERE s."lastSeenAt" >= ${since}
+      ${options.clusterId === undefined ? Prisma.empty : Prisma.sql`AND s."clusterId" = ${options.clusterId}`}
+    ORDER BY s."id", r."receivedAt" ASC`);
+  const bySensor = new Map<string, LatestReportRow[]>();
+  for (const row of rows) bySensor.set(row.sensorId, [...(bySensor.get(row.sensorId) ?? []), row]);
+  const points: ClusterStatsPoint[] = [];
+  for (const reports of bySensor.values()) {
+    const current = reports.at(-1)!;
+    const previous = reports.length > 1 ? reports[0]! : null;
+    const delta = deltaBetween(previous ? sampleOfRow(previous) : null, sampleOfRow(current));
+    if (!delta) continue;
+    points.push({
+      sensorId: current.sensorId,
+      clusterId: current.clusterId,
+      nodeName: current.nodeName,
+      timestamp: delta.receivedAt / 1000,
+      seconds: delta.seconds,
+      reportIntervalSeconds: current.reportIntervalSeconds,
+      interfaces: ratesOf(delta),
+    });
+  }
+  return points;
 }

@@ -101,7 +101,8 @@ export function FleetPage() {
     if (!first && coverage.dataUpdatedAt > 0)
       void queryClient.invalidateQueries({ queryKey: trpc.clusters.list.queryKey() });
   }, [coverage.dataUpdatedAt, queryClient, trpc]);
-  const { rates, nowSeconds } = useLiveRates(undefined);
+  // The latest stored rates load with the page, so its figures are there from the first render.
+  const { rates, nowSeconds, loaded: ratesLoaded } = useLiveRates(undefined);
   // Agents judged by their reports (the server's rule), whether or not their cluster is connected.
   const { sensors } = useLiveSensors(undefined);
   const sensorItems = sensors.data?.items ?? [];
@@ -121,7 +122,7 @@ export function FleetPage() {
       }
     />
   );
-  if (clusters.isPending || coverage.isPending) {
+  if (clusters.isPending || coverage.isPending || !ratesLoaded) {
     return (
       <>
         {header}

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { addLivePoint, EMPTY_LIVE_RATES, HISTORY_LENGTH, sumRates, type LivePoint } from "./live-rates";
+import {
+  addLivePoint,
+  EMPTY_LIVE_RATES,
+  HISTORY_LENGTH,
+  seedLivePoints,
+  sumRates,
+  type LivePoint,
+} from "./live-rates";
 
 function point(sensorId: string, clusterId: string, timestamp: number, pps: number, drops = 0): LivePoint {
   return {
@@ -51,5 +58,23 @@ describe("live rates", () => {
     for (let t = 1; t <= HISTORY_LENGTH + 5; t++) state = addLivePoint(state, point("a", "eu", t, t));
     expect(state.history.eu).toHaveLength(HISTORY_LENGTH);
     expect(state.history.eu?.[0]).toEqual([6, 6]);
+  });
+});
+
+describe("seedLivePoints", () => {
+  it("gives the page its rates from the stored points, before any live one arrives", () => {
+    const state = seedLivePoints(EMPTY_LIVE_RATES, [point("a", "eu", 100, 300), point("b", "us", 104, 50)]);
+    expect(sumRates(state, "eu", 105)?.packetsPerSecond).toBe(300);
+    expect(sumRates(state, undefined, 105)?.packetsPerSecond).toBe(350);
+    expect(state.history).toEqual({ "": [[104, 350]], eu: [[100, 300]], us: [[104, 50]] });
+  });
+
+  it("keeps a live point newer than the stored one, and the sparkline the live points began", () => {
+    const live = addLivePoint(EMPTY_LIVE_RATES, point("a", "eu", 110, 500));
+    const state = seedLivePoints(live, [point("a", "eu", 100, 300), point("b", "eu", 104, 50)]);
+    expect(state.latest.a?.timestamp).toBe(110);
+    expect(state.latest.b?.timestamp).toBe(104);
+    expect(sumRates(state, "eu", 111)?.packetsPerSecond).toBe(550);
+    expect(state.history.eu).toEqual(live.history.eu);
   });
 });

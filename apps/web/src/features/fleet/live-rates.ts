@@ -100,3 +100,26 @@ export function addLivePoint(state: LiveRatesState, point: LivePoint): LiveRates
   }
   return next;
 }
+
+/**
+ * The state with the latest known points (read when the page loads, before any live one): a
+ * sensor's point is taken unless the state has a newer one, and a cluster (or the fleet) without
+ * a sparkline yet starts it with the sum of those points.
+ */
+export function seedLivePoints(state: LiveRatesState, points: readonly LivePoint[]): LiveRatesState {
+  const latest = { ...state.latest };
+  for (const point of points) {
+    const known = latest[point.sensorId];
+    if (!known || known.timestamp < point.timestamp) latest[point.sensorId] = point;
+  }
+  const next: LiveRatesState = { latest, history: { ...state.history } };
+  const keys = new Set(["", ...points.map((point) => point.clusterId)]);
+  for (const key of keys) {
+    if ((next.history[key]?.length ?? 0) > 0) continue;
+    const mine = points.filter((point) => key === "" || point.clusterId === key);
+    if (mine.length === 0) continue;
+    const at = Math.max(...mine.map((point) => point.timestamp));
+    next.history[key] = [[at, sumRates(next, key === "" ? undefined : key, at)?.packetsPerSecond ?? 0]];
+  }
+  return next;
+}
