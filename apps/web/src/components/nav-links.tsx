@@ -17,6 +17,7 @@ import {
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { roleAtLeast, type Role } from "@/lib/roles";
+import { activeNavHref } from "./nav-active";
 
 interface NavItem {
   label: string;
@@ -42,15 +43,14 @@ const settingsItems: NavItem[] = [
   { label: "Audit log", href: "/settings/audit", icon: IconHistory, minimumRole: "admin" },
 ];
 
-function isActive(pathname: string, href: string): boolean {
-  return pathname === href || pathname.startsWith(`${href}/`);
-}
+const allHrefs = [...mainItems, ...settingsItems].map((item) => item.href);
 
 export function NavLinks({ role, onNavigate }: { role: Role; onNavigate: () => void }) {
   const pathname = usePathname();
   const visible = (item: NavItem) => !item.minimumRole || roleAtLeast(role, item.minimumRole);
+  const current = activeNavHref(pathname, allHrefs);
   const link = (item: NavItem) => {
-    const active = isActive(pathname, item.href);
+    const active = item.href === current;
     return (
       <NavLink
         key={item.href}
@@ -72,7 +72,7 @@ export function NavLinks({ role, onNavigate }: { role: Role; onNavigate: () => v
         label="Settings"
         leftSection={<IconSettings size={18} stroke={1.6} />}
         defaultOpened
-        active={isActive(pathname, "/settings")}
+        active={activeNavHref(pathname, ["/settings"]) !== undefined}
         variant="subtle"
       >
         {settingsItems.filter(visible).map(link)}
