@@ -59,12 +59,26 @@ export function SensorsPage() {
           />
         }
       />
-      <SensorsTable clusterId={clusterId} />
+      <SensorsTable
+        clusterId={clusterId}
+        clusterNames={new Map((clusters.data?.items ?? []).map((c) => [c.id, c.displayName ?? c.id]))}
+      />
     </>
   );
 }
 
-function SensorsTable({ clusterId }: { clusterId: string | undefined }) {
+/** The counters of a report run from the agent's start: they restart from zero with the agent. */
+const SINCE_START_HINT =
+  "Counted by the agent since it started (a restart counts from zero again); the sensor's page shows the rates.";
+
+function SensorsTable({
+  clusterId,
+  clusterNames,
+}: {
+  clusterId: string | undefined;
+  /** The clusters' display names by id; an id stands until they are loaded. */
+  clusterNames: Map<string, string>;
+}) {
   const { sensors, live } = useLiveSensors(clusterId);
 
   // Relative times ("12 s ago") move on every few seconds; a sensor's badge turns silent at the
@@ -97,7 +111,11 @@ function SensorsTable({ clusterId }: { clusterId: string | undefined }) {
         <EmptyState
           icon={<IconAccessPoint />}
           variant="light"
-          title={clusterId ? `No sensor has reported from ${clusterId} yet` : "No sensors have reported yet"}
+          title={
+            clusterId
+              ? `No sensor has reported from ${clusterNames.get(clusterId) ?? clusterId} yet`
+              : "No sensors have reported yet"
+          }
           description="Each sensor pod appears here with its cluster, node, agent version and the packets it captures and drops, as soon as it sends its first report."
         >
           <Text size="sm" c="dimmed" ta="center" maw={560}>
@@ -129,9 +147,9 @@ function SensorsTable({ clusterId }: { clusterId: string | undefined }) {
                 <Table.Th>Cluster</Table.Th>
                 <Table.Th>Agent</Table.Th>
                 <Table.Th>Last report</Table.Th>
-                <Table.Th>Packets</Table.Th>
-                <Table.Th>Bytes</Table.Th>
-                <Table.Th>Drops</Table.Th>
+                <SinceStartTh label="Packets" />
+                <SinceStartTh label="Bytes" />
+                <SinceStartTh label="Drops" />
                 <Table.Th>Uploads</Table.Th>
                 <Table.Th aria-label="Packet snapshots" />
               </Table.Tr>
@@ -141,6 +159,7 @@ function SensorsTable({ clusterId }: { clusterId: string | undefined }) {
                 <SensorRow
                   key={sensor.id}
                   sensor={sensor}
+                  clusterName={clusterNames.get(sensor.clusterId) ?? sensor.clusterId}
                   now={now}
                   onSnapshot={() => setSnapshotOf(sensor)}
                 />
@@ -154,7 +173,33 @@ function SensorsTable({ clusterId }: { clusterId: string | undefined }) {
   );
 }
 
-function SensorRow({ sensor, now, onSnapshot }: { sensor: Sensor; now: number; onSnapshot: () => void }) {
+/** A counter's header: its name, and that it counts since the agent started. */
+function SinceStartTh({ label }: { label: string }) {
+  return (
+    <Table.Th>
+      <Tooltip label={SINCE_START_HINT} multiline maw={320}>
+        <span>
+          {label}{" "}
+          <Text span size="xs" c="dimmed" fw={400}>
+            since start
+          </Text>
+        </span>
+      </Tooltip>
+    </Table.Th>
+  );
+}
+
+function SensorRow({
+  sensor,
+  clusterName,
+  now,
+  onSnapshot,
+}: {
+  sensor: Sensor;
+  clusterName: string;
+  now: number;
+  onSnapshot: () => void;
+}) {
   const summary = sensor.lastSummary;
   const drops = summary ? summary.kernelDrops + summary.interfaceDrops : 0;
   return (
@@ -175,7 +220,14 @@ function SensorRow({ sensor, now, onSnapshot }: { sensor: Sensor; now: number; o
         />
       </Table.Td>
       <Table.Td>
-        <Text size="sm">{sensor.clusterId}</Text>
+        <Anchor
+          component={Link}
+          href={`/clusters/${encodeURIComponent(sensor.clusterId)}`}
+          size="sm"
+          title={clusterName === sensor.clusterId ? undefined : `Cluster id ${sensor.clusterId}`}
+        >
+          {clusterName}
+        </Anchor>
       </Table.Td>
       <Table.Td>
         <Text size="sm">{sensor.agentVersion}</Text>
@@ -186,7 +238,16 @@ function SensorRow({ sensor, now, onSnapshot }: { sensor: Sensor; now: number; o
         </Text>
       </Table.Td>
       <Table.Td>
-        <Text size="sm">{summary ? formatCount(summary.packets) : "—"}</Text>
+        <Text
+          size="sm"
+          title={
+            summary?.agentStartedAt
+              ? `Since the agent started, ${formatDateTime(summary.agentStartedAt)}`
+              : undefined
+          }
+        >
+          {summary ? formatCount(summary.packets) : "—"}
+        </Text>
       </Table.Td>
       <Table.Td>
         <Text size="sm">{summary ? formatBytes(summary.bytes) : "—"}</Text>
