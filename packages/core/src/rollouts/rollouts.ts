@@ -3,6 +3,7 @@
 // (runner.ts) does the rest. Pause, resume and abort record the operator's
 // wish, guarded by the status as read; the runner acts on it.
 
+import { randomUUID } from "node:crypto";
 import type { Db, LiveBus } from "@tapfleet/db";
 import type { Prisma } from "@tapfleet/db";
 import { z } from "zod";
@@ -229,9 +230,40 @@ export async function listRollouts(options: {
 const START_LOCK_KEY = 0x726f6c6c; // "roll"
 
 /**
+ * How long a start waits for a pooled connection, and may then hold it. The
+ * caller is an operator's request: while the leader's runner, the inventory
+ * and the ingest share the pool, a wait of a few seconds is an answer a little
+ * later, where Prisma's default (2 s) answered 500 and the operator would
+ * start again into the same queue. The transaction itself is four short
+ * statements, so its time-out only guards against a stuck connection.
+ */
+const START_TRANSACTION = { maxWait: 10_000, timeout: 10_000 } as const;
+
+interface StartTarget {
+  name: string;
+  revision: number | null;
+  latest: number | null;
+}
+
+interface StartCluster {
+  clusterId: string;
+  known: boolean;
+  namespace: string | null;
+  name: string | null;
+  connected: boolean;
+  debugLevel: boolean;
+}
+
+/**
  * Records a rollout of a profile revision to clusters, after checking that the
  * revision exists and that every cluster has a sensor Tapfleet manages, a
  * connection, no debug level pending and no other rollout under way.
+ *
+ * However many clusters it names, a start costs the same few statements: one
+ * read of the profile and its revision, one of every cluster with its install,
+ * connection and debug level, then a transaction of the lock, the check of
+ * rollouts under way and one INSERT each for the rollout and its clusters. The
+ * answer is built from what was written, not read back.
  */
 export async function startRollout(options: {
   db: Db;
@@ -242,82 +274,75 @@ export async function startRollout(options: {
 }): Promise<RolloutView> {
   const { db, input } = options;
   const now = options.now ?? new Date();
-  const profile = await db.profile.findUnique({
-    where: { id: input.profileId },
-    select: { id: true, name: true },
-  });
-  if (!profile)
+  const [target] = await db.$queryRaw<StartTarget[]>`
+    SELECT p."name",
+      (SELECT r."number" FROM "ProfileRevision" r
+        WHERE r."profileId" = p."id" AND r."number" = ${input.revision}) AS "revision",
+      (SELECT max(r."number") FROM "ProfileRevision" r WHERE r."profileId" = p."id") AS "latest"
+    FROM "Profile" p WHERE p."id" = ${input.profileId}::uuid`;
+  if (!target)
     throw new AppError("INVALID_INPUT", {
       field: "profileId",
       userMessage: `no profile "${input.profileId}"`,
     });
-  const revision = await db.profileRevision.findUnique({
-    where: { profileId_number: { profileId: profile.id, number: input.revision } },
-    select: { number: true },
-  });
-  if (!revision) {
-    const latest = await db.profileRevision.aggregate({
-      where: { profileId: profile.id },
-      _max: { number: true },
-    });
+  if (target.revision === null)
     throw new AppError("INVALID_INPUT", {
       field: "revision",
-      userMessage: `profile "${profile.name}" has no revision r${input.revision} (its latest is r${latest._max.number ?? 0})`,
+      userMessage: `profile "${target.name}" has no revision r${input.revision} (its latest is r${target.latest ?? 0})`,
     });
-  }
 
-  const clusters = await db.cluster.findMany({
-    where: { id: { in: input.clusterIds } },
-    select: {
-      id: true,
-      sensorInstall: { select: { namespace: true, name: true } },
-      connection: { select: { enabled: true } },
-    },
-  });
-  const found = new Map(clusters.map((cluster) => [cluster.id, cluster]));
-  const unknown = input.clusterIds.filter((id) => !found.has(id));
+  const clusters = await db.$queryRaw<StartCluster[]>`
+    SELECT t."id" AS "clusterId", c."id" IS NOT NULL AS "known", i."namespace", i."name",
+      coalesce(cc."enabled", false) AS "connected",
+      EXISTS (SELECT 1 FROM "DebugLevel" d WHERE d."clusterId" = t."id"
+        AND d."status" = ANY(${[...PENDING_DEBUG_LEVEL_STATUSES]}::text[])) AS "debugLevel"
+    FROM unnest(${input.clusterIds}::text[]) WITH ORDINALITY AS t("id", "ord")
+    LEFT JOIN "Cluster" c ON c."id" = t."id"
+    LEFT JOIN "SensorInstall" i ON i."clusterId" = t."id"
+    LEFT JOIN "ClusterConnection" cc ON cc."clusterId" = t."id"
+    ORDER BY t."ord"`;
+  const unknown = clusters.filter((cluster) => !cluster.known).map((cluster) => cluster.clusterId);
   if (unknown.length > 0)
     throw new AppError("INVALID_INPUT", {
       field: "clusterIds",
       userMessage: `unknown cluster${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`,
     });
-  const unmanaged = clusters.filter((cluster) => !cluster.sensorInstall).map((cluster) => cluster.id);
+  const unmanaged = clusters.filter((cluster) => cluster.name === null).map((cluster) => cluster.clusterId);
   if (unmanaged.length > 0)
     throw new AppError("INVALID_INPUT", {
       field: "clusterIds",
       userMessage: `no sensor managed by Tapfleet in ${unmanaged.join(", ")}: install or adopt it first`,
     });
-  const unconnected = clusters.filter((cluster) => !cluster.connection?.enabled).map((cluster) => cluster.id);
+  const unconnected = clusters.filter((cluster) => !cluster.connected).map((cluster) => cluster.clusterId);
   if (unconnected.length > 0)
     throw new AppError("CONFLICT", {
       userMessage: `no enabled Kubernetes connection for ${unconnected.join(", ")}: connect ${unconnected.length > 1 ? "them" : "it"} first`,
     });
-  const debugLevels = await db.debugLevel.findMany({
-    where: { clusterId: { in: input.clusterIds }, status: { in: [...PENDING_DEBUG_LEVEL_STATUSES] } },
-    select: { clusterId: true },
-  });
+  const debugLevels = clusters.filter((cluster) => cluster.debugLevel).map((cluster) => cluster.clusterId);
   if (debugLevels.length > 0)
     throw new AppError("CONFLICT", {
-      userMessage: `a debug level is set on ${debugLevels.map((d) => d.clusterId).join(", ")}: revert it before rolling out`,
+      userMessage: `a debug level is set on ${debugLevels.join(", ")}: revert it before rolling out`,
     });
 
+  const installs = new Map(clusters.map((cluster) => [cluster.clusterId, cluster]));
   const plan = planRolloutWaves({ clusterIds: input.clusterIds, strategy: input.strategy });
-  const id = await db.$transaction(async (tx) => {
+  const id = randomUUID();
+  const row = await db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${START_LOCK_KEY})`;
-    const busy = await tx.rolloutCluster.findMany({
-      where: {
-        clusterId: { in: input.clusterIds },
-        rollout: { status: { in: [...ACTIVE_ROLLOUT_STATUSES] } },
-      },
-      select: { clusterId: true, rolloutId: true, rollout: { select: { status: true } } },
-    });
+    const busy = await tx.$queryRaw<Array<{ clusterId: string; rolloutId: string; status: string }>>`
+      SELECT rc."clusterId", rc."rolloutId"::text AS "rolloutId", r."status"
+      FROM "RolloutCluster" rc JOIN "Rollout" r ON r."id" = rc."rolloutId"
+      WHERE rc."clusterId" = ANY(${input.clusterIds}::text[])
+        AND r."status" = ANY(${[...ACTIVE_ROLLOUT_STATUSES]}::text[])
+      ORDER BY rc."clusterId"`;
     if (busy.length > 0)
       throw new AppError("CONFLICT", {
-        userMessage: `${busy.map((b) => `${b.clusterId} is in rollout ${b.rolloutId} (${b.rollout.status})`).join("; ")}: wait for it to end, or abort it`,
+        userMessage: `${busy.map((b) => `${b.clusterId} is in rollout ${b.rolloutId} (${b.status})`).join("; ")}: wait for it to end, or abort it`,
       });
-    const created = await tx.rollout.create({
+    const rollout = await tx.rollout.create({
       data: {
-        profileId: profile.id,
+        id,
+        profileId: input.profileId,
         revision: input.revision,
         image: input.image ?? null,
         strategy: input.strategy,
@@ -327,27 +352,27 @@ export async function startRollout(options: {
         startedByName: options.actor.name,
         createdAt: now,
         updatedAt: now,
-        clusters: {
-          create: plan.map((entry) => {
-            const install = found.get(entry.clusterId)!.sensorInstall!;
-            return {
-              clusterId: entry.clusterId,
-              position: entry.position,
-              wave: entry.wave,
-              status: "pending",
-              namespace: install.namespace,
-              daemonSetName: install.name,
-              updatedAt: now,
-            };
-          }),
-        },
       },
-      select: { id: true },
     });
-    return created.id;
-  });
+    const rolloutClusters = await tx.rolloutCluster.createManyAndReturn({
+      data: plan.map((entry) => {
+        const install = installs.get(entry.clusterId)!;
+        return {
+          rolloutId: id,
+          clusterId: entry.clusterId,
+          position: entry.position,
+          wave: entry.wave,
+          status: "pending",
+          namespace: install.namespace!,
+          daemonSetName: install.name!,
+          updatedAt: now,
+        };
+      }),
+    });
+    return { ...rollout, clusters: rolloutClusters, profile: { name: target.name } };
+  }, START_TRANSACTION);
   await publishTopic(options.bus, ROLLOUTS_TOPIC, { rolloutId: id, status: "pending" });
-  return getRollout({ db, id, now });
+  return toRolloutView(row, now);
 }
 
 // ---------------------------------------------------------------------------
