@@ -1,8 +1,15 @@
 // Shutdown with the leader's controllers busy: a server whose connected
-// clusters answer their lists slowly must still stop its controllers at once
-// (a rolling restart waits for it), abandoning the requests under way.
+// clusters answer their lists slowly, whose drift round is under way, or whose
+// drift check waits for a cluster's answer must still stop its controllers at
+// once (a rolling restart waits for it), abandoning the requests under way.
 import { Writable } from "node:stream";
-import { publishTopic, SENSOR_DRIFT_TOPIC, type ClusterConnection } from "@tapfleet/core";
+import {
+  publishTopic,
+  SENSOR_DRIFT_TOPIC,
+  TRACKED_DAEMONSETS_TOPIC,
+  type ClusterConnection,
+} from "@tapfleet/core";
+import { createDb, createLiveBus } from "@tapfleet/db";
 import { createTestDatabase, type TestDatabase } from "@tapfleet/db/testing";
 import {
   createSimCluster,
@@ -87,9 +94,39 @@ describe("stopping the server while its clusters answer slowly", () => {
       { until: Boolean, timeoutMs: 20_000, what: "the clusters' lists under way" },
     );
 
+    // The drift controller's reconcile round is under way (held on a table lock) when the stop comes.
+    const db = createDb({ url: database.url, maxConnections: 2 });
+    const bus = await createLiveBus({ url: database.url });
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const locked = new Promise<void>((resolve, reject) => {
+      db.$transaction(
+        async (tx) => {
+          await tx.$executeRawUnsafe('LOCK TABLE "SensorInstall" IN ACCESS EXCLUSIVE MODE');
+          resolve();
+          await released;
+        },
+        { timeout: 60_000 },
+      ).catch(reject);
+    });
+    await locked;
+    await publishTopic(bus, TRACKED_DAEMONSETS_TOPIC, { clusterId: "slow-0", change: "record-changed" });
+    await waitFor(
+      () =>
+        db.$queryRawUnsafe<{ n: number }[]>(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = '"SensorInstall"'::regclass`,
+        ),
+      { until: (rows) => rows[0]!.n > 0, timeoutMs: 20_000, what: "the drift round waiting on the lock" },
+    );
+
     const startedAt = performance.now();
-    await server.stop();
+    // The controllers are told to stop at once (the first shutdown step), then the round goes on.
+    const stopped = server.stop();
+    release();
+    await stopped;
     const tookMs = performance.now() - startedAt;
+    await bus.close();
+    await db.$disconnect();
 
     expect(lines.filter((line) => line.includes("did not finish"))).toEqual([]);
     expect(tookMs).toBeLessThan(5_000);
