@@ -61,6 +61,7 @@ test("[debug-level]: an operator sets level 4 for 30 minutes on the cluster page
   await expect(card.getByLabel("Debug level status")).toHaveText("active");
   await expect(card.getByTestId("debug-level-current")).toHaveText("4");
   await expect(card.getByText("Goes back to")).toBeVisible();
+  await expect(card.getByTestId("debug-level-previous")).toHaveText("1");
   await expect(card.getByTestId("debug-level-time-left")).toHaveText(/^(29:5\d|30:00)$/);
   expect(templateLevel()).toBe("4");
   const before = await card.getByTestId("debug-level-time-left").textContent();
@@ -95,7 +96,7 @@ test("[debug-level]: a level set for one minute counts down on the card and reve
   // Nobody touches the page: the leader puts the previous value back when the minute is up, and
   // the card hears it on the live stream.
   await expect(card.getByLabel("Debug level status")).toHaveText("reverted", { timeout: 100_000 });
-  await expect(card.getByText("Back to 1 since the last change (tapfleet/sensor).")).toBeVisible();
+  await expect(card.getByText("Back at level 1 on tapfleet/sensor after level 5.")).toBeVisible();
   expect(templateLevel()).toBe("1");
   await page.screenshot({ path: test.info().outputPath("debug-level-reverted.png") });
 });

@@ -173,7 +173,7 @@ export function DebugLevelCard({
               <Text size="xs" c="dimmed">
                 Goes back to
               </Text>
-              <Text fz={28} fw={700} lh={1.2}>
+              <Text fz={28} fw={700} lh={1.2} data-testid="debug-level-previous">
                 {debugLevelLabel(data.previousLevel)}
               </Text>
             </div>

@@ -11,10 +11,10 @@ describe("debug level wording", () => {
   it("says the level the sensors are back at, and the one that was set", () => {
     const daemonSet = { namespace: "tapfleet-sensor", name: "tapfleet-sensor" };
     expect(settledDebugLevelLine({ status: "reverted", level: 4, previousLevel: null, daemonSet })).toBe(
-      "Level 1 (default) on tapfleet-sensor/tapfleet-sensor: back from level 4, which was set for a while.",
+      "Back at level 1 (default) on tapfleet-sensor/tapfleet-sensor after level 4.",
     );
     expect(settledDebugLevelLine({ status: "reverted", level: 5, previousLevel: 2, daemonSet })).toBe(
-      "Level 2 on tapfleet-sensor/tapfleet-sensor: back from level 5, which was set for a while.",
+      "Back at level 2 on tapfleet-sensor/tapfleet-sensor after level 5.",
     );
     expect(settledDebugLevelLine({ status: "failed", level: 5, previousLevel: 2, daemonSet })).toContain(
       "no longer followed",

@@ -19,5 +19,5 @@ export function settledDebugLevelLine(view: {
   const where = `${view.daemonSet.namespace}/${view.daemonSet.name}`;
   if (view.status === "failed")
     return `Level ${view.level} on ${where} is no longer followed by Tapfleet; the reason is below.`;
-  return `Level ${debugLevelLabel(view.previousLevel)} on ${where}: back from level ${view.level}, which was set for a while.`;
+  return `Back at level ${debugLevelLabel(view.previousLevel)} on ${where} after level ${view.level}.`;
 }
