@@ -14,6 +14,15 @@
 // the change is a crash, whether the kubelet shows it terminated, restarted or
 // already in CrashLoopBackOff; anything else not yet met waits, and fails at
 // the deadline, naming any crash it saw.
+//
+// What the deadline is for: a change that leaves the agent running but never
+// Ready (a wrong collector port, say) is not a crash, and nothing tells "not
+// Ready yet" (an image still pulling, a slow first report) from "never" before
+// the deadline. It costs no more nodes: the agent's readiness (its last report
+// accepted) with the DaemonSet's minReadySeconds stops Kubernetes' own rolling
+// update at maxUnavailable nodes, so the rest keep capturing while the gate
+// waits. (Old pods that are not available when the change lands are replaced
+// at once, by Kubernetes' rule, without counting against maxUnavailable.)
 
 import type { RolloutProgress } from "@tapfleet/kube";
 
