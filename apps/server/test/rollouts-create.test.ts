@@ -2,7 +2,12 @@
 // it targets: the checks read every cluster in one statement each, the plan is
 // written in one INSERT, and the transaction holds its connection only for the
 // lock, the check of rollouts under way and the writes.
-import { startRollout, ZStartRolloutSchema, type AuthenticatedActor } from "@tapfleet/core";
+import {
+  markInventoryStale,
+  startRollout,
+  ZStartRolloutSchema,
+  type AuthenticatedActor,
+} from "@tapfleet/core";
 import { createDb, createLiveBus, type Db, type LiveBus } from "@tapfleet/db";
 import { createTestDatabase, type TestDatabase } from "@tapfleet/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -180,4 +185,39 @@ describe("starting a rollout", () => {
     ).rejects.toMatchObject({ code: "INVALID_INPUT", field: "profileId" });
     expect(await db.rollout.count()).toBe(before);
   });
+});
+
+describe("a transaction that finds the pool busy", () => {
+  it("waits for a connection (a start, the inventory's round) instead of failing at Prisma's 2 s", async () => {
+    const clusterIds = await seedClusters("queued", 2);
+    // A pool of one connection, held for 3 s by another transaction.
+    const single = createDb({ url: database.url, maxConnections: 1 });
+    try {
+      let held!: () => void;
+      const holding = new Promise<void>((resolve) => (held = resolve));
+      const holder = single.$transaction(
+        async (tx) => {
+          held();
+          await tx.$executeRaw`SELECT pg_sleep(3)`;
+        },
+        { timeout: 10_000 },
+      );
+      await holding;
+      const started = Date.now();
+      const [view] = await Promise.all([
+        startRollout({
+          db: single,
+          bus,
+          actor,
+          input: ZStartRolloutSchema.parse({ profileId, revision: 1, clusterIds }),
+        }),
+        markInventoryStale({ db: single }),
+        holder,
+      ]);
+      expect(view.clusters).toHaveLength(2);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+    } finally {
+      await single.$disconnect();
+    }
+  }, 30_000);
 });

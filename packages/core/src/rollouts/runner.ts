@@ -354,6 +354,14 @@ export interface AdvanceRolloutResult {
 }
 
 /**
+ * The runner's transactions record a step already taken (the rollout's end, a
+ * gate passed): waiting for a pooled connection while a wave keeps the pool
+ * busy is right, failing the pass at Prisma's 2 s only makes it run again. Their
+ * statements are short; the time-out guards against a stuck connection.
+ */
+const STEP_TRANSACTION = { maxWait: 10_000, timeout: 30_000 } as const;
+
+/**
  * Takes a rollout as far as it can go now: starts clusters, patches their
  * DaemonSets, judges their gates, rolls back, finishes. A cluster that cannot
  * be reached is noted in its row and waited for (up to its deadline).
@@ -476,7 +484,7 @@ export async function advanceRollout(options: {
           where: { rolloutId, status: "pending" },
           data: { status: "skipped", reason: skipped, finishedAt: at, updatedAt: at },
         });
-      });
+      }, STEP_TRANSACTION);
       await publish(first.status);
       continue;
     }
@@ -886,7 +894,7 @@ export async function advanceRollout(options: {
           configHash: target.install.configHash,
         },
       });
-    });
+    }, STEP_TRANSACTION);
     return "done";
   }
 }

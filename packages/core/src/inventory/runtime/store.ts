@@ -156,13 +156,26 @@ export async function readDaemonSetStatuses(options: {
   return summary?.daemonSetStatus ?? {};
 }
 
+/**
+ * The inventory controller's own transactions: they begin a round (or a term),
+ * and a failed one fails the round, whose next try a second later only adds to
+ * the load that made it wait. Waiting for a pooled connection is right here, so
+ * they wait up to 10 s instead of Prisma's 2 s (the wait that failed a round
+ * while a 50-cluster rollout kept the pool busy); their statements are short,
+ * and the time-out only guards against a stuck connection.
+ */
+const ROUND_TRANSACTION = { maxWait: 10_000, timeout: 30_000 } as const;
+
 /** Marks every persisted row and cluster stale: the leader's watches have not synced them yet. */
 export async function markInventoryStale(options: { db: Db }): Promise<void> {
-  await options.db.$transaction([
-    options.db.inventoryCoverage.updateMany({ where: { stale: false }, data: { stale: true } }),
-    options.db.$executeRaw`UPDATE "InventoryCluster" SET "stale" = true,
+  await options.db.$transaction(
+    [
+      options.db.inventoryCoverage.updateMany({ where: { stale: false }, data: { stale: true } }),
+      options.db.$executeRaw`UPDATE "InventoryCluster" SET "stale" = true,
       "summary" = jsonb_set("summary", '{cluster,stale}', 'true'::jsonb)`,
-  ]);
+    ],
+    ROUND_TRANSACTION,
+  );
 }
 
 /** Forgets the inventory of clusters no longer watched (disconnected or deleted); returns the clusters it forgot. */
@@ -171,11 +184,14 @@ export async function deleteInventoryExcept(options: {
   clusterIds: readonly string[];
 }): Promise<string[]> {
   const keep = [...options.clusterIds];
-  const [, clusters] = await options.db.$transaction([
-    options.db.inventoryCoverage.deleteMany({ where: { clusterId: { notIn: keep } } }),
-    options.db.$queryRaw<Array<{ clusterId: string }>>`
+  const [, clusters] = await options.db.$transaction(
+    [
+      options.db.inventoryCoverage.deleteMany({ where: { clusterId: { notIn: keep } } }),
+      options.db.$queryRaw<Array<{ clusterId: string }>>`
       DELETE FROM "InventoryCluster" WHERE NOT ("clusterId" = ANY(${keep}::text[])) RETURNING "clusterId"`,
-  ]);
+    ],
+    ROUND_TRANSACTION,
+  );
   return clusters.map((row) => row.clusterId);
 }
 
