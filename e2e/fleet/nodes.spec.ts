@@ -146,6 +146,11 @@ test("[nodes]: the Nodes page filters by cluster and state and sorts by a column
   await table.locator(`[data-node="node-3"] time`).click();
   await expect(page).toHaveURL(new RegExp(`/clusters/${CLUSTERS.a}/nodes/node-3$`));
   await expect(page.getByRole("heading", { name: "node-3", level: 1 })).toBeVisible();
+  // The sidebar agrees with the breadcrumb (Nodes › cluster › node).
+  const nav = page.getByRole("navigation", { name: "Main navigation" });
+  await expect(nav.getByRole("link", { name: "Nodes" })).toHaveAttribute("aria-current", "page");
+  await expect(nav.getByRole("link", { name: "Clusters" })).not.toHaveAttribute("aria-current", "page");
+  await expect(page.getByText("No agent has reported from this node yet")).toBeVisible();
 });
 
 test("[nodes]: a link that names an unknown cluster or sort says so and shows the rest", async ({ page }) => {

@@ -505,6 +505,16 @@ function NodeRow({
               {crash.message ?? node.reason}
             </Text>
           </div>
+        ) : node.state === "silent" && typeof node.details?.lastReportAt === "string" ? (
+          // The reason is words only; when the agent last reported is data, read in the reader's terms.
+          <div role="cell" style={{ minWidth: 0 }}>
+            <Text size="sm" truncate="end">
+              {node.reason}
+            </Text>
+            <Text size="xs" c="dimmed" truncate="end">
+              Last report <DateTime iso={node.details.lastReportAt} relative />
+            </Text>
+          </div>
         ) : (
           <Text role="cell" size="sm" lineClamp={2}>
             {node.reason}
