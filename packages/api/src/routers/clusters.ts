@@ -169,7 +169,27 @@ export const clustersRouter = router({
       },
     })
     .input(ZRotateKeyInputSchema)
-    .output(z.object({ keyId: z.string(), secret: z.string(), oldKeysRetireAt: z.string() }))
+    .output(
+      z.object({
+        keyId: z.string(),
+        secret: z.string(),
+        oldKeysRetireAt: z.string(),
+        sensorKeySecret: z
+          .object({
+            written: z.string().nullable().describe("The object that got the new key (e.g. Secret ns/name)."),
+            skipped: z
+              .string()
+              .nullable()
+              .describe(
+                "Why the sensor's Secret was not written (the cluster could not be asked or refused).",
+              ),
+          })
+          .nullable()
+          .describe(
+            "What happened to the key Secret of the sensor Tapfleet manages in the cluster; null when it manages none.",
+          ),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       const rotated = await rotateIngestKey({
         db: ctx.db,
@@ -191,7 +211,11 @@ export const clustersRouter = router({
         ctx.auditNotes.changes = [
           { field: "sensorKey", from: null, to: refreshed.written ?? `not written: ${refreshed.skipped}` },
         ];
-      return { ...rotated, oldKeysRetireAt: rotated.oldKeysRetireAt.toISOString() };
+      return {
+        ...rotated,
+        oldKeysRetireAt: rotated.oldKeysRetireAt.toISOString(),
+        sensorKeySecret: refreshed,
+      };
     }),
 
   /** The contexts of a kubeconfig, to choose one before connecting; nothing is stored or contacted. */

@@ -107,13 +107,24 @@ export async function refreshAdoptedKeySecret(options: {
   try {
     return await writeRotatedKeySecret(options);
   } catch (error) {
-    if (
-      isAppError(error) &&
-      (error.code === "CONFLICT" || error.code === "UNAVAILABLE" || error.code === "FORBIDDEN")
-    )
-      return { written: null, skipped: error.userMessage };
+    const skipped = keyRefreshSkipReason(error);
+    if (skipped !== null) return { written: null, skipped };
     throw error;
   }
+}
+
+/**
+ * Why a rotated key could not be written to the cluster, when the cluster cannot be asked (no
+ * connection or a disabled one, unreachable) or refuses: the rotation stands and says so. Null for
+ * any other error, which is a fault.
+ */
+export function keyRefreshSkipReason(error: unknown): string | null {
+  if (
+    isAppError(error) &&
+    (error.code === "CONFLICT" || error.code === "UNAVAILABLE" || error.code === "FORBIDDEN")
+  )
+    return error.userMessage;
+  return null;
 }
 
 async function writeRotatedKeySecret(options: {

@@ -38,7 +38,7 @@ import { describeDriftChange, type DriftChange } from "../sensor-drift/diff.ts";
 import { judgeDrift, listDriftTargets } from "../sensor-drift/drift.ts";
 import type { SecretBox } from "../secrets.ts";
 import { asAppError, connect, currentIngestKey, toRefs, type KubeConfig } from "./cluster-access.ts";
-import { refreshAdoptedKeySecret } from "./key-secret.ts";
+import { keyRefreshSkipReason, refreshAdoptedKeySecret } from "./key-secret.ts";
 import { ZSensorInstallOptionsSchema, type SensorInstallOptions } from "./schema.ts";
 
 export * from "./schema.ts";
@@ -243,8 +243,10 @@ export async function installSensor(options: {
  * key, which updates the Secret and (through the config hash) rolls the pods.
  * For an adopted DaemonSet, the key Secret Tapfleet made for it gets the new
  * key (see key-secret.ts: a literal key or the owner's own Secret is left as
- * it is). Says what was written, for the rotation's audit event: null when
- * Tapfleet manages no sensor in the cluster, and why nothing was written.
+ * it is). Says what was written, for the rotation's answer and audit event:
+ * null when Tapfleet manages no sensor in the cluster, and why nothing was
+ * written when the cluster cannot be asked or refuses (the rotation stands:
+ * its new key is answered once and must not be lost).
  */
 export async function refreshSensorIngestKey(options: {
   db: Db;
@@ -262,7 +264,15 @@ export async function refreshSensorIngestKey(options: {
       clusterId: options.clusterId,
       install: row,
     });
-  await installSensor({ ...options, install: recordedOptions(row) });
+  try {
+    await installSensor({ ...options, install: recordedOptions(row) });
+  } catch (error) {
+    // The key has changed by now and is answered only once: a cluster that cannot be asked or
+    // refuses leaves the Secret as it was, which the rotation says, instead of failing it.
+    const skipped = keyRefreshSkipReason(error);
+    if (skipped !== null) return { written: null, skipped };
+    throw error;
+  }
   const secret = toRefs(row.objects).find((ref) => ref.kind === "Secret");
   return {
     written: secret ? `Secret ${secret.namespace}/${secret.name}` : "the installed objects",
