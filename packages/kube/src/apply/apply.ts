@@ -78,7 +78,16 @@ export interface KubeClientOptions {
    * rejects at once with the signal's reason, also while the answer is read.
    */
   signal?: AbortSignal | undefined;
+  /**
+   * How long the cluster has to answer (the whole answer, body included) before the call fails as
+   * "no answer": default 30 s. Without it a hung API server held a rollout's pass, or a drift
+   * check, for as long as the HTTP client's own 5-minute limits.
+   */
+  timeoutMs?: number | undefined;
 }
+
+/** The default of KubeClientOptions.timeoutMs. */
+export const KUBE_REQUEST_TIMEOUT_MS = 30_000;
 
 /** One request with the kubeconfig's credentials; a non-2xx answer throws KubeRequestError with the Status message. */
 /**
@@ -114,7 +123,18 @@ export async function kubeRequest(
   await options.kubeConfig.applySecurityAuthentication(context);
   const doFetch = options.fetch ?? (undiciFetch as unknown as FetchLike);
   const what = `${options.method} ${options.path}`;
+  const timeoutMs = options.timeoutMs ?? KUBE_REQUEST_TIMEOUT_MS;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const noAnswer = (error: unknown) =>
+    new KubeRequestError(
+      timeout.aborted
+        ? `${what}: no answer from ${cluster.server} within ${timeoutMs / 1000} s`
+        : `${what}: no answer from ${cluster.server}: ${describe(error)}`,
+      { status: 0, cause: error },
+    );
   let response: FetchResponse;
+  let text: string;
   try {
     response = await (doFetch as (url: string, init: object) => Promise<FetchResponse>)(url, {
       method: options.method,
@@ -125,17 +145,14 @@ export async function kubeRequest(
       },
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
       dispatcher: sharedDispatcher(options.kubeConfig, context),
-      signal: options.signal,
+      signal,
     });
+    text = await response.text();
   } catch (error) {
     // Abandoned on purpose: not a cluster that does not answer.
-    if (options.signal?.aborted) throw error;
-    throw new KubeRequestError(`${what}: no answer from ${cluster.server}: ${describe(error)}`, {
-      status: 0,
-      cause: error,
-    });
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw noAnswer(error);
   }
-  const text = await response.text();
   if (response.status < 200 || response.status >= 300) {
     let reason: string | undefined;
     let message = text.trim().slice(0, 300);

@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadKubeConfig } from "../connection/kubeconfig.ts";
+import { KubeRequestError } from "../transport.ts";
 import { kubeRequest } from "./apply.ts";
 
 let server: Server;
@@ -104,5 +105,29 @@ describe("kubeRequest", () => {
     // The signal's reason, not "no answer from the cluster": nobody is told the cluster is down.
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toBe("the controller stops");
+  });
+
+  it("fails as 'no answer' when the cluster does not answer within its time", async () => {
+    const kubeConfig = loadKubeConfig(kubeconfigFor("west"));
+    const arrived = new Promise<void>((resolve) => (stuckArrived = resolve));
+    const startedAt = performance.now();
+    const outcome = kubeRequest({
+      kubeConfig,
+      method: "GET",
+      path: "/apis/apps/v1/namespaces/tapfleet-sensor/daemonsets/stuck",
+      timeoutMs: 300,
+    }).then(
+      () => "answered",
+      (error: unknown) => error,
+    );
+    await arrived;
+    const error = await outcome;
+    // Before, nothing but the HTTP client's own 5-minute limits ended it (the test timed out).
+    expect(performance.now() - startedAt).toBeLessThan(5_000);
+    expect(error).toBeInstanceOf(KubeRequestError);
+    expect((error as KubeRequestError).status).toBe(0);
+    expect((error as Error).message).toMatch(
+      /^GET \/apis\/apps\/v1\/namespaces\/tapfleet-sensor\/daemonsets\/stuck: no answer from http:\/\/127\.0\.0\.1:\d+ within 0\.3 s$/,
+    );
   });
 });
