@@ -1,6 +1,7 @@
 "use client";
 
-import { Button, Fieldset, Group, Modal, NumberInput, Stack, Text } from "@mantine/core";
+import { Alert, Button, Fieldset, Group, Modal, NumberInput, Stack, Text } from "@mantine/core";
+import { IconAlertCircle } from "@tabler/icons-react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { OneTimeSecret } from "@/components/one-time-secret";
@@ -8,18 +9,24 @@ import { FormError } from "@/components/status-blocks";
 import { formatDateTime } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
 import { AgentEnrollmentPanel } from "./agent-enrollment-panel";
+import { keySecretNotUpdated, rotatedKeyWarning, type KeySecretOutcome } from "./rotate-key-wording";
 
 /**
  * Issues a new ingest key. Old keys keep working for a grace period so sensors can be given the
- * new Secret and restarted without losing reports.
+ * new Secret and restarted without losing reports. Where Tapfleet manages the sensor, the answer
+ * says whether its Secret got the key, or why not.
  */
 export function RotateKeyModal({ clusterId, onClose }: { clusterId: string | null; onClose: () => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [graceHours, setGraceHours] = useState<number | string>(24);
-  const [rotated, setRotated] = useState<{ keyId: string; secret: string; oldKeysRetireAt: string } | null>(
-    null,
-  );
+  const [rotated, setRotated] = useState<{
+    keyId: string;
+    secret: string;
+    oldKeysRetireAt: string;
+    sensorKeySecret: KeySecretOutcome | null;
+  } | null>(null);
+  const notUpdated = rotated ? keySecretNotUpdated(rotated.sensorKeySecret) : null;
   const rotate = useMutation(
     trpc.clusters.rotateKey.mutationOptions({
       onSuccess: async (result) => {
@@ -61,14 +68,17 @@ export function RotateKeyModal({ clusterId, onClose }: { clusterId: string | nul
           value={rotated.secret}
           copyLabel="Copy secret"
           onDone={close}
-          warning={
+          warning={rotatedKeyWarning(rotated.sensorKeySecret, formatDateTime(rotated.oldKeysRetireAt))}
+          extra={
             <>
-              Update the sensors&apos; Secret with this key before {formatDateTime(rotated.oldKeysRetireAt)},
-              when the old keys stop being accepted (the command below replaces it), then restart the
-              sensor&apos;s pods. Tapfleet shows the key only this once.
+              {notUpdated ? (
+                <Alert color="orange" variant="light" icon={<IconAlertCircle />} title="Secret not updated">
+                  {notUpdated}
+                </Alert>
+              ) : null}
+              {clusterId ? <AgentEnrollmentPanel clusterId={clusterId} secret={rotated.secret} /> : null}
             </>
           }
-          extra={clusterId ? <AgentEnrollmentPanel clusterId={clusterId} secret={rotated.secret} /> : null}
         />
       ) : (
         <form onSubmit={submit} noValidate>
