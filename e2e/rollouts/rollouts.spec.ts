@@ -176,3 +176,61 @@ test("[rollouts]: a change that makes the agent capture nothing is stopped by th
   await expect(why).toContainText(/captur|packets|counters/i);
   await page.screenshot({ path: test.info().outputPath("rollout-nothing-rolled-back.png") });
 });
+
+test("[rollouts]: an operator aborts after a confirmation saying what abort does; the cluster under way rolls back in the abort's words and the next wave reads not started", async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(150_000);
+  const revision = await saveRevision(request, { ...baseSettings, debugLevel: 3 }, "Debug level 3, aborted");
+  // demo-east first as the canary, then demo-west: the gate is long enough to abort during it.
+  const answer = await request.post("/api/v1/rollouts", {
+    headers,
+    data: {
+      profileId,
+      revision,
+      clusterIds: [CLUSTER, "demo-west"],
+      strategy: { canaryClusterIds: [CLUSTER], waveSize: 1, gateSeconds: 600 },
+    },
+  });
+  expect(answer.status(), await answer.text()).toBe(200);
+  const id = ((await answer.json()) as { id: string }).id;
+
+  await signIn(page, ADMIN);
+  await page.goto(`/rollouts/${id}`);
+  const west = page.getByLabel("Cluster demo-west");
+  await expect(west.getByText("Waits for the clusters before it to pass their health gate.")).toBeVisible({
+    timeout: 30_000,
+  });
+
+  await page.getByRole("button", { name: "Abort", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Abort this rollout?" });
+  await expect(dialog).toContainText("rolled back to their template from before the rollout");
+  await expect(dialog).toContainText("no other cluster starts");
+  await dialog.getByRole("button", { name: "Abort rollout" }).click();
+
+  await expect(west.getByText("Not started: the rollout was aborted.")).toBeVisible({ timeout: 30_000 });
+  await expect(west.getByText("Not started", { exact: true })).toBeVisible();
+  await expect(west.getByText(/waits for the clusters/i)).toHaveCount(0);
+  await page.screenshot({ path: test.info().outputPath("rollout-aborting.png") });
+
+  // The end: demo-east back on its template from before, demo-west skipped, the rollout aborted.
+  const east = page.getByLabel(`Cluster ${CLUSTER}`);
+  await expect(east.getByText("Rolled back", { exact: true })).toBeVisible({ timeout: 120_000 });
+  await expect(west.getByText("Skipped", { exact: true })).toBeVisible();
+  await expect(page.getByText("Aborted", { exact: true })).toHaveCount(2); // the badge and the reason's title
+  // One wording, naming who aborted: the rollout's reason and the rolled-back cluster's are the same.
+  const rolloutReason = (
+    await page
+      .getByRole("alert")
+      .filter({ hasText: /^Aborted/ })
+      .first()
+      .innerText()
+  )
+    .replace(/^Aborted\s*/, "")
+    .trim();
+  expect(rolloutReason).toMatch(/^aborted by \S/);
+  expect(rolloutReason).not.toContain("an operator");
+  await expect(east.getByRole("alert")).toHaveText(rolloutReason);
+  await page.screenshot({ path: test.info().outputPath("rollout-aborted.png") });
+});

@@ -32,10 +32,12 @@ import { roleAtLeast } from "@/lib/roles";
 import { useTRPC } from "@/lib/trpc";
 import { useLiveFeed } from "@/lib/use-live-feed";
 import {
+  clusterReasonColor,
   clusterStatusIn,
   isActive,
   pendingClusterLine,
   rolloutActions,
+  rolloutReasonColor,
   rolloutReasonTitle,
   rolloutStatus,
   waveLabel,
@@ -110,7 +112,7 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
       <Stack gap="lg">
         {data.reason ? (
           <Alert
-            color={data.status === "paused" ? "yellow" : data.status === "succeeded" ? "teal" : "red"}
+            color={rolloutReasonColor(data.status)}
             variant="light"
             icon={<IconAlertTriangle />}
             title={rolloutReasonTitle(data.status)}
@@ -342,7 +344,7 @@ function ClusterCard({
         </Group>
         {cluster.reason ? (
           <Alert
-            color={cluster.status === "succeeded" ? "teal" : "red"}
+            color={clusterReasonColor(within, cluster.status)}
             variant="light"
             p="xs"
             icon={<IconAlertTriangle size={16} />}

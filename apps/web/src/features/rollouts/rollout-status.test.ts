@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
+  clusterReasonColor,
   clusterStatusIn,
   clustersDone,
   isActive,
   pendingClusterLine,
   rolloutActions,
+  rolloutReasonColor,
   rolloutReasonTitle,
   waveLabel,
 } from "./rollout-status";
@@ -69,5 +71,11 @@ describe("a waiting cluster of a rollout being aborted", () => {
     expect(rolloutReasonTitle("aborting")).toBe("Aborted");
     expect(rolloutReasonTitle("aborted")).toBe("Aborted");
     expect(rolloutReasonTitle("rolled-back")).toBe("Why it was stopped");
+    expect(rolloutReasonColor("aborted")).toBe("gray");
+    expect(rolloutReasonColor("rolled-back")).toBe("red");
+    expect(clusterReasonColor("aborted", "rolled-back")).toBe("gray");
+    expect(clusterReasonColor("aborted", "skipped")).toBe("gray");
+    expect(clusterReasonColor("aborted", "failed")).toBe("red");
+    expect(clusterReasonColor("rolled-back", "rolled-back")).toBe("red");
   });
 });

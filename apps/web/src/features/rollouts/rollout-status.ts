@@ -88,3 +88,20 @@ export function waveLabel(wave: number): string {
 export function clustersDone(clusters: readonly { status: RolloutClusterStatus }[]): number {
   return clusters.filter((c) => !["pending", "applying", "gating", "rolling-back"].includes(c.status)).length;
 }
+
+/** Its colour: an abort is someone's decision, not a failure; red is for what went wrong. */
+export function rolloutReasonColor(status: RolloutStatus): string {
+  if (status === "paused") return "yellow";
+  if (status === "succeeded") return "teal";
+  if (status === "aborting" || status === "aborted") return "gray";
+  return "red";
+}
+
+/** A cluster's reason: grey when it only says the rollout was aborted (rolled back or not started for it). */
+export function clusterReasonColor(rollout: RolloutStatus, status: RolloutClusterStatus): string {
+  if (status === "succeeded") return "teal";
+  const aborted = rollout === "aborting" || rollout === "aborted";
+  if (aborted && (status === "rolling-back" || status === "rolled-back" || status === "skipped"))
+    return "gray";
+  return "red";
+}
