@@ -377,9 +377,12 @@ export async function startServer(options: {
     const url = address.replace("127.0.0.1", "localhost");
     logger.info({ url }, `Tapfleet is listening on ${url}`);
     if (demo && env.TAPFLEET_DEMO === "start") {
-      await demo.start();
+      const started = await demo.start();
+      // The files' paths only: their content is the simulators' credentials.
+      const kubectlLines = started.clusters.map((cluster) => `    ${cluster.kubectlCommand}\n`).join("");
       announce(
-        `\n  The demo is running: two simulated clusters report to ${url} (Fleet page). Ctrl-C stops it.\n\n`,
+        `\n  The demo is running: two simulated clusters report to ${url} (Fleet page). Ctrl-C stops it.\n` +
+          `  kubectl against its clusters:\n${kubectlLines}\n`,
       );
     }
 

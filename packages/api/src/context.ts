@@ -5,7 +5,17 @@ export interface DemoStatusView {
   state: "stopped" | "starting" | "running" | "stopping" | "failed";
   /** Where the agents' packets come from: veth pairs in network namespaces (root) or a replayed capture. */
   traffic: "network-namespaces" | "pcap-replay" | null;
-  clusters: Array<{ id: string; displayName: string; nodes: number }>;
+  /**
+   * `kubeconfigFile`: the simulator's kubeconfig, written for kubectl (it holds the simulator's
+   * credentials); `kubectlCommand`: a ready-to-copy kubectl command that uses it.
+   */
+  clusters: Array<{
+    id: string;
+    displayName: string;
+    nodes: number;
+    kubeconfigFile: string;
+    kubectlCommand: string;
+  }>;
   trouble: Array<{
     clusterId: string;
     nodeName: string;

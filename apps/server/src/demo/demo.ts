@@ -140,6 +140,13 @@ async function makeDemoCertificates(host: string): Promise<{ caPem: string; key:
 /** A word for sh, quoted. */
 const shellWord = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;
 
+/** A word for sh, quoted only where it needs to be (a path with spaces, say). */
+const shellWordIfNeeded = (word: string): string => (/^[\w./:@%+=-]+$/.test(word) ? word : shellWord(word));
+
+/** The ready-to-copy kubectl command for a demo cluster's kubeconfig file: its sensor pods. */
+export const kubectlCommandFor = (kubeconfigFile: string): string =>
+  `kubectl --kubeconfig ${shellWordIfNeeded(kubeconfigFile)} -n tapfleet-sensor get pods`;
+
 /**
  * The demo's `tapfleet-agent`, first on the containers' PATH (so the
  * readiness probe runs it too): runs the Node entry point below inside the
@@ -212,6 +219,7 @@ export function createDemoService(options: {
   let running: Running | undefined;
   let busy: Promise<unknown> = Promise.resolve();
   const snapshot = (): DemoStatus => structuredClone(status);
+  const kubeconfigFileFor = (clusterId: string): string => path.join(directory, `${clusterId}.kubeconfig`);
 
   /** Removes what a demo made, from this run or an earlier one that was killed. */
   const tearDown = async (current: Running | undefined): Promise<void> => {
@@ -332,6 +340,8 @@ export function createDemoService(options: {
         backOffBaseMs: 5000,
       });
       current.sims.push(sim);
+      // For kubectl against the simulated cluster; it holds the simulator's credentials: owner only.
+      writeFileSync(kubeconfigFileFor(spec.id), sim.kubeconfig(), { mode: 0o600 });
       for (const [nodeName, kind] of Object.entries(spec.trouble as Partial<Record<string, DemoTroubleKind>>))
         if (kind === "excluded-by-taint") sim.cluster.taint(nodeName, EXCLUDED_TAINT);
 
@@ -377,7 +387,13 @@ export function createDemoService(options: {
     status = {
       state: "running",
       traffic,
-      clusters: DEMO_CLUSTERS.map(({ id, displayName, nodes }) => ({ id, displayName, nodes })),
+      clusters: DEMO_CLUSTERS.map(({ id, displayName, nodes }) => ({
+        id,
+        displayName,
+        nodes,
+        kubeconfigFile: kubeconfigFileFor(id),
+        kubectlCommand: kubectlCommandFor(kubeconfigFileFor(id)),
+      })),
       trouble: DEMO_CLUSTERS.flatMap((spec) =>
         Object.entries(spec.trouble as Partial<Record<string, DemoTroubleKind>>).map(([nodeName, kind]) => ({
           clusterId: spec.id,

@@ -7,7 +7,17 @@ export const ZDemoStatusSchema = z.object({
   /** "unavailable": this server process has no demo launcher. */
   state: z.enum(["unavailable", "stopped", "starting", "running", "stopping", "failed"]),
   traffic: z.enum(["network-namespaces", "pcap-replay"]).nullable(),
-  clusters: z.array(z.object({ id: z.string(), displayName: z.string(), nodes: z.number().int() })),
+  clusters: z.array(
+    z.object({
+      id: z.string(),
+      displayName: z.string(),
+      nodes: z.number().int(),
+      /** The simulated cluster's kubeconfig on the server's disk (mode 0600), for kubectl there. */
+      kubeconfigFile: z.string(),
+      /** `kubectl --kubeconfig <file> -n tapfleet-sensor get pods`, ready to copy. */
+      kubectlCommand: z.string(),
+    }),
+  ),
   trouble: z.array(
     z.object({
       clusterId: z.string(),

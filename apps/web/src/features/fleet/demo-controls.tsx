@@ -2,10 +2,11 @@
 
 // The demo launcher's controls: "Start a demo" for an admin on the empty Fleet
 // page, and while the demo runs a notice saying where its agents' packets come
-// from, with a button that stops it and removes everything it made.
+// from, the kubectl command for each simulated cluster (its kubeconfig file on
+// the server), and a button that stops it and removes everything it made.
 
-import { Alert, Button, Group, Text } from "@mantine/core";
-import { IconPlayerPlay, IconTestPipe } from "@tabler/icons-react";
+import { ActionIcon, Alert, Button, Code, CopyButton, Group, Stack, Text, Tooltip } from "@mantine/core";
+import { IconCheck, IconCopy, IconPlayerPlay, IconTestPipe } from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useCurrentUser } from "@/components/current-user";
@@ -95,6 +96,31 @@ export function DemoNotice() {
               .join(", ")}
             .
           </Text>
+          <Text size="sm" mt="xs">
+            kubectl against the simulated clusters (kubeconfig files on the server, removed when the demo
+            stops):
+          </Text>
+          <Stack gap={4} mt={4} aria-label="Demo kubectl commands">
+            {demo.clusters.map((cluster) => (
+              <Group key={cluster.id} gap="xs" wrap="nowrap">
+                <Code style={{ whiteSpace: "pre", overflowX: "auto" }}>{cluster.kubectlCommand}</Code>
+                <CopyButton value={cluster.kubectlCommand}>
+                  {({ copied, copy }) => (
+                    <Tooltip label={copied ? "Copied" : `Copy the command for ${cluster.id}`}>
+                      <ActionIcon
+                        variant="subtle"
+                        color={copied ? "green" : "gray"}
+                        aria-label={`Copy the kubectl command for ${cluster.id}`}
+                        onClick={copy}
+                      >
+                        {copied ? <IconCheck size={16} /> : <IconCopy size={16} />}
+                      </ActionIcon>
+                    </Tooltip>
+                  )}
+                </CopyButton>
+              </Group>
+            ))}
+          </Stack>
         </div>
         <Button
           variant="default"
