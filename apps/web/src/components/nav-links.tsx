@@ -4,11 +4,11 @@ import { NavLink } from "@mantine/core";
 import {
   IconAccessPoint,
   IconAdjustmentsHorizontal,
+  IconCpu,
   IconHistory,
   IconKey,
   IconRadar,
   IconRocket,
-  IconServer,
   IconServer2,
   IconSettings,
   IconUsers,
@@ -31,7 +31,7 @@ interface NavItem {
 const mainItems: NavItem[] = [
   { label: "Fleet", href: "/fleet", icon: IconRadar },
   { label: "Clusters", href: "/clusters", icon: IconServer2 },
-  { label: "Nodes", href: "/nodes", icon: IconServer },
+  { label: "Nodes", href: "/nodes", icon: IconCpu },
   { label: "Sensors", href: "/sensors", icon: IconAccessPoint },
   { label: "Configuration", href: "/configuration", icon: IconAdjustmentsHorizontal },
   { label: "Rollouts", href: "/rollouts", icon: IconRocket },
