@@ -146,16 +146,16 @@ export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
           {!connection ? (
             <Stack gap="xs" mt="xs" align="flex-start">
               <Text size="sm">
-                Connect the cluster with a kubeconfig so Tapfleet can watch its nodes, pods and sensor
-                DaemonSets.
+                Connect the cluster to Kubernetes with a kubeconfig so Tapfleet can watch its nodes, pods and
+                sensor DaemonSets.
               </Text>
               {canManage ? (
                 <Button leftSection={<IconPlugConnected size={16} />} onClick={() => setConnecting(true)}>
-                  Connect the cluster
+                  Connect to Kubernetes
                 </Button>
               ) : (
                 <Text size="sm" c="dimmed">
-                  Ask an operator or an admin to connect it.
+                  Ask an operator or an admin to connect it to Kubernetes.
                 </Text>
               )}
             </Stack>

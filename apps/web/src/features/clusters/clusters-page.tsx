@@ -65,18 +65,18 @@ function ClustersTable({ canManage, onRegister }: { canManage: boolean; onRegist
         <EmptyState
           icon={<IconServer2 />}
           variant="light"
-          title="No clusters registered yet"
+          title="No clusters yet"
           description="Each cluster you register appears here with its Kubernetes connection, how many sensors report from it, and the ingest key they sign their reports with."
         >
           <Text size="sm" c="dimmed" ta="center" maw={560}>
             {canManage
-              ? "Register a cluster, then connect it with a kubeconfig so Tapfleet watches its nodes; install the sensor from the cluster's page, or give its ingest key to sensors you deploy yourself."
-              : "Ask an operator or an admin to register your first cluster."}
+              ? "Register a cluster, then connect it to Kubernetes with a kubeconfig so Tapfleet watches its nodes; install the sensor from the cluster's page, or give its ingest key to sensors you deploy yourself."
+              : "Ask an operator or an admin to register a cluster."}
           </Text>
           {canManage ? (
             <EmptyState.Actions>
               <Button variant="light" onClick={onRegister}>
-                Register your first cluster
+                Register a cluster
               </Button>
             </EmptyState.Actions>
           ) : null}

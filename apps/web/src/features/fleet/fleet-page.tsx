@@ -159,8 +159,8 @@ export function FleetPage() {
           >
             <Text size="sm" c="dimmed" ta="center" maw={560}>
               {canManage
-                ? "Register a cluster, then connect it with a kubeconfig so Tapfleet can watch its nodes and sensor DaemonSets."
-                : "Ask an operator or an admin to register and connect your first cluster."}
+                ? "Register a cluster, then connect it to Kubernetes with a kubeconfig so Tapfleet can watch its nodes and sensor DaemonSets."
+                : "Ask an operator or an admin to register a cluster and connect it to Kubernetes."}
             </Text>
             <EmptyState.Actions>
               <Button component={Link} href="/clusters" variant="light">

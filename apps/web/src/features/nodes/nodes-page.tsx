@@ -1,7 +1,7 @@
 "use client";
 
 import { Button, EmptyState, Group, Paper, Text } from "@mantine/core";
-import { IconServer } from "@tabler/icons-react";
+import { IconCpu } from "@tabler/icons-react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
@@ -89,19 +89,25 @@ export function NodesPage() {
         {header}
         <Paper withBorder p="xl" radius="lg">
           <EmptyState
-            icon={<IconServer />}
+            icon={<IconCpu />}
             variant="light"
-            title={clusters.data.items.length === 0 ? "No clusters yet" : "No cluster is connected"}
-            description="Tapfleet lists a cluster's nodes once it watches the cluster through its Kubernetes API: connect a cluster with a kubeconfig, and each node appears here with its sensor's state."
+            title={
+              clusters.data.items.length === 0 ? "No clusters yet" : "No cluster is connected to Kubernetes"
+            }
+            description="Tapfleet lists a cluster's nodes once the cluster is connected to Kubernetes with a kubeconfig: each node appears here with its sensor's state."
           >
             <Text size="sm" c="dimmed" ta="center" maw={560}>
               {canManage
-                ? "Register a cluster on the Clusters page and connect it, or start the demo: two simulated clusters with real agents."
-                : "Ask an operator or an admin to connect a cluster."}
+                ? `${clusters.data.items.length === 0 ? "Register a cluster, then connect it to Kubernetes" : "Connect a cluster to Kubernetes"} on the Clusters page, or start the demo: two simulated clusters with real agents.`
+                : "Ask an operator or an admin to connect a cluster to Kubernetes."}
             </Text>
             <EmptyState.Actions>
               <Button component={Link} href="/clusters" variant="light">
-                {canManage ? "Connect a cluster" : "Go to Clusters"}
+                {!canManage
+                  ? "Go to Clusters"
+                  : clusters.data.items.length === 0
+                    ? "Register a cluster"
+                    : "Connect a cluster to Kubernetes"}
               </Button>
               <StartDemoButton />
             </EmptyState.Actions>

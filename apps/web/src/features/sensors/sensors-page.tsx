@@ -119,7 +119,8 @@ function SensorsTable({
           description="Each sensor pod appears here with its cluster, node, agent version and the packets it captures and drops, as soon as it sends its first report."
         >
           <Text size="sm" c="dimmed" ta="center" maw={560}>
-            Deploy the sensor DaemonSet in a registered cluster with that cluster&apos;s ingest key. This page
+            Register a cluster and connect it to Kubernetes, then install the sensor from the cluster&apos;s
+            page, or deploy the sensor DaemonSet yourself with the cluster&apos;s ingest key. This page
             updates by itself when reports arrive.
           </Text>
           <EmptyState.Actions>{liveBadge}</EmptyState.Actions>
