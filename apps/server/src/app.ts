@@ -32,6 +32,7 @@ import {
 import { checkDatabaseConnection, type Db, type LiveBus } from "@tapfleet/db";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import Fastify, {
+  LogController,
   type FastifyHttpOptions,
   type FastifyInstance,
   type FastifyReply,
@@ -96,7 +97,7 @@ export async function buildApp(
     trustProxy: options.trustProxy,
     requestIdHeader: false,
     // One line per request, written below, instead of Fastify's two at info for every request.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
