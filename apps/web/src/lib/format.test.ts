@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatDateTime, formatDuration, formatLogTime, formatRelative } from "./format";
+import {
+  formatBytes,
+  formatDateTime,
+  formatDuration,
+  formatLogTime,
+  formatRelative,
+  formatTimeTicks,
+} from "./format";
 
 const moment = "2026-12-05T14:03:12Z";
 
@@ -24,6 +31,49 @@ describe("formatDateTime", () => {
   });
   it("passes through what it cannot parse", () => {
     expect(formatDateTime("not a date")).toBe("not a date");
+  });
+});
+
+describe("formatTimeTicks", () => {
+  const at = (iso: string) => Date.parse(iso) / 1000;
+  it.each([
+    [
+      "seconds: a 24-hour clock with seconds, the day under the first tick",
+      ["2026-12-05T14:03:00Z", "2026-12-05T14:03:10Z", "2026-12-05T14:03:20Z"],
+      10,
+      ["14:03:00\n5 Dec", "14:03:10", "14:03:20"],
+    ],
+    [
+      "minutes in the afternoon: 24-hour, no am/pm",
+      ["2026-12-05T13:00:00Z", "2026-12-05T13:15:00Z", "2026-12-05T13:30:00Z"],
+      900,
+      ["13:00\n5 Dec", "13:15", "13:30"],
+    ],
+    [
+      "hours across midnight: the new day under its first tick",
+      ["2026-12-05T20:00:00Z", "2026-12-05T22:00:00Z", "2026-12-06T00:00:00Z", "2026-12-06T02:00:00Z"],
+      7200,
+      ["20:00\n5 Dec", "22:00", "00:00\n6 Dec", "02:00"],
+    ],
+    [
+      "days: day before month",
+      ["2026-11-29T00:00:00Z", "2026-11-30T00:00:00Z", "2026-12-01T00:00:00Z"],
+      86400,
+      ["29 Nov", "30 Nov", "1 Dec"],
+    ],
+    [
+      "months: month and year",
+      ["2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", "2027-01-01T00:00:00Z"],
+      30 * 86400,
+      ["Nov 2026", "Dec 2026", "Jan 2027"],
+    ],
+  ])("%s", (_what, isoTicks, step, expected) => {
+    expect(formatTimeTicks(isoTicks.map(at), step, { timeZone: "UTC" })).toEqual(expected);
+  });
+  it("reads the ticks in the given zone", () => {
+    expect(formatTimeTicks([at("2026-12-05T23:30:00Z")], 1800, { timeZone: "Europe/Paris" })).toEqual([
+      "00:30\n6 Dec",
+    ]);
   });
 });
 

@@ -44,6 +44,50 @@ export function formatDateTime(iso: string | null | undefined, options: DateForm
   return absoluteFormat(options.timeZone).format(date);
 }
 
+const tickFormats = new Map<string, Intl.DateTimeFormat>();
+const tickParts = {
+  seconds: { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" },
+  minutes: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+  day: { day: "numeric", month: "short" },
+  month: { month: "short", year: "numeric" },
+  dayKey: { year: "numeric", month: "numeric", day: "numeric" },
+} satisfies Record<string, Intl.DateTimeFormatOptions>;
+
+function tickFormat(kind: keyof typeof tickParts, timeZone: string | undefined): Intl.DateTimeFormat {
+  const key = `${kind}/${timeZone ?? ""}`;
+  let format = tickFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(LOCALE, { ...tickParts[kind], timeZone });
+    tickFormats.set(key, format);
+  }
+  return format;
+}
+
+const DAY_SECONDS = 24 * 3600;
+
+/**
+ * A chart's time axis labels, in the absolute date style above: `ticks` in epoch seconds,
+ * `stepSeconds` apart (uPlot's splits and increment). Steps under a day read as a 24-hour clock
+ * ("14:03", "14:03:10" under a minute), with the day ("5 Dec") on a second line under the first
+ * tick and wherever the day changes; steps of days read "5 Dec"; of months, "Dec 2026".
+ */
+export function formatTimeTicks(
+  ticks: readonly number[],
+  stepSeconds: number,
+  options: DateFormatOptions = {},
+): string[] {
+  const at = (kind: keyof typeof tickParts, tick: number) =>
+    tickFormat(kind, options.timeZone).format(new Date(tick * 1000));
+  if (stepSeconds >= 28 * DAY_SECONDS) return ticks.map((tick) => at("month", tick));
+  if (stepSeconds >= DAY_SECONDS) return ticks.map((tick) => at("day", tick));
+  const clock = stepSeconds < 60 ? "seconds" : "minutes";
+  return ticks.map((tick, index) => {
+    const time = at(clock, tick);
+    const newDay = index === 0 || at("dayKey", tick) !== at("dayKey", ticks[index - 1]!);
+    return newDay ? `${time}\n${at("day", tick)}` : time;
+  });
+}
+
 const relative = new Intl.RelativeTimeFormat(LOCALE, { numeric: "auto" });
 const steps: [Intl.RelativeTimeFormatUnit, number][] = [
   ["year", 365 * 24 * 3600],

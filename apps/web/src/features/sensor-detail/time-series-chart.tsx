@@ -7,7 +7,7 @@ import { useElementSize } from "@mantine/hooks";
 import { useEffect, useMemo, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { formatDateTime } from "@/lib/format";
+import { formatDateTime, formatTimeTicks } from "@/lib/format";
 import { formatRate, latestValue } from "./units";
 
 export interface ChartSeries {
@@ -65,7 +65,11 @@ export function TimeSeriesChart({
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: sparkline
         ? [{ show: false }, { show: false }]
-        : [axis, { ...axis, size: 80, values: (_u, splits) => splits.map((v) => formatRate(v, unit)) }],
+        : [
+            // The dashboard's date style (24-hour clock, day before month), not uPlot's US default.
+            { ...axis, values: (_u, splits, _axis, _space, step) => formatTimeTicks(splits, step) },
+            { ...axis, size: 80, values: (_u, splits) => splits.map((v) => formatRate(v, unit)) },
+          ],
       series: [
         // Without the cursor on the chart the legend reads the latest point, instead of uPlot's "--".
         {
