@@ -7,7 +7,7 @@
 
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -15,6 +15,7 @@ import { createSecretBox } from "@tapfleet/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { createDemoService, type DemoService } from "../src/demo/demo.ts";
+import { kubectl } from "./kubectl.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
 
 const SECRET_KEY = randomBytes(32).toString("base64");
@@ -109,9 +110,32 @@ describe("demo with pcap replay", () => {
         `${item.clusterId}/${item.nodeName}`,
       ).toEqual(["eth0"]);
 
+    // Each cluster's kubeconfig, for kubectl: owner-only, named by the status, usable as it is.
+    const status = demo.status();
+    expect(status.clusters.map((cluster) => cluster.id)).toEqual(["demo-east", "demo-west"]);
+    for (const cluster of status.clusters) {
+      expect(cluster.kubeconfigFile).toBe(path.join(dataDir, "demo", `${cluster.id}.kubeconfig`));
+      expect(cluster.kubectlCommand).toBe(
+        `kubectl --kubeconfig ${cluster.kubeconfigFile} -n tapfleet-sensor get pods`,
+      );
+      expect(statSync(cluster.kubeconfigFile).mode & 0o777, cluster.id).toBe(0o600);
+      const nodes = await kubectl(cluster.kubeconfigFile, "get", "nodes", "-o", "name");
+      expect(nodes.trim().split("\n").sort(), cluster.id).toEqual(
+        Array.from({ length: cluster.nodes }, (_, index) => `node/node-${index + 1}`),
+      );
+    }
+    const kubeconfigFiles = status.clusters.map((cluster) => cluster.kubeconfigFile);
+    // The files hold the simulators' credentials: below admin, the demo's status (and so their paths) is refused.
+    const operator = (await server.userWithToken("operator")).token;
+    const refused = await fetch(`${server.url}/api/v1/demo`, {
+      headers: { authorization: `Bearer ${operator}` },
+    });
+    expect(refused.status).toBe(403);
+
     const stopped = await demo.stop();
     expect(stopped.state).toBe("stopped");
     expect(existsSync(path.join(dataDir, "demo"))).toBe(false);
+    for (const file of kubeconfigFiles) expect(existsSync(file), file).toBe(false);
     expect(await sensors()).toEqual([]);
   }, 120_000);
 });
