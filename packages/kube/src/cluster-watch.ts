@@ -70,7 +70,17 @@ export interface ClusterWatchOptions {
   quietAfterMs?: number | undefined;
   /** How long a /version probe may take before the cluster counts as unreachable. Default 2 s. */
   probeTimeoutMs?: number | undefined;
+  /**
+   * How long one page of a list may take before the list fails (and is tried again after the
+   * backoff). Default 60 s. With a list limit shared by many clusters, a cluster whose API stops
+   * answering mid-list would otherwise hold its slot, and every other cluster's first list, for as
+   * long as the HTTP client's own 5-minute limits.
+   */
+  listPageTimeoutMs?: number | undefined;
 }
+
+/** The default of ClusterWatchOptions.listPageTimeoutMs. */
+export const LIST_PAGE_TIMEOUT_MS = 60_000;
 
 export interface ClusterWatch {
   readonly clusterId: string;
@@ -93,7 +103,12 @@ function listPath(path: string, query: Record<string, string | undefined>): stri
   return text ? `${path}?${text}` : path;
 }
 
-function resourceAccess(transport: KubeTransport, path: string, labelSelector?: string) {
+function resourceAccess(
+  transport: KubeTransport,
+  path: string,
+  labelSelector?: string,
+  pageTimeoutMs: number = LIST_PAGE_TIMEOUT_MS,
+) {
   return {
     async list(request: {
       limit: number;
@@ -102,7 +117,7 @@ function resourceAccess(transport: KubeTransport, path: string, labelSelector?: 
     }): Promise<ListPage> {
       const body = (await transport.getJson(
         listPath(path, { labelSelector, limit: String(request.limit), continue: request.continue }),
-        { signal: request.signal },
+        { signal: AbortSignal.any([request.signal, AbortSignal.timeout(pageTimeoutMs)]) },
       )) as { items?: unknown[]; metadata?: { resourceVersion?: string; continue?: string } };
       return {
         items: body.items ?? [],
@@ -236,7 +251,13 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
   }
 
   const nodeName = (raw: unknown): string => (raw as { metadata?: { name?: string } }).metadata?.name ?? "";
-  const nodes = makeInformer("node", "nodes", resourceAccess(transport, "/api/v1/nodes"), trimNode, nodeName);
+  const nodes = makeInformer(
+    "node",
+    "nodes",
+    resourceAccess(transport, "/api/v1/nodes", undefined, options.listPageTimeoutMs),
+    trimNode,
+    nodeName,
+  );
   const podInformers = new Map<string, Informer<KubePod>>();
 
   function startPods(daemonSet: KubeDaemonSet): void {
@@ -245,6 +266,7 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
       transport,
       `/api/v1/namespaces/${encodeURIComponent(daemonSet.namespace)}/pods`,
       labelSelectorString(daemonSet.selector),
+      options.listPageTimeoutMs,
     );
     const trim = (raw: unknown): KubePod | undefined => {
       const pod = trimPod(raw);
@@ -267,7 +289,7 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
   const daemonSets = makeInformer(
     "daemonSet",
     "sensor DaemonSets",
-    resourceAccess(transport, "/apis/apps/v1/daemonsets"),
+    resourceAccess(transport, "/apis/apps/v1/daemonsets", undefined, options.listPageTimeoutMs),
     trimSensorDaemonSet,
   );
   daemonSets.subscribe((event) => {

@@ -24,10 +24,14 @@ import {
 } from "@tapfleet/core";
 import type { PgPool } from "@tapfleet/db";
 import { createHash } from "node:crypto";
+import pLimit from "p-limit";
 import type { Logger } from "pino";
 import { delay, systemClock, type Clock } from "./clock.ts";
 import type { ClusterWatches } from "./cluster-watches.ts";
 import { runScope, type Controller } from "./controller.ts";
+
+/** How many clusters' lists (all their pages) the inventory reads at once. */
+const LIST_CONCURRENCY = 4;
 
 export interface InventoryControllerOptions {
   db: Db;
@@ -91,13 +95,18 @@ export function createInventoryController(options: InventoryControllerOptions): 
           runtimes.get(summary.clusterId)?.runtime.reportSeen(summary);
       })();
 
+      // At most LIST_CONCURRENCY whole lists are read at once across the term's clusters: twenty
+      // 5,000-node clusters listed together peaked at 1.6–1.75 GB of RSS on a quiet machine, the
+      // garbage of their pages outrunning the collector. A page that hangs fails after its time-out
+      // and frees its slot (ClusterWatchOptions.listPageTimeoutMs).
+      const listLimit = pLimit(LIST_CONCURRENCY);
       const start = async (connection: ClusterConnection) => {
         const runtime = await startClusterInventory({
           db,
           pool: options.pool,
           bus,
           connection,
-          watch: options.watch,
+          watch: { listLimit, ...options.watch },
           onStatus: (status) => {
             logger.info(
               { clusterId: connection.clusterId, state: status.state, lastError: status.lastError },
