@@ -23,6 +23,7 @@ import pino from "pino";
 import { stringify as toYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
+import { LIST_CONCURRENCY } from "../src/controllers/inventory.ts";
 import { loadServerEnv } from "../src/env.ts";
 import { startServer } from "../src/start.ts";
 import { ADMIN_PASSWORD, startTestServer } from "./harness.ts";
@@ -85,12 +86,15 @@ describe("stopping the server while its clusters answer slowly", () => {
       announce: () => undefined,
       inventory: { connections: { listClusterConnections: () => Promise.resolve(connections) } },
     });
-    // Each cluster's node and DaemonSet lists have reached its API server.
+    // As many lists as the inventory reads at once have reached the clusters' API servers (the
+    // others wait for a slot): every slot is held by a list that will not answer for a minute.
     await waitFor(
       () =>
-        recording.every(
-          ({ requests }) => requests.filter((r) => !r.watch && r.path.startsWith("/api")).length >= 2,
-        ),
+        recording.reduce(
+          (lists, { requests }) =>
+            lists + requests.filter((r) => !r.watch && r.path.startsWith("/api")).length,
+          0,
+        ) >= LIST_CONCURRENCY,
       { until: Boolean, timeoutMs: 20_000, what: "the clusters' lists under way" },
     );
 

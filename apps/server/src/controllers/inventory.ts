@@ -31,7 +31,7 @@ import type { ClusterWatches } from "./cluster-watches.ts";
 import { runScope, type Controller } from "./controller.ts";
 
 /** How many clusters' lists (all their pages) the inventory reads at once. */
-const LIST_CONCURRENCY = 4;
+export const LIST_CONCURRENCY = 4;
 
 export interface InventoryControllerOptions {
   db: Db;
