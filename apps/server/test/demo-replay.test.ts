@@ -8,7 +8,6 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { createSecretBox } from "@tapfleet/core";
@@ -17,6 +16,7 @@ import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { createDemoService, type DemoService } from "../src/demo/demo.ts";
 import { kubectl } from "./kubectl.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { forwardTo } from "./forward.ts";
 
 const SECRET_KEY = randomBytes(32).toString("base64");
 
@@ -25,25 +25,7 @@ let dataDir: string;
 let admin: string;
 let demo: DemoService;
 
-/** Hands a request to the test server, as its own listener would answer it. */
-function routeToServer(request: IncomingMessage, response: ServerResponse): void {
-  const target = new URL(server.url);
-  const forwarded = httpRequest(
-    {
-      host: target.hostname,
-      port: target.port,
-      method: request.method,
-      path: request.url,
-      headers: request.headers,
-    },
-    (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(response);
-    },
-  );
-  forwarded.on("error", () => response.destroy());
-  request.pipe(forwarded);
-}
+const routeToServer = forwardTo(() => server.url);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), "tapfleet-demo-replay-"));

@@ -8,7 +8,6 @@
 
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { createSecretBox, openClusterConnection } from "@tapfleet/core";
@@ -16,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../scripts/test-wait-for.ts";
 import { createDemoService, type DemoService } from "../src/demo/demo.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { forwardTo } from "./forward.ts";
 import { kubectl } from "./kubectl.ts";
 
 const SECRET_KEY = randomBytes(32).toString("base64");
@@ -24,25 +24,7 @@ let server: TestServer;
 let dataDir: string;
 let demo: DemoService;
 
-/** Hands a request to the test server, as its own listener would answer it. */
-function routeToServer(request: IncomingMessage, response: ServerResponse): void {
-  const target = new URL(server.url);
-  const forwarded = httpRequest(
-    {
-      host: target.hostname,
-      port: target.port,
-      method: request.method,
-      path: request.url,
-      headers: request.headers,
-    },
-    (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(response);
-    },
-  );
-  forwarded.on("error", () => response.destroy());
-  request.pipe(forwarded);
-}
+const routeToServer = forwardTo(() => server.url);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), "tapfleet-demo-stall-"));
