@@ -276,6 +276,33 @@ describe("live.stream", () => {
     second.close();
   });
 
+  it("keeps no listener per message: a stream that waits for twenty messages, one at a time, leaks none", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => {
+      if (warning.name === "MaxListenersExceededWarning") warnings.push(warning);
+    };
+    process.on("warning", onWarning);
+    try {
+      const latest = await t.db.auditEvent.findFirst({ orderBy: { id: "desc" } });
+      const stream = await openStream(
+        { feeds: [{ key: "audit", path: "audit.live", lastEventId: (latest?.id ?? 0n).toString() }] },
+        { cookie: adminCookie },
+      );
+      await stream.waitFor((messages) => messages.some((m) => m.type === "ready"));
+      // Each message reaches a stream that is waiting for the next: a wait per message.
+      for (let i = 1; i <= 20; i++) {
+        await recordEvent(`test.one-at-a-time-${i}`);
+        await stream.waitFor((messages) => dataOf(messages, "audit").length === i);
+      }
+      stream.close();
+      // A warning is emitted on the next tick after the listener that exceeded the limit.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => w.message)).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("answers a stream without credentials with 401 and a malformed resume id naming the field", async () => {
     const anonymous = await fetch(
       `${t.url}/trpc/live.stream?input=${encodeURIComponent(JSON.stringify({ feeds: [{ key: "i", path: "inventory.live" }] }))}`,

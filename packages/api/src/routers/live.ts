@@ -241,9 +241,14 @@ export const liveRouter = router({
           continue;
         }
         if (running === 0) return;
+        // The listener goes with the wait: a stream waits once per message, for hours.
         await new Promise<void>((resolve) => {
-          wake = resolve;
-          stop.signal.addEventListener("abort", () => resolve(), { once: true });
+          const done = () => {
+            stop.signal.removeEventListener("abort", done);
+            resolve();
+          };
+          wake = done;
+          stop.signal.addEventListener("abort", done, { once: true });
         });
       }
     } finally {
