@@ -1,3 +1,4 @@
+import "./heap.ts";
 import { loadServerEnv } from "./env.ts";
 import { createLogger, startServer } from "./start.ts";
 
