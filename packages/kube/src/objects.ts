@@ -34,7 +34,6 @@ export interface KubeNode extends Versioned {
   ready: Condition | undefined;
   unschedulable: boolean;
   kubeletVersion: string | undefined;
-  addresses: Array<{ type: string; address: string }>;
   deletionTimestamp: string | undefined;
 }
 
@@ -145,6 +144,31 @@ const strings = (value: unknown): Record<string, string> => {
   for (const [k, v] of Object.entries(obj(value))) if (typeof v === "string") out[k] = v;
   return out;
 };
+
+/**
+ * One copy of each value that many objects repeat (namespaces, phases, reasons and messages,
+ * images, versions, label values, timestamps): every parsed list page or watch event brings its
+ * own copy of each, and 100,000 pods and nodes would keep 100,000 copies of "Running" or
+ * "kubelet is posting ready status". The table is shared by every cluster and emptied when it
+ * reaches SHARED_STRINGS_LIMIT, so values that turn out to be unique cost a bounded amount.
+ */
+const sharedStrings = new Map<string, string>();
+export const SHARED_STRINGS_LIMIT = 50_000;
+function shared(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const known = sharedStrings.get(value);
+  if (known !== undefined) return known;
+  if (sharedStrings.size >= SHARED_STRINGS_LIMIT) sharedStrings.clear();
+  sharedStrings.set(value, value);
+  return value;
+}
+/** `strings`, with the values shared; a label that names one host only (its hostname) is kept as is. */
+const sharedValues = (value: unknown): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obj(value)))
+    if (typeof v === "string") out[k] = k === "kubernetes.io/hostname" ? v : (shared(v) ?? v);
+  return out;
+};
 const definedOnly = <V extends object>(value: V): V =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as V;
 
@@ -154,10 +178,10 @@ function condition(conditions: unknown, type: string): Condition | undefined {
     .find((c) => c.type === type);
   if (!found) return undefined;
   return definedOnly({
-    status: str(found.status) ?? "Unknown",
-    reason: str(found.reason),
-    message: str(found.message),
-    lastTransitionTime: str(found.lastTransitionTime),
+    status: shared(found.status) ?? "Unknown",
+    reason: shared(found.reason),
+    message: shared(found.message),
+    lastTransitionTime: shared(found.lastTransitionTime),
   });
 }
 
@@ -172,16 +196,15 @@ export function trimNode(raw: unknown): KubeNode {
     name: str(metadata.name) ?? "",
     uid: str(metadata.uid) ?? "",
     resourceVersion: str(metadata.resourceVersion) ?? "",
-    labels: strings(metadata.labels),
+    labels: sharedValues(metadata.labels),
     taints: arr(spec.taints)
       .map(obj)
-      .map((t) => definedOnly({ key: str(t.key) ?? "", value: str(t.value), effect: str(t.effect) ?? "" })),
+      .map((t) =>
+        definedOnly({ key: shared(t.key) ?? "", value: shared(t.value), effect: shared(t.effect) ?? "" }),
+      ),
     ready: condition(status.conditions, "Ready"),
     unschedulable: spec.unschedulable === true,
-    kubeletVersion: str(obj(status.nodeInfo).kubeletVersion),
-    addresses: arr(status.addresses)
-      .map(obj)
-      .map((a) => ({ type: str(a.type) ?? "", address: str(a.address) ?? "" })),
+    kubeletVersion: shared(obj(status.nodeInfo).kubeletVersion),
     deletionTimestamp: str(metadata.deletionTimestamp),
   };
 }
@@ -308,11 +331,11 @@ function containerState(raw: unknown): ContainerState {
     const detail = obj(state[kind]);
     return definedOnly({
       state: kind,
-      reason: str(detail.reason),
-      message: str(detail.message),
+      reason: shared(detail.reason),
+      message: shared(detail.message),
       exitCode: num(detail.exitCode),
-      startedAt: str(detail.startedAt),
-      finishedAt: str(detail.finishedAt),
+      startedAt: shared(detail.startedAt),
+      finishedAt: shared(detail.finishedAt),
     });
   }
   return { state: "unknown" };
@@ -326,13 +349,13 @@ export function trimPod(raw: unknown): KubePod {
     .map(obj)
     .find((o) => o.controller === true && o.kind === "DaemonSet");
   return {
-    namespace: str(metadata.namespace) ?? "",
+    namespace: shared(metadata.namespace) ?? "",
     name: str(metadata.name) ?? "",
     uid: str(metadata.uid) ?? "",
     resourceVersion: str(metadata.resourceVersion) ?? "",
     nodeName: str(obj(pod.spec).nodeName),
-    daemonSetUid: str(owner?.uid),
-    phase: str(status.phase),
+    daemonSetUid: shared(owner?.uid),
+    phase: shared(status.phase),
     ready: condition(status.conditions, "Ready"),
     scheduled: condition(status.conditions, "PodScheduled"),
     containers: arr(status.containerStatuses)
@@ -340,7 +363,7 @@ export function trimPod(raw: unknown): KubePod {
       .map((c) => {
         const last = obj(c.lastState);
         return {
-          name: str(c.name) ?? "",
+          name: shared(c.name) ?? "",
           ready: c.ready === true,
           restartCount: num(c.restartCount) ?? 0,
           state: containerState(c.state),
@@ -348,16 +371,18 @@ export function trimPod(raw: unknown): KubePod {
             last.terminated === undefined ? undefined : containerState({ terminated: last.terminated }),
         };
       }),
-    creationTimestamp: str(metadata.creationTimestamp),
-    deletionTimestamp: str(metadata.deletionTimestamp),
-    templateHash: strings(metadata.labels)["controller-revision-hash"],
+    creationTimestamp: shared(metadata.creationTimestamp),
+    deletionTimestamp: shared(metadata.deletionTimestamp),
+    templateHash: shared(strings(metadata.labels)["controller-revision-hash"]),
     tapfleetAnnotations: Object.fromEntries(
-      Object.entries(strings(metadata.annotations)).filter(([key]) => key.startsWith("tapfleet.io/")),
+      Object.entries(strings(metadata.annotations))
+        .filter(([key]) => key.startsWith("tapfleet.io/"))
+        .map(([key, value]) => [key, shared(value) ?? value]),
     ),
     images: Object.fromEntries(
       arr(obj(pod.spec).containers)
         .map(obj)
-        .map((c) => [str(c.name) ?? "", str(c.image) ?? ""]),
+        .map((c) => [shared(c.name) ?? "", shared(c.image) ?? ""]),
     ),
   };
 }
