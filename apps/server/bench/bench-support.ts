@@ -45,9 +45,18 @@ export async function startBenchServer(
   await chmod(dataDir, 0o755);
   const port = await findFreePort();
   const profile = options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : [];
+  // Node flags for the server alone (e.g. `--trace-gc`), split at spaces; a warning's stack always.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
   const child = spawn(
     process.execPath,
-    [...profile, "--import", "tsx", path.join(root, "apps/server/src/main.ts")],
+    [
+      ...profile,
+      "--trace-warnings",
+      ...nodeArgs,
+      "--import",
+      "tsx",
+      path.join(root, "apps/server/src/main.ts"),
+    ],
     {
       env: {
         ...process.env,
