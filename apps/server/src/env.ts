@@ -1,7 +1,7 @@
 // The server's configuration: the only place that reads process.env.
 // Every variable is documented in the README's configuration reference.
 import path from "node:path";
-import { ZPasswordSchema } from "@tapfleet/sensor/accounts";
+import { ZPasswordSchema } from "@tapfleet/sensor/passwords";
 import { z } from "zod";
 
 /**

@@ -7,14 +7,16 @@ import {
   type ReportSummary as ReportSummaryOutput,
 } from "@tapfleet/core";
 import {
-  ZChangeMyPasswordInputSchema,
   ZClusterIdSchema,
-  ZPasswordSchema,
   ZRoleSchema,
   ZUsernameSchema,
-  PASSWORD_MAX_LENGTH,
   USERNAME_MAX_LENGTH,
 } from "@tapfleet/sensor/accounts";
+import {
+  PASSWORD_MAX_LENGTH,
+  ZChangeMyPasswordInputSchema,
+  ZPasswordSchema,
+} from "@tapfleet/sensor/passwords";
 import { z } from "zod";
 
 // The account rules are defined once, in the sensor contract, for the API, core and the dashboard.

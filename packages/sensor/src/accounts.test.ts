@@ -2,14 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import {
   ROLES,
-  ZChangeMyPasswordInputSchema,
   ZClusterIdSchema,
-  ZPasswordSchema,
   ZRoleSchema,
   ZUsernameSchema,
   normalizeUsername,
   roleAtLeast,
 } from "./accounts.ts";
+import { ZChangeMyPasswordInputSchema, ZPasswordSchema } from "./passwords.ts";
 
 /** The stored value when accepted, or every message joined when refused. */
 function judge(schema: z.ZodType, value: unknown): { ok: unknown } | { refused: string } {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { normalizeUsername, validatePassword, validateTokenName, validateUsername } from "./account-rules";
+import { normalizeUsername, validateTokenName, validateUsername } from "./account-rules";
+import { validatePassword } from "./password-rules";
 
 describe("validateUsername", () => {
   const shape = "Username may contain only letters, digits, '.', '_' and '-'";

@@ -1,18 +1,16 @@
 // The account rules the server enforces, run here before sending so people get immediate,
 // specific feedback: the very same zod schemas, from the sensor contract. The server stays the
-// authority: its field errors are shown too, phrased the same way.
+// authority: its field errors are shown too, phrased the same way. The password rule is in
+// ./password-rules.ts: it brings zxcvbn's dictionaries, which only the password forms load.
 import {
-  PASSWORD_MIN_LENGTH,
   USERNAME_MAX_LENGTH,
   USERNAME_MIN_LENGTH,
-  ZPasswordSchema,
   ZUsernameSchema,
   normalizeUsername,
 } from "@tapfleet/sensor/accounts";
 import type { z } from "zod";
 
 export { normalizeUsername };
-export const minPasswordLength = PASSWORD_MIN_LENGTH;
 export const usernameLength = { min: USERNAME_MIN_LENGTH, max: USERNAME_MAX_LENGTH };
 
 /** A rule's message about a value ("must be at least 3 characters") as a sentence about a field. */
@@ -30,19 +28,6 @@ export function firstProblem(label: string, schema: z.ZodType, value: unknown): 
 /** The server's username rule: "Username may contain only letters, …". Null when accepted. */
 export function validateUsername(username: string): string | null {
   return firstProblem("Username", ZUsernameSchema, username);
-}
-
-/**
- * The server's own password rule (length, then zxcvbn's strength estimate), as a sentence about
- * the password: "Password is too easy to guess: …". Null when it is accepted.
- */
-export function validatePassword(password: string): string | null {
-  return firstProblem("Password", ZPasswordSchema, password);
-}
-
-/** A password field's error from the server ("is too easy to guess: …") as a sentence. */
-export function passwordMessage(message: string): string {
-  return fieldMessage("Password", message);
 }
 
 export function validateTokenName(name: string): string | null {

@@ -3,12 +3,12 @@
 import { Badge, Button, Fieldset, Group, Paper, PasswordInput, Stack, Text, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useMutation } from "@tanstack/react-query";
-import { ZChangeMyPasswordInputSchema } from "@tapfleet/sensor/accounts";
+import { ZChangeMyPasswordInputSchema } from "@tapfleet/sensor/passwords";
 import { useState, type FormEvent } from "react";
 import { useCurrentUser } from "@/components/current-user";
 import { PageHeader } from "@/components/page-header";
 import { FormError } from "@/components/status-blocks";
-import { minPasswordLength, passwordMessage } from "@/lib/account-rules";
+import { minPasswordLength, passwordMessage } from "@/lib/password-rules";
 import { fieldErrors } from "@/lib/api-errors";
 import { roleColors, roleLabels } from "@/lib/roles";
 import { useTRPC } from "@/lib/trpc";

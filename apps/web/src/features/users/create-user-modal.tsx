@@ -5,14 +5,8 @@ import { notifications } from "@mantine/notifications";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { FormError } from "@/components/status-blocks";
-import {
-  fieldMessage,
-  minPasswordLength,
-  normalizeUsername,
-  usernameLength,
-  validatePassword,
-  validateUsername,
-} from "@/lib/account-rules";
+import { fieldMessage, normalizeUsername, usernameLength, validateUsername } from "@/lib/account-rules";
+import { minPasswordLength, validatePassword } from "@/lib/password-rules";
 import { errorCode, fieldErrors } from "@/lib/api-errors";
 import { roleLabels, roles, type Role } from "@/lib/roles";
 import { useTRPC } from "@/lib/trpc";

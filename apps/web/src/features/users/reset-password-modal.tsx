@@ -4,7 +4,7 @@ import { Button, Fieldset, Group, Modal, PasswordInput, Stack, Text } from "@man
 import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { FormError } from "@/components/status-blocks";
-import { minPasswordLength, passwordMessage, validatePassword } from "@/lib/account-rules";
+import { minPasswordLength, passwordMessage, validatePassword } from "@/lib/password-rules";
 import { fieldErrors } from "@/lib/api-errors";
 import { useTRPC } from "@/lib/trpc";
 
