@@ -87,10 +87,14 @@ export const clustersRouter = router({
     })
     .input(ZClusterConnectionInputSchema)
     .output(ZClusterSchema.extend({ debugLevel: ZDebugLevelSummarySchema.nullable() }))
-    .query(async ({ ctx, input }) => ({
-      ...serializeCluster(await getCluster({ db: ctx.db, id: input.id })),
-      debugLevel: summarizeDebugLevel(await getDebugLevel({ db: ctx.db, clusterId: input.id })),
-    })),
+    .query(async ({ ctx, input }) => {
+      // Read together: the cluster page's first render waits for both.
+      const [cluster, debugLevel] = await Promise.all([
+        getCluster({ db: ctx.db, id: input.id }),
+        getDebugLevel({ db: ctx.db, clusterId: input.id }),
+      ]);
+      return { ...serializeCluster(cluster), debugLevel: summarizeDebugLevel(debugLevel) };
+    }),
 
   /** Registers a cluster; the ingest key in the answer is shown this once. */
   create: operatorProcedure

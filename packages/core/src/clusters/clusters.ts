@@ -31,28 +31,31 @@ function generateIngestSecret(): string {
 
 export async function listClusters(options: { db: Db; now?: Date; ids?: string[] }): Promise<ClusterView[]> {
   const now = options.now ?? new Date();
-  const clusters = await options.db.cluster.findMany({
-    ...(options.ids ? { where: { id: { in: options.ids } } } : {}),
-    orderBy: { id: "asc" },
-    include: {
-      keys: {
-        where: { OR: [{ retiresAt: null }, { retiresAt: { gt: now } }] },
-        orderBy: { createdAt: "desc" },
-      },
-      _count: { select: { sensors: true } },
-      connection: true,
-    },
-  });
   // The connection row counts nodes when its state changes; the leader's watch keeps the
-  // current count with the inventory, so a synced watch's count is the one to show.
-  const watched = await options.db.inventoryCluster.findMany({
-    where: {
-      clusterId: { in: clusters.map((cluster) => cluster.id) },
-      syncedAt: { not: null },
-      stale: false,
-    },
-    select: { clusterId: true, nodeCount: true },
-  });
+  // current count with the inventory, so a synced watch's count is the one to show. Read beside
+  // the clusters (a page's first render waits for both).
+  const [clusters, watched] = await Promise.all([
+    options.db.cluster.findMany({
+      ...(options.ids ? { where: { id: { in: options.ids } } } : {}),
+      orderBy: { id: "asc" },
+      include: {
+        keys: {
+          where: { OR: [{ retiresAt: null }, { retiresAt: { gt: now } }] },
+          orderBy: { createdAt: "desc" },
+        },
+        _count: { select: { sensors: true } },
+        connection: true,
+      },
+    }),
+    options.db.inventoryCluster.findMany({
+      where: {
+        ...(options.ids ? { clusterId: { in: options.ids } } : {}),
+        syncedAt: { not: null },
+        stale: false,
+      },
+      select: { clusterId: true, nodeCount: true },
+    }),
+  ]);
   const watchedNodes = new Map(watched.map((row) => [row.clusterId, row.nodeCount]));
   return clusters.map((cluster) => ({
     id: cluster.id,
