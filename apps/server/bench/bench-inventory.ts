@@ -451,7 +451,7 @@ async function measureBrowser(options: {
       const scripts = resources.filter((r) => r.initiatorType === "script" || r.name.endsWith(".js"));
       const round = (n: number) => Math.round(n);
       return {
-        html: `${round(nav.responseStart)}–${round(nav.responseEnd)}`,
+        html: `${round(nav.responseStart)}–${round(nav.responseEnd)}, ${round(nav.decodedBodySize / 1024)} kB`,
         domContentLoaded: round(nav.domContentLoadedEventEnd),
         scripts: `${scripts.length} files, ${round(scripts.reduce((n, r) => n + r.encodedBodySize, 0) / 1024)} kB, last ends ${round(Math.max(0, ...scripts.map((r) => r.responseEnd)))}`,
         trpc: resources

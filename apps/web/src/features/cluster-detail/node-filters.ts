@@ -111,7 +111,7 @@ export function nextSort(
 }
 
 /** How many rows a nodes table reads at a time. */
-export const NODES_PAGE_SIZE = 200;
+export const NODES_PAGE_SIZE = 50;
 
 /** Where the next page of a nodes table starts (the keyset cursor), if there is one. */
 export const nextNodesCursor = (last: NodesPage) => last.nextCursor ?? undefined;
