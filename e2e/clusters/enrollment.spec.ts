@@ -13,7 +13,8 @@ test("[clusters]: registering a cluster shows the kubectl command with its key a
 }) => {
   await signIn(page, ADMIN);
   await page.goto("/clusters");
-  await page.getByRole("button", { name: "New cluster" }).click();
+  // The header's button; the empty state (no cluster yet) has one of the same name.
+  await page.getByRole("button", { name: "Register a cluster" }).first().click();
   const register = page.getByRole("dialog", { name: "Register a cluster" });
   await register.getByLabel("Cluster ID").fill("e2e-enroll");
   await register.getByRole("button", { name: "Register cluster" }).click();

@@ -66,7 +66,8 @@ test("[clusters]: with TAPFLEET_PUBLIC_URL set, the key dialog, the install form
   await expect(page).not.toHaveURL(/\/login/);
 
   await page.goto(`${url}/clusters`);
-  await page.getByRole("button", { name: "New cluster" }).click();
+  // The header's button; the empty state (no cluster yet) has one of the same name.
+  await page.getByRole("button", { name: "Register a cluster" }).first().click();
   const register = page.getByRole("dialog", { name: "Register a cluster" });
   await register.getByLabel("Cluster ID").fill("public-url");
   await register.getByRole("button", { name: "Register cluster" }).click();

@@ -31,7 +31,7 @@ export function ClustersPage() {
         actions={
           canManage ? (
             <Button leftSection={<IconPlus size={16} />} onClick={registerModal.open}>
-              New cluster
+              Register a cluster
             </Button>
           ) : null
         }
