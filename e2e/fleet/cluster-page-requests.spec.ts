@@ -1,7 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
-import { daemonSetFixture } from "../../packages/kube-sim/src/testing/fixtures.ts";
-import { startSimCluster, type RunningSimCluster } from "../../packages/kube-sim/src/index.ts";
-import { ADMIN, apiSignIn, signIn } from "../support/fixtures.ts";
+import type { RunningSimCluster } from "../../packages/kube-sim/src/index.ts";
+import { ADMIN, signIn } from "../support/fixtures.ts";
+import { connectSimCluster } from "../support/sim-cluster.ts";
 
 // No waterfall before the cluster page's first rows: the server renders the page with the
 // session, the cluster and its first page of nodes already read, for a new document and for a
@@ -13,20 +13,7 @@ let sim: RunningSimCluster;
 test.use({ viewport: { width: 1440, height: 900 } });
 
 test.beforeAll(async ({ request }) => {
-  sim = await startSimCluster({ nodes: 2, kubelet: "fake", name: "sim-first-rows" });
-  sim.store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "tapfleet" } });
-  const daemonSet = daemonSetFixture({ name: "tapfleet-sensor", namespace: "tapfleet" });
-  daemonSet.metadata.labels = { "app.kubernetes.io/part-of": "tapfleet" };
-  sim.store.create("daemonsets.apps", daemonSet);
-  const cookie = await apiSignIn(request, ADMIN);
-  const headers = { cookie, "content-type": "application/json" };
-  const created = await request.post("/api/v1/clusters", { headers, data: { id: CLUSTER } });
-  expect([200, 409], await created.text()).toContain(created.status());
-  const connected = await request.put(`/api/v1/clusters/${CLUSTER}/connection`, {
-    headers,
-    data: { kubeconfig: sim.kubeconfig(), context: "sim-first-rows" },
-  });
-  expect(connected.status(), await connected.text()).toBe(200);
+  ({ sim } = await connectSimCluster(request, { id: CLUSTER, name: "sim-first-rows", nodes: 2 }));
 });
 test.afterAll(async () => {
   await sim?.stop();

@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
-import { daemonSetFixture } from "../../packages/kube-sim/src/testing/fixtures.ts";
-import { startSimCluster, type RunningSimCluster } from "../../packages/kube-sim/src/index.ts";
-import { ADMIN, apiSignIn, signIn } from "../support/fixtures.ts";
+import type { RunningSimCluster } from "../../packages/kube-sim/src/index.ts";
+import { ADMIN, signIn } from "../support/fixtures.ts";
+import { connectSimCluster } from "../support/sim-cluster.ts";
 
 // The nodes table reads its rows a page at a time (keyset paging on the server) and renders only
 // those on screen: scrolling to the end of a cluster larger than a page reads the next pages, and
@@ -13,20 +13,12 @@ let sim: RunningSimCluster;
 test.use({ viewport: { width: 1440, height: 900 } });
 
 test.beforeAll(async ({ request }) => {
-  sim = await startSimCluster({ nodes: NODE_COUNT, kubelet: "fake", name: "sim-nodes-paging" });
-  sim.store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "tapfleet" } });
-  const daemonSet = daemonSetFixture({ name: "tapfleet-sensor", namespace: "tapfleet" });
-  daemonSet.metadata.labels = { "app.kubernetes.io/part-of": "tapfleet" };
-  sim.store.create("daemonsets.apps", daemonSet);
-  const cookie = await apiSignIn(request, ADMIN);
-  const headers = { cookie, "content-type": "application/json" };
-  const created = await request.post("/api/v1/clusters", { headers, data: { id: CLUSTER } });
-  expect([200, 409], await created.text()).toContain(created.status());
-  const connected = await request.put(`/api/v1/clusters/${CLUSTER}/connection`, {
-    headers,
-    data: { kubeconfig: sim.kubeconfig(), context: "sim-nodes-paging" },
-  });
-  expect(connected.status(), await connected.text()).toBe(200);
+  let cookie: string;
+  ({ sim, cookie } = await connectSimCluster(request, {
+    id: CLUSTER,
+    name: "sim-nodes-paging",
+    nodes: NODE_COUNT,
+  }));
   await expect
     .poll(
       async () => {

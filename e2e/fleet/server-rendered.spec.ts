@@ -1,7 +1,7 @@
 import { expect, test, type Page, type Response } from "@playwright/test";
-import { daemonSetFixture } from "../../packages/kube-sim/src/testing/fixtures.ts";
-import { startSimCluster, type RunningSimCluster } from "../../packages/kube-sim/src/index.ts";
-import { ADMIN, apiSignIn, signIn } from "../support/fixtures.ts";
+import type { RunningSimCluster } from "../../packages/kube-sim/src/index.ts";
+import { ADMIN, signIn } from "../support/fixtures.ts";
+import { connectSimCluster } from "../support/sim-cluster.ts";
 import { baseURL } from "../../playwright.config.ts";
 
 // The cluster page and the Nodes page are rendered on the server with the session, the cluster
@@ -17,20 +17,11 @@ let cookie: string;
 test.use({ viewport: { width: 1440, height: 900 } });
 
 test.beforeAll(async ({ request }) => {
-  sim = await startSimCluster({ nodes: NODES.length, kubelet: "fake", name: "sim-server-rendered" });
-  sim.store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "tapfleet" } });
-  const daemonSet = daemonSetFixture({ name: "tapfleet-sensor", namespace: "tapfleet" });
-  daemonSet.metadata.labels = { "app.kubernetes.io/part-of": "tapfleet" };
-  sim.store.create("daemonsets.apps", daemonSet);
-  cookie = await apiSignIn(request, ADMIN);
-  const headers = { cookie, "content-type": "application/json" };
-  const created = await request.post("/api/v1/clusters", { headers, data: { id: CLUSTER } });
-  expect([200, 409], await created.text()).toContain(created.status());
-  const connected = await request.put(`/api/v1/clusters/${CLUSTER}/connection`, {
-    headers,
-    data: { kubeconfig: sim.kubeconfig(), context: "sim-server-rendered" },
-  });
-  expect(connected.status(), await connected.text()).toBe(200);
+  ({ sim, cookie } = await connectSimCluster(request, {
+    id: CLUSTER,
+    name: "sim-server-rendered",
+    nodes: NODES.length,
+  }));
   await expect
     .poll(async () => {
       const nodes = await request.get(`/api/v1/clusters/${CLUSTER}/nodes`, { headers: { cookie } });
