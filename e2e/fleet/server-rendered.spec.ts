@@ -92,20 +92,56 @@ function recordCalls(page: Page) {
   return { calls, hydrationErrors };
 }
 
+/**
+ * What moved up or down on the page since it was first painted, from the browser's Layout
+ * Instability API (a shift sideways, such as a badge whose text changes, is not counted).
+ */
+async function recordVerticalShifts(page: Page) {
+  await page.addInitScript(() => {
+    const moves: string[] = [];
+    (window as unknown as { __verticalShifts: string[] }).__verticalShifts = moves;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries() as unknown as {
+        startTime: number;
+        sources: { node?: Node; previousRect: DOMRectReadOnly; currentRect: DOMRectReadOnly }[];
+      }[])
+        for (const source of entry.sources)
+          if (source.previousRect.y !== source.currentRect.y)
+            moves.push(
+              `${Math.round(entry.startTime)} ms: ${(source.node?.textContent ?? "").slice(0, 60)} ` +
+                `${source.previousRect.y} → ${source.currentRect.y}`,
+            );
+    }).observe({ type: "layout-shift", buffered: true });
+  });
+  return () => page.evaluate(() => (window as unknown as { __verticalShifts: string[] }).__verticalShifts);
+}
+
 for (const path of [`/clusters/${CLUSTER}`, `/nodes?cluster=${CLUSTER}`]) {
-  test(`[fleet]: ${path.split("?")[0]} hydrates with the server's rows and does not ask for them again`, async ({
+  test(`[fleet]: ${path.split("?")[0]} hydrates with the server's rows, does not ask for them again, and nothing on it moves`, async ({
     page,
   }) => {
     await signIn(page, ADMIN);
     // Away from the page signing in lands on, so none of its requests is counted.
     await page.goto("about:blank");
     const { calls, hydrationErrors } = recordCalls(page);
+    const verticalShifts = await recordVerticalShifts(page);
+    // What the live stream's start reads again (it cannot replay), the last of what can change the page.
+    const coverageReread = page.waitForResponse((response) =>
+      new URL(response.url()).pathname.includes("inventory.coverage"),
+    );
     await page.goto(path, { waitUntil: "commit" });
     const rows = page.locator('[role="row"][data-node]');
     await expect(rows).toHaveCount(NODES.length);
     // The page is live once its stream runs: the badge says so.
     await expect(page.getByText("Live updates connected")).toBeVisible();
     await expect(rows).toHaveCount(NODES.length);
+    await coverageReread;
+    if (path.startsWith("/clusters/"))
+      // Read after the page loads (it asks the cluster), in a place kept for it.
+      await expect(page.getByRole("button", { name: "Adopt tapfleet/tapfleet-sensor" })).toBeVisible();
+    // A section that filled in after the first paint pushed the nodes table's filters down, under
+    // a click already on its way: their menu opened out of sight.
+    expect(await verticalShifts()).toEqual([]);
     const before = calls.filter((call) => !call.afterStream).flatMap((call) => call.procedures);
     // Neither the session nor what the server read: the browser had them with the HTML.
     for (const procedure of ["auth.me", "inventory.fleetNodes", "clusters.get", "clusters.list"])

@@ -45,11 +45,14 @@ export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
   const queryClient = useQueryClient();
   const user = useCurrentUser();
   const canManage = roleAtLeast(user.role, "operator");
-  // The cluster and its first nodes come with the page's HTML (app/(dashboard)/clusters/[id]/page.tsx).
+  // The cluster, the coverage and the first nodes come with the page's HTML
+  // (app/(dashboard)/clusters/[id]/page.tsx); the live stream reads the coverage again when it starts.
   const cluster = useQuery(
     trpc.clusters.get.queryOptions({ id: clusterId }, { staleTime: SERVER_RENDERED_FRESH_MS }),
   );
-  const coverage = useQuery(trpc.inventory.coverage.queryOptions());
+  const coverage = useQuery(
+    trpc.inventory.coverage.queryOptions(undefined, { staleTime: SERVER_RENDERED_FRESH_MS }),
+  );
   const { rates, nowSeconds } = useLiveRates(clusterId);
   const [connecting, setConnecting] = useState(false);
   // One stream for the page: cluster messages refresh the status and summary; the table merges node messages.
@@ -235,7 +238,9 @@ export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
                 status={record.daemonSetStatus[key]}
                 stale={record.stale || record.summary.stale}
               />
-              <Group justify="flex-end" mt="xs">
+              {/* The action is read after the page loads (it asks the cluster): its place is kept, an
+                  "xs" button high, so that nothing below moves when it shows. */}
+              <Group justify="flex-end" mt="xs" mih={30}>
                 <AdoptDaemonSetAction
                   clusterId={clusterId}
                   namespace={key.slice(0, key.indexOf("/"))}

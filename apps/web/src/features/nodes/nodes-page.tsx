@@ -30,11 +30,14 @@ export function NodesPage() {
   const user = useCurrentUser();
   const canManage = roleAtLeast(user.role, "operator");
   const params = useSearchParams();
-  // The clusters and the table's first nodes come with the page's HTML (app/(dashboard)/nodes/page.tsx).
+  // The clusters, the coverage and the table's first nodes come with the page's HTML
+  // (app/(dashboard)/nodes/page.tsx); the live stream reads the coverage again when it starts.
   const clusters = useQuery(
     trpc.clusters.list.queryOptions(undefined, { staleTime: SERVER_RENDERED_FRESH_MS }),
   );
-  const coverage = useQuery(trpc.inventory.coverage.queryOptions());
+  const coverage = useQuery(
+    trpc.inventory.coverage.queryOptions(undefined, { staleTime: SERVER_RENDERED_FRESH_MS }),
+  );
   const { rates, nowSeconds } = useLiveRates(undefined);
   // One stream for the page: cluster messages refresh the counts; the table merges node messages.
   const nodeEvents = useRef(new Set<(event: InventoryEvent) => void>());

@@ -8,9 +8,10 @@ import { getServerQueryClient, getServerTRPC, HydrateClient } from "@/lib/trpc-s
 export const metadata: Metadata = { title: "Nodes" };
 
 /**
- * Rendered on the server with the clusters and the table's first page of nodes (as the link
- * filters and sorts them) already read, so the HTML carries the first rows. A query that fails
- * here is left to the browser, which shows the error as it would have.
+ * Rendered on the server with the clusters, the coverage and the table's first page of nodes (as
+ * the link filters and sorts them) already read, so the HTML carries the first rows where they will
+ * stay: the coverage counts above the table do not fill in (and push it down) after the page loads.
+ * A query that fails here is left to the browser, which shows the error as it would have.
  */
 export default async function Page({
   searchParams,
@@ -30,6 +31,7 @@ export default async function Page({
       ),
     );
   const readClusters = queryClient.prefetchQuery(trpc.clusters.list.queryOptions());
+  const readCoverage = queryClient.prefetchQuery(trpc.inventory.coverage.queryOptions());
   if (params.has("cluster")) {
     // The link's clusters are checked against the known ones before the table reads them.
     await readClusters;
@@ -37,9 +39,10 @@ export default async function Page({
     if (clusters?.items.some((cluster) => cluster.connection !== null)) {
       await readNodes(clusters.items.map((cluster) => cluster.id));
     }
+    await readCoverage;
   } else {
-    // Every cluster's nodes: nothing to check, both at once.
-    await Promise.all([readClusters, readNodes(undefined)]);
+    // Every cluster's nodes: nothing to check, all at once.
+    await Promise.all([readClusters, readCoverage, readNodes(undefined)]);
   }
   return (
     <HydrateClient>

@@ -7,9 +7,11 @@ import { getServerQueryClient, getServerTRPC, HydrateClient } from "@/lib/trpc-s
 export const metadata: Metadata = { title: "Cluster" };
 
 /**
- * Rendered on the server with the cluster and the first page of its nodes (as the link filters and
- * sorts them) already read, so the HTML carries the first rows and the browser does not ask again.
- * A query that fails here is left to the browser, which shows the error as it would have.
+ * Rendered on the server with the cluster, its coverage and the first page of its nodes (as the
+ * link filters and sorts them) already read, so the HTML carries the whole page as it will stay:
+ * nothing above the nodes table grows once the browser takes over (a section that filled in then
+ * pushed the table's filters down under a user's click, and their menu opened off screen). A
+ * query that fails here is left to the browser, which shows the error as it would have.
  */
 export default async function Page({
   params,
@@ -25,6 +27,7 @@ export default async function Page({
   const queryClient = getServerQueryClient();
   await Promise.all([
     queryClient.prefetchQuery(trpc.clusters.get.queryOptions({ id: clusterId })),
+    queryClient.prefetchQuery(trpc.inventory.coverage.queryOptions()),
     queryClient.prefetchInfiniteQuery(
       trpc.inventory.fleetNodes.infiniteQueryOptions(input, { getNextPageParam: nextNodesCursor }),
     ),
