@@ -16,9 +16,10 @@ import { IconLogout, IconRadar } from "@tabler/icons-react";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useSyncExternalStore, type ReactNode } from "react";
+import { useEffect, type ReactNode } from "react";
 import { roleColors, roleLabels } from "@/lib/roles";
 import { SERVER_RENDERED_FRESH_MS, useTRPC } from "@/lib/trpc";
+import { useHydrated } from "@/lib/use-hydrated";
 import { ColorSchemeToggle } from "./color-scheme-toggle";
 import { CurrentUserProvider, type CurrentUser } from "./current-user";
 import { NavLinks } from "./nav-links";
@@ -61,23 +62,10 @@ export function DashboardShell({ children }: { children: ReactNode }) {
   );
 }
 
-const subscribeToNothing = () => () => {};
-
-/**
- * False in the server's render and in the browser's hydration of it, true from the render after:
- * the page is shown before its scripts run, and a click that landed before React listens would be
- * lost (a menu that never opens), so the frame is inert until then.
- */
-function useHydrated(): boolean {
-  return useSyncExternalStore(
-    subscribeToNothing,
-    () => true,
-    () => false,
-  );
-}
-
 function Frame({ user, children }: { user: CurrentUser; children: ReactNode }) {
   const trpc = useTRPC();
+  // The page is shown before its scripts run, and a click that landed before React listens would
+  // be lost (a menu that never opens), so the frame is inert until hydrated.
   const hydrated = useHydrated();
   const [navbarOpened, navbar] = useDisclosure(false);
   const systemInfo = useQuery(trpc.system.info.queryOptions(undefined, { staleTime: Infinity }));

@@ -26,6 +26,7 @@ import { useEffect, useMemo, useRef, useState, type MouseEvent } from "react";
 import { DateTime } from "@/components/date-time";
 import { QueryError } from "@/components/status-blocks";
 import { SERVER_RENDERED_FRESH_MS, useTRPC, type RouterOutputs } from "@/lib/trpc";
+import { useHydrated } from "@/lib/use-hydrated";
 import { CoverageStateBadge, StaleMark } from "../fleet/coverage-badges";
 import { COVERAGE_STATE_ORDER, COVERAGE_STATE_STYLES, isCoverageState } from "../fleet/coverage-states";
 import { ratesOfPoint, type LiveRatesState } from "../fleet/live-rates";
@@ -164,11 +165,14 @@ export function NodesTable({
 
   const items = useMemo(() => nodes.data?.pages.flatMap((page) => page.items) ?? [], [nodes.data]);
   const scroller = useRef<HTMLDivElement>(null);
+  const hydrated = useHydrated();
   const virtualizer = useVirtualizer({
     count: items.length,
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
+    // Rows beyond the window, ready for a scroll: not in the page's HTML (the server's render and
+    // the hydration of it show the window's rows only, half the markup), from the render after.
+    overscan: hydrated ? 12 : 0,
     initialRect: INITIAL_RECT,
   });
   const virtualItems = virtualizer.getVirtualItems();
