@@ -1,5 +1,4 @@
 import type { Metadata } from "next";
-import { Suspense } from "react";
 import { nextNodesCursor, resolveNodesTableScope } from "@/features/cluster-detail/node-filters";
 import { NodesPage } from "@/features/nodes/nodes-page";
 import { toURLSearchParams } from "@/lib/search-params";
@@ -44,12 +43,12 @@ export default async function Page({
     // Every cluster's nodes: nothing to check, all at once.
     await Promise.all([readClusters, readCoverage, readNodes(undefined)]);
   }
+  // No Suspense boundary around the page: it is rendered for each request, so useSearchParams
+  // needs none, and one made React stream the table apart from the shell at times and reveal it
+  // up to 300 ms after the first paint (its batched reveal of streamed boundaries).
   return (
     <HydrateClient>
-      {/* The table reads its filters with useSearchParams. */}
-      <Suspense>
-        <NodesPage />
-      </Suspense>
+      <NodesPage />
     </HydrateClient>
   );
 }
