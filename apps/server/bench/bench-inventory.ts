@@ -12,7 +12,10 @@
 //          the server's part and the browser's; client-side from the Fleet page; event → rendered row;
 //          needs the built dashboard: flock /tmp/tapfleet-web.lock sh -c 'npm run build &&
 //          npm run bench:inventory -- --browser')
-//   env: BENCH_SERVER_NODE_ARGS="--trace-gc" (Node flags for the server alone)
+//   env: BENCH_SERVER_NODE_ARGS="--trace-gc" (Node flags for the server alone),
+//        BENCH_BROWSER_DETAIL=1 (with --browser: each navigation's timeline, from the HTML's end
+//        to the first row's paint: DOMContentLoaded, hydration, the first row in the DOM, first
+//        contentful paint, the render-blocking files)
 //
 // The server runs in a process of its own (embedded PostgreSQL under it), the
 // simulated clusters in --sim-processes other processes, so CPU and RSS are
@@ -381,6 +384,14 @@ async function measureBrowser(options: {
     // tsx compiles this file keeping function names through an `__name` helper, which the
     // functions handed to page.evaluate then call in the page: give the page a harmless one.
     await context.addInitScript({ content: "globalThis.__name = (fn) => fn;" });
+    // The main thread's long tasks (over 50 ms) from the navigation's start, to tell a slow paint
+    // that waited for the page's own scripts from one that waited for a busy machine.
+    await context.addInitScript({
+      content:
+        "globalThis.__rowAt = null; new MutationObserver((m, o) => { if (document.querySelector('[role=row][data-node]')) { globalThis.__rowAt = [performance.now(), document.readyState]; o.disconnect(); } }).observe(document, { subtree: true, childList: true }); " +
+        "globalThis.__hydratedAt = null; new MutationObserver((m, o) => { if (m.some((r) => r.attributeName === 'inert' && !r.target.hasAttribute('inert'))) { globalThis.__hydratedAt = performance.now(); o.disconnect(); } }).observe(document, { subtree: true, attributes: true, attributeFilter: ['inert'] }); " +
+        "globalThis.__longTasks = []; new PerformanceObserver((l) => { for (const e of l.getEntries()) globalThis.__longTasks.push([e.startTime, e.duration]); }).observe({ type: 'longtask', buffered: true });",
+    });
     const [name, value] = options.cookie.split("=", 2) as [string, string];
     await context.addCookies([{ name, value, url: options.url }]);
     const page = await context.newPage();
@@ -422,15 +433,53 @@ async function measureBrowser(options: {
         return {
           server: nav.responseStart - nav.requestStart,
           end: window.performance.timeOrigin + nav.responseEnd,
+          origin: window.performance.timeOrigin,
+          longTasks: (globalThis as unknown as { __longTasks: [number, number][] }).__longTasks,
+          // What the first paint had to wait for: the render-blocking files, when each arrived.
+          blocking: (window.performance.getEntriesByType("resource") as PerformanceResourceTiming[])
+            .filter((r) => (r as { renderBlockingStatus?: string }).renderBlockingStatus === "blocking")
+            .map(
+              (r) =>
+                `${new URL(r.name).pathname.split("/").at(-1)} ${Math.round(r.startTime)}–${Math.round(r.responseEnd)}${r.transferSize === 0 ? " cached" : ""}`,
+            ),
+          responseEnd: nav.responseEnd,
+          domInteractive: nav.domInteractive,
+          domContentLoaded: nav.domContentLoadedEventEnd,
+          hydratedAt: (globalThis as unknown as { __hydratedAt: number | null }).__hydratedAt,
+          rowAt: (globalThis as unknown as { __rowAt: [number, string] | null }).__rowAt,
+          firstContentfulPaint: window.performance
+            .getEntriesByType("paint")
+            .find((e) => e.name === "first-contentful-paint")?.startTime,
         };
       });
-      return { painted: painted - start, seen, server: html.server, browser: painted - html.end };
+      // Long tasks that began before the paint, and how much of them ran before it.
+      const paintedAt = painted - html.origin;
+      const longTasksBeforePaint = html.longTasks
+        .filter(([startTime]) => startTime < paintedAt)
+        .reduce((sum, [startTime, duration]) => sum + Math.min(duration, paintedAt - startTime), 0);
+      return {
+        painted: painted - start,
+        seen,
+        server: html.server,
+        browser: painted - html.end,
+        longTasksBeforePaint,
+        detail: `html ends ${Math.round(html.responseEnd)}, DOM interactive ${Math.round(html.domInteractive)}, DOMContentLoaded ${Math.round(html.domContentLoaded)}, hydrated ${html.hydratedAt === null ? "?" : Math.round(html.hydratedAt)}, first row in the DOM ${html.rowAt ? `${Math.round(html.rowAt[0])} (${html.rowAt[1]})` : "?"}, first contentful paint ${html.firstContentfulPaint === undefined ? "?" : Math.round(html.firstContentfulPaint)}, painted ${Math.round(paintedAt)}; blocking: ${html.blocking.join(", ") || "none"}`,
+      };
     };
-    type TablePage = Record<"painted" | "seen" | "server" | "browser", number[]>;
-    const clusterPage: TablePage = { painted: [], seen: [], server: [], browser: [] };
-    const nodesPage: TablePage = { painted: [], seen: [], server: [], browser: [] };
+    type TablePage = Record<"painted" | "seen" | "server" | "browser" | "longTasksBeforePaint", number[]>;
+    const emptyTablePage = (): TablePage => ({
+      painted: [],
+      seen: [],
+      server: [],
+      browser: [],
+      longTasksBeforePaint: [],
+    });
+    const clusterPage = emptyTablePage();
+    const nodesPage = emptyTablePage();
     const keep = (into: TablePage, one: Awaited<ReturnType<typeof tablePage>>) => {
-      for (const key of ["painted", "seen", "server", "browser"] as const) into[key].push(one[key]);
+      if (process.env.BENCH_BROWSER_DETAIL) console.log(`  ${Math.round(one.painted)} ms: ${one.detail}`);
+      for (const key of ["painted", "seen", "server", "browser", "longTasksBeforePaint"] as const)
+        into[key].push(one[key]);
     };
     for (let i = 0; i <= options.navigations; i++) {
       const healthz = await timedNavigation(() => page.goto(`${options.url}/healthz`));
@@ -544,25 +593,27 @@ async function measureBrowser(options: {
 }
 
 /**
- * When the page painted its first node row, on the system clock: the Element Timing entry of the
- * row's node name (the nodes table marks it with `elementtiming`). Fails when the browser made
- * none within 10 s of the row being there.
+ * When the page painted its first node row, on the system clock: the earliest Element Timing entry
+ * named `first-node-row` (the nodes table marks the first row's node name so). Matched by that
+ * name, not by the element: a row the page replaced later (the live stream's first re-read brings
+ * another first row) leaves an entry whose element is gone, and it was painted all the same.
+ * Fails when the browser made none within 10 s of the row being there.
  */
 async function firstRowPaintedAt(page: Page): Promise<number> {
   const at = await page.evaluate(
-    () =>
+    (identifier) =>
       new Promise<number | null>((resolve) => {
         interface ElementTiming extends PerformanceEntry {
           renderTime: number;
-          element: Element | null;
+          identifier: string;
         }
         const observer = new PerformanceObserver((list) => {
-          const entry = (list.getEntries() as ElementTiming[]).find((e) =>
-            e.element?.closest('[role="row"][data-node]'),
-          );
-          if (!entry) return;
+          const times = (list.getEntries() as ElementTiming[])
+            .filter((e) => e.identifier === identifier)
+            .map((e) => e.renderTime || e.startTime);
+          if (times.length === 0) return;
           observer.disconnect();
-          resolve(window.performance.timeOrigin + (entry.renderTime || entry.startTime));
+          resolve(window.performance.timeOrigin + Math.min(...times));
         });
         observer.observe({ type: "element", buffered: true });
         setTimeout(() => {
@@ -570,6 +621,9 @@ async function firstRowPaintedAt(page: Page): Promise<number> {
           resolve(null);
         }, 10_000);
       }),
+    // The name the dashboard's nodes table gives it (FIRST_ROW_TIMING in apps/web's nodes-table.tsx;
+    // an app is not imported).
+    "first-node-row",
   );
   if (at === null) throw new Error(`${page.url()}: no Element Timing entry for the first node row`);
   return at;
@@ -955,6 +1009,16 @@ async function main(): Promise<void> {
           "",
           "",
         ]);
+        // Every navigation, in order: a slow one's parts side by side.
+        console.log(
+          `  Chromium, ${label}, each navigation (painted = server + transfer + browser; long tasks before the paint), ms: ` +
+            measured.painted
+              .map(
+                (painted, i) =>
+                  `${Math.round(painted)} (${Math.round(measured.server[i]!)} + … + ${Math.round(measured.browser[i]!)}; ${Math.round(measured.longTasksBeforePaint[i]!)})`,
+              )
+              .join(", "),
+        );
         rows.push([
           `Chromium: ${label}, the rows seen by a script (after hydration; p50 / p99 of ${measured.seen.length})`,
           pctl(measured.seen),
