@@ -481,6 +481,16 @@ async function measureBrowser(options: {
       for (const key of ["painted", "seen", "server", "browser", "longTasksBeforePaint"] as const)
         into[key].push(one[key]);
     };
+    // The server's event loop delay while the pages are rendered (Node's histogram behind
+    // /metrics restarts at each scrape): how long a render could wait for other work.
+    const eventLoopDelay = async () => {
+      const text = await (await fetch(`${options.url}/metrics`)).text();
+      const gauge = (name: string) =>
+        Number(new RegExp(`^tapfleet_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, "m").exec(text)?.[1]) *
+        1000;
+      return { p99: gauge("p99"), max: gauge("max") };
+    };
+    await eventLoopDelay();
     for (let i = 0; i <= options.navigations; i++) {
       const healthz = await timedNavigation(() => page.goto(`${options.url}/healthz`));
       if (i > 0) reference.push(healthz); // the first of each warms up
@@ -493,6 +503,10 @@ async function measureBrowser(options: {
       const fleet = await tablePage(`${options.url}/nodes`);
       if (i > 0) keep(nodesPage, fleet);
     }
+    const delay = await eventLoopDelay();
+    console.log(
+      `  server event loop delay during the full navigations: p99 ${delay.p99.toFixed(0)} ms, max ${delay.max.toFixed(0)} ms`,
+    );
     // Where a full navigation's time goes, from the last one's own timeline (ms from navigation start).
     const timeline = await page.evaluate(() => {
       const nav = window.performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;

@@ -254,6 +254,10 @@ describe("fleet inventory at run time", () => {
     expect(coverage.body.fleet).toMatchObject({ targeted: 2, covered: 0, coveragePercent: 0 });
     expect(coverage.body.clusters).toMatchObject([{ clusterId: CLUSTER, reachability: "reachable" }]);
     expect(coverage.body.clusters[0]!.daemonSets["tapfleet/tapfleet-sensor"]).toMatchObject({ targeted: 2 });
+    // One cluster's coverage (what its page reads): the same figures, for it alone.
+    const one = await get<typeof coverage.body>(follower, `/coverage?clusterId=${CLUSTER}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual(coverage.body);
   }, 60_000);
 
   it("shows each sensor DaemonSet's status as kubectl get ds shows it, rolling out until every pod runs the new template", async () => {
@@ -350,6 +354,23 @@ describe("fleet inventory at run time", () => {
     expect(JSON.stringify(badState.body)).toMatch(/state/);
     const unknown = await get<{ message: string }>(leader, `/clusters/nowhere/nodes`);
     expect(unknown.status).toBe(404);
+    // Registered but not connected: known, with no coverage of its own, while the fleet's has some.
+    await db.cluster.create({ data: { id: "registered-only" } });
+    const registeredOnly = await get<{ fleet: { targeted: number }; clusters: unknown[] }>(
+      leader,
+      `/coverage?clusterId=registered-only`,
+    );
+    expect(registeredOnly.status).toBe(200);
+    expect(registeredOnly.body).toMatchObject({ fleet: { targeted: 0 }, clusters: [] });
+    const fleet = await get<{ fleet: { targeted: number }; clusters: unknown[] }>(leader, `/coverage`);
+    expect(fleet.body.clusters).toHaveLength(1);
+    expect(fleet.body.fleet.targeted).toBeGreaterThan(0);
+    const unknownCoverage = await get<{ error?: { message: string } }>(leader, `/coverage?clusterId=nowhere`);
+    expect(unknownCoverage.status).toBe(404);
+    expect(unknownCoverage.body.error?.message).toBe('No cluster "nowhere".');
+    const badCoverage = await get<unknown>(leader, `/coverage?clusterId=Not%20an%20id`);
+    expect(badCoverage.status).toBe(400);
+    expect(JSON.stringify(badCoverage.body)).toMatch(/clusterId/);
     const anonymous = await fetch(`${leader.url}/api/v1/coverage`);
     expect(anonymous.status).toBe(401);
   });

@@ -106,14 +106,19 @@ export const inventoryRouter = router({
         method: "GET",
         path: "/coverage",
         summary: "Sensor coverage of the fleet, per cluster and per DaemonSet",
+        description:
+          "With `clusterId`, one cluster's alone: `clusters` holds that cluster (or nothing while it is not connected and synced) and `fleet` adds up what `clusters` holds. An unknown cluster is 404.",
         tags: ["inventory"],
         protect: true,
       },
     })
-    .input(z.object({}).optional())
+    .input(z.object({ clusterId: ZClusterIdSchema.optional() }).optional())
     .output(z.object({ fleet: ZCoverageSummarySchema, clusters: z.array(ZClusterCoverageSchema) }))
-    .query(async ({ ctx }) => {
-      const clusters = await listClusterCoverage({ db: ctx.db });
+    .query(async ({ ctx, input }) => {
+      const clusters = await listClusterCoverage({
+        db: ctx.db,
+        ...(input?.clusterId === undefined ? {} : { clusterId: input.clusterId }),
+      });
       return { fleet: mergeCoverageSummaries(clusters.map((c) => c.summary)), clusters };
     }),
 

@@ -51,7 +51,7 @@ export function ClusterDetailPage({ clusterId }: { clusterId: string }) {
     trpc.clusters.get.queryOptions({ id: clusterId }, { staleTime: SERVER_RENDERED_FRESH_MS }),
   );
   const coverage = useQuery(
-    trpc.inventory.coverage.queryOptions(undefined, { staleTime: SERVER_RENDERED_FRESH_MS }),
+    trpc.inventory.coverage.queryOptions({ clusterId }, { staleTime: SERVER_RENDERED_FRESH_MS }),
   );
   const { rates, nowSeconds } = useLiveRates(clusterId);
   const [connecting, setConnecting] = useState(false);

@@ -166,7 +166,8 @@ function checkFilter(options: NodesFilter): void {
 }
 
 /** The ids among these that are neither registered nor in the inventory. */
-async function unknownClusters(options: { db: Db; clusterIds: readonly string[] }): Promise<string[]> {
+/** Of `clusterIds`, those Tapfleet neither has registered nor watches. */
+export async function unknownClusters(options: { db: Db; clusterIds: readonly string[] }): Promise<string[]> {
   const ids = [...options.clusterIds];
   const [registered, watched] = await Promise.all([
     options.db.cluster.findMany({ where: { id: { in: ids } }, select: { id: true } }),

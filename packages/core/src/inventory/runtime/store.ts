@@ -4,7 +4,9 @@
 // DaemonSet. The nodes tables' listing is in node-query.ts.
 
 import type { Db, PgPool } from "@tapfleet/db";
+import { AppError } from "../../errors.ts";
 import { COVERAGE_STATES, type CoverageDetails, type CoverageState } from "../coverage.ts";
+import { unknownClusters } from "./node-query.ts";
 import type { CoverageSummary } from "../summary.ts";
 import type { DaemonSetStatus } from "./topic.ts";
 
@@ -218,9 +220,23 @@ export async function readCoverageRows(options: { db: Db; clusterId: string }): 
 // ---------------------------------------------------------------------------
 // Reads (every replica)
 
-/** Every watched cluster's status and summary, by cluster id. */
-export async function listClusterCoverage(options: { db: Db }): Promise<ClusterCoverageRecord[]> {
-  const rows = await options.db.inventoryCluster.findMany({ orderBy: { clusterId: "asc" } });
+/**
+ * Every watched cluster's status and summary, by cluster id; with `clusterId`, that cluster's
+ * alone (none while it is not watched yet). A cluster Tapfleet does not know is NOT_FOUND.
+ */
+export async function listClusterCoverage(options: {
+  db: Db;
+  clusterId?: string;
+}): Promise<ClusterCoverageRecord[]> {
+  const { db, clusterId } = options;
+  const [rows, unknown] = await Promise.all([
+    db.inventoryCluster.findMany({
+      ...(clusterId === undefined ? {} : { where: { clusterId } }),
+      orderBy: { clusterId: "asc" },
+    }),
+    clusterId === undefined ? [] : unknownClusters({ db, clusterIds: [clusterId] }),
+  ]);
+  if (unknown.length > 0) throw new AppError("NOT_FOUND", { userMessage: `No cluster "${clusterId}".` });
   return rows.map((row) => {
     const summary = row.summary as unknown as {
       cluster: CoverageSummary;

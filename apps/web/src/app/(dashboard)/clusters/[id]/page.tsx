@@ -27,7 +27,7 @@ export default async function Page({
   const queryClient = getServerQueryClient();
   await Promise.all([
     queryClient.prefetchQuery(trpc.clusters.get.queryOptions({ id: clusterId })),
-    queryClient.prefetchQuery(trpc.inventory.coverage.queryOptions()),
+    queryClient.prefetchQuery(trpc.inventory.coverage.queryOptions({ clusterId })),
     queryClient.prefetchInfiniteQuery(
       trpc.inventory.fleetNodes.infiniteQueryOptions(input, { getNextPageParam: nextNodesCursor }),
     ),
