@@ -481,16 +481,7 @@ async function measureBrowser(options: {
       for (const key of ["painted", "seen", "server", "browser", "longTasksBeforePaint"] as const)
         into[key].push(one[key]);
     };
-    // The server's event loop delay while the pages are rendered (Node's histogram behind
-    // /metrics restarts at each scrape): how long a render could wait for other work.
-    const eventLoopDelay = async () => {
-      const text = await (await fetch(`${options.url}/metrics`)).text();
-      const gauge = (name: string) =>
-        Number(new RegExp(`^tapfleet_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, "m").exec(text)?.[1]) *
-        1000;
-      return { p99: gauge("p99"), max: gauge("max") };
-    };
-    await eventLoopDelay();
+    await eventLoopDelay(options.url);
     for (let i = 0; i <= options.navigations; i++) {
       const healthz = await timedNavigation(() => page.goto(`${options.url}/healthz`));
       if (i > 0) reference.push(healthz); // the first of each warms up
@@ -503,7 +494,7 @@ async function measureBrowser(options: {
       const fleet = await tablePage(`${options.url}/nodes`);
       if (i > 0) keep(nodesPage, fleet);
     }
-    const delay = await eventLoopDelay();
+    const delay = await eventLoopDelay(options.url);
     console.log(
       `  server event loop delay during the full navigations: p99 ${delay.p99.toFixed(0)} ms, max ${delay.max.toFixed(0)} ms`,
     );
@@ -604,6 +595,17 @@ async function measureBrowser(options: {
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * The server's event loop delay since the last call (the histogram behind /metrics restarts at
+ * each scrape): how long a request, a render or a live event could wait for other work.
+ */
+async function eventLoopDelay(url: string): Promise<{ p99: number; max: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const gauge = (name: string) =>
+    Number(new RegExp(`^tapfleet_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, "m").exec(text)?.[1]) * 1000;
+  return { p99: gauge("p99"), max: gauge("max") };
 }
 
 /**
@@ -765,6 +767,7 @@ async function main(): Promise<void> {
     };
     for (const name of names) await rest("POST", "/clusters", { id: name });
     const beforeSync = await cpuSnapshot(server.pid, simPids);
+    await eventLoopDelay(server.url);
     const syncStart = now();
     await Promise.all(
       names.map((name) =>
@@ -803,7 +806,11 @@ async function main(): Promise<void> {
     const afterSync = await cpuSnapshot(server.pid, simPids);
     const syncCpu = cpuBetween(beforeSync, afterSync);
     const syncServerCpuSeconds = (afterSync.server - beforeSync.server) / CLOCK_TICKS;
-    console.log(`inventory complete in ${seconds(syncMs)} (${coveragePolls} coverage polls)`);
+    const syncDelay = await eventLoopDelay(server.url);
+    console.log(
+      `inventory complete in ${seconds(syncMs)} (${coveragePolls} coverage polls); ` +
+        `server event loop delay meanwhile: p99 ${syncDelay.p99.toFixed(0)} ms, max ${syncDelay.max.toFixed(0)} ms`,
+    );
 
     // 4. Event latency: one change at a time, seen by a bare watch, the REST API and the SSE stream.
     const eventClusters = names.slice(0, Math.min(4, clusterCount));
@@ -859,6 +866,7 @@ async function main(): Promise<void> {
     };
     const changed = new Set<string>();
     const eventsStart = await cpuSnapshot(server.pid, simPids);
+    await eventLoopDelay(server.url);
     for (let i = 0; i < eventCount; i++) {
       const kind = kinds[i % kinds.length]!;
       const cluster = eventClusters[i % eventClusters.length]!;
@@ -906,6 +914,10 @@ async function main(): Promise<void> {
       await sleep(300);
     }
     const eventsCpu = cpuBetween(eventsStart, await cpuSnapshot(server.pid, simPids));
+    const eventsDelay = await eventLoopDelay(server.url);
+    console.log(
+      `  server event loop delay during the event phase: p99 ${eventsDelay.p99.toFixed(0)} ms, max ${eventsDelay.max.toFixed(0)} ms`,
+    );
     live.close();
     for (const unsubscribe of unsubscribes) unsubscribe();
     await Promise.all([...referenceWatches.values()].map((w) => w.stop()));
