@@ -59,7 +59,15 @@ export function useLiveQuery<TData, TQueryError, TQueryKey extends QueryKey, P e
       if (cached === undefined) return;
       const merged = merge(cached, event);
       if (merged === null) refetch();
-      else if (merged !== cached) queryClient.setQueryData<TData>(queryKey, merged);
+      else if (merged !== cached) {
+        queryClient.setQueryData<TData>(queryKey, merged);
+        // A read under way may have been answered before this event happened: landing after it, it
+        // would put the older data back, and nothing would correct it until the next event (a
+        // debug level shown "applying" for its 30 minutes). Read again, after the event; this
+        // cancels the read under way. Only for an event that changed something, so a stream of
+        // events that change nothing cannot keep a read from finishing.
+        if (queryClient.isFetching({ queryKey, exact: true }) > 0) refetch();
+      }
     },
   });
 
