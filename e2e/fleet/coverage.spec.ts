@@ -1,7 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
-import { daemonSetFixture } from "../../packages/kube-sim/src/testing/fixtures.ts";
-import { startSimCluster, type RunningSimCluster } from "../../packages/kube-sim/src/index.ts";
-import { ADMIN, apiSignIn, signIn } from "../support/fixtures.ts";
+import type { RunningSimCluster } from "../../packages/kube-sim/src/index.ts";
+import { ADMIN, signIn } from "../support/fixtures.ts";
+import { connectSimCluster } from "../support/sim-cluster.ts";
 
 // A simulated cluster with one sensor DaemonSet, connected through the real REST API: its fake
 // kubelet runs the pods, no agent reports, so every node is "starting" until something changes.
@@ -12,27 +12,13 @@ test.use({ viewport: { width: 1440, height: 900 } });
 test.describe.configure({ mode: "serial" });
 
 test.beforeAll(async ({ request }) => {
-  sim = await startSimCluster({ nodes: 3, kubelet: "fake", name: "sim-fleet" });
-  sim.store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "tapfleet" } });
   // A long report interval keeps the nodes "starting" (not "silent") for the whole file.
-  const daemonSet = daemonSetFixture({
-    name: "tapfleet-sensor",
-    namespace: "tapfleet",
+  ({ sim } = await connectSimCluster(request, {
+    id: CLUSTER,
+    name: "sim-fleet",
+    nodes: 3,
     env: [{ name: "TAPFLEET_REPORT_INTERVAL", value: "600" }],
-  });
-  daemonSet.metadata.labels = { "app.kubernetes.io/part-of": "tapfleet" };
-  sim.store.create("daemonsets.apps", daemonSet);
-
-  const cookie = await apiSignIn(request, ADMIN);
-  const headers = { cookie, "content-type": "application/json" };
-  const created = await request.post("/api/v1/clusters", { headers, data: { id: CLUSTER } });
-  // 409: a retry of this file in a new worker finds the cluster registered.
-  expect([200, 409], await created.text()).toContain(created.status());
-  const connected = await request.put(`/api/v1/clusters/${CLUSTER}/connection`, {
-    headers,
-    data: { kubeconfig: sim.kubeconfig(), context: "sim-fleet" },
-  });
-  expect(connected.status(), await connected.text()).toBe(200);
+  }));
 });
 test.afterAll(async () => {
   await sim?.stop();

@@ -10,11 +10,21 @@ import { ADMIN, apiSignIn } from "./fixtures.ts";
  */
 export async function connectSimCluster(
   request: APIRequestContext,
-  options: { id: string; name: string; nodes: number },
+  options: {
+    id: string;
+    name: string;
+    nodes: number;
+    /** More environment for the sensor container (a long report interval keeps nodes "starting"). */
+    env?: { name: string; value: string }[];
+  },
 ): Promise<{ sim: RunningSimCluster; cookie: string }> {
   const sim = await startSimCluster({ nodes: options.nodes, kubelet: "fake", name: options.name });
   sim.store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "tapfleet" } });
-  const daemonSet = daemonSetFixture({ name: "tapfleet-sensor", namespace: "tapfleet" });
+  const daemonSet = daemonSetFixture({
+    name: "tapfleet-sensor",
+    namespace: "tapfleet",
+    ...(options.env ? { env: options.env } : {}),
+  });
   daemonSet.metadata.labels = { "app.kubernetes.io/part-of": "tapfleet" };
   sim.store.create("daemonsets.apps", daemonSet);
   const cookie = await apiSignIn(request, ADMIN);
